@@ -1,0 +1,128 @@
+# athttp — see README.md.  Targets: all check demo bench install uninstall
+# deps valgrind clean.  Variables: PREFIX DESTDIR SANITIZER=address|undefined
+# CC CFLAGS.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+CC       ?= cc
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+OPT      ?= -O2 -g
+CFLAGS   ?=
+ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc $(CFLAGS)
+LDFLAGS  ?=
+
+ifeq ($(SANITIZER),address)
+  ALL_CFLAGS += -fsanitize=address -fno-omit-frame-pointer
+  LDFLAGS    += -fsanitize=address
+else ifeq ($(SANITIZER),undefined)
+  ALL_CFLAGS += -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  LDFLAGS    += -fsanitize=undefined
+else ifneq ($(SANITIZER),)
+  $(error SANITIZER must be address or undefined)
+endif
+
+# http-parser and mbedTLS ship no .pc file; libserialport and cmocka do.
+SP_LIBS     := $(shell pkg-config --libs libserialport 2>/dev/null || echo -lserialport)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+ENGINE_LIBS := $(SP_LIBS) -lhttp_parser -lpthread
+
+ENGINE_SRC  := $(sort $(wildcard src/*.c))
+ENGINE_OBJ  := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+PRELOAD_SRC := $(sort $(wildcard preload/*.c))
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/%.o)
+EMU_SRC     := $(sort $(wildcard emu/*.c))
+EMU_OBJ     := $(EMU_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_HELP   := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
+UNIT_HOBJ   := $(UNIT_HELP:%.c=$(BUILD)/%.o)
+BENCH_SRC   := $(sort $(wildcard bench/*.c))
+BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+
+LIB      := $(BUILD)/lib/libathttp.a
+PRELOAD  := $(BUILD)/lib/athttp/libathttp-preload.so
+WRAPPER  := $(BUILD)/bin/athttp
+EMU      := $(BUILD)/bin/athttp-emu
+
+.PHONY: all check unit e2e demo bench install uninstall deps valgrind clean
+all: $(LIB) $(PRELOAD) $(WRAPPER) $(EMU) $(EXAMPLE_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The preload library: hooks and engine, only the hooks visible.
+$(BUILD)/preload/%.o: ALL_CFLAGS += -fvisibility=hidden
+
+$(LIB): $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(PRELOAD): $(PRELOAD_OBJ) $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(ENGINE_OBJ) $(ENGINE_LIBS) -ldl
+
+$(WRAPPER): $(BUILD)/tools/athttp.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(ENGINE_LIBS)
+
+$(EMU): $(EMU_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lhttp_parser -lpthread -lutil
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HOBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HOBJ) $(LIB) $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< -lpthread
+
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(ENGINE_LIBS)
+
+deps:
+	@sh tools/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN)
+
+unit: all $(UNIT_BIN)
+	@BUILD=$(BUILD) sh tests/run.sh --unit-only $(UNIT_BIN)
+
+e2e: all
+	@BUILD=$(BUILD) sh tests/run.sh --e2e-only
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) sh tools/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@BUILD=$(BUILD) sh bench/run.sh
+
+valgrind: all $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/athttp $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(WRAPPER) $(EMU) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/athttp/
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/athttp/
+	install -m 644 include/athttp.h $(DESTDIR)$(PREFIX)/include/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/athttp $(DESTDIR)$(PREFIX)/bin/athttp-emu
+	rm -rf $(DESTDIR)$(PREFIX)/lib/athttp
+	rm -f $(DESTDIR)$(PREFIX)/include/athttp.h
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

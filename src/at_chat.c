@@ -1,0 +1,313 @@
+#include "at_chat.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Final result codes of V.25ter / 27.007, common to every dialect. */
+static const struct {
+	const char *text;
+	bool prefix;
+	enum at_final final;
+} final_codes[] = {
+	{ "OK", false, AT_FINAL_OK },
+	{ "ERROR", false, AT_FINAL_ERROR },
+	{ "+CME ERROR:", true, AT_FINAL_CME },
+	{ "+CMS ERROR:", true, AT_FINAL_CMS },
+	{ "NO CARRIER", false, AT_FINAL_OTHER },
+	{ "BUSY", false, AT_FINAL_OTHER },
+	{ "NO ANSWER", false, AT_FINAL_OTHER },
+	{ "NO DIALTONE", false, AT_FINAL_OTHER },
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void enqueue(struct at_chat *c, const char *line, size_t len)
+{
+	if (c->qcount == AT_QUEUE_LINES) {
+		trace_note(c->trace, "line queue full, dropping: %s", c->queue[c->qhead]);
+		c->qhead = (c->qhead + 1) % AT_QUEUE_LINES;
+		c->qcount--;
+	}
+	unsigned slot = (c->qhead + c->qcount) % AT_QUEUE_LINES;
+	memcpy(c->queue[slot], line, len);
+	c->queue[slot][len] = '\0';
+	c->qcount++;
+}
+
+static bool classify_final(const char *line, struct at_result *res)
+{
+	for (size_t i = 0; i < sizeof final_codes / sizeof final_codes[0]; i++) {
+		size_t n = strlen(final_codes[i].text);
+		bool match = final_codes[i].prefix ? strncmp(line, final_codes[i].text, n) == 0
+						   : strcmp(line, final_codes[i].text) == 0;
+		if (!match)
+			continue;
+		res->final = final_codes[i].final;
+		res->code = -1;
+		if (final_codes[i].prefix) {
+			char *end;
+			long v = strtol(line + n, &end, 10);
+			if (end != line + n)
+				res->code = (int)v;
+		}
+		snprintf(res->text, sizeof res->text, "%s", line);
+		return true;
+	}
+	return false;
+}
+
+static void on_line(void *ctx, const char *line, size_t len)
+{
+	struct at_chat *c = ctx;
+	trace_line(c->trace, '<', line, len);
+	/* Echo of our own command (echo is on until ATE0 takes, and some
+	 * firmware turns it back on after a reset). */
+	if (c->echo[0] && (strcasecmp(line, c->echo) == 0 ||
+			   (len == AT_LINE_MAX && strncasecmp(line, c->echo, len) == 0))) {
+		c->echo[0] = '\0';
+		return;
+	}
+	if (c->waiting_final) {
+		struct at_result res;
+		if (classify_final(line, &res)) {
+			c->result = res;
+			c->have_result = true;
+			c->waiting_final = false;
+			c->want_prompt = false;
+			c->echo[0] = '\0';
+			at_parser_arm_prompt(&c->parser, false);
+			return;
+		}
+		if (c->want_prompt && c->prompt_lines) {
+			for (const char *const *p = c->prompt_lines; *p; p++) {
+				if (strcmp(line, *p) == 0) {
+					c->result = (struct at_result){ .final = AT_FINAL_PROMPT, .code = -1 };
+					snprintf(c->result.text, sizeof c->result.text, "%s", line);
+					c->have_result = true;
+					c->want_prompt = false;
+					at_parser_arm_prompt(&c->parser, false);
+					return;
+				}
+			}
+		}
+	}
+	enqueue(c, line, len);
+}
+
+static void on_prompt(void *ctx)
+{
+	struct at_chat *c = ctx;
+	trace_line(c->trace, '<', ">", 1);
+	if (!c->want_prompt)
+		return;
+	c->result = (struct at_result){ .final = AT_FINAL_PROMPT, .code = -1, .text = ">" };
+	c->have_result = true;
+	c->want_prompt = false;
+}
+
+static void on_block(void *ctx, const char *header, const void *data, size_t len, size_t left)
+{
+	struct at_chat *c = ctx;
+	/* One trace entry per piece: the trace grows with the reads, not
+	 * with the bytes. */
+	trace_data(c->trace, '<', header, data, len);
+	if (c->sink)
+		c->sink(c->sink_ctx, header, data, len, left);
+}
+
+static const struct at_parser_cb chat_parser_cb = {
+	.line = on_line,
+	.prompt = on_prompt,
+	.block = on_block,
+};
+
+void at_chat_init(struct at_chat *c, struct transport *tp, const struct at_syntax *syn,
+		  struct trace *trace)
+{
+	memset(c, 0, sizeof *c);
+	c->tp = tp;
+	c->trace = trace;
+	c->prompt_lines = syn ? syn->prompt_lines : NULL;
+	at_parser_init(&c->parser, syn, &chat_parser_cb, c);
+}
+
+void at_chat_set_block_sink(struct at_chat *c, at_block_sink sink, void *ctx)
+{
+	c->sink = sink;
+	c->sink_ctx = ctx;
+}
+
+void at_chat_clear_queue(struct at_chat *c)
+{
+	c->qhead = c->qcount = 0;
+}
+
+bool at_chat_take_line(struct at_chat *c, const char *prefix, char *out, size_t outlen)
+{
+	size_t plen = strlen(prefix);
+	for (unsigned i = 0; i < c->qcount; i++) {
+		unsigned slot = (c->qhead + i) % AT_QUEUE_LINES;
+		if (strncmp(c->queue[slot], prefix, plen) != 0)
+			continue;
+		if (outlen)
+			snprintf(out, outlen, "%s", c->queue[slot]);
+		/* Close the gap, keeping the order of the rest. */
+		for (unsigned j = i; j + 1 < c->qcount; j++)
+			memcpy(c->queue[(c->qhead + j) % AT_QUEUE_LINES],
+			       c->queue[(c->qhead + j + 1) % AT_QUEUE_LINES], AT_LINE_MAX + 1);
+		c->qcount--;
+		return true;
+	}
+	return false;
+}
+
+/* Reads and parses until done(c) holds.  The timeout restarts with every
+ * byte received. */
+static enum ath_err pump(struct at_chat *c, int timeout_ms,
+			 bool (*done)(struct at_chat *, const void *), const void *arg)
+{
+	unsigned char buf[4096];
+	long deadline = now_ms() + timeout_ms;
+	while (!done(c, arg)) {
+		long left = deadline - now_ms();
+		if (left <= 0)
+			return ATH_E_TIMEOUT;
+		ssize_t n = c->tp->ops->read(c->tp, buf, sizeof buf, (int)left);
+		if (n < 0)
+			return ATH_E_IO;
+		if (n == 0)
+			continue;
+		at_parser_feed(&c->parser, buf, (size_t)n);
+		deadline = now_ms() + timeout_ms;
+	}
+	return ATH_OK;
+}
+
+static bool have_result(struct at_chat *c, const void *arg)
+{
+	(void)arg;
+	return c->have_result;
+}
+
+static enum ath_err send_command(struct at_chat *c, bool want_prompt, const char *fmt, va_list ap)
+{
+	char cmd[AT_CMD_MAX + 2];
+	int n = vsnprintf(cmd, sizeof cmd - 1, fmt, ap);
+	if (n < 0 || n >= AT_CMD_MAX)
+		return ATH_E_PROTOCOL;
+	if (c->waiting_final) {
+		/* Never talk over a command the module is still answering. */
+		trace_note(c->trace, "refusing to send %s: previous command unfinished", cmd);
+		return ATH_E_PROTOCOL;
+	}
+	trace_line(c->trace, '>', cmd, (size_t)n);
+	memcpy(c->echo, cmd, (size_t)n + 1);
+	cmd[n++] = '\r';
+	c->have_result = false;
+	c->waiting_final = true;
+	c->want_prompt = want_prompt;
+	at_parser_arm_prompt(&c->parser, want_prompt);
+	c->commands_sent++;
+	enum ath_err e = c->tp->ops->write(c->tp, cmd, (size_t)n, 5000);
+	if (e != ATH_OK)
+		c->waiting_final = false;
+	return e;
+}
+
+static enum ath_err command(struct at_chat *c, bool want_prompt, int timeout_ms,
+			    struct at_result *res, const char *fmt, va_list ap)
+{
+	enum ath_err e = send_command(c, want_prompt, fmt, ap);
+	if (e != ATH_OK)
+		return e;
+	e = pump(c, timeout_ms, have_result, NULL);
+	if (e != ATH_OK)
+		return e;
+	*res = c->result;
+	c->have_result = false;
+	return ATH_OK;
+}
+
+enum ath_err at_chat_cmd(struct at_chat *c, int timeout_ms, struct at_result *res,
+			 const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	enum ath_err e = command(c, false, timeout_ms, res, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+enum ath_err at_chat_cmd_prompt(struct at_chat *c, int timeout_ms, struct at_result *res,
+				const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	enum ath_err e = command(c, true, timeout_ms, res, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+enum ath_err at_chat_send_data(struct at_chat *c, const void *data, size_t len, int timeout_ms)
+{
+	trace_data(c->trace, '>', "data", data, len);
+	return c->tp->ops->write(c->tp, data, len, timeout_ms);
+}
+
+enum ath_err at_chat_wait_final(struct at_chat *c, int timeout_ms, struct at_result *res)
+{
+	enum ath_err e = pump(c, timeout_ms, have_result, NULL);
+	if (e != ATH_OK)
+		return e;
+	*res = c->result;
+	c->have_result = false;
+	return ATH_OK;
+}
+
+struct line_wait {
+	const char *prefix;
+	char *out;
+	size_t outlen;
+};
+
+static bool have_line(struct at_chat *c, const void *arg)
+{
+	const struct line_wait *w = arg;
+	return at_chat_take_line(c, w->prefix, w->out, w->outlen);
+}
+
+enum ath_err at_chat_wait_line(struct at_chat *c, const char *prefix, int timeout_ms,
+			       char *out, size_t outlen)
+{
+	struct line_wait w = { prefix, out, outlen };
+	return pump(c, timeout_ms, have_line, &w);
+}
+
+void at_chat_drain(struct at_chat *c, int quiet_ms, int max_ms)
+{
+	unsigned char buf[4096];
+	long end = now_ms() + max_ms;
+	if (c->tp->ops->flush_input)
+		c->tp->ops->flush_input(c->tp);
+	while (now_ms() < end) {
+		ssize_t n = c->tp->ops->read(c->tp, buf, sizeof buf, quiet_ms);
+		if (n <= 0)
+			break;
+		trace_data(c->trace, '<', "discarded", buf, (size_t)n);
+	}
+	at_parser_reset(&c->parser);
+	c->waiting_final = false;
+	c->want_prompt = false;
+	c->have_result = false;
+	c->echo[0] = '\0';
+	at_chat_clear_queue(c);
+}

@@ -1,0 +1,54 @@
+/*
+ * A byte-fed parser for what a module sends: lines, data prompts and
+ * length-counted binary blocks.  It does no I/O, so it can be fed bytes in
+ * any split; a block's data is delivered in pieces as it arrives, never
+ * gathered, so its memory stays flat for any block size.
+ */
+#ifndef ATH_AT_PARSER_H
+#define ATH_AT_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "at_syntax.h"
+
+/* Longer lines are cut (the rest is dropped up to the line end). */
+#define AT_LINE_MAX 1024
+
+struct at_parser_cb {
+	/* A non-empty line, without its terminator, NUL-terminated. */
+	void (*line)(void *ctx, const char *line, size_t len);
+	/* '>' at the start of a line while a prompt is expected. */
+	void (*prompt)(void *ctx);
+	/* A piece of a block announced by header; left is what remains after
+	 * this piece (0: the block is complete).  A zero-length block is
+	 * reported as a plain line instead. */
+	void (*block)(void *ctx, const char *header, const void *data, size_t len, size_t left);
+};
+
+struct at_parser {
+	const struct at_syntax *syn;
+	const struct at_parser_cb *cb;
+	void *ctx;
+	enum { ATP_LINE, ATP_BLOCK_LF, ATP_BLOCK, ATP_PROMPT_SPACE } state;
+	char line[AT_LINE_MAX + 1];
+	size_t len;
+	bool overflow;
+	bool prompt_armed;
+	size_t block_left;
+};
+
+void at_parser_init(struct at_parser *p, const struct at_syntax *syn,
+		    const struct at_parser_cb *cb, void *ctx);
+void at_parser_feed(struct at_parser *p, const void *buf, size_t len);
+/* A '>' at the start of a line counts as a prompt only while armed, so a
+ * '>' in ordinary text is never mistaken for one. */
+void at_parser_arm_prompt(struct at_parser *p, bool armed);
+/* Forgets any partial line or block (after a flush of the port). */
+void at_parser_reset(struct at_parser *p);
+
+/* Exposed for tests: the block length a header line announces under syn, or
+ * -1 when the line announces none. */
+long at_block_length(const struct at_syntax *syn, const char *line, size_t len);
+
+#endif

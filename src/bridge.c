@@ -1,0 +1,235 @@
+/*
+ * The HTTP bridge: serves requests from a client socket (athttp_serve) or a
+ * caller (athttp_request) through the modem, one at a time, in order.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "athttp.h"
+#include "http_request.h"
+#include "http_response.h"
+#include "modem.h"
+#include "request_policy.h"
+
+/* How long a closing connection keeps reading what the client still sends,
+ * so the client sees our answer instead of a reset. */
+#define LINGER_MS 2000
+
+static enum ath_err sink_head(void *ctx, const struct http_head *h, long long len, bool synth)
+{
+	return resp_start(ctx, h, len, synth);
+}
+
+static enum ath_err sink_body(void *ctx, const void *data, size_t len)
+{
+	return resp_body(ctx, data, len);
+}
+
+/* Shut our sending side and swallow input until the client closes. */
+static void linger_close(int fd)
+{
+	shutdown(fd, SHUT_WR);
+	char buf[4096];
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long left = LINGER_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		if (read(fd, buf, sizeof buf) <= 0)
+			break;
+	}
+}
+
+static void answer_error(athttp_modem *m, int fd, const struct ath_error *err, bool keep_alive,
+			 const char *extra)
+{
+	char hdr[300], body[320];
+	modem_error_header(m, err, hdr, sizeof hdr);
+	snprintf(body, sizeof body, "athttp: %s\n", hdr);
+	resp_simple(fd, err->http_status ? err->http_status : 502, hdr, body, keep_alive, extra);
+}
+
+/* One request on the connection.  Returns true to go on with the next. */
+static bool serve_one(athttp_modem *m, struct req_reader *rr, const struct athttp_peer *peer,
+		      int *served)
+{
+	const struct dialect *d = modem_dialect(m);
+	struct http_req req;
+	struct ath_error err;
+	ath_error_clear(&err);
+
+	int rc = req_read_head(rr, &req, &err);
+	if (rc <= 0) {
+		if (rc < 0 && err.code == ATH_E_BAD_REQUEST) {
+			answer_error(m, rr->fd, &err, false, NULL);
+			linger_close(rr->fd);
+		}
+		http_req_free(&req);
+		return false;
+	}
+
+	struct prepared_request prep;
+	enum ath_err e = request_prepare(d, &req, peer, &prep, &err);
+	bool keep = req.keep_alive;
+	if (e != ATH_OK) {
+		if (req.expect_continue) {
+			/* The client waits for our word before sending the body:
+			 * refuse now and close, as RFC 9110 10.1.1 allows. */
+			answer_error(m, rr->fd, &err, false, NULL);
+			linger_close(rr->fd);
+			http_req_free(&req);
+			return false;
+		}
+		bool ok = req_read_body(rr, 0, true, &err) == 0;
+		answer_error(m, rr->fd, &err, keep && ok, NULL);
+		http_req_free(&req);
+		if (!keep || !ok)
+			linger_close(rr->fd);
+		return keep && ok;
+	}
+
+	bool has_body = req.chunked || req.content_length > 0;
+	if (req.expect_continue && has_body && resp_continue(rr->fd) != ATH_OK) {
+		prepared_request_free(&prep);
+		http_req_free(&req);
+		return false;
+	}
+	if (req_read_body(rr, request_body_limit(d, &prep), false, &err) != 0) {
+		prepared_request_free(&prep);
+		http_req_free(&req);
+		return false;
+	}
+	if (req.body_overflow) {
+		ath_fail(&err, ATH_E_TOO_LARGE, -1,
+			 "request body exceeds the %s limit of %zu bytes (%s)", d->name,
+			 d->caps->max_body, d->caps->body_limit_name ? d->caps->body_limit_name : "module");
+		answer_error(m, rr->fd, &err, keep, NULL);
+		prepared_request_free(&prep);
+		http_req_free(&req);
+		return keep;
+	}
+	prep.rq.body = req.body;
+	prep.rq.body_len = req.body_len;
+
+	struct resp_writer w;
+	resp_init(&w, rr->fd, prep.rq.verb == VERB_HEAD, keep, req.minor);
+	char extra[600] = "";
+	if (prep.dropped[0])
+		snprintf(extra, sizeof extra, "X-Athttp-Dropped: %s\r\n", prep.dropped);
+	w.extra = extra[0] ? extra : NULL;
+	struct response_sink sink = { sink_head, sink_body, &w };
+
+	e = modem_exchange(m, &prep.rq, &sink, &err);
+	bool go_on = keep;
+	if (e == ATH_OK) {
+		e = resp_finish(&w);
+		go_on = e == ATH_OK && !w.close_after && keep;
+	} else if (!w.started) {
+		answer_error(m, rr->fd, &err, keep, w.extra);
+	} else {
+		/* The head is out: the only honest signal left is the cut. */
+		go_on = false;
+	}
+	if (e == ATH_OK)
+		(*served)++;
+	prepared_request_free(&prep);
+	http_req_free(&req);
+	return go_on;
+}
+
+int athttp_serve(athttp_modem *m, int fd, const struct athttp_peer *peer)
+{
+	struct req_reader *rr = malloc(sizeof *rr);
+	int served = 0;
+	if (rr) {
+		req_reader_init(rr, fd);
+		while (serve_one(m, rr, peer, &served))
+			;
+		free(rr);
+	}
+	close(fd);
+	return served;
+}
+
+/* athttp_request: the same path with the caller's callbacks as sink. */
+struct direct_sink {
+	const struct athttp_response_cb *cb;
+	int aborted;
+};
+
+static enum ath_err direct_head(void *ctx, const struct http_head *h, long long len, bool synth)
+{
+	struct direct_sink *ds = ctx;
+	if (!ds->cb->on_head)
+		return ATH_OK;
+	size_t cap = 1;
+	for (size_t i = 0; i < h->headers.n; i++)
+		cap += strlen(h->headers.v[i].name) + strlen(h->headers.v[i].value) + 4;
+	char *block = malloc(cap);
+	if (!block)
+		return ATH_E_NOMEM;
+	size_t o = 0;
+	for (size_t i = 0; i < h->headers.n; i++)
+		o += (size_t)snprintf(block + o, cap - o, "%s: %s\r\n", h->headers.v[i].name,
+				      h->headers.v[i].value);
+	block[o] = '\0';
+	int r = ds->cb->on_head(ds->cb->ctx, h->status, h->reason, block, o, len, synth);
+	free(block);
+	return r ? ATH_E_CLIENT_GONE : ATH_OK;
+}
+
+static enum ath_err direct_body(void *ctx, const void *data, size_t len)
+{
+	struct direct_sink *ds = ctx;
+	if (ds->cb->on_body && ds->cb->on_body(ds->cb->ctx, data, len))
+		return ATH_E_CLIENT_GONE;
+	return ATH_OK;
+}
+
+int athttp_request(athttp_modem *m, const struct athttp_request *rq,
+		   const struct athttp_response_cb *cb, char *errbuf, size_t errlen)
+{
+	struct ath_error err;
+	ath_error_clear(&err);
+	struct http_req req = { .major = 1, .minor = 1, .content_length = -1 };
+	snprintf(req.method, sizeof req.method, "%s", rq->method ? rq->method : "GET");
+	req.target = (char *)rq->url;
+	req.target_len = rq->url ? strlen(rq->url) : 0;
+	for (size_t i = 0; i < rq->n_headers; i++)
+		if (hdr_add(&req.headers, rq->headers[i].name, strlen(rq->headers[i].name),
+			    rq->headers[i].value, strlen(rq->headers[i].value)))
+			goto fail_nomem;
+	if (rq->body_len)
+		req.content_length = (long long)rq->body_len;
+
+	struct prepared_request prep;
+	enum ath_err e = request_prepare(modem_dialect(m), &req, NULL, &prep, &err);
+	if (e == ATH_OK) {
+		prep.rq.body = rq->body;
+		prep.rq.body_len = rq->body_len;
+		struct direct_sink ds = { cb, 0 };
+		struct response_sink sink = { direct_head, direct_body, &ds };
+		e = modem_exchange(m, &prep.rq, &sink, &err);
+		prepared_request_free(&prep);
+	}
+	hdr_free(&req.headers);
+	if (e != ATH_OK && errbuf) {
+		char hdr[300];
+		modem_error_header(m, &err, hdr, sizeof hdr);
+		snprintf(errbuf, errlen, "%d %s", err.http_status, hdr);
+	}
+	return e == ATH_OK ? 0 : -1;
+fail_nomem:
+	hdr_free(&req.headers);
+	if (errbuf)
+		snprintf(errbuf, errlen, "out of memory");
+	return -1;
+}

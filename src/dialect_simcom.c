@@ -1,0 +1,444 @@
+/*
+ * SIMCom SIM7500/SIM7600/SIM7800 (and A76xx) HTTP AT commands:
+ * AT+HTTPINIT once, then per request AT+HTTPPARA="URL", AT+HTTPACTION and
+ * its URC, AT+HTTPHEAD for the origin's head, AT+HTTPREAD in large ranges
+ * for the body.  The module keeps the whole body in its memory and
+ * de-chunks it.  No PUT, no custom headers (this manual has no USERDATA).
+ *
+ * Known variants handled here: "+HTTPREAD: DATA,<n>" (SIM7600) and
+ * "+HTTPREAD: <n>" (A76xx), the same for +HTTPHEAD; the terminator
+ * "+HTTPREAD: 0" with or without the space; HTTPREAD's OK before the data;
+ * chunked origin responses reported with datalen 0 yet readable.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dialect.h"
+
+/* Per read: large, so the per-command overhead is a small fraction of the
+ * line; the module answers in ~1 KB pieces anyway. */
+#define SIMCOM_READ_CHUNK 65536
+#define SIMCOM_MAX_HEAD (64 * 1024)
+#define SIMCOM_PARAM_MAX 256
+
+static const struct {
+	int sync_ms, init_ms, param_ms, action_ok_ms, head_ms, read_idle_ms;
+} timeouts = {
+	.sync_ms = 500,
+	.init_ms = 20000,    /* the manual's HTTPINIT maximum */
+	.param_ms = 5000,
+	.action_ok_ms = 10000,
+	.head_ms = 10000,
+	.read_idle_ms = 20000,
+};
+
+/* Chapter 4 (600-604) and chapter 5 (701-719) of the manual. */
+static const struct simcom_code {
+	int code;
+	int http_status;
+	const char *meaning;
+} simcom_codes[] = {
+	{ 600, 502, "Not HTTP PDU" },
+	{ 601, 502, "Network Error" },
+	{ 602, 502, "No memory" },
+	{ 603, 502, "DNS Error" },
+	{ 604, 503, "Stack Busy" },
+	{ 701, 502, "Alert state" },
+	{ 702, 502, "Unknown error" },
+	{ 703, 503, "Busy" },
+	{ 704, 502, "Connection closed error" },
+	{ 705, 504, "Timeout" },
+	{ 706, 502, "Receive/send socket data failed" },
+	{ 707, 502, "File not exists or other memory error" },
+	{ 708, 502, "Invalid parameter" },
+	{ 709, 502, "Network error" },
+	{ 710, 502, "start a new ssl session failed" },
+	{ 711, 502, "Wrong state" },
+	{ 712, 502, "Failed to create socket" },
+	{ 713, 502, "Get DNS failed" },
+	{ 714, 502, "Connect socket failed" },
+	{ 715, 502, "Handshake failed" },
+	{ 716, 502, "Close socket failed" },
+	{ 717, 502, "No network error" },
+	{ 718, 504, "Send data timeout" },
+	{ 719, 502, "CA missed" },
+};
+
+static const struct simcom_code *simcom_code(int code)
+{
+	for (size_t i = 0; i < sizeof simcom_codes / sizeof simcom_codes[0]; i++)
+		if (simcom_codes[i].code == code)
+			return &simcom_codes[i];
+	return NULL;
+}
+
+/* HTTPACTION's <method> numbers. */
+static const struct {
+	unsigned verb;
+	int action;
+} simcom_actions[] = {
+	{ VERB_GET, 0 }, { VERB_POST, 1 }, { VERB_HEAD, 2 }, { VERB_DELETE, 3 },
+};
+
+struct simcom_state {
+	/* What the module holds now, so a parameter is sent only on change. */
+	char content[SIMCOM_PARAM_MAX + 1];
+	char accept[SIMCOM_PARAM_MAX + 1];
+};
+
+static const char default_content[] = "text/plain";
+static const char default_accept[] = "*/*";
+
+static enum ath_err no_answer(struct ath_error *err, enum ath_err e, const char *cmd)
+{
+	if (e == ATH_E_TIMEOUT)
+		return ath_fail(err, e, -1, "no answer from the module to %s", cmd);
+	if (e == ATH_E_IO)
+		return ath_fail(err, e, -1, "serial port failed during %s", cmd);
+	return ath_fail(err, e, -1, "%s could not be sent", cmd);
+}
+
+static enum ath_err refused(struct ath_error *err, const struct at_result *r, const char *cmd)
+{
+	return ath_fail(err, ATH_E_MODULE, r->code, "%s failed: %s", cmd, r->text);
+}
+
+/* AT until OK: the module may be mid-way through something of a previous
+ * process (a DOWNLOAD waiting for bytes, a read still streaming). */
+static enum ath_err simcom_sync(struct modem_io *io, struct ath_error *err)
+{
+	struct at_result r;
+	at_chat_drain(io->chat, 100, 2000);
+	for (int i = 0; i < 20; i++) {
+		enum ath_err e = at_chat_cmd(io->chat, timeouts.sync_ms, &r, "AT");
+		if (e == ATH_OK && r.final == AT_FINAL_OK)
+			return ATH_OK;
+		if (e == ATH_E_IO)
+			return no_answer(err, e, "AT");
+		at_chat_drain(io->chat, 100, 1000);
+	}
+	return ath_fail(err, ATH_E_TIMEOUT, -1, "the module does not answer AT");
+}
+
+static enum ath_err simcom_start(struct modem_io *io, struct ath_error *err, bool restart)
+{
+	struct simcom_state *st = io->state;
+	struct at_result r;
+	enum ath_err e = simcom_sync(io, err);
+	if (e != ATH_OK)
+		return e;
+	e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "ATE0");
+	if (e != ATH_OK)
+		return no_answer(err, e, "ATE0");
+	if (!restart) {
+		e = at_chat_cmd(io->chat, timeouts.init_ms, &r, "AT+HTTPINIT");
+		if (e != ATH_OK)
+			return no_answer(err, e, "AT+HTTPINIT");
+	}
+	if (restart || r.final != AT_FINAL_OK) {
+		/* Already started (by an earlier process) or stuck: the
+		 * recovery idiom is HTTPTERM, whatever it answers, then INIT. */
+		e = at_chat_cmd(io->chat, timeouts.init_ms, &r, "AT+HTTPTERM");
+		if (e != ATH_OK)
+			return no_answer(err, e, "AT+HTTPTERM");
+		e = at_chat_cmd(io->chat, timeouts.init_ms, &r, "AT+HTTPINIT");
+		if (e != ATH_OK)
+			return no_answer(err, e, "AT+HTTPINIT");
+		if (r.final != AT_FINAL_OK)
+			return ath_fail(err, ATH_E_MODULE, r.code,
+					"AT+HTTPINIT failed: %s (is the PDP context active?)", r.text);
+	}
+	snprintf(st->content, sizeof st->content, "%s", default_content);
+	snprintf(st->accept, sizeof st->accept, "%s", default_accept);
+	return ATH_OK;
+}
+
+static enum ath_err simcom_bringup(struct modem_io *io, struct ath_error *err)
+{
+	return simcom_start(io, err, false);
+}
+
+static enum ath_err simcom_recover(struct modem_io *io, struct ath_error *err)
+{
+	return simcom_start(io, err, true);
+}
+
+/* Sets a string parameter when the module holds another value. */
+static enum ath_err set_param(struct modem_io *io, const char *name, char *held,
+			      const char *value, struct ath_error *err)
+{
+	if (strcmp(held, value) == 0)
+		return ATH_OK;
+	struct at_result r;
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"%s\",\"%s\"",
+				     name, value);
+	if (e != ATH_OK)
+		return no_answer(err, e, "AT+HTTPPARA");
+	if (r.final != AT_FINAL_OK)
+		return refused(err, &r, name);
+	snprintf(held, SIMCOM_PARAM_MAX + 1, "%s", value);
+	return ATH_OK;
+}
+
+static int download_time_ms(size_t len, int baud)
+{
+	long ms = 2000 + (long)(len * 10 * 1000 * 2 / (size_t)(baud > 0 ? baud : 115200));
+	return ms > 120000 ? 120000 : (int)ms;
+}
+
+static enum ath_err send_body(struct modem_io *io, const struct dialect_request *rq,
+			      struct ath_error *err)
+{
+	struct at_result r;
+	int ms = download_time_ms(rq->body_len, io->baud);
+	enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.param_ms, &r, "AT+HTTPDATA=%zu,%d",
+					    rq->body_len, ms);
+	if (e != ATH_OK)
+		return no_answer(err, e, "AT+HTTPDATA");
+	if (r.final != AT_FINAL_PROMPT)
+		return refused(err, &r, "AT+HTTPDATA");
+	e = at_chat_send_data(io->chat, rq->body, rq->body_len, 5000);
+	if (e != ATH_OK)
+		return no_answer(err, e, "AT+HTTPDATA data");
+	e = at_chat_wait_final(io->chat, ms + 5000, &r);
+	if (e != ATH_OK)
+		return no_answer(err, e, "AT+HTTPDATA");
+	if (r.final != AT_FINAL_OK)
+		return refused(err, &r, "AT+HTTPDATA");
+	return ATH_OK;
+}
+
+/* Collects HTTPHEAD's block. */
+struct head_buf {
+	char *p;
+	size_t len;
+	bool truncated;
+};
+
+static void head_sink(void *ctx, const char *header, const void *data, size_t len, size_t left)
+{
+	struct head_buf *hb = ctx;
+	(void)left;
+	if (strncmp(header, "+HTTPHEAD:", 10) != 0)
+		return;
+	size_t room = SIMCOM_MAX_HEAD - hb->len;
+	if (len > room) {
+		len = room;
+		hb->truncated = true;
+	}
+	memcpy(hb->p + hb->len, data, len);
+	hb->len += len;
+}
+
+/* Forwards HTTPREAD's blocks to the response, counting them. */
+struct body_fwd {
+	const struct response_sink *sink;
+	unsigned long long got;
+	bool client_gone;
+};
+
+static void body_sink(void *ctx, const char *header, const void *data, size_t len, size_t left)
+{
+	struct body_fwd *bf = ctx;
+	(void)left;
+	if (strncmp(header, "+HTTPREAD:", 10) != 0)
+		return;
+	bf->got += len;
+	if (!bf->client_gone && len && bf->sink->body(bf->sink->ctx, data, len) != ATH_OK)
+		bf->client_gone = true;
+}
+
+/* The value after "+HTTPREAD:" on a terminator line, -1 if not one. */
+static long read_terminator(const char *line)
+{
+	const char *p = line + strlen("+HTTPREAD:");
+	while (*p == ' ')
+		p++;
+	char *end;
+	long v = strtol(p, &end, 10);
+	return end != p && *end == '\0' ? v : -1;
+}
+
+static enum ath_err read_body(struct modem_io *io, long long total, struct body_fwd *bf,
+			      struct ath_error *err)
+{
+	unsigned long long off = 0;
+	for (;;) {
+		if (total >= 0 && off >= (unsigned long long)total)
+			return ATH_OK;
+		size_t want = SIMCOM_READ_CHUNK;
+		if (total >= 0 && (unsigned long long)total - off < want)
+			want = (size_t)((unsigned long long)total - off);
+		unsigned long long before = bf->got;
+		struct at_result r;
+		at_chat_clear_queue(io->chat);
+		enum ath_err e = at_chat_cmd(io->chat, timeouts.read_idle_ms, &r,
+					     "AT+HTTPREAD=%llu,%zu", off, want);
+		if (e != ATH_OK)
+			return no_answer(err, e, "AT+HTTPREAD");
+		if (r.final != AT_FINAL_OK) {
+			if (total < 0)
+				return ATH_OK; /* length unknown: ERROR means no more */
+			return ath_fail(err, ATH_E_MODULE, r.code, "AT+HTTPREAD failed at %llu of %lld: %s",
+					off, total, r.text);
+		}
+		char line[64];
+		for (;;) {
+			e = at_chat_wait_line(io->chat, "+HTTPREAD:", timeouts.read_idle_ms, line, sizeof line);
+			if (e != ATH_OK)
+				return no_answer(err, e, "AT+HTTPREAD (waiting for +HTTPREAD: 0)");
+			if (read_terminator(line) == 0)
+				break;
+		}
+		unsigned long long got = bf->got - before;
+		off += got;
+		if (got == 0) {
+			if (total >= 0)
+				return ath_fail(err, ATH_E_PROTOCOL, -1,
+						"module returned no data at %llu of %lld", off, total);
+			return ATH_OK;
+		}
+		if (bf->client_gone)
+			return ATH_E_CLIENT_GONE;
+	}
+}
+
+static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_request *rq,
+				    const struct response_sink *sink, struct ath_error *err)
+{
+	struct simcom_state *st = io->state;
+	struct at_result r;
+	int action = -1;
+	for (size_t i = 0; i < sizeof simcom_actions / sizeof simcom_actions[0]; i++)
+		if (simcom_actions[i].verb == rq->verb)
+			action = simcom_actions[i].action;
+	if (action < 0)
+		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "method %s not supported", rq->method);
+
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"URL\",\"%s\"", rq->url);
+	if (e != ATH_OK)
+		return no_answer(err, e, "AT+HTTPPARA URL");
+	if (r.final != AT_FINAL_OK)
+		return refused(err, &r, "AT+HTTPPARA URL");
+
+	const char *accept = hdr_get(rq->headers, "Accept");
+	e = set_param(io, "ACCEPT", st->accept, accept ? accept : default_accept, err);
+	if (e != ATH_OK)
+		return e;
+	if (rq->verb == VERB_POST) {
+		const char *ctype = hdr_get(rq->headers, "Content-Type");
+		e = set_param(io, "CONTENT", st->content, ctype ? ctype : default_content, err);
+		if (e == ATH_OK && rq->body_len)
+			e = send_body(io, rq, err);
+		if (e != ATH_OK)
+			return e;
+	}
+
+	at_chat_clear_queue(io->chat);
+	e = at_chat_cmd(io->chat, timeouts.action_ok_ms, &r, "AT+HTTPACTION=%d", action);
+	if (e != ATH_OK)
+		return no_answer(err, e, "AT+HTTPACTION");
+	if (r.final != AT_FINAL_OK)
+		return refused(err, &r, "AT+HTTPACTION");
+	char urc[128];
+	e = at_chat_wait_line(io->chat, "+HTTPACTION:", io->action_timeout_ms, urc, sizeof urc);
+	if (e != ATH_OK)
+		return no_answer(err, e, "AT+HTTPACTION (waiting for +HTTPACTION)");
+	int method, status;
+	long long datalen;
+	if (sscanf(urc, "+HTTPACTION: %d,%d,%lld", &method, &status, &datalen) != 3 ||
+	    method != action || datalen < 0)
+		return ath_fail(err, ATH_E_PROTOCOL, -1, "unexpected URC: %s", urc);
+	const struct simcom_code *sc = simcom_code(status);
+	if (sc || status < 100 || status > 599) {
+		ath_fail(err, ATH_E_MODULE, status, "%s", sc ? sc->meaning : "unknown status");
+		err->http_status = sc ? sc->http_status : 502;
+		return ATH_E_MODULE;
+	}
+
+	/* The origin's head.  Without one (ERROR), the status is all we know. */
+	struct head_buf hb = { malloc(SIMCOM_MAX_HEAD), 0, false };
+	if (!hb.p)
+		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+	at_chat_set_block_sink(io->chat, head_sink, &hb);
+	e = at_chat_cmd(io->chat, timeouts.head_ms, &r, "AT+HTTPHEAD");
+	at_chat_set_block_sink(io->chat, NULL, NULL);
+	struct http_head h;
+	bool synthesized = e != ATH_OK || r.final != AT_FINAL_OK ||
+			   http_head_parse(&h, hb.p, hb.len) != 0;
+	free(hb.p);
+	if (e != ATH_OK)
+		return no_answer(err, e, "AT+HTTPHEAD");
+	if (synthesized) {
+		memset(&h, 0, sizeof h);
+		h.content_length = -1;
+		h.status = status;
+		snprintf(h.reason, sizeof h.reason, "%s", http_reason(status));
+	}
+
+	long long length;
+	if (rq->verb == VERB_HEAD)
+		length = h.content_length;
+	else if (datalen > 0)
+		length = datalen;
+	else
+		length = h.chunked ? -1 : 0; /* chunked: datalen 0 yet readable */
+
+	e = sink->head(sink->ctx, &h, length, synthesized);
+	http_head_free(&h);
+	if (e != ATH_OK)
+		return ath_fail(err, ATH_E_CLIENT_GONE, -1, "client gone");
+	if (rq->verb == VERB_HEAD || length == 0)
+		return ATH_OK;
+
+	struct body_fwd bf = { sink, 0, false };
+	at_chat_set_block_sink(io->chat, body_sink, &bf);
+	e = read_body(io, length, &bf, err);
+	at_chat_set_block_sink(io->chat, NULL, NULL);
+	if (e == ATH_E_CLIENT_GONE)
+		return ath_fail(err, e, -1, "client gone");
+	return e;
+}
+
+static const struct at_block_rule simcom_blocks[] = {
+	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN" },
+	{ "+HTTPHEAD:", AT_BLOCK_AFTER_LINE, NULL },
+	{ NULL, 0, NULL },
+};
+
+static const char *const simcom_prompts[] = { "DOWNLOAD", NULL };
+
+static const struct at_syntax simcom_syntax = {
+	.blocks = simcom_blocks,
+	.prompt_lines = simcom_prompts,
+};
+
+static const char *const simcom_carried[] = { "Content-Type", "Accept", NULL };
+
+static const struct dialect_caps simcom_caps = {
+	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_DELETE,
+	.body_methods = VERB_POST,
+	.max_body = 153600,
+	.max_url = 2048,
+	.raw_request = false,
+	.carried_headers = simcom_carried,
+	.max_header_value = SIMCOM_PARAM_MAX,
+	.real_response_head = true,
+	.body_limit_name = "AT+HTTPDATA",
+};
+
+static const struct dialect_ops simcom_ops = {
+	.bringup = simcom_bringup,
+	.exchange = simcom_exchange,
+	.recover = simcom_recover,
+};
+
+const struct dialect dialect_simcom = {
+	.name = "simcom",
+	.summary = "SIMCom SIM7500/SIM7600/SIM7800, A76xx (AT+HTTPINIT)",
+	.caps = &simcom_caps,
+	.syntax = &simcom_syntax,
+	.ops = &simcom_ops,
+	.state_size = sizeof(struct simcom_state),
+};

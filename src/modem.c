@@ -1,0 +1,224 @@
+#include "modem.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "at_chat.h"
+#include "transport.h"
+
+struct athttp_modem {
+	char *device;
+	char *trace_path;
+	int baud, rtscts, verbose, timeout_ms;
+	const struct dialect *d;
+
+	pthread_mutex_t lock;
+	struct transport *tp;
+	struct at_chat chat;
+	struct trace *trace;
+	void *state;
+	bool up;                 /* brought up; the module is in step */
+};
+
+/* How long an exchange waits for another process to release the port. */
+#define PORT_LOCK_TIMEOUT_MS 30000
+#define DEFAULT_ACTION_TIMEOUT_MS 150000
+
+static int env_int(const char *name, int dflt)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return dflt;
+	char *end;
+	long n = strtol(v, &end, 10);
+	return *end || n < 0 || n > 100000000 ? dflt : (int)n;
+}
+
+void athttp_config_from_env(struct athttp_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->device = getenv("ATHTTP_DEVICE");
+	cfg->modem = getenv("ATHTTP_MODEM");
+	cfg->baud = env_int("ATHTTP_BAUD", 0);
+	cfg->rtscts = env_int("ATHTTP_RTSCTS", 0);
+	cfg->trace = getenv("ATHTTP_TRACE");
+	cfg->verbose = env_int("ATHTTP_VERBOSE", 0);
+	cfg->timeout_ms = env_int("ATHTTP_TIMEOUT_MS", 0);
+}
+
+athttp_modem *athttp_open(const struct athttp_config *cfg, char *err, size_t errlen)
+{
+	const char *name = cfg->modem && *cfg->modem ? cfg->modem : "simcom";
+	const struct dialect *d = dialect_find(name);
+	if (!d) {
+		if (err)
+			snprintf(err, errlen, "unknown modem dialect '%s'", name);
+		return NULL;
+	}
+	if (!cfg->device || !*cfg->device) {
+		if (err)
+			snprintf(err, errlen, "no serial device configured (athttp -d DEVICE or ATHTTP_DEVICE)");
+		return NULL;
+	}
+	athttp_modem *m = calloc(1, sizeof *m);
+	if (!m)
+		goto oom;
+	m->device = strdup(cfg->device);
+	m->trace_path = cfg->trace ? strdup(cfg->trace) : NULL;
+	m->state = d->state_size ? calloc(1, d->state_size) : NULL;
+	if (!m->device || (cfg->trace && !m->trace_path) || (d->state_size && !m->state))
+		goto oom;
+	m->d = d;
+	m->baud = cfg->baud > 0 ? cfg->baud : 115200;
+	m->rtscts = cfg->rtscts;
+	m->verbose = cfg->verbose;
+	m->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_ACTION_TIMEOUT_MS;
+	pthread_mutex_init(&m->lock, NULL);
+	m->trace = trace_open(m->trace_path, m->verbose);
+	return m;
+oom:
+	if (m) {
+		free(m->device);
+		free(m->trace_path);
+		free(m->state);
+		free(m);
+	}
+	if (err)
+		snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+void athttp_close(athttp_modem *m)
+{
+	if (!m)
+		return;
+	if (m->tp)
+		m->tp->ops->close(m->tp);
+	trace_close(m->trace);
+	pthread_mutex_destroy(&m->lock);
+	free(m->device);
+	free(m->trace_path);
+	free(m->state);
+	free(m);
+}
+
+void athttp_after_fork_child(athttp_modem *m)
+{
+	/* The parent may have held the lock at fork: only this thread exists
+	 * now, so a fresh mutex is the consistent one. */
+	pthread_mutex_init(&m->lock, NULL);
+	if (m->tp) {
+		if (m->tp->ops->abandon)
+			m->tp->ops->abandon(m->tp);
+		m->tp = NULL;
+	}
+	m->up = false;
+}
+
+const struct dialect *modem_dialect(const athttp_modem *m)
+{
+	return m->d;
+}
+
+unsigned long modem_commands_sent(athttp_modem *m)
+{
+	pthread_mutex_lock(&m->lock);
+	unsigned long n = m->tp ? m->chat.commands_sent : 0;
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+static void modem_io_init(athttp_modem *m, struct modem_io *io)
+{
+	*io = (struct modem_io){
+		.chat = &m->chat,
+		.trace = m->trace,
+		.state = m->state,
+		.params = m->d->params,
+		.baud = m->baud,
+		.action_timeout_ms = m->timeout_ms,
+	};
+}
+
+static void drop_port(athttp_modem *m)
+{
+	if (m->tp)
+		m->tp->ops->close(m->tp);
+	m->tp = NULL;
+	m->up = false;
+}
+
+static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_error *err)
+{
+	if (!m->tp) {
+		struct transport_config tc = {
+			.path = m->device,
+			.baud = m->baud,
+			.rtscts = m->rtscts,
+			.lock_timeout_ms = PORT_LOCK_TIMEOUT_MS,
+		};
+		m->tp = transport_open(&tc, err);
+		if (!m->tp)
+			return err->code;
+		trace_note(m->trace, "opened %s (%s, %d baud, dialect %s)", m->device,
+			   m->tp->ops->name, m->baud, m->d->name);
+		at_chat_init(&m->chat, m->tp, m->d->syntax, m->trace);
+		if (m->d->state_size)
+			memset(m->state, 0, m->d->state_size);
+		m->up = false;
+	}
+	if (m->up)
+		return ATH_OK;
+	enum ath_err e = m->d->ops->bringup(io, err);
+	if (e == ATH_E_IO)
+		drop_port(m);
+	else if (e == ATH_OK)
+		m->up = true;
+	return e;
+}
+
+enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
+			    const struct response_sink *sink, struct ath_error *err)
+{
+	struct modem_io io;
+	modem_io_init(m, &io);
+	pthread_mutex_lock(&m->lock);
+	enum ath_err e = ensure_up(m, &io, err);
+	if (e == ATH_OK) {
+		trace_note(m->trace, "request %s %s", rq->method, rq->url);
+		e = m->d->ops->exchange(&io, rq, sink, err);
+		if (e == ATH_E_IO) {
+			drop_port(m);
+		} else if (e == ATH_E_TIMEOUT || e == ATH_E_PROTOCOL) {
+			/* The module may still be answering: bring it back in
+			 * step now, so the next request starts clean. */
+			struct ath_error rerr;
+			ath_error_clear(&rerr);
+			enum ath_err r;
+			if (m->d->ops->recover) {
+				r = m->d->ops->recover(&io, &rerr);
+			} else {
+				at_chat_drain(&m->chat, 200, 3000);
+				r = m->d->ops->bringup(&io, &rerr);
+			}
+			if (r != ATH_OK) {
+				trace_note(m->trace, "recovery failed: %s", rerr.text);
+				m->up = false;
+				if (r == ATH_E_IO)
+					drop_port(m);
+			}
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return e;
+}
+
+void modem_error_header(const athttp_modem *m, const struct ath_error *err, char *out, size_t len)
+{
+	if (err->module_code >= 0)
+		snprintf(out, len, "%s %d %s", m->d->name, err->module_code, err->text);
+	else
+		snprintf(out, len, "%s %s", m->d->name, err->text);
+}

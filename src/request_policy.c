@@ -1,0 +1,245 @@
+#include "request_policy.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum header_class {
+	HC_LOCAL,        /* handled by athttp itself: framing, connection, Expect, Host */
+	HC_MEANINGFUL,   /* the request means something else without it */
+	HC_COSMETIC,     /* anything else: dropped where it cannot travel */
+};
+
+/* Request fields athttp consumes itself. */
+static const char *const local_fields[] = {
+	"Host", "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
+	"Transfer-Encoding", "Upgrade", "Content-Length", "Expect", NULL,
+};
+
+/* Fields whose loss changes what the request asks for (credentials, state,
+ * partial and conditional requests, body encoding). */
+static const char *const meaningful_fields[] = {
+	"Authorization", "Proxy-Authorization", "Cookie", "Range", "If-Match",
+	"If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range",
+	"Content-Encoding", "Content-Range", "Content-Type", NULL,
+};
+
+static bool in_list(const char *const *list, const char *name)
+{
+	for (; list && *list; list++)
+		if (hdr_is(*list, name))
+			return true;
+	return false;
+}
+
+static enum header_class classify(const char *name)
+{
+	if (in_list(local_fields, name))
+		return HC_LOCAL;
+	if (in_list(meaningful_fields, name) || strncasecmp(name, "If-", 3) == 0)
+		return HC_MEANINGFUL;
+	return HC_COSMETIC;
+}
+
+bool at_string_safe(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		/* Controls end or corrupt the command line; a quote ends the
+		 * string; a backslash starts an escape on some firmware. */
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+/* host[:port] or [v6]:port, nothing else. */
+static bool host_safe(const char *h)
+{
+	if (!*h || strlen(h) > 255)
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-_:[]", *p))
+			return false;
+	return true;
+}
+
+static const char *first_unsafe_what(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"')
+			return "a double quote";
+		if (c == '\\')
+			return "a backslash";
+		if (c == '\r' || c == '\n')
+			return "a line break";
+		if (c == 0)
+			return "a NUL byte";
+		if (c < 0x20 || c == 0x7f)
+			return "a control byte";
+	}
+	return NULL;
+}
+
+static void note_dropped(struct prepared_request *p, const char *name)
+{
+	size_t used = strlen(p->dropped);
+	if (used + strlen(name) + 3 >= sizeof p->dropped)
+		return;
+	snprintf(p->dropped + used, sizeof p->dropped - used, "%s%s", used ? ", " : "", name);
+}
+
+/* Builds http://host/path; bytes >= 0x80 become %XX (same meaning, and the
+ * module gets plain ASCII). */
+static char *build_url(const char *host, const char *path, size_t plen)
+{
+	size_t cap = 7 + strlen(host) + plen * 3 + 2;
+	char *u = malloc(cap);
+	if (!u)
+		return NULL;
+	size_t o = (size_t)snprintf(u, cap, "http://%s", host);
+	for (size_t i = 0; i < plen; i++) {
+		unsigned char c = (unsigned char)path[i];
+		if (c >= 0x80)
+			o += (size_t)snprintf(u + o, cap - o, "%%%02X", c);
+		else
+			u[o++] = (char)c;
+	}
+	u[o] = '\0';
+	return u;
+}
+
+enum ath_err request_prepare(const struct dialect *d, const struct http_req *req,
+			     const struct athttp_peer *peer, struct prepared_request *out,
+			     struct ath_error *err)
+{
+	const struct dialect_caps *caps = d->caps;
+	memset(out, 0, sizeof *out);
+
+	unsigned verb = verb_from_method(req->method);
+	if (!verb || !(caps->methods & verb))
+		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
+				"method %s is not supported by the %s dialect", req->method, d->name);
+	if (req->major != 1)
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "only HTTP/1.x is served");
+
+	/* Where to: the target's authority (absolute form), else Host, else
+	 * the connection's destination. */
+	const char *target = req->target ? req->target : "";
+	size_t tlen = req->target_len;
+	char host[300] = "";
+	const char *path = target;
+	size_t plen = tlen;
+	if (tlen >= 7 && strncasecmp(target, "http://", 7) == 0) {
+		const char *a = target + 7;
+		const char *slash = strchr(a, '/');
+		size_t alen = slash ? (size_t)(slash - a) : strlen(a);
+		if (alen >= sizeof host)
+			return ath_fail(err, ATH_E_BAD_REQUEST, -1, "host name too long");
+		memcpy(host, a, alen);
+		host[alen] = '\0';
+		path = slash ? slash : "/";
+		plen = slash ? tlen - (size_t)(slash - target) : 1;
+	} else if (tlen && target[0] == '/') {
+		const char *h = hdr_get(&req->headers, "Host");
+		if (h && *h)
+			snprintf(host, sizeof host, "%s", h);
+		else if (peer && peer->host && peer->port == 80)
+			snprintf(host, sizeof host, "%s", peer->host);
+		else if (peer && peer->host)
+			snprintf(host, sizeof host, "%s:%u", peer->host, peer->port);
+	} else {
+		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
+				"request target form not supported (only /path or http://host/path)");
+	}
+	if (!host[0])
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "no Host header");
+	if (!host_safe(host))
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
+				"Host contains characters that cannot be sent to the module");
+	const char *bad = first_unsafe_what(path, plen);
+	if (bad)
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
+				"the URL contains %s, which cannot be put on the AT command line", bad);
+
+	out->url = build_url(host, path, plen);
+	if (!out->url)
+		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+	if (caps->max_url && strlen(out->url) > caps->max_url) {
+		prepared_request_free(out);
+		ath_fail(err, ATH_E_BAD_REQUEST, -1, "URL longer than the %s module takes (%zu bytes)",
+			 d->name, caps->max_url);
+		err->http_status = 414;
+		return ATH_E_BAD_REQUEST;
+	}
+
+	/* Headers: carried, dropped, or a reason to refuse. */
+	bool has_body = req->chunked || req->content_length > 0;
+	for (size_t i = 0; i < req->headers.n; i++) {
+		const struct hdr *h = &req->headers.v[i];
+		enum header_class hc = classify(h->name);
+		if (hc == HC_LOCAL)
+			continue;
+		bool carried = caps->raw_request || in_list(caps->carried_headers, h->name);
+		if (carried && !caps->raw_request) {
+			size_t vlen = strlen(h->value);
+			if (!at_string_safe(h->value, vlen) ||
+			    (caps->max_header_value && vlen > caps->max_header_value)) {
+				prepared_request_free(out);
+				return ath_fail(err, ATH_E_UNSUPPORTED, -1,
+						"header %s: its value cannot be sent by the %s dialect "
+						"(quote, backslash, control byte or over %zu bytes)",
+						h->name, d->name, caps->max_header_value);
+			}
+		}
+		if (carried) {
+			if (hdr_add(&out->carried, h->name, strlen(h->name), h->value, strlen(h->value))) {
+				prepared_request_free(out);
+				return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+			}
+			continue;
+		}
+		/* Content-Type matters only with a body. */
+		if (hc == HC_MEANINGFUL && !(hdr_is(h->name, "Content-Type") && !has_body)) {
+			prepared_request_free(out);
+			return ath_fail(err, ATH_E_UNSUPPORTED, -1,
+					"header %s cannot be carried by the %s dialect, and the request "
+					"would mean something else without it", h->name, d->name);
+		}
+		note_dropped(out, h->name);
+	}
+
+	if (has_body && !(caps->body_methods & verb)) {
+		prepared_request_free(out);
+		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
+				"the %s dialect cannot send a request body with %s", d->name, req->method);
+	}
+	if (req->content_length > 0 && (size_t)req->content_length > caps->max_body) {
+		prepared_request_free(out);
+		return ath_fail(err, ATH_E_TOO_LARGE, -1,
+				"request body of %lld bytes exceeds the %s limit of %zu bytes (%s)",
+				req->content_length, d->name, caps->max_body,
+				caps->body_limit_name ? caps->body_limit_name : "module");
+	}
+
+	out->rq.verb = verb;
+	out->rq.method = req->method;
+	out->rq.url = out->url;
+	out->rq.headers = &out->carried;
+	return ATH_OK;
+}
+
+size_t request_body_limit(const struct dialect *d, const struct prepared_request *p)
+{
+	return (d->caps->body_methods & p->rq.verb) ? d->caps->max_body : 0;
+}
+
+void prepared_request_free(struct prepared_request *p)
+{
+	free(p->url);
+	hdr_free(&p->carried);
+	p->url = NULL;
+}

@@ -1,0 +1,35 @@
+/*
+ * Turns a client's request into a dialect_request, deciding from the
+ * dialect's capability record alone: which headers travel, which are
+ * dropped, which make the request inexpressible (501), whether the URL can
+ * be put on the AT line (400), whether the body fits (413).  Nothing a
+ * client sends reaches a driver without passing here.
+ */
+#ifndef ATH_REQUEST_POLICY_H
+#define ATH_REQUEST_POLICY_H
+
+#include "athttp.h"
+#include "dialect.h"
+#include "http_request.h"
+
+struct prepared_request {
+	struct dialect_request rq;
+	char *url;
+	struct hdr_list carried;
+	char dropped[512];         /* names of dropped headers, for X-Athttp-Dropped */
+};
+
+/* Checks req's head (the body is not read yet) and fills out.  On failure
+ * err says why, with the status to answer; out needs no freeing then. */
+enum ath_err request_prepare(const struct dialect *d, const struct http_req *req,
+			     const struct athttp_peer *peer, struct prepared_request *out,
+			     struct ath_error *err);
+/* The body limit for this request under d (0: it may carry none). */
+size_t request_body_limit(const struct dialect *d, const struct prepared_request *p);
+void prepared_request_free(struct prepared_request *p);
+
+/* Exposed for tests: is every byte of s[0..len) safe inside a quoted AT
+ * string parameter? */
+bool at_string_safe(const char *s, size_t len);
+
+#endif
