@@ -1,0 +1,285 @@
+/*
+ * The AT parser fed the module's side of every example in the SIMCom manual
+ * (000_5c96bf55d4e720da.txt, chapter 3), whole, byte by byte and in random
+ * splits: the events must be the same every way.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "at_parser.h"
+
+static const struct at_block_rule simcom_blocks[] = {
+	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN" },
+	{ "+HTTPHEAD:", AT_BLOCK_AFTER_LINE, NULL },
+	{ "+HTTPCLIENT:", AT_BLOCK_INLINE, NULL },
+	{ NULL, 0, NULL },
+};
+static const char *const prompts[] = { "DOWNLOAD", NULL };
+static const struct at_syntax syn = { simcom_blocks, prompts };
+
+/* Events as text: "L<line>\n", "P\n", "B<header>|<data>\n" (a block's
+ * pieces are joined, so splits do not show). */
+struct log {
+	char *s;
+	size_t len;
+	bool in_block;
+};
+
+static void log_add(struct log *l, const void *p, size_t n)
+{
+	l->s = realloc(l->s, l->len + n + 1);
+	memcpy(l->s + l->len, p, n);
+	l->len += n;
+	l->s[l->len] = '\0';
+}
+
+static void ev_line(void *ctx, const char *line, size_t len)
+{
+	struct log *l = ctx;
+	assert_int_equal(strlen(line), len);
+	log_add(l, "L", 1);
+	log_add(l, line, len);
+	log_add(l, "\n", 1);
+}
+
+static void ev_prompt(void *ctx)
+{
+	log_add(ctx, "P\n", 2);
+}
+
+static void ev_block(void *ctx, const char *header, const void *data, size_t len, size_t left)
+{
+	struct log *l = ctx;
+	if (!l->in_block) {
+		log_add(l, "B", 1);
+		log_add(l, header, strlen(header));
+		log_add(l, "|", 1);
+		l->in_block = true;
+	}
+	log_add(l, data, len);
+	if (left == 0) {
+		log_add(l, "\n", 1);
+		l->in_block = false;
+	}
+}
+
+static const struct at_parser_cb cb = { ev_line, ev_prompt, ev_block };
+
+/* Feeds input split by the pieces function; returns the event log. */
+static char *run(const char *in, size_t len, size_t (*piece)(unsigned *), unsigned seed, bool arm)
+{
+	struct log l = { 0 };
+	struct at_parser p;
+	at_parser_init(&p, &syn, &cb, &l);
+	at_parser_arm_prompt(&p, arm);
+	for (size_t off = 0; off < len;) {
+		size_t n = piece ? piece(&seed) : len;
+		if (n > len - off)
+			n = len - off;
+		at_parser_feed(&p, in + off, n);
+		off += n;
+	}
+	if (!l.s)
+		l.s = calloc(1, 1);
+	return l.s;
+}
+
+static size_t one(unsigned *seed)
+{
+	(void)seed;
+	return 1;
+}
+
+static size_t random_piece(unsigned *seed)
+{
+	return 1 + (size_t)rand_r(seed) % 37;
+}
+
+/* Same events whole, byte by byte and in 50 random splits. */
+static void check_all_splits(const char *in, size_t len, const char *expected, bool arm)
+{
+	char *whole = run(in, len, NULL, 0, arm);
+	assert_string_equal(whole, expected);
+	char *bytes = run(in, len, one, 0, arm);
+	assert_string_equal(bytes, expected);
+	for (unsigned seed = 1; seed <= 50; seed++) {
+		char *r = run(in, len, random_piece, seed, arm);
+		assert_string_equal(r, expected);
+		free(r);
+	}
+	free(whole);
+	free(bytes);
+}
+
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	char *s = NULL;
+	if (vasprintf(&s, f, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* 3.1.1: GET, with the module's echo on (as after power-up). */
+static void test_manual_get(void **state)
+{
+	(void)state;
+	const char *head = "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\n"
+			   "Connection: close\r\nContent-Length: 22505\r\n\r\n";
+	const char *data = "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\"\r\n"
+			   "\"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">";
+	char *in = fmt("AT+HTTPINIT\r\r\nOK\r\n"
+		       "AT+HTTPPARA=\"URL\",\"http://opinion.people.com.cn/GB/n1/2018/0815/c1003-30228758.html\"\r\r\nOK\r\n"
+		       "AT+HTTPACTION=0\r\r\nOK\r\n\r\n+HTTPACTION: 0,200,22505\r\n"
+		       "AT+HTTPHEAD\r\r\n+HTTPHEAD: %zu\r\n%s\r\nOK\r\n"
+		       "AT+HTTPREAD=0,500\r\r\n+HTTPREAD: DATA,%zu\r\n%s\r\nOK\r\n"
+		       "AT+HTTPTERM\r\r\nOK\r\n",
+		       strlen(head), head, strlen(data), data);
+	char *expected = fmt("LAT+HTTPINIT\nLOK\n"
+			     "LAT+HTTPPARA=\"URL\",\"http://opinion.people.com.cn/GB/n1/2018/0815/c1003-30228758.html\"\nLOK\n"
+			     "LAT+HTTPACTION=0\nLOK\nL+HTTPACTION: 0,200,22505\n"
+			     "LAT+HTTPHEAD\nB+HTTPHEAD: %zu|%s\nLOK\n"
+			     "LAT+HTTPREAD=0,500\nB+HTTPREAD: DATA,%zu|%s\nLOK\n"
+			     "LAT+HTTPTERM\nLOK\n",
+			     strlen(head), head, strlen(data), data);
+	check_all_splits(in, strlen(in), expected, false);
+	free(in);
+	free(expected);
+}
+
+/* 3.1.2: POST with its DOWNLOAD prompt and +HTTP_PEER_CLOSED. */
+static void test_manual_post(void **state)
+{
+	(void)state;
+	const char *head = "HTTP/1.1 500 Internal Server Error\r\nCache-Control: private\r\n"
+			   "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 30\r\n\r\n";
+	char *in = fmt("\r\nOK\r\n\r\nDOWNLOAD\r\n\r\nOK\r\n\r\nOK\r\n\r\n+HTTPACTION: 1,500,30\r\n"
+		       "\r\n+HTTP_PEER_CLOSED\r\n\r\n+HTTPHEAD: %zu\r\n%s\r\nOK\r\n"
+		       "\r\n+HTTPREAD: DATA,30\r\nRequest format is invalid: .\r\n\r\nOK\r\n",
+		       strlen(head), head);
+	char *expected = fmt("LOK\nLDOWNLOAD\nLOK\nLOK\nL+HTTPACTION: 1,500,30\nL+HTTP_PEER_CLOSED\n"
+			     "B+HTTPHEAD: %zu|%s\nLOK\nB+HTTPREAD: DATA,30|Request format is invalid: .\r\n\nLOK\n",
+			     strlen(head), head);
+	check_all_splits(in, strlen(in), expected, false);
+	free(in);
+	free(expected);
+}
+
+/* 3.1.3 and 3.2.3: HEAD, "+HTTPHEAD: DATA,<n>" form (3.1.4) too. */
+static void test_manual_head_forms(void **state)
+{
+	(void)state;
+	const char *head = "HTTP/1.1 200 OK\r\nServer: bfe/1.0.8.13-sslpool-patch\r\nContent-Length: 52060\r\n\r\n";
+	char *in = fmt("\r\nOK\r\n\r\n+HTTPACTION: 2,200,%zu\r\n\r\n+HTTP_PEER_CLOSED\r\n"
+		       "\r\n+HTTPHEAD: %zu\r\n%s\r\nOK\r\n\r\n+HTTPHEAD: DATA,%zu\r\n%s\r\nOK\r\n",
+		       strlen(head), strlen(head), head, strlen(head), head);
+	char *expected = fmt("LOK\nL+HTTPACTION: 2,200,%zu\nL+HTTP_PEER_CLOSED\nB+HTTPHEAD: %zu|%s\nLOK\n"
+			     "B+HTTPHEAD: DATA,%zu|%s\nLOK\n",
+			     strlen(head), strlen(head), head, strlen(head), head);
+	check_all_splits(in, strlen(in), expected, false);
+	free(in);
+	free(expected);
+}
+
+/* HTTPREAD as SIM7600 and A76xx firmware really print it: OK first, pieces,
+ * then the terminator with or without a space; LEN is no block. */
+static void test_httpread_variants(void **state)
+{
+	(void)state;
+	const char in[] = "\r\n+HTTPREAD: LEN,5\r\n\r\nOK\r\n"
+			  "\r\nOK\r\n\r\n+HTTPREAD: DATA,3\r\nab\n\r\n+HTTPREAD: 2\r\n\r\n\r\n+HTTPREAD:0\r\n"
+			  "\r\n+HTTPREAD:LEN,7\r\n\r\nOK\r\n\r\n+HTTPREAD: 0\r\n";
+	const char *expected = "L+HTTPREAD: LEN,5\nLOK\nLOK\nB+HTTPREAD: DATA,3|ab\n\nB+HTTPREAD: 2|\r\n\n"
+			       "L+HTTPREAD:0\nL+HTTPREAD:LEN,7\nLOK\nL+HTTPREAD: 0\n";
+	check_all_splits(in, sizeof in - 1, expected, false);
+}
+
+/* Binary data that looks like protocol: results, CR, LF, NUL, '>'. */
+static void test_block_is_opaque(void **state)
+{
+	(void)state;
+	const char data[] = "\r\nOK\r\n\0+HTTPREAD: 0\r\n>\r\nERROR\r\n";
+	size_t dlen = sizeof data - 1;
+	char in[256];
+	int n = snprintf(in, sizeof in, "\r\n+HTTPREAD: DATA,%zu\r\n", dlen);
+	memcpy(in + n, data, dlen);
+	memcpy(in + n + dlen, "\r\n+HTTPREAD:0\r\n", 15);
+	char expected[256];
+	int e = snprintf(expected, sizeof expected, "B+HTTPREAD: DATA,%zu|", dlen);
+	memcpy(expected + e, data, dlen);
+	strcpy(expected + e + dlen, "\nL+HTTPREAD:0\n");
+	for (unsigned seed = 0; seed <= 30; seed++) {
+		char *r = run(in, (size_t)n + dlen + 15, seed ? random_piece : NULL, seed, true);
+		assert_memory_equal(r, expected, (size_t)e + dlen + 14);
+		free(r);
+	}
+}
+
+/* '>' is a prompt only while armed, and its trailing space is eaten. */
+static void test_prompt(void **state)
+{
+	(void)state;
+	check_all_splits("\r\n> ", 4, "P\n", true);
+	check_all_splits("\r\n> \r\n", 6, "L> \n", false);
+	check_all_splits(">data\r\n", 7, "P\nLdata\n", true);
+}
+
+/* ESP-AT and Neoway style: the data follows the comma on the same line. */
+static void test_inline_block(void **state)
+{
+	(void)state;
+	const char in[] = "+HTTPCLIENT:5,a\r\nb,\r\n+HTTPCLIENT:3,xyz\r\nOK\r\n";
+	check_all_splits(in, sizeof in - 1, "B+HTTPCLIENT:5,|a\r\nb,\nB+HTTPCLIENT:3,|xyz\nLOK\n", false);
+}
+
+/* A line over the limit is cut, never overflows, and parsing goes on. */
+static void test_long_line(void **state)
+{
+	(void)state;
+	size_t n = AT_LINE_MAX * 3;
+	char *in = malloc(n + 8);
+	memset(in, 'x', n);
+	memcpy(in + n, "\r\nOK\r\n", 6);
+	char *r = run(in, n + 6, random_piece, 7, false);
+	assert_int_equal(strlen(r), 1 + AT_LINE_MAX + 1 + 4);
+	assert_string_equal(r + 1 + AT_LINE_MAX + 1, "LOK\n");
+	free(r);
+	free(in);
+}
+
+static void test_block_length(void **state)
+{
+	(void)state;
+	assert_int_equal(at_block_length(&syn, "+HTTPREAD: DATA,1024", 20), 1024);
+	assert_int_equal(at_block_length(&syn, "+HTTPREAD: 17", 13), 17);
+	assert_int_equal(at_block_length(&syn, "+HTTPREAD:0", 11), 0);
+	assert_int_equal(at_block_length(&syn, "+HTTPREAD: LEN,5", 16), -1);
+	assert_int_equal(at_block_length(&syn, "+HTTPREAD: 1x", 13), -1);
+	assert_int_equal(at_block_length(&syn, "+HTTPACTION: 0,200,5", 20), -1);
+	assert_int_equal(at_block_length(&syn, "+HTTPHEAD: DATA,773", 19), 773);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_manual_get),
+		cmocka_unit_test(test_manual_post),
+		cmocka_unit_test(test_manual_head_forms),
+		cmocka_unit_test(test_httpread_variants),
+		cmocka_unit_test(test_block_is_opaque),
+		cmocka_unit_test(test_prompt),
+		cmocka_unit_test(test_inline_block),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_block_length),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
