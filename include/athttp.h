@@ -94,9 +94,11 @@ struct athttp_response_cb {
 	void *ctx;
 };
 
-/* Performs one exchange.  Returns 0 on success; otherwise nonzero and an
- * explanation in err.  On a module failure on_head is called with the 502/504
- * status and the X-Athttp-Error header athttp_serve would send. */
+/* Performs one exchange; the response streams through cb.  url must be
+ * absolute (http://host[:port]/path).  Returns 0 on success; otherwise -1
+ * and, in err, "<status> <dialect> [<module code>] <reason>": the status
+ * athttp_serve would answer (400/413/501/502/504) and the text of its
+ * X-Athttp-Error header. */
 int athttp_request(athttp_modem *m, const struct athttp_request *req,
 		   const struct athttp_response_cb *cb, char *err, size_t errlen);
 

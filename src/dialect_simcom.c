@@ -110,8 +110,10 @@ static enum ath_err simcom_sync(struct modem_io *io, struct ath_error *err)
 {
 	struct at_result r;
 	at_chat_drain(io->chat, 100, 2000);
-	for (int i = 0; i < 20; i++) {
-		enum ath_err e = at_chat_cmd(io->chat, timeouts.sync_ms, &r, "AT");
+	/* A slow module (or line) gets longer to answer each round. */
+	int wait_ms = timeouts.sync_ms;
+	for (int i = 0; i < 12; i++, wait_ms = wait_ms < 4000 ? wait_ms * 2 : 5000) {
+		enum ath_err e = at_chat_cmd(io->chat, wait_ms, &r, "AT");
 		if (e == ATH_OK && r.final == AT_FINAL_OK)
 			return ATH_OK;
 		if (e == ATH_E_IO)
