@@ -1,0 +1,242 @@
+/*
+ * athttp-emu — pretends to be a cellular module that speaks AT HTTP commands,
+ * on a pty, so athttp can be tested without hardware.
+ *
+ * Pieces, one a file:
+ *   emu_main.c     command line, pty, event loop, paced writer
+ *   emu_port.c     the module's side of the serial line: echo, command lines,
+ *                  data phases, one command at a time, output queue, log
+ *   emu_cmdline.c  strict AT command-line tokenizer
+ *   emu_origin.c   HTTP/1.1 client to the routed origin, on worker threads
+ *   emu_<dialect>.c one file per module family (emu_simcom.c, ...)
+ *   emu_buf.c      growable byte buffer and small helpers
+ *
+ * Everything but the fetch workers runs on the event loop's thread.
+ */
+#ifndef ATHTTP_EMU_H
+#define ATHTTP_EMU_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define EMU_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ------------------------------------------------------------ emu_buf.c */
+
+/* Growable bytes; always NUL-terminated past len so text can be printed. */
+struct emu_buf {
+	char *data;
+	size_t len, cap;
+};
+
+void emu_buf_add(struct emu_buf *b, const void *p, size_t n);
+void emu_buf_addf(struct emu_buf *b, const char *fmt, ...) EMU_PRINTF(2, 3);
+void emu_buf_vaddf(struct emu_buf *b, const char *fmt, va_list ap)
+	EMU_PRINTF(2, 0);
+/* Appends p as printable ASCII; everything else (and backslash) as \xHH. */
+void emu_buf_escape(struct emu_buf *b, const void *p, size_t n);
+void emu_buf_free(struct emu_buf *b);
+
+/* An emulator has nothing sensible to do when memory runs out: these abort. */
+void *emu_calloc(size_t n, size_t size);
+char *emu_strndup(const char *s, size_t n);
+
+uint64_t emu_now_ns(void);		/* CLOCK_MONOTONIC */
+#define EMU_NS_PER_MS 1000000ull
+#define EMU_NEVER UINT64_MAX
+
+/* ------------------------------------------------------------ configuration */
+
+struct emu_route {
+	char *host;			/* matched case-insensitively */
+	int port;			/* -1: any port of that host */
+	struct sockaddr_storage addr;	/* where the origin really listens */
+	socklen_t addrlen;
+};
+
+struct emu_config {
+	const char *modem;
+	const char *link;
+	const char *variant;		/* NULL: the dialect's default */
+	const char *log_path;		/* NULL: no log of received bytes */
+	struct emu_route *routes;
+	size_t nroutes;
+	unsigned long baud;		/* 0: as fast as the pty takes it */
+	unsigned latency_ms;
+	size_t max_body;		/* longest response body kept */
+	bool chunked_zero_len;
+};
+
+/* ------------------------------------------------------------ emu_cmdline.c */
+
+enum emu_form {
+	EMU_FORM_BASIC,			/* AT, ATE0, ATI: name "", "E", "I" */
+	EMU_FORM_EXEC,			/* AT+NAME */
+	EMU_FORM_READ,			/* AT+NAME? */
+	EMU_FORM_TEST,			/* AT+NAME=? */
+	EMU_FORM_SET,			/* AT+NAME=arg[,arg]... */
+};
+
+enum emu_arg_kind {
+	EMU_ARG_OMITTED,		/* nothing between two commas */
+	EMU_ARG_NUMBER,			/* decimal digits */
+	EMU_ARG_STRING,			/* "..." */
+};
+
+struct emu_arg {
+	enum emu_arg_kind kind;
+	unsigned long num;
+	const char *str;		/* NUL-terminated, quotes removed */
+	size_t len;
+};
+
+struct emu_cmd {
+	enum emu_form form;
+	const char *name;		/* upper case; "+HTTPPARA", "E", "" */
+	bool has_num;			/* basic commands: ATE0 → has_num, num 0 */
+	unsigned long num;
+	size_t argc;
+	struct emu_arg *argv;
+	char *store;			/* owns name and strings */
+};
+
+/* Parses one command line (without its CR).  Returns 0, or -1 for anything
+ * that is not exactly one well-formed command. */
+int emu_cmd_parse(const char *line, size_t len, struct emu_cmd *cmd);
+void emu_cmd_free(struct emu_cmd *cmd);
+
+/* ------------------------------------------------------------ emu_origin.c */
+
+struct emu_url {
+	bool tls;			/* https:// */
+	char *host;			/* without IPv6 brackets */
+	unsigned port;
+	char *authority;		/* host[:port] as the URL wrote it */
+	char *target;			/* path[?query], at least "/" */
+};
+
+int emu_url_parse(const char *url, struct emu_url *u);
+void emu_url_free(struct emu_url *u);
+
+enum emu_fetch_status {
+	EMU_FETCH_OK,
+	EMU_FETCH_BAD_URL,
+	EMU_FETCH_TLS,			/* https: the emulator speaks no TLS */
+	EMU_FETCH_DNS,
+	EMU_FETCH_CONNECT,
+	EMU_FETCH_TIMEOUT,
+	EMU_FETCH_NOT_HTTP,
+	EMU_FETCH_TOO_BIG,		/* body over --max-body */
+	EMU_FETCH_CLOSED,		/* origin closed before the response ended */
+	EMU_FETCH_CANCELLED,
+	EMU_FETCH_NSTATUS
+};
+
+struct emu_fetch {
+	/* set by the dialect */
+	struct emu_url url;
+	struct emu_buf request;		/* request head and body, sent as is */
+	bool head_only;			/* a HEAD request: the response has no body */
+	unsigned connect_timeout_ms;
+	unsigned recv_timeout_ms;	/* longest silence while receiving */
+	/* set by the fetch */
+	enum emu_fetch_status status;
+	int http_status;
+	bool chunked;			/* origin used Transfer-Encoding: chunked */
+	struct emu_buf header;		/* status line through the blank line */
+	struct emu_buf body;		/* de-chunked */
+};
+
+void emu_fetch_free(struct emu_fetch *f);	/* and f itself */
+
+/* Fetches run on worker threads; the loop polls emu_jobs_fd() and calls
+ * emu_jobs_reap(), which hands each finished fetch to its done callback (on
+ * the loop's thread, which then owns the fetch). */
+struct emu_jobs;
+struct emu_job;
+typedef void emu_fetch_done_fn(void *ctx, struct emu_fetch *f);
+
+struct emu_jobs *emu_jobs_new(const struct emu_config *cfg);
+int emu_jobs_fd(const struct emu_jobs *jobs);
+void emu_jobs_reap(struct emu_jobs *jobs);
+/* Cancels every fetch, waits for the workers, frees everything. */
+void emu_jobs_free(struct emu_jobs *jobs);
+
+struct emu_job *emu_fetch_start(struct emu_jobs *jobs, struct emu_fetch *f,
+				emu_fetch_done_fn *done, void *ctx);
+/* The result is no longer wanted: the fetch is cancelled and freed, done is
+ * never called. */
+void emu_fetch_abandon(struct emu_job *job);
+
+/* ------------------------------------------------------------ emu_port.c */
+
+struct emu;
+
+/* Output marks: what happens once a piece of output has been written. */
+enum emu_mark {
+	EMU_MARK_NONE,
+	EMU_MARK_DONE,			/* the command is finished */
+	EMU_MARK_PROMPT,		/* the data phase begins */
+};
+
+/* For dialects.  Output is a response or URC: it leaves --latency-ms later. */
+void emu_send(struct emu *e, enum emu_mark mark, const void *p, size_t n);
+void emu_sendf(struct emu *e, enum emu_mark mark, const char *fmt, ...)
+	EMU_PRINTF(3, 4);
+void emu_ok(struct emu *e);
+void emu_error(struct emu *e);
+/* Sends prompt; once it is written, the next size bytes are data, given to
+ * the dialect's data(); if they take longer than timeout_ms, data() gets
+ * complete == false. */
+void emu_download(struct emu *e, const char *prompt, size_t size,
+		  unsigned timeout_ms);
+void emu_set_echo(struct emu *e, bool on);
+const struct emu_config *emu_config(const struct emu *e);
+struct emu_jobs *emu_jobs(struct emu *e);
+
+/* A module family.  command() gets every parsed line except AT, ATE0 and
+ * ATE1 and must, now or later, end it with a DONE-marked output (emu_ok,
+ * emu_error) or a prompt.  data() ends a data phase the same way. */
+struct emu_dialect {
+	const char *name;
+	/* NULL with a message in err (static text) for a bad configuration */
+	void *(*open)(struct emu *e, const struct emu_config *cfg,
+		      const char **err);
+	void (*close)(void *ctx);
+	void (*command)(void *ctx, const struct emu_cmd *cmd);
+	void (*data)(void *ctx, struct emu_buf *data, bool complete);
+};
+
+extern const struct emu_dialect emu_simcom;
+
+/* Queued output, drained by the paced writer in emu_main.c. */
+struct emu_chunk {
+	struct emu_chunk *next;
+	uint64_t release_ns;		/* not to be written before */
+	enum emu_mark mark;
+	size_t off;			/* bytes already written */
+	struct emu_buf bytes;
+};
+
+/* For emu_main.c. */
+/* Takes log (may be NULL).  NULL with a message in err if the dialect
+ * refuses the configuration. */
+struct emu *emu_new(const struct emu_config *cfg,
+		    const struct emu_dialect *dialect, FILE *log,
+		    const char **err);
+void emu_free(struct emu *e);
+void emu_input(struct emu *e, const char *p, size_t n);
+/* The chunk at the head of the queue (or NULL) and its removal once written,
+ * which acts on its mark. */
+struct emu_chunk *emu_out_head(struct emu *e);
+void emu_out_pop(struct emu *e);
+uint64_t emu_deadline(const struct emu *e);	/* EMU_NEVER: none */
+void emu_tick(struct emu *e);
+/* The last client closed the port: what it did not read is lost. */
+void emu_hangup(struct emu *e);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * Strict AT command-line tokenizer.
+ *
+ * A line holds exactly one command:
+ *   AT                      basic, name ""
+ *   AT<letter>[digits]      basic (ATE0, ATI), also AT&<letter>[digits]
+ *   AT+NAME                 execute
+ *   AT+NAME?                read
+ *   AT+NAME=?               test
+ *   AT+NAME=arg[,arg]...    set; arg is empty, decimal digits, or "text"
+ * Nothing else is accepted: no spaces, no concatenated commands, no unquoted
+ * words, no signs, no control bytes inside strings.  Real modules differ in
+ * what they forgive; the emulator forgives nothing so that a host which only
+ * works thanks to a lenient module is caught in tests.
+ */
+#include "emu.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct scan {
+	char *s;			/* the copy being cut into pieces */
+	size_t len, pos;
+};
+
+static bool at_end(const struct scan *sc)
+{
+	return sc->pos >= sc->len;
+}
+
+static int peek(const struct scan *sc)
+{
+	return at_end(sc) ? -1 : (unsigned char)sc->s[sc->pos];
+}
+
+static bool take(struct scan *sc, char c)
+{
+	if (peek(sc) != (unsigned char)c)
+		return false;
+	sc->pos++;
+	return true;
+}
+
+static int scan_number(struct scan *sc, unsigned long *out)
+{
+	unsigned long v = 0;
+	size_t start = sc->pos;
+
+	while (!at_end(sc) && isdigit((unsigned char)sc->s[sc->pos])) {
+		unsigned d = (unsigned)(sc->s[sc->pos] - '0');
+
+		if (v > (ULONG_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+		sc->pos++;
+	}
+	if (sc->pos == start)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A quoted string; the closing quote becomes the string's NUL. */
+static int scan_string(struct scan *sc, struct emu_arg *arg)
+{
+	size_t start;
+
+	if (!take(sc, '"'))
+		return -1;
+	start = sc->pos;
+	for (;;) {
+		int c = peek(sc);
+
+		if (c < 0)
+			return -1;	/* unterminated */
+		if (c == '"')
+			break;
+		if (c < 0x20 || c == 0x7f)
+			return -1;
+		sc->pos++;
+	}
+	arg->kind = EMU_ARG_STRING;
+	arg->str = sc->s + start;
+	arg->len = sc->pos - start;
+	sc->s[sc->pos++] = '\0';
+	return 0;
+}
+
+static int scan_arg(struct scan *sc, struct emu_arg *arg)
+{
+	int c = peek(sc);
+
+	*arg = (struct emu_arg){ .kind = EMU_ARG_OMITTED, .str = "" };
+	if (c < 0 || c == ',')
+		return 0;
+	if (c == '"')
+		return scan_string(sc, arg);
+	arg->kind = EMU_ARG_NUMBER;
+	return scan_number(sc, &arg->num);
+}
+
+static int scan_args(struct scan *sc, struct emu_cmd *cmd)
+{
+	size_t cap = 4;
+
+	cmd->argv = emu_calloc(cap, sizeof(*cmd->argv));
+	for (;;) {
+		if (cmd->argc == cap) {
+			struct emu_arg *a = emu_calloc(cap * 2, sizeof(*a));
+
+			memcpy(a, cmd->argv, cap * sizeof(*a));
+			free(cmd->argv);
+			cmd->argv = a;
+			cap *= 2;
+		}
+		if (scan_arg(sc, &cmd->argv[cmd->argc]) < 0)
+			return -1;
+		cmd->argc++;
+		if (at_end(sc))
+			return 0;
+		if (!take(sc, ','))
+			return -1;	/* junk after an argument */
+	}
+}
+
+static int scan_extended(struct scan *sc, struct emu_cmd *cmd)
+{
+	size_t start = sc->pos, end;
+
+	sc->pos++;			/* '+' */
+	while (!at_end(sc) && (isalnum((unsigned char)sc->s[sc->pos]) ||
+			       sc->s[sc->pos] == '_'))
+		sc->pos++;
+	end = sc->pos;
+	if (end == start + 1)
+		return -1;
+	if (at_end(sc)) {
+		cmd->form = EMU_FORM_EXEC;
+	} else if (take(sc, '?')) {
+		cmd->form = EMU_FORM_READ;
+	} else if (take(sc, '=')) {
+		if (take(sc, '?')) {
+			cmd->form = EMU_FORM_TEST;
+		} else {
+			cmd->form = EMU_FORM_SET;
+			if (scan_args(sc, cmd) < 0)
+				return -1;
+		}
+	} else {
+		return -1;
+	}
+	if (!at_end(sc))
+		return -1;
+	for (size_t i = start; i < end; i++)
+		sc->s[i] = (char)toupper((unsigned char)sc->s[i]);
+	sc->s[end] = '\0';
+	cmd->name = sc->s + start;
+	return 0;
+}
+
+static int scan_basic(struct scan *sc, struct emu_cmd *cmd)
+{
+	size_t start = sc->pos, end;
+
+	cmd->form = EMU_FORM_BASIC;
+	take(sc, '&');
+	if (!isalpha(peek(sc)))
+		return -1;
+	sc->pos++;
+	end = sc->pos;
+	if (!at_end(sc)) {
+		if (scan_number(sc, &cmd->num) < 0 || !at_end(sc))
+			return -1;
+		cmd->has_num = true;
+	}
+	for (size_t i = start; i < end; i++)
+		sc->s[i] = (char)toupper((unsigned char)sc->s[i]);
+	sc->s[end] = '\0';
+	cmd->name = sc->s + start;
+	return 0;
+}
+
+int emu_cmd_parse(const char *line, size_t len, struct emu_cmd *cmd)
+{
+	struct scan sc;
+	int rc;
+
+	*cmd = (struct emu_cmd){ .name = "" };
+	if (len < 2 || toupper((unsigned char)line[0]) != 'A' ||
+	    toupper((unsigned char)line[1]) != 'T')
+		return -1;
+	if (memchr(line, '\0', len))
+		return -1;
+	cmd->store = emu_strndup(line, len);
+	sc = (struct scan){ .s = cmd->store, .len = len, .pos = 2 };
+	if (at_end(&sc))
+		rc = 0;			/* plain AT */
+	else if (peek(&sc) == '+')
+		rc = scan_extended(&sc, cmd);
+	else
+		rc = scan_basic(&sc, cmd);
+	if (rc < 0)
+		emu_cmd_free(cmd);
+	return rc;
+}
+
+void emu_cmd_free(struct emu_cmd *cmd)
+{
+	free(cmd->argv);
+	free(cmd->store);
+	*cmd = (struct emu_cmd){ .name = "" };
+}

@@ -1,0 +1,586 @@
+/*
+ * athttp-emu: command line, the pty, the event loop, and the paced writer
+ * that makes the pty behave like a serial line of a given baud rate.
+ */
+#include "emu.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* Every module family DESIGN.md names; NULL: not emulated yet. */
+static const struct {
+	const char *name;
+	const struct emu_dialect *dialect;
+} dialects[] = {
+	{ "simcom", &emu_simcom },
+	{ "neoway", NULL },
+	{ "httpcfg", NULL },
+	{ "quectel", NULL },
+	{ "onemo", NULL },
+	{ "espat", NULL },
+};
+
+static void usage(FILE *to)
+{
+	fputs("usage: athttp-emu -m MODEM --link PATH [--route HOST[:PORT]=IP:PORT]...\n"
+	      "                  [--baud N] [--latency-ms N] [--variant NAME]\n"
+	      "                  [--max-body N] [--chunked-zero-len] [--log FILE]\n"
+	      "Pretends to be a cellular module that speaks AT HTTP commands, on a\n"
+	      "pty linked at PATH; prints \"READY <pty>\" once it serves.\n"
+	      "  -m, --modem MODEM    simcom (neoway, httpcfg, quectel, onemo, espat:\n"
+	      "                       not implemented yet)\n"
+	      "  --link PATH          symlink to create (an existing symlink is replaced)\n"
+	      "  --route H[:P]=IP:P   send requests for host H (port P, or any port)\n"
+	      "                       to IP:P instead of resolving H\n"
+	      "  --baud N             limit output to N/10 bytes/s, like a UART (8N1)\n"
+	      "  --latency-ms N       delay every response and URC by N ms\n"
+	      "  --variant NAME       firmware variant: simcom: sim7600 (default), a76xx\n"
+	      "  --max-body N         fail (706) responses whose body exceeds N bytes\n"
+	      "  --chunked-zero-len   report datalen 0 for chunked responses\n"
+	      "  --log FILE           append every received command and data phase\n"
+	      "  -h, --help           this text\n", to);
+}
+
+static _Noreturn void bad_usage(const char *why, const char *what)
+{
+	if (why)
+		fprintf(stderr, "athttp-emu: %s%s%s\n", why, what ? ": " : "",
+			what ? what : "");
+	usage(stderr);
+	exit(2);
+}
+
+/* ------------------------------------------------------------ arguments */
+
+static unsigned long parse_number(const char *s, unsigned long max,
+				  const char *opt)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *s == '-' || *s == '+' || *end || errno || v > max)
+		bad_usage("bad number for", opt);
+	return v;
+}
+
+/* "host", "host:port", "[v6]" or "[v6]:port"; port < 0 if absent. */
+static int split_host_port(char *s, char **host, int *port)
+{
+	char *colon;
+
+	*port = -1;
+	if (*s == '[') {
+		char *close = strchr(s, ']');
+
+		if (!close)
+			return -1;
+		*close = '\0';
+		*host = s + 1;
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (!colon && close[1])
+			return -1;
+	} else {
+		*host = s;
+		colon = strchr(s, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return -1;	/* a bare IPv6 address needs [] */
+	}
+	if (colon) {
+		char *end;
+		long p;
+
+		*colon = '\0';
+		errno = 0;
+		p = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || errno || p < 1 || p > 65535)
+			return -1;
+		*port = (int)p;
+	}
+	return **host ? 0 : -1;
+}
+
+static void parse_route(const char *spec, struct emu_config *cfg)
+{
+	char *copy = emu_strndup(spec, strlen(spec));
+	char *eq = strchr(copy, '=');
+	char *host, *ip;
+	int port, ip_port;
+	struct emu_route r = { 0 };
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&r.addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&r.addr;
+
+	if (!eq)
+		goto bad;
+	*eq = '\0';
+	if (split_host_port(copy, &host, &port) < 0 ||
+	    split_host_port(eq + 1, &ip, &ip_port) < 0 || ip_port < 0)
+		goto bad;
+	if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)ip_port);
+		r.addrlen = sizeof(*v4);
+	} else if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)ip_port);
+		r.addrlen = sizeof(*v6);
+	} else {
+		goto bad;
+	}
+	r.host = emu_strndup(host, strlen(host));
+	r.port = port;
+	free(copy);
+	cfg->routes = realloc(cfg->routes, (cfg->nroutes + 1) * sizeof(r));
+	if (!cfg->routes)
+		abort();
+	cfg->routes[cfg->nroutes++] = r;
+	return;
+bad:
+	free(copy);
+	bad_usage("bad --route (HOST[:PORT]=IP:PORT)", spec);
+}
+
+static const struct emu_dialect *parse_args(int argc, char **argv,
+					    struct emu_config *cfg)
+{
+	enum { O_LINK = 256, O_ROUTE, O_BAUD, O_LATENCY, O_VARIANT,
+	       O_MAX_BODY, O_CHUNKED_ZERO, O_LOG };
+	static const struct option options[] = {
+		{ "modem", required_argument, NULL, 'm' },
+		{ "link", required_argument, NULL, O_LINK },
+		{ "route", required_argument, NULL, O_ROUTE },
+		{ "baud", required_argument, NULL, O_BAUD },
+		{ "latency-ms", required_argument, NULL, O_LATENCY },
+		{ "variant", required_argument, NULL, O_VARIANT },
+		{ "max-body", required_argument, NULL, O_MAX_BODY },
+		{ "chunked-zero-len", no_argument, NULL, O_CHUNKED_ZERO },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*cfg = (struct emu_config){ .max_body = SIZE_MAX };
+	while ((c = getopt_long(argc, argv, "m:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			cfg->modem = optarg;
+			break;
+		case O_LINK:
+			cfg->link = optarg;
+			break;
+		case O_ROUTE:
+			parse_route(optarg, cfg);
+			break;
+		case O_BAUD:
+			cfg->baud = parse_number(optarg, 100000000, "--baud");
+			if (!cfg->baud)
+				bad_usage("bad number for", "--baud");
+			break;
+		case O_LATENCY:
+			cfg->latency_ms = (unsigned)parse_number(optarg, 3600000,
+								 "--latency-ms");
+			break;
+		case O_VARIANT:
+			cfg->variant = optarg;
+			break;
+		case O_MAX_BODY:
+			cfg->max_body = parse_number(optarg, SIZE_MAX,
+						     "--max-body");
+			break;
+		case O_CHUNKED_ZERO:
+			cfg->chunked_zero_len = true;
+			break;
+		case O_LOG:
+			cfg->log_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			bad_usage(NULL, NULL);
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument", argv[optind]);
+	if (!cfg->modem)
+		bad_usage("-m MODEM is required", NULL);
+	if (!cfg->link || !*cfg->link)
+		bad_usage("--link PATH is required", NULL);
+	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
+		if (strcmp(dialects[i].name, cfg->modem))
+			continue;
+		if (!dialects[i].dialect) {
+			fprintf(stderr, "athttp-emu: modem %s: not implemented yet\n",
+				cfg->modem);
+			exit(2);
+		}
+		return dialects[i].dialect;
+	}
+	bad_usage("unknown modem", cfg->modem);
+}
+
+/* ------------------------------------------------------------ the pty */
+
+struct pty {
+	int master;
+	int slave;			/* ours, held so the master never sees
+					 * a hangup between clients */
+	char path[PATH_MAX];
+};
+
+static int open_pty(struct pty *p)
+{
+	struct termios t;
+
+	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (p->master < 0 || grantpt(p->master) < 0 ||
+	    unlockpt(p->master) < 0 ||
+	    ptsname_r(p->master, p->path, sizeof(p->path)) != 0)
+		return -1;
+	p->slave = open(p->path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (p->slave < 0 || tcgetattr(p->slave, &t) < 0)
+		return -1;
+	/* What a serial port looks like: no echo, no line editing, no
+	 * CR/LF translation.  Clients that set their own modes win. */
+	cfmakeraw(&t);
+	if (tcsetattr(p->slave, TCSANOW, &t) < 0)
+		return -1;
+	return fcntl(p->master, F_SETFL,
+		     fcntl(p->master, F_GETFL) | O_NONBLOCK);
+}
+
+/* Replaces the link atomically, but never anything that is not a link. */
+static int make_link(const char *target, const char *link)
+{
+	struct stat st;
+	struct emu_buf tmp = { 0 };
+	int rc;
+
+	if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	emu_buf_addf(&tmp, "%s.%ld.tmp", link, (long)getpid());
+	unlink(tmp.data);
+	rc = symlink(target, tmp.data);
+	if (rc == 0 && (rc = rename(tmp.data, link)) < 0)
+		unlink(tmp.data);
+	emu_buf_free(&tmp);
+	return rc;
+}
+
+/* Removes the link only if it still leads to our pty. */
+static void remove_link(const char *target, const char *link)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return;
+	buf[n] = '\0';
+	if (!strcmp(buf, target))
+		unlink(link);
+}
+
+/* ------------------------------------------------------------ pacing */
+
+/*
+ * A UART sends one byte every 10 bit times (8N1).  The writer keeps an
+ * absolute schedule per burst: byte k of a burst may leave no earlier than
+ * k byte times after the burst began.  Late wakeups are caught up at once,
+ * so the average stays on the line rate, and a byte never leaves early, so
+ * the host never sees more than the line rate.  A burst ends whenever the
+ * writer runs out of bytes it may send (queue empty, latency, pty full).
+ */
+struct writer {
+	int fd;
+	unsigned long baud;		/* 0: unpaced */
+	bool in_burst;
+	uint64_t burst_start;
+	uint64_t burst_bytes;
+	bool blocked;			/* pty full: wait for POLLOUT */
+};
+
+static uint64_t bytes_due(const struct writer *w, uint64_t now)
+{
+	unsigned __int128 bits = (unsigned __int128)(now - w->burst_start) *
+				 w->baud;
+
+	return (uint64_t)(bits / (10 * 1000000000ull));
+}
+
+static uint64_t time_of_byte(const struct writer *w, uint64_t k)
+{
+	unsigned __int128 ns = (unsigned __int128)k * 10 * 1000000000ull;
+
+	return w->burst_start + (uint64_t)((ns + w->baud - 1) / w->baud);
+}
+
+/* Writes what may be written now.  Returns when to come back (EMU_NEVER:
+ * when the pty has room again, or when there is more output). */
+static uint64_t pump(struct writer *w, struct emu *e)
+{
+	for (;;) {
+		struct emu_chunk *c = emu_out_head(e);
+		uint64_t now = emu_now_ns();
+		size_t n;
+		ssize_t done;
+
+		if (!c) {
+			w->in_burst = false;
+			return EMU_NEVER;
+		}
+		if (c->release_ns > now) {
+			w->in_burst = false;
+			return c->release_ns;
+		}
+		n = c->bytes.len - c->off;
+		if (n == 0) {		/* a mark with no bytes of its own */
+			emu_out_pop(e);
+			continue;
+		}
+		if (w->baud) {
+			uint64_t due;
+
+			if (!w->in_burst) {
+				w->in_burst = true;
+				w->burst_start = now;
+				w->burst_bytes = 0;
+			}
+			due = bytes_due(w, now) - w->burst_bytes;
+			if (due == 0) {
+				/* Wake for a few ms worth at once rather
+				 * than for every byte. */
+				uint64_t q = w->baud / 10 / 500 + 1;
+
+				return time_of_byte(w, w->burst_bytes +
+						       (q < n ? q : n));
+			}
+			if (n > due)
+				n = (size_t)due;
+		}
+		done = write(w->fd, c->bytes.data + c->off, n);
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done < 0 && errno != EAGAIN) {
+			perror("athttp-emu: write to pty");
+			exit(1);
+		}
+		if (done > 0) {
+			c->off += (size_t)done;
+			w->burst_bytes += (uint64_t)done;
+			if (c->off == c->bytes.len)
+				emu_out_pop(e);
+		}
+		if (done < (ssize_t)n) {
+			/* The host stopped reading: like a UART held by
+			 * flow control, resume at line rate, not in a rush. */
+			w->blocked = true;
+			w->in_burst = false;
+			return EMU_NEVER;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ clients */
+
+/* Counts the processes that have the pty open (ours excluded) through
+ * inotify, so that output nobody will read is dropped when the last one
+ * closes rather than greeting the next client. */
+struct clients {
+	int fd;				/* -1: not tracked */
+	long open;
+};
+
+static void clients_watch(struct clients *cl, const char *path)
+{
+	cl->open = 0;
+	cl->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (cl->fd >= 0 && inotify_add_watch(cl->fd, path, IN_OPEN | IN_CLOSE) < 0) {
+		close(cl->fd);
+		cl->fd = -1;
+	}
+}
+
+enum clients_change {
+	CLIENTS_SAME,
+	CLIENTS_GONE,			/* the last one closed */
+	CLIENTS_REPLACED,		/* ... and another opened already */
+};
+
+static enum clients_change clients_update(struct clients *cl)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool emptied = false;
+	ssize_t n;
+
+	while ((n = read(cl->fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			if (ev->mask & IN_OPEN)
+				cl->open++;
+			if ((ev->mask & IN_CLOSE) && cl->open > 0 &&
+			    --cl->open == 0)
+				emptied = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (!emptied)
+		return CLIENTS_SAME;
+	return cl->open == 0 ? CLIENTS_GONE : CLIENTS_REPLACED;
+}
+
+/* ------------------------------------------------------------ main */
+
+static int open_signals(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Before any thread exists, so the fetch workers inherit it. */
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void read_input(struct emu *e, int master)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(master, buf, sizeof(buf))) > 0)
+		emu_input(e, buf, (size_t)n);
+}
+
+static void serve(struct emu *e, struct pty *pty, int sigfd,
+		  const struct emu_config *cfg)
+{
+	struct writer w = { .fd = pty->master, .baud = cfg->baud };
+	struct clients cl;
+
+	clients_watch(&cl, pty->path);
+	for (;;) {
+		enum { P_MASTER, P_SIGNAL, P_JOBS, P_CLIENTS, P_N };
+		struct pollfd p[P_N] = {
+			[P_MASTER] = { .fd = pty->master, .events = POLLIN },
+			[P_SIGNAL] = { .fd = sigfd, .events = POLLIN },
+			[P_JOBS] = { .fd = emu_jobs_fd(emu_jobs(e)),
+				     .events = POLLIN },
+			[P_CLIENTS] = { .fd = cl.fd, .events = POLLIN },
+		};
+		enum clients_change change = CLIENTS_SAME;
+		uint64_t wake = EMU_NEVER, now;
+		struct timespec ts, *tsp = NULL;
+
+		if (!w.blocked)
+			wake = pump(&w, e);
+		if (w.blocked)
+			p[P_MASTER].events |= POLLOUT;
+		if (emu_deadline(e) < wake)
+			wake = emu_deadline(e);
+		if (wake != EMU_NEVER) {
+			now = emu_now_ns();
+			wake = wake > now ? wake - now : 0;
+			ts.tv_sec = (time_t)(wake / 1000000000ull);
+			ts.tv_nsec = (long)(wake % 1000000000ull);
+			tsp = &ts;
+		}
+		if (ppoll(p, P_N, tsp, NULL) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("athttp-emu: ppoll");
+			exit(1);
+		}
+		if (p[P_SIGNAL].revents)
+			break;
+		if (p[P_CLIENTS].revents)
+			change = clients_update(&cl);
+		/* What the departed client sent still counts, as it would
+		 * on a wire; but when a new client is already there, its
+		 * input must come after the hangup, not be lost to it. */
+		if (change == CLIENTS_GONE)
+			read_input(e, pty->master);
+		if (change != CLIENTS_SAME) {
+			emu_hangup(e);
+			tcflush(pty->slave, TCIFLUSH);
+			w.blocked = false;
+			w.in_burst = false;
+		}
+		if (p[P_MASTER].revents & POLLOUT)
+			w.blocked = false;
+		if (p[P_MASTER].revents & POLLIN)
+			read_input(e, pty->master);
+		if (p[P_JOBS].revents)
+			emu_jobs_reap(emu_jobs(e));
+		emu_tick(e);
+	}
+	if (cl.fd >= 0)
+		close(cl.fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct emu_config cfg;
+	const struct emu_dialect *dialect = parse_args(argc, argv, &cfg);
+	const char *err = NULL;
+	struct pty pty = { .master = -1, .slave = -1 };
+	struct emu *e;
+	int sigfd, rc = 0;
+	FILE *log = NULL;
+
+	sigfd = open_signals();
+	if (sigfd < 0) {
+		perror("athttp-emu: signals");
+		return 1;
+	}
+	if (cfg.log_path && !(log = fopen(cfg.log_path, "ae"))) {
+		fprintf(stderr, "athttp-emu: %s: %s\n", cfg.log_path,
+			strerror(errno));
+		return 1;
+	}
+	e = emu_new(&cfg, dialect, log, &err);
+	if (!e)
+		bad_usage(err, NULL);
+	if (open_pty(&pty) < 0) {
+		perror("athttp-emu: pty");
+		rc = 1;
+	} else if (make_link(pty.path, cfg.link) < 0) {
+		fprintf(stderr, "athttp-emu: %s: %s\n", cfg.link,
+			strerror(errno));
+		rc = 1;
+	} else {
+		printf("READY %s\n", pty.path);
+		fflush(stdout);
+		serve(e, &pty, sigfd, &cfg);
+		remove_link(pty.path, cfg.link);
+	}
+	emu_free(e);
+	if (pty.slave >= 0)
+		close(pty.slave);
+	if (pty.master >= 0)
+		close(pty.master);
+	close(sigfd);
+	for (size_t i = 0; i < cfg.nroutes; i++)
+		free(cfg.routes[i].host);
+	free(cfg.routes);
+	return rc;
+}

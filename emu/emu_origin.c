@@ -1,0 +1,550 @@
+/*
+ * The module's view of the network: an HTTP/1.1 client that sends a request
+ * to the origin a URL names (or the one --route puts in its place) and reads
+ * the whole response, as modules do before they tell the host anything.
+ *
+ * Fetches run on worker threads so the serial line stays responsive; each
+ * can be cancelled through its own eventfd, so nothing outlives a shutdown
+ * or an AT+HTTPTERM by more than a poll wakeup (a getaddrinfo() in progress
+ * excepted).
+ */
+#include "emu.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <http_parser.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ URLs */
+
+static char *field(const char *url, const struct http_parser_url *u, int f)
+{
+	return emu_strndup(url + u->field_data[f].off, u->field_data[f].len);
+}
+
+static bool has_field(const struct http_parser_url *u, int f)
+{
+	return u->field_set & (1 << f);
+}
+
+int emu_url_parse(const char *url, struct emu_url *out)
+{
+	struct http_parser_url u;
+	size_t len = strlen(url), a, b;
+	struct emu_buf target = { 0 };
+	const char *scheme;
+	size_t slen;
+
+	*out = (struct emu_url){ 0 };
+	http_parser_url_init(&u);
+	if (http_parser_parse_url(url, len, 0, &u) != 0 ||
+	    !has_field(&u, UF_SCHEMA) || !has_field(&u, UF_HOST) ||
+	    u.field_data[UF_HOST].len == 0)
+		return -1;
+	scheme = url + u.field_data[UF_SCHEMA].off;
+	slen = u.field_data[UF_SCHEMA].len;
+	if (slen == 5 && !strncasecmp(scheme, "https", 5))
+		out->tls = true;
+	else if (slen != 4 || strncasecmp(scheme, "http", 4))
+		return -1;
+	out->port = has_field(&u, UF_PORT) ? u.port : out->tls ? 443 : 80;
+	if (out->port == 0)
+		return -1;
+	out->host = field(url, &u, UF_HOST);
+
+	/* The authority as written, IPv6 brackets and explicit port kept:
+	 * that is what goes into the Host header. */
+	a = u.field_data[UF_HOST].off;
+	b = a + u.field_data[UF_HOST].len;
+	if (a > 0 && url[a - 1] == '[') {
+		a--;
+		b++;
+	}
+	if (has_field(&u, UF_PORT))
+		b = u.field_data[UF_PORT].off + u.field_data[UF_PORT].len;
+	out->authority = emu_strndup(url + a, b - a);
+
+	if (has_field(&u, UF_PATH))
+		emu_buf_add(&target, url + u.field_data[UF_PATH].off,
+			    u.field_data[UF_PATH].len);
+	else
+		emu_buf_add(&target, "/", 1);
+	if (has_field(&u, UF_QUERY)) {
+		emu_buf_add(&target, "?", 1);
+		emu_buf_add(&target, url + u.field_data[UF_QUERY].off,
+			    u.field_data[UF_QUERY].len);
+	}
+	out->target = target.data;
+	return 0;
+}
+
+void emu_url_free(struct emu_url *u)
+{
+	free(u->host);
+	free(u->authority);
+	free(u->target);
+	*u = (struct emu_url){ 0 };
+}
+
+void emu_fetch_free(struct emu_fetch *f)
+{
+	if (!f)
+		return;
+	emu_url_free(&f->url);
+	emu_buf_free(&f->request);
+	emu_buf_free(&f->header);
+	emu_buf_free(&f->body);
+	free(f);
+}
+
+/* ------------------------------------------------------------ waiting */
+
+enum wait_result { WAIT_READY, WAIT_TIMEOUT, WAIT_CANCELLED };
+
+static enum wait_result wait_fd(int fd, short events, int cancel_fd,
+				unsigned timeout_ms)
+{
+	struct pollfd p[2] = {
+		{ .fd = fd, .events = events },
+		{ .fd = cancel_fd, .events = POLLIN },
+	};
+	uint64_t deadline = emu_now_ns() + timeout_ms * EMU_NS_PER_MS;
+
+	for (;;) {
+		uint64_t now = emu_now_ns();
+		int n;
+
+		if (now >= deadline)
+			return WAIT_TIMEOUT;
+		n = poll(p, 2, (int)((deadline - now + EMU_NS_PER_MS - 1) /
+				     EMU_NS_PER_MS));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || p[1].revents)
+			return WAIT_CANCELLED;
+		if (p[0].revents)
+			return WAIT_READY;
+	}
+}
+
+/* ------------------------------------------------------------ connecting */
+
+static const struct emu_route *find_route(const struct emu_config *cfg,
+					  const struct emu_url *u)
+{
+	const struct emu_route *any_port = NULL;
+
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		const struct emu_route *r = &cfg->routes[i];
+
+		if (strcasecmp(r->host, u->host))
+			continue;
+		if (r->port == (int)u->port)
+			return r;
+		if (r->port < 0 && !any_port)
+			any_port = r;
+	}
+	return any_port;
+}
+
+static enum emu_fetch_status connect_one(const struct sockaddr *sa,
+					 socklen_t len, int cancel_fd,
+					 unsigned timeout_ms, int *out)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			0);
+	int err = 0;
+	socklen_t elen = sizeof(err);
+
+	if (fd < 0)
+		return EMU_FETCH_CONNECT;
+	if (connect(fd, sa, len) < 0) {
+		if (errno != EINPROGRESS) {
+			close(fd);
+			return EMU_FETCH_CONNECT;
+		}
+		switch (wait_fd(fd, POLLOUT, cancel_fd, timeout_ms)) {
+		case WAIT_TIMEOUT:
+			close(fd);
+			return EMU_FETCH_TIMEOUT;
+		case WAIT_CANCELLED:
+			close(fd);
+			return EMU_FETCH_CANCELLED;
+		case WAIT_READY:
+			break;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 ||
+		    err) {
+			close(fd);
+			return EMU_FETCH_CONNECT;
+		}
+	}
+	*out = fd;
+	return EMU_FETCH_OK;
+}
+
+/* Routed host, numeric address, or DNS, in that order. */
+static enum emu_fetch_status open_origin(const struct emu_config *cfg,
+					 const struct emu_url *u, int cancel_fd,
+					 unsigned timeout_ms, int *fd)
+{
+	const struct emu_route *r = find_route(cfg, u);
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICSERV,
+	};
+	struct addrinfo *res, *ai;
+	enum emu_fetch_status st = EMU_FETCH_CONNECT;
+	char port[8];
+
+	if (r)
+		return connect_one((const struct sockaddr *)&r->addr,
+				   r->addrlen, cancel_fd, timeout_ms, fd);
+	snprintf(port, sizeof(port), "%u", u->port);
+	if (getaddrinfo(u->host, port, &hints, &res) != 0)
+		return EMU_FETCH_DNS;
+	for (ai = res; ai; ai = ai->ai_next) {
+		st = connect_one(ai->ai_addr, ai->ai_addrlen, cancel_fd,
+				 timeout_ms, fd);
+		if (st != EMU_FETCH_CONNECT)
+			break;
+	}
+	freeaddrinfo(res);
+	return st;
+}
+
+static enum emu_fetch_status send_all(int fd, const struct emu_buf *b,
+				      int cancel_fd, unsigned timeout_ms)
+{
+	size_t off = 0;
+
+	while (off < b->len) {
+		ssize_t n = send(fd, b->data + off, b->len - off, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return EMU_FETCH_CLOSED;
+		switch (wait_fd(fd, POLLOUT, cancel_fd, timeout_ms)) {
+		case WAIT_TIMEOUT:
+			return EMU_FETCH_TIMEOUT;
+		case WAIT_CANCELLED:
+			return EMU_FETCH_CANCELLED;
+		case WAIT_READY:
+			break;
+		}
+	}
+	return EMU_FETCH_OK;
+}
+
+/* ------------------------------------------------------------ the response */
+
+struct response {
+	http_parser parser;
+	struct emu_fetch *f;
+	size_t max_body;
+	bool headers_done;
+	bool header_ended;		/* parser paused at the header block's end */
+	bool message_done;
+	bool too_big;
+};
+
+static int on_headers_complete(http_parser *p)
+{
+	struct response *r = p->data;
+
+	r->f->http_status = p->status_code;
+	r->f->chunked = p->flags & F_CHUNKED;
+	r->header_ended = true;
+	/* Pausing here makes http_parser_execute() return the offset of the
+	 * block's last LF: that is how the raw header bytes are cut out. */
+	http_parser_pause(p, 1);
+	return r->f->head_only ? 1 : 0;	/* 1: no body follows */
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+	struct response *r = p->data;
+
+	if (len > r->max_body - r->f->body.len) {
+		r->too_big = true;
+		return -1;
+	}
+	emu_buf_add(&r->f->body, at, len);
+	return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+	struct response *r = p->data;
+
+	r->message_done = true;
+	http_parser_pause(p, 1);	/* anything after it is not ours */
+	return 0;
+}
+
+static const http_parser_settings response_settings = {
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
+static enum emu_fetch_status parse_failure(const struct response *r)
+{
+	return r->too_big ? EMU_FETCH_TOO_BIG : EMU_FETCH_NOT_HTTP;
+}
+
+/* Feeds received bytes (n == 0: the origin closed). */
+static enum emu_fetch_status feed(struct response *r, const char *p, size_t n)
+{
+	if (n == 0) {
+		/* Ends a body that runs until close; anything else the
+		 * parser still waited for was cut short. */
+		http_parser_execute(&r->parser, &response_settings, NULL, 0);
+		return EMU_FETCH_OK;
+	}
+	while (n > 0 && !r->message_done) {
+		size_t used = http_parser_execute(&r->parser,
+						  &response_settings, p, n);
+		enum http_errno err = HTTP_PARSER_ERRNO(&r->parser);
+
+		if (err == HPE_PAUSED) {
+			http_parser_pause(&r->parser, 0);
+			if (r->header_ended) {
+				/* used is the last LF's offset; the parser
+				 * wants that LF once more */
+				emu_buf_add(&r->f->header, p, used + 1);
+				r->header_ended = false;
+				r->headers_done = true;
+			}
+		} else if (err != HPE_OK) {
+			return parse_failure(r);
+		} else if (!r->headers_done) {
+			emu_buf_add(&r->f->header, p, used);
+		}
+		p += used;
+		n -= used;
+	}
+	return EMU_FETCH_OK;
+}
+
+static enum emu_fetch_status receive(int fd, struct emu_fetch *f,
+				     size_t max_body, int cancel_fd)
+{
+	struct response r = { .f = f, .max_body = max_body };
+	char buf[65536];
+
+	http_parser_init(&r.parser, HTTP_RESPONSE);
+	r.parser.data = &r;
+	while (!r.message_done) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		enum emu_fetch_status st;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			switch (wait_fd(fd, POLLIN, cancel_fd,
+					f->recv_timeout_ms)) {
+			case WAIT_TIMEOUT:
+				return EMU_FETCH_TIMEOUT;
+			case WAIT_CANCELLED:
+				return EMU_FETCH_CANCELLED;
+			case WAIT_READY:
+				continue;
+			}
+		}
+		if (n < 0)
+			return EMU_FETCH_CLOSED;	/* reset */
+		st = feed(&r, buf, (size_t)n);
+		if (st != EMU_FETCH_OK)
+			return st;
+		if (n == 0 && !r.message_done)
+			return EMU_FETCH_CLOSED;
+	}
+	return EMU_FETCH_OK;
+}
+
+static void fetch_run(struct emu_fetch *f, const struct emu_config *cfg,
+		      int cancel_fd)
+{
+	int fd = -1;
+
+	if (f->url.tls) {
+		f->status = EMU_FETCH_TLS;
+		return;
+	}
+	f->status = open_origin(cfg, &f->url, cancel_fd, f->connect_timeout_ms,
+				&fd);
+	if (f->status == EMU_FETCH_OK)
+		f->status = send_all(fd, &f->request, cancel_fd,
+				     f->recv_timeout_ms);
+	if (f->status == EMU_FETCH_OK)
+		f->status = receive(fd, f, cfg->max_body, cancel_fd);
+	if (fd >= 0)
+		close(fd);
+	if (f->status != EMU_FETCH_OK) {
+		f->http_status = 0;
+		emu_buf_free(&f->header);
+		emu_buf_free(&f->body);
+	}
+}
+
+/* ------------------------------------------------------------ workers */
+
+struct emu_job {
+	struct emu_job *next;
+	struct emu_jobs *jobs;
+	struct emu_fetch *f;
+	emu_fetch_done_fn *done;
+	void *ctx;
+	pthread_t thread;
+	bool started;
+	int cancel_fd;
+	atomic_bool finished;
+	bool abandoned;			/* loop thread only */
+};
+
+struct emu_jobs {
+	const struct emu_config *cfg;
+	int wake_fd;			/* workers signal the loop here */
+	struct emu_job *list;
+};
+
+static void signal_fd(int fd)
+{
+	uint64_t one = 1;
+
+	while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+static void *worker(void *arg)
+{
+	struct emu_job *j = arg;
+
+	fetch_run(j->f, j->jobs->cfg, j->cancel_fd);
+	atomic_store(&j->finished, true);
+	signal_fd(j->jobs->wake_fd);
+	return NULL;
+}
+
+struct emu_jobs *emu_jobs_new(const struct emu_config *cfg)
+{
+	struct emu_jobs *jobs = emu_calloc(1, sizeof(*jobs));
+
+	jobs->cfg = cfg;
+	jobs->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (jobs->wake_fd < 0) {
+		perror("athttp-emu: eventfd");
+		abort();
+	}
+	return jobs;
+}
+
+int emu_jobs_fd(const struct emu_jobs *jobs)
+{
+	return jobs->wake_fd;
+}
+
+struct emu_job *emu_fetch_start(struct emu_jobs *jobs, struct emu_fetch *f,
+				emu_fetch_done_fn *done, void *ctx)
+{
+	struct emu_job *j = emu_calloc(1, sizeof(*j));
+
+	j->jobs = jobs;
+	j->f = f;
+	j->done = done;
+	j->ctx = ctx;
+	j->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	j->next = jobs->list;
+	jobs->list = j;
+	if (j->cancel_fd >= 0 &&
+	    pthread_create(&j->thread, NULL, worker, j) == 0) {
+		j->started = true;
+	} else {
+		/* Out of threads or fds: the module could not open a socket. */
+		f->status = EMU_FETCH_CONNECT;
+		atomic_store(&j->finished, true);
+		signal_fd(jobs->wake_fd);
+	}
+	return j;
+}
+
+void emu_fetch_abandon(struct emu_job *job)
+{
+	job->abandoned = true;
+	if (job->cancel_fd >= 0)
+		signal_fd(job->cancel_fd);
+}
+
+static void job_free(struct emu_job *j)
+{
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	if (j->cancel_fd >= 0)
+		close(j->cancel_fd);
+	if (j->abandoned)
+		emu_fetch_free(j->f);
+	free(j);
+}
+
+void emu_jobs_reap(struct emu_jobs *jobs)
+{
+	struct emu_job *ready = NULL, **pp = &jobs->list;
+	uint64_t count;
+
+	while (read(jobs->wake_fd, &count, sizeof(count)) > 0)
+		;
+	while (*pp) {
+		struct emu_job *j = *pp;
+
+		if (atomic_load(&j->finished)) {
+			*pp = j->next;
+			j->next = ready;
+			ready = j;
+		} else {
+			pp = &j->next;
+		}
+	}
+	/* Callbacks last: they may start new jobs. */
+	while (ready) {
+		struct emu_job *j = ready;
+
+		ready = j->next;
+		if (!j->abandoned)
+			j->done(j->ctx, j->f);
+		job_free(j);
+	}
+}
+
+void emu_jobs_free(struct emu_jobs *jobs)
+{
+	if (!jobs)
+		return;
+	for (struct emu_job *j = jobs->list; j; j = j->next)
+		emu_fetch_abandon(j);
+	while (jobs->list) {
+		struct emu_job *j = jobs->list;
+
+		jobs->list = j->next;
+		job_free(j);
+	}
+	close(jobs->wake_fd);
+	free(jobs);
+}

@@ -1,0 +1,341 @@
+/*
+ * The module's side of the serial line, common to every dialect: echo,
+ * command-line assembly, length-counted data phases, the rule that a module
+ * runs one command at a time, the output queue with its response latency,
+ * and the log of everything received.
+ */
+#include "emu.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest command line kept.  A longer one is still consumed up to its CR and
+ * answered ERROR; real modules have a limit too (SIMCom's URL alone may be
+ * 4096 bytes, so this leaves room for the command around it). */
+#define EMU_MAX_LINE 8192
+
+enum data_state {
+	DATA_NONE,
+	DATA_ARMED,			/* prompt queued, not yet written */
+	DATA_ACTIVE,			/* prompt written: bytes are data */
+};
+
+struct emu {
+	const struct emu_config *cfg;
+	const struct emu_dialect *dialect;
+	void *dctx;
+	struct emu_jobs *jobs;
+	FILE *log;
+
+	bool echo;
+	/* A command was accepted and its DONE-marked output is not yet
+	 * written: further command lines are refused. */
+	bool busy;
+	struct emu_buf line;
+	size_t line_dropped;		/* bytes past EMU_MAX_LINE */
+	bool after_cr;			/* a LF now belongs to the CR before */
+
+	enum data_state data_state;
+	size_t data_want;
+	unsigned data_timeout_ms;
+	uint64_t data_deadline;
+	struct emu_buf data;
+
+	struct emu_chunk *out_head, *out_tail;
+};
+
+static void queue(struct emu *e, uint64_t release, enum emu_mark mark,
+		  const void *p, size_t n)
+{
+	struct emu_chunk *t = e->out_tail;
+
+	/* Appending to the tail is the same as queueing behind it as long as
+	 * that does not let the new bytes out earlier than their time, and
+	 * keeps the tail's mark at the end of what it marks. */
+	if (!t || t->mark != EMU_MARK_NONE || t->release_ns < release) {
+		t = emu_calloc(1, sizeof(*t));
+		t->release_ns = release;
+		if (e->out_tail)
+			e->out_tail->next = t;
+		else
+			e->out_head = t;
+		e->out_tail = t;
+	}
+	emu_buf_add(&t->bytes, p, n);
+	t->mark = mark;
+}
+
+/* "CMD <line>" and "DATA <count> <bytes>", escaped, so tests can count
+ * commands and prove which bytes reached the module. */
+enum log_kind { LOG_CMD, LOG_DATA };
+
+static void log_line(struct emu *e, enum log_kind kind, const void *p,
+		     size_t n, size_t dropped)
+{
+	struct emu_buf b = { 0 };
+
+	if (!e->log)
+		return;
+	if (kind == LOG_DATA)
+		emu_buf_addf(&b, "DATA %zu ", n);
+	else
+		emu_buf_addf(&b, "CMD ");
+	emu_buf_escape(&b, p, n);
+	if (dropped)
+		emu_buf_addf(&b, " [%zu more bytes not kept]", dropped);
+	emu_buf_add(&b, "\n", 1);
+	fwrite(b.data, 1, b.len, e->log);
+	fflush(e->log);
+	emu_buf_free(&b);
+}
+
+/* ------------------------------------------------------------ for dialects */
+
+void emu_send(struct emu *e, enum emu_mark mark, const void *p, size_t n)
+{
+	queue(e, emu_now_ns() + e->cfg->latency_ms * EMU_NS_PER_MS, mark, p, n);
+}
+
+void emu_sendf(struct emu *e, enum emu_mark mark, const char *fmt, ...)
+{
+	struct emu_buf b = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	emu_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	emu_send(e, mark, b.data, b.len);
+	emu_buf_free(&b);
+}
+
+void emu_ok(struct emu *e)
+{
+	emu_send(e, EMU_MARK_DONE, "\r\nOK\r\n", 6);
+}
+
+void emu_error(struct emu *e)
+{
+	emu_send(e, EMU_MARK_DONE, "\r\nERROR\r\n", 9);
+}
+
+void emu_download(struct emu *e, const char *prompt, size_t size,
+		  unsigned timeout_ms)
+{
+	e->data_state = DATA_ARMED;
+	e->data_want = size;
+	e->data_timeout_ms = timeout_ms;
+	emu_send(e, EMU_MARK_PROMPT, prompt, strlen(prompt));
+}
+
+void emu_set_echo(struct emu *e, bool on)
+{
+	e->echo = on;
+}
+
+const struct emu_config *emu_config(const struct emu *e)
+{
+	return e->cfg;
+}
+
+struct emu_jobs *emu_jobs(struct emu *e)
+{
+	return e->jobs;
+}
+
+/* ------------------------------------------------------------ input */
+
+static void end_data_phase(struct emu *e, bool complete)
+{
+	log_line(e, LOG_DATA, e->data.data, e->data.len, 0);
+	e->data_state = DATA_NONE;
+	e->dialect->data(e->dctx, &e->data, complete);
+	emu_buf_free(&e->data);
+}
+
+/* V.250 basics every module shares; the rest is the dialect's. */
+static void dispatch(struct emu *e, const struct emu_cmd *cmd)
+{
+	if (cmd->form == EMU_FORM_BASIC && !strcmp(cmd->name, "")) {
+		emu_ok(e);
+	} else if (cmd->form == EMU_FORM_BASIC && !strcmp(cmd->name, "E") &&
+		   cmd->has_num && cmd->num <= 1) {
+		e->echo = cmd->num == 1;
+		emu_ok(e);
+	} else {
+		e->dialect->command(e->dctx, cmd);
+	}
+}
+
+static void end_line(struct emu *e)
+{
+	struct emu_cmd cmd;
+
+	/* An empty line is no command (hosts send a bare CR to resync). */
+	if (e->line.len == 0)
+		return;
+	log_line(e, LOG_CMD, e->line.data, e->line.len, e->line_dropped);
+	if (e->busy) {
+		/* Refused, not queued: a host that does not wait for the
+		 * final result must see it fail. */
+		emu_send(e, EMU_MARK_NONE, "\r\nERROR\r\n", 9);
+	} else {
+		e->busy = true;
+		if (e->line_dropped ||
+		    emu_cmd_parse(e->line.data, e->line.len, &cmd) < 0) {
+			emu_error(e);
+		} else {
+			dispatch(e, &cmd);
+			emu_cmd_free(&cmd);
+		}
+	}
+	e->line.len = 0;
+	e->line_dropped = 0;
+}
+
+void emu_input(struct emu *e, const char *p, size_t n)
+{
+	uint64_t now = emu_now_ns();
+	size_t i = 0;
+
+	while (i < n) {
+		if (e->data_state == DATA_ACTIVE) {
+			size_t k = e->data_want - e->data.len;
+
+			if (k > n - i)
+				k = n - i;
+			emu_buf_add(&e->data, p + i, k);
+			i += k;
+			if (e->data.len == e->data_want)
+				end_data_phase(e, true);
+			continue;
+		}
+		char c = p[i++];
+
+		if (c == '\n' && e->after_cr) {
+			e->after_cr = false;
+			continue;
+		}
+		e->after_cr = c == '\r';
+		if (e->echo)
+			queue(e, now, EMU_MARK_NONE, &c, 1);
+		if (c == '\r')
+			end_line(e);
+		else if (e->line.len < EMU_MAX_LINE)
+			emu_buf_add(&e->line, &c, 1);
+		else
+			e->line_dropped++;
+	}
+}
+
+uint64_t emu_deadline(const struct emu *e)
+{
+	return e->data_state == DATA_ACTIVE ? e->data_deadline : EMU_NEVER;
+}
+
+void emu_tick(struct emu *e)
+{
+	if (e->data_state == DATA_ACTIVE && emu_now_ns() >= e->data_deadline)
+		end_data_phase(e, false);
+}
+
+/* ------------------------------------------------------------ output */
+
+struct emu_chunk *emu_out_head(struct emu *e)
+{
+	return e->out_head;
+}
+
+static void free_chunk(struct emu_chunk *c)
+{
+	emu_buf_free(&c->bytes);
+	free(c);
+}
+
+void emu_out_pop(struct emu *e)
+{
+	struct emu_chunk *c = e->out_head;
+
+	e->out_head = c->next;
+	if (!e->out_head)
+		e->out_tail = NULL;
+	switch (c->mark) {
+	case EMU_MARK_DONE:
+		e->busy = false;
+		break;
+	case EMU_MARK_PROMPT:
+		/* From here on a LF is data, even right after the
+		 * command's CR. */
+		e->after_cr = false;
+		e->data_state = DATA_ACTIVE;
+		e->data_deadline = emu_now_ns() +
+				   e->data_timeout_ms * EMU_NS_PER_MS;
+		emu_buf_free(&e->data);
+		break;
+	case EMU_MARK_NONE:
+		break;
+	}
+	free_chunk(c);
+}
+
+static void drop_output(struct emu *e)
+{
+	while (e->out_head) {
+		struct emu_chunk *c = e->out_head;
+
+		e->out_head = c->next;
+		free_chunk(c);
+	}
+	e->out_tail = NULL;
+}
+
+void emu_hangup(struct emu *e)
+{
+	e->line.len = 0;
+	e->line_dropped = 0;
+	e->after_cr = false;
+	if (e->data_state != DATA_NONE)
+		end_data_phase(e, false);
+	drop_output(e);
+	e->busy = false;
+}
+
+/* ------------------------------------------------------------ life */
+
+struct emu *emu_new(const struct emu_config *cfg,
+		    const struct emu_dialect *dialect, FILE *log,
+		    const char **err)
+{
+	struct emu *e = emu_calloc(1, sizeof(*e));
+
+	e->cfg = cfg;
+	e->dialect = dialect;
+	e->log = log;
+	e->echo = true;			/* as modules leave the factory */
+	e->jobs = emu_jobs_new(cfg);
+	e->dctx = dialect->open(e, cfg, err);
+	if (!e->dctx) {
+		e->dialect = NULL;
+		emu_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void emu_free(struct emu *e)
+{
+	if (!e)
+		return;
+	/* The dialect first: it abandons its fetches, which the jobs then
+	 * cancel and wait for. */
+	if (e->dialect)
+		e->dialect->close(e->dctx);
+	emu_jobs_free(e->jobs);
+	drop_output(e);
+	emu_buf_free(&e->line);
+	emu_buf_free(&e->data);
+	if (e->log)
+		fclose(e->log);
+	free(e);
+}

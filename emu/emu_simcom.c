@@ -1,0 +1,491 @@
+/*
+ * SIMCom SIM7500/SIM7600/SIM7800 HTTP(S) command set (AT+HTTPINIT ...), and
+ * the A76xx firmware that spells a few answers differently.
+ *
+ * Source of truth: the SIM7500_SIM7600_SIM7800 HTTP AT Command Manual V1.00,
+ * plus the variations seen on real modules (DESIGN.md).  Whatever the manual
+ * does not allow answers ERROR, so that a host which leans on leniency fails
+ * here rather than in the field.  Not emulated: AT+HTTPPOSTFILE and
+ * AT+HTTPREADFILE (they need the module's file system), TLS.
+ */
+#include "emu.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* How firmware versions differ: answers only, never behaviour. */
+struct simcom_variant {
+	const char *name;
+	const char *model;		/* ATI */
+	const char *head;		/* before <len> in the AT+HTTPHEAD answer */
+	const char *read_len;		/* before <len> in the AT+HTTPREAD? answer */
+	const char *read_data;		/* before <n> of each AT+HTTPREAD piece */
+	const char *read_end;		/* after the last piece */
+};
+
+static const struct simcom_variant variants[] = {
+	{
+		.name = "sim7600",
+		.model = "SIMCOM_SIM7600E-H",
+		.head = "+HTTPHEAD: DATA,",
+		.read_len = "+HTTPREAD: LEN,",
+		.read_data = "+HTTPREAD: DATA,",
+		.read_end = "+HTTPREAD:0",
+	},
+	{
+		.name = "a76xx",
+		.model = "A7670E",
+		.head = "+HTTPHEAD: ",
+		.read_len = "+HTTPREAD:LEN,",
+		.read_data = "+HTTPREAD: ",
+		.read_end = "+HTTPREAD: 0",
+	},
+};
+
+/* AT+HTTPREAD answers in pieces of about 1 KB, whatever was asked for. */
+#define READ_PIECE 1024
+#define MAX_POST 153600			/* AT+HTTPDATA <size> */
+#define MAX_DATA_TIME_MS 120000		/* AT+HTTPDATA <time> */
+#define MAX_URL 4096
+
+/* The <statuscode> the module reports when there is no HTTP status. */
+static const int error_code[EMU_FETCH_NSTATUS] = {
+	[EMU_FETCH_BAD_URL] = 708,	/* invalid parameter */
+	[EMU_FETCH_TLS] = 715,		/* handshake failed */
+	[EMU_FETCH_DNS] = 713,
+	[EMU_FETCH_CONNECT] = 714,
+	[EMU_FETCH_TIMEOUT] = 705,
+	[EMU_FETCH_NOT_HTTP] = 600,
+	[EMU_FETCH_TOO_BIG] = 706,
+	[EMU_FETCH_CLOSED] = 706,
+	[EMU_FETCH_CANCELLED] = 702,
+};
+
+static const char *const method_name[] = { "GET", "POST", "HEAD", "DELETE" };
+enum { METHOD_POST = 1, METHOD_HEAD = 2 };
+
+/* AT+HTTPPARA values; reset by AT+HTTPINIT. */
+struct simcom_params {
+	char *url;			/* NULL: not set */
+	char *content;
+	char *accept;
+	unsigned long connect_to;	/* seconds */
+	unsigned long recv_to;		/* seconds */
+	unsigned long sslcfg;
+};
+
+struct simcom {
+	struct emu *emu;
+	const struct emu_config *cfg;
+	const struct simcom_variant *v;
+
+	bool started;			/* AT+HTTPINIT */
+	struct simcom_params p;
+	struct emu_buf post;		/* AT+HTTPDATA, for the next POST */
+	bool have_post;
+
+	struct emu_job *job;		/* AT+HTTPACTION in progress */
+	int job_method;
+	struct emu_fetch *resp;		/* the last action's response */
+	size_t read_pos;		/* where AT+HTTPREAD=<size> goes on */
+};
+
+/* ------------------------------------------------------------ state */
+
+static void drop_response(struct simcom *s)
+{
+	emu_fetch_free(s->resp);
+	s->resp = NULL;
+	s->read_pos = 0;
+}
+
+/* Everything AT+HTTPTERM forgets, including an action still running. */
+static void release(struct simcom *s)
+{
+	if (s->job)
+		emu_fetch_abandon(s->job);
+	s->job = NULL;
+	drop_response(s);
+	free(s->p.url);
+	free(s->p.content);
+	free(s->p.accept);
+	s->p = (struct simcom_params){ 0 };
+	emu_buf_free(&s->post);
+	s->have_post = false;
+}
+
+static void reset(struct simcom *s)
+{
+	release(s);
+	s->p = (struct simcom_params){
+		.content = emu_strndup("text/plain", 10),
+		.accept = emu_strndup("*/*", 3),
+		.connect_to = 120,
+		.recv_to = 10,
+	};
+}
+
+static bool arg_is(const struct emu_cmd *c, size_t i, enum emu_arg_kind k)
+{
+	return i < c->argc && c->argv[i].kind == k;
+}
+
+/* ------------------------------------------------------------ commands */
+
+static void identify(struct simcom *s, const struct emu_cmd *c)
+{
+	if (c->has_num) {
+		emu_error(s->emu);
+		return;
+	}
+	emu_sendf(s->emu, EMU_MARK_NONE,
+		  "\r\nManufacturer: SIMCOM INCORPORATED\r\n"
+		  "Model: %s\r\nRevision: athttp-emu\r\n", s->v->model);
+	emu_ok(s->emu);
+}
+
+static void http_init(struct simcom *s, const struct emu_cmd *c)
+{
+	(void)c;
+	if (s->started) {
+		emu_error(s->emu);
+		return;
+	}
+	reset(s);
+	s->started = true;
+	emu_ok(s->emu);
+}
+
+static void http_term(struct simcom *s, const struct emu_cmd *c)
+{
+	(void)c;
+	release(s);
+	s->started = false;
+	emu_ok(s->emu);
+}
+
+struct simcom_param {
+	const char *key;		/* exactly as the manual spells it */
+	enum emu_arg_kind kind;
+	unsigned long min, max;		/* value, or string length */
+	size_t field;			/* offset in struct simcom_params */
+	bool (*valid)(const char *s);	/* further checks of a string */
+};
+
+static bool is_http_url(const char *url)
+{
+	return !strncasecmp(url, "http://", 7) ||
+	       !strncasecmp(url, "https://", 8);
+}
+
+#define STR_PARAM(k, lo, hi, f, ok) \
+	{ k, EMU_ARG_STRING, lo, hi, offsetof(struct simcom_params, f), ok }
+#define NUM_PARAM(k, lo, hi, f) \
+	{ k, EMU_ARG_NUMBER, lo, hi, offsetof(struct simcom_params, f), NULL }
+
+/* No "USERDATA": the firmware this emulates lacks it. */
+static const struct simcom_param params[] = {
+	STR_PARAM("URL", 1, MAX_URL, url, is_http_url),
+	NUM_PARAM("CONNECTTO", 20, 120, connect_to),
+	NUM_PARAM("RECVTO", 2, 20, recv_to),
+	STR_PARAM("CONTENT", 1, 256, content, NULL),
+	STR_PARAM("ACCEPT", 1, 256, accept, NULL),
+	NUM_PARAM("SSLCFG", 0, 9, sslcfg),
+};
+
+static void http_para(struct simcom *s, const struct emu_cmd *c)
+{
+	const struct simcom_param *p = NULL;
+	const struct emu_arg *v;
+	char *field;
+
+	if (c->argc == 2 && arg_is(c, 0, EMU_ARG_STRING))
+		for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+			if (!strcmp(params[i].key, c->argv[0].str))
+				p = &params[i];
+	if (!p || !arg_is(c, 1, p->kind)) {
+		emu_error(s->emu);
+		return;
+	}
+	v = &c->argv[1];
+	field = (char *)&s->p + p->field;
+	if (p->kind == EMU_ARG_NUMBER) {
+		if (v->num < p->min || v->num > p->max) {
+			emu_error(s->emu);
+			return;
+		}
+		*(unsigned long *)(void *)field = v->num;
+	} else {
+		if (v->len < p->min || v->len > p->max ||
+		    (p->valid && !p->valid(v->str))) {
+			emu_error(s->emu);
+			return;
+		}
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = emu_strndup(v->str, v->len);
+	}
+	emu_ok(s->emu);
+}
+
+static void http_data(struct simcom *s, const struct emu_cmd *c)
+{
+	unsigned long size, ms;
+
+	if (c->argc != 2 || !arg_is(c, 0, EMU_ARG_NUMBER) ||
+	    !arg_is(c, 1, EMU_ARG_NUMBER)) {
+		emu_error(s->emu);
+		return;
+	}
+	size = c->argv[0].num;
+	ms = c->argv[1].num;
+	if (size < 1 || size > MAX_POST || ms < 1 || ms > MAX_DATA_TIME_MS) {
+		emu_error(s->emu);
+		return;
+	}
+	emu_buf_free(&s->post);
+	s->have_post = false;
+	emu_download(s->emu, "\r\nDOWNLOAD\r\n", size, (unsigned)ms);
+}
+
+static void data_done(void *ctx, struct emu_buf *data, bool complete)
+{
+	struct simcom *s = ctx;
+
+	if (!complete) {
+		emu_error(s->emu);
+		return;
+	}
+	s->post = *data;
+	*data = (struct emu_buf){ 0 };
+	s->have_post = true;
+	emu_ok(s->emu);
+}
+
+static void report(struct simcom *s, int method, int status, size_t len)
+{
+	emu_sendf(s->emu, EMU_MARK_NONE, "\r\n+HTTPACTION: %d,%d,%zu\r\n",
+		  method, status, len);
+}
+
+static void action_done(void *ctx, struct emu_fetch *f)
+{
+	struct simcom *s = ctx;
+	size_t len;
+
+	s->job = NULL;
+	if (f->status != EMU_FETCH_OK) {
+		report(s, s->job_method, error_code[f->status], 0);
+		emu_fetch_free(f);
+		return;
+	}
+	s->resp = f;
+	if (s->job_method == METHOD_HEAD)
+		len = f->header.len;
+	else if (f->chunked && s->cfg->chunked_zero_len)
+		len = 0;
+	else
+		len = f->body.len;
+	report(s, s->job_method, f->http_status, len);
+	emu_send(s->emu, EMU_MARK_NONE, "\r\n+HTTP_PEER_CLOSED\r\n", 21);
+}
+
+static struct emu_fetch *build_request(struct simcom *s, int method)
+{
+	struct emu_fetch *f = emu_calloc(1, sizeof(*f));
+	struct emu_buf *r = &f->request;
+
+	f->head_only = method == METHOD_HEAD;
+	f->connect_timeout_ms = (unsigned)s->p.connect_to * 1000;
+	f->recv_timeout_ms = (unsigned)s->p.recv_to * 1000;
+	if (emu_url_parse(s->p.url, &f->url) < 0) {
+		f->status = EMU_FETCH_BAD_URL;
+		return f;
+	}
+	emu_buf_addf(r, "%s %s HTTP/1.1\r\nHost: %s\r\n"
+		     "User-Agent: SIMCOM_MODULE\r\nAccept: %s\r\n",
+		     method_name[method], f->url.target, f->url.authority,
+		     s->p.accept);
+	if (method == METHOD_POST)
+		emu_buf_addf(r, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+			     s->p.content, s->have_post ? s->post.len : 0);
+	emu_buf_addf(r, "Connection: close\r\n\r\n");
+	if (method == METHOD_POST && s->have_post) {
+		emu_buf_add(r, s->post.data, s->post.len);
+		emu_buf_free(&s->post);
+		s->have_post = false;
+	}
+	return f;
+}
+
+static void http_action(struct simcom *s, const struct emu_cmd *c)
+{
+	struct emu_fetch *f;
+	int method;
+
+	if (c->form == EMU_FORM_TEST) {
+		emu_sendf(s->emu, EMU_MARK_NONE, "\r\n+HTTPACTION: (0-3)\r\n");
+		emu_ok(s->emu);
+		return;
+	}
+	if (c->argc != 1 || !arg_is(c, 0, EMU_ARG_NUMBER) ||
+	    c->argv[0].num > 3 || !s->p.url || s->job) {
+		emu_error(s->emu);
+		return;
+	}
+	method = (int)c->argv[0].num;
+	drop_response(s);
+	f = build_request(s, method);
+	emu_ok(s->emu);
+	s->job_method = method;
+	if (f->status != EMU_FETCH_OK) {
+		report(s, method, error_code[f->status], 0);
+		emu_fetch_free(f);
+		return;
+	}
+	s->job = emu_fetch_start(emu_jobs(s->emu), f, action_done, s);
+}
+
+static void http_head(struct simcom *s, const struct emu_cmd *c)
+{
+	(void)c;
+	if (!s->resp) {
+		emu_error(s->emu);
+		return;
+	}
+	emu_sendf(s->emu, EMU_MARK_NONE, "\r\n%s%zu\r\n", s->v->head,
+		  s->resp->header.len);
+	emu_send(s->emu, EMU_MARK_NONE, s->resp->header.data,
+		 s->resp->header.len);
+	emu_ok(s->emu);
+}
+
+static void http_read(struct simcom *s, const struct emu_cmd *c)
+{
+	const struct emu_buf *body;
+	unsigned long start, size;
+	size_t end;
+
+	if (!s->resp) {
+		emu_error(s->emu);
+		return;
+	}
+	body = &s->resp->body;
+	if (c->form == EMU_FORM_READ) {
+		emu_sendf(s->emu, EMU_MARK_NONE, "\r\n%s%zu\r\n", s->v->read_len,
+			  body->len);
+		emu_ok(s->emu);
+		return;
+	}
+	if (c->argc == 1 && arg_is(c, 0, EMU_ARG_NUMBER)) {
+		start = s->read_pos;
+		size = c->argv[0].num;
+	} else if (c->argc == 2 && arg_is(c, 0, EMU_ARG_NUMBER) &&
+		   arg_is(c, 1, EMU_ARG_NUMBER)) {
+		start = c->argv[0].num;
+		size = c->argv[1].num;
+	} else {
+		emu_error(s->emu);
+		return;
+	}
+	if (size < 1) {
+		emu_error(s->emu);
+		return;
+	}
+	/* OK comes first; the command only ends with the terminator. */
+	emu_send(s->emu, EMU_MARK_NONE, "\r\nOK\r\n", 6);
+	if (start > body->len)
+		start = body->len;
+	end = size > body->len - start ? body->len : start + size;
+	for (size_t off = start; off < end; off += READ_PIECE) {
+		size_t n = end - off < READ_PIECE ? end - off : READ_PIECE;
+
+		emu_sendf(s->emu, EMU_MARK_NONE, "\r\n%s%zu\r\n",
+			  s->v->read_data, n);
+		emu_send(s->emu, EMU_MARK_NONE, body->data + off, n);
+	}
+	s->read_pos = end;
+	emu_sendf(s->emu, EMU_MARK_DONE, "\r\n%s\r\n", s->v->read_end);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+#define FORM(f) (1u << EMU_FORM_##f)
+
+static const struct simcom_command {
+	const char *name;
+	unsigned forms;			/* FORM() bits accepted */
+	bool needs_service;		/* ERROR unless AT+HTTPINIT was done;
+					 * test forms never need it */
+	void (*run)(struct simcom *s, const struct emu_cmd *c);
+} commands[] = {
+	{ "I", FORM(BASIC), false, identify },
+	{ "+HTTPINIT", FORM(EXEC), false, http_init },
+	{ "+HTTPTERM", FORM(EXEC), true, http_term },
+	{ "+HTTPPARA", FORM(SET), true, http_para },
+	{ "+HTTPDATA", FORM(SET), true, http_data },
+	{ "+HTTPACTION", FORM(SET) | FORM(TEST), true, http_action },
+	{ "+HTTPHEAD", FORM(EXEC), true, http_head },
+	{ "+HTTPREAD", FORM(SET) | FORM(READ), true, http_read },
+};
+
+static void command(void *ctx, const struct emu_cmd *c)
+{
+	struct simcom *s = ctx;
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct simcom_command *k = &commands[i];
+
+		if (strcmp(k->name, c->name))
+			continue;
+		if (!(k->forms & (1u << c->form)) ||
+		    (k->needs_service && c->form != EMU_FORM_TEST &&
+		     !s->started))
+			break;
+		k->run(s, c);
+		return;
+	}
+	emu_error(s->emu);
+}
+
+/* ------------------------------------------------------------ life */
+
+static void *open_simcom(struct emu *e, const struct emu_config *cfg,
+			 const char **err)
+{
+	const struct simcom_variant *v = NULL;
+	struct simcom *s;
+
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
+		if (!cfg->variant || !strcmp(cfg->variant, variants[i].name)) {
+			v = &variants[i];
+			break;
+		}
+	if (!v) {
+		*err = "unknown simcom variant (sim7600, a76xx)";
+		return NULL;
+	}
+	s = emu_calloc(1, sizeof(*s));
+	s->emu = e;
+	s->cfg = cfg;
+	s->v = v;
+	reset(s);
+	return s;
+}
+
+static void close_simcom(void *ctx)
+{
+	struct simcom *s = ctx;
+
+	release(s);
+	free(s);
+}
+
+const struct emu_dialect emu_simcom = {
+	.name = "simcom",
+	.open = open_simcom,
+	.close = close_simcom,
+	.command = command,
+	.data = data_done,
+};
