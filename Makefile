@@ -55,16 +55,18 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-# The preload library: hooks and engine, only the hooks visible.
+# The preload library: hooks and engine, only the hooks visible.  The engine
+# comes in as an archive so --exclude-libs hides its symbols: a program that
+# defines a function of the same name must never take over the engine's calls.
 $(BUILD)/preload/%.o: ALL_CFLAGS += -fvisibility=hidden
 
 $(LIB): $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(PRELOAD): $(PRELOAD_OBJ) $(ENGINE_OBJ)
+$(PRELOAD): $(PRELOAD_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(ENGINE_OBJ) $(ENGINE_LIBS) -ldl
+	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(LIB) $(ENGINE_LIBS) -ldl
 
 $(WRAPPER): $(BUILD)/tools/athttp.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -77,6 +79,14 @@ $(EMU): $(EMU_OBJ)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HOBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HOBJ) $(LIB) $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+# Unit tests of the preload library's plain logic: linked with those objects
+# only, never with the hooks (they would interpose inside the test itself).
+PRELOAD_PURE_OBJ := $(patsubst %,$(BUILD)/preload/%.o,bypass etchosts fakedns fdtable netaddr)
+$(BUILD)/tests/unit/test_preload_%.o: ALL_CFLAGS += -Ipreload
+$(BUILD)/tests/test_preload_%: $(BUILD)/tests/unit/test_preload_%.o $(PRELOAD_PURE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lpthread
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	@mkdir -p $(dir $@)

@@ -1,0 +1,24 @@
+/*
+ * The engine as the hooks see it: one modem handle per process, created on
+ * the first connection we take over, and a detached thread per connection
+ * running athttp_serve() on our end of the socketpair.
+ */
+#ifndef PRELOAD_ENGINE_H
+#define PRELOAD_ENGINE_H
+
+#include "athttp.h"
+
+/* The process's modem handle, created on first call from the environment.
+ * NULL if that failed; the reason was printed once on stderr. */
+athttp_modem *engine_get(void);
+
+/* Serves connected stream socket fd (taking ownership) on a new thread for a
+ * program that connected to host:port.  Returns 0, or -1 with errno (fd is
+ * then closed). */
+int engine_serve(athttp_modem *m, int fd, const char *host, unsigned port);
+
+/* In a forked child: close the engine ends inherited from the parent (their
+ * threads did not come along) and let the engine forget its port. */
+void engine_fork_child(void);
+
+#endif

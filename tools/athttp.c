@@ -1,0 +1,361 @@
+/*
+ * athttp: runs a command with the athttp LD_PRELOAD library in place, so
+ * the command's HTTP goes out through an AT-command module.
+ *
+ *   athttp [-d DEVICE] [-m MODEM] [-b BAUD] [-v] [--] COMMAND [ARG...]
+ *
+ * Options only set the ATHTTP_* environment the library reads; option
+ * parsing stops at COMMAND so "athttp curl -v URL" gives -v to curl.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "athttp.h"
+
+#define EXIT_USAGE 2
+#define PRELOAD_RELPATH "/../lib/athttp/libathttp-preload.so"
+
+static void print_dialects(FILE *out)
+{
+	const char *const *d = athttp_dialects();
+	for (size_t i = 0; d && d[i]; i++)
+		fprintf(out, "%s%s", i ? " | " : "", d[i]);
+}
+
+static const char synopsis[] =
+	"usage: athttp [-d DEVICE] [-m MODEM] [-b BAUD] [-v] [--trace FILE]\n"
+	"              [--bypass CIDRS] [--] COMMAND [ARG...]\n";
+
+static void usage(FILE *out)
+{
+	fputs(synopsis, out);
+	fputs("Runs COMMAND with its outbound HTTP carried by an AT-command module.\n"
+	      "\n"
+	      "  -d, --device DEVICE  serial device or pty of the module (ATHTTP_DEVICE)\n"
+	      "  -m, --modem MODEM    AT dialect (ATHTTP_MODEM, default simcom):\n"
+	      "                       ", out);
+	print_dialects(out);
+	fputs("\n"
+	      "  -b, --baud BAUD      serial speed (ATHTTP_BAUD, default 115200)\n"
+	      "  -v, --verbose        trace the AT conversation on stderr (ATHTTP_VERBOSE=1)\n"
+	      "      --trace FILE     write the AT conversation to FILE (ATHTTP_TRACE)\n"
+	      "      --bypass CIDRS   networks left on the real network, comma-separated,\n"
+	      "                       e.g. 192.168.0.0/16,fd00::/8 (ATHTTP_BYPASS)\n"
+	      "  -h, --help           show this help\n"
+	      "      --version        show the version\n"
+	      "\n"
+	      "Loopback traffic is never taken over.  Statically linked programs and Go\n"
+	      "programs do not go through the C library, so athttp cannot reach them.\n",
+	      out);
+}
+
+/* After a wrong invocation: the synopsis, not the whole help. */
+static void short_usage(void)
+{
+	fputs(synopsis, stderr);
+	fputs("Try 'athttp --help' for more information.\n", stderr);
+}
+
+/* A wrong invocation: the reason, then the usage, exit 2. */
+__attribute__((noreturn, format(printf, 1, 2)))
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("athttp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	short_usage();
+	exit(EXIT_USAGE);
+}
+
+static bool known_dialect(const char *name)
+{
+	const char *const *d = athttp_dialects();
+	for (size_t i = 0; d && d[i]; i++)
+		if (strcmp(d[i], name) == 0)
+			return true;
+	return false;
+}
+
+static bool positive_int(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	return *s >= '0' && *s <= '9' && !*end && errno == 0 && v > 0 && v <= INT_MAX;
+}
+
+static void set_env(const char *name, const char *value)
+{
+	if (setenv(name, value, 1) != 0) {
+		fprintf(stderr, "athttp: setenv %s: %s\n", name, strerror(errno));
+		exit(1);
+	}
+}
+
+/* <dir of our executable>/../lib/athttp/libathttp-preload.so: the same
+ * layout in the build tree (build/bin, build/lib/athttp) and installed
+ * ($PREFIX/bin, $PREFIX/lib/athttp). */
+static void find_library(const char *argv0, char *out)
+{
+	char exe[PATH_MAX], candidate[PATH_MAX + sizeof PRELOAD_RELPATH];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+	} else if (strchr(argv0, '/') && realpath(argv0, exe)) {
+		/* no /proc: argv[0] is the best we have */
+	} else {
+		fprintf(stderr, "athttp: cannot tell where athttp is installed: %s\n",
+			strerror(errno));
+		exit(1);
+	}
+	*strrchr(exe, '/') = '\0';
+	snprintf(candidate, sizeof candidate, "%s%s", exe, PRELOAD_RELPATH);
+	if (!realpath(candidate, out) || access(out, R_OK) != 0) {
+		fprintf(stderr, "athttp: preload library not found: %s: %s\n", candidate,
+			strerror(errno));
+		exit(1);
+	}
+	/* The dynamic loader splits LD_PRELOAD at spaces and colons. */
+	if (strpbrk(out, " :\t\n")) {
+		fprintf(stderr, "athttp: cannot preload %s: LD_PRELOAD cannot carry a path with "
+			"spaces or colons\n", out);
+		exit(1);
+	}
+}
+
+/* Puts lib first in LD_PRELOAD, once (athttp inside athttp adds nothing). */
+static void prepend_preload(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	if (!old || !*old) {
+		set_env("LD_PRELOAD", lib);
+		return;
+	}
+	size_t liblen = strlen(lib);
+	for (const char *p = old; *p;) {
+		size_t n = strcspn(p, " :");
+		if (n == liblen && strncmp(p, lib, n) == 0)
+			return;
+		p += n;
+		p += *p != '\0';
+	}
+	char *value = malloc(liblen + 1 + strlen(old) + 1);
+	if (!value) {
+		fputs("athttp: out of memory\n", stderr);
+		exit(1);
+	}
+	sprintf(value, "%s:%s", lib, old);
+	set_env("LD_PRELOAD", value);
+	free(value);
+}
+
+/* The file execvp would run, for the warning below; NULL if not found. */
+static char *find_command(const char *cmd)
+{
+	if (strchr(cmd, '/'))
+		return strdup(cmd);
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (const char *p = path;;) {
+		size_t n = strcspn(p, ":");
+		char *file = malloc(n + 1 + strlen(cmd) + 1);
+		if (!file)
+			return NULL;
+		if (n)
+			sprintf(file, "%.*s/%s", (int)n, p, cmd);
+		else
+			strcpy(file, cmd);
+		if (access(file, X_OK) == 0)
+			return file;
+		free(file);
+		if (!p[n])
+			return NULL;
+		p += n + 1;
+	}
+}
+
+/* Whether the notes in buf include a Go build ID (owner "Go", type 4). */
+static bool has_go_note(const unsigned char *buf, size_t len)
+{
+	size_t off = 0;
+	while (off + 12 <= len) {
+		uint32_t namesz, descsz, type;
+		memcpy(&namesz, buf + off, 4);
+		memcpy(&descsz, buf + off + 4, 4);
+		memcpy(&type, buf + off + 8, 4);
+		off += 12;
+		size_t name_end = off + ((namesz + 3u) & ~3u);
+		if (name_end > len)
+			break;
+		if (namesz == 3 && memcmp(buf + off, "Go", 3) == 0 && type == 4)
+			return true;
+		off = name_end + ((descsz + 3u) & ~3u);
+	}
+	return false;
+}
+
+/* Warns when LD_PRELOAD cannot reach the program: no ELF interpreter
+ * (statically linked) or a Go build ID (Go makes its own system calls).
+ * Scripts and anything unreadable are assumed fine. */
+static void warn_if_unreachable(const char *cmd)
+{
+	char *file = find_command(cmd);
+	int fd = file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+	unsigned char ident[EI_NIDENT];
+	bool is_static = true, is_go = false;
+
+	if (fd < 0 || pread(fd, ident, sizeof ident, 0) != (ssize_t)sizeof ident ||
+	    memcmp(ident, ELFMAG, SELFMAG) != 0 ||
+	    (ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64))
+		goto out;
+
+	bool is64 = ident[EI_CLASS] == ELFCLASS64;
+	Elf64_Ehdr eh64;
+	Elf32_Ehdr eh32;
+	uint64_t phoff;
+	unsigned phnum, phentsize;
+	if (is64) {
+		if (pread(fd, &eh64, sizeof eh64, 0) != (ssize_t)sizeof eh64)
+			goto out;
+		phoff = eh64.e_phoff, phnum = eh64.e_phnum, phentsize = eh64.e_phentsize;
+	} else {
+		if (pread(fd, &eh32, sizeof eh32, 0) != (ssize_t)sizeof eh32)
+			goto out;
+		phoff = eh32.e_phoff, phnum = eh32.e_phnum, phentsize = eh32.e_phentsize;
+	}
+	if (phentsize != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+		goto out;
+	for (unsigned i = 0; i < phnum; i++) {
+		uint64_t type, offset, size;
+		Elf64_Phdr ph64;
+		Elf32_Phdr ph32;
+		off_t at = (off_t)(phoff + (uint64_t)i * phentsize);
+		if (is64) {
+			if (pread(fd, &ph64, sizeof ph64, at) != (ssize_t)sizeof ph64)
+				goto out;
+			type = ph64.p_type, offset = ph64.p_offset, size = ph64.p_filesz;
+		} else {
+			if (pread(fd, &ph32, sizeof ph32, at) != (ssize_t)sizeof ph32)
+				goto out;
+			type = ph32.p_type, offset = ph32.p_offset, size = ph32.p_filesz;
+		}
+		if (type == PT_INTERP)
+			is_static = false;
+		if (type == PT_NOTE && size && size <= 65536) {
+			unsigned char *notes = malloc(size);
+			if (notes && pread(fd, notes, size, (off_t)offset) == (ssize_t)size)
+				is_go = is_go || has_go_note(notes, size);
+			free(notes);
+		}
+	}
+	if (is_go)
+		fprintf(stderr, "athttp: warning: %s is a Go program; Go makes its own system "
+			"calls, so athttp cannot carry its traffic\n", cmd);
+	else if (is_static)
+		fprintf(stderr, "athttp: warning: %s is statically linked; LD_PRELOAD cannot "
+			"reach it, so athttp cannot carry its traffic\n", cmd);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(file);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_TRACE = 256, OPT_BYPASS, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "modem", required_argument, NULL, 'm' },
+		{ "baud", required_argument, NULL, 'b' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "bypass", required_argument, NULL, OPT_BYPASS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *device = NULL, *modem = NULL, *baud = NULL;
+	const char *trace = NULL, *bypass = NULL;
+	bool verbose = false;
+	int c;
+
+	/* "+": stop at the first non-option, which is COMMAND.  ":" first
+	 * would hide getopt's own messages; we want them, then the usage. */
+	while ((c = getopt_long(argc, argv, "+d:m:b:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': device = optarg; break;
+		case 'm': modem = optarg; break;
+		case 'b': baud = optarg; break;
+		case 'v': verbose = true; break;
+		case OPT_TRACE: trace = optarg; break;
+		case OPT_BYPASS: bypass = optarg; break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("athttp %s\n", ATHTTP_VERSION);
+			return 0;
+		default:
+			short_usage(); /* after getopt's own message */
+			return EXIT_USAGE;
+		}
+	}
+
+	/* Options win over the environment; validate whichever applies. */
+	if (!device)
+		device = getenv("ATHTTP_DEVICE");
+	if (!modem)
+		modem = getenv("ATHTTP_MODEM");
+	if (!baud)
+		baud = getenv("ATHTTP_BAUD");
+
+	if (modem && *modem && !known_dialect(modem)) {
+		fprintf(stderr, "athttp: unknown modem \"%s\"; choose one of: ", modem);
+		print_dialects(stderr);
+		fputc('\n', stderr);
+		short_usage();
+		return EXIT_USAGE;
+	}
+	if (baud && *baud && !positive_int(baud))
+		usage_error("baud rate must be a positive integer, not \"%s\"", baud);
+	if (optind >= argc)
+		usage_error("no command given");
+	if (!device || !*device)
+		usage_error("no device given: use -d DEVICE or set ATHTTP_DEVICE");
+
+	char lib[PATH_MAX];
+	find_library(argv[0], lib);
+
+	set_env("ATHTTP_DEVICE", device);
+	if (modem && *modem)
+		set_env("ATHTTP_MODEM", modem);
+	if (baud && *baud)
+		set_env("ATHTTP_BAUD", baud);
+	if (trace)
+		set_env("ATHTTP_TRACE", trace);
+	if (bypass)
+		set_env("ATHTTP_BYPASS", bypass);
+	if (verbose)
+		set_env("ATHTTP_VERBOSE", "1");
+	prepend_preload(lib);
+
+	warn_if_unreachable(argv[optind]);
+	execvp(argv[optind], argv + optind);
+	int e = errno;
+	fprintf(stderr, "athttp: %s: %s\n", argv[optind], strerror(e));
+	return e == EACCES ? 126 : 127;
+}
