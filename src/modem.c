@@ -1,9 +1,12 @@
 #include "modem.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 
 #include "at_chat.h"
 #include "transport.h"
@@ -20,11 +23,38 @@ struct athttp_modem {
 	struct trace *trace;
 	void *state;
 	bool up;                 /* brought up; the module is in step */
+
+	/* The port's lock is let go after PORT_IDLE_RELEASE_MS without an
+	 * exchange, so a forked child or another program can use the module
+	 * while this one is idle; the descriptor stays open. */
+	bool port_locked;
+	long last_used_ms;
+	bool releaser_running, closing;
+	pthread_t releaser;
+	pthread_cond_t idle_cv;
 };
 
 /* How long an exchange waits for another process to release the port. */
 #define PORT_LOCK_TIMEOUT_MS 30000
 #define DEFAULT_ACTION_TIMEOUT_MS 150000
+#define PORT_IDLE_RELEASE_MS 2000
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void init_sync(athttp_modem *m)
+{
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->idle_cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
 
 static int env_int(const char *name, int dflt)
 {
@@ -75,7 +105,7 @@ athttp_modem *athttp_open(const struct athttp_config *cfg, char *err, size_t err
 	m->rtscts = cfg->rtscts;
 	m->verbose = cfg->verbose;
 	m->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_ACTION_TIMEOUT_MS;
-	pthread_mutex_init(&m->lock, NULL);
+	init_sync(m);
 	m->trace = trace_open(m->trace_path, m->verbose);
 	return m;
 oom:
@@ -94,9 +124,17 @@ void athttp_close(athttp_modem *m)
 {
 	if (!m)
 		return;
+	pthread_mutex_lock(&m->lock);
+	m->closing = true;
+	bool join = m->releaser_running;
+	pthread_cond_signal(&m->idle_cv);
+	pthread_mutex_unlock(&m->lock);
+	if (join)
+		pthread_join(m->releaser, NULL);
 	if (m->tp)
 		m->tp->ops->close(m->tp);
 	trace_close(m->trace);
+	pthread_cond_destroy(&m->idle_cv);
 	pthread_mutex_destroy(&m->lock);
 	free(m->device);
 	free(m->trace_path);
@@ -107,8 +145,11 @@ void athttp_close(athttp_modem *m)
 void athttp_after_fork_child(athttp_modem *m)
 {
 	/* The parent may have held the lock at fork: only this thread exists
-	 * now, so a fresh mutex is the consistent one. */
-	pthread_mutex_init(&m->lock, NULL);
+	 * now, so fresh ones are the consistent ones.  The releaser thread did
+	 * not come along. */
+	init_sync(m);
+	m->releaser_running = false;
+	m->port_locked = false;
 	if (m->tp) {
 		if (m->tp->ops->abandon)
 			m->tp->ops->abandon(m->tp);
@@ -148,6 +189,48 @@ static void drop_port(athttp_modem *m)
 		m->tp->ops->close(m->tp);
 	m->tp = NULL;
 	m->up = false;
+	m->port_locked = false;
+	pthread_cond_signal(&m->idle_cv);
+}
+
+static void *releaser_main(void *arg)
+{
+	athttp_modem *m = arg;
+	pthread_mutex_lock(&m->lock);
+	while (!m->closing && m->tp && m->port_locked) {
+		long due = m->last_used_ms + PORT_IDLE_RELEASE_MS;
+		if (now_ms() >= due) {
+			/* Exchanges hold m->lock, so none is running now. */
+			flock(m->tp->fd, LOCK_UN);
+			m->port_locked = false;
+			trace_note(m->trace, "port idle: lock released");
+			break;
+		}
+		struct timespec ts = { due / 1000, (due % 1000) * 1000000L };
+		pthread_cond_timedwait(&m->idle_cv, &m->lock, &ts);
+	}
+	m->releaser_running = false;
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+/* The releaser is joined by athttp_close or exits by itself once the lock
+ * is released; a finished one is joined before the next starts. */
+static void start_releaser(athttp_modem *m)
+{
+	if (m->releaser_running || m->tp->fd < 0)
+		return;
+	static pthread_t none;
+	if (!pthread_equal(m->releaser, none))
+		pthread_join(m->releaser, NULL);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* signals stay with the program's threads */
+	if (pthread_create(&m->releaser, NULL, releaser_main, m) == 0)
+		m->releaser_running = true;
+	else
+		m->releaser = none;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_error *err)
@@ -165,12 +248,22 @@ static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_e
 		trace_note(m->trace, "opened %s (%s, %d baud, dialect %s)", m->device,
 			   m->tp->ops->name, m->baud, m->d->name);
 		at_chat_init(&m->chat, m->tp, m->d->syntax, m->trace);
-		if (m->d->state_size)
-			memset(m->state, 0, m->d->state_size);
 		m->up = false;
+		m->port_locked = true;
+	} else if (!m->port_locked) {
+		enum ath_err e = transport_lock(m->tp->fd, m->device, PORT_LOCK_TIMEOUT_MS, err);
+		if (e != ATH_OK)
+			return e;
+		/* Someone else may have used the module meanwhile. */
+		m->port_locked = true;
+		m->up = false;
+		trace_note(m->trace, "port lock taken again");
 	}
+	start_releaser(m);
 	if (m->up)
 		return ATH_OK;
+	if (m->d->state_size)
+		memset(m->state, 0, m->d->state_size);
 	enum ath_err e = m->d->ops->bringup(io, err);
 	if (e == ATH_E_IO)
 		drop_port(m);
@@ -211,6 +304,7 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 			}
 		}
 	}
+	m->last_used_ms = now_ms();
 	pthread_mutex_unlock(&m->lock);
 	return e;
 }

@@ -147,10 +147,14 @@ enum ath_err request_prepare(const struct dialect *d, const struct http_req *req
 		const char *h = hdr_get(&req->headers, "Host");
 		if (h && *h)
 			snprintf(host, sizeof host, "%s", h);
-		else if (peer && peer->host && peer->port == 80)
-			snprintf(host, sizeof host, "%s", peer->host);
-		else if (peer && peer->host)
-			snprintf(host, sizeof host, "%s:%u", peer->host, peer->port);
+		else if (peer && peer->host) {
+			/* A numeric IPv6 destination needs brackets in a URL. */
+			bool v6 = strchr(peer->host, ':') != NULL;
+			char port[8] = "";
+			if (peer->port != 80)
+				snprintf(port, sizeof port, ":%u", peer->port);
+			snprintf(host, sizeof host, "%s%s%s%s", v6 ? "[" : "", peer->host, v6 ? "]" : "", port);
+		}
 	} else {
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
 				"request target form not supported (only /path or http://host/path)");

@@ -247,6 +247,15 @@ static void test_policy_accepts(void **state)
 	assert_string_equal(p.rq.url, "http://fake.test:8081/y");
 	prepared_request_free(&p);
 	http_req_free(&q);
+
+	/* A numeric IPv6 destination goes in brackets. */
+	q = mkreq("GET", "/z", NULL);
+	q.minor = 0;
+	struct athttp_peer peer6 = { "2001:db8::1", 80 };
+	assert_int_equal(request_prepare(&dialect_simcom, &q, &peer6, &p, &err), ATH_OK);
+	assert_string_equal(p.rq.url, "http://[2001:db8::1]/z");
+	prepared_request_free(&p);
+	http_req_free(&q);
 }
 
 static void test_at_string_safe_every_byte(void **state)
