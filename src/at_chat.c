@@ -198,6 +198,15 @@ static bool have_result(struct at_chat *c, const void *arg)
 	return c->have_result;
 }
 
+static bool line_end_complete(struct at_chat *c, const void *arg)
+{
+	(void)arg;
+	return !at_parser_lf_due(&c->parser);
+}
+
+/* How long to wait for the LF that follows a final result's CR. */
+#define LF_GRACE_MS 50
+
 static enum ath_err send_command(struct at_chat *c, bool want_prompt, const char *fmt, va_list ap)
 {
 	char cmd[AT_CMD_MAX + 2];
@@ -209,6 +218,11 @@ static enum ath_err send_command(struct at_chat *c, bool want_prompt, const char
 		trace_note(c->trace, "refusing to send %s: previous command unfinished", cmd);
 		return ATH_E_PROTOCOL;
 	}
+	/* Let the previous answer finish ("OK\r" then "\n"): a module still
+	 * sending its result may refuse the next command.  A module set to
+	 * end lines with CR alone costs LF_GRACE_MS here. */
+	if (at_parser_lf_due(&c->parser) && pump(c, LF_GRACE_MS, line_end_complete, NULL) == ATH_E_IO)
+		return ATH_E_IO;
 	trace_line(c->trace, '>', cmd, (size_t)n);
 	memcpy(c->echo, cmd, (size_t)n + 1);
 	cmd[n++] = '\r';

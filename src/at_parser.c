@@ -17,7 +17,13 @@ void at_parser_reset(struct at_parser *p)
 	p->state = ATP_LINE;
 	p->len = 0;
 	p->overflow = false;
+	p->lf_due = false;
 	p->block_left = 0;
+}
+
+bool at_parser_lf_due(const struct at_parser *p)
+{
+	return p->lf_due;
 }
 
 void at_parser_arm_prompt(struct at_parser *p, bool armed)
@@ -129,6 +135,7 @@ void at_parser_feed(struct at_parser *p, const void *buf, size_t len)
 	size_t i = 0;
 	while (i < len) {
 		unsigned char c = b[i];
+		p->lf_due = false;
 		switch (p->state) {
 		case ATP_BLOCK_LF:
 			p->state = ATP_BLOCK;
@@ -149,6 +156,7 @@ void at_parser_feed(struct at_parser *p, const void *buf, size_t len)
 		i++;
 		if (c == '\r' || c == '\n') {
 			end_line(p, c == '\r');
+			p->lf_due = c == '\r' && p->state == ATP_LINE;
 			continue;
 		}
 		if (p->len == 0 && c == '>' && p->prompt_armed) {

@@ -35,6 +35,7 @@ struct at_parser {
 	size_t len;
 	bool overflow;
 	bool prompt_armed;
+	bool lf_due;             /* the last line ended with CR: its LF is still on the way */
 	size_t block_left;
 };
 
@@ -44,6 +45,9 @@ void at_parser_feed(struct at_parser *p, const void *buf, size_t len);
 /* A '>' at the start of a line counts as a prompt only while armed, so a
  * '>' in ordinary text is never mistaken for one. */
 void at_parser_arm_prompt(struct at_parser *p, bool armed);
+/* True while the LF of a CR LF line end has not arrived yet: the module is
+ * still sending, and a strict one refuses a command until it is done. */
+bool at_parser_lf_due(const struct at_parser *p);
 /* Forgets any partial line or block (after a flush of the port). */
 void at_parser_reset(struct at_parser *p);
 

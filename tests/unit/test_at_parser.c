@@ -256,6 +256,28 @@ static void test_long_line(void **state)
 	free(in);
 }
 
+#define FEED(p, lit) at_parser_feed((p), (lit), sizeof(lit) - 1)
+
+/* A line ended by CR alone is not finished until its LF comes: the chat
+ * waits for it before sending, as a strict module requires. */
+static void test_lf_due(void **state)
+{
+	(void)state;
+	struct log l = { 0 };
+	struct at_parser p;
+	at_parser_init(&p, &syn, &cb, &l);
+	FEED(&p, "\r\nOK\r");
+	assert_true(at_parser_lf_due(&p));
+	FEED(&p, "\n");
+	assert_false(at_parser_lf_due(&p));
+	FEED(&p, "\r\n+HTTPREAD: 2\r");
+	assert_false(at_parser_lf_due(&p)); /* a block header's LF is the block's business */
+	FEED(&p, "\nab\r\n+HTTPREAD:0\r");
+	assert_true(at_parser_lf_due(&p));
+	assert_string_equal(l.s, "LOK\nB+HTTPREAD: 2|ab\nL+HTTPREAD:0\n");
+	free(l.s);
+}
+
 static void test_block_length(void **state)
 {
 	(void)state;
@@ -279,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_prompt),
 		cmocka_unit_test(test_inline_block),
 		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_lf_due),
 		cmocka_unit_test(test_block_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

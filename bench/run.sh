@@ -1,0 +1,143 @@
+#!/bin/sh
+# bench/run.sh — athttp's benchmarks (run by `make bench`, after the build).
+#
+#  (a) goodput: a 4 MB GET with curl through athttp and athttp-emu at
+#      --baud 921600, as a fraction of the line rate (921600/10 bytes/s),
+#      for each simcom variant;
+#  (b) AT commands per GET once the session is up: the commands that a
+#      second GET on one curl connection adds, listed;
+#  (c) the preload library's cost on traffic it does not take: build/bench/
+#      loopback (1000 loopback connect/write/read/close rounds) with and
+#      without LD_PRELOAD, median of several runs.
+#
+# Environment: BUILD, BENCH_MB (size of the GET, default 4), BENCH_REPS
+# (loopback repetitions, default 9), BENCH_VARIANTS (default "sim7600 a76xx").
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+
+E2E_NAME=bench
+. "$(cd "$(dirname "$0")" && pwd)/../tests/e2e/lib.sh"
+MODEM=simcom
+BENCH_MB=${BENCH_MB:-4}
+BENCH_REPS=${BENCH_REPS:-9}
+BENCH_VARIANTS=${BENCH_VARIANTS:-sim7600 a76xx}
+BAUD=921600
+LINE_RATE=$((BAUD / 10))
+LOOPBACK=$E2E_BUILD/bench/loopback
+# a 4 MB transfer at line rate takes 46 s: give it room
+CLIENT_TIMEOUT=$((BENCH_MB * 1024 * 1024 / LINE_RATE * 3 + 60))
+
+e2e_init
+e2e_need_binaries || exit 1
+[ -x "$LOOPBACK" ] || { echo "bench: $LOOPBACK is not built (make bench builds it)"; exit 1; }
+
+head -c $((BENCH_MB * 1024 * 1024)) /dev/urandom >"$WWW/big.bin"
+printf 'a small file\n' >"$WWW/a.txt"
+printf 'another small file\n' >"$WWW/b.txt"
+BIG_SHA=$(sha "$WWW/big.bin")
+start_origin || exit 1
+status=0
+results=$TMP/results
+: >"$results"
+row() { printf "$@" | tee -a "$results"; }
+
+echo "athttp benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs)"
+echo
+
+# ------------------------------------------------------------ (a) goodput
+echo "(a) goodput: ${BENCH_MB} MB GET, curl, --baud $BAUD (line rate $LINE_RATE B/s)"
+row '  %-10s %10s %9s %10s %9s %9s\n' variant bytes seconds 'B/s' 'of line' 'sha256'
+for v in $BENCH_VARIANTS; do
+	if [ "$v" = sim7600 ]; then vargs=(); else vargs=(--variant "$v"); fi
+	if ! start_emu --baud "$BAUD" "${vargs[@]}"; then
+		row '  %-10s emulator did not start\n' "$v"
+		status=1
+		continue
+	fi
+	# the first transfer brings the session up; the second is measured
+	ath "bench/goodput-$v" curl -sS -o /dev/null -o "$TMP/out/big.$v" \
+		-w '%{size_download} %{time_total}\n' "$U/a.txt" "$U/big.bin"
+	set -- $(sed -n 2p "$OUT")
+	if [ "$RC" != 0 ] || [ -z "${2:-}" ]; then
+		row '  %-10s failed: curl exit %s %s\n' "$v" "$RC" "$(tail -n1 "$ERR")"
+		status=1
+		continue
+	fi
+	if [ "$(sha "$TMP/out/big.$v")" = "$BIG_SHA" ]; then ok=equal; else ok=DIFFERS; status=1; fi
+	awk -v v="$v" -v b="$1" -v t="$2" -v lr="$LINE_RATE" -v ok="$ok" 'BEGIN {
+		printf "  %-10s %10d %9.2f %10.0f %8.1f%% %9s\n", v, b, t, b / t, 100 * b / t / lr, ok }' | tee -a "$results"
+done
+echo
+
+# ------------------------------------------------------------ (b) commands per GET
+# One curl, one GET; then one curl, two GETs on one connection.  The CMD
+# lines the second log has beyond the first are the second GET's cost.
+echo "(b) AT commands per GET of a small file, session up (curl url1 url2, keep-alive)"
+if start_emu; then
+	ath bench/one curl -sS -o /dev/null "$U/a.txt"
+	rc1=$RC
+	log1=$EMU_LOG
+	start_emu
+	ath bench/two curl -sS -o /dev/null -o /dev/null "$U/a.txt" "$U/b.txt"
+	rc2=$RC
+	log2=$EMU_LOG
+	if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then
+		row '  failed: curl exit %s / %s\n' "$rc1" "$rc2"
+		status=1
+	else
+		"$PY" - "$log1" "$log2" <<'EOF' | tee -a "$results"
+import difflib, re, sys
+def cmds(p):
+    out = []
+    for line in open(p, encoding="latin-1"):
+        if line.startswith("CMD "):
+            c = line[4:].rstrip("\n")
+            out.append(c)
+    return out
+a, b = cmds(sys.argv[1]), cmds(sys.argv[2])
+# Compare with the file names blanked, then report the commands the
+# second run added.
+norm = lambda l: [re.sub(r"/[ab]\.txt", "/X.txt", c) for c in l]
+sm = difflib.SequenceMatcher(None, norm(a), norm(b), autojunk=False)
+extra = []
+for op, i1, i2, j1, j2 in sm.get_opcodes():
+    if op in ("insert", "replace"):
+        extra += b[j1:j2]
+    if op in ("delete", "replace"):
+        extra += ["(missing) " + c for c in a[i1:i2]]
+names = [re.match(r"AT\+?([A-Z]*)", c).group(1) if re.match(r"AT\+?([A-Z]*)", c) else c for c in extra]
+print("  one GET: %d commands in all; two GETs: %d; the second GET: %d" % (len(a), len(b), len(extra)))
+for c in extra:
+    print("    " + (c if len(c) <= 100 else c[:97] + "..."))
+target = {"HTTPPARA", "HTTPACTION", "HTTPHEAD", "HTTPREAD"}
+kinds = set(n for n in names)
+print("  kinds: %s  (target: only HTTPPARA, HTTPACTION, HTTPHEAD, HTTPREAD: %s)"
+      % (", ".join(sorted(kinds)) or "-", "met" if extra and kinds <= target else "NOT met"))
+EOF
+	fi
+else
+	status=1
+fi
+echo
+
+# ------------------------------------------------------------ (c) preload cost
+echo "(c) preload cost on loopback traffic: $BENCH_REPS runs of 1000 connect/write/read/close"
+with=()
+without=()
+for ((i = 0; i < BENCH_REPS; i++)); do
+	t=$("$LOOPBACK" 1000 | sed -n 's/.* in \([0-9.]*\) ms.*/\1/p')
+	without+=("${t:-nan}")
+	t=$(ATHTTP_DEVICE=$TMP/no-such-tty ATHTTP_MODEM=simcom LD_PRELOAD=$PRELOAD_SO \
+		"$LOOPBACK" 1000 | sed -n 's/.* in \([0-9.]*\) ms.*/\1/p')
+	with+=("${t:-nan}")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+m0=$(median "${without[@]}")
+m1=$(median "${with[@]}")
+row '  %-16s %s\n' "without (ms):" "${without[*]}"
+row '  %-16s %s\n' "with (ms):" "${with[*]}"
+awk -v a="$m0" -v b="$m1" 'BEGIN {
+	printf "  median without %.2f ms, with %.2f ms: overhead %+.1f %%\n", a, b, (b - a) / a * 100 }' | tee -a "$results"
+case "${with[*]} ${without[*]}" in *nan*) status=1 ;; esac
+echo
+stop_emu
+exit $status

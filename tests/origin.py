@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""A real local HTTP/1.1 origin server for athttp's end-to-end tests.
+
+Standard library only.  Listens on 127.0.0.1 (port 0 = any free port), prints
+"PORT <n>" on stdout (flushed) once it accepts connections, and serves until
+SIGTERM/SIGINT.  Keep-alive is kept correct: every response is framed by
+Content-Length or by chunked encoding, and every request body is read in full
+before the answer, whatever the path.
+
+Routes
+  GET/HEAD /<file>            a file of --dir, with Content-Length
+  GET/HEAD /chunked           a generated body (deterministic, several chunks)
+                              sent with Transfer-Encoding: chunked
+  GET      /chunked.sha256    hex sha256 of what /chunked de-chunks to
+  GET/HEAD /chunked/<file>    a file of --dir sent chunked
+  any      /echo              "method=<M> len=<n> sha256=<hex> ctype=<CT>\\n"
+  any      /headers           the request headers, one "Name: value" a line
+  any      /redirect          302 to /small.txt
+  any      /status/<n>        status n with a short body "status <n>\\n"
+  anything else               404
+
+Request log (--log FILE), one block per request, appended and flushed:
+  REQ <method> <target> <version> len=<body bytes> sha256=<hex of body>
+  HDR <name>: <value>            (one per request header)
+Bytes outside printable ASCII (and backslash) are written as \\xHH.
+"""
+
+import argparse
+import hashlib
+import http.server
+import os
+import signal
+import socketserver
+import sys
+import threading
+import urllib.parse
+
+CHUNKED_SIZE = 300 * 1024
+# Chunk sizes cycle through these (odd sizes on purpose).
+CHUNK_PLAN = (1, 7, 1000, 4096, 16384, 333, 65536, 12345)
+
+
+def chunked_body():
+    """Deterministic pseudo-random bytes: sha256 in counter mode."""
+    out = bytearray()
+    i = 0
+    while len(out) < CHUNKED_SIZE:
+        out += hashlib.sha256(b"athttp-chunked-%d" % i).digest()
+        i += 1
+    return bytes(out[:CHUNKED_SIZE])
+
+
+CHUNKED = chunked_body()
+CHUNKED_SHA = hashlib.sha256(CHUNKED).hexdigest()
+
+
+def esc(b):
+    if isinstance(b, str):
+        b = b.encode("latin-1", "backslashreplace")
+    out = []
+    for c in b:
+        if 0x20 <= c < 0x7F and c != 0x5C:
+            out.append(chr(c))
+        else:
+            out.append("\\x%02x" % c)
+    return "".join(out)
+
+
+class Origin(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "athttp-test-origin/1"
+
+    def version_string(self):
+        return self.server_version
+
+    # Quiet the default stderr access log; we have our own.
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("origin: " + (fmt % args) + "\n")
+
+    # ---------------------------------------------------------------- body
+    def read_body(self):
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            body = bytearray()
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    raise ConnectionError("EOF in chunk size")
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    # trailers until empty line
+                    while True:
+                        t = self.rfile.readline(65537)
+                        if t in (b"\r\n", b"\n", b""):
+                            break
+                    break
+                data = self.rfile.read(size)
+                if len(data) != size:
+                    raise ConnectionError("EOF in chunk")
+                body += data
+                self.rfile.readline(3)  # CRLF after the chunk
+            return bytes(body)
+        cl = self.headers.get("Content-Length")
+        if cl is None:
+            return b""
+        n = int(cl)
+        data = self.rfile.read(n) if n > 0 else b""
+        if len(data) != n:
+            raise ConnectionError("EOF in body")
+        return data
+
+    def log_request_block(self, body):
+        lines = ["REQ %s %s %s len=%d sha256=%s" % (
+            esc(self.command), esc(self.path), esc(self.request_version),
+            len(body), hashlib.sha256(body).hexdigest())]
+        for k, v in self.headers.items():
+            lines.append("HDR %s: %s" % (esc(k), esc(v)))
+        self.server.write_log("\n".join(lines) + "\n")
+
+    # ------------------------------------------------------------ replies
+    def reply(self, status, body, ctype="text/plain", extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        for k, v in extra:
+            self.send_header(k, v)
+        no_body = self.command == "HEAD" or status in (204, 304) or 100 <= status < 200
+        if status not in (204, 304) and not 100 <= status < 200:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not no_body:
+            self.wfile.write(body)
+
+    def reply_chunked(self, data, ctype="application/octet-stream"):
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        pos = 0
+        k = 0
+        while pos < len(data):
+            n = CHUNK_PLAN[k % len(CHUNK_PLAN)]
+            k += 1
+            piece = data[pos:pos + n]
+            pos += len(piece)
+            self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+
+    def file_path(self, rel):
+        rel = urllib.parse.unquote(rel).lstrip("/")
+        if not rel or rel.startswith(".") or "/." in rel or "\x00" in rel:
+            return None
+        base = os.path.realpath(self.server.root)
+        p = os.path.realpath(os.path.join(base, rel))
+        if not p.startswith(base + os.sep) or not os.path.isfile(p):
+            return None
+        return p
+
+    # ------------------------------------------------------------ dispatch
+    def handle_any(self):
+        try:
+            body = self.read_body()
+        except (ValueError, ConnectionError):
+            self.close_connection = True
+            self.reply(400, b"bad request body\n")
+            return
+        self.log_request_block(body)
+        path = urllib.parse.urlsplit(self.path).path
+        m = self.command
+
+        if path == "/echo":
+            ctype = self.headers.get("Content-Type", "")
+            txt = "method=%s len=%d sha256=%s ctype=%s\n" % (
+                m, len(body), hashlib.sha256(body).hexdigest(), ctype)
+            self.reply(200, txt.encode("latin-1", "replace"))
+        elif path == "/headers":
+            txt = "".join("%s: %s\n" % (k, v) for k, v in self.headers.items())
+            self.reply(200, txt.encode("latin-1", "replace"))
+        elif path == "/redirect":
+            self.reply(302, b"see /small.txt\n", extra=[("Location", "/small.txt")])
+        elif path.startswith("/status/"):
+            try:
+                n = int(path[len("/status/"):])
+                if not 200 <= n <= 599:
+                    raise ValueError
+            except ValueError:
+                self.reply(400, b"bad status\n")
+                return
+            self.reply(n, b"status %d\n" % n)
+        elif path == "/chunked" and m in ("GET", "HEAD"):
+            self.reply_chunked(CHUNKED)
+        elif path == "/chunked.sha256" and m in ("GET", "HEAD"):
+            self.reply(200, (CHUNKED_SHA + "\n").encode())
+        elif path.startswith("/chunked/") and m in ("GET", "HEAD"):
+            p = self.file_path(path[len("/chunked/"):])
+            if p is None:
+                self.reply(404, b"not found\n")
+                return
+            with open(p, "rb") as f:
+                self.reply_chunked(f.read())
+        elif m in ("GET", "HEAD"):
+            p = self.file_path(path)
+            if p is None:
+                self.reply(404, b"not found\n")
+                return
+            ctype = "text/plain" if p.endswith(".txt") else "application/octet-stream"
+            size = os.path.getsize(p)
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            if m == "GET":
+                with open(p, "rb") as f:
+                    while True:
+                        buf = f.read(65536)
+                        if not buf:
+                            break
+                        self.wfile.write(buf)
+        else:
+            self.reply(405 if self.file_path(path) else 404,
+                       b"not allowed\n" if self.file_path(path) else b"not found\n")
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = handle_any
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr, root, log, verbose):
+        super().__init__(addr, Origin)
+        self.root = root
+        self.verbose = verbose
+        self.log_lock = threading.Lock()
+        self.log_file = open(log, "a", encoding="ascii") if log else None
+
+    def write_log(self, text):
+        if not self.log_file:
+            return
+        with self.log_lock:
+            self.log_file.write(text)
+            self.log_file.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dir", default=".", help="directory of files to serve")
+    ap.add_argument("--log", help="append a log of received requests here")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+
+    srv = Server((a.host, a.port), a.dir, a.log, a.verbose)
+
+    def stop(signum, frame):
+        # shutdown() must not run on the serving thread: exit directly.
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sys.stdout.write("PORT %d\n" % srv.server_address[1])
+    sys.stdout.flush()
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
