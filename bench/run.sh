@@ -18,7 +18,7 @@ E2E_NAME=bench
 . "$(cd "$(dirname "$0")" && pwd)/../tests/e2e/lib.sh"
 MODEM=simcom
 BENCH_MB=${BENCH_MB:-4}
-BENCH_REPS=${BENCH_REPS:-9}
+BENCH_REPS=${BENCH_REPS:-21}
 BENCH_VARIANTS=${BENCH_VARIANTS:-sim7600 a76xx}
 BAUD=921600
 LINE_RATE=$((BAUD / 10))
@@ -131,12 +131,19 @@ for ((i = 0; i < BENCH_REPS; i++)); do
 	with+=("${t:-nan}")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# The fastest run is the one least disturbed by the rest of the machine:
+# its difference is the closest to the library's own cost.
+minimum() { printf '%s\n' "$@" | sort -g | head -n 1; }
 m0=$(median "${without[@]}")
 m1=$(median "${with[@]}")
+n0=$(minimum "${without[@]}")
+n1=$(minimum "${with[@]}")
 row '  %-16s %s\n' "without (ms):" "${without[*]}"
 row '  %-16s %s\n' "with (ms):" "${with[*]}"
 awk -v a="$m0" -v b="$m1" 'BEGIN {
 	printf "  median without %.2f ms, with %.2f ms: overhead %+.1f %%\n", a, b, (b - a) / a * 100 }' | tee -a "$results"
+awk -v a="$n0" -v b="$n1" 'BEGIN {
+	printf "  fastest without %.2f ms, with %.2f ms: overhead %+.1f %% (target: under 3 %%)\n", a, b, (b - a) / a * 100 }' | tee -a "$results"
 case "${with[*]} ${without[*]}" in *nan*) status=1 ;; esac
 echo
 stop_emu
