@@ -302,6 +302,28 @@ t_inject_body() { # curl only: AT text inside a body stays data
 	pass
 }
 
+t_fork_child() { # a forked child (no exec) uses the module while its parent lives
+	ath "$P/python/fork-child" "$PY" -c '
+import hashlib, os, sys, urllib.request
+u = sys.argv[1]
+get = lambda: hashlib.sha256(urllib.request.urlopen(u).read()).hexdigest()
+print("parent", get(), flush=True)
+pid = os.fork()
+if pid == 0:
+    print("child", get(), flush=True)
+    os._exit(0)
+_, st = os.waitpid(pid, 0)
+print("parent", get(), "child-exit", st, flush=True)
+' "$U/small.txt"
+	local want
+	want=$(sha "$WWW/small.txt")
+	[ "$RC" = 0 ] || { fail "exit status $RC"; return; }
+	[ "$(sed -n 2p "$OUT")" = "child $want" ] || { fail "the child did not get the file: $(tr '\n' '|' <"$OUT")"; return; }
+	[ "$(sed -n 3p "$OUT")" = "parent $want child-exit 0" ] ||
+		{ fail "the parent's request after the child's failed: $(tr '\n' '|' <"$OUT")"; return; }
+	pass
+}
+
 t_emu_alive() {
 	CASE="$P/emulator-alive"
 	if kill -0 "$EMU_PID" 2>/dev/null; then
@@ -353,6 +375,7 @@ for c in $CLIENTS; do
 	fi
 done
 t_wrapper "$CORE_CLIENT"
+t_fork_child
 t_emu_alive
 
 # The A76xx variant ("+HTTPREAD: <n>" without DATA,): core cases, curl.
@@ -363,6 +386,23 @@ if start_emu --variant a76xx; then
 	t_get_chunked $CORE_CLIENT
 	t_head $CORE_CLIENT
 	t_post_100k $CORE_CLIENT
+	t_emu_alive
+fi
+
+# A paced line (921600 baud, 20 ms before every answer): the engine must let
+# each answer finish before its next command, as a strict module demands.
+P=simcom-paced
+if start_emu --baud 921600 --latency-ms 20; then
+	t_get_chunked $CORE_CLIENT
+	t_post_form $CORE_CLIENT
+	t_emu_alive
+fi
+
+# Firmware that reports datalen 0 for a chunked origin response.
+P=simcom-chunked-zero-len
+if start_emu --chunked-zero-len; then
+	t_get_chunked $CORE_CLIENT
+	t_get_small $CORE_CLIENT
 	t_emu_alive
 fi
 stop_emu
