@@ -2,7 +2,9 @@
  * A real serial port through libserialport, with the fixes 0.1.1 needs:
  * CRTSCTS set by hand (its RTS/CTS mode sets the wrong flag), HUPCL cleared
  * (closing would drop DTR and reset some modules), close-on-exec and an
- * exclusive lock (it sets neither).
+ * exclusive lock (it sets neither), and full raw mode: it leaves ISIG and
+ * IEXTEN on, so the line discipline would eat 0x03, 0x1a and friends out of
+ * a binary body.
  */
 #include "transport.h"
 
@@ -93,11 +95,18 @@ struct transport *transport_serial_open(const struct transport_config *cfg, stru
 		return sp_failed(port, err, cfg->path, "cannot configure");
 	struct termios tio;
 	if (tcgetattr(fd, &tio) == 0) {
+		cfmakeraw(&tio); /* keeps the speed libserialport set */
+		tio.c_cc[VMIN] = 1;
+		tio.c_cc[VTIME] = 0;
 		tio.c_cflag &= ~HUPCL;
+		/* Both ways: the flag outlives the process that set it. */
 		if (cfg->rtscts)
 			tio.c_cflag |= CRTSCTS;
+		else
+			tio.c_cflag &= ~CRTSCTS;
 		tio.c_cflag |= CLOCAL | CREAD;
-		tcsetattr(fd, TCSANOW, &tio);
+		if (tcsetattr(fd, TCSANOW, &tio) != 0)
+			return sp_failed(port, err, cfg->path, "cannot configure");
 	}
 	/* The transport polls the descriptor itself: sp_wait cannot tell a
 	 * timeout from an event. */
