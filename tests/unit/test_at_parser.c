@@ -190,6 +190,35 @@ static void test_manual_head_forms(void **state)
 	free(expected);
 }
 
+/* Chapter 3 preamble (PDP context), 3.1.4 (POSTFILE / READFILE), 3.2.1-3.2.3
+ * (HTTPS: the same replies), and 2.4's test command. */
+static void test_manual_other_examples(void **state)
+{
+	(void)state;
+	const char *head = "HTTP/1.1 200 OK\r\nServer: openresty\r\nContent-Type: application/octet-stream\r\n"
+			   "Connection: close\r\n\r\n";
+	char *in = fmt("\r\nOK\r\n"
+		       "\r\n+CGPADDR: 1,10.49.14.68\r\n\r\n+CGPADDR: 4,0.0.0.0\r\n\r\nOK\r\n"
+		       "\r\nOK\r\n\r\n+HTTPPOSTFILE: 0,200,14615\r\n"
+		       "\r\nOK\r\n\r\n+HTTPREADFILE: 0\r\n"
+		       "\r\nOK\r\n\r\n+HTTPACTION: 0,200,52060\r\n"
+		       "\r\nDOWNLOAD\r\n\r\nOK\r\n\r\nOK\r\n\r\n+HTTPACTION: 1,200,2\r\n\r\n+HTTP_PEER_CLOSED\r\n"
+		       "\r\n+HTTPHEAD: %zu\r\n%s\r\nOK\r\n"
+		       "\r\n+HTTPREAD: DATA,2\r\nok\r\n\r\nOK\r\n"
+		       "\r\n+HTTPACTION: (0-3)\r\n\r\nOK\r\n",
+		       strlen(head), head);
+	char *expected = fmt("LOK\nL+CGPADDR: 1,10.49.14.68\nL+CGPADDR: 4,0.0.0.0\nLOK\n"
+			     "LOK\nL+HTTPPOSTFILE: 0,200,14615\nLOK\nL+HTTPREADFILE: 0\n"
+			     "LOK\nL+HTTPACTION: 0,200,52060\n"
+			     "LDOWNLOAD\nLOK\nLOK\nL+HTTPACTION: 1,200,2\nL+HTTP_PEER_CLOSED\n"
+			     "B+HTTPHEAD: %zu|%s\nLOK\nB+HTTPREAD: DATA,2|ok\nLOK\n"
+			     "L+HTTPACTION: (0-3)\nLOK\n",
+			     strlen(head), head);
+	check_all_splits(in, strlen(in), expected, false);
+	free(in);
+	free(expected);
+}
+
 /* HTTPREAD as SIM7600 and A76xx firmware really print it: OK first, pieces,
  * then the terminator with or without a space; LEN is no block. */
 static void test_httpread_variants(void **state)
@@ -296,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_manual_get),
 		cmocka_unit_test(test_manual_post),
 		cmocka_unit_test(test_manual_head_forms),
+		cmocka_unit_test(test_manual_other_examples),
 		cmocka_unit_test(test_httpread_variants),
 		cmocka_unit_test(test_block_is_opaque),
 		cmocka_unit_test(test_prompt),
