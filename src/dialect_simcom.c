@@ -105,20 +105,32 @@ static enum ath_err refused(struct ath_error *err, const struct at_result *r, co
 }
 
 /* AT until OK: the module may be mid-way through something of a previous
- * process (a DOWNLOAD waiting for bytes, a read still streaming). */
+ * process (a DOWNLOAD waiting for bytes, a read still streaming).  After any
+ * failed round, an OK may be a late answer to an earlier AT: then let the
+ * stragglers arrive and ask once more, so every later command is paired
+ * with its own result. */
 static enum ath_err simcom_sync(struct modem_io *io, struct ath_error *err)
 {
 	struct at_result r;
 	at_chat_drain(io->chat, 100, 2000);
 	/* A slow module (or line) gets longer to answer each round. */
 	int wait_ms = timeouts.sync_ms;
-	for (int i = 0; i < 12; i++, wait_ms = wait_ms < 4000 ? wait_ms * 2 : 5000) {
+	bool doubtful = false;
+	for (int i = 0; i < 12; i++) {
 		enum ath_err e = at_chat_cmd(io->chat, wait_ms, &r, "AT");
-		if (e == ATH_OK && r.final == AT_FINAL_OK)
-			return ATH_OK;
 		if (e == ATH_E_IO)
 			return no_answer(err, e, "AT");
+		if (e == ATH_OK && r.final == AT_FINAL_OK) {
+			if (!doubtful)
+				return ATH_OK;
+			at_chat_drain(io->chat, wait_ms, 2 * wait_ms + 1000);
+			doubtful = false;
+			continue;
+		}
+		doubtful = true;
 		at_chat_drain(io->chat, 100, 1000);
+		if (e == ATH_E_TIMEOUT && wait_ms < 5000)
+			wait_ms = wait_ms < 2500 ? wait_ms * 2 : 5000;
 	}
 	return ath_fail(err, ATH_E_TIMEOUT, -1, "the module does not answer AT");
 }

@@ -17,6 +17,7 @@ Routes
   any      /headers           the request headers, one "Name: value" a line
   any      /redirect          302 to /small.txt
   any      /status/<n>        status n with a short body "status <n>\\n"
+  any      /slow/<ms>         waits ms milliseconds (at most 30 s), then "slow\\n"
   anything else               404
 
 Request log (--log FILE), one block per request, appended and flushed:
@@ -33,6 +34,7 @@ import signal
 import socketserver
 import sys
 import threading
+import time
 import urllib.parse
 
 CHUNKED_SIZE = 300 * 1024
@@ -181,6 +183,14 @@ class Origin(http.server.BaseHTTPRequestHandler):
             self.reply(200, txt.encode("latin-1", "replace"))
         elif path == "/redirect":
             self.reply(302, b"see /small.txt\n", extra=[("Location", "/small.txt")])
+        elif path.startswith("/slow/"):
+            try:
+                ms = min(int(path[len("/slow/"):]), 30000)
+            except ValueError:
+                self.reply(400, b"bad delay\n")
+                return
+            time.sleep(ms / 1000.0)
+            self.reply(200, b"slow\n")
         elif path.startswith("/status/"):
             try:
                 n = int(path[len("/status/"):])

@@ -324,6 +324,40 @@ print("parent", get(), "child-exit", st, flush=True)
 	pass
 }
 
+t_module_oom() { # the module cannot hold the body (706): 502 naming the code
+	local e
+	req "$1" "$P/$1/module-out-of-memory" GET "$U/big.bin"
+	chk_status 502 || return
+	e=$(hdr X-Athttp-Error)
+	case $e in
+	*706*) pass "X-Athttp-Error: $e" ;;
+	*) fail "X-Athttp-Error: expected the module's code 706, got '${e:-<absent>}'" ;;
+	esac
+}
+
+t_timeout_then_recover() { # an origin slower than ATHTTP_TIMEOUT_MS: 504, then the module is back in step
+	local l1 l2
+	ath_raw "$P/python/timeout-504-then-recover" env ATHTTP_TIMEOUT_MS=1500 \
+		"$ATHTTP" -d "$TMP/tty" -m "$MODEM" -- "$PY" -c '
+import hashlib, sys, urllib.request, urllib.error
+for u in sys.argv[1:]:
+    try:
+        r = urllib.request.urlopen(u)
+        print(r.status, hashlib.sha256(r.read()).hexdigest(), flush=True)
+    except urllib.error.HTTPError as e:
+        print(e.code, e.headers.get("X-Athttp-Error"), flush=True)
+' "$U/slow/4000" "$U/small.txt"
+	l1=$(sed -n 1p "$OUT")
+	l2=$(sed -n 2p "$OUT")
+	case $l1 in
+	"504 simcom "*) ;;
+	*) fail "origin slower than the timeout: expected 504 with X-Athttp-Error, got '${l1:-nothing}' (exit $RC)"; return ;;
+	esac
+	[ "$l2" = "200 $(sha "$WWW/small.txt")" ] ||
+		{ fail "the request after the timeout: expected 200 and small.txt, got '${l2:-nothing}'"; return; }
+	pass "$l1"
+}
+
 t_emu_alive() {
 	CASE="$P/emulator-alive"
 	if kill -0 "$EMU_PID" 2>/dev/null; then
@@ -395,6 +429,23 @@ P=simcom-paced
 if start_emu --baud 921600 --latency-ms 20; then
 	t_get_chunked $CORE_CLIENT
 	t_post_form $CORE_CLIENT
+	t_emu_alive
+fi
+
+# A module slow to answer (700 ms before every answer): late answers must
+# never be paired with the wrong command.
+P=simcom-slow
+if start_emu --latency-ms 700; then
+	t_get_small $CORE_CLIENT
+	t_emu_alive
+fi
+
+# A module that fails: out of memory for a big body, an origin too slow.
+P=simcom-failures
+if start_emu --max-body 100000; then
+	t_module_oom $CORE_CLIENT
+	t_timeout_then_recover
+	t_get_small $CORE_CLIENT
 	t_emu_alive
 fi
 
