@@ -25,19 +25,15 @@ static int on_status(http_parser *p, const char *at, size_t len)
 static int on_field(http_parser *p, const char *at, size_t len)
 {
 	struct head_ctx *c = p->data;
-	int r = c->in_value || !c->h->headers.n ? hdr_add(&c->h->headers, at, len, "", 0)
-						: hdr_append(&c->h->headers, false, at, len);
-	c->in_value = false;
-	if (r)
+	if (hdr_collect(&c->h->headers, &c->in_value, false, at, len))
 		c->failed = true;
-	return r;
+	return c->failed;
 }
 
 static int on_value(http_parser *p, const char *at, size_t len)
 {
 	struct head_ctx *c = p->data;
-	c->in_value = true;
-	if (hdr_append(&c->h->headers, true, at, len))
+	if (hdr_collect(&c->h->headers, &c->in_value, true, at, len))
 		c->failed = true;
 	return c->failed;
 }

@@ -52,6 +52,19 @@ int hdr_append(struct hdr_list *l, bool value, const char *s, size_t len)
 	return 0;
 }
 
+int hdr_collect(struct hdr_list *l, bool *in_value, bool value, const char *s, size_t len)
+{
+	int rc;
+	if (value)
+		rc = hdr_append(l, true, s, len);
+	else if (*in_value || !l->n)
+		rc = hdr_add(l, s, len, "", 0);
+	else
+		rc = hdr_append(l, false, s, len);
+	*in_value = value;
+	return rc;
+}
+
 bool hdr_is(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;

@@ -21,6 +21,10 @@ int hdr_add(struct hdr_list *l, const char *name, size_t nlen, const char *value
 /* Appends to the last field's name (value false) or value (value true):
  * http-parser delivers both in pieces. */
 int hdr_append(struct hdr_list *l, bool value, const char *s, size_t len);
+/* For http-parser's header callbacks, which hand names and values over in
+ * pieces (even empty ones): a name piece after a value piece starts a new
+ * field.  *in_value tracks which came last.  0, or -1 out of memory. */
+int hdr_collect(struct hdr_list *l, bool *in_value, bool value, const char *s, size_t len);
 const char *hdr_get(const struct hdr_list *l, const char *name);
 bool hdr_is(const char *a, const char *b);
 /* Does the comma-separated value of field name contain token (case-insensitive)? */

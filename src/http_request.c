@@ -47,30 +47,26 @@ static int head_limit(struct req_reader *r, size_t len)
 	return 0;
 }
 
-static int on_field(http_parser *p, const char *at, size_t len)
+static int on_header_piece(http_parser *p, bool value, const char *at, size_t len)
 {
 	struct req_reader *r = p->data;
 	if (head_limit(r, len))
 		return -1;
-	struct hdr_list *l = &r->req->headers;
-	int rc = r->in_value || !l->n ? hdr_add(l, at, len, "", 0) : hdr_append(l, false, at, len);
-	r->in_value = false;
-	if (rc)
-		r->failed = true;
-	return rc;
-}
-
-static int on_value(http_parser *p, const char *at, size_t len)
-{
-	struct req_reader *r = p->data;
-	if (head_limit(r, len))
-		return -1;
-	r->in_value = true;
-	if (hdr_append(&r->req->headers, true, at, len)) {
+	if (hdr_collect(&r->req->headers, &r->in_value, value, at, len)) {
 		r->failed = true;
 		return -1;
 	}
 	return 0;
+}
+
+static int on_field(http_parser *p, const char *at, size_t len)
+{
+	return on_header_piece(p, false, at, len);
+}
+
+static int on_value(http_parser *p, const char *at, size_t len)
+{
+	return on_header_piece(p, true, at, len);
 }
 
 static int on_headers_complete(http_parser *p)

@@ -96,6 +96,16 @@ enum ath_err transport_fd_write(int fd, const void *buf, size_t len, int timeout
 	return ATH_OK;
 }
 
+ssize_t transport_fd_op_read(struct transport *t, void *buf, size_t len, int timeout_ms)
+{
+	return transport_fd_read(t->fd, buf, len, timeout_ms);
+}
+
+enum ath_err transport_fd_op_write(struct transport *t, const void *buf, size_t len, int timeout_ms)
+{
+	return transport_fd_write(t->fd, buf, len, timeout_ms);
+}
+
 enum ath_err transport_lock(int fd, const char *path, int timeout_ms, struct ath_error *err)
 {
 	long deadline = now_ms() + timeout_ms;

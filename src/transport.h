@@ -47,7 +47,9 @@ struct transport_config {
  * libserialport.  Exclusive (flock), close-on-exec, HUPCL cleared. */
 struct transport *transport_open(const struct transport_config *cfg, struct ath_error *err);
 
-/* Shared by fd-based transports. */
+/* Shared by fd-based transports: ops slots that work on t->fd. */
+ssize_t transport_fd_op_read(struct transport *t, void *buf, size_t len, int timeout_ms);
+enum ath_err transport_fd_op_write(struct transport *t, const void *buf, size_t len, int timeout_ms);
 ssize_t transport_fd_read(int fd, void *buf, size_t len, int timeout_ms);
 enum ath_err transport_fd_write(int fd, const void *buf, size_t len, int timeout_ms);
 /* Waits up to timeout_ms for an exclusive flock on fd. */

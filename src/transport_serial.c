@@ -17,16 +17,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-static ssize_t serial_read(struct transport *t, void *buf, size_t len, int timeout_ms)
-{
-	return transport_fd_read(t->fd, buf, len, timeout_ms);
-}
-
-static enum ath_err serial_write(struct transport *t, const void *buf, size_t len, int timeout_ms)
-{
-	return transport_fd_write(t->fd, buf, len, timeout_ms);
-}
-
 static void serial_flush(struct transport *t)
 {
 	sp_flush(t->priv, SP_BUF_INPUT);
@@ -50,8 +40,8 @@ static void serial_abandon(struct transport *t)
 
 static const struct transport_ops serial_ops = {
 	.name = "serial",
-	.read = serial_read,
-	.write = serial_write,
+	.read = transport_fd_op_read,
+	.write = transport_fd_op_write,
 	.flush_input = serial_flush,
 	.close = serial_close,
 	.abandon = serial_abandon,

@@ -8,16 +8,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-static ssize_t tty_read(struct transport *t, void *buf, size_t len, int timeout_ms)
-{
-	return transport_fd_read(t->fd, buf, len, timeout_ms);
-}
-
-static enum ath_err tty_write(struct transport *t, const void *buf, size_t len, int timeout_ms)
-{
-	return transport_fd_write(t->fd, buf, len, timeout_ms);
-}
-
 static void tty_flush(struct transport *t)
 {
 	tcflush(t->fd, TCIFLUSH);
@@ -31,8 +21,8 @@ static void tty_close(struct transport *t)
 
 static const struct transport_ops tty_ops = {
 	.name = "tty",
-	.read = tty_read,
-	.write = tty_write,
+	.read = transport_fd_op_read,
+	.write = transport_fd_op_write,
 	.flush_input = tty_flush,
 	.close = tty_close,
 	.abandon = tty_close,

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "at_parser.h"
 
 static const struct at_block_rule simcom_blocks[] = {
@@ -116,17 +118,6 @@ static void check_all_splits(const char *in, size_t len, const char *expected, b
 	}
 	free(whole);
 	free(bytes);
-}
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	va_start(ap, f);
-	char *s = NULL;
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
 }
 
 /* 3.1.1: GET, with the module's echo on (as after power-up). */

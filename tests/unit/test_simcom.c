@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "at_chat.h"
 #include "dialect.h"
 #include "script_transport.h"
@@ -86,17 +88,6 @@ static void rig_done(struct rig *r)
 	assert_true(script_finished(r->tp));
 	script_transport_free(r->tp);
 	free(r->got.body);
-}
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	va_start(ap, f);
-	char *s = NULL;
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
 }
 
 /* Bring-up from power-on: echo is on, so each command comes back first. */
