@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "test_util.h"
+#include "unit_util.h"
 
 #include "at_parser.h"
 

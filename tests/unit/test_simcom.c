@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "test_util.h"
+#include "unit_util.h"
 
 #include "at_chat.h"
 #include "dialect.h"

@@ -1,4 +1,4 @@
-#include "test_util.h"
+#include "unit_util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
