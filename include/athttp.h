@@ -31,11 +31,19 @@ struct athttp_config {
 	const char *trace;    /* file to write the AT conversation to; NULL = none */
 	int verbose;          /* trace to stderr as well */
 	int timeout_ms;       /* whole-exchange timeout; 0 = dialect default */
+	const char *record;   /* write a transcript of the AT conversation here */
+	/* What the transcript leaves out: "credentials" (Authorization,
+	 * Cookie, Set-Cookie values), "bodies", or both comma-separated;
+	 * NULL or "" = nothing. */
+	const char *redact;
+	int replay_pace;      /* device "replay:FILE": keep the recorded pace */
 };
 
 /* Fills cfg from ATHTTP_DEVICE, ATHTTP_MODEM, ATHTTP_BAUD, ATHTTP_RTSCTS,
- * ATHTTP_TRACE, ATHTTP_VERBOSE, ATHTTP_TIMEOUT_MS.  The strings point into the
- * environment. */
+ * ATHTTP_TRACE, ATHTTP_VERBOSE, ATHTTP_TIMEOUT_MS, ATHTTP_RECORD,
+ * ATHTTP_REDACT, ATHTTP_REPLAY_PACE.  The strings point into the
+ * environment.  A device "replay:FILE" plays a recorded transcript back
+ * instead of talking to a module. */
 void athttp_config_from_env(struct athttp_config *cfg);
 
 /* Names of the dialects this build knows, NULL-terminated. */

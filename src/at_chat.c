@@ -124,10 +124,23 @@ static void on_block(void *ctx, const char *header, const void *data, size_t len
 		c->sink(c->sink_ctx, header, data, len, left);
 }
 
+static size_t on_stream(void *ctx, const char *header, const void *data, size_t len, bool at_end,
+			enum at_stream_watch *watch)
+{
+	struct at_chat *c = ctx;
+	if (!c->stream_sink)
+		return len;
+	size_t used = c->stream_sink(c->stream_ctx, data, len, at_end, watch);
+	if (used)
+		trace_data(c->trace, '<', header, data, used < len ? used : len);
+	return used;
+}
+
 static const struct at_parser_cb chat_parser_cb = {
 	.line = on_line,
 	.prompt = on_prompt,
 	.block = on_block,
+	.stream = on_stream,
 };
 
 void at_chat_init(struct at_chat *c, struct transport *tp, const struct at_syntax *syn,
@@ -144,6 +157,18 @@ void at_chat_set_block_sink(struct at_chat *c, at_block_sink sink, void *ctx)
 {
 	c->sink = sink;
 	c->sink_ctx = ctx;
+}
+
+void at_chat_set_stream_sink(struct at_chat *c, at_stream_sink sink, void *ctx)
+{
+	c->stream_sink = sink;
+	c->stream_ctx = ctx;
+	at_parser_arm_stream(&c->parser, sink != NULL);
+}
+
+bool at_chat_final_seen(const struct at_chat *c)
+{
+	return !c->waiting_final;
 }
 
 void at_chat_clear_queue(struct at_chat *c)
@@ -224,6 +249,8 @@ static enum ath_err send_command(struct at_chat *c, bool want_prompt, const char
 	if (at_parser_lf_due(&c->parser) && pump(c, LF_GRACE_MS, line_end_complete, NULL) == ATH_E_IO)
 		return ATH_E_IO;
 	trace_line(c->trace, '>', cmd, (size_t)n);
+	if (c->tp->ops->hint)
+		c->tp->ops->hint(c->tp, TRANSPORT_HINT_COMMAND);
 	memcpy(c->echo, cmd, (size_t)n + 1);
 	cmd[n++] = '\r';
 	c->have_result = false;
@@ -274,6 +301,8 @@ enum ath_err at_chat_cmd_prompt(struct at_chat *c, int timeout_ms, struct at_res
 enum ath_err at_chat_send_data(struct at_chat *c, const void *data, size_t len, int timeout_ms)
 {
 	trace_data(c->trace, '>', "data", data, len);
+	if (c->tp->ops->hint)
+		c->tp->ops->hint(c->tp, TRANSPORT_HINT_DATA);
 	return c->tp->ops->write(c->tp, data, len, timeout_ms);
 }
 
@@ -304,6 +333,36 @@ enum ath_err at_chat_wait_line(struct at_chat *c, const char *prefix, int timeou
 {
 	struct line_wait w = { prefix, out, outlen };
 	return pump(c, timeout_ms, have_line, &w);
+}
+
+struct any_wait {
+	const char *const *prefixes;
+	int *which;
+	char *out;
+	size_t outlen;
+};
+
+static bool have_any_line(struct at_chat *c, const void *arg)
+{
+	const struct any_wait *w = arg;
+	/* The oldest queued line that matches, whichever prefix it has. */
+	for (unsigned i = 0; i < c->qcount; i++) {
+		const char *q = c->queue[(c->qhead + i) % AT_QUEUE_LINES];
+		for (int k = 0; w->prefixes[k]; k++) {
+			if (strncmp(q, w->prefixes[k], strlen(w->prefixes[k])) != 0)
+				continue;
+			*w->which = k;
+			return at_chat_take_line(c, q, w->out, w->outlen);
+		}
+	}
+	return false;
+}
+
+enum ath_err at_chat_wait_line_any(struct at_chat *c, const char *const *prefixes, int timeout_ms,
+				   int *which, char *out, size_t outlen)
+{
+	struct any_wait w = { prefixes, which, out, outlen };
+	return pump(c, timeout_ms, have_any_line, &w);
 }
 
 void at_chat_drain(struct at_chat *c, int quiet_ms, int max_ms)

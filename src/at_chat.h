@@ -38,6 +38,9 @@ struct at_result {
 
 typedef void (*at_block_sink)(void *ctx, const char *header, const void *data,
 			      size_t len, size_t left);
+/* Takes the bytes of a stream (at_stream_rule); see at_parser_cb.stream. */
+typedef size_t (*at_stream_sink)(void *ctx, const void *data, size_t len, bool at_end,
+				 enum at_stream_watch *watch);
 
 struct at_chat {
 	struct transport *tp;
@@ -46,6 +49,8 @@ struct at_chat {
 	const char *const *prompt_lines;
 	at_block_sink sink;
 	void *sink_ctx;
+	at_stream_sink stream_sink;
+	void *stream_ctx;
 
 	char echo[AT_CMD_MAX + 2];   /* the command whose echo may still come */
 	bool waiting_final;          /* a command has not had its final result */
@@ -86,6 +91,16 @@ bool at_chat_take_line(struct at_chat *c, const char *prefix, char *out, size_t 
 void at_chat_clear_queue(struct at_chat *c);
 
 void at_chat_set_block_sink(struct at_chat *c, at_block_sink sink, void *ctx);
+/* Has the current command's final result been parsed yet?  A block sink
+ * asks, to tell data sent before the result from data sent after it. */
+bool at_chat_final_seen(const struct at_chat *c);
+/* While a stream sink is set, the syntax's stream rules are live (their
+ * opening line is no longer a plain line or prompt). */
+void at_chat_set_stream_sink(struct at_chat *c, at_stream_sink sink, void *ctx);
+/* Waits for a line starting with any of prefixes (NULL-terminated);
+ * returns ATH_OK with *which set to its index. */
+enum ath_err at_chat_wait_line_any(struct at_chat *c, const char *const *prefixes, int timeout_ms,
+				   int *which, char *out, size_t outlen);
 
 /* Forgets everything in flight: drops input until the module has been
  * quiet for quiet_ms (bounded by max_ms), resets the parser and the queue. */

@@ -19,6 +19,13 @@ void at_parser_reset(struct at_parser *p)
 	p->overflow = false;
 	p->lf_due = false;
 	p->block_left = 0;
+	p->stream = NULL;
+	p->marker_matched = 0;
+}
+
+void at_parser_arm_stream(struct at_parser *p, bool armed)
+{
+	p->stream_armed = armed;
 }
 
 bool at_parser_lf_due(const struct at_parser *p)
@@ -82,6 +89,16 @@ long at_block_length(const struct at_syntax *syn, const char *line, size_t len)
 	return -1;
 }
 
+bool at_block_is_head(const struct at_syntax *syn, const char *header)
+{
+	if (!syn || !syn->blocks)
+		return false;
+	for (const struct at_block_rule *r = syn->blocks; r->prefix; r++)
+		if (starts_with(header, strlen(header), r->prefix))
+			return r->head;
+	return false;
+}
+
 /* For an inline rule: the line so far ends with the ',' that starts data. */
 static long inline_block_length(const struct at_syntax *syn, const char *line, size_t len)
 {
@@ -96,6 +113,17 @@ static long inline_block_length(const struct at_syntax *syn, const char *line, s
 	return -1;
 }
 
+static const struct at_stream_rule *stream_rule(const struct at_parser *p, const char *line,
+						size_t len)
+{
+	if (!p->stream_armed || !p->syn || !p->syn->streams)
+		return NULL;
+	for (const struct at_stream_rule *r = p->syn->streams; r->prefix; r++)
+		if (starts_with(line, len, r->prefix))
+			return r;
+	return NULL;
+}
+
 static void end_line(struct at_parser *p, bool by_cr)
 {
 	if (p->len == 0) {
@@ -108,6 +136,14 @@ static void end_line(struct at_parser *p, bool by_cr)
 		p->block_left = (size_t)n;
 		/* The header's own CRLF: skip the LF that follows a CR. */
 		p->state = by_cr ? ATP_BLOCK_LF : ATP_BLOCK;
+		return;
+	}
+	const struct at_stream_rule *sr = p->overflow ? NULL : stream_rule(p, p->line, p->len);
+	if (sr) {
+		p->stream = sr;
+		p->watch = AT_STREAM_DATA;
+		p->marker_matched = 0;
+		p->state = by_cr ? ATP_STREAM_LF : ATP_STREAM;
 		return;
 	}
 	if (p->cb->line)
@@ -127,6 +163,141 @@ static size_t feed_block(struct at_parser *p, const unsigned char *b, size_t len
 		p->len = 0;
 	}
 	return take;
+}
+
+static void close_stream(struct at_parser *p)
+{
+	p->state = ATP_LINE;
+	p->stream = NULL;
+	p->marker_matched = 0;
+	p->len = 0;
+}
+
+/* The marker's leading line break: in AT_STREAM_DRAIN it counts as already
+ * seen, since the consumer's data may end right before "OK". */
+static size_t marker_break_len(const char *m)
+{
+	size_t n = 0;
+	while (m[n] == '\r' || m[n] == '\n')
+		n++;
+	return n;
+}
+
+/* The longest proper suffix of m[0..k) that is also a prefix of m: how
+ * much of a failed partial match may still begin the marker. */
+static size_t marker_border(const char *m, size_t k)
+{
+	for (size_t b = k - 1; b > 0; b--)
+		if (memcmp(m, m + k - b, b) == 0)
+			return b;
+	return 0;
+}
+
+enum deliver_outcome { DELIVERED, REWATCH, ENDED };
+
+/* Hands data to the consumer; *used says how much it took. */
+static enum deliver_outcome deliver(struct at_parser *p, const void *data, size_t len, size_t *used)
+{
+	enum at_stream_watch w = p->watch;
+	size_t u = len;
+	if (p->cb->stream && len)
+		u = p->cb->stream(p->ctx, p->line, data, len, false, &w);
+	if (u > len)
+		u = len;
+	*used = u;
+	bool changed = w != p->watch;
+	p->watch = w;
+	if (changed && w == AT_STREAM_DRAIN && p->stream->end_marker && p->marker_matched == 0)
+		p->marker_matched = marker_break_len(p->stream->end_marker);
+	if (u == len)
+		return DELIVERED;
+	return changed ? REWATCH : ENDED;
+}
+
+/* Feeds b[0..len) to the open stream; returns how many bytes belonged to
+ * it (the rest is read as lines).  Bytes that may begin the end marker are
+ * held back (as marker_matched) until they turn out to be data or marker. */
+static size_t feed_stream(struct at_parser *p, const unsigned char *b, size_t len)
+{
+	const char *m = p->stream->end_marker;
+	size_t mlen = m ? strlen(m) : 0;
+	size_t i = 0, run = 0, used;
+	while (i < len) {
+		if (p->watch == AT_STREAM_DATA || !mlen) {
+			enum deliver_outcome o = deliver(p, b + run, len - run, &used);
+			if (o == ENDED) {
+				close_stream(p);
+				return run + used;
+			}
+			if (o == DELIVERED)
+				return len;
+			run += used;
+			i = run;
+			continue;
+		}
+		unsigned char c = b[i];
+		if (c == (unsigned char)m[p->marker_matched]) {
+			if (p->marker_matched == 0 && i > run) {
+				enum deliver_outcome o = deliver(p, b + run, i - run, &used);
+				if (o == ENDED) {
+					close_stream(p);
+					return run + used;
+				}
+				if (o == REWATCH) {
+					run += used;
+					i = run;
+					continue;
+				}
+				run = i;
+				if (p->marker_matched)
+					continue; /* now draining: look at c again */
+			}
+			p->marker_matched++;
+			i++;
+			if (p->marker_matched == mlen) {
+				enum at_stream_watch w = p->watch;
+				if (p->cb->stream)
+					p->cb->stream(p->ctx, p->line, b + i, 0, true, &w);
+				close_stream(p);
+				/* The marker is the module's own words ("OK"): read
+				 * them as lines. */
+				at_parser_feed(p, m, mlen);
+				return i;
+			}
+			continue;
+		}
+		if (p->marker_matched > 0) {
+			/* Not the marker after all: the held bytes are data,
+			 * except a tail that may still begin it. */
+			size_t k = p->marker_matched;
+			size_t keep = marker_border(m, k);
+			p->marker_matched = 0;
+			enum deliver_outcome o = deliver(p, m, k - keep, &used);
+			if (o == ENDED) {
+				close_stream(p);
+				at_parser_feed(p, m + used, k - used);
+				return i;
+			}
+			/* REWATCH here can only be a switch to draining: the
+			 * rest of the held bytes are then left over, and
+			 * deliver() has armed the marker afresh. */
+			if (o == DELIVERED && p->marker_matched == 0)
+				p->marker_matched = keep;
+			run = i;
+			continue;
+		}
+		i++;
+	}
+	if (p->marker_matched == 0 && run < len) {
+		enum deliver_outcome o = deliver(p, b + run, len - run, &used);
+		if (o == ENDED) {
+			close_stream(p);
+			return run + used;
+		}
+		if (o == REWATCH)
+			return run + used + feed_stream(p, b + run + used, len - run - used);
+	}
+	return len;
 }
 
 void at_parser_feed(struct at_parser *p, const void *buf, size_t len)
@@ -149,6 +320,14 @@ void at_parser_feed(struct at_parser *p, const void *buf, size_t len)
 			p->state = ATP_LINE;
 			if (c == ' ')
 				i++;
+			continue;
+		case ATP_STREAM_LF:
+			p->state = ATP_STREAM;
+			if (c == '\n')
+				i++;
+			continue;
+		case ATP_STREAM:
+			i += feed_stream(p, b + i, len - i);
 			continue;
 		case ATP_LINE:
 			break;

@@ -21,11 +21,27 @@ struct at_block_rule {
 	/* A word right after the prefix that means the line carries no data:
 	 * "+HTTPREAD: LEN,<n>" is a length report, not a block.  May be NULL. */
 	const char *not_if;
+	/* The block is a response head, not a body: a recording made with
+	 * body redaction keeps it. */
+	bool head;
+};
+
+/* A stream: a line that starts raw bytes of no announced length, such as
+ * the CONNECT before HTTPREAD's output on the AT+HTTPCFG modules.  Streams
+ * are recognized only while the chat has a stream consumer (the same line
+ * may be a data prompt for other commands).  The consumer says where the
+ * stream ends when it can (an HTTP message knows its own end); otherwise
+ * the stream runs until end_marker, which is then read as lines again (so
+ * "\r\nOK\r\n" still ends the command). */
+struct at_stream_rule {
+	const char *prefix;       /* the line that opens it, e.g. "CONNECT" */
+	const char *end_marker;   /* bytes that close it, e.g. "\r\nOK\r\n" */
 };
 
 struct at_syntax {
 	const struct at_block_rule *blocks;   /* ends with a {NULL} entry */
 	const char *const *prompt_lines;      /* whole lines that invite data, e.g. "DOWNLOAD"; NULL-terminated */
+	const struct at_stream_rule *streams; /* ends with a {NULL} entry; may be NULL */
 };
 
 #endif

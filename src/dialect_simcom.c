@@ -6,9 +6,11 @@
  * de-chunks it.  No PUT, no custom headers (this manual has no USERDATA).
  *
  * Known variants handled here: "+HTTPREAD: DATA,<n>" (SIM7600) and
- * "+HTTPREAD: <n>" (A76xx), the same for +HTTPHEAD; the terminator
- * "+HTTPREAD: 0" with or without the space; HTTPREAD's OK before the data;
- * chunked origin responses reported with datalen 0 yet readable.
+ * "+HTTPREAD: <n>" (A76xx), the same for +HTTPHEAD; HTTPREAD's two orders:
+ * OK, the data, then "+HTTPREAD: 0" (with or without the space) as real
+ * modules do, or the data, then OK and no terminator, as the manual's own
+ * example shows; chunked origin responses reported with datalen 0 yet
+ * readable.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,8 +250,10 @@ static void head_sink(void *ctx, const char *header, const void *data, size_t le
 /* Forwards HTTPREAD's blocks to the response, counting them. */
 struct body_fwd {
 	const struct response_sink *sink;
+	const struct at_chat *chat;
 	unsigned long long got;
 	bool client_gone;
+	bool data_before_final;   /* the manual's order: no terminator follows */
 };
 
 static void body_sink(void *ctx, const char *header, const void *data, size_t len, size_t left)
@@ -259,6 +263,8 @@ static void body_sink(void *ctx, const char *header, const void *data, size_t le
 	if (strncmp(header, "+HTTPREAD:", 10) != 0)
 		return;
 	bf->got += len;
+	if (!at_chat_final_seen(bf->chat))
+		bf->data_before_final = true;
 	if (!bf->client_gone && len && bf->sink->body(bf->sink->ctx, data, len) != ATH_OK)
 		bf->client_gone = true;
 }
@@ -286,6 +292,7 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 			want = (size_t)((unsigned long long)total - off);
 		unsigned long long before = bf->got;
 		struct at_result r;
+		bf->data_before_final = false;
 		at_chat_clear_queue(io->chat);
 		enum ath_err e = at_chat_cmd(io->chat, timeouts.read_idle_ms, &r,
 					     "AT+HTTPREAD=%llu,%zu", off, want);
@@ -299,6 +306,8 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 		}
 		char line[64];
 		for (;;) {
+			if (bf->data_before_final)
+				break;
 			e = at_chat_wait_line(io->chat, "+HTTPREAD:", timeouts.read_idle_ms, line, sizeof line);
 			if (e != ATH_OK)
 				return no_answer(err, e, "AT+HTTPREAD (waiting for +HTTPREAD: 0)");
@@ -406,7 +415,7 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	if (rq->verb == VERB_HEAD || length == 0)
 		return ATH_OK;
 
-	struct body_fwd bf = { sink, 0, false };
+	struct body_fwd bf = { .sink = sink, .chat = io->chat };
 	at_chat_set_block_sink(io->chat, body_sink, &bf);
 	e = read_body(io, length, &bf, err);
 	at_chat_set_block_sink(io->chat, NULL, NULL);
@@ -416,9 +425,9 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 }
 
 static const struct at_block_rule simcom_blocks[] = {
-	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN" },
-	{ "+HTTPHEAD:", AT_BLOCK_AFTER_LINE, NULL },
-	{ NULL, 0, NULL },
+	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN", false },
+	{ "+HTTPHEAD:", AT_BLOCK_AFTER_LINE, NULL, true },
+	{ NULL, 0, NULL, false },
 };
 
 static const char *const simcom_prompts[] = { "DOWNLOAD", NULL };

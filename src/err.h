@@ -25,7 +25,7 @@ struct ath_error {
 	enum ath_err code;
 	int http_status;
 	int module_code;    /* the dialect's own code, or -1 */
-	char text[200];     /* one line, no CR/LF */
+	char text[400];     /* one line, no CR/LF */
 };
 
 const char *ath_strerror(enum ath_err e);

@@ -14,6 +14,9 @@
 struct athttp_modem {
 	char *device;
 	char *trace_path;
+	char *record_path;
+	unsigned redact;
+	int replay_pace;
 	int baud, rtscts, verbose, timeout_ms;
 	const struct dialect *d;
 
@@ -76,6 +79,32 @@ void athttp_config_from_env(struct athttp_config *cfg)
 	cfg->trace = getenv("ATHTTP_TRACE");
 	cfg->verbose = env_int("ATHTTP_VERBOSE", 0);
 	cfg->timeout_ms = env_int("ATHTTP_TIMEOUT_MS", 0);
+	cfg->record = getenv("ATHTTP_RECORD");
+	cfg->redact = getenv("ATHTTP_REDACT");
+	cfg->replay_pace = env_int("ATHTTP_REPLAY_PACE", 0);
+}
+
+/* "credentials,bodies" to TRANSPORT_REDACT_* bits; -1 for a word we don't know. */
+static int parse_redact(const char *s)
+{
+	static const struct { const char *word; unsigned bit; } words[] = {
+		{ "credentials", TRANSPORT_REDACT_CREDENTIALS },
+		{ "bodies", TRANSPORT_REDACT_BODIES },
+		{ "all", TRANSPORT_REDACT_CREDENTIALS | TRANSPORT_REDACT_BODIES },
+	};
+	unsigned bits = 0;
+	while (s && *s) {
+		size_t n = strcspn(s, ",");
+		size_t i;
+		for (i = 0; i < sizeof words / sizeof words[0]; i++)
+			if (strlen(words[i].word) == n && strncmp(s, words[i].word, n) == 0)
+				break;
+		if (i == sizeof words / sizeof words[0])
+			return -1;
+		bits |= words[i].bit;
+		s += n + (s[n] == ',');
+	}
+	return (int)bits;
 }
 
 athttp_modem *athttp_open(const struct athttp_config *cfg, char *err, size_t errlen)
@@ -92,14 +121,24 @@ athttp_modem *athttp_open(const struct athttp_config *cfg, char *err, size_t err
 			snprintf(err, errlen, "no serial device configured (athttp -d DEVICE or ATHTTP_DEVICE)");
 		return NULL;
 	}
+	int redact = parse_redact(cfg->redact);
+	if (redact < 0) {
+		if (err)
+			snprintf(err, errlen, "unknown redaction '%s' (credentials, bodies, all)", cfg->redact);
+		return NULL;
+	}
 	athttp_modem *m = calloc(1, sizeof *m);
 	if (!m)
 		goto oom;
 	m->device = strdup(cfg->device);
 	m->trace_path = cfg->trace ? strdup(cfg->trace) : NULL;
+	m->record_path = cfg->record && *cfg->record ? strdup(cfg->record) : NULL;
 	m->state = d->state_size ? calloc(1, d->state_size) : NULL;
-	if (!m->device || (cfg->trace && !m->trace_path) || (d->state_size && !m->state))
+	if (!m->device || (cfg->trace && !m->trace_path) || (d->state_size && !m->state) ||
+	    (cfg->record && *cfg->record && !m->record_path))
 		goto oom;
+	m->redact = (unsigned)redact;
+	m->replay_pace = cfg->replay_pace;
 	m->d = d;
 	m->baud = cfg->baud > 0 ? cfg->baud : 115200;
 	m->rtscts = cfg->rtscts;
@@ -112,6 +151,7 @@ oom:
 	if (m) {
 		free(m->device);
 		free(m->trace_path);
+		free(m->record_path);
 		free(m->state);
 		free(m);
 	}
@@ -138,6 +178,7 @@ void athttp_close(athttp_modem *m)
 	pthread_mutex_destroy(&m->lock);
 	free(m->device);
 	free(m->trace_path);
+	free(m->record_path);
 	free(m->state);
 	free(m);
 }
@@ -181,6 +222,15 @@ static void modem_io_init(athttp_modem *m, struct modem_io *io)
 		.baud = m->baud,
 		.action_timeout_ms = m->timeout_ms,
 	};
+}
+
+/* A port failure in the transport's own words, when it has some (a
+ * replay's divergence names the transcript line). */
+static void explain_io(athttp_modem *m, struct ath_error *err)
+{
+	const char *why = m->tp && m->tp->ops->error ? m->tp->ops->error(m->tp) : NULL;
+	if (why && *why)
+		ath_fail(err, ATH_E_IO, -1, "%s", why);
 }
 
 static void drop_port(athttp_modem *m)
@@ -241,6 +291,11 @@ static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_e
 			.baud = m->baud,
 			.rtscts = m->rtscts,
 			.lock_timeout_ms = PORT_LOCK_TIMEOUT_MS,
+			.dialect = m->d->name,
+			.syntax = m->d->syntax,
+			.record = m->record_path,
+			.redact = m->redact,
+			.replay_pace = m->replay_pace,
 		};
 		m->tp = transport_open(&tc, err);
 		if (!m->tp)
@@ -265,8 +320,10 @@ static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_e
 	if (m->d->state_size)
 		memset(m->state, 0, m->d->state_size);
 	enum ath_err e = m->d->ops->bringup(io, err);
-	if (e == ATH_E_IO)
+	if (e == ATH_E_IO) {
+		explain_io(m, err);
 		drop_port(m);
+	}
 	else if (e == ATH_OK)
 		m->up = true;
 	return e;
@@ -283,6 +340,7 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 		trace_note(m->trace, "request %s %s", rq->method, rq->url);
 		e = m->d->ops->exchange(&io, rq, sink, err);
 		if (e == ATH_E_IO) {
+			explain_io(m, err);
 			drop_port(m);
 		} else if (e == ATH_E_TIMEOUT || e == ATH_E_PROTOCOL) {
 			/* The module may still be answering: bring it back in

@@ -23,12 +23,12 @@ static int is_pty(const char *path)
 	return maj >= 136 && maj <= 143;
 }
 
-struct transport *transport_open(const struct transport_config *cfg, struct ath_error *err)
+#define REPLAY_PREFIX "replay:"
+
+static struct transport *open_device(const struct transport_config *cfg, struct ath_error *err)
 {
-	if (!cfg->path || !*cfg->path) {
-		ath_fail(err, ATH_E_CONFIG, -1, "no serial device configured (-d or ATHTTP_DEVICE)");
-		return NULL;
-	}
+	if (strncmp(cfg->path, REPLAY_PREFIX, strlen(REPLAY_PREFIX)) == 0)
+		return transport_replay_open(cfg->path + strlen(REPLAY_PREFIX), cfg, err);
 	if (access(cfg->path, F_OK) != 0) {
 		ath_fail(err, ATH_E_CONFIG, -1, "serial device %s: %s", cfg->path, strerror(errno));
 		return NULL;
@@ -36,6 +36,18 @@ struct transport *transport_open(const struct transport_config *cfg, struct ath_
 	if (is_pty(cfg->path))
 		return transport_tty_open(cfg, err);
 	return transport_serial_open(cfg, err);
+}
+
+struct transport *transport_open(const struct transport_config *cfg, struct ath_error *err)
+{
+	if (!cfg->path || !*cfg->path) {
+		ath_fail(err, ATH_E_CONFIG, -1, "no serial device configured (-d or ATHTTP_DEVICE)");
+		return NULL;
+	}
+	struct transport *t = open_device(cfg, err);
+	if (t && cfg->record && *cfg->record)
+		t = transport_record_wrap(t, cfg, err);
+	return t;
 }
 
 static long now_ms(void)

@@ -12,6 +12,19 @@
 #include "err.h"
 
 struct transport;
+struct at_syntax;
+
+/* What the next write is, for transports that care (the recorder). */
+enum transport_hint {
+	TRANSPORT_HINT_COMMAND,
+	TRANSPORT_HINT_DATA,       /* a data phase: a request body or raw packet */
+};
+
+/* What a recording leaves out (transport_config.redact). */
+enum {
+	TRANSPORT_REDACT_CREDENTIALS = 1u << 0,   /* Authorization, Cookie, Set-Cookie values */
+	TRANSPORT_REDACT_BODIES = 1u << 1,        /* request and response bodies */
+};
 
 struct transport_ops {
 	const char *name;
@@ -28,6 +41,11 @@ struct transport_ops {
 	/* MAY: forget the port without touching it (a forked child's copy).
 	 * NULL: close without draining. */
 	void (*abandon)(struct transport *t);
+	/* MAY: told what the next write carries.  NULL: not interested. */
+	void (*hint)(struct transport *t, enum transport_hint h);
+	/* MAY: why the last failed call failed, in words for the client (a
+	 * replay's divergence).  NULL or "": nothing to add. */
+	const char *(*error)(struct transport *t);
 };
 
 struct transport {
@@ -41,11 +59,23 @@ struct transport_config {
 	int baud;
 	int rtscts;
 	int lock_timeout_ms;   /* how long to wait for another process to let go */
+	const char *dialect;   /* for transcripts */
+	const struct at_syntax *syntax;
+	const char *record;    /* write a transcript of the conversation here */
+	unsigned redact;       /* TRANSPORT_REDACT_* for the transcript */
+	int replay_pace;       /* replay at the recorded pace */
 };
 
-/* Opens the device: a pty through termios, anything else through
- * libserialport.  Exclusive (flock), close-on-exec, HUPCL cleared. */
+/* Opens the device: "replay:FILE" plays a transcript back; a pty goes
+ * through termios, anything else through libserialport (exclusive by
+ * flock, close-on-exec, HUPCL cleared).  With cfg->record, the transport is
+ * wrapped in a recorder. */
 struct transport *transport_open(const struct transport_config *cfg, struct ath_error *err);
+
+struct transport *transport_record_wrap(struct transport *inner, const struct transport_config *cfg,
+					struct ath_error *err);
+struct transport *transport_replay_open(const char *path, const struct transport_config *cfg,
+					struct ath_error *err);
 
 /* Shared by fd-based transports: ops slots that work on t->fd. */
 ssize_t transport_fd_op_read(struct transport *t, void *buf, size_t len, int timeout_ms);

@@ -33,6 +33,7 @@ static void print_dialects(FILE *out)
 
 static const char synopsis[] =
 	"usage: athttp [-d DEVICE] [-m MODEM] [-b BAUD] [-v] [--trace FILE]\n"
+	"              [--record FILE [--redact[=WHAT]]] [--replay-pace]\n"
 	"              [--bypass CIDRS] [--] COMMAND [ARG...]\n";
 
 static void usage(FILE *out)
@@ -40,7 +41,8 @@ static void usage(FILE *out)
 	fputs(synopsis, out);
 	fputs("Runs COMMAND with its outbound HTTP carried by an AT-command module.\n"
 	      "\n"
-	      "  -d, --device DEVICE  serial device or pty of the module (ATHTTP_DEVICE)\n"
+	      "  -d, --device DEVICE  serial device or pty of the module (ATHTTP_DEVICE);\n"
+	      "                       replay:FILE plays a recorded transcript back\n"
 	      "  -m, --modem MODEM    AT dialect (ATHTTP_MODEM, default simcom):\n"
 	      "                       ", out);
 	print_dialects(out);
@@ -48,6 +50,12 @@ static void usage(FILE *out)
 	      "  -b, --baud BAUD      serial speed (ATHTTP_BAUD, default 115200)\n"
 	      "  -v, --verbose        trace the AT conversation on stderr (ATHTTP_VERBOSE=1)\n"
 	      "      --trace FILE     write the AT conversation to FILE (ATHTTP_TRACE)\n"
+	      "      --record FILE    record the conversation as a replayable transcript\n"
+	      "                       (ATHTTP_RECORD)\n"
+	      "      --redact[=WHAT]  leave out of the transcript: credentials (the\n"
+	      "                       default: Authorization, Cookie, Set-Cookie values),\n"
+	      "                       bodies, or all (ATHTTP_REDACT)\n"
+	      "      --replay-pace    replay at the recorded pace (ATHTTP_REPLAY_PACE=1)\n"
 	      "      --bypass CIDRS   networks left on the real network, comma-separated,\n"
 	      "                       e.g. 192.168.0.0/16,fd00::/8 (ATHTTP_BYPASS)\n"
 	      "  -h, --help           show this help\n"
@@ -274,9 +282,37 @@ out:
 	free(file);
 }
 
+/* Is s a comma-separated list of redaction words? */
+static bool redaction_words(const char *s)
+{
+	static const char *const words[] = { "credentials", "bodies", "all" };
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		bool known = false;
+		for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+			known |= strlen(words[i]) == n && strncmp(s, words[i], n) == 0;
+		if (!known)
+			return false;
+		s += n + (s[n] == ',');
+	}
+	return true;
+}
+
+/* path made absolute against the current directory (no symlinks resolved,
+ * the file need not exist). */
+static const char *absolute(const char *path, char *out, size_t outlen)
+{
+	char cwd[PATH_MAX];
+	if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+		snprintf(out, outlen, "%s", path);
+	else
+		snprintf(out, outlen, "%s/%s", cwd, path);
+	return out;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_TRACE = 256, OPT_BYPASS, OPT_VERSION };
+	enum { OPT_TRACE = 256, OPT_BYPASS, OPT_VERSION, OPT_RECORD, OPT_REDACT, OPT_PACE };
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "modem", required_argument, NULL, 'm' },
@@ -284,13 +320,16 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "bypass", required_argument, NULL, OPT_BYPASS },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "redact", optional_argument, NULL, OPT_REDACT },
+		{ "replay-pace", no_argument, NULL, OPT_PACE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *device = NULL, *modem = NULL, *baud = NULL;
-	const char *trace = NULL, *bypass = NULL;
-	bool verbose = false;
+	const char *trace = NULL, *bypass = NULL, *record = NULL, *redact = NULL;
+	bool verbose = false, pace = false;
 	int c;
 
 	/* "+": stop at the first non-option, which is COMMAND.  ":" first
@@ -303,6 +342,9 @@ int main(int argc, char **argv)
 		case 'v': verbose = true; break;
 		case OPT_TRACE: trace = optarg; break;
 		case OPT_BYPASS: bypass = optarg; break;
+		case OPT_RECORD: record = optarg; break;
+		case OPT_REDACT: redact = optarg ? optarg : "credentials"; break;
+		case OPT_PACE: pace = true; break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -336,6 +378,26 @@ int main(int argc, char **argv)
 		usage_error("no command given");
 	if (!device || !*device)
 		usage_error("no device given: use -d DEVICE or set ATHTTP_DEVICE");
+	if (!record)
+		record = getenv("ATHTTP_RECORD");
+	if (!redact)
+		redact = getenv("ATHTTP_REDACT");
+	if (redact && *redact && !redaction_words(redact))
+		usage_error("--redact takes credentials, bodies or all (comma-separated), not \"%s\"", redact);
+	if (strncmp(device, "replay:", 7) == 0 && access(device + 7, R_OK) != 0)
+		usage_error("cannot read the transcript %s: %s", device + 7, strerror(errno));
+
+	/* The program may change directory: hand the engine absolute paths. */
+	char abs_device[PATH_MAX + 8], abs_record[PATH_MAX], abs_trace[PATH_MAX];
+	if (strncmp(device, "replay:", 7) == 0) {
+		snprintf(abs_device, sizeof abs_device, "replay:");
+		absolute(device + 7, abs_device + 7, sizeof abs_device - 7);
+		device = abs_device;
+	}
+	if (record && *record)
+		record = absolute(record, abs_record, sizeof abs_record);
+	if (trace && *trace)
+		trace = absolute(trace, abs_trace, sizeof abs_trace);
 
 	char lib[PATH_MAX];
 	find_library(argv[0], lib);
@@ -351,6 +413,12 @@ int main(int argc, char **argv)
 		set_env("ATHTTP_BYPASS", bypass);
 	if (verbose)
 		set_env("ATHTTP_VERBOSE", "1");
+	if (record && *record)
+		set_env("ATHTTP_RECORD", record);
+	if (redact && *redact)
+		set_env("ATHTTP_REDACT", redact);
+	if (pace)
+		set_env("ATHTTP_REPLAY_PACE", "1");
 	prepend_preload(lib);
 
 	warn_if_unreachable(argv[optind]);

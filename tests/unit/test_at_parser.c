@@ -18,13 +18,13 @@
 #include "at_parser.h"
 
 static const struct at_block_rule simcom_blocks[] = {
-	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN" },
-	{ "+HTTPHEAD:", AT_BLOCK_AFTER_LINE, NULL },
-	{ "+HTTPCLIENT:", AT_BLOCK_INLINE, NULL },
-	{ NULL, 0, NULL },
+	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN", false },
+	{ "+HTTPHEAD:", AT_BLOCK_AFTER_LINE, NULL, true },
+	{ "+HTTPCLIENT:", AT_BLOCK_INLINE, NULL, false },
+	{ NULL, 0, NULL, false },
 };
 static const char *const prompts[] = { "DOWNLOAD", NULL };
-static const struct at_syntax syn = { simcom_blocks, prompts };
+static const struct at_syntax syn = { .blocks = simcom_blocks, .prompt_lines = prompts };
 
 /* Events as text: "L<line>\n", "P\n", "B<header>|<data>\n" (a block's
  * pieces are joined, so splits do not show). */
@@ -72,7 +72,7 @@ static void ev_block(void *ctx, const char *header, const void *data, size_t len
 	}
 }
 
-static const struct at_parser_cb cb = { ev_line, ev_prompt, ev_block };
+static const struct at_parser_cb cb = { .line = ev_line, .prompt = ev_prompt, .block = ev_block };
 
 /* Feeds input split by the pieces function; returns the event log. */
 static char *run(const char *in, size_t len, size_t (*piece)(unsigned *), unsigned seed, bool arm)

@@ -1,0 +1,149 @@
+#!/bin/bash
+# Recorded-serial backend: transcripts of the vendor manuals' examples
+# replayed with curl (no module, no network); a transcript edited by one
+# byte fails with the documented error and a 502, within a second; a
+# recording with --redact keeps no secret and still replays.
+E2E_NAME=replay
+. "$(dirname "$0")/lib.sh"
+MODEM=simcom
+FIX=$E2E_ROOT/tests/transcripts
+
+e2e_init
+e2e_need_binaries || { e2e_done; exit 1; }
+
+if [ "$E2E_SAN" = address ]; then
+	CLIENT=python # curl hangs under a preloaded libasan (see test_simcom.sh)
+else
+	CLIENT=curl
+fi
+
+# replay_get CASE TRANSCRIPT URL [CURL OPTION...]: curl through the replay.
+replay_curl() {
+	local case=$1 at=$2 url=$3
+	shift 3
+	ath_raw "$case" "$ATHTTP" -d "replay:$at" -m "$MODEM" -- \
+		curl -sS -D "$TMP/out/${case//\//_}.hdrs" -o "$TMP/out/${case//\//_}.body" "$@" "$url"
+	HDRS=$TMP/out/${case//\//_}.hdrs
+	BODY=$TMP/out/${case//\//_}.body
+	STATUS=$(sed -n '1s/^HTTP\/1.1 \([0-9]*\).*/\1/p' "$HDRS" 2>/dev/null)
+}
+
+replay_py() { # CASE TRANSCRIPT URL: python urllib; prints "status sha256"
+	local case=$1 at=$2 url=$3
+	ath_raw "$case" "$ATHTTP" -d "replay:$at" -m "$MODEM" -- "$PY" -c '
+import hashlib, sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(sys.argv[1]); b = r.read(); print(r.status, hashlib.sha256(b).hexdigest())
+except urllib.error.HTTPError as e:
+    print(e.code, e.headers.get("X-Athttp-Error"))
+' "$url"
+}
+
+GET_URL="http://opinion.people.com.cn/GB/n1/2018/0815/c1003-30228758.html"
+POST_URL="http://api.efxnow.com/DEMOWebServices2.8/Service.asmx/Echo?"
+
+# ---- the manual's examples, replayed
+if [ "$CLIENT" = curl ]; then
+	replay_curl replay/manual/get "$FIX/simcom-manual-get.at" "$GET_URL"
+	if [ "$RC" = 0 ] && [ "$STATUS" = 200 ] && cmp -s "$BODY" "$FIX/simcom-manual-get.body"; then
+		pass "3.1.1: body sha256 $(sha "$BODY" | cut -c1-12)..."
+	else
+		fail "3.1.1 GET: exit $RC, status '${STATUS}', body $(fsize "$BODY" 2>/dev/null) bytes vs $(fsize "$FIX/simcom-manual-get.body")"
+	fi
+
+	replay_curl replay/manual/post "$FIX/simcom-manual-post.at" "$POST_URL" -d Message=helloworld
+	if [ "$STATUS" = 500 ] && cmp -s "$BODY" "$FIX/simcom-manual-post.body"; then
+		pass "3.1.2: the manual's 500 and its body"
+	else
+		fail "3.1.2 POST: exit $RC, status '${STATUS}'"
+	fi
+
+	replay_curl replay/manual/head "$FIX/simcom-manual-head.at" "$GET_URL" -I
+	if [ "$RC" = 0 ] && [ "$STATUS" = 200 ] && grep -q '^Content-Length: 22505' "$HDRS"; then
+		pass "3.1.3: HEAD with the manual's Content-Length"
+	else
+		fail "3.1.3 HEAD: exit $RC, status '${STATUS}'"
+	fi
+else
+	replay_py replay/manual/get "$FIX/simcom-manual-get.at" "$GET_URL"
+	if [ "$(cat "$OUT")" = "200 $(sha "$FIX/simcom-manual-get.body")" ]; then
+		pass "3.1.1 with python"
+	else
+		fail "3.1.1 GET with python: '$(cat "$OUT")'"
+	fi
+fi
+
+# ---- a transcript edited by one byte
+edited=$TMP/edited-url.at
+sed 's|c1003-30228758.html"|c1003-30228759.html"|' "$FIX/simcom-manual-get.at" >"$edited"
+line=$(grep -n 'c1003-30228759' "$edited" | cut -d: -f1)
+start=$(date +%s%N)
+replay_py replay/edited/url "$edited" "$GET_URL"
+ms=$((($(date +%s%N) - start) / 1000000))
+case $(cat "$OUT") in
+"502 simcom $edited:$line: expected \"AT+HTTPPARA=\"URL\",\"http://opinion.people.com.cn/GB/n1/2018/0815/c1003-30228759.html\"\\r\" but athttp sent \"AT+HTTPPARA=\"URL\",\"http://opinion.people.com.cn/GB/n1/2018/0815/c1003-30228758.html\"\\r\"")
+	if [ "$ms" -lt 1000 ]; then pass "502 naming line $line, expected and sent, in ${ms} ms"; else fail "took ${ms} ms"; fi ;;
+*) fail "expected a 502 naming $edited:$line with expected and sent bytes, got: $(cat "$OUT")" ;;
+esac
+
+# A module answer edited ("OK" after the URL became "OX"): athttp waits for
+# a result the transcript does not have.
+edited=$TMP/edited-ok.at
+awk -v done=0 '/^> AT\+HTTPPARA="URL"/ { seen = 1 } seen && !done && /^< OK\\r\\n$/ { sub(/OK/, "OX"); done = 1 } { print }' \
+	"$FIX/simcom-manual-get.at" >"$edited"
+start=$(date +%s%N)
+replay_py replay/edited/result "$edited" "$GET_URL"
+ms=$((($(date +%s%N) - start) / 1000000))
+case $(cat "$OUT") in
+"502 simcom $edited:"*"athttp waits for the module, but the transcript has athttp sending \"AT+HTTPACTION=0\\r\"")
+	if [ "$ms" -lt 1000 ]; then pass "502 in ${ms} ms: $(cut -c1-90 "$OUT")..."; else fail "took ${ms} ms: $(cat "$OUT")"; fi ;;
+*) fail "expected a 502 saying athttp waits where the transcript has it sending, got: $(cat "$OUT")" ;;
+esac
+
+# A transcript for another dialect is refused with a reason.
+sed 's/^# dialect simcom/# dialect neoway/' "$FIX/simcom-manual-get.at" >"$TMP/other.at"
+replay_py replay/wrong-dialect "$TMP/other.at" "$GET_URL"
+case $(cat "$OUT") in
+"502 "*"recorded with dialect neoway, not simcom"*) pass ;;
+*) fail "expected a 502 naming the transcript's dialect, got: $(cat "$OUT")" ;;
+esac
+
+# A missing transcript is a bad command line.
+CASE=replay/missing-transcript
+"$ATHTTP" -d "replay:$TMP/none.at" -- true 2>"$TMP/out/missing.err"
+rc=$?
+if [ $rc = 2 ] && grep -q "none.at" "$TMP/out/missing.err"; then pass; else fail "exit $rc: $(cat "$TMP/out/missing.err")"; fi
+
+# ---- record with --redact: no secret in the transcript, and it replays
+gen_files
+start_origin || { e2e_done; exit 1; }
+start_emu || { e2e_done; exit 1; }
+rec=$TMP/redacted.at
+CASE=replay/redact
+ath_raw replay/redact/record "$ATHTTP" -d "$TMP/tty" -m "$MODEM" --record "$rec" --redact=all -- \
+	"$PY" "$E2E_ROOT/tests/e2e/httpc.py" -X POST --data "secret-form=hunter2" -o "$TMP/out/redact.body" \
+	"$U/echo"
+live=$(sha "$TMP/out/redact.body")
+if [ "$RC" != 0 ]; then
+	fail "recording run: exit $RC"
+elif grep -q 'hunter2' "$rec"; then
+	fail "the body's secret is in the transcript: $(grep -m1 hunter2 "$rec")"
+elif ! grep -q 'HTTPDATA=19,' "$rec" || ! grep -q '^[+0-9 ]*> \\?{19}$' "$rec"; then
+	fail "the request body is not a 19-byte wildcard: $(grep -A1 -m1 DOWNLOAD "$rec" | tail -n1)"
+else
+	ath_raw replay/redact/replay "$ATHTTP" -d "replay:$rec" -m "$MODEM" -- \
+		"$PY" "$E2E_ROOT/tests/e2e/httpc.py" -X POST --data "other-form=12345678" -o "$TMP/out/redact2.body" \
+		"$U/echo"
+	# the response body was redacted too: same length, x's
+	got=$(cat "$TMP/out/redact2.body")
+	if [ "$RC" = 0 ] && [ "${#got}" = "$(fsize "$TMP/out/redact.body")" ] && [ -z "${got//x/}" ]; then
+		CASE=replay/redact
+		pass "transcript without the secret; replay answers with a same-length placeholder"
+	else
+		CASE=replay/redact
+		fail "replay of the redacted transcript: exit $RC, body '${got:0:80}'"
+	fi
+fi
+stop_emu
+chk_sanitizer_reports
+e2e_done
