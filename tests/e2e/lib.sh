@@ -289,10 +289,72 @@ e2e_done() {
 # ath CASE CMD ARG...: runs CMD through build/bin/athttp against the emulator,
 # with a bounded time.  stdout -> $OUT, stderr -> $ERR, AT trace -> $TRACE,
 # exit status -> $RC.  Marks the logs first.
+#
+# With E2E_ROUNDTRIP=1 (the default) the run is also recorded (--record) and
+# then replayed without the module (-d replay:), and what the client got
+# both times is compared: one more ok/fail line, "roundtrip/CASE".  The
+# case's own checks then see the live run.  NO_ROUNDTRIP=1 opts a case out
+# (a forked child opens the port again: one transcript cannot hold both).
 ath() {
 	local case=$1
 	shift
-	ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" -- "$@"
+	if [ "${E2E_ROUNDTRIP:-1}" = 1 ] && [ -z "${NO_ROUNDTRIP:-}" ]; then
+		ath_roundtrip "$case" "$@"
+	else
+		ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" -- "$@"
+	fi
+}
+
+# What a client leaves that must come out the same from a replay: its
+# files in $TMP/out for the case, its exit status, and (curl -D, python)
+# the response head.  wget's and busybox's stderr carries timings: not kept.
+roundtrip_digest() { # CASE-STEM CMD
+	local stem=$1 cmd=$2 f
+	echo "exit $RC"
+	for f in "$TMP/out/$stem".body "$TMP/out/$stem".rawhdr "$TMP/out/$stem".hdrs; do
+		[ -f "$f" ] && echo "$(basename "$f") $(sha "$f") $(fsize "$f")"
+	done
+	case $(basename "$cmd") in
+	python*) echo "stdout $(sha "$OUT")" ;;
+	esac
+	return 0
+}
+
+ath_roundtrip() {
+	local case=$1 stem rec live replay
+	local -a saved
+	shift
+	stem=${case//\//_}
+	rec=$TMP/rec/$stem.at
+	mkdir -p "$TMP/rec" "$TMP/live"
+	ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" --record "$rec" -- "$@"
+	live=$(roundtrip_digest "$stem" "$1")
+	# A request refused before the module saw a byte never opens the
+	# port: its transcript is empty, and the replay must refuse the same.
+	local empty=
+	if [ ! -e "$rec" ]; then
+		printf '# athttp transcript 1\n# dialect %s\n# (the port was never opened)\n' "$MODEM" >"$rec"
+		empty=1
+	fi
+	# Keep the live run's files and state for the case's own checks.
+	rm -f "$TMP/live/"*
+	cp -p "$TMP/out/$stem".* "$TMP/live/" 2>/dev/null
+	saved=("$CASE" "$OUT" "$ERR" "$TRACE" "$BODY" "$HDRS" "$RC" "$LAST_CMD" "$EMU_MARK" "$ORIGIN_MARK")
+	ATH_NO_TRACE=1 ath_raw "roundtrip/$case" "$ATHTTP" -d "replay:$rec" -m "$MODEM" -- "$@"
+	replay=$(roundtrip_digest "$stem" "$1")
+	if [ "$live" = "$replay" ]; then
+		if [ -n "$empty" ]; then
+			pass "nothing reached the module; an empty transcript gives the same answer"
+		else
+			pass "$(grep -c '' "$rec") transcript lines; client output identical"
+		fi
+	else
+		fail "replay differs from the live run: live [$(echo $live)] replay [$(echo $replay)]; $(grep -m1 -o 'X-Athttp-Error: .*' "$TMP/out/$stem".* 2>/dev/null | head -c 300)"
+	fi
+	rm -f "$TMP/out/$stem".*
+	cp -p "$TMP/live/"* "$TMP/out/" 2>/dev/null
+	CASE=${saved[0]} OUT=${saved[1]} ERR=${saved[2]} TRACE=${saved[3]} BODY=${saved[4]}
+	HDRS=${saved[5]} RC=${saved[6]} LAST_CMD=${saved[7]} EMU_MARK=${saved[8]} ORIGIN_MARK=${saved[9]}
 }
 
 # ath_raw CASE CMD ARG...: the same for a command line given in full (to test

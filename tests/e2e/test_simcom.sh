@@ -303,7 +303,7 @@ t_inject_body() { # curl only: AT text inside a body stays data
 }
 
 t_fork_child() { # a forked child (no exec) uses the module while its parent lives
-	ath "$P/python/fork-child" "$PY" -c '
+	NO_ROUNDTRIP=1 ath "$P/python/fork-child" "$PY" -c '
 import hashlib, os, sys, urllib.request
 u = sys.argv[1]
 get = lambda: hashlib.sha256(urllib.request.urlopen(u).read()).hexdigest()
