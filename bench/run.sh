@@ -119,6 +119,31 @@ else
 fi
 echo
 
+# ------------------------------------------------------------ (d) recording
+# --record must not change timing noticeably: the same GET at the same line
+# rate, with and without a transcript being written.
+echo "(d) recording's cost: 1 MB GET, curl, --baud $BAUD, with and without --record"
+head -c $((1024 * 1024)) /dev/urandom >"$WWW/rec.bin"
+if start_emu --baud "$BAUD"; then
+	for mode in plain record; do
+		extra=()
+		[ "$mode" = record ] && extra=(--record "$TMP/bench.at")
+		ath_raw "bench/record-$mode" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" "${extra[@]}" -- \
+			curl -sS -o /dev/null -o "$TMP/out/rec.$mode" -w '%{time_total}\n' "$U/a.txt" "$U/rec.bin"
+		t=$(sed -n 2p "$OUT")
+		if [ "$RC" != 0 ] || ! cmp -s "$TMP/out/rec.$mode" "$WWW/rec.bin"; then
+			row '  %-8s failed (exit %s)\n' "$mode" "$RC"
+			status=1
+			continue
+		fi
+		eval "t_$mode=$t"
+		row '  %-8s %8.2f s\n' "$mode" "$t"
+	done
+	[ -n "${t_plain:-}" ] && [ -n "${t_record:-}" ] && awk -v a="$t_plain" -v b="$t_record" -v l="$(grep -c '' "$TMP/bench.at")" 'BEGIN {
+		printf "  recording adds %+.1f %% (transcript: %d lines)\n", (b - a) / a * 100, l }' | tee -a "$results"
+fi
+echo
+
 # ------------------------------------------------------------ (c) preload cost
 echo "(c) preload cost on loopback traffic: $BENCH_REPS runs of 1000 connect/write/read/close"
 with=()

@@ -315,6 +315,33 @@ static void test_replay(void **state)
 	free(path);
 }
 
+/* With pacing, the module's bytes come no sooner than recorded. */
+static void test_replay_pace(void **state)
+{
+	(void)state;
+	char *path = tmpfile_path("pace.at");
+	write_file(path, TRANSCRIPT_MAGIC "\n> AT\\r\n+300 < \\r\\nOK\\r\\n\n");
+	for (int pace = 0; pace <= 1; pace++) {
+		struct transport_config cfg = { .dialect = "simcom", .replay_pace = pace };
+		struct ath_error err;
+		ath_error_clear(&err);
+		struct transport *t = transport_replay_open(path, &cfg, &err);
+		assert_non_null(t);
+		assert_int_equal(t->ops->write(t, "AT\r", 3, 100), ATH_OK);
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		char buf[16];
+		assert_int_equal(t->ops->read(t, buf, sizeof buf, 1000), 6);
+		long ms = ms_since(&t0);
+		if (pace)
+			assert_true(ms >= 290 && ms < 600);
+		else
+			assert_true(ms < 100);
+		t->ops->close(t);
+	}
+	free(path);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -340,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_load_errors_name_the_line),
 		cmocka_unit_test(test_record_masks),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_replay_pace),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
