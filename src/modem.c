@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "at_chat.h"
 #include "transport.h"
@@ -191,6 +192,15 @@ void athttp_after_fork_child(athttp_modem *m)
 	init_sync(m);
 	m->releaser_running = false;
 	m->port_locked = false;
+	/* The parent's transcript is the parent's: a child that uses the
+	 * module records beside it, in FILE.<pid>. */
+	if (m->record_path) {
+		char *own = NULL;
+		if (asprintf(&own, "%s.%d", m->record_path, (int)getpid()) >= 0) {
+			free(m->record_path);
+			m->record_path = own;
+		}
+	}
 	if (m->tp) {
 		if (m->tp->ops->abandon)
 			m->tp->ops->abandon(m->tp);
