@@ -7,11 +7,28 @@
  *   emu_port.c     the module's side of the serial line: echo, command lines,
  *                  data phases, one command at a time, output queue, log
  *   emu_cmdline.c  strict AT command-line tokenizer
- *   emu_origin.c   HTTP/1.1 client to the routed origin, on worker threads
- *   emu_<dialect>.c one file per module family (emu_simcom.c, ...)
+ *   emu_origin.c   HTTP/1.1 client to the routed origin, on worker threads;
+ *                  raw TCP links that stream what the origin sends
+ *   emu_<dialect>.c one file per module family: emu_simcom.c (simcom),
+ *                  emu_neoway.c (neoway), emu_httpcfg.c (httpcfg and
+ *                  quectel: one file, the Q prefix is data)
  *   emu_buf.c      growable byte buffer and small helpers
  *
- * Everything but the fetch workers runs on the event loop's thread.
+ * Everything but the fetch and link workers runs on the event loop's thread.
+ *
+ * Dialects (-m) and their firmware variants (--variant; the first is the
+ * default, and follows the manual):
+ *   simcom   sim7600: +HTTPREAD: DATA,<n> ... +HTTPREAD:0, +HTTPHEAD: DATA,<n>
+ *            a76xx:   +HTTPREAD: <n> ... +HTTPREAD: 0, +HTTPREAD:LEN,<n>
+ *   neoway   n58:     "+HTTPRECV: " line (recvmode 0),
+ *                     "+HTTPACTION: SOCKET ID OPEN FAILED"
+ *            compact: "+HTTPRECV:" and "+HTTPACTION:SOCKET ID OPEN FAILED"
+ *                     (the spelling of the manual's response table)
+ *   httpcfg, quectel (AT+HTTP* and AT+QHTTP*; same variants)
+ *            manual:       <rsptime> passed -> a bare "TIMEOUT" line
+ *            timeout-code: <rsptime> passed -> +HTTPGET: 702 (+HTTPPOST: ...)
+ *            raw-chunked:  AT+HTTPREAD gives a chunked body with its chunk
+ *                          framing instead of de-chunked
  */
 #ifndef ATHTTP_EMU_H
 #define ATHTTP_EMU_H
@@ -85,7 +102,14 @@ enum emu_arg_kind {
 	EMU_ARG_OMITTED,		/* nothing between two commas */
 	EMU_ARG_NUMBER,			/* decimal digits */
 	EMU_ARG_STRING,			/* "..." */
+	EMU_ARG_WORD,			/* unquoted text, EMU_PARSE_WORDS only */
 };
+
+/* emu_cmd_parse() flags. */
+#define EMU_PARSE_WORDS 1u		/* unquoted arguments (Neoway's
+					 * AT+HTTPPARA=url,host/path): printable
+					 * ASCII but space, quote and comma */
+
 
 struct emu_arg {
 	enum emu_arg_kind kind;
@@ -106,7 +130,8 @@ struct emu_cmd {
 
 /* Parses one command line (without its CR).  Returns 0, or -1 for anything
  * that is not exactly one well-formed command. */
-int emu_cmd_parse(const char *line, size_t len, struct emu_cmd *cmd);
+int emu_cmd_parse(const char *line, size_t len, unsigned flags,
+		  struct emu_cmd *cmd);
 void emu_cmd_free(struct emu_cmd *cmd);
 
 /* ------------------------------------------------------------ emu_origin.c */
@@ -147,6 +172,8 @@ struct emu_fetch {
 	enum emu_fetch_status status;
 	int http_status;
 	bool chunked;			/* origin used Transfer-Encoding: chunked */
+	bool has_length;		/* the response had Content-Length */
+	uint64_t content_length;	/* its value */
 	struct emu_buf header;		/* status line through the blank line */
 	struct emu_buf body;		/* de-chunked */
 };
@@ -171,6 +198,52 @@ struct emu_job *emu_fetch_start(struct emu_jobs *jobs, struct emu_fetch *f,
 /* The result is no longer wanted: the fetch is cancelled and freed, done is
  * never called. */
 void emu_fetch_abandon(struct emu_job *job);
+
+/* A response parsed as it arrives (for dialects that talk to the origin over
+ * a link): fills f's http_status, chunked, has_length, content_length,
+ * header and body, honouring f->head_only. */
+struct emu_resp;
+struct emu_resp *emu_resp_new(struct emu_fetch *f, size_t max_body);
+/* n == 0: the origin closed.  Returns EMU_FETCH_OK while all is well (the
+ * message may or may not be complete), else why it cannot be parsed
+ * (EMU_FETCH_NOT_HTTP, EMU_FETCH_TOO_BIG, EMU_FETCH_CLOSED at a close
+ * before the end). */
+enum emu_fetch_status emu_resp_feed(struct emu_resp *r, const char *p,
+				    size_t n);
+bool emu_resp_complete(const struct emu_resp *r);
+void emu_resp_free(struct emu_resp *r);
+
+/*
+ * A raw TCP connection to the origin a URL names (routes apply; TLS does
+ * not exist here), run by a worker thread.  What it reports reaches the
+ * callback on the loop's thread, in this order within one wakeup:
+ * CONNECTED (status), SENT (status of everything queued so far), DATA
+ * (bytes as the origin sent them), CLOSED (EMU_FETCH_OK: the origin closed;
+ * else why the link died).  Nothing follows CLOSED, nor a failed CONNECTED.
+ */
+enum emu_link_event {
+	EMU_LINK_CONNECTED,
+	EMU_LINK_SENT,
+	EMU_LINK_DATA,
+	EMU_LINK_CLOSED,
+};
+struct emu_link;
+typedef void emu_link_fn(void *ctx, enum emu_link_event ev,
+			 enum emu_fetch_status st, const char *p, size_t n);
+
+/* u is copied. */
+struct emu_link *emu_link_open(struct emu_jobs *jobs, const struct emu_url *u,
+			       unsigned connect_timeout_ms, emu_link_fn *fn,
+			       void *ctx);
+/* Queues bytes; SENT follows once all queued bytes are written, or a
+ * failure (EMU_FETCH_TIMEOUT after timeout_ms without progress). */
+void emu_link_send(struct emu_link *l, const void *p, size_t n,
+		   unsigned timeout_ms);
+/* The link dies (CLOSED, EMU_FETCH_TIMEOUT) ms from now; 0: no deadline. */
+void emu_link_deadline(struct emu_link *l, unsigned ms);
+/* Closes the connection; no callback ever again.  Also needed after CLOSED
+ * or a failed CONNECTED, to release the link. */
+void emu_link_close(struct emu_link *l);
 
 /* ------------------------------------------------------------ emu_port.c */
 
@@ -203,6 +276,7 @@ struct emu_jobs *emu_jobs(struct emu *e);
  * emu_error) or a prompt.  data() ends a data phase the same way. */
 struct emu_dialect {
 	const char *name;
+	unsigned parse_flags;		/* EMU_PARSE_* for emu_cmd_parse() */
 	/* NULL with a message in err (static text) for a bad configuration */
 	void *(*open)(struct emu *e, const struct emu_config *cfg,
 		      const char **err);
@@ -212,6 +286,9 @@ struct emu_dialect {
 };
 
 extern const struct emu_dialect emu_simcom;
+extern const struct emu_dialect emu_neoway;
+extern const struct emu_dialect emu_httpcfg;
+extern const struct emu_dialect emu_quectel;
 
 /* Queued output, drained by the paced writer in emu_main.c. */
 struct emu_chunk {

@@ -9,7 +9,9 @@
  *   AT+NAME=?               test
  *   AT+NAME=arg[,arg]...    set; arg is empty, decimal digits, or "text"
  * Nothing else is accepted: no spaces, no concatenated commands, no unquoted
- * words, no signs, no control bytes inside strings.  Real modules differ in
+ * words (unless the dialect asks for EMU_PARSE_WORDS: then an argument may
+ * also be a run of printable ASCII without space, quote or comma), no signs,
+ * no control bytes inside strings.  Real modules differ in
  * what they forgive; the emulator forgives nothing so that a host which only
  * works thanks to a lenient module is caught in tests.
  */
@@ -23,6 +25,7 @@
 struct scan {
 	char *s;			/* the copy being cut into pieces */
 	size_t len, pos;
+	unsigned flags;
 };
 
 static bool at_end(const struct scan *sc)
@@ -88,6 +91,37 @@ static int scan_string(struct scan *sc, struct emu_arg *arg)
 	return 0;
 }
 
+/* An unquoted argument: a number if it is all digits (and fits), else a
+ * word; a NUL replaces the comma after it, so it is checked first. */
+static int scan_word(struct scan *sc, struct emu_arg *arg)
+{
+	size_t start = sc->pos;
+	bool digits = true;
+
+	while (!at_end(sc) && sc->s[sc->pos] != ',') {
+		int c = (unsigned char)sc->s[sc->pos];
+
+		if (c <= 0x20 || c >= 0x7f || c == '"')
+			return -1;
+		digits = digits && isdigit(c);
+		sc->pos++;
+	}
+	if (digits) {
+		sc->pos = start;
+		if (scan_number(sc, &arg->num) == 0) {
+			arg->kind = EMU_ARG_NUMBER;
+			return 0;
+		}
+		sc->pos = start;
+		while (!at_end(sc) && sc->s[sc->pos] != ',')
+			sc->pos++;
+	}
+	arg->kind = EMU_ARG_WORD;
+	arg->str = sc->s + start;
+	arg->len = sc->pos - start;
+	return 0;
+}
+
 static int scan_arg(struct scan *sc, struct emu_arg *arg)
 {
 	int c = peek(sc);
@@ -97,6 +131,8 @@ static int scan_arg(struct scan *sc, struct emu_arg *arg)
 		return 0;
 	if (c == '"')
 		return scan_string(sc, arg);
+	if (sc->flags & EMU_PARSE_WORDS)
+		return scan_word(sc, arg);
 	arg->kind = EMU_ARG_NUMBER;
 	return scan_number(sc, &arg->num);
 }
@@ -122,6 +158,7 @@ static int scan_args(struct scan *sc, struct emu_cmd *cmd)
 			return 0;
 		if (!take(sc, ','))
 			return -1;	/* junk after an argument */
+		sc->s[sc->pos - 1] = '\0';	/* ends a word before it */
 	}
 }
 
@@ -182,7 +219,8 @@ static int scan_basic(struct scan *sc, struct emu_cmd *cmd)
 	return 0;
 }
 
-int emu_cmd_parse(const char *line, size_t len, struct emu_cmd *cmd)
+int emu_cmd_parse(const char *line, size_t len, unsigned flags,
+		  struct emu_cmd *cmd)
 {
 	struct scan sc;
 	int rc;
@@ -194,7 +232,8 @@ int emu_cmd_parse(const char *line, size_t len, struct emu_cmd *cmd)
 	if (memchr(line, '\0', len))
 		return -1;
 	cmd->store = emu_strndup(line, len);
-	sc = (struct scan){ .s = cmd->store, .len = len, .pos = 2 };
+	sc = (struct scan){ .s = cmd->store, .len = len, .pos = 2,
+			    .flags = flags };
 	if (at_end(&sc))
 		rc = 0;			/* plain AT */
 	else if (peek(&sc) == '+')

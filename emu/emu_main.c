@@ -26,9 +26,9 @@ static const struct {
 	const struct emu_dialect *dialect;
 } dialects[] = {
 	{ "simcom", &emu_simcom },
-	{ "neoway", NULL },
-	{ "httpcfg", NULL },
-	{ "quectel", NULL },
+	{ "neoway", &emu_neoway },
+	{ "httpcfg", &emu_httpcfg },
+	{ "quectel", &emu_quectel },
 	{ "onemo", NULL },
 	{ "espat", NULL },
 };
@@ -40,15 +40,21 @@ static void usage(FILE *to)
 	      "                  [--max-body N] [--chunked-zero-len] [--log FILE]\n"
 	      "Pretends to be a cellular module that speaks AT HTTP commands, on a\n"
 	      "pty linked at PATH; prints \"READY <pty>\" once it serves.\n"
-	      "  -m, --modem MODEM    simcom (neoway, httpcfg, quectel, onemo, espat:\n"
+	      "  -m, --modem MODEM    simcom, neoway, httpcfg, quectel (onemo, espat:\n"
 	      "                       not implemented yet)\n"
 	      "  --link PATH          symlink to create (an existing symlink is replaced)\n"
 	      "  --route H[:P]=IP:P   send requests for host H (port P, or any port)\n"
 	      "                       to IP:P instead of resolving H\n"
 	      "  --baud N             limit output to N/10 bytes/s, like a UART (8N1)\n"
 	      "  --latency-ms N       delay every response and URC by N ms\n"
-	      "  --variant NAME       firmware variant: simcom: sim7600 (default), a76xx\n"
-	      "  --max-body N         fail (706) responses whose body exceeds N bytes\n"
+	      "  --variant NAME       firmware variant: simcom: sim7600 (default), a76xx;\n"
+	      "                       neoway: n58 (default, \"+HTTPRECV: \"), compact\n"
+	      "                       (\"+HTTPRECV:\", \"+HTTPACTION:SOCKET ID OPEN FAILED\");\n"
+	      "                       httpcfg, quectel: manual (default), timeout-code\n"
+	      "                       (+HTTPGET: 702 for TIMEOUT), raw-chunked (HTTPREAD\n"
+	      "                       keeps a chunked body's framing)\n"
+	      "  --max-body N         fail responses whose body exceeds N bytes\n"
+	      "                       (simcom 706, httpcfg/quectel 729)\n"
 	      "  --chunked-zero-len   report datalen 0 for chunked responses\n"
 	      "  --log FILE           append every received command and data phase\n"
 	      "  -h, --help           this text\n", to);

@@ -271,6 +271,8 @@ static int on_headers_complete(http_parser *p)
 
 	r->f->http_status = p->status_code;
 	r->f->chunked = p->flags & F_CHUNKED;
+	r->f->has_length = p->flags & F_CONTENTLENGTH;
+	r->f->content_length = r->f->has_length ? p->content_length : 0;
 	r->header_ended = true;
 	/* Pausing here makes http_parser_execute() return the offset of the
 	 * block's last LF: that is how the raw header bytes are cut out. */
@@ -342,6 +344,45 @@ static enum emu_fetch_status feed(struct response *r, const char *p, size_t n)
 		n -= used;
 	}
 	return EMU_FETCH_OK;
+}
+
+struct emu_resp {
+	struct response r;
+};
+
+struct emu_resp *emu_resp_new(struct emu_fetch *f, size_t max_body)
+{
+	struct emu_resp *er = emu_calloc(1, sizeof(*er));
+
+	er->r.f = f;
+	er->r.max_body = max_body;
+	http_parser_init(&er->r.parser, HTTP_RESPONSE);
+	er->r.parser.data = &er->r;
+	return er;
+}
+
+enum emu_fetch_status emu_resp_feed(struct emu_resp *er, const char *p,
+				    size_t n)
+{
+	struct response *r = &er->r;
+	enum emu_fetch_status st;
+
+	if (r->message_done)
+		return EMU_FETCH_OK;	/* what follows is not ours */
+	st = feed(r, p, n);
+	if (st == EMU_FETCH_OK && n == 0 && !r->message_done)
+		st = EMU_FETCH_CLOSED;
+	return st;
+}
+
+bool emu_resp_complete(const struct emu_resp *er)
+{
+	return er->r.message_done;
+}
+
+void emu_resp_free(struct emu_resp *er)
+{
+	free(er);
 }
 
 static enum emu_fetch_status receive(int fd, struct emu_fetch *f,
@@ -424,7 +465,11 @@ struct emu_jobs {
 	const struct emu_config *cfg;
 	int wake_fd;			/* workers signal the loop here */
 	struct emu_job *list;
+	struct emu_link *links;
 };
+
+static void links_reap(struct emu_jobs *jobs);
+static void links_free(struct emu_jobs *jobs);
 
 static void signal_fd(int fd)
 {
@@ -531,6 +576,7 @@ void emu_jobs_reap(struct emu_jobs *jobs)
 			j->done(j->ctx, j->f);
 		job_free(j);
 	}
+	links_reap(jobs);
 }
 
 void emu_jobs_free(struct emu_jobs *jobs)
@@ -545,6 +591,345 @@ void emu_jobs_free(struct emu_jobs *jobs)
 		jobs->list = j->next;
 		job_free(j);
 	}
+	links_free(jobs);
 	close(jobs->wake_fd);
 	free(jobs);
+}
+
+/* ------------------------------------------------------------ links */
+
+struct emu_link {
+	struct emu_link *next;
+	struct emu_jobs *jobs;
+	struct emu_url url;
+	unsigned connect_timeout_ms;
+	emu_link_fn *fn;
+	void *ctx;
+	pthread_t thread;
+	bool started;
+	int ctl_fd;			/* the loop pokes the worker here */
+	int cancel_fd;			/* ... or tells it to stop */
+	bool abandoned;			/* loop thread only */
+
+	pthread_mutex_t mu;		/* guards everything below */
+	bool cancel;
+	struct emu_buf out;		/* queued, not yet taken by the worker */
+	unsigned send_timeout_ms;
+	uint64_t deadline;		/* EMU_NEVER: none */
+	bool ev_connected, ev_sent, ev_closed;
+	enum emu_fetch_status connect_st, sent_st, close_st;
+	struct emu_buf in;		/* received, not yet handed over */
+	bool finished;			/* the worker is done */
+};
+
+static void link_event(struct emu_link *l, enum emu_link_event ev,
+		       enum emu_fetch_status st)
+{
+	pthread_mutex_lock(&l->mu);
+	switch (ev) {
+	case EMU_LINK_CONNECTED:
+		l->ev_connected = true;
+		l->connect_st = st;
+		break;
+	case EMU_LINK_SENT:
+		/* A failure sticks until the loop has seen it. */
+		if (!l->ev_sent || l->sent_st == EMU_FETCH_OK)
+			l->sent_st = st;
+		l->ev_sent = true;
+		break;
+	case EMU_LINK_CLOSED:
+		l->ev_closed = true;
+		l->close_st = st;
+		break;
+	case EMU_LINK_DATA:
+		break;
+	}
+	pthread_mutex_unlock(&l->mu);
+	signal_fd(l->jobs->wake_fd);
+}
+
+static uint64_t soonest(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Connected: moves bytes both ways until the origin closes, something
+ * fails, the deadline passes or the loop cancels.  Returns the CLOSED
+ * status, or EMU_FETCH_CANCELLED (nothing to report). */
+static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
+{
+	struct emu_buf sending = { 0 };
+	size_t off = 0;
+	uint64_t send_deadline = EMU_NEVER;
+	char buf[16384];
+
+	for (;;) {
+		uint64_t deadline, now = emu_now_ns(), wake;
+		struct pollfd p[3] = {
+			{ .fd = fd, .events = POLLIN },
+			{ .fd = l->ctl_fd, .events = POLLIN },
+			{ .fd = l->cancel_fd, .events = POLLIN },
+		};
+		int timeout = -1;
+
+		pthread_mutex_lock(&l->mu);
+		if (l->cancel) {
+			pthread_mutex_unlock(&l->mu);
+			emu_buf_free(&sending);
+			return EMU_FETCH_CANCELLED;
+		}
+		if (l->out.len && !sending.len) {
+			sending = l->out;
+			l->out = (struct emu_buf){ 0 };
+			off = 0;
+			send_deadline = now + l->send_timeout_ms * EMU_NS_PER_MS;
+		}
+		deadline = l->deadline;
+		pthread_mutex_unlock(&l->mu);
+
+		if (sending.len && now >= send_deadline) {
+			emu_buf_free(&sending);
+			link_event(l, EMU_LINK_SENT, EMU_FETCH_TIMEOUT);
+			return EMU_FETCH_TIMEOUT;
+		}
+		if (now >= deadline) {
+			if (sending.len)
+				link_event(l, EMU_LINK_SENT, EMU_FETCH_TIMEOUT);
+			emu_buf_free(&sending);
+			return EMU_FETCH_TIMEOUT;
+		}
+		if (sending.len)
+			p[0].events |= POLLOUT;
+		wake = soonest(deadline, sending.len ? send_deadline : EMU_NEVER);
+		if (wake != EMU_NEVER)
+			timeout = (int)((wake - now + EMU_NS_PER_MS - 1) /
+					EMU_NS_PER_MS);
+		if (poll(p, 3, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			emu_buf_free(&sending);
+			return EMU_FETCH_CLOSED;
+		}
+		if (p[2].revents) {
+			emu_buf_free(&sending);
+			return EMU_FETCH_CANCELLED;
+		}
+		if (p[1].revents) {
+			uint64_t count;
+
+			while (read(l->ctl_fd, &count, sizeof(count)) < 0 &&
+			       errno == EINTR)
+				;
+			continue;
+		}
+		if (sending.len && (p[0].revents & (POLLOUT | POLLERR))) {
+			ssize_t n = send(fd, sending.data + off,
+					 sending.len - off, MSG_NOSIGNAL);
+
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				emu_buf_free(&sending);
+				link_event(l, EMU_LINK_SENT, EMU_FETCH_CLOSED);
+				return EMU_FETCH_CLOSED;
+			}
+			if (n > 0) {
+				off += (size_t)n;
+				send_deadline = emu_now_ns() +
+						l->send_timeout_ms * EMU_NS_PER_MS;
+			}
+			if (off == sending.len) {
+				emu_buf_free(&sending);
+				link_event(l, EMU_LINK_SENT, EMU_FETCH_OK);
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+			if (n > 0) {
+				pthread_mutex_lock(&l->mu);
+				emu_buf_add(&l->in, buf, (size_t)n);
+				pthread_mutex_unlock(&l->mu);
+				signal_fd(l->jobs->wake_fd);
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				/* What was still to be sent never will be. */
+				if (sending.len)
+					link_event(l, EMU_LINK_SENT,
+						   EMU_FETCH_CLOSED);
+				emu_buf_free(&sending);
+				return n == 0 ? EMU_FETCH_OK : EMU_FETCH_CLOSED;
+			}
+		}
+	}
+}
+
+static void *link_worker(void *arg)
+{
+	struct emu_link *l = arg;
+	enum emu_fetch_status st;
+	int fd = -1;
+
+	if (l->url.tls)
+		st = EMU_FETCH_TLS;
+	else
+		st = open_origin(l->jobs->cfg, &l->url, l->cancel_fd,
+				 l->connect_timeout_ms, &fd);
+	if (st != EMU_FETCH_CANCELLED)
+		link_event(l, EMU_LINK_CONNECTED, st);
+	if (st == EMU_FETCH_OK) {
+		st = link_pump(l, fd);
+		if (st != EMU_FETCH_CANCELLED)
+			link_event(l, EMU_LINK_CLOSED, st);
+	}
+	if (fd >= 0)
+		close(fd);
+	pthread_mutex_lock(&l->mu);
+	l->finished = true;
+	pthread_mutex_unlock(&l->mu);
+	signal_fd(l->jobs->wake_fd);
+	return NULL;
+}
+
+struct emu_link *emu_link_open(struct emu_jobs *jobs, const struct emu_url *u,
+			       unsigned connect_timeout_ms, emu_link_fn *fn,
+			       void *ctx)
+{
+	struct emu_link *l = emu_calloc(1, sizeof(*l));
+
+	l->jobs = jobs;
+	l->url = (struct emu_url){
+		.tls = u->tls,
+		.host = emu_strndup(u->host, strlen(u->host)),
+		.port = u->port,
+		.authority = emu_strndup(u->authority, strlen(u->authority)),
+		.target = emu_strndup(u->target, strlen(u->target)),
+	};
+	l->connect_timeout_ms = connect_timeout_ms;
+	l->fn = fn;
+	l->ctx = ctx;
+	l->deadline = EMU_NEVER;
+	pthread_mutex_init(&l->mu, NULL);
+	l->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	l->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	l->next = jobs->links;
+	jobs->links = l;
+	if (l->ctl_fd >= 0 && l->cancel_fd >= 0 &&
+	    pthread_create(&l->thread, NULL, link_worker, l) == 0) {
+		l->started = true;
+	} else {
+		/* Out of threads or fds: the module could not open a socket. */
+		link_event(l, EMU_LINK_CONNECTED, EMU_FETCH_CONNECT);
+		l->finished = true;
+	}
+	return l;
+}
+
+void emu_link_send(struct emu_link *l, const void *p, size_t n,
+		   unsigned timeout_ms)
+{
+	pthread_mutex_lock(&l->mu);
+	emu_buf_add(&l->out, p, n);
+	l->send_timeout_ms = timeout_ms;
+	pthread_mutex_unlock(&l->mu);
+	if (l->ctl_fd >= 0)
+		signal_fd(l->ctl_fd);
+}
+
+void emu_link_deadline(struct emu_link *l, unsigned ms)
+{
+	pthread_mutex_lock(&l->mu);
+	l->deadline = ms ? emu_now_ns() + ms * EMU_NS_PER_MS : EMU_NEVER;
+	pthread_mutex_unlock(&l->mu);
+	if (l->ctl_fd >= 0)
+		signal_fd(l->ctl_fd);
+}
+
+void emu_link_close(struct emu_link *l)
+{
+	if (!l)
+		return;
+	l->abandoned = true;
+	pthread_mutex_lock(&l->mu);
+	l->cancel = true;
+	pthread_mutex_unlock(&l->mu);
+	if (l->cancel_fd >= 0)
+		signal_fd(l->cancel_fd);
+}
+
+static void link_free(struct emu_link *l)
+{
+	if (l->started)
+		pthread_join(l->thread, NULL);
+	if (l->ctl_fd >= 0)
+		close(l->ctl_fd);
+	if (l->cancel_fd >= 0)
+		close(l->cancel_fd);
+	pthread_mutex_destroy(&l->mu);
+	emu_url_free(&l->url);
+	emu_buf_free(&l->out);
+	emu_buf_free(&l->in);
+	free(l);
+}
+
+/* Hands each link's news to its owner, then frees the links that are
+ * closed and whose worker is done. */
+static void links_reap(struct emu_jobs *jobs)
+{
+	struct emu_link **pp;
+
+	/* Callbacks may open links (they go to the head, behind us) and
+	 * close any link (it stays in the list until the sweep). */
+	for (struct emu_link *l = jobs->links; l; l = l->next) {
+		bool connected, sent, closed;
+		enum emu_fetch_status cst, sst, xst;
+		struct emu_buf in;
+
+		if (l->abandoned)
+			continue;
+		pthread_mutex_lock(&l->mu);
+		connected = l->ev_connected;
+		sent = l->ev_sent;
+		closed = l->ev_closed;
+		cst = l->connect_st;
+		sst = l->sent_st;
+		xst = l->close_st;
+		in = l->in;
+		l->in = (struct emu_buf){ 0 };
+		l->ev_connected = l->ev_sent = l->ev_closed = false;
+		pthread_mutex_unlock(&l->mu);
+		if (connected)
+			l->fn(l->ctx, EMU_LINK_CONNECTED, cst, NULL, 0);
+		if (sent && !l->abandoned)
+			l->fn(l->ctx, EMU_LINK_SENT, sst, NULL, 0);
+		if (in.len && !l->abandoned)
+			l->fn(l->ctx, EMU_LINK_DATA, EMU_FETCH_OK, in.data,
+			      in.len);
+		if (closed && !l->abandoned)
+			l->fn(l->ctx, EMU_LINK_CLOSED, xst, NULL, 0);
+		emu_buf_free(&in);
+	}
+	for (pp = &jobs->links; *pp;) {
+		struct emu_link *l = *pp;
+		bool finished;
+
+		pthread_mutex_lock(&l->mu);
+		finished = l->finished;
+		pthread_mutex_unlock(&l->mu);
+		if (l->abandoned && finished) {
+			*pp = l->next;
+			link_free(l);
+		} else {
+			pp = &l->next;
+		}
+	}
+}
+
+static void links_free(struct emu_jobs *jobs)
+{
+	for (struct emu_link *l = jobs->links; l; l = l->next)
+		emu_link_close(l);
+	while (jobs->links) {
+		struct emu_link *l = jobs->links;
+
+		jobs->links = l->next;
+		link_free(l);
+	}
 }

@@ -183,7 +183,8 @@ static void end_line(struct emu *e)
 	} else {
 		e->busy = true;
 		if (e->line_dropped ||
-		    emu_cmd_parse(e->line.data, e->line.len, &cmd) < 0) {
+		    emu_cmd_parse(e->line.data, e->line.len,
+				  e->dialect->parse_flags, &cmd) < 0) {
 			emu_error(e);
 		} else {
 			dispatch(e, &cmd);

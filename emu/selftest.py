@@ -138,11 +138,11 @@ def closed_port():
 # ---------------------------------------------------------------- the emulator
 
 class Emu:
-    def __init__(self, binary, tmp, name, *extra):
+    def __init__(self, binary, tmp, name, *extra, modem="simcom"):
         self.link = os.path.join(tmp, name)
         self.log = os.path.join(tmp, name + ".log")
         self.proc = subprocess.Popen(
-            [binary, "-m", "simcom", "--link", self.link, "--log", self.log]
+            [binary, "-m", modem, "--link", self.link, "--log", self.log]
             + list(extra), stdout=subprocess.PIPE)
         line = self.proc.stdout.readline().decode()
         if not line.startswith("READY /dev/pts/"):
@@ -587,8 +587,11 @@ def test_cli(binary, tmp):
     link = os.path.join(tmp, "cli")
     r = run("-m", "simcom")
     check(r.returncode == 2 and b"usage" in r.stderr, "missing --link -> usage, exit 2")
-    r = run("-m", "neoway", "--link", link)
-    check(r.returncode == 2 and b"not implemented yet" in r.stderr, "neoway -> not implemented yet")
+    r = run("-m", "onemo", "--link", link)
+    check(r.returncode == 2 and b"not implemented yet" in r.stderr, "onemo -> not implemented yet")
+    for modem in ("neoway", "httpcfg", "quectel"):
+        r = run("-m", modem, "--link", link, "--variant", "sim7600")
+        check(r.returncode == 2, "%s with a foreign --variant -> exit 2" % modem)
     r = run("-m", "nokia", "--link", link)
     check(r.returncode == 2, "unknown modem -> exit 2")
     r = run("-m", "simcom", "--link", link, "--route", "a=b")
@@ -611,6 +614,806 @@ def test_cli(binary, tmp):
     emu.proc.send_signal(signal.SIGINT)
     check(emu.proc.wait(10) == 0 and not os.path.lexists(link),
           "SIGINT -> exit 0, link removed")
+
+
+
+# ---------------------------------------------------------------- raw origin
+
+RAW_CHUNKS = [os.urandom(n) for n in (1, 7, 1000, 4096, 333, 12345)]
+RAW_BIG = os.urandom(200 * 1024)
+
+
+def raw_response(status, body, head=False, keep=False, extra=b""):
+    reason = {200: b"OK", 404: b"Not Found"}[status]
+    return (b"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: %d\r\n%sConnection: %s\r\n\r\n"
+            % (status, reason, len(body), extra,
+               b"keep-alive" if keep else b"close")) + (b"" if head else body)
+
+
+def chunked_response():
+    out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    for c in RAW_CHUNKS:
+        out += b"%x\r\n%s\r\n" % (len(c), c)
+    return out + b"0\r\n\r\n"
+
+
+class RawOrigin:
+    """A socket origin that records exactly what it receives and answers
+    with bytes the tests can predict: requests[] holds each request as
+    received, conns[] everything a connection carried, sent[] each
+    response as written."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.requests, self.conns, self.sent = [], [], []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            c, _ = self.sock.accept()
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        buf, everything = b"", b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                    everything += d
+                head, rest = buf.split(b"\r\n\r\n", 1)
+                lines = head.split(b"\r\n")
+                method, path = lines[0].split(b" ")[:2]
+                n = 0
+                for h in lines[1:]:
+                    k, _, v = h.partition(b":")
+                    if k.strip().lower() == b"content-length":
+                        n = int(v.strip())
+                while len(rest) < n:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    rest += d
+                    everything += d
+                raw, buf = head + b"\r\n\r\n" + rest[:n], rest[n:]
+                with self.lock:
+                    self.requests.append(raw)
+                keep = self.answer(c, method, path, raw)
+                if not keep:
+                    return
+        finally:
+            with self.lock:
+                self.conns.append(everything)
+            c.close()
+
+    def answer(self, c, method, path, raw):
+        head = method == b"HEAD"
+        keep = path.startswith(b"/keep")
+        if path.startswith(b"/slow"):
+            time.sleep(3)
+        if path.startswith(b"/chunked"):
+            out = chunked_response()
+        elif path.startswith(b"/big"):
+            out = raw_response(200, RAW_BIG, head)
+        elif path.startswith(b"/404"):
+            out = raw_response(404, b"not found", head)
+        elif path.startswith(b"/nolen"):
+            out = b"HTTP/1.0 200 OK\r\n\r\nuntil the close"
+        elif path.startswith(b"/short"):
+            out = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this"
+        else:
+            out = raw_response(200, raw, head, keep)
+        with self.lock:
+            self.sent.append(out)
+        c.sendall(out)
+        return keep
+
+    def last(self):
+        time.sleep(0.05)
+        with self.lock:
+            return self.requests[-1] if self.requests else None
+
+
+def closing_server(delay):
+    """Accepts, reads nothing, closes after delay seconds."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(8)
+
+    def run():
+        while True:
+            c, _ = s.accept()
+            threading.Timer(delay, c.close).start()
+    threading.Thread(target=run, daemon=True).start()
+    return s.getsockname()[1]
+
+
+def final(p, line, timeout=10, finals=rb"OK|ERROR|\+CME ERROR: \d+"):
+    """Sends a command and returns everything through its final result."""
+    p.send(line.encode("latin-1") + b"\r")
+    deadline = time.monotonic() + timeout
+    pat = re.compile(rb"\r\n(" + finals + rb")\r\n")
+    while True:
+        m = pat.search(p.buf)
+        if m:
+            break
+        p.fill(deadline)
+    out, p.buf = p.buf[:m.end()], p.buf[m.end():]
+    return out
+
+
+def start_dialect(p, name):
+    p.send(b"AT\r")
+    check(p.take(9) == b"AT\r\r\nOK\r\n", "%s: echo is on at start" % name)
+    p.send(b"ATE0\r")
+    check(p.take(11) == b"ATE0\r\r\nOK\r\n", "%s: ATE0 echoed itself, then OK" % name)
+    check(p.cmd("AT") == b"\r\nOK\r\n", "%s: echo off afterwards" % name)
+
+
+# ---------------------------------------------------------------- neoway
+
+NEO_OPEN_FAILED = b"\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n"
+NEO_CLOSED = b"\r\n+HTTPCLOSED: HTTP Link Closed\r\n"
+NEO_FINALS = rb"OK|ERROR|\+HTTPACTION: ?SOCKET ID OPEN FAILED|\+HTTPSEND: ERROR"
+
+
+def neo(p, line, timeout=10):
+    return final(p, line, timeout, NEO_FINALS)
+
+
+def neo_setup(p, url, port=None):
+    ok = p.cmd("AT+HTTPPARA=url,%s" % url) == b"\r\nOK\r\n"
+    if port:
+        ok = ok and p.cmd("AT+HTTPPARA=port,%d" % port) == b"\r\nOK\r\n"
+    return ok and p.cmd("AT+HTTPSETUP") == b"\r\nOK\r\n"
+
+
+def neo_packet(p, mode_args, data):
+    """AT+HTTPACTION with a data phase; returns (prompt, final)."""
+    p.send(b"AT+HTTPACTION=%s\r" % mode_args.encode())
+    prompt = p.take(3)
+    if prompt != b"\r\n>":
+        return prompt, b""
+    p.send(data)
+    return prompt, p.until(b"\r\n", 10) + p.until(b"\r\n", 10)
+
+
+def neo_response(p, recv_head=b"\r\n+HTTPRECV: \r\n", timeout=30):
+    """recvmode 0: everything up to +HTTPCLOSED, the head line removed."""
+    got = p.until(NEO_CLOSED, timeout)[:-len(NEO_CLOSED)]
+    if not got.startswith(recv_head):
+        return None
+    return got[len(recv_head):]
+
+
+def test_neoway_refusals(p):
+    start_dialect(p, "neoway")
+    r = p.cmd("ATI")
+    check(b"\r\nNeoway\r\nN58\r\n" in r and r.endswith(b"\r\nOK\r\n"), "neoway: ATI")
+    # The manual's 9.1 examples.
+    for line, want in (
+            ("AT+HTTPPARA=url,www.neoway.com.cn/en/index.aspx", b"OK"),
+            ("AT+HTTPPARA=url,121.15.200.97/Service1.asmx/GetNote", b"OK"),
+            ("AT+HTTPPARA=url,", b"ERROR"),
+            ("AT+HTTPPARA=port,80", b"OK"),
+            ("AT+HTTPPARA=port,8080", b"OK")):
+        check(p.cmd(line) == b"\r\n%s\r\n" % want, "neoway manual 9.1: %s -> %s"
+              % (line, want.decode()))
+    bad = [
+        "AT+HTTPPARA =url,www.neoway.com.cn/",       # blank before '='
+        'AT+HTTPPARA="url","www.neoway.com.cn/"',    # quoted
+        'AT+HTTPPARA=url,"www.neoway.com.cn/"',
+        "AT+HTTPPARA=URL,www.neoway.com.cn/",
+        "AT+HTTPPARA=url,www.neoway.com.cn/a b",
+        "AT+HTTPPARA=url,www.neoway.com.cn/a,b",
+        "AT+HTTPPARA=url,x/" + "a" * 2047,
+        "AT+HTTPPARA=url",
+        "AT+HTTPPARA=port,0",
+        "AT+HTTPPARA=port,65536",
+        "AT+HTTPPARA=port,eighty",
+        "AT+HTTPPARA=port,",
+        "AT+HTTPPARA=keepalive,2",
+        "AT+HTTPPARA=recvmode,2",
+        "AT+HTTPPARA=recvmode,-1",
+        "AT+HTTPPARA=timeout,10",
+        "AT+HTTPPARA?",
+        "AT+HTTPPARA=?",
+        "AT+HTTPSETUP=1",
+        "AT+HTTPSETUP?",
+        "AT+HTTPACTION",
+        "AT+HTTPACTION=?",
+        "AT+HTTPACTION=3",
+        "AT+HTTPACTION=2,adasd",                      # the manual's example
+        "AT+HTTPACTION=2",
+        "AT+HTTPACTION=2,0",
+        "AT+HTTPACTION=2,2049",
+        "AT+HTTPACTION=2,10,5",
+        "AT+HTTPACTION=99",
+        "AT+HTTPACTION=99,0",
+        "AT+HTTPACTION=99,2049",
+        "AT+HTTPACTION=99,10,1",
+        "AT+HTTPACTION=1,5",
+        "AT+HTTPACTION=0,5",
+        "AT+HTTPACTION=0,0,0",
+        "AT+HTTPACTION=0,1,2,3",
+        'AT+HTTPACTION="0"',
+        "AT+HTTPCLOSE=1",
+        "AT+HTTPCLOSE?",
+        "AT+HTTPINIT",
+    ]
+    for b in bad:
+        check(p.cmd(b) == b"\r\nERROR\r\n", "neoway: %s -> ERROR" % b[:60])
+    check(p.cmd("AT+HTTPPARA=url,x/" + "a" * 2046) == b"\r\nOK\r\n",
+          "neoway: a 2048-byte url -> OK")
+    check(p.cmd("AT+HTTPCLOSE") == b"\r\nOK\r\n" and p.quiet(0.3) == b"",
+          "neoway: HTTPCLOSE without a link -> OK only")
+    check(p.cmd("AT+HTTPSETUP") == b"\r\nERROR\r\n",
+          "neoway: HTTPCLOSE cleared the url: HTTPSETUP -> ERROR")
+    check(neo(p, "AT+HTTPACTION=0") == NEO_OPEN_FAILED,
+          "neoway: HTTPACTION before HTTPSETUP -> +HTTPACTION: SOCKET ID OPEN FAILED")
+    check(neo(p, "AT+HTTPACTION=99,10") == NEO_OPEN_FAILED,
+          "neoway: HTTPACTION=99 before HTTPSETUP -> no prompt, SOCKET ID OPEN FAILED")
+
+
+def test_neoway_examples(p, origin):
+    # 9.3 example 1: GET
+    check(neo_setup(p, "www.neoway.com.cn/en/index.aspx"), "neoway manual GET: url, HTTPSETUP -> OK")
+    check(p.cmd("AT+HTTPSETUP") == b"\r\nERROR\r\n", "neoway: HTTPSETUP on an open link -> ERROR")
+    check(p.cmd("AT+HTTPACTION=0") == b"\r\nOK\r\n", "neoway manual GET: HTTPACTION=0 -> OK")
+    got = neo_response(p)
+    want_req = (b"GET /en/index.aspx HTTP/1.1\r\nHost: www.neoway.com.cn\r\n"
+                b"Connection: close\r\n\r\n")
+    check(origin.last() == want_req, "neoway GET: the origin got the request: %r" % origin.last())
+    check(got == origin.sent[-1], "neoway GET: +HTTPRECV: line, the raw response, +HTTPCLOSED")
+    check(neo(p, "AT+HTTPACTION=0") == NEO_OPEN_FAILED,
+          "neoway: after +HTTPCLOSED the link is gone -> SOCKET ID OPEN FAILED")
+    # 9.3 example 2: HEAD
+    check(neo_setup(p, "www.neoway.com.cn/en/index.aspx"), "neoway manual HEAD: setup")
+    check(p.cmd("AT+HTTPACTION=1") == b"\r\nOK\r\n", "neoway manual HEAD: HTTPACTION=1 -> OK")
+    got = neo_response(p)
+    check(origin.last().startswith(b"HEAD /en/index.aspx HTTP/1.1\r\n") and
+          got == origin.sent[-1] and got.endswith(b"\r\n\r\n"),
+          "neoway HEAD: header block only, then +HTTPCLOSED")
+    # 9.3 example 3: POST to port 8080
+    check(neo_setup(p, "121.15.200.97/Service1.asmx/GetNote", 8080),
+          "neoway manual POST: url, port 8080, setup")
+    prompt, fin = neo_packet(p, "2,23", b"MAC=NEOWAY&DATA=0123456")
+    check(prompt == b"\r\n>" and fin == b"\r\nOK\r\n", "neoway manual POST: '>' then 23 bytes -> OK")
+    got = neo_response(p)
+    want_req = (b"POST /Service1.asmx/GetNote HTTP/1.1\r\nHost: 121.15.200.97:8080\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 23\r\nConnection: close\r\n\r\nMAC=NEOWAY&DATA=0123456")
+    check(origin.last() == want_req, "neoway POST: the origin got %r" % origin.last())
+    check(got == origin.sent[-1], "neoway POST: response passed back raw")
+    check(p.cmd("AT+HTTPCLOSE") == b"\r\nOK\r\n", "neoway: HTTPCLOSE after the origin closed -> OK")
+    # 9.3 example 4: a custom HEAD packet of 76 bytes
+    packet = (b"HEAD /en/index.aspx HTTP/1.1\r\nconnection: close\r\n"
+              b"HOST: www.neoway.com.cn\r\n\r\n")
+    check(len(packet) == 76, "the manual's custom packet is 76 bytes")
+    check(neo_setup(p, "www.neoway.com.cn/en/index.aspx"), "neoway manual 99: setup on port 80")
+    prompt, fin = neo_packet(p, "99,76", packet)
+    check(prompt == b"\r\n>" and fin == b"\r\nOK\r\n", "neoway manual 99: '>' then 76 bytes -> OK")
+    got = neo_response(p)
+    check(origin.last() == packet, "neoway 99: the origin got the packet verbatim")
+    check(got == origin.sent[-1], "neoway 99: the raw response, then +HTTPCLOSED")
+    # POST types and GET ranges
+    check(neo_setup(p, "www.neoway.com.cn/json"), "neoway: setup")
+    prompt, fin = neo_packet(p, "2,2,2", b"{}")
+    neo_response(p)
+    check(b"Content-Type: application/json\r\nContent-Length: 2\r\n" in origin.last(),
+          "neoway POST type 2 -> application/json")
+    check(neo_setup(p, "www.neoway.com.cn/range"), "neoway: setup")
+    p.cmd("AT+HTTPACTION=0,100,50")
+    neo_response(p)
+    check(b"Range: bytes=100-149\r\n" in origin.last(), "neoway GET <offset>,<size> -> Range")
+
+
+def test_neoway_raw(p, origin, emu):
+    reqs = [
+        b"GET /raw?q=1 HTTP/1.1\r\nHost: www.neoway.com.cn\r\nX-Odd:  two  spaces \r\n"
+        b"cookie: a=b; c=d\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n",
+        b"POST /raw HTTP/1.1\r\nHost: www.neoway.com.cn\r\nContent-Length: 13\r\n"
+        b"Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n\x00\r\nAT+CMGS\r\n\xff",
+        b"PUT /raw/item HTTP/1.0\r\nHost: www.neoway.com.cn\r\nContent-Length: 5\r\n\r\nhello",
+    ]
+    for req in reqs:
+        check(neo_setup(p, "www.neoway.com.cn/"), "neoway raw: setup")
+        prompt, fin = neo_packet(p, "99,%d" % len(req), req)
+        got = neo_response(p)
+        check(prompt == b"\r\n>" and fin == b"\r\nOK\r\n" and origin.last() == req and
+              got == origin.sent[-1],
+              "neoway raw %s: forwarded verbatim, response raw" % req.split(b" ")[0].decode())
+    # a packet of exactly 2048 bytes
+    head = b"GET /max HTTP/1.1\r\nHost: www.neoway.com.cn\r\nConnection: close\r\n"
+    req = head + b"X-Pad: " + b"p" * (2048 - len(head) - 7 - 4) + b"\r\n\r\n"
+    check(len(req) == 2048, "2048-byte packet built")
+    neo_setup(p, "www.neoway.com.cn/")
+    prompt, fin = neo_packet(p, "99,2048", req)
+    neo_response(p)
+    check(fin == b"\r\nOK\r\n" and origin.last() == req, "neoway raw: 2048 bytes (the limit) -> OK, verbatim")
+    # chunked response passed back with its framing
+    neo_setup(p, "www.neoway.com.cn/")
+    req = b"GET /chunked HTTP/1.1\r\nHost: www.neoway.com.cn\r\n\r\n"
+    neo_packet(p, "99,%d" % len(req), req)
+    got = neo_response(p)
+    check(got == chunked_response(), "neoway: a chunked response passes back raw, chunk framing kept")
+    # keep-alive: no +HTTPCLOSED while the origin keeps the link; two actions
+    neo_setup(p, "www.neoway.com.cn/")
+    req = b"GET /keep HTTP/1.1\r\nHost: www.neoway.com.cn\r\n\r\n"
+    neo_packet(p, "99,%d" % len(req), req)
+    want = b"\r\n+HTTPRECV: \r\n" + raw_response(200, req, keep=True)
+    got = p.take(len(want))
+    check(got == want and p.quiet(0.5) == b"", "neoway keep-alive: response, no +HTTPCLOSED")
+    neo_packet(p, "99,%d" % len(req), req)
+    got = p.take(len(want))
+    check(got == want, "neoway keep-alive: a second action on the same link, a new +HTTPRECV: line")
+    check(p.cmd("AT+HTTPCLOSE") == b"\r\nOK\r\n" and
+          p.until(b"\r\n", 5) + p.until(b"\r\n", 5) == b"\r\n+HTTPCLOSE: HTTP Link Closed\r\n",
+          "neoway: HTTPCLOSE on an open link -> OK, +HTTPCLOSE: HTTP Link Closed")
+    check(p.quiet(0.3) == b"", "neoway: no +HTTPCLOSED after HTTPCLOSE")
+    check(p.cmd("AT+HTTPSETUP") == b"\r\nERROR\r\n", "neoway: HTTPCLOSE cleared the parameters")
+    # recvmode 1
+    check(p.cmd("AT+HTTPPARA=recvmode,1") == b"\r\nOK\r\n", "neoway: recvmode,1 -> OK")
+    neo_setup(p, "www.neoway.com.cn/big")
+    check(p.cmd("AT+HTTPACTION=0") == b"\r\nOK\r\n", "neoway recvmode 1: GET -> OK")
+    body, sizes = b"", []
+    while True:
+        m = re.match(rb"\r\n\+HTTPRECV: (\d+),", p.buf)
+        if p.buf.startswith(NEO_CLOSED):
+            p.take(len(NEO_CLOSED))
+            break
+        if not m:
+            if len(p.buf) < 64:
+                p.fill(time.monotonic() + 10)
+                continue
+            break
+        n = int(m.group(1))
+        p.take(m.end())
+        body += p.take(n)
+        sizes.append(n)
+    check(body == origin.sent[-1] and sizes and max(sizes) <= 1460,
+          "neoway recvmode 1: +HTTPRECV: <len>,<data> frames carry the raw response "
+          "(%d frames of at most %d bytes), then +HTTPCLOSED" % (len(sizes), max(sizes or [0])))
+    check(p.cmd("AT+HTTPCLOSE") == b"\r\nOK\r\n", "neoway: HTTPCLOSE resets recvmode")
+    # strictness: more bytes after '>' than announced
+    neo_setup(p, "www.neoway.com.cn/")
+    prompt, fin = neo_packet(p, "99,10", b"0123456789AB")
+    check(fin == b"\r\nOK\r\n", "neoway: 10 bytes of 12 taken as the packet")
+    p.send(b"\r")
+    check(p.until(b"\r\n", 5) + p.until(b"\r\n", 5) == b"\r\nERROR\r\n",
+          "neoway: the 2 bytes too many become a command line -> ERROR")
+    p.cmd("AT+HTTPCLOSE")
+    p.quiet(0.3)
+    time.sleep(0.2)
+    check(origin.conns[-1] == b"0123456789", "neoway: the origin got exactly the 10 announced bytes")
+    # command before the final result
+    neo_setup(p, "www.neoway.com.cn/x")
+    p.send(b"AT+HTTPACTION=0\rAT\r")
+    first = p.until(b"\r\n", 5) + p.until(b"\r\n", 5)
+    second = p.until(b"\r\n", 5) + p.until(b"\r\n", 5)
+    neo_response(p)
+    check(first == b"\r\nERROR\r\n" and second == b"\r\nOK\r\n",
+          "neoway: AT before HTTPACTION's OK -> ERROR, the action still answers OK")
+    log = open(emu.log, "rb").read()
+    check(b"CMD AT+HTTPPARA=url,www.neoway.com.cn/en/index.aspx\n" in log and
+          b"DATA 23 MAC=NEOWAY&DATA=0123456\n" in log, "neoway: --log has CMD and DATA lines")
+
+
+def test_neoway_failures(p, origin, quick):
+    p.cmd("AT+HTTPPARA=url,nosuch.invalid/")
+    check(p.cmd("AT+HTTPSETUP", 30) == b"\r\nERROR\r\n", "neoway: DNS failure -> HTTPSETUP ERROR")
+    p.cmd("AT+HTTPPARA=url,refused.test/")
+    check(p.cmd("AT+HTTPSETUP") == b"\r\nERROR\r\n", "neoway: connection refused -> HTTPSETUP ERROR")
+    p.cmd("AT+HTTPPARA=url,http://www.neoway.com.cn/")
+    check(p.cmd("AT+HTTPSETUP") == b"\r\nERROR\r\n", "neoway: a url with a scheme is no host -> ERROR")
+    p.cmd("AT+HTTPPARA=url,www.neoway.com.cn:80/")
+    check(p.cmd("AT+HTTPSETUP") == b"\r\nERROR\r\n", "neoway: a port inside the url -> ERROR")
+    check(neo(p, "AT+HTTPACTION=0") == NEO_OPEN_FAILED, "neoway: no link after a failed setup")
+    # the origin closes the link while the POST data comes
+    neo_setup(p, "closer.test/")
+    p.send(b"AT+HTTPACTION=2,5\r")
+    check(p.take(3) == b"\r\n>", "neoway: POST prompt")
+    closed = p.until(NEO_CLOSED, 5)
+    p.send(b"hello")
+    check(closed == NEO_CLOSED and p.take(len(b"\r\n+HTTPSEND: ERROR\r\n")) ==
+          b"\r\n+HTTPSEND: ERROR\r\n",
+          "neoway: link closed by the origin during the data -> +HTTPCLOSED, +HTTPSEND: ERROR")
+    check(neo(p, "AT+HTTPACTION=0") == NEO_OPEN_FAILED, "neoway: and the link is gone")
+    if not quick:
+        neo_setup(p, "www.neoway.com.cn/")
+        p.send(b"AT+HTTPACTION=99,10\r")
+        p.take(3)
+        p.send(b"abc")
+        t0 = time.monotonic()
+        r = p.take(9, 15)
+        check(r == b"\r\nERROR\r\n" and time.monotonic() - t0 > 9,
+              "neoway: too few bytes after '>' -> ERROR after 10 s")
+        p.cmd("AT+HTTPCLOSE")
+        p.quiet(0.3)
+
+
+def test_neoway_compact(emu, origin):
+    p = Port(emu.link)
+    p.cmd("ATE0")
+    p.quiet(0.3)
+    check(final(p, "AT+HTTPACTION=0", 5, NEO_FINALS) ==
+          b"\r\n+HTTPACTION:SOCKET ID OPEN FAILED\r\n",
+          "neoway compact: +HTTPACTION:SOCKET ID OPEN FAILED")
+    neo_setup(p, "www.neoway.com.cn/")
+    p.cmd("AT+HTTPACTION=0")
+    got = neo_response(p, b"\r\n+HTTPRECV:\r\n")
+    check(got == origin.sent[-1], "neoway compact: +HTTPRECV: without the blank")
+    p.close()
+
+
+# ---------------------------------------------------------------- httpcfg / quectel
+
+class HC:
+    """Commands of the httpcfg family, with or without the Q."""
+
+    def __init__(self, p, q=""):
+        self.p, self.q = p, q
+
+    def c(self, line, timeout=10):
+        return final(self.p, line.replace("AT+", "AT+" + self.q), timeout)
+
+    def data(self, line, data, timeout=10):
+        """A command with a CONNECT data phase: returns (prompt, final)."""
+        self.p.send(line.replace("AT+", "AT+" + self.q).encode() + b"\r")
+        first = self.p.until(b"\r\n", timeout)
+        if first == b"\r\n":
+            first += self.p.until(b"\r\n", timeout)
+        if first != b"\r\nCONNECT\r\n":
+            return first, b""
+        self.p.send(data)
+        return first, self.p.until(b"\r\n", timeout) + self.p.until(b"\r\n", timeout)
+
+    def url(self, url):
+        return self.data("AT+HTTPURL=%d,10" % len(url), url.encode()) == \
+            (b"\r\nCONNECT\r\n", b"\r\nOK\r\n")
+
+    def urc(self, timeout=30):
+        return self.p.urc(timeout)
+
+    def read(self):
+        """AT+HTTPREAD: returns the bytes between CONNECT and OK, or None."""
+        q = self.q.encode()
+        self.p.send(b"AT+" + q + b"HTTPREAD\r")
+        first = self.p.until(b"\r\n", 10)
+        if first == b"\r\n":
+            first += self.p.until(b"\r\n", 10)
+        if first != b"\r\nCONNECT\r\n":
+            self.p.buf = first + self.p.buf
+            return None
+        end = b"\r\nOK\r\n\r\n+" + q + b"HTTPREAD: 0\r\n"
+        got = self.p.until(end, 30)
+        return got[:-len(end)]
+
+
+def test_hc_cfg(h, quectel):
+    Q = h.q
+    n = "quectel" if quectel else "httpcfg"
+    r = h.c("AT+HTTPCFG=?")
+    want = ("\r\n" + "".join('+%sHTTPCFG: "%s",%s\r\n' % (Q, k, v) for k, v in (
+        ("contextid", "(1-16)"), ("requestheader", "(0,1)"), ("responseheader", "(0,1)"),
+        ("sslctxid", "(0-5)"), ("contenttype", "(0-3)"), ("rspout/auto", "(0,1)"),
+        ("closed/ind", "(0,1)"))) + "\r\nOK\r\n").encode()
+    check(r == want, "%s: HTTPCFG=? lists the manual's ranges" % n)
+    r = h.c("AT+HTTPCFG?")
+    want = ("\r\n" + "".join('+%sHTTPCFG: "%s",%d\r\n' % (Q, k, v) for k, v in (
+        ("contextid", 1), ("requestheader", 0), ("responseheader", 0), ("sslctxid", 1),
+        ("contenttype", 0), ("rspout/auto", 0), ("closed/ind", 0))) + "\r\nOK\r\n").encode()
+    check(r == want, "%s: HTTPCFG? shows the defaults" % n)
+    check(h.c('AT+HTTPCFG="requestheader"') ==
+          ('\r\n+%sHTTPCFG: "requestheader",0\r\n\r\nOK\r\n' % Q).encode(),
+          "%s: HTTPCFG=<parameter> queries it" % n)
+    for good in ('AT+HTTPCFG="responseheader",1', 'AT+HTTPCFG="responseheader",0',
+                 'AT+HTTPCFG="sslctxid",2', 'AT+HTTPCFG="rspout/auto",0',
+                 'AT+HTTPCFG="requestheader",0'):
+        check(h.c(good) == b"\r\nOK\r\n", "%s: %s -> OK" % (n, good))
+    for bad in ('AT+HTTPCFG="requestheader",2', 'AT+HTTPCFG="requestheader","1"',
+                'AT+HTTPCFG="requestheader",1,1', 'AT+HTTPCFG="sslctxid",6',
+                'AT+HTTPCFG="foo",1', 'AT+HTTPCFG="REQUESTHEADER",1',
+                'AT+HTTPCFG="rspout/auto",1', "AT+HTTPCFG=1"):
+        check(h.c(bad) == b"\r\n+CME ERROR: 730\r\n", "%s: %s -> +CME ERROR: 730" % (n, bad))
+    for bad in ("AT+HTTPCFG", "AT+HTTPCFG=requestheader,1", 'AT+HTTPCFG="requestheader,1'):
+        check(h.c(bad) == b"\r\nERROR\r\n", "%s: %s -> ERROR" % (n, bad))
+    for k, v in (("contextid", 2), ("contenttype", 1), ("closed/ind", 1)):
+        r = h.c('AT+HTTPCFG="%s",%d' % (k, v))
+        if quectel:
+            check(r == b"\r\nOK\r\n", "quectel: %s can be set" % k)
+        else:
+            check(r == b"\r\n+CME ERROR: 730\r\n",
+                  "httpcfg: %s cannot be set (the manual: not supported yet)" % k)
+    if quectel:
+        h.c('AT+HTTPCFG="contextid",1')
+        h.c('AT+HTTPCFG="contenttype",0')
+        h.c('AT+HTTPCFG="closed/ind",0')
+
+
+def test_hc_url(h, n):
+    Q = h.q
+    check(h.c("AT+HTTPURL?") == b"\r\n+CME ERROR: 712\r\n", "%s: HTTPURL? without a URL -> 712" % n)
+    check(h.c("AT+HTTPURL=?") == ("\r\n+%sHTTPURL: (1-2048),(1-65535)\r\n\r\nOK\r\n" % Q).encode(),
+          "%s: HTTPURL=?" % n)
+    for bad in ("AT+HTTPURL=0", "AT+HTTPURL=2049", "AT+HTTPURL=10,0", "AT+HTTPURL=10,65536",
+                'AT+HTTPURL="10"', "AT+HTTPURL=10,60,1", "AT+HTTPURL=,60"):
+        check(h.c(bad) == b"\r\n+CME ERROR: 730\r\n", "%s: %s -> 730" % (n, bad))
+    check(h.c("AT+HTTPURL") == b"\r\nERROR\r\n", "%s: HTTPURL without arguments -> ERROR" % n)
+    for bad in ("ftp://origin.test/", "origin.test/", "http://origin.test/a b", "http://"):
+        r = h.data("AT+HTTPURL=%d" % len(bad), bad.encode())
+        check(r == (b"\r\nCONNECT\r\n", b"\r\n+CME ERROR: 711\r\n"),
+              "%s: URL %r -> CONNECT, +CME ERROR: 711" % (n, bad))
+    t0 = time.monotonic()
+    r = h.data("AT+HTTPURL=30,1", b"http://")
+    check(r == (b"\r\nCONNECT\r\n", b"\r\n+CME ERROR: 726\r\n") and time.monotonic() - t0 > 0.9,
+          "%s: fewer URL bytes than announced -> 726 after <timeout>" % n)
+    r = h.data("AT+HTTPURL=18", b"http://origin.test/xyz")
+    h.p.send(b"\r")
+    rest = h.p.until(b"\r\n", 5) + h.p.until(b"\r\n", 5)
+    check(r == (b"\r\nCONNECT\r\n", b"\r\nOK\r\n") and rest == b"\r\nERROR\r\n",
+          "%s: more URL bytes than announced: the rest is a command line -> ERROR" % n)
+    check(h.c("AT+HTTPURL?") == ("\r\n+%sHTTPURL: http://origin.test\r\n\r\nOK\r\n" % Q).encode(),
+          "%s: HTTPURL? shows the URL" % n)
+    check(h.url("http://origin.test/a?b=1,2"), "%s: HTTPURL=26,10 -> CONNECT, OK" % n)
+
+
+def test_hc_get(h, origin, n, ua):
+    Q = h.q
+    U = Q + "HTTPGET"
+    check(h.c("AT+HTTPGET=?") == ("\r\n+%s: (1-65535),(1-2048),(1-65535)\r\n\r\nOK\r\n" % U).encode(),
+          "%s: HTTPGET=?" % n)
+    check(h.c("AT+HTTPREAD") == b"\r\n+CME ERROR: 705\r\n", "%s: HTTPREAD without a request -> 705" % n)
+    for bad in ("AT+HTTPGET=0", "AT+HTTPGET=65536", "AT+HTTPGET=60,10", 'AT+HTTPGET="60"'):
+        check(h.c(bad) == b"\r\n+CME ERROR: 730\r\n", "%s: %s (requestheader 0) -> 730" % (n, bad))
+    check(h.c("AT+HTTPGET?") == b"\r\nERROR\r\n", "%s: HTTPGET? -> ERROR (not supported)" % n)
+    h.url("http://origin.test/get?x=1")
+    check(h.c("AT+HTTPGET") == b"\r\nOK\r\n", "%s: HTTPGET -> OK" % n)
+    req = (b"GET /get?x=1 HTTP/1.1\r\nHost: origin.test\r\nAccept: */*\r\n"
+           b"User-Agent: " + ua + b"\r\nConnection: close\r\n\r\n")
+    body = req
+    check(h.urc() == "+%s: 0,200,%d" % (U, len(body)), "%s: +%s: 0,200,<content_length>" % (n, U))
+    check(origin.last() == req, "%s: the request the module built: %r" % (n, origin.last()))
+    check(h.read() == body, "%s: HTTPREAD -> CONNECT, body, OK, +%sHTTPREAD: 0" % (n, Q))
+    check(h.c("AT+HTTPREAD") == b"\r\n+CME ERROR: 705\r\n", "%s: a second HTTPREAD -> 705" % n)
+    # responseheader 1 and <rsptime>
+    h.c('AT+HTTPCFG="responseheader",1')
+    check(h.c("AT+HTTPGET=80") == b"\r\nOK\r\n", "%s: HTTPGET=<rsptime> -> OK" % n)
+    h.urc()
+    check(h.read() == origin.sent[-1], "%s: responseheader 1: header block and body" % n)
+    check(h.c("AT+HTTPREAD=?") == ("\r\n+%sHTTPREAD: (1-65535)\r\n\r\nOK\r\n" % Q).encode(),
+          "%s: HTTPREAD=?" % n)
+    for bad in ("AT+HTTPREAD=0", "AT+HTTPREAD=1,2"):
+        check(h.c(bad) == b"\r\n+CME ERROR: 730\r\n", "%s: %s -> 730" % (n, bad))
+    h.c("AT+HTTPGET")
+    h.urc()
+    h.p.send(("AT+%sHTTPREAD=5\rAT\r" % Q).encode())
+    got = h.p.until(("\r\n+%sHTTPREAD: 0\r\n" % Q).encode())
+    check(got.startswith(b"\r\nCONNECT\r\n") and h.p.quiet(0.3) == b"\r\nERROR\r\n",
+          "%s: AT before +HTTPREAD: 0 -> ERROR after it" % n)
+    h.c('AT+HTTPCFG="responseheader",0')
+    # chunked
+    h.url("http://origin.test/chunked")
+    h.c("AT+HTTPGET")
+    check(h.urc() == "+%s: 0,200" % U, "%s: chunked: +%s: 0,200 (no Content-Length)" % (n, U))
+    check(h.read() == b"".join(RAW_CHUNKS), "%s: chunked body read de-chunked" % n)
+    # GETEX
+    h.url("http://origin.test/ex")
+    check(h.c("AT+HTTPGETEX=60,100,50") == b"\r\nOK\r\n", "%s: HTTPGETEX -> OK" % n)
+    check(re.fullmatch(r"\+%sEX: 0,200,\d+" % U, h.urc()) is not None, "%s: +%sEX: 0,200,<len>" % (n, U))
+    check(b"Range: bytes=100-149\r\n" in origin.last(), "%s: HTTPGETEX sends a Range" % n)
+    h.read()
+    for bad in ("AT+HTTPGETEX=60,100", "AT+HTTPGETEX=0,1,1", "AT+HTTPGETEX=60,0,0"):
+        check(h.c(bad) == b"\r\n+CME ERROR: 730\r\n", "%s: %s -> 730" % (n, bad))
+    # status and failures
+    h.url("http://origin.test/404")
+    h.c("AT+HTTPGET")
+    check(h.urc() == "+%s: 0,404,9" % U, "%s: a 404 is a result: +%s: 0,404,9" % (n, U))
+    check(h.read() == b"not found", "%s: the 404's body" % n)
+    h.url("http://origin.test/nolen")
+    h.c("AT+HTTPGET")
+    check(h.urc() == "+%s: 0,200" % U and h.read() == b"until the close",
+          "%s: a body until the close" % n)
+    for url, code in (("http://nosuch.invalid/", 714), ("http://refused.test/", 716),
+                      ("http://garbage.test/", 723), ("http://origin.test/short", 719)):
+        h.url(url)
+        h.c("AT+HTTPGET")
+        check(h.urc(60) == "+%s: %d" % (U, code), "%s: %s -> +%s: %d" % (n, url, U, code))
+        check(h.c("AT+HTTPREAD") == b"\r\n+CME ERROR: 705\r\n", "%s: nothing to read" % n)
+    # busy, then <rsptime> exceeded
+    h.url("http://origin.test/slow")
+    h.c("AT+HTTPGET")
+    check(h.c("AT+HTTPGET") == b"\r\n+CME ERROR: 703\r\n", "%s: HTTPGET while one runs -> 703" % n)
+    check(h.c("AT+HTTPREAD") == b"\r\n+CME ERROR: 703\r\n", "%s: HTTPREAD before the URC -> 703" % n)
+    check(h.c("AT+HTTPURL=5") == b"\r\n+CME ERROR: 703\r\n", "%s: HTTPURL while one runs -> 703" % n)
+    check(re.fullmatch(r"\+%s: 0,200,\d+" % U, h.urc()) is not None, "%s: the slow answer comes" % n)
+    h.read()
+    t0 = time.monotonic()
+    h.c("AT+HTTPGET=1")
+    check(h.urc() == "TIMEOUT" and time.monotonic() - t0 < 2.5,
+          "%s: <rsptime> 1 s passed -> TIMEOUT (the manual's form)" % n)
+
+
+def test_hc_post(h, origin, n, ua):
+    U = h.q + "HTTPPOST"
+    check(h.c("AT+HTTPPOST=?") == ("\r\n+%s: (1-1024000),(1-65535),(1-65535)\r\n\r\nOK\r\n" % U).encode(),
+          "%s: HTTPPOST=?" % n)
+    for bad in ("AT+HTTPPOST=0", "AT+HTTPPOST=1024001", "AT+HTTPPOST=18,60",
+                "AT+HTTPPOST=18,0,60", "AT+HTTPPOST=18,60,0", "AT+HTTPPOST=18,60,60,1"):
+        check(h.c(bad) == b"\r\n+CME ERROR: 730\r\n", "%s: %s -> 730" % (n, bad))
+    check(h.c("AT+HTTPPOST") == b"\r\nERROR\r\n", "%s: HTTPPOST without arguments -> ERROR" % n)
+    h.url("http://origin.test:80/post")
+    r = h.data("AT+HTTPPOST=18", b"Message=helloworld")
+    check(r == (b"\r\nCONNECT\r\n", b"\r\nOK\r\n"), "%s: HTTPPOST -> CONNECT, 18 bytes, OK" % n)
+    req = (b"POST /post HTTP/1.1\r\nHost: origin.test:80\r\nAccept: */*\r\nUser-Agent: " + ua +
+           b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 18\r\n"
+           b"Connection: close\r\n\r\nMessage=helloworld")
+    check(h.urc() == "+%s: 0,200,%d" % (U, len(req)), "%s: +%s: 0,200,<len>" % (n, U))
+    check(origin.last() == req and h.read() == req, "%s: the POST the module built" % n)
+    big = os.urandom(1024000)
+    r = h.data("AT+HTTPPOST=1024000,60,60", big, 60)
+    check(r == (b"\r\nCONNECT\r\n", b"\r\nOK\r\n"), "%s: a 1024000-byte POST (the limit)" % n)
+    h.urc()
+    got = h.read()
+    check(got is not None and got.endswith(big), "%s: 1024000 bytes reached the origin" % n)
+    # failures before CONNECT
+    h.url("http://refused.test/")
+    check(h.c("AT+HTTPPOST=5") == b"\r\n+CME ERROR: 716\r\n", "%s: POST, connect fails -> 716, no CONNECT" % n)
+    h.url("http://nosuch.invalid/")
+    check(h.c("AT+HTTPPOST=5", 30) == b"\r\n+CME ERROR: 714\r\n", "%s: POST, DNS fails -> 714" % n)
+    h.url("http://origin.test/post")
+    t0 = time.monotonic()
+    r = h.data("AT+HTTPPOST=10,1,60", b"abc")
+    check(r == (b"\r\nCONNECT\r\n", b"\r\n+CME ERROR: 726\r\n") and time.monotonic() - t0 > 0.9,
+          "%s: fewer POST bytes than announced -> 726 after <input_time>" % n)
+
+
+def test_hc_raw(h, origin, n):
+    U = h.q + "HTTPGET"
+    check(h.c('AT+HTTPCFG="requestheader",1') == b"\r\nOK\r\n", "%s: requestheader 1" % n)
+    h.c('AT+HTTPCFG="responseheader",1')
+    for bad in ("AT+HTTPGET=60", "AT+HTTPGET=60,0", "AT+HTTPGET=60,2049", "AT+HTTPGET=0,10",
+                "AT+HTTPGET=60,10,0", "AT+HTTPGETEX=60,0,10"):
+        check(h.c(bad) == b"\r\n+CME ERROR: 730\r\n", "%s raw: %s -> 730" % (n, bad))
+    check(h.c("AT+HTTPGET") == b"\r\n+CME ERROR: 730\r\n", "%s raw: HTTPGET without <data_length> -> 730" % n)
+    h.url("http://origin.test/")
+    req = (b"GET /raw?a=1 HTTP/1.1\r\nHost: elsewhere.example\r\nX-Odd:  two \r\n"
+           b"cookie: k=v\r\nRange: bytes=0-\r\n\r\n")
+    r = h.data("AT+HTTPGET=60,%d" % len(req), req)
+    check(r == (b"\r\nCONNECT\r\n", b"\r\nOK\r\n"), "%s raw GET: CONNECT, packet, OK" % n)
+    check(re.fullmatch(r"\+%s: 0,200,\d+" % U, h.urc()) is not None, "%s raw GET: +%s" % (n, U))
+    check(origin.last() == req, "%s raw GET: forwarded verbatim to the URL's origin" % n)
+    check(h.read() == origin.sent[-1], "%s raw GET: HTTPREAD gives header block and body" % n)
+    req = b"HEAD /h HTTP/1.1\r\nHost: origin.test\r\n\r\n"
+    h.data("AT+HTTPGET=60,%d,5" % len(req), req)
+    h.urc()
+    check(h.read() == origin.sent[-1] and origin.sent[-1].endswith(b"\r\n\r\n"),
+          "%s raw HEAD: no body expected" % n)
+    for method in (b"POST", b"PUT"):
+        body = b"\x00\r\nAT+CMGS=1\r\n\xff" * 3
+        req = (method + b" /raw/" + method.lower() + b" HTTP/1.1\r\nHost: origin.test\r\n"
+               b"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+        r = h.data("AT+HTTPPOST=%d,5,60" % len(req), req)
+        check(r == (b"\r\nCONNECT\r\n", b"\r\nOK\r\n"), "%s raw %s: CONNECT, packet, OK" % (n, method.decode()))
+        check(re.fullmatch(r"\+%sHTTPPOST: 0,200,\d+" % h.q, h.urc()) is not None,
+              "%s raw %s: +%sHTTPPOST" % (n, method.decode(), h.q))
+        check(origin.last() == req and h.read() == origin.sent[-1],
+              "%s raw %s: verbatim both ways" % (n, method.decode()))
+    req = b"GET /chunked HTTP/1.1\r\nHost: origin.test\r\n\r\n"
+    h.data("AT+HTTPGET=60,%d" % len(req), req)
+    h.urc()
+    got = h.read()
+    head = chunked_response().split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    check(got == head + b"".join(RAW_CHUNKS), "%s raw: chunked response: header block, de-chunked body" % n)
+    h.c('AT+HTTPCFG="requestheader",0')
+    h.c('AT+HTTPCFG="responseheader",0')
+
+
+def test_hc(binary, tmp, routes, origin, modem):
+    quectel = modem == "quectel"
+    q = "Q" if quectel else ""
+    ua = b"QUECTEL_MODULE" if quectel else b"HTTP_MODULE"
+    emu = Emu(binary, tmp, modem, *routes, modem=modem)
+    p = Port(emu.link)
+    h = HC(p, q)
+    try:
+        start_dialect(p, modem)
+        r = p.cmd("ATI")
+        check((b"Quectel" if quectel else b"HTTPCFG") in r and r.endswith(b"\r\nOK\r\n"),
+              "%s: ATI" % modem)
+        other = "AT+HTTPCFG?" if quectel else "AT+QHTTPCFG?"
+        check(p.cmd(other) == b"\r\nERROR\r\n", "%s: %s (the other prefix) -> ERROR" % (modem, other))
+        check(h.c("AT+HTTPGET") == b"\r\n+CME ERROR: 712\r\n", "%s: HTTPGET without a URL -> 712" % modem)
+        test_hc_cfg(h, quectel)
+        test_hc_url(h, modem)
+        test_hc_get(h, origin, modem, ua)
+        test_hc_post(h, origin, modem, ua)
+        test_hc_raw(h, origin, modem)
+        check(h.c("AT+HTTPSTOP=?") == b"\r\nOK\r\n", "%s: HTTPSTOP=? -> OK" % modem)
+        if quectel:
+            h.url("http://origin.test/slow")
+            h.c("AT+HTTPGET")
+            check(h.c("AT+HTTPSTOP") == b"\r\nOK\r\n" and p.quiet(3.5) == b"",
+                  "quectel: QHTTPSTOP cancels the request: no URC")
+        else:
+            check(h.c("AT+HTTPSTOP") == b"\r\nERROR\r\n", "httpcfg: HTTPSTOP -> ERROR (not supported yet)")
+        log = open(emu.log, "rb").read()
+        check(("CMD AT+%sHTTPPOST=18\n" % q).encode() in log and
+              b"DATA 18 Message=helloworld\n" in log, "%s: --log has CMD and DATA lines" % modem)
+    finally:
+        p.close()
+        check(emu.stop() == 0, "%s emulator exits 0" % modem)
+
+
+def test_hc_variants(binary, tmp, routes):
+    emu = Emu(binary, tmp, "quectel-v", *routes, "--variant", "timeout-code",
+              "--max-body", "100000", modem="quectel")
+    p = Port(emu.link)
+    h = HC(p, "Q")
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        h.url("http://origin.test/slow")
+        h.c("AT+HTTPGET=1")
+        check(h.urc() == "+QHTTPGET: 702", "quectel timeout-code: +QHTTPGET: 702")
+        p.quiet(3)
+        h.url("http://origin.test/big")
+        h.c("AT+HTTPGET")
+        check(h.urc() == "+QHTTPGET: 729", "quectel --max-body exceeded -> +QHTTPGET: 729")
+    finally:
+        p.close()
+        emu.stop()
+    emu = Emu(binary, tmp, "httpcfg-v", *routes, "--variant", "raw-chunked", modem="httpcfg")
+    p = Port(emu.link)
+    h = HC(p)
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        h.url("http://origin.test/chunked")
+        h.c("AT+HTTPGET")
+        h.urc()
+        raw = chunked_response()
+        check(h.read() == raw[raw.index(b"\r\n\r\n") + 4:],
+              "httpcfg raw-chunked: HTTPREAD keeps the chunk framing")
+    finally:
+        p.close()
+        emu.stop()
+
+
+def test_new_dialects(binary, tmp, quick):
+    origin = RawOrigin()
+    closer = closing_server(0.5)
+    routes = ["--route=origin.test=127.0.0.1:%d" % origin.port,
+              "--route=www.neoway.com.cn=127.0.0.1:%d" % origin.port,
+              "--route=121.15.200.97:8080=127.0.0.1:%d" % origin.port,
+              "--route=closer.test=127.0.0.1:%d" % closer,
+              "--route=garbage.test=127.0.0.1:%d" % garbage_server(),
+              "--route=refused.test=127.0.0.1:%d" % closed_port()]
+    emu = Emu(binary, tmp, "neoway", *routes, modem="neoway")
+    p = Port(emu.link)
+    try:
+        test_neoway_refusals(p)
+        test_neoway_examples(p, origin)
+        test_neoway_raw(p, origin, emu)
+        test_neoway_failures(p, origin, quick)
+    finally:
+        p.close()
+        check(emu.stop() == 0, "neoway emulator exits 0")
+    emu = Emu(binary, tmp, "neoway-c", *routes, "--variant", "compact", modem="neoway")
+    try:
+        test_neoway_compact(emu, origin)
+    finally:
+        emu.stop()
+    for modem in ("httpcfg", "quectel"):
+        test_hc(binary, tmp, routes, origin, modem)
+    test_hc_variants(binary, tmp, routes)
 
 
 def main():
@@ -649,6 +1452,7 @@ def main():
             test_a76xx(a76)
         finally:
             check(a76.stop() == 0, "a76xx emulator exits 0")
+        test_new_dialects(binary, tmp, quick)
         if not quick:
             test_pacing(binary, tmp, route, 200 * 1024, 115200)
     print("%d failure(s)" % failures)

@@ -1,0 +1,804 @@
+/*
+ * The Quectel-style HTTP(S) command set: AT+HTTPCFG, AT+HTTPURL (the URL in
+ * a CONNECT data phase), AT+HTTPGET, AT+HTTPGETEX, AT+HTTPPOST (with a custom
+ * request header when "requestheader" is 1), AT+HTTPREAD, AT+HTTPSTOP.
+ * Two dialects share this file: httpcfg speaks the commands as the manual
+ * (seeds/002, chapter 15) spells them; quectel is the same set with Q after
+ * the plus (AT+QHTTPCFG, +QHTTPGET: ...).  The prefix and the few places
+ * where Quectel's own firmware differs from the manual are data
+ * (struct hc_flavour), not code.
+ *
+ * The module has a real TCP link to the origin per request: the request
+ * (built from the parameters, or the host's custom packet sent as is) goes
+ * to the host:port of the URL (or its --route), the response is parsed as
+ * it arrives, and once complete +HTTPGET: 0,<status>[,<content_length>]
+ * reports it; AT+HTTPREAD prints CONNECT, the header block (with
+ * "responseheader" 1), the body, OK, then +HTTPREAD: 0.  The manual gives
+ * no error numbers: these are the HTTP(S) codes of Quectel's manuals (701
+ * unknown, 702 timeout, 703 busy, 705 no request, 711 URL, 712 empty URL,
+ * 714 DNS, 716 connect, 718 write, 719 closed, 723 bad response, 726 input
+ * timeout, 729 memory, 730 invalid parameter).  Not emulated: TLS,
+ * AT+HTTPPOSTFILE and AT+HTTPREADFILE (they need the module's files),
+ * "rspout/auto" 1 (the manual does not say what it prints).
+ */
+#include "emu.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_URL 2048			/* AT+HTTPURL <URL_length> */
+#define MAX_GET_PACKET 2048		/* AT+HTTPGET <data_length> */
+#define MAX_POST 1024000		/* AT+HTTPPOST <data_length> */
+#define MAX_SECONDS 65535		/* every <timeout>, <rsptime> ... */
+#define DEFAULT_SECONDS 60
+#define MS_PER_S 1000u
+
+/* Where Quectel's firmware and the manual's differ. */
+struct hc_flavour {
+	const char *q;			/* after the plus: "" or "Q" */
+	bool all_cfg;			/* contextid, contenttype, closed/ind
+					 * can be set (the manual: not yet) */
+	bool stop;			/* AT+HTTPSTOP works (the manual: not
+					 * yet) */
+	const char *ati;		/* ATI answer */
+	const char *user_agent;		/* of the requests it builds */
+};
+
+static const struct hc_flavour httpcfg_flavour = {
+	.q = "",
+	.all_cfg = false,
+	.stop = false,
+	.ati = "\r\nathttp-emu\r\nHTTPCFG\r\nRevision: athttp-emu\r\n",
+	.user_agent = "HTTP_MODULE",
+};
+
+static const struct hc_flavour quectel_flavour = {
+	.q = "Q",
+	.all_cfg = true,
+	.stop = true,
+	.ati = "\r\nQuectel\r\nEC200U\r\nRevision: athttp-emu\r\n",
+	.user_agent = "QUECTEL_MODULE",
+};
+
+/* How firmware versions differ in their answers: --variant. */
+struct hc_variant {
+	const char *name;
+	bool timeout_code;		/* <rsptime> passed: +HTTPGET: 702
+					 * rather than the manual's TIMEOUT */
+	bool raw_chunked;		/* AT+HTTPREAD gives a chunked body
+					 * with its chunk framing */
+};
+
+static const struct hc_variant variants[] = {
+	{ .name = "manual" },
+	{ .name = "timeout-code", .timeout_code = true },
+	{ .name = "raw-chunked", .raw_chunked = true },
+};
+
+enum {
+	E_UNKNOWN = 701,
+	E_TIMEOUT = 702,
+	E_BUSY = 703,
+	E_NO_REQUEST = 705,
+	E_URL = 711,
+	E_EMPTY_URL = 712,
+	E_WRITE = 718,
+	E_INPUT_TIMEOUT = 726,
+	E_PARAM = 730,
+};
+
+static const int fetch_code[EMU_FETCH_NSTATUS] = {
+	[EMU_FETCH_BAD_URL] = E_URL,
+	[EMU_FETCH_TLS] = E_UNKNOWN,
+	[EMU_FETCH_DNS] = 714,
+	[EMU_FETCH_CONNECT] = 716,
+	[EMU_FETCH_TIMEOUT] = E_TIMEOUT,
+	[EMU_FETCH_NOT_HTTP] = 723,
+	[EMU_FETCH_TOO_BIG] = 729,
+	[EMU_FETCH_CLOSED] = 719,
+	[EMU_FETCH_CANCELLED] = E_UNKNOWN,
+};
+
+/* ------------------------------------------------------------ AT+HTTPCFG */
+
+enum {
+	P_CONTEXTID, P_REQUESTHEADER, P_RESPONSEHEADER, P_SSLCTXID,
+	P_CONTENTTYPE, P_RSPOUT, P_CLOSEDIND, P_N
+};
+
+enum settable { SET_ALWAYS, SET_ALL_CFG, SET_ZERO_ONLY };
+
+static const struct hc_param {
+	const char *key;
+	unsigned long min, max, def;
+	const char *range;		/* as AT+HTTPCFG=? prints it */
+	enum settable settable;
+} params[P_N] = {
+	[P_CONTEXTID] = { "contextid", 1, 16, 1, "(1-16)", SET_ALL_CFG },
+	[P_REQUESTHEADER] = { "requestheader", 0, 1, 0, "(0,1)", SET_ALWAYS },
+	[P_RESPONSEHEADER] = { "responseheader", 0, 1, 0, "(0,1)", SET_ALWAYS },
+	[P_SSLCTXID] = { "sslctxid", 0, 5, 1, "(0-5)", SET_ALWAYS },
+	[P_CONTENTTYPE] = { "contenttype", 0, 3, 0, "(0-3)", SET_ALL_CFG },
+	[P_RSPOUT] = { "rspout/auto", 0, 1, 0, "(0,1)", SET_ZERO_ONLY },
+	[P_CLOSEDIND] = { "closed/ind", 0, 1, 0, "(0,1)", SET_ALL_CFG },
+};
+
+static const char *const content_type[] = {
+	"application/x-www-form-urlencoded",
+	"text/plain",
+	"application/octet-stream",
+	"multipart/form-data",
+};
+
+/* ------------------------------------------------------------ state */
+
+enum phase {
+	REQ_NONE,
+	REQ_CONNECTING,			/* AT+HTTPPOST before its CONNECT */
+	REQ_INPUT,			/* AT+HTTPPOST's data phase */
+	REQ_RUNNING,			/* OK given; the URC is due */
+};
+
+enum data_kind { DATA_URL, DATA_GET, DATA_POST };
+
+struct hc {
+	struct emu *emu;
+	const struct emu_config *cfg;
+	const struct hc_flavour *fl;
+	const struct hc_variant *v;
+	unsigned long cfgv[P_N];
+	char *url;			/* AT+HTTPURL; NULL: none */
+	enum data_kind data_kind;
+
+	/* the request in progress */
+	enum phase phase;
+	const char *urc;		/* "HTTPGET", "HTTPGETEX", "HTTPPOST" */
+	bool raw;			/* custom request header */
+	unsigned rsptime_ms, input_ms;
+	unsigned long post_len;
+	struct emu_link *link;
+	bool link_dead;			/* closed during the data phase */
+	struct emu_fetch *f;		/* url, head_only; then the response */
+	struct emu_resp *parser;
+	struct emu_buf pending;		/* to send once connected */
+	struct emu_buf rx;		/* every byte the origin sent */
+
+	/* the last response, until AT+HTTPREAD */
+	struct emu_fetch *resp;
+	struct emu_buf resp_raw_body;
+};
+
+static void req_clear(struct hc *h)
+{
+	emu_link_close(h->link);
+	h->link = NULL;
+	if (h->parser)
+		emu_resp_free(h->parser);
+	h->parser = NULL;
+	emu_fetch_free(h->f);
+	h->f = NULL;
+	emu_buf_free(&h->pending);
+	emu_buf_free(&h->rx);
+	h->link_dead = false;
+	h->phase = REQ_NONE;
+}
+
+static void drop_response(struct hc *h)
+{
+	emu_fetch_free(h->resp);
+	h->resp = NULL;
+	emu_buf_free(&h->resp_raw_body);
+}
+
+static void cme_error(struct hc *h, int code)
+{
+	emu_sendf(h->emu, EMU_MARK_DONE, "\r\n+CME ERROR: %d\r\n", code);
+}
+
+/* ------------------------------------------------------------ the result */
+
+static void report_failure(struct hc *h, int code)
+{
+	if (code == E_TIMEOUT && !h->v->timeout_code)
+		emu_send(h->emu, EMU_MARK_NONE, "\r\nTIMEOUT\r\n", 11);
+	else
+		emu_sendf(h->emu, EMU_MARK_NONE, "\r\n+%s%s: %d\r\n", h->fl->q,
+			  h->urc, code);
+}
+
+static void finish(struct hc *h, enum emu_fetch_status st)
+{
+	struct emu_fetch *f = h->f;
+
+	if (st != EMU_FETCH_OK) {
+		report_failure(h, fetch_code[st]);
+		req_clear(h);
+		return;
+	}
+	drop_response(h);
+	h->resp = f;
+	h->f = NULL;
+	if (h->rx.len > f->header.len)
+		emu_buf_add(&h->resp_raw_body, h->rx.data + f->header.len,
+			    h->rx.len - f->header.len);
+	/* <content_length> only when the response has the header */
+	if (f->has_length)
+		emu_sendf(h->emu, EMU_MARK_NONE, "\r\n+%s%s: 0,%d,%llu\r\n",
+			  h->fl->q, h->urc, f->http_status,
+			  (unsigned long long)f->content_length);
+	else
+		emu_sendf(h->emu, EMU_MARK_NONE, "\r\n+%s%s: 0,%d\r\n",
+			  h->fl->q, h->urc, f->http_status);
+	req_clear(h);
+}
+
+static void feed(struct hc *h, const char *p, size_t n)
+{
+	enum emu_fetch_status st;
+
+	emu_buf_add(&h->rx, p, n);
+	st = emu_resp_feed(h->parser, p, n);
+	if (st != EMU_FETCH_OK)
+		finish(h, st);
+	else if (emu_resp_complete(h->parser))
+		finish(h, EMU_FETCH_OK);
+}
+
+static void on_link(void *ctx, enum emu_link_event ev,
+		    enum emu_fetch_status st, const char *p, size_t n)
+{
+	struct hc *h = ctx;
+
+	switch (ev) {
+	case EMU_LINK_CONNECTED:
+		if (h->phase == REQ_CONNECTING) {
+			/* AT+HTTPPOST: CONNECT only once connected */
+			if (st != EMU_FETCH_OK) {
+				req_clear(h);
+				cme_error(h, fetch_code[st]);
+				return;
+			}
+			if (h->pending.len)	/* the header goes first */
+				emu_link_send(h->link, h->pending.data,
+					      h->pending.len, h->rsptime_ms);
+			emu_buf_free(&h->pending);
+			h->phase = REQ_INPUT;
+			emu_download(h->emu, "\r\nCONNECT\r\n", h->post_len,
+				     h->input_ms);
+			return;
+		}
+		if (st != EMU_FETCH_OK) {
+			finish(h, st);
+			return;
+		}
+		emu_link_send(h->link, h->pending.data, h->pending.len,
+			      h->rsptime_ms);
+		emu_buf_free(&h->pending);
+		break;
+	case EMU_LINK_SENT:
+		if (st == EMU_FETCH_OK)
+			break;
+		if (h->phase == REQ_INPUT) {
+			h->link_dead = true;
+		} else {
+			report_failure(h, st == EMU_FETCH_TIMEOUT ? E_TIMEOUT
+								  : E_WRITE);
+			req_clear(h);
+		}
+		break;
+	case EMU_LINK_DATA:
+		if (h->phase == REQ_INPUT)	/* parsed once the body is sent */
+			emu_buf_add(&h->rx, p, n);
+		else
+			feed(h, p, n);
+		break;
+	case EMU_LINK_CLOSED:
+		if (h->phase == REQ_INPUT) {
+			h->link_dead = true;
+			return;
+		}
+		if (st == EMU_FETCH_OK)
+			feed(h, NULL, 0);
+		else
+			finish(h, st);
+		break;
+	}
+}
+
+/* Opens the link for the request in h->f.  The <rsptime> runs from now. */
+static void start(struct hc *h)
+{
+	h->parser = emu_resp_new(h->f, h->cfg->max_body);
+	h->link = emu_link_open(emu_jobs(h->emu), &h->f->url, h->rsptime_ms,
+				on_link, h);
+	if (h->phase == REQ_RUNNING)
+		emu_link_deadline(h->link, h->rsptime_ms);
+}
+
+static void new_request(struct hc *h, const char *urc, bool raw,
+			unsigned long rsptime)
+{
+	h->f = emu_calloc(1, sizeof(*h->f));
+	/* AT+HTTPURL checked it */
+	if (emu_url_parse(h->url, &h->f->url) < 0)
+		abort();
+	h->urc = urc;
+	h->raw = raw;
+	h->rsptime_ms = (unsigned)rsptime * MS_PER_S;
+}
+
+static void build_head(struct hc *h, struct emu_buf *r, const char *method)
+{
+	emu_buf_addf(r, "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: */*\r\n"
+		     "User-Agent: %s\r\n", method, h->f->url.target,
+		     h->f->url.authority, h->fl->user_agent);
+}
+
+static bool is_head_request(const struct emu_buf *b)
+{
+	return b->len >= 5 && !memcmp(b->data, "HEAD ", 5);
+}
+
+/* ------------------------------------------------------------ commands */
+
+static bool arg_is(const struct emu_cmd *c, size_t i, enum emu_arg_kind k)
+{
+	return i < c->argc && c->argv[i].kind == k;
+}
+
+/* Argument i: a number in [min, max], or def when absent (i >= argc). */
+static bool num_arg(const struct emu_cmd *c, size_t i, unsigned long min,
+		    unsigned long max, unsigned long def, unsigned long *out)
+{
+	if (i >= c->argc) {
+		*out = def;
+		return true;
+	}
+	if (!arg_is(c, i, EMU_ARG_NUMBER) || c->argv[i].num < min ||
+	    c->argv[i].num > max)
+		return false;
+	*out = c->argv[i].num;
+	return true;
+}
+
+static void identify(struct hc *h, const struct emu_cmd *c)
+{
+	if (c->has_num) {
+		emu_error(h->emu);
+		return;
+	}
+	emu_send(h->emu, EMU_MARK_NONE, h->fl->ati, strlen(h->fl->ati));
+	emu_ok(h->emu);
+}
+
+static void http_cfg(struct hc *h, const struct emu_cmd *c)
+{
+	const struct hc_param *p = NULL;
+	size_t i;
+
+	if (c->form == EMU_FORM_TEST || c->form == EMU_FORM_READ) {
+		emu_send(h->emu, EMU_MARK_NONE, "\r\n", 2);
+		for (i = 0; i < P_N; i++) {
+			if (c->form == EMU_FORM_TEST)
+				emu_sendf(h->emu, EMU_MARK_NONE,
+					  "+%sHTTPCFG: \"%s\",%s\r\n", h->fl->q,
+					  params[i].key, params[i].range);
+			else
+				emu_sendf(h->emu, EMU_MARK_NONE,
+					  "+%sHTTPCFG: \"%s\",%lu\r\n", h->fl->q,
+					  params[i].key, h->cfgv[i]);
+		}
+		emu_ok(h->emu);
+		return;
+	}
+	if ((c->argc == 1 || c->argc == 2) && arg_is(c, 0, EMU_ARG_STRING))
+		for (i = 0; i < P_N && !p; i++)
+			if (!strcmp(params[i].key, c->argv[0].str))
+				p = &params[i];
+	if (!p) {
+		cme_error(h, E_PARAM);
+		return;
+	}
+	i = (size_t)(p - params);
+	if (c->argc == 1) {
+		emu_sendf(h->emu, EMU_MARK_NONE, "\r\n+%sHTTPCFG: \"%s\",%lu\r\n",
+			  h->fl->q, p->key, h->cfgv[i]);
+		emu_ok(h->emu);
+		return;
+	}
+	if (!arg_is(c, 1, EMU_ARG_NUMBER) || c->argv[1].num < p->min ||
+	    c->argv[1].num > p->max ||
+	    (p->settable == SET_ALL_CFG && !h->fl->all_cfg) ||
+	    (p->settable == SET_ZERO_ONLY && c->argv[1].num != 0)) {
+		cme_error(h, E_PARAM);
+		return;
+	}
+	h->cfgv[i] = c->argv[1].num;
+	emu_ok(h->emu);
+}
+
+static void http_url(struct hc *h, const struct emu_cmd *c)
+{
+	unsigned long len, timeout;
+
+	if (c->form == EMU_FORM_TEST) {
+		emu_sendf(h->emu, EMU_MARK_NONE,
+			  "\r\n+%sHTTPURL: (1-%d),(1-%d)\r\n", h->fl->q,
+			  MAX_URL, MAX_SECONDS);
+		emu_ok(h->emu);
+		return;
+	}
+	if (c->form == EMU_FORM_READ) {
+		if (!h->url) {
+			cme_error(h, E_EMPTY_URL);
+			return;
+		}
+		emu_sendf(h->emu, EMU_MARK_NONE, "\r\n+%sHTTPURL: %s\r\n",
+			  h->fl->q, h->url);
+		emu_ok(h->emu);
+		return;
+	}
+	if (c->argc > 2 || !num_arg(c, 0, 1, MAX_URL, 0, &len) || !len ||
+	    !num_arg(c, 1, 1, MAX_SECONDS, DEFAULT_SECONDS, &timeout)) {
+		cme_error(h, E_PARAM);
+		return;
+	}
+	if (h->phase != REQ_NONE) {
+		cme_error(h, E_BUSY);
+		return;
+	}
+	h->data_kind = DATA_URL;
+	emu_download(h->emu, "\r\nCONNECT\r\n", len, (unsigned)timeout * MS_PER_S);
+}
+
+static bool valid_url(const struct emu_buf *b)
+{
+	struct emu_url u;
+
+	if (strlen(b->data) != b->len ||
+	    (strncasecmp(b->data, "http://", 7) &&
+	     strncasecmp(b->data, "https://", 8)))
+		return false;
+	for (size_t i = 0; i < b->len; i++)
+		if ((unsigned char)b->data[i] <= 0x20 ||
+		    (unsigned char)b->data[i] >= 0x7f)
+			return false;
+	if (emu_url_parse(b->data, &u) < 0)
+		return false;
+	emu_url_free(&u);
+	return true;
+}
+
+/* AT+HTTPGET, AT+HTTPGETEX: with the parameters; OK, then the URC. */
+static void get_request(struct hc *h, const char *urc, unsigned long rsptime,
+			const unsigned long *range)
+{
+	struct emu_buf *r = &h->pending;
+
+	new_request(h, urc, false, rsptime);
+	build_head(h, r, "GET");
+	if (range)
+		emu_buf_addf(r, "Range: bytes=%lu-%lu\r\n", range[0],
+			     range[0] + range[1] - 1);
+	emu_buf_addf(r, "Connection: close\r\n\r\n");
+	h->phase = REQ_RUNNING;
+	emu_ok(h->emu);
+	start(h);
+}
+
+static bool can_request(struct hc *h)
+{
+	if (h->phase != REQ_NONE) {
+		cme_error(h, E_BUSY);
+		return false;
+	}
+	if (!h->url) {
+		cme_error(h, E_EMPTY_URL);
+		return false;
+	}
+	return true;
+}
+
+static void http_get(struct hc *h, const struct emu_cmd *c)
+{
+	unsigned long rsptime, len, input;
+
+	if (c->form == EMU_FORM_TEST) {
+		emu_sendf(h->emu, EMU_MARK_NONE,
+			  "\r\n+%sHTTPGET: (1-%d),(1-%d),(1-%d)\r\n", h->fl->q,
+			  MAX_SECONDS, MAX_GET_PACKET, MAX_SECONDS);
+		emu_ok(h->emu);
+		return;
+	}
+	if (!h->cfgv[P_REQUESTHEADER]) {
+		/* AT+HTTPGET[=<rsptime>] */
+		if (c->argc > 1 ||
+		    !num_arg(c, 0, 1, MAX_SECONDS, DEFAULT_SECONDS, &rsptime)) {
+			cme_error(h, E_PARAM);
+			return;
+		}
+		if (can_request(h))
+			get_request(h, "HTTPGET", rsptime, NULL);
+		return;
+	}
+	/* AT+HTTPGET=<rsptime>,<data_length>[,<input_time>] */
+	if (c->form != EMU_FORM_SET || c->argc < 2 || c->argc > 3 ||
+	    !num_arg(c, 0, 1, MAX_SECONDS, 0, &rsptime) ||
+	    !num_arg(c, 1, 1, MAX_GET_PACKET, 0, &len) ||
+	    !num_arg(c, 2, 1, MAX_SECONDS, DEFAULT_SECONDS, &input)) {
+		cme_error(h, E_PARAM);
+		return;
+	}
+	if (!can_request(h))
+		return;
+	new_request(h, "HTTPGET", true, rsptime);
+	h->data_kind = DATA_GET;
+	h->phase = REQ_INPUT;
+	emu_download(h->emu, "\r\nCONNECT\r\n", len, (unsigned)input * MS_PER_S);
+}
+
+static void http_getex(struct hc *h, const struct emu_cmd *c)
+{
+	unsigned long rsptime, range[2];
+
+	if (c->argc != 3 || h->cfgv[P_REQUESTHEADER] ||
+	    !num_arg(c, 0, 1, MAX_SECONDS, 0, &rsptime) ||
+	    !num_arg(c, 1, 0, ULONG_MAX / 2, 0, &range[0]) ||
+	    !num_arg(c, 2, 1, ULONG_MAX / 2, 0, &range[1])) {
+		cme_error(h, E_PARAM);
+		return;
+	}
+	if (can_request(h))
+		get_request(h, "HTTPGETEX", rsptime, range);
+}
+
+static void http_post(struct hc *h, const struct emu_cmd *c)
+{
+	unsigned long len, input, rsptime;
+
+	if (c->form == EMU_FORM_TEST) {
+		emu_sendf(h->emu, EMU_MARK_NONE,
+			  "\r\n+%sHTTPPOST: (1-%d),(1-%d),(1-%d)\r\n", h->fl->q,
+			  MAX_POST, MAX_SECONDS, MAX_SECONDS);
+		emu_ok(h->emu);
+		return;
+	}
+	/* AT+HTTPPOST=<data_length>[,<input_time>,<rsptime>] */
+	if ((c->argc != 1 && c->argc != 3) ||
+	    !num_arg(c, 0, 1, MAX_POST, 0, &len) ||
+	    !num_arg(c, 1, 1, MAX_SECONDS, DEFAULT_SECONDS, &input) ||
+	    !num_arg(c, 2, 1, MAX_SECONDS, DEFAULT_SECONDS, &rsptime)) {
+		cme_error(h, E_PARAM);
+		return;
+	}
+	if (!can_request(h))
+		return;
+	new_request(h, "HTTPPOST", h->cfgv[P_REQUESTHEADER] != 0, rsptime);
+	h->input_ms = (unsigned)input * MS_PER_S;
+	h->post_len = len;
+	h->data_kind = DATA_POST;
+	if (!h->raw) {
+		build_head(h, &h->pending, "POST");
+		emu_buf_addf(&h->pending, "Content-Type: %s\r\n"
+			     "Content-Length: %lu\r\nConnection: close\r\n\r\n",
+			     content_type[h->cfgv[P_CONTENTTYPE]], len);
+	}
+	/* CONNECT comes once the origin is connected. */
+	h->phase = REQ_CONNECTING;
+	start(h);
+}
+
+static void data_done(void *ctx, struct emu_buf *data, bool complete)
+{
+	struct hc *h = ctx;
+
+	if (!complete) {
+		/* fewer bytes than announced, and <input_time> passed */
+		if (h->data_kind != DATA_URL)
+			req_clear(h);
+		cme_error(h, E_INPUT_TIMEOUT);
+		return;
+	}
+	switch (h->data_kind) {
+	case DATA_URL:
+		if (!valid_url(data)) {
+			cme_error(h, E_URL);
+			return;
+		}
+		free(h->url);
+		h->url = emu_strndup(data->data, data->len);
+		emu_ok(h->emu);
+		return;
+	case DATA_GET:
+		h->f->head_only = is_head_request(data);
+		h->pending = *data;
+		*data = (struct emu_buf){ 0 };
+		h->phase = REQ_RUNNING;
+		emu_ok(h->emu);
+		start(h);
+		return;
+	case DATA_POST:
+		emu_ok(h->emu);
+		if (h->link_dead) {
+			report_failure(h, E_WRITE);
+			req_clear(h);
+			return;
+		}
+		h->f->head_only = h->raw && is_head_request(data);
+		h->phase = REQ_RUNNING;
+		emu_link_send(h->link, data->data, data->len, h->rsptime_ms);
+		emu_link_deadline(h->link, h->rsptime_ms);
+		if (h->rx.len) {
+			/* the origin answered before the body was complete */
+			struct emu_buf early = h->rx;
+
+			h->rx = (struct emu_buf){ 0 };
+			feed(h, early.data, early.len);
+			emu_buf_free(&early);
+		}
+		return;
+	}
+}
+
+static void http_read(struct hc *h, const struct emu_cmd *c)
+{
+	unsigned long wait;
+	const struct emu_buf *body;
+
+	if (c->form == EMU_FORM_TEST) {
+		emu_sendf(h->emu, EMU_MARK_NONE, "\r\n+%sHTTPREAD: (1-%d)\r\n",
+			  h->fl->q, MAX_SECONDS);
+		emu_ok(h->emu);
+		return;
+	}
+	/* AT+HTTPREAD[=<wait_time>] */
+	if (c->argc > 1 ||
+	    !num_arg(c, 0, 1, MAX_SECONDS, DEFAULT_SECONDS, &wait)) {
+		cme_error(h, E_PARAM);
+		return;
+	}
+	if (h->phase != REQ_NONE) {
+		cme_error(h, E_BUSY);
+		return;
+	}
+	if (!h->resp) {
+		cme_error(h, E_NO_REQUEST);
+		return;
+	}
+	body = h->v->raw_chunked && h->resp->chunked ? &h->resp_raw_body
+						     : &h->resp->body;
+	emu_send(h->emu, EMU_MARK_NONE, "\r\nCONNECT\r\n", 11);
+	if (h->cfgv[P_RESPONSEHEADER])
+		emu_send(h->emu, EMU_MARK_NONE, h->resp->header.data,
+			 h->resp->header.len);
+	emu_send(h->emu, EMU_MARK_NONE, body->data, body->len);
+	emu_send(h->emu, EMU_MARK_NONE, "\r\nOK\r\n", 6);
+	emu_sendf(h->emu, EMU_MARK_DONE, "\r\n+%sHTTPREAD: 0\r\n", h->fl->q);
+	drop_response(h);
+}
+
+static void http_stop(struct hc *h, const struct emu_cmd *c)
+{
+	if (c->form == EMU_FORM_TEST) {
+		emu_ok(h->emu);
+		return;
+	}
+	if (!h->fl->stop) {
+		emu_error(h->emu);	/* the manual: not supported yet */
+		return;
+	}
+	req_clear(h);
+	emu_ok(h->emu);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+#define FORM(f) (1u << EMU_FORM_##f)
+
+static const struct hc_command {
+	const char *name;		/* after "+" and the flavour's prefix */
+	unsigned forms;
+	void (*run)(struct hc *h, const struct emu_cmd *c);
+} commands[] = {
+	{ "HTTPCFG", FORM(SET) | FORM(READ) | FORM(TEST), http_cfg },
+	{ "HTTPURL", FORM(SET) | FORM(READ) | FORM(TEST), http_url },
+	{ "HTTPGET", FORM(EXEC) | FORM(SET) | FORM(TEST), http_get },
+	{ "HTTPGETEX", FORM(SET), http_getex },
+	{ "HTTPPOST", FORM(SET) | FORM(TEST), http_post },
+	{ "HTTPREAD", FORM(EXEC) | FORM(SET) | FORM(TEST), http_read },
+	{ "HTTPSTOP", FORM(EXEC) | FORM(TEST), http_stop },
+};
+
+static void command(void *ctx, const struct emu_cmd *c)
+{
+	struct hc *h = ctx;
+	size_t qlen = strlen(h->fl->q);
+	const char *base;
+
+	if (c->form == EMU_FORM_BASIC && !strcmp(c->name, "I")) {
+		identify(h, c);
+		return;
+	}
+	if (c->name[0] != '+' || strncmp(c->name + 1, h->fl->q, qlen)) {
+		emu_error(h->emu);
+		return;
+	}
+	base = c->name + 1 + qlen;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, base))
+			continue;
+		if (!(commands[i].forms & (1u << c->form)))
+			break;
+		commands[i].run(h, c);
+		return;
+	}
+	emu_error(h->emu);
+}
+
+/* ------------------------------------------------------------ life */
+
+static void *open_hc(struct emu *e, const struct emu_config *cfg,
+		     const struct hc_flavour *fl, const char **err)
+{
+	const struct hc_variant *v = NULL;
+	struct hc *h;
+
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
+		if (!cfg->variant || !strcmp(cfg->variant, variants[i].name)) {
+			v = &variants[i];
+			break;
+		}
+	if (!v) {
+		*err = "unknown httpcfg/quectel variant (manual, timeout-code, "
+		       "raw-chunked)";
+		return NULL;
+	}
+	h = emu_calloc(1, sizeof(*h));
+	h->emu = e;
+	h->cfg = cfg;
+	h->fl = fl;
+	h->v = v;
+	for (size_t i = 0; i < P_N; i++)
+		h->cfgv[i] = params[i].def;
+	return h;
+}
+
+static void *open_httpcfg(struct emu *e, const struct emu_config *cfg,
+			  const char **err)
+{
+	return open_hc(e, cfg, &httpcfg_flavour, err);
+}
+
+static void *open_quectel(struct emu *e, const struct emu_config *cfg,
+			  const char **err)
+{
+	return open_hc(e, cfg, &quectel_flavour, err);
+}
+
+static void close_hc(void *ctx)
+{
+	struct hc *h = ctx;
+
+	req_clear(h);
+	drop_response(h);
+	free(h->url);
+	free(h);
+}
+
+const struct emu_dialect emu_httpcfg = {
+	.name = "httpcfg",
+	.open = open_httpcfg,
+	.close = close_hc,
+	.command = command,
+	.data = data_done,
+};
+
+const struct emu_dialect emu_quectel = {
+	.name = "quectel",
+	.open = open_quectel,
+	.close = close_hc,
+	.command = command,
+	.data = data_done,
+};
