@@ -129,6 +129,23 @@ fail:
 	return -1;
 }
 
+/* Grows *p (of elem-sized items) to hold need, doubling: a 50 MB transcript
+ * is over a million lines. */
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(*p, n * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
 /* Appends a line's bytes to the last segment, or starts one. */
 static int seg_add(struct transcript *t, char dir, long delay, int line_no, unsigned char *b,
 		   unsigned char *w, size_t n)
@@ -144,24 +161,23 @@ static int seg_add(struct transcript *t, char dir, long delay, int line_no, unsi
 		s->dir = dir;
 		s->delay_ms = delay;
 	}
-	unsigned char *nb = realloc(s->bytes, s->len + n + 1);
-	size_t *lo = realloc(s->line_off, (s->n_lines + 1) * sizeof *lo);
-	if (nb)
-		s->bytes = nb;
-	if (lo)
-		s->line_off = lo;
-	int *ln = realloc(s->line_no, (s->n_lines + 1) * sizeof *ln);
-	if (ln)
-		s->line_no = ln;
-	if (!nb || !lo || !ln)
+	size_t bytes_cap = s->cap, lines_cap = s->lines_cap;
+	if (grow((void **)&s->bytes, &s->cap, s->len + n + 1, 1))
 		return -1;
 	if (w || s->wild) {
-		unsigned char *nw = realloc(s->wild, s->len + n + 1);
-		if (!nw)
+		size_t wcap = s->wild ? bytes_cap : 0;
+		unsigned char *old = s->wild;
+		if (grow((void **)&s->wild, &wcap, s->cap, 1))
 			return -1;
-		if (!s->wild)
-			memset(nw, 0, s->len);
-		s->wild = nw;
+		if (!old)
+			memset(s->wild, 0, s->len);
+	}
+	size_t lc = lines_cap;
+	if (grow((void **)&s->line_off, &lc, s->n_lines + 1, sizeof *s->line_off) ||
+	    grow((void **)&s->line_no, &lines_cap, s->n_lines + 1, sizeof *s->line_no))
+		return -1;
+	s->lines_cap = lines_cap;
+	if (s->wild) {
 		if (w)
 			memcpy(s->wild + s->len, w, n);
 		else

@@ -51,6 +51,7 @@ struct transcript_seg {
 	size_t *line_off;            /* where each of its lines starts in bytes */
 	int *line_no;                /* and that line's number in the file */
 	size_t n_lines;
+	size_t cap, lines_cap;       /* allocated: grown geometrically */
 };
 
 struct transcript {
