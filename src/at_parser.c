@@ -287,6 +287,12 @@ static size_t feed_stream(struct at_parser *p, const unsigned char *b, size_t le
 			continue;
 		}
 		i++;
+		if (c == '\n' && p->watch == AT_STREAM_DRAIN) {
+			/* Left-over bytes: the module's OK may start any line. */
+			deliver(p, b + run, i - run, &used);
+			run = i;
+			p->marker_matched = marker_break_len(m);
+		}
 	}
 	if (p->marker_matched == 0 && run < len) {
 		enum deliver_outcome o = deliver(p, b + run, len - run, &used);

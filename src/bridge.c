@@ -116,8 +116,12 @@ static bool serve_one(athttp_modem *m, struct req_reader *rr, const struct athtt
 		http_req_free(&req);
 		return keep;
 	}
-	prep.rq.body = req.body;
-	prep.rq.body_len = req.body_len;
+	if (request_attach_body(d, &prep, req.body, req.body_len, &err) != ATH_OK) {
+		answer_error(m, rr->fd, &err, keep, NULL);
+		prepared_request_free(&prep);
+		http_req_free(&req);
+		return keep;
+	}
 
 	struct resp_writer w;
 	resp_init(&w, rr->fd, prep.rq.verb == VERB_HEAD, keep, req.minor);
@@ -213,11 +217,11 @@ int athttp_request(athttp_modem *m, const struct athttp_request *rq,
 	struct prepared_request prep;
 	enum ath_err e = request_prepare(modem_dialect(m), &req, NULL, &prep, &err);
 	if (e == ATH_OK) {
-		prep.rq.body = rq->body;
-		prep.rq.body_len = rq->body_len;
+		e = request_attach_body(modem_dialect(m), &prep, rq->body, rq->body_len, &err);
 		struct direct_sink ds = { cb, 0 };
 		struct response_sink sink = { direct_head, direct_body, &ds };
-		e = modem_exchange(m, &prep.rq, &sink, &err);
+		if (e == ATH_OK)
+			e = modem_exchange(m, &prep.rq, &sink, &err);
 		prepared_request_free(&prep);
 	}
 	hdr_free(&req.headers);

@@ -38,8 +38,14 @@ struct dialect_caps {
 	size_t max_body;               /* largest request body, bytes */
 	size_t max_url;                /* longest URL the command takes */
 	/* The request reaches the origin byte for byte (custom-packet mode):
-	 * every header is carried. */
+	 * every header is carried.  The bridge writes the bytes
+	 * (http_serialize.c) into dialect_request.raw. */
 	bool raw_request;
+	/* With raw_request: the largest request (head and body) the module
+	 * takes (0: max_body alone limits), and the Connection field it needs
+	 * on it (NULL: none). */
+	size_t max_raw_request;
+	const char *raw_connection;
 	/* Without raw_request: the headers that travel as command parameters,
 	 * NULL-terminated; each value at most max_header_value bytes. */
 	const char *const *carried_headers;
@@ -59,6 +65,11 @@ struct dialect_request {
 	const struct hdr_list *headers; /* only carried ones (all for raw) */
 	const unsigned char *body;
 	size_t body_len;
+	/* With caps->raw_request: the whole request as the origin gets it
+	 * (origin-form target, the client's headers, Content-Length for the
+	 * de-chunked body, the dialect's Connection), body included. */
+	const unsigned char *raw;
+	size_t raw_len;
 };
 
 /* Where a driver delivers the response. */

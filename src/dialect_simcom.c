@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "at_sync.h"
 #include "dialect.h"
 
 /* Per read: large, so the per-command overhead is a small fraction of the
@@ -25,9 +26,8 @@
 #define SIMCOM_PARAM_MAX 256
 
 static const struct {
-	int sync_ms, init_ms, param_ms, action_ok_ms, head_ms, read_idle_ms;
+	int init_ms, param_ms, action_ok_ms, head_ms, read_idle_ms;
 } timeouts = {
-	.sync_ms = 500,
 	.init_ms = 20000,    /* the manual's HTTPINIT maximum */
 	.param_ms = 5000,
 	.action_ok_ms = 10000,
@@ -92,75 +92,30 @@ struct simcom_state {
 static const char default_content[] = "text/plain";
 static const char default_accept[] = "*/*";
 
-static enum ath_err no_answer(struct ath_error *err, enum ath_err e, const char *cmd)
-{
-	if (e == ATH_E_TIMEOUT)
-		return ath_fail(err, e, -1, "no answer from the module to %s", cmd);
-	if (e == ATH_E_IO)
-		return ath_fail(err, e, -1, "serial port failed during %s", cmd);
-	return ath_fail(err, e, -1, "%s could not be sent", cmd);
-}
-
-static enum ath_err refused(struct ath_error *err, const struct at_result *r, const char *cmd)
-{
-	return ath_fail(err, ATH_E_MODULE, r->code, "%s failed: %s", cmd, r->text);
-}
-
-/* AT until OK: the module may be mid-way through something of a previous
- * process (a DOWNLOAD waiting for bytes, a read still streaming).  After any
- * failed round, an OK may be a late answer to an earlier AT: then let the
- * stragglers arrive and ask once more, so every later command is paired
- * with its own result. */
-static enum ath_err simcom_sync(struct modem_io *io, struct ath_error *err)
-{
-	struct at_result r;
-	at_chat_drain(io->chat, 100, 2000);
-	/* A slow module (or line) gets longer to answer each round. */
-	int wait_ms = timeouts.sync_ms;
-	bool doubtful = false;
-	for (int i = 0; i < 12; i++) {
-		enum ath_err e = at_chat_cmd(io->chat, wait_ms, &r, "AT");
-		if (e == ATH_E_IO)
-			return no_answer(err, e, "AT");
-		if (e == ATH_OK && r.final == AT_FINAL_OK) {
-			if (!doubtful)
-				return ATH_OK;
-			at_chat_drain(io->chat, wait_ms, 2 * wait_ms + 1000);
-			doubtful = false;
-			continue;
-		}
-		doubtful = true;
-		at_chat_drain(io->chat, 100, 1000);
-		if (e == ATH_E_TIMEOUT && wait_ms < 5000)
-			wait_ms = wait_ms < 2500 ? wait_ms * 2 : 5000;
-	}
-	return ath_fail(err, ATH_E_TIMEOUT, -1, "the module does not answer AT");
-}
-
 static enum ath_err simcom_start(struct modem_io *io, struct ath_error *err, bool restart)
 {
 	struct simcom_state *st = io->state;
 	struct at_result r;
-	enum ath_err e = simcom_sync(io, err);
+	enum ath_err e = at_sync(io->chat, err);
 	if (e != ATH_OK)
 		return e;
 	e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "ATE0");
 	if (e != ATH_OK)
-		return no_answer(err, e, "ATE0");
+		return at_no_answer(err, e, "ATE0");
 	if (!restart) {
 		e = at_chat_cmd(io->chat, timeouts.init_ms, &r, "AT+HTTPINIT");
 		if (e != ATH_OK)
-			return no_answer(err, e, "AT+HTTPINIT");
+			return at_no_answer(err, e, "AT+HTTPINIT");
 	}
 	if (restart || r.final != AT_FINAL_OK) {
 		/* Already started (by an earlier process) or stuck: the
 		 * recovery idiom is HTTPTERM, whatever it answers, then INIT. */
 		e = at_chat_cmd(io->chat, timeouts.init_ms, &r, "AT+HTTPTERM");
 		if (e != ATH_OK)
-			return no_answer(err, e, "AT+HTTPTERM");
+			return at_no_answer(err, e, "AT+HTTPTERM");
 		e = at_chat_cmd(io->chat, timeouts.init_ms, &r, "AT+HTTPINIT");
 		if (e != ATH_OK)
-			return no_answer(err, e, "AT+HTTPINIT");
+			return at_no_answer(err, e, "AT+HTTPINIT");
 		if (r.final != AT_FINAL_OK)
 			return ath_fail(err, ATH_E_MODULE, r.code,
 					"AT+HTTPINIT failed: %s (is the PDP context active?)", r.text);
@@ -190,9 +145,9 @@ static enum ath_err set_param(struct modem_io *io, const char *name, char *held,
 	enum ath_err e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"%s\",\"%s\"",
 				     name, value);
 	if (e != ATH_OK)
-		return no_answer(err, e, "AT+HTTPPARA");
+		return at_no_answer(err, e, "AT+HTTPPARA");
 	if (r.final != AT_FINAL_OK)
-		return refused(err, &r, name);
+		return at_refused(err, &r, name);
 	snprintf(held, SIMCOM_PARAM_MAX + 1, "%s", value);
 	return ATH_OK;
 }
@@ -211,17 +166,17 @@ static enum ath_err send_body(struct modem_io *io, const struct dialect_request 
 	enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.param_ms, &r, "AT+HTTPDATA=%zu,%d",
 					    rq->body_len, ms);
 	if (e != ATH_OK)
-		return no_answer(err, e, "AT+HTTPDATA");
+		return at_no_answer(err, e, "AT+HTTPDATA");
 	if (r.final != AT_FINAL_PROMPT)
-		return refused(err, &r, "AT+HTTPDATA");
+		return at_refused(err, &r, "AT+HTTPDATA");
 	e = at_chat_send_data(io->chat, rq->body, rq->body_len, 5000);
 	if (e != ATH_OK)
-		return no_answer(err, e, "AT+HTTPDATA data");
+		return at_no_answer(err, e, "AT+HTTPDATA data");
 	e = at_chat_wait_final(io->chat, ms + 5000, &r);
 	if (e != ATH_OK)
-		return no_answer(err, e, "AT+HTTPDATA");
+		return at_no_answer(err, e, "AT+HTTPDATA");
 	if (r.final != AT_FINAL_OK)
-		return refused(err, &r, "AT+HTTPDATA");
+		return at_refused(err, &r, "AT+HTTPDATA");
 	return ATH_OK;
 }
 
@@ -297,7 +252,7 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 		enum ath_err e = at_chat_cmd(io->chat, timeouts.read_idle_ms, &r,
 					     "AT+HTTPREAD=%llu,%zu", off, want);
 		if (e != ATH_OK)
-			return no_answer(err, e, "AT+HTTPREAD");
+			return at_no_answer(err, e, "AT+HTTPREAD");
 		if (r.final != AT_FINAL_OK) {
 			if (total < 0)
 				return ATH_OK; /* length unknown: ERROR means no more */
@@ -310,7 +265,7 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 				break;
 			e = at_chat_wait_line(io->chat, "+HTTPREAD:", timeouts.read_idle_ms, line, sizeof line);
 			if (e != ATH_OK)
-				return no_answer(err, e, "AT+HTTPREAD (waiting for +HTTPREAD: 0)");
+				return at_no_answer(err, e, "AT+HTTPREAD (waiting for +HTTPREAD: 0)");
 			if (read_terminator(line) == 0)
 				break;
 		}
@@ -341,9 +296,9 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 
 	enum ath_err e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"URL\",\"%s\"", rq->url);
 	if (e != ATH_OK)
-		return no_answer(err, e, "AT+HTTPPARA URL");
+		return at_no_answer(err, e, "AT+HTTPPARA URL");
 	if (r.final != AT_FINAL_OK)
-		return refused(err, &r, "AT+HTTPPARA URL");
+		return at_refused(err, &r, "AT+HTTPPARA URL");
 
 	const char *accept = hdr_get(rq->headers, "Accept");
 	e = set_param(io, "ACCEPT", st->accept, accept ? accept : default_accept, err);
@@ -361,13 +316,13 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	at_chat_clear_queue(io->chat);
 	e = at_chat_cmd(io->chat, timeouts.action_ok_ms, &r, "AT+HTTPACTION=%d", action);
 	if (e != ATH_OK)
-		return no_answer(err, e, "AT+HTTPACTION");
+		return at_no_answer(err, e, "AT+HTTPACTION");
 	if (r.final != AT_FINAL_OK)
-		return refused(err, &r, "AT+HTTPACTION");
+		return at_refused(err, &r, "AT+HTTPACTION");
 	char urc[128];
 	e = at_chat_wait_line(io->chat, "+HTTPACTION:", io->action_timeout_ms, urc, sizeof urc);
 	if (e != ATH_OK)
-		return no_answer(err, e, "AT+HTTPACTION (waiting for +HTTPACTION)");
+		return at_no_answer(err, e, "AT+HTTPACTION (waiting for +HTTPACTION)");
 	int method, status;
 	long long datalen;
 	if (sscanf(urc, "+HTTPACTION: %d,%d,%lld", &method, &status, &datalen) != 3 ||
@@ -392,7 +347,7 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 			   http_head_parse(&h, hb.p, hb.len) != 0;
 	free(hb.p);
 	if (e != ATH_OK)
-		return no_answer(err, e, "AT+HTTPHEAD");
+		return at_no_answer(err, e, "AT+HTTPHEAD");
 	if (synthesized) {
 		memset(&h, 0, sizeof h);
 		h.content_length = -1;

@@ -5,9 +5,13 @@
 #include "dialect.h"
 
 extern const struct dialect dialect_simcom;
+extern const struct dialect dialect_httpcfg;
+extern const struct dialect dialect_quectel;
 
 static const struct dialect *const dialect_table[] = {
 	&dialect_simcom,
+	&dialect_httpcfg,
+	&dialect_quectel,
 };
 
 #define N_DIALECTS (sizeof dialect_table / sizeof dialect_table[0])

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_serialize.h"
+
 enum header_class {
 	HC_LOCAL,        /* handled by athttp itself: framing, connection, Expect, Host */
 	HC_MEANINGFUL,   /* the request means something else without it */
@@ -172,6 +174,12 @@ enum ath_err request_prepare(const struct dialect *d, const struct http_req *req
 	out->url = build_url(host, path, plen);
 	if (!out->url)
 		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+	out->target = out->url + strlen("http://") + strlen(host);
+	/* The client's Host stays authoritative (the module connects to the
+	 * URL's authority, which may be a fake address's name). */
+	const char *client_host = hdr_get(&req->headers, "Host");
+	snprintf(out->host, sizeof out->host, "%s", client_host && *client_host ? client_host : host);
+	out->body_framed = req->chunked || req->content_length >= 0;
 	if (caps->max_url && strlen(out->url) > caps->max_url) {
 		prepared_request_free(out);
 		ath_fail(err, ATH_E_BAD_REQUEST, -1, "URL longer than the %s module takes (%zu bytes)",
@@ -236,6 +244,40 @@ enum ath_err request_prepare(const struct dialect *d, const struct http_req *req
 	return ATH_OK;
 }
 
+enum ath_err request_attach_body(const struct dialect *d, struct prepared_request *p,
+				 const unsigned char *body, size_t len, struct ath_error *err)
+{
+	p->rq.body = body;
+	p->rq.body_len = len;
+	if (!d->caps->raw_request)
+		return ATH_OK;
+	struct raw_request_spec spec = {
+		.method = p->rq.method,
+		.target = p->target,
+		.host = p->host,
+		.headers = &p->carried,
+		.body = body,
+		.body_len = len,
+		.body_framed = p->body_framed,
+		.connection = d->caps->raw_connection,
+	};
+	size_t raw_len;
+	free(p->raw);
+	p->raw = NULL;
+	enum ath_err e = http_serialize_request(&spec, &p->raw, &raw_len, err);
+	if (e != ATH_OK)
+		return e;
+	size_t limit = d->caps->max_raw_request;
+	if (limit && raw_len > limit)
+		return ath_fail(err, ATH_E_TOO_LARGE, -1,
+				"request of %zu bytes (head and body) exceeds the %s limit of %zu bytes (%s)",
+				raw_len, d->name, limit,
+				d->caps->body_limit_name ? d->caps->body_limit_name : "module");
+	p->rq.raw = p->raw;
+	p->rq.raw_len = raw_len;
+	return ATH_OK;
+}
+
 size_t request_body_limit(const struct dialect *d, const struct prepared_request *p)
 {
 	return (d->caps->body_methods & p->rq.verb) ? d->caps->max_body : 0;
@@ -244,6 +286,8 @@ size_t request_body_limit(const struct dialect *d, const struct prepared_request
 void prepared_request_free(struct prepared_request *p)
 {
 	free(p->url);
+	free(p->raw);
 	hdr_free(&p->carried);
 	p->url = NULL;
+	p->raw = NULL;
 }

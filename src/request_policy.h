@@ -15,6 +15,10 @@
 struct prepared_request {
 	struct dialect_request rq;
 	char *url;
+	const char *target;        /* origin form, inside url */
+	char host[300];            /* the Host value the origin gets */
+	bool body_framed;          /* the client sent Content-Length or chunked */
+	unsigned char *raw;        /* raw_request dialects: the request's bytes */
 	struct hdr_list carried;
 	char dropped[512];         /* names of dropped headers, for X-Athttp-Dropped */
 };
@@ -24,6 +28,11 @@ struct prepared_request {
 enum ath_err request_prepare(const struct dialect *d, const struct http_req *req,
 			     const struct athttp_peer *peer, struct prepared_request *out,
 			     struct ath_error *err);
+/* Attaches the body read after request_prepare; for a raw_request dialect
+ * also writes the request's bytes (400 for a field that cannot travel as
+ * it is, 413 over the module's raw request limit). */
+enum ath_err request_attach_body(const struct dialect *d, struct prepared_request *p,
+				 const unsigned char *body, size_t len, struct ath_error *err);
 /* The body limit for this request under d (0: it may carry none). */
 size_t request_body_limit(const struct dialect *d, const struct prepared_request *p);
 void prepared_request_free(struct prepared_request *p);

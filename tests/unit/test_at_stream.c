@@ -159,6 +159,14 @@ static void test_framed_leftover_is_not_lines(void **state)
 	      "Sabc|X\r\nERROR\r\n+HTTPREAD: 9E\nLOK\nL+HTTPREAD: 0\n", true);
 }
 
+/* Left over bytes end in a line: the module's OK may follow any line
+ * break, even one the consumer's length cut in half. */
+static void test_drain_any_line(void **state)
+{
+	(void)state;
+	check("CONNECT\r\nabc\r\nOK\r\n", 4, "Sabc\r|X\r\n\nE\nLOK\n", true);
+}
+
 /* A body that ends with the connection: the marker ends it, and partial
  * markers inside the data are data. */
 static void test_until_marker(void **state)
@@ -210,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_framed_data_keeps_marker),
 		cmocka_unit_test(test_framed_without_break),
 		cmocka_unit_test(test_framed_leftover_is_not_lines),
+		cmocka_unit_test(test_drain_any_line),
 		cmocka_unit_test(test_until_marker),
 		cmocka_unit_test(test_unarmed),
 		cmocka_unit_test(test_large),

@@ -22,6 +22,7 @@
 #include "request_policy.h"
 
 extern const struct dialect dialect_simcom;
+extern const struct dialect dialect_httpcfg;
 
 /* A connected pair: fds[0] the client, fds[1] the bridge's end. */
 static void pair(int fds[2])
@@ -258,6 +259,44 @@ static void test_policy_accepts(void **state)
 	http_req_free(&q);
 }
 
+/* A raw-packet dialect: every end-to-end header travels verbatim in the
+ * request's bytes; framing, Expect and connection fields are athttp's. */
+static void test_policy_raw_request(void **state)
+{
+	(void)state;
+	struct http_req q = mkreq("PATCH", "/p?q=1", "Host", "origin.test:8080", "X-Trace", "1",
+				  "Cookie", "a=b", "Authorization", "Basic eDp5", "Transfer-Encoding", "chunked",
+				  "Expect", "100-continue", "Connection", "keep-alive", "TE", "trailers",
+				  "Content-Type", "text/plain", NULL);
+	q.chunked = true;
+	struct prepared_request p;
+	struct ath_error err;
+	ath_error_clear(&err);
+	assert_int_equal(request_prepare(&dialect_httpcfg, &q, NULL, &p, &err), ATH_OK);
+	assert_string_equal(p.dropped, "");
+	assert_int_equal(request_attach_body(&dialect_httpcfg, &p, (const unsigned char *)"hello", 5, &err),
+			 ATH_OK);
+	assert_string_equal(p.rq.url, "http://origin.test:8080/p?q=1");
+	const char want[] = "PATCH /p?q=1 HTTP/1.1\r\nHost: origin.test:8080\r\nX-Trace: 1\r\nCookie: a=b\r\n"
+			    "Authorization: Basic eDp5\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+			    "Connection: close\r\n\r\nhello";
+	assert_int_equal(p.rq.raw_len, sizeof want - 1);
+	assert_memory_equal(p.rq.raw, want, sizeof want - 1);
+	prepared_request_free(&p);
+	http_req_free(&q);
+
+	/* Over the module's packet limit: 413 naming it, before the module. */
+	q = mkreq("POST", "/", "Host", "h", "Content-Length", "1024000", NULL);
+	assert_int_equal(request_prepare(&dialect_httpcfg, &q, NULL, &p, &err), ATH_OK);
+	unsigned char *body = calloc(1, 1024000);
+	assert_int_equal(request_attach_body(&dialect_httpcfg, &p, body, 1024000, &err), ATH_E_TOO_LARGE);
+	assert_int_equal(err.http_status, 413);
+	assert_non_null(strstr(err.text, "AT+HTTPPOST"));
+	free(body);
+	prepared_request_free(&p);
+	http_req_free(&q);
+}
+
 static void test_at_string_safe_every_byte(void **state)
 {
 	(void)state;
@@ -398,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_bad_request),
 		cmocka_unit_test(test_policy_refusals),
 		cmocka_unit_test(test_policy_accepts),
+		cmocka_unit_test(test_policy_raw_request),
 		cmocka_unit_test(test_at_string_safe_every_byte),
 		cmocka_unit_test(test_response_rewrites_framing),
 		cmocka_unit_test(test_response_unknown_length),

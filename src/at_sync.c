@@ -1,0 +1,47 @@
+#include "at_sync.h"
+
+#define SYNC_FIRST_WAIT_MS 500
+#define SYNC_MAX_WAIT_MS 5000
+#define SYNC_ROUNDS 12
+
+/* After any failed round, an OK may be a late answer to an earlier AT: then
+ * let the stragglers arrive and ask once more. */
+enum ath_err at_sync(struct at_chat *chat, struct ath_error *err)
+{
+	struct at_result r;
+	at_chat_drain(chat, 100, 2000);
+	/* A slow module (or line) gets longer to answer each round. */
+	int wait_ms = SYNC_FIRST_WAIT_MS;
+	bool doubtful = false;
+	for (int i = 0; i < SYNC_ROUNDS; i++) {
+		enum ath_err e = at_chat_cmd(chat, wait_ms, &r, "AT");
+		if (e == ATH_E_IO)
+			return at_no_answer(err, e, "AT");
+		if (e == ATH_OK && r.final == AT_FINAL_OK) {
+			if (!doubtful)
+				return ATH_OK;
+			at_chat_drain(chat, wait_ms, 2 * wait_ms + 1000);
+			doubtful = false;
+			continue;
+		}
+		doubtful = true;
+		at_chat_drain(chat, 100, 1000);
+		if (e == ATH_E_TIMEOUT && wait_ms < SYNC_MAX_WAIT_MS)
+			wait_ms = wait_ms < SYNC_MAX_WAIT_MS / 2 ? wait_ms * 2 : SYNC_MAX_WAIT_MS;
+	}
+	return ath_fail(err, ATH_E_TIMEOUT, -1, "the module does not answer AT");
+}
+
+enum ath_err at_no_answer(struct ath_error *err, enum ath_err e, const char *cmd)
+{
+	if (e == ATH_E_TIMEOUT)
+		return ath_fail(err, e, -1, "no answer from the module to %s", cmd);
+	if (e == ATH_E_IO)
+		return ath_fail(err, e, -1, "serial port failed during %s", cmd);
+	return ath_fail(err, e, -1, "%s could not be sent", cmd);
+}
+
+enum ath_err at_refused(struct ath_error *err, const struct at_result *r, const char *cmd)
+{
+	return ath_fail(err, ATH_E_MODULE, r->code, "%s failed: %s", cmd, r->text);
+}

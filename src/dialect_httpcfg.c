@@ -1,0 +1,499 @@
+/*
+ * The Quectel-style HTTP(S) set: AT+HTTPCFG, AT+HTTPURL, AT+HTTPGET,
+ * AT+HTTPPOST, AT+HTTPREAD (manual 002_4346508f9aee3c37.txt, chapter 15),
+ * and its twin with the Q prefix (AT+QHTTPCFG, ..., "+QHTTPGET:").  The two
+ * differ only in that prefix, which is data (struct httpcfg_params); this is
+ * one driver with two table entries.
+ *
+ * Raw packets all the way: at bring-up AT+HTTPCFG="requestheader",1 (the
+ * host writes the whole request) and "responseheader",1 (HTTPREAD hands
+ * back the whole response).  Per request:
+ *   AT+HTTPURL=<len>,<s>  CONNECT, the URL in the counted data phase, OK
+ *                          (skipped when the module already holds the URL)
+ *   AT+HTTPGET=<rsptime>,<len>,<s>  or  AT+HTTPPOST=<len>,<s>,<rsptime>
+ *                          CONNECT, the request bytes (http_serialize.c), OK,
+ *                          then "+HTTPGET: <err>[,<status>[,<length>]]" or
+ *                          TIMEOUT
+ *   AT+HTTPREAD=<s>        CONNECT, the origin's response byte for byte,
+ *                          OK, "+HTTPREAD: <err>"
+ * Nothing the client sends is ever on a command line: the URL and the
+ * request travel in length-counted data phases.
+ *
+ * Which command carries the packet: GET and HEAD requests up to 2048 bytes
+ * (HTTPGET's <data_length> limit) go through AT+HTTPGET; everything else,
+ * every other method and any request over 2048 bytes, through AT+HTTPPOST,
+ * whose packet may be up to 1024000 bytes.  With requestheader=1 the module
+ * sends the packet as it is, so the method on its request line is what the
+ * origin sees.  A module that refuses a method other than GET and POST
+ * through AT+HTTPPOST (+CME ERROR, or ERROR, instead of CONNECT or OK)
+ * gets a 501 naming the method, and is not asked again with that method
+ * until it is brought up anew.
+ *
+ * The response: HTTPREAD's output after CONNECT is read as a stream
+ * (at_syntax streams) by raw_response.c, which knows where the message
+ * ends, so an "OK" inside a body is body; a body without length or chunks
+ * ends at the module's "\r\nOK\r\n".  The module does not de-chunk: the
+ * reader does, and the response writer frames the body anew.
+ *
+ * Failures: TIMEOUT (no answer within <rsptime>) is 504; a non-zero <err>
+ * or +CME ERROR is 502, or 504 for the timeout codes, with the code and
+ * its meaning in X-Athttp-Error.  The manual gives no table of <err>
+ * codes; those below are the 7xx HTTP(S) codes of Quectel's HTTP(S) AT
+ * manuals, which modules of this family share.  AT+HTTPSTOP is "not
+ * supported yet" per the manual, so recovery is a drain and a new
+ * bring-up.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "at_sync.h"
+#include "dialect.h"
+#include "raw_response.h"
+
+#define HTTPCFG_MAX_URL 2048          /* AT+HTTPURL <URL_length> */
+#define HTTPCFG_MAX_GET_PACKET 2048   /* AT+HTTPGET <data_length> */
+#define HTTPCFG_MAX_POST_PACKET 1024000 /* AT+HTTPPOST <data_length> */
+#define HTTPCFG_MAX_SECONDS 65535     /* <rsptime>, <input_time>, <wait_time> */
+
+/* What tells the twins apart. */
+struct httpcfg_params {
+	/* Command stem and URC prefix: "+HTTP" gives AT+HTTPCFG and
+	 * "+HTTPGET:", "+QHTTP" gives AT+QHTTPCFG and "+QHTTPGET:". */
+	const char *stem;
+};
+
+static const struct {
+	int cfg_ms, prompt_ms, urc_grace_ms, read_wait_s, read_tail_ms;
+} timeouts = {
+	.cfg_ms = 5000,
+	.prompt_ms = 5000,      /* CONNECT after HTTPURL / HTTPGET */
+	.urc_grace_ms = 5000,   /* beyond <rsptime>, for the URC to arrive */
+	.read_wait_s = 60,      /* HTTPREAD <wait_time>: the manual's default */
+	.read_tail_ms = 5000,   /* "+HTTPREAD: <err>" after OK */
+};
+
+static const struct httpcfg_code {
+	int code;
+	int http_status;
+	const char *meaning;
+} httpcfg_codes[] = {
+	{ 701, 502, "HTTP(S) unknown error" },
+	{ 702, 504, "HTTP(S) timeout" },
+	{ 703, 503, "HTTP(S) busy" },
+	{ 704, 503, "HTTP(S) UART busy" },
+	{ 705, 502, "HTTP(S) no GET/POST requests" },
+	{ 706, 503, "HTTP(S) network busy" },
+	{ 707, 502, "HTTP(S) network open failed" },
+	{ 708, 502, "HTTP(S) network no configuration" },
+	{ 709, 502, "HTTP(S) network deactivated" },
+	{ 710, 502, "HTTP(S) network error" },
+	{ 711, 502, "HTTP(S) URL error" },
+	{ 712, 502, "HTTP(S) empty URL" },
+	{ 713, 502, "HTTP(S) IP address error" },
+	{ 714, 502, "HTTP(S) DNS error" },
+	{ 715, 502, "HTTP(S) socket create error" },
+	{ 716, 502, "HTTP(S) socket connect error" },
+	{ 717, 502, "HTTP(S) socket read error" },
+	{ 718, 502, "HTTP(S) socket write error" },
+	{ 719, 502, "HTTP(S) socket closed" },
+	{ 720, 502, "HTTP(S) data encode error" },
+	{ 721, 502, "HTTP(S) data decode error" },
+	{ 722, 504, "HTTP(S) read timeout" },
+	{ 723, 502, "HTTP(S) response failed" },
+	{ 724, 503, "incoming call busy" },
+	{ 725, 503, "voice call busy" },
+	{ 726, 502, "input timeout" },
+	{ 727, 502, "wait data timeout" },
+	{ 728, 504, "wait HTTP(S) response timeout" },
+	{ 729, 502, "alloc memory fail" },
+	{ 730, 502, "invalid parameter" },
+};
+
+static const struct httpcfg_code *httpcfg_code(int code)
+{
+	for (size_t i = 0; i < sizeof httpcfg_codes / sizeof httpcfg_codes[0]; i++)
+		if (httpcfg_codes[i].code == code)
+			return &httpcfg_codes[i];
+	return NULL;
+}
+
+/* A module error with its code's meaning and status. */
+static enum ath_err module_failed(struct ath_error *err, int code, const char *what)
+{
+	const struct httpcfg_code *c = httpcfg_code(code);
+	ath_fail(err, ATH_E_MODULE, code, "%s%s%s", c ? c->meaning : "", c ? " " : "", what);
+	err->http_status = c ? c->http_status : 502;
+	return ATH_E_MODULE;
+}
+
+/* A command answered with ERROR or +CME ERROR. */
+static enum ath_err command_refused(struct ath_error *err, const struct at_result *r, const char *cmd)
+{
+	char what[256];
+	snprintf(what, sizeof what, "(%s answered %s)", cmd, r->text);
+	return module_failed(err, r->code, what);
+}
+
+struct httpcfg_state {
+	char url[HTTPCFG_MAX_URL + 1];   /* what the module holds; "" unknown */
+	unsigned refused_verbs;          /* methods refused through AT+HTTPPOST */
+};
+
+static const struct httpcfg_params *params_of(const struct modem_io *io)
+{
+	return io->params;
+}
+
+static int seconds_for(size_t len, int baud)
+{
+	/* Twice the line time, plus slack; in whole seconds, at least 1. */
+	long s = 2 + (long)(len * 10 * 2 / (size_t)(baud > 0 ? baud : 115200));
+	return s > HTTPCFG_MAX_SECONDS ? HTTPCFG_MAX_SECONDS : (int)s;
+}
+
+static int rsptime_s(const struct modem_io *io)
+{
+	int s = (io->action_timeout_ms + 999) / 1000;
+	return s < 1 ? 1 : s > HTTPCFG_MAX_SECONDS ? HTTPCFG_MAX_SECONDS : s;
+}
+
+static enum ath_err set_cfg(struct modem_io *io, const char *name, int value, struct ath_error *err)
+{
+	const char *stem = params_of(io)->stem;
+	struct at_result r;
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.cfg_ms, &r, "AT%sCFG=\"%s\",%d", stem, name, value);
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "AT%sCFG=\"%s\"", stem, name);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, cmd);
+	if (r.final != AT_FINAL_OK)
+		return command_refused(err, &r, cmd);
+	return ATH_OK;
+}
+
+static enum ath_err httpcfg_bringup(struct modem_io *io, struct ath_error *err)
+{
+	struct httpcfg_state *st = io->state;
+	memset(st, 0, sizeof *st);
+	enum ath_err e = at_sync(io->chat, err);
+	if (e != ATH_OK)
+		return e;
+	struct at_result r;
+	e = at_chat_cmd(io->chat, timeouts.cfg_ms, &r, "ATE0");
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "ATE0");
+	e = set_cfg(io, "requestheader", 1, err);
+	if (e == ATH_OK)
+		e = set_cfg(io, "responseheader", 1, err);
+	return e;
+}
+
+/* A command with a CONNECT data phase: the command, CONNECT, the bytes,
+ * then its final result.  *r is the result that ended it. */
+static enum ath_err data_phase(struct modem_io *io, int prompt_ms, const void *data, size_t len,
+			       int input_s, struct at_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+static enum ath_err data_phase(struct modem_io *io, int prompt_ms, const void *data, size_t len,
+			       int input_s, struct at_result *r, const char *fmt, ...)
+{
+	char line[128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	at_chat_clear_queue(io->chat);
+	enum ath_err e = at_chat_cmd_prompt(io->chat, prompt_ms, r, "%s", line);
+	if (e != ATH_OK)
+		return e;
+	if (r->final != AT_FINAL_PROMPT)
+		return ATH_OK;
+	e = at_chat_send_data(io->chat, data, len, input_s * 1000);
+	if (e != ATH_OK)
+		return e;
+	return at_chat_wait_final(io->chat, input_s * 1000 + timeouts.prompt_ms, r);
+}
+
+static enum ath_err set_url(struct modem_io *io, const char *url, struct ath_error *err)
+{
+	struct httpcfg_state *st = io->state;
+	if (strcmp(st->url, url) == 0)
+		return ATH_OK;
+	const char *stem = params_of(io)->stem;
+	char cmd[32];
+	snprintf(cmd, sizeof cmd, "AT%sURL", stem);
+	size_t len = strlen(url);
+	int input_s = seconds_for(len, io->baud);
+	struct at_result r;
+	st->url[0] = '\0';
+	enum ath_err e = data_phase(io, timeouts.prompt_ms, url, len, input_s, &r,
+				    "AT%sURL=%zu,%d", stem, len, input_s);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, cmd);
+	if (r.final != AT_FINAL_OK)
+		return command_refused(err, &r, cmd);
+	snprintf(st->url, sizeof st->url, "%s", url);
+	return ATH_OK;
+}
+
+/* Parses "<prefix> <err>[,<status>[,<length>]]". */
+static bool parse_result_urc(const char *line, size_t prefix_len, int *code, int *status)
+{
+	const char *p = line + prefix_len;
+	char *end;
+	long c = strtol(p, &end, 10);
+	if (end == p)
+		return false;
+	*code = (int)c;
+	*status = 0;
+	if (*end == ',') {
+		p = end + 1;
+		long s = strtol(p, &end, 10);
+		if (end == p)
+			return false;
+		*status = (int)s;
+	}
+	return true;
+}
+
+/* Sends the request packet and waits for the origin's answer. */
+static enum ath_err send_request(struct modem_io *io, const struct dialect_request *rq,
+				 struct ath_error *err)
+{
+	struct httpcfg_state *st = io->state;
+	const char *stem = params_of(io)->stem;
+	bool bodiless = rq->verb == VERB_GET || rq->verb == VERB_HEAD;
+	bool by_get = bodiless && rq->raw_len <= HTTPCFG_MAX_GET_PACKET;
+	bool foreign = !(rq->verb & (VERB_GET | VERB_POST)) && !by_get;
+	char cmd[32], urc[32];
+	snprintf(cmd, sizeof cmd, "AT%s%s", stem, by_get ? "GET" : "POST");
+	snprintf(urc, sizeof urc, "%s%s:", stem, by_get ? "GET" : "POST");
+	if (foreign && (st->refused_verbs & rq->verb))
+		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
+				"method %s: this module refused it through %s before", rq->method, cmd);
+
+	int rsp_s = rsptime_s(io);
+	int input_s = seconds_for(rq->raw_len, io->baud);
+	struct at_result r;
+	enum ath_err e;
+	/* HTTPPOST connects to the origin before its CONNECT. */
+	if (by_get)
+		e = data_phase(io, timeouts.prompt_ms, rq->raw, rq->raw_len, input_s, &r,
+			       "AT%sGET=%d,%zu,%d", stem, rsp_s, rq->raw_len, input_s);
+	else
+		e = data_phase(io, io->action_timeout_ms + timeouts.urc_grace_ms, rq->raw, rq->raw_len,
+			       input_s, &r, "AT%sPOST=%zu,%d,%d", stem, rq->raw_len, input_s, rsp_s);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, cmd);
+	if (r.final != AT_FINAL_OK) {
+		if (foreign && (r.final == AT_FINAL_ERROR || r.final == AT_FINAL_CME)) {
+			st->refused_verbs |= rq->verb;
+			return ath_fail(err, ATH_E_UNSUPPORTED, r.code,
+					"method %s: the module refused the raw request through %s (%s)",
+					rq->method, cmd, r.text);
+		}
+		return command_refused(err, &r, cmd);
+	}
+
+	const char *waits[] = { urc, "TIMEOUT", NULL };
+	char line[128];
+	int which;
+	e = at_chat_wait_line_any(io->chat, waits, rsp_s * 1000 + timeouts.urc_grace_ms, &which, line,
+				  sizeof line);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, cmd);
+	if (which == 1) {
+		ath_fail(err, ATH_E_MODULE, -1, "TIMEOUT: no answer from the server within %d s (%s)",
+			 rsp_s, cmd);
+		err->http_status = 504;
+		return ATH_E_MODULE;
+	}
+	int code, status;
+	if (!parse_result_urc(line, strlen(urc), &code, &status))
+		return ath_fail(err, ATH_E_PROTOCOL, -1, "unexpected URC: %s", line);
+	if (code != 0) {
+		char what[256];
+		snprintf(what, sizeof what, "(%s)", line);
+		return module_failed(err, code, what);
+	}
+	return ATH_OK;
+}
+
+/* HTTPREAD's stream into the raw response reader. */
+struct read_ctx {
+	struct raw_response rr;
+	bool marker_seen;
+	size_t leftover;
+};
+
+static size_t read_stream(void *ctx, const void *data, size_t len, bool at_end,
+			  enum at_stream_watch *watch)
+{
+	struct read_ctx *rc = ctx;
+	if (at_end) {
+		rc->marker_seen = true;
+		return 0;
+	}
+	if (*watch == AT_STREAM_DRAIN) {
+		/* Line breaks before the module's OK are its own framing. */
+		const char *d = data;
+		for (size_t i = 0; i < len; i++)
+			rc->leftover += d[i] != '\r' && d[i] != '\n';
+		return len;
+	}
+	size_t used = raw_response_feed(&rc->rr, data, len);
+	switch (rc->rr.state) {
+	case RAW_BODY_UNTIL_CLOSE:
+		*watch = AT_STREAM_UNTIL_END;
+		break;
+	case RAW_DONE:
+	case RAW_FAILED:
+		*watch = AT_STREAM_DRAIN;
+		break;
+	default:
+		break;
+	}
+	return used;
+}
+
+static enum ath_err read_response(struct modem_io *io, const struct dialect_request *rq,
+				  const struct response_sink *sink, struct ath_error *err)
+{
+	const char *stem = params_of(io)->stem;
+	char cmd[32], urc[32];
+	snprintf(cmd, sizeof cmd, "AT%sREAD", stem);
+	snprintf(urc, sizeof urc, "%sREAD:", stem);
+	struct read_ctx *rc = calloc(1, sizeof *rc);
+	if (!rc)
+		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+	raw_response_init(&rc->rr, rq->verb == VERB_HEAD, sink);
+
+	struct at_result r;
+	at_chat_clear_queue(io->chat);
+	at_chat_set_stream_sink(io->chat, read_stream, rc);
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.read_wait_s * 1000 + timeouts.read_tail_ms, &r,
+				     "AT%sREAD=%d", stem, timeouts.read_wait_s);
+	at_chat_set_stream_sink(io->chat, NULL, NULL);
+	if (e != ATH_OK) {
+		e = at_no_answer(err, e, cmd);
+		goto out;
+	}
+	if (rc->rr.state == RAW_FAILED)
+		trace_note(io->trace, "response unreadable: %s", rc->rr.why);
+	if (rc->leftover)
+		trace_note(io->trace, "%zu bytes after the origin's message ignored", rc->leftover);
+	char line[64];
+	int code = 0, status;
+	if (r.final == AT_FINAL_OK) {
+		/* "+HTTPREAD: <err>" follows OK. */
+		if (at_chat_wait_line(io->chat, urc, timeouts.read_tail_ms, line, sizeof line) == ATH_OK &&
+		    !parse_result_urc(line, strlen(urc), &code, &status))
+			code = 0;
+	}
+	enum ath_err whole = raw_response_end(&rc->rr, err);
+	if (rc->rr.client_gone) {
+		e = ath_fail(err, ATH_E_CLIENT_GONE, -1, "client gone");
+	} else if (r.final != AT_FINAL_OK && whole != ATH_OK) {
+		e = command_refused(err, &r, cmd);
+	} else if (code != 0 && whole != ATH_OK) {
+		char what[256];
+		snprintf(what, sizeof what, "(%s)", line);
+		e = module_failed(err, code, what);
+	} else if (whole != ATH_OK) {
+		/* The module finished the read in step; the response was
+		 * short or not HTTP (err says which). */
+		err->code = ATH_E_MODULE;
+		e = ATH_E_MODULE;
+	} else {
+		e = ATH_OK;
+	}
+out:
+	raw_response_free(&rc->rr);
+	free(rc);
+	return e;
+}
+
+static enum ath_err httpcfg_exchange(struct modem_io *io, const struct dialect_request *rq,
+				     const struct response_sink *sink, struct ath_error *err)
+{
+	if (!rq->raw)
+		return ath_fail(err, ATH_E_PROTOCOL, -1, "no raw request to send");
+	enum ath_err e = set_url(io, rq->url, err);
+	if (e == ATH_OK)
+		e = send_request(io, rq, err);
+	if (e == ATH_OK)
+		e = read_response(io, rq, sink, err);
+	return e;
+}
+
+static const struct at_block_rule httpcfg_blocks[] = { { NULL, 0, NULL, false } };
+/* CONNECT invites data after HTTPURL, HTTPGET and HTTPPOST ... */
+static const char *const httpcfg_prompts[] = { "CONNECT", NULL };
+/* ... and opens the response after HTTPREAD, which OK ends. */
+static const struct at_stream_rule httpcfg_streams[] = {
+	{ "CONNECT", "\r\nOK\r\n" },
+	{ NULL, NULL },
+};
+
+static const struct at_syntax httpcfg_syntax = {
+	.blocks = httpcfg_blocks,
+	.prompt_lines = httpcfg_prompts,
+	.streams = httpcfg_streams,
+};
+
+static const struct dialect_caps httpcfg_caps = {
+	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS,
+	.body_methods = VERB_GET | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS,
+	.max_body = HTTPCFG_MAX_POST_PACKET,
+	.max_url = HTTPCFG_MAX_URL,
+	.raw_request = true,
+	.max_raw_request = HTTPCFG_MAX_POST_PACKET,
+	/* The module reads the response to the end of the connection when
+	 * the origin gives no length: make the origin close it. */
+	.raw_connection = "close",
+	.real_response_head = true,
+	.body_limit_name = "AT+HTTPPOST",
+};
+
+static const struct dialect_caps quectel_caps = {
+	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS,
+	.body_methods = VERB_GET | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS,
+	.max_body = HTTPCFG_MAX_POST_PACKET,
+	.max_url = HTTPCFG_MAX_URL,
+	.raw_request = true,
+	.max_raw_request = HTTPCFG_MAX_POST_PACKET,
+	.raw_connection = "close",
+	.real_response_head = true,
+	.body_limit_name = "AT+QHTTPPOST",
+};
+
+static const struct dialect_ops httpcfg_ops = {
+	.bringup = httpcfg_bringup,
+	.exchange = httpcfg_exchange,
+	.recover = NULL, /* drain and bring up again: AT+HTTPSTOP is unsupported */
+};
+
+static const struct httpcfg_params httpcfg_params = { .stem = "+HTTP" };
+static const struct httpcfg_params quectel_params = { .stem = "+QHTTP" };
+
+const struct dialect dialect_httpcfg = {
+	.name = "httpcfg",
+	.summary = "Quectel-style set without the Q prefix (AT+HTTPCFG, AT+HTTPURL, CONNECT)",
+	.caps = &httpcfg_caps,
+	.syntax = &httpcfg_syntax,
+	.ops = &httpcfg_ops,
+	.state_size = sizeof(struct httpcfg_state),
+	.params = &httpcfg_params,
+};
+
+const struct dialect dialect_quectel = {
+	.name = "quectel",
+	.summary = "Quectel (AT+QHTTPCFG, AT+QHTTPURL, CONNECT)",
+	.caps = &quectel_caps,
+	.syntax = &httpcfg_syntax,
+	.ops = &httpcfg_ops,
+	.state_size = sizeof(struct httpcfg_state),
+	.params = &quectel_params,
+};
