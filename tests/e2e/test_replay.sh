@@ -73,6 +73,30 @@ else
 	fi
 fi
 
+# ---- the raw-packet dialects: requests go verbatim, so the client's
+# User-Agent is pinned; python sends other headers than curl: curl only.
+for m in httpcfg quectel; do
+	if [ "$CLIENT" != curl ]; then
+		skip "replay/manual/$m" "curl cannot run under a preloaded libasan; the raw request is curl's"
+		continue
+	fi
+	MODEM=$m
+	replay_curl "replay/manual/$m-get" "$FIX/$m-manual-get.at" http://www.example.com/index.html -A athttp-fixture
+	if [ "$RC" = 0 ] && [ "$STATUS" = 200 ] && cmp -s "$BODY" "$FIX/$m-manual-get.body"; then
+		pass "tables 1, 3, 5, 12: GET through a custom request"
+	else
+		fail "$m GET: exit $RC, status '${STATUS}'"
+	fi
+	replay_curl "replay/manual/$m-post" "$FIX/$m-manual-post.at" http://www.example.com/index.html \
+		-A athttp-fixture -d Message=helloworld
+	if [ "$RC" = 0 ] && [ "$STATUS" = 201 ] && cmp -s "$BODY" "$FIX/$m-manual-post.body"; then
+		pass "tables 1, 3, 8, 12: POST through a custom request"
+	else
+		fail "$m POST: exit $RC, status '${STATUS}'"
+	fi
+done
+MODEM=simcom
+
 # ---- a transcript edited by one byte
 edited=$TMP/edited-url.at
 sed 's|c1003-30228758.html"|c1003-30228759.html"|' "$FIX/simcom-manual-get.at" >"$edited"
