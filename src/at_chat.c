@@ -65,6 +65,19 @@ static bool classify_final(const char *line, struct at_result *res)
 	return false;
 }
 
+/* A dialect's own failure line standing in for ERROR. */
+static bool classify_failure(const char *const *failure_lines, const char *line, struct at_result *res)
+{
+	for (const char *const *f = failure_lines; f && *f; f++) {
+		if (strncmp(line, *f, strlen(*f)) != 0)
+			continue;
+		*res = (struct at_result){ .final = AT_FINAL_ERROR, .code = -1 };
+		snprintf(res->text, sizeof res->text, "%s", line);
+		return true;
+	}
+	return false;
+}
+
 static void on_line(void *ctx, const char *line, size_t len)
 {
 	struct at_chat *c = ctx;
@@ -78,7 +91,7 @@ static void on_line(void *ctx, const char *line, size_t len)
 	}
 	if (c->waiting_final) {
 		struct at_result res;
-		if (classify_final(line, &res)) {
+		if (classify_final(line, &res) || classify_failure(c->failure_lines, line, &res)) {
 			c->result = res;
 			c->have_result = true;
 			c->waiting_final = false;
@@ -150,6 +163,7 @@ void at_chat_init(struct at_chat *c, struct transport *tp, const struct at_synta
 	c->tp = tp;
 	c->trace = trace;
 	c->prompt_lines = syn ? syn->prompt_lines : NULL;
+	c->failure_lines = syn ? syn->failure_lines : NULL;
 	at_parser_init(&c->parser, syn, &chat_parser_cb, c);
 }
 

@@ -23,7 +23,7 @@
 enum at_final {
 	AT_FINAL_NONE = 0,
 	AT_FINAL_OK,
-	AT_FINAL_ERROR,
+	AT_FINAL_ERROR,    /* also a dialect's failure line (at_syntax.failure_lines) */
 	AT_FINAL_CME,      /* +CME ERROR: <code> */
 	AT_FINAL_CMS,      /* +CMS ERROR: <code> */
 	AT_FINAL_OTHER,    /* NO CARRIER, BUSY, ... */
@@ -47,6 +47,7 @@ struct at_chat {
 	struct at_parser parser;
 	struct trace *trace;
 	const char *const *prompt_lines;
+	const char *const *failure_lines;
 	at_block_sink sink;
 	void *sink_ctx;
 	at_stream_sink stream_sink;

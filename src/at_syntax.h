@@ -42,6 +42,10 @@ struct at_syntax {
 	const struct at_block_rule *blocks;   /* ends with a {NULL} entry */
 	const char *const *prompt_lines;      /* whole lines that invite data, e.g. "DOWNLOAD"; NULL-terminated */
 	const struct at_stream_rule *streams; /* ends with a {NULL} entry; may be NULL */
+	/* Lines that end the pending command as a failure in place of ERROR,
+	 * by prefix: Neoway prints "+HTTPACTION: SOCKET ID OPEN FAILED" or
+	 * "+HTTPSEND: ERROR" instead of OK.  NULL-terminated; may be NULL. */
+	const char *const *failure_lines;
 };
 
 #endif

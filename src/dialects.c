@@ -7,11 +7,13 @@
 extern const struct dialect dialect_simcom;
 extern const struct dialect dialect_httpcfg;
 extern const struct dialect dialect_quectel;
+extern const struct dialect dialect_neoway;
 
 static const struct dialect *const dialect_table[] = {
 	&dialect_simcom,
 	&dialect_httpcfg,
 	&dialect_quectel,
+	&dialect_neoway,
 };
 
 #define N_DIALECTS (sizeof dialect_table / sizeof dialect_table[0])

@@ -45,6 +45,11 @@ static enum header_class classify(const char *name)
 	return HC_COSMETIC;
 }
 
+bool header_changes_meaning(const char *name)
+{
+	return classify(name) == HC_MEANINGFUL;
+}
+
 bool at_string_safe(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {

@@ -37,6 +37,11 @@ enum ath_err request_attach_body(const struct dialect *d, struct prepared_reques
 size_t request_body_limit(const struct dialect *d, const struct prepared_request *p);
 void prepared_request_free(struct prepared_request *p);
 
+/* Would a request mean something else without this header (credentials,
+ * state, partial and conditional requests, body encoding and type)?  For a
+ * driver that falls back from a raw packet to a parameterized command. */
+bool header_changes_meaning(const char *name);
+
 /* Exposed for tests: is every byte of s[0..len) safe inside a quoted AT
  * string parameter? */
 bool at_string_safe(const char *s, size_t len);

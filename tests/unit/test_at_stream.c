@@ -26,7 +26,7 @@ static const struct at_stream_rule streams[] = {
 	{ "CONNECT", "\r\nOK\r\n" },
 	{ NULL, NULL },
 };
-static const struct at_syntax syn = { no_blocks, prompts, streams };
+static const struct at_syntax syn = { .blocks = no_blocks, .prompt_lines = prompts, .streams = streams };
 
 /* A consumer: takes `want` bytes as data (then drains), or everything until
  * the marker when want is -1.  Events as text: "L<line>\n", "S<data>|"

@@ -1,0 +1,748 @@
+/*
+ * Neoway N58: AT+HTTPPARA, AT+HTTPSETUP, AT+HTTPACTION, AT+HTTPCLOSE and
+ * the +HTTPRECV / +HTTPCLOSED reports (manual 001_ca8de732f15d14dc.txt,
+ * chapter 9).  The module holds one TCP link to the origin: HTTPSETUP opens
+ * it, HTTPACTION writes a request into it, and whatever the origin answers
+ * is printed as it arrives, unparsed, until the link closes.
+ *
+ * Per request:
+ *   AT+HTTPPARA=url,<host>    only when the module holds another value
+ *   AT+HTTPPARA=port,<port>   likewise
+ *   AT+HTTPPARA=recvmode,1    likewise; ERROR means firmware without it:
+ *                             recvmode 0 from then on
+ *   AT+HTTPSETUP              OK once connected; ERROR: DNS or connect failed
+ *   AT+HTTPACTION=99,<len>    "\r\n>", the request bytes (http_serialize.c)
+ *                             in the length-counted data phase, OK
+ *   +HTTPRECV ...             the origin's response, byte for byte
+ *   +HTTPCLOSED: HTTP Link Closed
+ * Once the module holds the parameters, a small GET is two commands.
+ *
+ * What goes on the AT line: the url parameter is unquoted, so in custom
+ * packet mode it is the host alone (checked to be letters, digits and
+ * ".-_[]:"); the path, the headers and the body only ever travel in the
+ * counted data phase.  The port travels as a number.
+ *
+ * The link and AT+HTTPCLOSE: the packet says "Connection: close"
+ * (raw_connection), so the origin closes the link after its response and
+ * the module reports +HTTPCLOSED; the link is then closed already, and
+ * AT+HTTPCLOSE would only clear the parameters (the manual: HTTPCLOSE
+ * clears the HTTPPARA settings), costing three commands on the next
+ * request.  So AT+HTTPCLOSE runs only when a link may still be open: an
+ * origin that keeps it after a complete response (1.5 s after it), a
+ * failed exchange, and bring-up (whatever a previous user left).  The
+ * module's keepalive is not used: a kept link goes stale on the origin's
+ * idle timeout, and the failure that shows it (+HTTPSEND: ERROR) cannot be
+ * told from a real one without replaying requests that may not be safe to
+ * replay; and in recvmode 0 the link's end is the only end the module
+ * marks.  The client's own keep-alive is the bridge's and is kept.
+ *
+ * The manual says only HTTPCLOSE clears the parameters.  Firmware that
+ * forgets them when the origin closes would answer HTTPSETUP with ERROR:
+ * when that happens with parameters the module was assumed to hold, they
+ * are sent again (after an HTTPCLOSE) and HTTPSETUP is tried once more;
+ * if that works, they are sent with every request from then on.
+ *
+ * Requests over the 2048-byte custom packet fall back to the
+ * parameterized forms where these express the request exactly:
+ * AT+HTTPACTION=0 (GET) and =1 (HEAD) with the path in the url parameter,
+ * =2,<len>,<type> (POST, body up to 2048 bytes) when the Content-Type is
+ * one of the manual's five types.  The module writes its own head for
+ * those, so a header whose loss would change the request (Cookie,
+ * Authorization, Range, If-*, ...) makes the request inexpressible; the
+ * others are dropped and named in X-Athttp-Dropped.  Anything else is 413
+ * naming the limit, and nothing reaches the module: a request is never
+ * truncated.
+ *
+ * The response: in recvmode 1 it comes as "+HTTPRECV: <len>,<data>"
+ * pieces (inline blocks), in recvmode 0 as one "+HTTPRECV:" line and then
+ * raw bytes up to "+HTTPCLOSED" (a stream, at_syntax).  Both are accepted
+ * whichever was asked for.  Either way the bytes go through raw_response.c,
+ * which knows where the message ends, so the response is complete as soon
+ * as its last byte is in and nothing after it reaches the client.  Only in
+ * recvmode 0 is a body without length or chunks ambiguous: it ends at the
+ * first "\r\n+HTTPCLOSE" in it, which is why recvmode 1 is asked for.
+ * The manual's example spells the report "+HTTPCLOSED: HTTP Link Closed",
+ * its format line "+HTTPCLOSE: Link Closed": both end a response.
+ *
+ * The manual's "Add a carriage return to the end of the packets" is taken
+ * as the blank line that ends an HTTP head (every packet has it): an extra
+ * byte after a body would be sent to the origin as part of the request.
+ *
+ * Failures: "+HTTPACTION: SOCKET ID OPEN FAILED" and "+HTTPSEND: ERROR"
+ * (with or without the blank after the colon) come instead of OK; they,
+ * ERROR after HTTPSETUP and a refused parameter are 502 with the module's
+ * words; no answer in time is 504.  Not used: HTTPS (AT+HTTPS*: athttp
+ * speaks plain HTTP to the module), AT+HTTPGET downloads, AT+FILEHTTPACTION.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "at_sync.h"
+#include "dialect.h"
+#include "raw_response.h"
+#include "request_policy.h"
+
+#define NEOWAY_MAX_URL 2048     /* AT+HTTPPARA url: "at most 2048 bytes" */
+#define NEOWAY_MAX_PACKET 2048  /* AT+HTTPACTION <length>: POST content or custom packet */
+#define URL_SCHEME "http://"
+
+/* AT+HTTPACTION <mode> */
+enum neoway_mode { MODE_GET = 0, MODE_HEAD = 1, MODE_POST = 2, MODE_RAW = 99 };
+
+static const struct {
+	int para_ms, setup_ms, action_ms, close_ms, close_urc_ms, close_grace_ms, poll_ms;
+} timeouts = {
+	.para_ms = 5000,        /* the manual gives 300 ms; slack for a slow line */
+	.setup_ms = 35000,      /* the manual: 30 s */
+	.action_ms = 35000,     /* the manual: 30 s, for the prompt and for OK */
+	.close_ms = 5000,       /* the manual gives 300 ms */
+	.close_urc_ms = 500,    /* "+HTTPCLOSE: HTTP Link Closed" after its OK */
+	.close_grace_ms = 1500, /* for +HTTPCLOSED after a complete response */
+	.poll_ms = 250,         /* how often a wait for the response looks at it */
+};
+
+/* What the module prints in place of OK when a request fails, by prefix
+ * (the text after it differs between firmware: "+HTTPACTION: SOCKET ID
+ * OPEN FAILED" and "+HTTPACTION:SOCKET ID OPEN FAILED"). */
+static const char *const neoway_failure_lines[] = { "+HTTPACTION:", "+HTTPSEND:", "+HTTPSETUP:", NULL };
+
+static const struct neoway_failure {
+	const char *prefix;
+	const char *meaning;
+} neoway_failures[] = {
+	{ "+HTTPACTION:", "the module has no link to the server (PPP down, or the socket failed)" },
+	{ "+HTTPSEND:", "the module could not send the request to the server" },
+	{ "+HTTPSETUP:", "the module could not set up the link to the server" },
+};
+
+/* Lines that end the wait for a response: the link's end (both
+ * spellings of the manual), or a failure. */
+static const char *const response_end_lines[] = { "+HTTPCLOSE", "+HTTPACTION:", "+HTTPSEND:", "+HTTPSETUP:", NULL };
+
+/* AT+HTTPACTION=2,<length>,<type>: the manual's five data types ("x-www-form-url
+ * encoded, text, json, xml, html"), as the media types they stand for. */
+static const char *const post_types[] = {
+	"application/x-www-form-urlencoded", "text/plain", "application/json", "application/xml", "text/html",
+};
+
+struct neoway_state {
+	/* What the module holds of AT+HTTPPARA; AT+HTTPCLOSE clears it. */
+	char url[NEOWAY_MAX_URL + 1];  /* "" unknown */
+	unsigned port;                 /* 0 unknown */
+	bool recvmode_framed;          /* recvmode 1 is in force */
+	bool recvmode_refused;         /* the firmware answered ERROR to recvmode */
+	bool params_volatile;          /* it forgot them without HTTPCLOSE: send them every time */
+	bool link_open;                /* a link may be open (HTTPSETUP took, no +HTTPCLOSED since) */
+};
+
+/* How one request goes to the module. */
+struct plan {
+	enum neoway_mode mode;
+	int post_type;
+	const unsigned char *data;      /* what follows '>' (NULL: no data phase) */
+	size_t data_len;
+	char url[NEOWAY_MAX_URL + 1];   /* the url parameter */
+	unsigned port;
+	char dest[300];                 /* host:port, for messages */
+	char dropped[512];              /* headers the parameterized form cannot carry */
+};
+
+/* ------------------------------------------------------------ the request */
+
+/* Host characters allowed on the AT line: a name, an IPv4 address or a
+ * bracketed IPv6 one. */
+static bool host_word_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 255)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(".-_[]:", s[i]))
+			return false;
+	return true;
+}
+
+/* An unquoted AT parameter: printable, and no blank, quote, backslash or
+ * the comma that would end it. */
+static const char *url_word_unsafe(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == ',')
+			return s;
+	}
+	return NULL;
+}
+
+/* "http://host[:port]/path" into the url parameter's host, the port and
+ * the path. */
+static enum ath_err split_url(const char *url, struct plan *pl, const char **path, struct ath_error *err)
+{
+	size_t slen = strlen(URL_SCHEME);
+	if (strncasecmp(url, URL_SCHEME, slen) != 0)
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an http:// URL");
+	const char *a = url + slen;
+	const char *slash = strchr(a, '/');
+	size_t alen = slash ? (size_t)(slash - a) : strlen(a);
+	*path = slash ? slash : "/";
+	/* The port follows the last colon, unless that is inside [v6]. */
+	const char *colon = NULL;
+	for (const char *p = a; p < a + alen; p++)
+		if (*p == ':')
+			colon = p;
+	const char *bracket = memchr(a, ']', alen);
+	if (colon && bracket && colon < bracket)
+		colon = NULL;
+	size_t hlen = colon ? (size_t)(colon - a) : alen;
+	pl->port = 80;
+	if (colon) {
+		char *end;
+		unsigned long port = strtoul(colon + 1, &end, 10);
+		if (end != a + alen || end == colon + 1 || port < 1 || port > 65535)
+			return ath_fail(err, ATH_E_BAD_REQUEST, -1, "bad port in the URL");
+		pl->port = (unsigned)port;
+	}
+	if (!host_word_ok(a, hlen))
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
+				"the host name holds characters that cannot go on the AT line");
+	snprintf(pl->url, sizeof pl->url, "%.*s", (int)hlen, a);
+	snprintf(pl->dest, sizeof pl->dest, "%.*s:%u", (int)hlen, a, pl->port);
+	return ATH_OK;
+}
+
+static void note_dropped(struct plan *pl, const char *name)
+{
+	size_t used = strlen(pl->dropped);
+	if (used + strlen(name) + 3 < sizeof pl->dropped)
+		snprintf(pl->dropped + used, sizeof pl->dropped - used, "%s%s", used ? ", " : "", name);
+}
+
+static int post_type_of(const char *content_type)
+{
+	while (*content_type == ' ' || *content_type == '\t')
+		content_type++;
+	size_t n = strlen(content_type);
+	while (n && (content_type[n - 1] == ' ' || content_type[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < sizeof post_types / sizeof post_types[0]; i++)
+		if (strlen(post_types[i]) == n && strncasecmp(post_types[i], content_type, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Can a parameterized form send the request exactly?  If not, why not
+ * goes to why. */
+static bool plan_parameterized(const struct dialect_request *rq, const char *path, struct plan *pl,
+			       char *why, size_t whylen)
+{
+	static const struct { unsigned verb; enum neoway_mode mode; } forms[] = {
+		{ VERB_GET, MODE_GET }, { VERB_HEAD, MODE_HEAD }, { VERB_POST, MODE_POST },
+	};
+	size_t f = 0;
+	while (f < sizeof forms / sizeof forms[0] && forms[f].verb != rq->verb)
+		f++;
+	if (f == sizeof forms / sizeof forms[0]) {
+		snprintf(why, whylen, "%s has no other form (AT+HTTPACTION has GET, HEAD and POST)", rq->method);
+		return false;
+	}
+	pl->mode = forms[f].mode;
+	if (pl->mode != MODE_POST && rq->body_len) {
+		snprintf(why, whylen, "AT+HTTPACTION=%d sends no body", (int)pl->mode);
+		return false;
+	}
+	if (pl->mode == MODE_POST && (rq->body_len == 0 || rq->body_len > NEOWAY_MAX_PACKET)) {
+		snprintf(why, whylen, "AT+HTTPACTION=2 takes a body of 1 to %d bytes", NEOWAY_MAX_PACKET);
+		return false;
+	}
+	/* The module writes the request line from the url parameter. */
+	size_t hlen = strlen(pl->url);
+	if (hlen + strlen(path) > NEOWAY_MAX_URL) {
+		snprintf(why, whylen, "the URL is over AT+HTTPPARA's %d bytes", NEOWAY_MAX_URL);
+		return false;
+	}
+	const char *bad = url_word_unsafe(path);
+	if (bad) {
+		snprintf(why, whylen, "the URL holds a byte 0x%02x that the unquoted AT+HTTPPARA=url cannot carry",
+			 (unsigned char)*bad);
+		return false;
+	}
+	pl->post_type = -1;
+	for (size_t i = 0; rq->headers && i < rq->headers->n; i++) {
+		const struct hdr *h = &rq->headers->v[i];
+		if (pl->mode == MODE_POST && hdr_is(h->name, "Content-Type")) {
+			pl->post_type = post_type_of(h->value);
+			if (pl->post_type < 0) {
+				snprintf(why, whylen, "Content-Type %.80s is none of AT+HTTPACTION=2's five types",
+					 h->value);
+				return false;
+			}
+			continue;
+		}
+		if (header_changes_meaning(h->name)) {
+			snprintf(why, whylen, "AT+HTTPACTION=%d would lose the header %.80s", (int)pl->mode, h->name);
+			return false;
+		}
+		note_dropped(pl, h->name);
+	}
+	if (pl->mode == MODE_POST && pl->post_type < 0) {
+		snprintf(why, whylen, "AT+HTTPACTION=2 would add a Content-Type the client did not send");
+		return false;
+	}
+	snprintf(pl->url + hlen, sizeof pl->url - hlen, "%s", path);
+	if (pl->mode == MODE_POST) {
+		pl->data = rq->body;
+		pl->data_len = rq->body_len;
+	}
+	return true;
+}
+
+static enum ath_err plan_request(const struct dialect_request *rq, struct plan *pl, struct ath_error *err)
+{
+	memset(pl, 0, sizeof *pl);
+	if (!rq->raw || !rq->raw_len)
+		return ath_fail(err, ATH_E_PROTOCOL, -1, "no raw request to send");
+	const char *path = "/";
+	enum ath_err e = split_url(rq->url, pl, &path, err);
+	if (e != ATH_OK)
+		return e;
+	if (rq->raw_len <= NEOWAY_MAX_PACKET) {
+		pl->mode = MODE_RAW;
+		pl->data = rq->raw;
+		pl->data_len = rq->raw_len;
+		return ATH_OK;
+	}
+	char why[200];
+	if (plan_parameterized(rq, path, pl, why, sizeof why))
+		return ATH_OK;
+	return ath_fail(err, ATH_E_TOO_LARGE, -1,
+			"request of %zu bytes (head and body) is over the %d-byte custom packet of "
+			"AT+HTTPACTION=99, and %s", rq->raw_len, NEOWAY_MAX_PACKET, why);
+}
+
+/* ------------------------------------------------------------ the module */
+
+static struct neoway_state *state_of(struct modem_io *io)
+{
+	return io->state;
+}
+
+static void forget_params(struct neoway_state *st)
+{
+	st->url[0] = '\0';
+	st->port = 0;
+	st->recvmode_framed = false;
+}
+
+/* AT+HTTPCLOSE: closes any link and clears the parameters.  urc_due: a
+ * link was open, so its "+HTTPCLOSE: HTTP Link Closed" is taken here
+ * rather than left to be read as the end of a later response. */
+static enum ath_err close_link(struct modem_io *io, bool urc_due, struct ath_error *err)
+{
+	struct neoway_state *st = state_of(io);
+	struct at_result r;
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.close_ms, &r, "AT+HTTPCLOSE");
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+HTTPCLOSE");
+	if (r.final != AT_FINAL_OK)
+		return at_refused(err, &r, "AT+HTTPCLOSE");
+	forget_params(st);
+	st->link_open = false;
+	if (urc_due) {
+		char line[64];
+		e = at_chat_wait_line(io->chat, "+HTTPCLOSE", timeouts.close_urc_ms, line, sizeof line);
+		if (e == ATH_E_IO)
+			return at_no_answer(err, e, "AT+HTTPCLOSE");
+	}
+	return ATH_OK;
+}
+
+static enum ath_err neoway_bringup(struct modem_io *io, struct ath_error *err)
+{
+	struct neoway_state *st = state_of(io);
+	memset(st, 0, sizeof *st);
+	enum ath_err e = at_sync(io->chat, err);
+	if (e != ATH_OK)
+		return e;
+	struct at_result r;
+	e = at_chat_cmd(io->chat, timeouts.para_ms, &r, "ATE0");
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "ATE0");
+	/* Whatever a previous user left: a link, its parameters. */
+	return close_link(io, false, err);
+}
+
+static enum ath_err set_para(struct modem_io *io, const char *name, const char *value,
+			     struct at_result *r, struct ath_error *err)
+{
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.para_ms, r, "AT+HTTPPARA=%s,%s", name, value);
+	if (e != ATH_OK) {
+		char cmd[48];
+		snprintf(cmd, sizeof cmd, "AT+HTTPPARA=%s", name);
+		return at_no_answer(err, e, cmd);
+	}
+	return ATH_OK;
+}
+
+/* Sends the parameters the module does not hold yet.  *reused: some it
+ * was assumed to hold already. */
+static enum ath_err send_params(struct modem_io *io, const struct plan *pl, bool *reused, struct ath_error *err)
+{
+	struct neoway_state *st = state_of(io);
+	struct at_result r;
+	char port[8];
+	enum ath_err e;
+	if (st->params_volatile)
+		forget_params(st);
+	*reused = false;
+	if (strcmp(st->url, pl->url) != 0) {
+		st->url[0] = '\0';
+		if ((e = set_para(io, "url", pl->url, &r, err)) != ATH_OK)
+			return e;
+		if (r.final != AT_FINAL_OK)
+			return at_refused(err, &r, "AT+HTTPPARA=url");
+		snprintf(st->url, sizeof st->url, "%s", pl->url);
+	} else {
+		*reused = true;
+	}
+	if (st->port != pl->port) {
+		st->port = 0;
+		snprintf(port, sizeof port, "%u", pl->port);
+		if ((e = set_para(io, "port", port, &r, err)) != ATH_OK)
+			return e;
+		if (r.final != AT_FINAL_OK)
+			return at_refused(err, &r, "AT+HTTPPARA=port");
+		st->port = pl->port;
+	} else {
+		*reused = true;
+	}
+	if (!st->recvmode_framed && !st->recvmode_refused) {
+		if ((e = set_para(io, "recvmode", "1", &r, err)) != ATH_OK)
+			return e;
+		st->recvmode_framed = r.final == AT_FINAL_OK;
+		st->recvmode_refused = !st->recvmode_framed;
+		if (st->recvmode_refused)
+			trace_note(io->trace, "recvmode 1 refused (%s): the response comes unframed", r.text);
+	}
+	return ATH_OK;
+}
+
+static enum ath_err setup(struct modem_io *io, struct at_result *r, struct ath_error *err)
+{
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.setup_ms, r, "AT+HTTPSETUP");
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+HTTPSETUP");
+	return ATH_OK;
+}
+
+/* The module's failure report as an error: its words and their meaning. */
+static enum ath_err module_failed(struct ath_error *err, const char *line, const char *cmd)
+{
+	for (size_t i = 0; i < sizeof neoway_failures / sizeof neoway_failures[0]; i++)
+		if (strncmp(line, neoway_failures[i].prefix, strlen(neoway_failures[i].prefix)) == 0)
+			return ath_fail(err, ATH_E_MODULE, -1, "%s: %s", line, neoway_failures[i].meaning);
+	return ath_fail(err, ATH_E_MODULE, -1, "%s answered %s", cmd, line);
+}
+
+/* Parameters, then AT+HTTPSETUP: the module's link to the origin. */
+static enum ath_err open_link(struct modem_io *io, const struct plan *pl, struct ath_error *err)
+{
+	struct neoway_state *st = state_of(io);
+	enum ath_err e;
+	if (st->link_open && (e = close_link(io, true, err)) != ATH_OK)
+		return e;
+	bool reused;
+	if ((e = send_params(io, pl, &reused, err)) != ATH_OK)
+		return e;
+	struct at_result r;
+	if ((e = setup(io, &r, err)) != ATH_OK)
+		return e;
+	if (r.final != AT_FINAL_OK && reused) {
+		/* Perhaps the module forgot what it was assumed to hold. */
+		trace_note(io->trace, "AT+HTTPSETUP refused with reused parameters: sending them again");
+		if ((e = close_link(io, false, err)) != ATH_OK || (e = send_params(io, pl, &reused, err)) != ATH_OK ||
+		    (e = setup(io, &r, err)) != ATH_OK)
+			return e;
+		if (r.final == AT_FINAL_OK)
+			st->params_volatile = true;
+	}
+	if (r.final != AT_FINAL_OK) {
+		if (r.final == AT_FINAL_ERROR && strcmp(r.text, "ERROR") == 0)
+			return ath_fail(err, ATH_E_MODULE, -1,
+					"AT+HTTPSETUP answered ERROR: DNS lookup of, or connection to, %s failed",
+					pl->dest);
+		return module_failed(err, r.text, "AT+HTTPSETUP");
+	}
+	st->link_open = true;
+	return ATH_OK;
+}
+
+static int seconds_for(size_t len, int baud)
+{
+	/* Twice the line time, plus slack. */
+	return 2 + (int)(len * 10 * 2 / (size_t)(baud > 0 ? baud : 115200));
+}
+
+/* AT+HTTPACTION, with its data phase for POST and custom packets. */
+static enum ath_err send_action(struct modem_io *io, const struct plan *pl, struct ath_error *err)
+{
+	char cmd[48];
+	if (pl->mode == MODE_RAW)
+		snprintf(cmd, sizeof cmd, "AT+HTTPACTION=%d,%zu", (int)pl->mode, pl->data_len);
+	else if (pl->mode == MODE_POST)
+		snprintf(cmd, sizeof cmd, "AT+HTTPACTION=%d,%zu,%d", (int)pl->mode, pl->data_len, pl->post_type);
+	else
+		snprintf(cmd, sizeof cmd, "AT+HTTPACTION=%d", (int)pl->mode);
+	struct at_result r;
+	enum ath_err e;
+	if (pl->data) {
+		e = at_chat_cmd_prompt(io->chat, timeouts.action_ms, &r, "%s", cmd);
+		if (e == ATH_OK && r.final == AT_FINAL_PROMPT) {
+			int data_ms = seconds_for(pl->data_len, io->baud) * 1000;
+			e = at_chat_send_data(io->chat, pl->data, pl->data_len, data_ms);
+			if (e == ATH_OK)
+				e = at_chat_wait_final(io->chat, data_ms + timeouts.action_ms, &r);
+		}
+	} else {
+		e = at_chat_cmd(io->chat, timeouts.action_ms, &r, "%s", cmd);
+	}
+	if (e != ATH_OK)
+		return at_no_answer(err, e, cmd);
+	if (r.final == AT_FINAL_OK)
+		return ATH_OK;
+	if (r.final == AT_FINAL_ERROR && strcmp(r.text, "ERROR") == 0)
+		return ath_fail(err, ATH_E_MODULE, -1, "%s answered ERROR", cmd);
+	return module_failed(err, r.text, cmd);
+}
+
+/* ------------------------------------------------------------ the response */
+
+struct recv_ctx {
+	struct raw_response rr;
+	unsigned long long bytes;  /* from the module, for the idle timeout */
+	size_t leftover;           /* after the origin's message */
+	bool stop;                 /* end an open stream at its next byte (AT+HTTPCLOSE is coming) */
+};
+
+static bool message_over(const struct recv_ctx *rc)
+{
+	return rc->rr.state == RAW_DONE || rc->rr.state == RAW_FAILED;
+}
+
+/* recvmode 1: "+HTTPRECV: <len>,<data>" pieces. */
+static void recv_block(void *ctx, const char *header, const void *data, size_t len, size_t left)
+{
+	struct recv_ctx *rc = ctx;
+	const char *d = data;
+	rc->bytes += len;
+	while (len && !message_over(rc)) {
+		/* The reader stops short where the body's framing turns out
+		 * to be the link's end: then it takes the rest anew. */
+		enum raw_state was = rc->rr.state;
+		bool lf_was = rc->rr.head_lf_pending;
+		size_t n = raw_response_feed(&rc->rr, d, len);
+		if (n == 0 && rc->rr.state == was && rc->rr.head_lf_pending == lf_was)
+			break;
+		d += n;
+		len -= n;
+	}
+	rc->leftover += len;
+}
+
+/* recvmode 0: the bytes after "+HTTPRECV:", up to "+HTTPCLOSED". */
+static size_t recv_stream(void *ctx, const void *data, size_t len, bool at_end, enum at_stream_watch *watch)
+{
+	struct recv_ctx *rc = ctx;
+	if (at_end || rc->stop)
+		return 0;
+	rc->bytes += len;
+	if (*watch == AT_STREAM_DRAIN) {
+		/* Line breaks before the module's report are its own framing. */
+		const char *d = data;
+		for (size_t i = 0; i < len; i++)
+			rc->leftover += d[i] != '\r' && d[i] != '\n';
+		return len;
+	}
+	size_t used = raw_response_feed(&rc->rr, data, len);
+	if (rc->rr.state == RAW_BODY_UNTIL_CLOSE)
+		*watch = AT_STREAM_UNTIL_END;
+	else if (message_over(rc))
+		*watch = AT_STREAM_DRAIN;
+	return used;
+}
+
+/* Waits for the link's end.  The response is complete when the message
+ * is; an origin that then keeps the link gets it closed. */
+static enum ath_err await_response(struct modem_io *io, struct recv_ctx *rc, struct ath_error *err)
+{
+	struct neoway_state *st = state_of(io);
+	char line[128];
+	int which;
+	long idle_ms = 0, over_ms = 0;
+	unsigned long long seen = rc->bytes;
+	for (;;) {
+		enum ath_err e = at_chat_wait_line_any(io->chat, response_end_lines, timeouts.poll_ms, &which,
+						       line, sizeof line);
+		if (e == ATH_OK)
+			break;
+		if (e != ATH_E_TIMEOUT)
+			return at_no_answer(err, e, "the response");
+		idle_ms = rc->bytes == seen ? idle_ms + timeouts.poll_ms : 0;
+		seen = rc->bytes;
+		if (message_over(rc)) {
+			over_ms += timeouts.poll_ms;
+			if (over_ms < timeouts.close_grace_ms)
+				continue;
+			trace_note(io->trace, "the server keeps the link after its response: closing it");
+			rc->stop = true;
+			return close_link(io, true, err);
+		}
+		if (idle_ms >= io->action_timeout_ms)
+			return ath_fail(err, ATH_E_TIMEOUT, -1, "no response from the server within %d s",
+					io->action_timeout_ms / 1000);
+	}
+	if (which == 0) {
+		st->link_open = false;
+		return ATH_OK;
+	}
+	/* A failure report: the link's state is unknown until closed. */
+	if (message_over(rc))
+		return ATH_OK;
+	return module_failed(err, line, "AT+HTTPACTION");
+}
+
+static enum ath_err exchange_response(struct modem_io *io, const struct plan *pl, bool head_request,
+				      const struct response_sink *sink, struct ath_error *err)
+{
+	struct recv_ctx *rc = calloc(1, sizeof *rc);
+	if (!rc)
+		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+	raw_response_init(&rc->rr, head_request, sink);
+	/* Armed before the command: a fast origin's answer may come first. */
+	at_chat_clear_queue(io->chat);
+	at_chat_set_block_sink(io->chat, recv_block, rc);
+	at_chat_set_stream_sink(io->chat, recv_stream, rc);
+	enum ath_err e = send_action(io, pl, err);
+	if (e == ATH_OK)
+		e = await_response(io, rc, err);
+	at_chat_set_block_sink(io->chat, NULL, NULL);
+	at_chat_set_stream_sink(io->chat, NULL, NULL);
+	if (rc->rr.state == RAW_FAILED)
+		trace_note(io->trace, "response unreadable: %s", rc->rr.why);
+	if (rc->leftover)
+		trace_note(io->trace, "%zu bytes after the origin's message ignored", rc->leftover);
+	if (rc->rr.client_gone) {
+		e = ath_fail(err, ATH_E_CLIENT_GONE, -1, "client gone");
+	} else if (e == ATH_OK) {
+		struct ath_error whole;
+		ath_error_clear(&whole);
+		if (raw_response_end(&rc->rr, &whole) != ATH_OK) {
+			/* The module is in step; the origin's answer was short
+			 * or not HTTP. */
+			e = ath_fail(err, ATH_E_MODULE, -1, "%s", whole.text);
+		}
+	}
+	raw_response_free(&rc->rr);
+	free(rc);
+	return e;
+}
+
+/* For the parameterized forms: names the headers they left behind. */
+struct dropped_sink {
+	const struct response_sink *inner;
+	const char *dropped;
+};
+
+static enum ath_err dropped_head(void *ctx, const struct http_head *h, long long len, bool synth)
+{
+	struct dropped_sink *ds = ctx;
+	struct http_head copy = { .status = h->status, .content_length = h->content_length, .chunked = h->chunked };
+	snprintf(copy.reason, sizeof copy.reason, "%s", h->reason);
+	int bad = 0;
+	for (size_t i = 0; i < h->headers.n; i++)
+		bad |= hdr_add(&copy.headers, h->headers.v[i].name, strlen(h->headers.v[i].name),
+			       h->headers.v[i].value, strlen(h->headers.v[i].value));
+	bad |= hdr_add(&copy.headers, "X-Athttp-Dropped", strlen("X-Athttp-Dropped"), ds->dropped,
+		       strlen(ds->dropped));
+	enum ath_err e = bad ? ATH_E_NOMEM : ds->inner->head(ds->inner->ctx, &copy, len, synth);
+	hdr_free(&copy.headers);
+	return e;
+}
+
+static enum ath_err dropped_body(void *ctx, const void *data, size_t len)
+{
+	struct dropped_sink *ds = ctx;
+	return ds->inner->body(ds->inner->ctx, data, len);
+}
+
+static enum ath_err neoway_exchange(struct modem_io *io, const struct dialect_request *rq,
+				    const struct response_sink *sink, struct ath_error *err)
+{
+	struct plan pl;
+	enum ath_err e = plan_request(rq, &pl, err);
+	if (e != ATH_OK)
+		return e;
+	if (pl.mode != MODE_RAW)
+		trace_note(io->trace, "request of %zu bytes: AT+HTTPACTION=%d instead of a custom packet",
+			   rq->raw_len, (int)pl.mode);
+	struct dropped_sink ds = { sink, pl.dropped };
+	const struct response_sink wrapped = { dropped_head, dropped_body, &ds };
+	e = open_link(io, &pl, err);
+	if (e == ATH_OK)
+		e = exchange_response(io, &pl, rq->verb == VERB_HEAD, pl.dropped[0] ? &wrapped : sink, err);
+	return e;
+}
+
+/* ------------------------------------------------------------ the record */
+
+/* recvmode 1: "+HTTPRECV: <len>,<data>", the data right after the comma. */
+static const struct at_block_rule neoway_blocks[] = {
+	{ "+HTTPRECV:", AT_BLOCK_INLINE, NULL, false },
+	{ NULL, 0, NULL, false },
+};
+/* recvmode 0: "+HTTPRECV:" alone on its line, then raw bytes until the
+ * link's end; "+HTTPCLOSE" starts both spellings of that report. */
+static const struct at_stream_rule neoway_streams[] = {
+	{ "+HTTPRECV:", "\r\n+HTTPCLOSE" },
+	{ NULL, NULL },
+};
+
+static const struct at_syntax neoway_syntax = {
+	.blocks = neoway_blocks,
+	.prompt_lines = NULL, /* the prompt is "\r\n>", which the parser knows */
+	.streams = neoway_streams,
+	.failure_lines = neoway_failure_lines,
+};
+
+static const struct dialect_caps neoway_caps = {
+	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS,
+	.body_methods = VERB_GET | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS,
+	/* Both the custom packet and POST content are at most 2048 bytes. */
+	.max_body = NEOWAY_MAX_PACKET,
+	/* The url parameter holds host/path when a parameterized form is used. */
+	.max_url = NEOWAY_MAX_URL + sizeof URL_SCHEME - 1,
+	.raw_request = true,
+	/* The driver decides: custom packet, parameterized form, or 413. */
+	.max_raw_request = 0,
+	/* The origin closes the link after its response: see the top. */
+	.raw_connection = "close",
+	.real_response_head = true,
+	.body_limit_name = "AT+HTTPACTION",
+};
+
+static const struct dialect_ops neoway_ops = {
+	.bringup = neoway_bringup,
+	.exchange = neoway_exchange,
+	.recover = NULL, /* drain and bring up again, which closes any link */
+};
+
+const struct dialect dialect_neoway = {
+	.name = "neoway",
+	.summary = "Neoway N58 (AT+HTTPSETUP, AT+HTTPACTION=99 custom packets)",
+	.caps = &neoway_caps,
+	.syntax = &neoway_syntax,
+	.ops = &neoway_ops,
+	.state_size = sizeof(struct neoway_state),
+	.params = NULL,
+};
