@@ -95,6 +95,31 @@ for m in httpcfg quectel; do
 		fail "$m POST: exit $RC, status '${STATUS}'"
 	fi
 done
+if [ "$CLIENT" = curl ]; then
+	MODEM=neoway
+	replay_curl replay/manual/neoway-head "$FIX/neoway-manual-head.at" http://www.neoway.com.cn/en/index.aspx \
+		-A athttp-fixture -I
+	if [ "$RC" = 0 ] && [ "$STATUS" = 200 ] && grep -q '^Content-Length: 13842' "$HDRS"; then
+		pass "9.3: HEAD by custom packet, the manual's recvmode-0 answer"
+	else
+		fail "neoway HEAD: exit $RC, status '${STATUS}'"
+	fi
+	replay_curl replay/manual/neoway-post "$FIX/neoway-manual-post.at" http://121.15.200.97:8080/Service1.asmx/GetNote \
+		-A athttp-fixture -d 'MAC=NEOWAY&DATA=0123456'
+	if [ "$RC" = 0 ] && [ "$STATUS" = 200 ] && cmp -s "$BODY" "$FIX/neoway-manual-post.body"; then
+		pass "9.3: the manual's POST and its XML answer"
+	else
+		fail "neoway POST: exit $RC, status '${STATUS}'"
+	fi
+	replay_curl replay/manual/neoway-range "$FIX/neoway-manual-range.at" http://www.baidu.com/ -A athttp-fixture -r 0-9
+	if [ "$RC" = 0 ] && [ "$STATUS" = 206 ] && cmp -s "$BODY" "$FIX/neoway-manual-range.body"; then
+		pass "9.5: a Range request answered in recvmode-1 frames, Range carried verbatim"
+	else
+		fail "neoway Range GET: exit $RC, status '${STATUS}'"
+	fi
+else
+	skip "replay/manual/neoway" "curl cannot run under a preloaded libasan; the raw request is curl's"
+fi
 MODEM=simcom
 
 # ---- a transcript edited by one byte
