@@ -11,15 +11,18 @@
 #      without LD_PRELOAD, median of several runs.
 #
 # Environment: BUILD, BENCH_MB (size of the GET, default 4), BENCH_REPS
-# (loopback repetitions, default 9), BENCH_VARIANTS (default "sim7600 a76xx").
+# (loopback repetitions, default 21), BENCH_DIALECTS (default "simcom neoway
+# httpcfg quectel"), BENCH_VARIANTS (simcom's, default "sim7600 a76xx").
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 
 E2E_NAME=bench
+E2E_ROUNDTRIP=0 # timing runs: no record-and-replay pass
 . "$(cd "$(dirname "$0")" && pwd)/../tests/e2e/lib.sh"
 MODEM=simcom
 BENCH_MB=${BENCH_MB:-4}
 BENCH_REPS=${BENCH_REPS:-21}
-BENCH_VARIANTS=${BENCH_VARIANTS:-sim7600 a76xx}
+BENCH_VARIANTS=${BENCH_VARIANTS-sim7600 a76xx}
+BENCH_DIALECTS=${BENCH_DIALECTS-simcom neoway httpcfg quectel}
 BAUD=921600
 LINE_RATE=$((BAUD / 10))
 LOOPBACK=$E2E_BUILD/bench/loopback
@@ -45,26 +48,32 @@ echo
 
 # ------------------------------------------------------------ (a) goodput
 echo "(a) goodput: ${BENCH_MB} MB GET, curl, --baud $BAUD (line rate $LINE_RATE B/s)"
-row '  %-10s %10s %9s %10s %9s %9s\n' variant bytes seconds 'B/s' 'of line' 'sha256'
-for v in $BENCH_VARIANTS; do
-	if [ "$v" = sim7600 ]; then vargs=(); else vargs=(--variant "$v"); fi
-	if ! start_emu --baud "$BAUD" "${vargs[@]}"; then
-		row '  %-10s emulator did not start\n' "$v"
-		status=1
-		continue
-	fi
-	# the first transfer brings the session up; the second is measured
-	ath "bench/goodput-$v" curl -sS -o /dev/null -o "$TMP/out/big.$v" \
-		-w '%{size_download} %{time_total}\n' "$U/a.txt" "$U/big.bin"
-	set -- $(sed -n 2p "$OUT")
-	if [ "$RC" != 0 ] || [ -z "${2:-}" ]; then
-		row '  %-10s failed: curl exit %s %s\n' "$v" "$RC" "$(tail -n1 "$ERR")"
-		status=1
-		continue
-	fi
-	if [ "$(sha "$TMP/out/big.$v")" = "$BIG_SHA" ]; then ok=equal; else ok=DIFFERS; status=1; fi
-	awk -v v="$v" -v b="$1" -v t="$2" -v lr="$LINE_RATE" -v ok="$ok" 'BEGIN {
-		printf "  %-10s %10d %9.2f %10.0f %8.1f%% %9s\n", v, b, t, b / t, 100 * b / t / lr, ok }' | tee -a "$results"
+row '  %-18s %10s %9s %10s %9s %9s\n' dialect/variant bytes seconds 'B/s' 'of line' 'sha256'
+for MODEM in $BENCH_DIALECTS; do
+	variants=default
+	[ "$MODEM" = simcom ] && variants=$BENCH_VARIANTS
+	for v in $variants; do
+		if [ "$v" = default ] || [ "$v" = sim7600 ]; then vargs=(); else vargs=(--variant "$v"); fi
+		name=$MODEM
+		[ "$v" = default ] || name=$MODEM/$v
+		if ! start_emu --baud "$BAUD" "${vargs[@]}"; then
+			row '  %-18s emulator did not start\n' "$name"
+			status=1
+			continue
+		fi
+		# the first transfer brings the session up; the second is measured
+		ath "bench/goodput-${name//\//-}" curl -sS -o /dev/null -o "$TMP/out/big.$MODEM.$v" \
+			-w '%{size_download} %{time_total}\n' "$U/a.txt" "$U/big.bin"
+		set -- $(sed -n 2p "$OUT")
+		if [ "$RC" != 0 ] || [ -z "${2:-}" ]; then
+			row '  %-18s failed: curl exit %s %s\n' "$name" "$RC" "$(tail -n1 "$ERR")"
+			status=1
+			continue
+		fi
+		if [ "$(sha "$TMP/out/big.$MODEM.$v")" = "$BIG_SHA" ]; then ok=equal; else ok=DIFFERS; status=1; fi
+		awk -v v="$name" -v b="$1" -v t="$2" -v lr="$LINE_RATE" -v ok="$ok" 'BEGIN {
+			printf "  %-18s %10d %9.2f %10.0f %8.1f%% %9s\n", v, b, t, b / t, 100 * b / t / lr, ok }' | tee -a "$results"
+	done
 done
 echo
 
@@ -72,51 +81,33 @@ echo
 # One curl, one GET; then one curl, two GETs on one connection.  The CMD
 # lines the second log has beyond the first are the second GET's cost.
 echo "(b) AT commands per GET of a small file, session up (curl url1 url2, keep-alive)"
-if start_emu; then
-	ath bench/one curl -sS -o /dev/null "$U/a.txt"
+# The manual's minimum per request once set up, per dialect.
+declare -A TARGET=(
+	[simcom]="HTTPPARA HTTPACTION HTTPHEAD HTTPREAD"
+	[neoway]="HTTPSETUP HTTPACTION"
+	[httpcfg]="HTTPURL HTTPGET HTTPREAD"
+	[quectel]="QHTTPURL QHTTPGET QHTTPREAD"
+)
+for MODEM in $BENCH_DIALECTS; do
+	echo "  $MODEM:"
+	if ! start_emu; then
+		status=1
+		continue
+	fi
+	ath "bench/one-$MODEM" curl -sS -o /dev/null "$U/a.txt"
 	rc1=$RC
 	log1=$EMU_LOG
 	start_emu
-	ath bench/two curl -sS -o /dev/null -o /dev/null "$U/a.txt" "$U/b.txt"
+	ath "bench/two-$MODEM" curl -sS -o /dev/null -o /dev/null "$U/a.txt" "$U/b.txt"
 	rc2=$RC
 	log2=$EMU_LOG
 	if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then
-		row '  failed: curl exit %s / %s\n' "$rc1" "$rc2"
+		row '    failed: curl exit %s / %s\n' "$rc1" "$rc2"
 		status=1
-	else
-		"$PY" - "$log1" "$log2" <<'EOF' | tee -a "$results"
-import difflib, re, sys
-def cmds(p):
-    out = []
-    for line in open(p, encoding="latin-1"):
-        if line.startswith("CMD "):
-            c = line[4:].rstrip("\n")
-            out.append(c)
-    return out
-a, b = cmds(sys.argv[1]), cmds(sys.argv[2])
-# Compare with the file names blanked, then report the commands the
-# second run added.
-norm = lambda l: [re.sub(r"/[ab]\.txt", "/X.txt", c) for c in l]
-sm = difflib.SequenceMatcher(None, norm(a), norm(b), autojunk=False)
-extra = []
-for op, i1, i2, j1, j2 in sm.get_opcodes():
-    if op in ("insert", "replace"):
-        extra += b[j1:j2]
-    if op in ("delete", "replace"):
-        extra += ["(missing) " + c for c in a[i1:i2]]
-names = [re.match(r"AT\+?([A-Z]*)", c).group(1) if re.match(r"AT\+?([A-Z]*)", c) else c for c in extra]
-print("  one GET: %d commands in all; two GETs: %d; the second GET: %d" % (len(a), len(b), len(extra)))
-for c in extra:
-    print("    " + (c if len(c) <= 100 else c[:97] + "..."))
-target = {"HTTPPARA", "HTTPACTION", "HTTPHEAD", "HTTPREAD"}
-kinds = set(n for n in names)
-print("  kinds: %s  (target: only HTTPPARA, HTTPACTION, HTTPHEAD, HTTPREAD: %s)"
-      % (", ".join(sorted(kinds)) or "-", "met" if extra and kinds <= target else "NOT met"))
-EOF
+		continue
 	fi
-else
-	status=1
-fi
+	"$PY" "$E2E_ROOT/bench/commands_per_get.py" "$log1" "$log2" "${TARGET[$MODEM]:-}" | tee -a "$results"
+done
 echo
 
 # ------------------------------------------------------------ (d) recording
@@ -124,6 +115,7 @@ echo
 # rate, with and without a transcript being written.
 echo "(d) recording's cost: 1 MB GET, curl, --baud $BAUD, with and without --record"
 head -c $((1024 * 1024)) /dev/urandom >"$WWW/rec.bin"
+MODEM=simcom
 if start_emu --baud "$BAUD"; then
 	for mode in plain record; do
 		extra=()
