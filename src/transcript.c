@@ -298,9 +298,25 @@ int transcript_line_of(const struct transcript_seg *seg, size_t off)
 }
 
 struct transcript_writer {
-	FILE *f;
+	int fd;
 	struct timespec last;
 };
+
+/* Writes all of buf.  One write per event, of whole lines: a program that
+ * exits while its engine thread records leaves a transcript that ends at an
+ * event's end, never inside a line. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* a recording that cannot be written must not stop the exchange */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
 
 struct transcript_writer *transcript_writer_open(const char *path, const char *dialect,
 						 const char *device, int baud)
@@ -309,17 +325,18 @@ struct transcript_writer *transcript_writer_open(const char *path, const char *d
 	if (fd < 0)
 		return NULL;
 	struct transcript_writer *w = calloc(1, sizeof *w);
-	if (!w || !(w->f = fdopen(fd, "w"))) {
+	if (!w) {
 		close(fd);
-		free(w);
 		return NULL;
 	}
+	w->fd = fd;
 	time_t now = time(NULL);
 	struct tm tm;
-	char when[32];
+	char when[32], head[600];
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	fprintf(w->f, "%s\n# athttp %s\n# dialect %s\n# device %s %d baud\n# recorded %s\n",
-		TRANSCRIPT_MAGIC, ATHTTP_VERSION, dialect, device, baud, when);
+	int n = snprintf(head, sizeof head, "%s\n# athttp %s\n# dialect %s\n# device %s %d baud\n# recorded %s\n",
+			 TRANSCRIPT_MAGIC, ATHTTP_VERSION, dialect, device, baud, when);
+	write_all(fd, head, n < (int)sizeof head ? (size_t)n : sizeof head - 1);
 	clock_gettime(CLOCK_MONOTONIC, &w->last);
 	return w;
 }
@@ -333,6 +350,11 @@ void transcript_writer_event(struct transcript_writer *w, char dir, const unsign
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	long ms = (now.tv_sec - w->last.tv_sec) * 1000 + (now.tv_nsec - w->last.tv_nsec) / 1000000;
 	w->last = now;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return;
 	for (size_t i = 0; i < n;) {
 		/* A line per LF; binary runs in short lines, text in long ones. */
 		size_t j = i;
@@ -343,26 +365,31 @@ void transcript_writer_event(struct transcript_writer *w, char dir, const unsign
 		}
 		if (j < n && p[j] == '\n')
 			j++;
-		fprintf(w->f, "+%ld %c ", i == 0 ? ms : 0, dir);
-		transcript_escape(w->f, p + i, j - i, wild ? wild + i : NULL);
-		fputc('\n', w->f);
+		fprintf(f, "+%ld %c ", i == 0 ? ms : 0, dir);
+		transcript_escape(f, p + i, j - i, wild ? wild + i : NULL);
+		fputc('\n', f);
 		i = j;
 	}
-	/* The engine is never closed in a program that just exits: every
-	 * event must be on disk when it returns. */
-	fflush(w->f);
+	fclose(f);
+	write_all(w->fd, buf, len);
+	free(buf);
 }
 
 void transcript_writer_note(struct transcript_writer *w, const char *text)
 {
-	if (w)
-		fprintf(w->f, "# %s\n", text);
+	if (!w)
+		return;
+	char *line = NULL;
+	int n = asprintf(&line, "# %s\n", text);
+	if (n > 0)
+		write_all(w->fd, line, (size_t)n);
+	free(line);
 }
 
 void transcript_writer_close(struct transcript_writer *w)
 {
 	if (!w)
 		return;
-	fclose(w->f);
+	close(w->fd);
 	free(w);
 }
