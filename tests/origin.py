@@ -13,6 +13,11 @@ Routes
                               sent with Transfer-Encoding: chunked
   GET      /chunked.sha256    hex sha256 of what /chunked de-chunks to
   GET/HEAD /chunked/<file>    a file of --dir sent chunked
+  GET/HEAD /chunked-trailers  another generated body (TRAILERS_SIZE bytes), chunked,
+                              announced "Trailer: X-Checksum, X-Trailer-Note" and
+                              followed by those two trailer fields after the
+                              last chunk (X-Checksum: sha256=<hex of the body>)
+  GET      /chunked-trailers.sha256   hex sha256 of what /chunked-trailers de-chunks to
   any      /echo              "method=<M> len=<n> sha256=<hex> ctype=<CT>\\n"
   any      /headers           the request headers, one "Name: value" a line
   any      /redirect          302 to /small.txt
@@ -54,6 +59,15 @@ def chunked_body():
 
 CHUNKED = chunked_body()
 CHUNKED_SHA = hashlib.sha256(CHUNKED).hexdigest()
+
+# /chunked-trailers: its own size (not a multiple of any chunk of the plan)
+# and bytes, so a body mixed up with /chunked's shows.
+TRAILERS_SIZE = 70001
+TRAILERS_BODY = hashlib.sha256(b"trailers").digest() * (TRAILERS_SIZE // 32 + 1)
+TRAILERS_BODY = bytes(b ^ 0x5A for b in TRAILERS_BODY[:TRAILERS_SIZE])
+TRAILERS_SHA = hashlib.sha256(TRAILERS_BODY).hexdigest()
+TRAILERS = (("X-Checksum", "sha256=" + TRAILERS_SHA),
+            ("X-Trailer-Note", "sent after the last chunk"))
 
 
 def esc(b):
@@ -133,10 +147,12 @@ class Origin(http.server.BaseHTTPRequestHandler):
         if not no_body:
             self.wfile.write(body)
 
-    def reply_chunked(self, data, ctype="application/octet-stream"):
+    def reply_chunked(self, data, ctype="application/octet-stream", trailers=()):
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Transfer-Encoding", "chunked")
+        if trailers:
+            self.send_header("Trailer", ", ".join(k for k, _ in trailers))
         self.end_headers()
         if self.command == "HEAD":
             return
@@ -149,7 +165,8 @@ class Origin(http.server.BaseHTTPRequestHandler):
             pos += len(piece)
             self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
             self.wfile.flush()
-        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.write(b"0\r\n" + b"".join(
+            ("%s: %s\r\n" % kv).encode("latin-1") for kv in trailers) + b"\r\n")
 
     def file_path(self, rel):
         rel = urllib.parse.unquote(rel).lstrip("/")
@@ -202,6 +219,10 @@ class Origin(http.server.BaseHTTPRequestHandler):
             self.reply(n, b"status %d\n" % n)
         elif path == "/chunked" and m in ("GET", "HEAD"):
             self.reply_chunked(CHUNKED)
+        elif path == "/chunked-trailers" and m in ("GET", "HEAD"):
+            self.reply_chunked(TRAILERS_BODY, trailers=TRAILERS)
+        elif path == "/chunked-trailers.sha256" and m in ("GET", "HEAD"):
+            self.reply(200, (TRAILERS_SHA + "\n").encode())
         elif path == "/chunked.sha256" and m in ("GET", "HEAD"):
             self.reply(200, (CHUNKED_SHA + "\n").encode())
         elif path.startswith("/chunked/") and m in ("GET", "HEAD"):

@@ -1,0 +1,785 @@
+# tests/e2e/matrix.sh — the Foundation acceptance matrix for any dialect
+# (bash; sourced by test_<dialect>.sh after lib.sh).
+#
+# A dialect's script sets what tells its module apart, then runs the cases:
+#
+#   E2E_NAME=httpcfg; . lib.sh; . matrix.sh; MODEM=httpcfg
+#   D_...=...                 # the dialect's record (below)
+#   matrix_setup || exit 1    # temp dir, files, origin, emulator, clients
+#   P=httpcfg; for c in $CLIENTS; do matrix_client "$c"; done
+#   ...variants...; e2e_done
+#
+# The dialect's record (every case reads it, none names a dialect):
+#   D_RAW             1: the module sends the client's request as written
+#                     (every header and method reaches the origin verbatim);
+#                     empty: parameterized commands, headers dropped/refused
+#   D_REFUSED_METHODS methods the dialect cannot express (exact 501 asserted)
+#   D_URL_PAT         grep pattern of the emulator log line that carries the
+#                     URL; "@URL@" stands for the request's URL, "@PATH@"
+#                     for its path
+#   D_SEND_PAT        emulator log pattern of a command that makes the module
+#                     send a request (none may appear for a refused request)
+#   D_BODY_PAT        emulator log pattern of the body's command
+#   D_TRACE_PAT       fixed string that must be in an ATHTTP_TRACE file
+#   D_VERBOSE_PAT     grep pattern that -v must print on stderr for GET
+#                     $U/small.txt (the URL on the AT line)
+#   D_DNS_CODE        the module's code for an unknown host
+#   D_OOM_CODE        the module's code for a body it cannot hold (--max-body)
+#   D_OVER_NAME       name of a body over the module's request limit (200k)
+#   D_OVER_FILE       function CLIENT -> a file over that limit
+#   D_MAX_BODY        (optional) the largest request body the dialect can
+#                     send at all: a Foundation case whose body is larger
+#                     asserts the exact refusal (413 naming the limit)
+#   D_LIMIT_TEXT      what that 413's X-Athttp-Error must contain
+#   D_METHOD_BODY     (optional) function CLIENT -> the body for PUT/PATCH
+#                     (default: the 100 KB one)
+#   D_VERIFY_MODEM    (optional) emulator log pattern proving that
+#                     ATHTTP_MODEM chose this dialect
+#   D_TIMEOUT_PAT     (optional) what a timeout's X-Athttp-Error must contain
+# and the run's shape: BIG_CLIENTS (unset: all) run the 5 MB GET; SLOW_MS
+# is section_slow's latency (default 700).
+#
+# Case functions take the client name; $P is the case prefix
+# (dialect[-variant]).  Output protocol: see lib.sh.
+
+FORM='a=1&b=hello+world&c=%22quoted%22&d=caf%C3%A9'
+FORM_CT=application/x-www-form-urlencoded
+OCTET=application/octet-stream
+EMPTY_SHA=$(sha_str "")
+
+# Bodies a client can send: busybox wget stops --post-file at the first NUL.
+body100k() { if [ "$1" = busybox ]; then echo "$TMP/body100k-nonul.bin"; else echo "$TMP/body100k.bin"; fi; }
+body200k() { if [ "$1" = busybox ]; then echo "$TMP/body200k-nonul.bin"; else echo "$TMP/body200k.bin"; fi; }
+
+# url_pat URL: D_URL_PAT for URL (its dots matched literally).
+url_pat() {
+	local u=${1//./\\.} p
+	p=/${1#http://*/}
+	p=${p//./\\.}
+	u=${D_URL_PAT//@URL@/$u}
+	printf '%s' "${u//@PATH@/$p}"
+}
+
+# matrix_setup: temp dir, files, origin, emulator (-m $MODEM), and the
+# clients: $CLIENTS, $CORE_CLIENT (runs the single-client sections),
+# $CLIENT_GET (a command that GETs a URL to a file: CMD... FILE URL).
+matrix_setup() {
+	e2e_init
+	e2e_need_binaries || { e2e_done; return 1; }
+	gen_files
+	start_origin || { e2e_done; return 1; }
+	start_emu || { e2e_done; return 1; }
+	if [ "$E2E_SAN" = address ]; then
+		# Debian 12: curl and wget deadlock in glibc's setlocale() at start-up
+		# whenever libasan is preloaded (even without athttp), so an ASan build
+		# is driven by the clients that run under it.
+		echo "# ASan build: clients limited to busybox wget and python (curl and wget hang under a preloaded libasan)"
+		CLIENTS=${E2E_CLIENTS:-busybox python}
+		CORE_CLIENT=python
+		CLIENT_GET=("$PY" "$E2E_ROOT/tests/e2e/httpc.py" -o)
+	else
+		CLIENTS=${E2E_CLIENTS:-curl wget busybox python}
+		CORE_CLIENT=curl
+		CLIENT_GET=(curl -sS -o)
+	fi
+}
+
+# in_list WORD LIST...
+in_list() {
+	local w=$1 x
+	shift
+	for x in $*; do [ "$x" = "$w" ] && return 0; done
+	return 1
+}
+
+# ------------------------------------------------------------ Foundation cases
+
+t_get_small() {
+	req "$1" "$P/$1/get-small" GET "$U/small.txt"
+	chk_status 200 && chk_body_file "$WWW/small.txt" || return
+	# the origin's own header came back, and the URL went over the AT line
+	chk_header Server athttp-test-origin/1 || return
+	chk_emu_has "$(url_pat http://origin.test/small.txt)" "the AT command (or data phase) carrying the request's URL" || return
+	pass
+}
+
+t_get_big() {
+	req "$1" "$P/$1/get-5mb" GET "$U/big.bin"
+	chk_status 200 && chk_body_file "$WWW/big.bin" && pass
+}
+
+t_get_chunked() {
+	req "$1" "$P/$1/get-chunked" GET "$U/chunked"
+	chk_status 200 && chk_body_sha "$CHUNKED_SHA" && pass
+}
+
+t_head() {
+	local te
+	if [ "$1" = busybox ]; then
+		skip "$P/$1/head" "busybox wget cannot send HEAD (its --spider sends GET; see $P/busybox/spider)"
+		return
+	fi
+	req "$1" "$P/$1/head" HEAD "$U/big.bin"
+	chk_status 200 && chk_header Content-Length "$BIG_SIZE" || return
+	te=$(hdr Transfer-Encoding)
+	[ -z "$te" ] || { fail "HEAD answer carries Transfer-Encoding: $te"; return; }
+	[ ! -s "$BODY" ] || { fail "HEAD answer delivered $(fsize "$BODY") body bytes"; return; }
+	pass
+}
+
+t_spider() { # busybox: --spider is a GET that stops after the header
+	REQ_OPTS=(--spider)
+	req busybox "$P/busybox/spider" GET "$U/big.bin"
+	REQ_OPTS=()
+	chk_status 200 && chk_header Content-Length "$BIG_SIZE" && chk_rc0 && pass "a GET abandoned after the header"
+}
+
+t_post_form() {
+	req "$1" "$P/$1/post-form" POST "$U/echo" "$FORM"
+	chk_status 200 && chk_echo POST "${#FORM}" "$(sha_str "$FORM")" "$FORM_CT" && pass
+}
+
+t_post_100k() {
+	local f t note=
+	f=$(body100k "$1")
+	if [ "$1" = curl ]; then
+		# curl 7.88 adds Expect: 100-continue only above 1 MB: ask for it, so
+		# a missing local "100 Continue" shows as curl's 1 s wait.
+		REQ_OPTS=(-v -H "Expect: 100-continue" -w "time_total=%{time_total}\n")
+	fi
+	CTYPE=$OCTET req "$1" "$P/$1/post-100k" POST "$U/echo" "@$f"
+	REQ_OPTS=()
+	if [ -n "${D_MAX_BODY:-}" ] && [ "$(fsize "$f")" -gt "$D_MAX_BODY" ]; then
+		chk_refused_413 "$1" && pass "refused: over the $D_MAX_BODY-byte limit"
+		return
+	fi
+	chk_status 200 && chk_echo POST "$(fsize "$f")" "$(sha "$f")" "$OCTET" || return
+	chk_emu_has "$D_BODY_PAT" "the command carrying the body ($D_BODY_PAT)" || return
+	if [ "$1" = curl ]; then
+		t=$(sed -n 's/^time_total=//p' "$OUT")
+		# athttp answers Expect locally: the interim response must come,
+		# and with it no 1-second wait.
+		grep -q '^< HTTP/1.1 100 Continue' "$ERR" ||
+			{ fail "no local 'HTTP/1.1 100 Continue' for Expect: 100-continue (time_total ${t:-?}s)"; return; }
+		awk -v t="${t:-9}" 'BEGIN { exit !(t < 0.9) }' ||
+			{ fail "POST with Expect took ${t}s: a stall"; return; }
+		note="100 Continue answered, ${t}s"
+	fi
+	pass "$note"
+}
+
+# chk_refused_413 CLIENT: 413 (naming D_LIMIT_TEXT when set, and when the
+# client shows an error's headers: busybox wget does not), the body's
+# command never sent, the origin never reached.
+chk_refused_413() {
+	local e
+	chk_status 413 || return
+	if [ -n "${D_LIMIT_TEXT:-}" ] && [ "$1" != busybox ]; then
+		e=$(hdr X-Athttp-Error)
+		case $e in
+		*"$D_LIMIT_TEXT"*) ;;
+		*) fail "413, but X-Athttp-Error does not name the limit ($D_LIMIT_TEXT): '${e:-<absent>}'"; return 1 ;;
+		esac
+	fi
+	chk_emu_no "$D_BODY_PAT" "the body's command for a body the module cannot hold" || return
+	if origin_since | grep -q '^REQ'; then
+		fail "the origin received a request: $(origin_since | grep -m1 '^REQ')"
+		return 1
+	fi
+}
+
+# A body over the module's limit: 413 naming the limit, before the module
+# sees a byte of it; the origin never sees the request.
+t_post_413() {
+	local f
+	f=$($D_OVER_FILE "$1")
+	CTYPE=$OCTET req "$1" "$P/$1/post-$D_OVER_NAME-413" POST "$U/echo" "@$f"
+	chk_refused_413 "$1" && pass
+}
+
+t_delete() {
+	if [ "$1" = busybox ]; then
+		skip "$P/$1/delete" "busybox wget can only send GET and POST"
+		return
+	fi
+	req "$1" "$P/$1/delete" DELETE "$U/echo"
+	chk_status 200 || return
+	grep -q "^method=DELETE len=0 sha256=$EMPTY_SHA " "$BODY" ||
+		{ fail "body: expected 'method=DELETE len=0 …', got '$(head -c 150 "$BODY")'"; return; }
+	pass
+}
+
+t_404() {
+	req "$1" "$P/$1/404" GET "$U/nosuchfile.txt"
+	chk_status 404 || return
+	if [ "$1" = busybox ]; then
+		pass "status only: busybox wget discards error bodies"
+		return
+	fi
+	chk_body_text "not found" && pass
+}
+
+t_redirect() {
+	req "$1" "$P/$1/redirect" GET "$U/redirect"
+	chk_status 200 && chk_body_file "$WWW/small.txt" || return
+	origin_since | grep -Eq "^REQ GET (http://[^/]*)?/redirect " || { fail "origin never saw GET /redirect"; return; }
+	origin_since | grep -Eq "^REQ GET (http://[^/]*)?/small.txt " || { fail "origin never saw GET /small.txt"; return; }
+	pass
+}
+
+t_unknown_host() {
+	local e lines
+	req "$1" "$P/$1/unknown-host" GET "http://nosuch.invalid/"
+	chk_status 502 || return
+	if [ "$1" = busybox ]; then
+		pass "status only: busybox wget shows neither headers nor body of an error"
+		return
+	fi
+	e=$(hdr X-Athttp-Error)
+	case $e in
+	*"$D_DNS_CODE"*) ;;
+	*) fail "X-Athttp-Error: expected the module's code $D_DNS_CODE, got '${e:-<absent>}'"; return ;;
+	esac
+	lines=$(grep -c '' "$BODY")
+	[ "$lines" = 1 ] && [ "$(fsize "$BODY")" -lt 300 ] ||
+		{ fail "body: expected one short line, got $lines lines, $(fsize "$BODY") bytes"; return; }
+	pass "X-Athttp-Error: $e"
+}
+
+t_keepalive() { # curl only: two URLs, one connection
+	local b1=$TMP/out/ka1 b2=$TMP/out/ka2
+	rm -f "$b1" "$b2"
+	ath "$P/curl/keep-alive" curl -sS -v -o "$b1" -o "$b2" "$U/small.txt" "$U/chunked"
+	[ "$RC" = 0 ] || { fail "curl exit status $RC"; return; }
+	cmp -s "$b1" "$WWW/small.txt" || { fail "first body differs from small.txt"; return; }
+	[ "$(sha "$b2")" = "$CHUNKED_SHA" ] || { fail "second body (chunked) sha256 differs"; return; }
+	grep -q 'Re-using existing connection' "$ERR" ||
+		{ fail "curl did not reuse the connection (no 'Re-using existing connection' in -v)"; return; }
+	pass
+}
+
+t_cosmetic_header() { # curl only: a header the module cannot carry is dropped
+	REQ_OPTS=(-H "X-Athttp-Test: hello" -A "athttp-e2e/1")
+	req curl "$P/curl/cosmetic-header" GET "$U/headers"
+	REQ_OPTS=()
+	chk_status 200 || return
+	grep -q '^Host: origin.test' "$BODY" ||
+		{ fail "the origin's /headers answer lacks 'Host: origin.test': $(tr '\n' '|' <"$BODY" | head -c 200)"; return; }
+	if grep -q '^X-Athttp-Test: hello$' "$BODY"; then
+		if [ -n "$D_RAW" ] && ! grep -q '^User-Agent: athttp-e2e/1$' "$BODY"; then
+			fail "raw packets: X-Athttp-Test arrived but the User-Agent did not: $(grep -m1 '^User-Agent' "$BODY")"
+			return
+		fi
+		pass "the module carried it"
+	elif [ -n "$D_RAW" ]; then
+		fail "raw packets carry every header, but X-Athttp-Test did not reach the origin (X-Athttp-Dropped: $(hdr X-Athttp-Dropped))"
+	else
+		# Dropped: then the answer must say so.
+		case $(hdr X-Athttp-Dropped) in
+		*X-Athttp-Test*) pass "dropped and listed in X-Athttp-Dropped" ;;
+		*) fail "X-Athttp-Test neither reached the origin nor was listed in X-Athttp-Dropped" ;;
+		esac
+	fi
+}
+
+# t_refused_header CASE HEADER OPTION...: a header whose loss would change
+# the request's meaning.  A dialect that cannot carry it: 501 naming it,
+# nothing sent to the module ($P/curl/refuse-CASE).  A raw dialect: the
+# header reaches the origin verbatim ($P/curl/carry-CASE), HEADER: VALUE
+# being the line the origin must log.
+t_refused_header() {
+	local name=$1 header=$2
+	shift 2
+	REQ_OPTS=("$@")
+	if [ -n "$D_RAW" ]; then
+		req curl "$P/curl/carry-$name" GET "$U/small.txt"
+		REQ_OPTS=()
+		chk_status 200 || return
+		origin_since | grep -qFx "HDR $header" ||
+			{ fail "the origin did not receive '$header': $(origin_since | grep '^HDR' | tr '\n' '|' | head -c 300)"; return; }
+		pass "carried verbatim"
+		return
+	fi
+	req curl "$P/curl/refuse-$name" GET "$U/small.txt"
+	REQ_OPTS=()
+	chk_status 501 || return
+	header=${header%%:*}
+	if ! grep -qi "$header" "$BODY" "$HDRS"; then
+		fail "the 501 answer does not name $header: $(head -c 150 "$BODY")"
+		return
+	fi
+	chk_emu_no "$D_SEND_PAT" "a request command for a refused request" || return
+	pass
+}
+
+t_inject_quote() { # curl only
+	ath "$P/curl/inject-quote" curl -sS -o "$TMP/out/iq.body" -w '%{http_code}' \
+		"$U/a\"b%0d%0aAT+CMGS"
+	STATUS=$(cat "$OUT")
+	[ "$STATUS" = 400 ] || { fail "status: expected 400 for a '\"' in the URL, got '${STATUS:-none}'"; return; }
+	chk_emu_no 'CMGS' "text of the hostile URL reaching the module" || return
+	chk_emu_no 'a"b' "the raw quote reaching the module" || return
+	if origin_since | grep -q '^REQ'; then
+		fail "the origin received: $(origin_since | grep -m1 '^REQ')"
+		return
+	fi
+	pass
+}
+
+t_inject_crlf() { # curl only: %0d%0a must stay literal text
+	ath "$P/curl/inject-crlf" curl -sS -o "$TMP/out/ic.body" -w '%{http_code}' \
+		"$U/a%0d%0aAT+CMGS"
+	STATUS=$(cat "$OUT")
+	case $STATUS in
+	[1-5][0-9][0-9]) ;;
+	*) fail "no HTTP status (curl printed '${STATUS}', exit $RC)"; return ;;
+	esac
+	chk_emu_no '^CMD[[:space:]]*AT+CMGS' "an AT+CMGS command line" || return
+	chk_emu_no '^CMD.*\\x0[dDaA]' "a CR/LF byte inside a command line" || return
+	if [ "$STATUS" != 400 ]; then
+		emu_since | grep -qi '%0d%0aAT+CMGS' ||
+			{ fail "status $STATUS, but the emulator log lacks the literal text %0d%0aAT+CMGS"; return; }
+	fi
+	pass "status $STATUS"
+}
+
+# The wrapper's user interface (DESIGN.md, "User interface (contract)").
+t_wrapper() {
+	local c=$1 f=$TMP/out/wrapper.body
+	# ATHTTP_TRACE=FILE writes the AT conversation
+	req "$c" "$P/wrapper/trace-file" GET "$U/small.txt"
+	chk_status 200 || return
+	if ! grep -qF "$D_TRACE_PAT" "$TRACE" 2>/dev/null; then
+		fail "ATHTTP_TRACE=$TRACE: no $D_TRACE_PAT in it ($(wc -c <"$TRACE" 2>/dev/null || echo no file) bytes)"
+	else
+		pass
+	fi
+	# the environment twins of -d and -m
+	rm -f "$f"
+	ATH_NO_TRACE=1 ath_raw "$P/wrapper/env-twins" env ATHTTP_DEVICE="$TMP/tty" ATHTTP_MODEM="$MODEM" \
+		"$ATHTTP" -- "${CLIENT_GET[@]}" "$f" "$U/small.txt"
+	if [ "$RC" != 0 ] || ! cmp -s "$f" "$WWW/small.txt"; then
+		fail "GET via ATHTTP_DEVICE/ATHTTP_MODEM: exit $RC, body $(cmp -s "$f" "$WWW/small.txt" && echo equal || echo differs)"
+	elif [ -n "$D_VERIFY_MODEM" ] && ! emu_since | grep -q "$D_VERIFY_MODEM"; then
+		fail "GET via ATHTTP_MODEM=$MODEM: the emulator log lacks $D_VERIFY_MODEM (another dialect spoken?)"
+	else
+		pass
+	fi
+	# -v traces to stderr
+	rm -f "$f"
+	ATH_NO_TRACE=1 ath_raw "$P/wrapper/verbose" "$ATHTTP" -v -d "$TMP/tty" -m "$MODEM" -- \
+		"${CLIENT_GET[@]}" "$f" "$U/small.txt"
+	if [ "$RC" != 0 ] || ! cmp -s "$f" "$WWW/small.txt"; then
+		fail "GET with -v: exit $RC, body $(cmp -s "$f" "$WWW/small.txt" && echo equal || echo differs)"
+	elif ! grep -q "$D_VERBOSE_PAT" "$ERR"; then
+		fail "-v: stderr lacks the AT line with the URL ($D_VERBOSE_PAT)"
+	else
+		pass
+	fi
+}
+
+# t_other_method CLIENT METHOD: PUT/PATCH with a 100 KB body to /echo.  A
+# method the dialect can express (not in D_REFUSED_METHODS) must arrive
+# unchanged: /echo names it and proves the body's length and sha256.  One
+# it cannot: exactly 501 "method M is not supported by the D dialect",
+# nothing sent to the module, nothing at the origin.
+t_other_method() {
+	local c=$1 m=$2 f e want
+	f=$(${D_METHOD_BODY:-body100k} "$c")
+	if [ "$c" = busybox ]; then
+		skip "$P/$c/${m,,}" "busybox wget can only send GET and POST"
+		return
+	fi
+	CTYPE=$OCTET req "$c" "$P/$c/${m,,}" "$m" "$U/echo" "@$f"
+	chk_response || return
+	if in_list "$m" "$D_REFUSED_METHODS"; then
+		chk_status 501 || return
+		want="$MODEM method $m is not supported by the $MODEM dialect"
+		e=$(hdr X-Athttp-Error)
+		[ "$e" = "$want" ] || { fail "X-Athttp-Error: expected '$want', got '${e:-<absent>}'"; return; }
+		chk_emu_no "$D_SEND_PAT" "a request command for a refused $m" || return
+		chk_emu_no "$D_BODY_PAT" "the body's command for a refused $m" || return
+		if origin_since | grep -q '^REQ'; then
+			fail "the origin received: $(origin_since | grep -m1 '^REQ')"
+			return
+		fi
+		pass "refused with 501 naming $m, nothing sent"
+		return
+	fi
+	chk_status 200 && chk_echo "$m" "$(fsize "$f")" "$(sha "$f")" "$OCTET" || return
+	origin_since | grep -q "^REQ $m /echo HTTP/1.1 len=$(fsize "$f") sha256=$(sha "$f")\$" ||
+		{ fail "the origin's log lacks 'REQ $m /echo' with the full body: $(origin_since | grep -m1 '^REQ')"; return; }
+	pass "carried"
+}
+
+t_inject_body() { # curl only: AT text inside a body stays data
+	local b
+	b=$(printf 'x\r\nAT+CMGS="+15551234"\r\nhello\x1a\r\n+++\r\nATH\r\n')
+	CTYPE=text/plain req curl "$P/curl/inject-body" POST "$U/echo" "$b"
+	chk_status 200 && chk_echo POST "${#b}" "$(sha_str "$b")" text/plain || return
+	chk_emu_no '^CMD[[:space:]]*AT+CMGS' "an AT+CMGS command line" || return
+	chk_emu_no '^CMD[[:space:]]*ATH' "an ATH command line" || return
+	pass
+}
+
+t_fork_child() { # a forked child (no exec) uses the module while its parent lives
+	NO_ROUNDTRIP=1 ath "$P/python/fork-child" "$PY" -c '
+import hashlib, os, sys, urllib.request
+u = sys.argv[1]
+get = lambda: hashlib.sha256(urllib.request.urlopen(u).read()).hexdigest()
+print("parent", get(), flush=True)
+pid = os.fork()
+if pid == 0:
+    print("child", get(), flush=True)
+    os._exit(0)
+_, st = os.waitpid(pid, 0)
+print("parent", get(), "child-exit", st, flush=True)
+' "$U/small.txt"
+	local want
+	want=$(sha "$WWW/small.txt")
+	[ "$RC" = 0 ] || { fail "exit status $RC"; return; }
+	[ "$(sed -n 2p "$OUT")" = "child $want" ] || { fail "the child did not get the file: $(tr '\n' '|' <"$OUT")"; return; }
+	[ "$(sed -n 3p "$OUT")" = "parent $want child-exit 0" ] ||
+		{ fail "the parent's request after the child's failed: $(tr '\n' '|' <"$OUT")"; return; }
+	pass
+}
+
+t_module_oom() { # the module cannot hold the body: 502 naming the code
+	local e
+	req "$1" "$P/$1/module-out-of-memory" GET "$U/big.bin"
+	chk_status 502 || return
+	e=$(hdr X-Athttp-Error)
+	case $e in
+	*"$D_OOM_CODE"*) pass "X-Athttp-Error: $e" ;;
+	*) fail "X-Athttp-Error: expected the module's code $D_OOM_CODE, got '${e:-<absent>}'" ;;
+	esac
+}
+
+t_timeout_then_recover() { # an origin slower than ATHTTP_TIMEOUT_MS: 504, then the module is back in step
+	local l1 l2
+	ath_raw "$P/python/timeout-504-then-recover" env ATHTTP_TIMEOUT_MS=1500 \
+		"$ATHTTP" -d "$TMP/tty" -m "$MODEM" -- "$PY" -c '
+import hashlib, sys, urllib.request, urllib.error
+for u in sys.argv[1:]:
+    try:
+        r = urllib.request.urlopen(u)
+        print(r.status, hashlib.sha256(r.read()).hexdigest(), flush=True)
+    except urllib.error.HTTPError as e:
+        print(e.code, e.headers.get("X-Athttp-Error"), flush=True)
+' "$U/slow/4000" "$U/small.txt"
+	l1=$(sed -n 1p "$OUT")
+	l2=$(sed -n 2p "$OUT")
+	case $l1 in
+	"504 $MODEM "*) ;;
+	*) fail "origin slower than the timeout: expected 504 with X-Athttp-Error, got '${l1:-nothing}' (exit $RC)"; return ;;
+	esac
+	if [ -n "${D_TIMEOUT_PAT:-}" ] && ! printf '%s\n' "$l1" | grep -q "$D_TIMEOUT_PAT"; then
+		fail "504, but X-Athttp-Error does not name the module's timeout ($D_TIMEOUT_PAT): '$l1'"
+		return
+	fi
+	[ "$l2" = "200 $(sha "$WWW/small.txt")" ] ||
+		{ fail "the request after the timeout: expected 200 and small.txt, got '${l2:-nothing}'"; return; }
+	pass "$l1"
+}
+
+t_emu_alive() {
+	CASE="$P/emulator-alive"
+	if kill -0 "$EMU_PID" 2>/dev/null; then
+		pass
+	else
+		wait "$EMU_PID"
+		fail "athttp-emu exited (status $?) during the matrix; stderr: $(tail -n 3 "$TMP/emu.$EMU_N.out.err" | tr '\n' ' ')"
+	fi
+}
+
+# ------------------------------------------------------------ raw-packet extras (issue 3)
+
+# t_options CLIENT: OPTIONS reaches the origin as OPTIONS.
+t_options() {
+	if [ "$1" = busybox ]; then
+		skip "$P/$1/options" "busybox wget can only send GET and POST"
+		return
+	fi
+	req "$1" "$P/$1/options" OPTIONS "$U/echo"
+	chk_status 200 && chk_echo OPTIONS 0 "$EMPTY_SHA" "" || return
+	origin_since | grep -q '^REQ OPTIONS /echo HTTP/1.1 len=0 ' ||
+		{ fail "the origin's log lacks 'REQ OPTIONS /echo': $(origin_since | grep -m1 '^REQ')"; return; }
+	pass
+}
+
+# t_trace_cookie CLIENT: a custom header and a cookie, echoed back by
+# /headers exactly as the client wrote them.
+t_trace_cookie() {
+	case $1 in
+	curl) REQ_OPTS=(-H "X-Trace: 1" -b "k=v") ;;
+	wget) REQ_OPTS=(--header="X-Trace: 1" --header="Cookie: k=v") ;;
+	busybox) REQ_OPTS=(--header "X-Trace: 1" --header "Cookie: k=v") ;;
+	python) REQ_OPTS=(-H "X-Trace: 1" -H "Cookie: k=v") ;;
+	esac
+	req "$1" "$P/$1/header-and-cookie" GET "$U/headers"
+	REQ_OPTS=()
+	chk_status 200 || return
+	grep -qx 'X-Trace: 1' "$BODY" ||
+		{ fail "/headers does not echo 'X-Trace: 1': $(tr '\n' '|' <"$BODY" | head -c 300)"; return; }
+	grep -qx 'Cookie: k=v' "$BODY" ||
+		{ fail "/headers does not echo 'Cookie: k=v': $(tr '\n' '|' <"$BODY" | head -c 300)"; return; }
+	pass
+}
+
+# t_get_trailers CLIENT: a chunked response with trailer fields after the
+# last chunk: the body exact, nothing of the trailers in it.
+t_get_trailers() {
+	req "$1" "$P/$1/get-chunked-trailers" GET "$U/chunked-trailers"
+	chk_status 200 || return
+	if grep -aq 'X-Checksum\|X-Trailer-Note' "$BODY"; then
+		fail "the trailer fields leaked into the body ($(fsize "$BODY") bytes)"
+		return
+	fi
+	chk_body_sha "$TRAILERS_SHA" && pass
+}
+
+# t_keepalive_trailers: curl, one connection: a chunked response with
+# trailers, then another request; the trailers end the first message and
+# nothing of them leaks into the second.
+t_keepalive_trailers() {
+	local b1=$TMP/out/kat1 b2=$TMP/out/kat2
+	rm -f "$b1" "$b2"
+	ath "$P/curl/keep-alive-trailers" curl -sS -v -o "$b1" -o "$b2" "$U/chunked-trailers" "$U/small.txt"
+	[ "$RC" = 0 ] || { fail "curl exit status $RC"; return; }
+	[ "$(sha "$b1")" = "$TRAILERS_SHA" ] || { fail "first body (chunked, trailers) sha256 differs ($(fsize "$b1") bytes)"; return; }
+	cmp -s "$b2" "$WWW/small.txt" || { fail "second body differs from small.txt: $(head -c 80 "$b2" | tr '\r\n' '  ')"; return; }
+	grep -q 'Re-using existing connection' "$ERR" ||
+		{ fail "curl did not reuse the connection (no 'Re-using existing connection' in -v)"; return; }
+	pass
+}
+
+# Each client's own request headers, learnt by running it once without
+# athttp against the origin's /headers (loopback: never intercepted).
+declare -A REF_UA REF_ACCEPT
+learn_client_headers() {
+	local c=$1 f=$TMP/out/ref-$1.headers u="http://127.0.0.1:$ORIGIN_PORT/headers"
+	rm -f "$f"
+	case $c in
+	curl) timeout 20 curl -sS -o "$f" "$u" ;;
+	wget) timeout 20 wget -q --no-config -O "$f" "$u" ;;
+	busybox) timeout 20 busybox wget -q -O "$f" "$u" ;;
+	python) timeout 20 "$PY" "$E2E_ROOT/tests/e2e/httpc.py" -o "$f" "$u" >/dev/null ;;
+	esac 2>/dev/null </dev/null
+	REF_UA[$c]=$(sed -n 's/^User-Agent: //p' "$f" 2>/dev/null)
+	REF_ACCEPT[$c]=$(sed -n 's/^Accept: //p' "$f" 2>/dev/null)
+}
+
+# t_client_headers CLIENT: raw packets: the origin sees the client's own
+# User-Agent and Accept, byte for byte, and nothing is listed as dropped.
+t_client_headers() {
+	local c=$1 got
+	[ -n "${REF_UA[$c]+x}" ] || learn_client_headers "$c"
+	req "$c" "$P/$c/client-headers-verbatim" GET "$U/headers"
+	chk_status 200 || return
+	if [ -z "${REF_UA[$c]}" ]; then
+		fail "could not learn $c's own User-Agent (run without athttp against the origin)"
+		return
+	fi
+	grep -qxF "User-Agent: ${REF_UA[$c]}" "$BODY" ||
+		{ fail "User-Agent: expected '${REF_UA[$c]}' verbatim, the origin got '$(sed -n 's/^User-Agent: //p' "$BODY")'"; return; }
+	if [ -n "${REF_ACCEPT[$c]}" ]; then
+		grep -qxF "Accept: ${REF_ACCEPT[$c]}" "$BODY" ||
+			{ fail "Accept: expected '${REF_ACCEPT[$c]}' verbatim, the origin got '$(sed -n 's/^Accept: //p' "$BODY")'"; return; }
+	fi
+	got=$(hdr X-Athttp-Dropped)
+	[ -z "$got" ] || { fail "raw packets drop nothing, but X-Athttp-Dropped: $got"; return; }
+	pass "User-Agent: ${REF_UA[$c]}"
+}
+
+# t_big_header_get NAME HEADER BYTES [EMU-PATTERN]: a GET whose HEADER
+# (X-Pad, or Cookie) is BYTES long: carried whole (the origin logs all of
+# it, and the method is still GET; EMU-PATTERN, when given, must be in the
+# emulator's log then), or refused with 413/431/501 with nothing at the
+# origin, or — a cosmetic X-Pad only — sent without it and named in
+# X-Athttp-Dropped (a fallback to parameterized commands).  Never a
+# truncated request, never a Cookie silently lost.
+t_big_header_get() {
+	local name=$1 h=$2 n=$3 want=${4-} pad got
+	pad=$(head -c "$n" /dev/zero | tr '\0' p)
+	[ "$h" = Cookie ] && pad="k=$(head -c $((n - 2)) /dev/zero | tr '\0' p)"
+	REQ_OPTS=(-H "$h: $pad")
+	req "$CORE_CLIENT" "$P/$CORE_CLIENT/$name" GET "$U/headers"
+	REQ_OPTS=()
+	chk_response || return
+	case $STATUS in
+	200)
+		origin_since | grep -q '^REQ GET /headers HTTP/1.1 ' ||
+			{ fail "the origin's log lacks 'REQ GET /headers': $(origin_since | grep -m1 '^REQ')"; return; }
+		got=$(origin_since | sed -n "s/^HDR $h: //p" | head -n 1)
+		if [ -z "$got" ] && ! origin_since | grep -q "^HDR $h:"; then
+			case $h:$(hdr X-Athttp-Dropped) in
+			Cookie:*) fail "the request reached the origin without its Cookie: its meaning changed"; return ;;
+			*:*"$h"*) pass "fallback: sent without $h, listed in X-Athttp-Dropped"; return ;;
+			*) fail "$h neither reached the origin nor was listed in X-Athttp-Dropped"; return ;;
+			esac
+		fi
+		[ "$got" = "$pad" ] || { fail "$h arrived with ${#got} bytes of ${#pad}: a truncated request"; return; }
+		[ -z "$want" ] || chk_emu_has "$want" "$want (the command for a request this big)" || return
+		pass "carried whole ($n-byte $h)"
+		;;
+	413 | 431 | 501)
+		if origin_since | grep -q '^REQ'; then
+			fail "status $STATUS, yet the origin received: $(origin_since | grep -m1 '^REQ')"
+			return
+		fi
+		pass "refused with $STATUS: $(hdr X-Athttp-Error)"
+		;;
+	*)
+		fail "expected 200 (carried whole) or 413 (refused), got $STATUS ($(hdr X-Athttp-Error))"
+		;;
+	esac
+}
+
+# t_post_at_limit NAME BYTES LIMIT [CTYPE [EMU-CHECK]]: a POST of a
+# BYTES-long body near a limit of LIMIT bytes (of the body, or of the whole
+# request): carried whole (/echo proves length and sha256), or 413 naming
+# the limit with nothing at the origin.  Never a truncated request: every
+# request the origin logs for it has the full body.  EMU-CHECK "has:PAT"
+# or "no:PAT": PAT must (not) be in the emulator's log (a whole line's end).
+t_post_at_limit() {
+	local name=$1 n=$2 limit=$3 ct=${4:-$OCTET} emu=${5-} f=$TMP/body-$2.bin e
+	[ -f "$f" ] || tr -d '\000' </dev/urandom | head -c "$n" >"$f"
+	CTYPE=$ct req "$CORE_CLIENT" "$P/$CORE_CLIENT/$name" POST "$U/echo" "@$f"
+	chk_response || return
+	if origin_since | grep '^REQ ' | grep -qv " len=$n sha256=$(sha "$f")\$"; then
+		fail "a truncated request reached the origin: $(origin_since | grep '^REQ ' | grep -v " len=$n " | head -n 1)"
+		return
+	fi
+	case $emu in
+	has:*) chk_emu_has "${emu#has:}\$" "${emu#has:} (the request as one packet)" || return ;;
+	no:*) chk_emu_no "${emu#no:}\$" "${emu#no:}: a packet over the $limit-byte limit" || return ;;
+	esac
+	case $STATUS in
+	200)
+		chk_echo POST "$n" "$(sha "$f")" "$ct" && pass "carried whole"
+		;;
+	413)
+		e=$(hdr X-Athttp-Error)
+		case $e in *"$limit"*) ;; *) fail "413, but X-Athttp-Error does not name the limit $limit: '$e'"; return ;; esac
+		if origin_since | grep -q '^REQ'; then
+			fail "413, yet the origin received: $(origin_since | grep -m1 '^REQ')"
+			return
+		fi
+		pass "413: $e"
+		;;
+	*) fail "expected 413 naming $limit, got $STATUS ($(hdr X-Athttp-Error))" ;;
+	esac
+}
+
+# t_packet_boundary LIMIT RAW-PATTERN: requests whose raw packet is
+# LIMIT-1, LIMIT, LIMIT+1 and LIMIT+2 bytes ($CORE_CLIENT POSTs of text/plain
+# bodies sized from a probe's packet).  Up to LIMIT: the raw packet,
+# RAW-PATTERN with "@LEN@" the packet's length, must be in the emulator's
+# log.  Over it: never that packet; the request is carried whole another
+# way or refused with 413 naming LIMIT; never truncated at the origin.
+t_packet_boundary() {
+	local limit=$1 pat=$2 probe=$TMP/body-probe.bin len head target n
+	tr -d '\000' </dev/urandom | head -c 1500 >"$probe"
+	CTYPE=text/plain req "$CORE_CLIENT" "$P/$CORE_CLIENT/packet-probe" POST "$U/echo" "@$probe"
+	chk_status 200 && chk_echo POST 1500 "$(sha "$probe")" text/plain || return
+	len=$(emu_since | sed -n "s/^CMD .*${pat%%@LEN@*}\([0-9]*\).*/\1/p" | tail -n 1)
+	[ -n "$len" ] || { fail "no raw packet (${pat//@LEN@/<len>}) in the emulator's log for a 1500-byte POST"; return; }
+	head=$((len - 1500))
+	pass "head $head bytes: packet $len"
+	for target in $((limit - 1)) "$limit" $((limit + 1)) $((limit + 2)); do
+		n=$((target - head))
+		if [ "$target" -le "$limit" ]; then
+			t_post_at_limit "post-packet-$target" "$n" "$limit" text/plain "has:${pat//@LEN@/$target}"
+		else
+			t_post_at_limit "post-packet-$target" "$n" "$limit" text/plain "no:${pat//@LEN@/$target}"
+		fi
+	done
+}
+
+# ------------------------------------------------------------ drivers
+
+# matrix_client CLIENT: the Foundation cases for one client, in their
+# order; with D_RAW, the raw-packet extras of issue 3 follow.  BIG_CLIENTS
+# (unset: every client) names the clients that run the 5 MB GET.
+matrix_client() {
+	local c=$1
+	t_get_small "$c"
+	if [ -z "${BIG_CLIENTS+x}" ] || in_list "$c" "$BIG_CLIENTS"; then
+		t_get_big "$c"
+	fi
+	t_get_chunked "$c"
+	t_head "$c"
+	[ "$c" = busybox ] && t_spider
+	t_post_form "$c"
+	t_post_100k "$c"
+	t_post_413 "$c"
+	t_delete "$c"
+	t_404 "$c"
+	t_redirect "$c"
+	t_unknown_host "$c"
+	if [ "$c" = curl ]; then
+		t_keepalive
+		t_cosmetic_header
+		t_refused_header authorization "Authorization: Bearer secret" -H "Authorization: Bearer secret"
+		t_refused_header range "Range: bytes=0-9" -r 0-9
+		t_inject_quote
+		t_inject_body
+		t_other_method curl PUT
+		t_other_method curl PATCH
+		t_inject_crlf
+	fi
+	if [ -n "$D_RAW" ]; then
+		if [ "$c" != curl ]; then
+			t_other_method "$c" PUT
+			t_other_method "$c" PATCH
+		fi
+		t_options "$c"
+		t_trace_cookie "$c"
+		t_get_trailers "$c"
+		[ "$c" = curl ] && t_keepalive_trailers
+		t_client_headers "$c"
+	fi
+}
+
+# matrix_tail: the single-client Foundation cases after the client loop.
+matrix_tail() {
+	t_wrapper "$CORE_CLIENT"
+	t_fork_child
+	t_emu_alive
+}
+
+# ------------------------------------------------------------ sections
+# The Foundation's emulator sections, any dialect; $MODEM-<section> names.
+
+# A paced line (921600 baud, 20 ms before every answer): the engine must let
+# each answer finish before its next command, as a strict module demands.
+section_paced() {
+	P=$MODEM-paced
+	if start_emu --baud 921600 --latency-ms 20 "$@"; then
+		t_get_chunked $CORE_CLIENT
+		t_post_form $CORE_CLIENT
+		t_emu_alive
+	fi
+}
+
+# A module slow to answer (SLOW_MS, default 700 ms, before every answer):
+# late answers must never be paired with the wrong command.  (One GET
+# costs about 15 answers: 10 s at 700 ms.)
+section_slow() {
+	P=$MODEM-slow
+	if start_emu --latency-ms "${SLOW_MS:-700}" "$@"; then
+		t_get_small $CORE_CLIENT
+		t_emu_alive
+	fi
+}
+
+# A module that fails: out of memory for a big body, an origin too slow.
+section_failures() {
+	P=$MODEM-failures
+	if start_emu --max-body 100000 "$@"; then
+		t_module_oom $CORE_CLIENT
+		t_timeout_then_recover
+		t_get_small $CORE_CLIENT
+		t_emu_alive
+	fi
+}

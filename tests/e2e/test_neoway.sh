@@ -1,0 +1,117 @@
+#!/bin/bash
+# The Foundation matrix and issue 3's raw-packet cases for the Neoway N58
+# (-m neoway: AT+HTTPPARA, AT+HTTPSETUP, AT+HTTPACTION=99 custom packets of
+# at most 2048 bytes, +HTTPRECV/+HTTPCLOSED), against athttp-emu -m neoway.
+# The cases are matrix.sh's; this file is neoway's record and its sections.
+#
+# Until the driver is in the build (athttp refuses -m neoway: exit 2,
+# "unknown modem"), this script checks only that refusal, says so on a
+# skip line, and exits 0.
+#
+# Client choice (make check's run time): as httpcfg_family.sh — every core
+# case and raw-packet extra with all four clients, the 5 MB GET with curl
+# and python only.
+E2E_NAME=neoway
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/matrix.sh"
+MODEM=neoway
+
+# ---- is the driver in this build?
+if [ -x "$ATHTTP" ]; then
+	probe_err=$("$ATHTTP" -m neoway -d /dev/null -- true 2>&1 >/dev/null)
+	probe_rc=$?
+	if [ "$probe_rc" = 2 ] && printf '%s\n' "$probe_err" | grep -q 'unknown modem'; then
+		CASE=neoway/driver-absent
+		# The refusal itself is the contract until then: exit 2, the
+		# dialect named, no program run.
+		if printf '%s\n' "$probe_err" | grep -q 'unknown modem "neoway"'; then
+			pass "athttp -m neoway: exit 2, $(printf '%s\n' "$probe_err" | head -n 1)"
+		else
+			RC=$probe_rc ERR= TRACE= LAST_CMD="athttp -m neoway -d /dev/null -- true"
+			fail "exit 2 but the message does not name the dialect: $(printf '%s\n' "$probe_err" | head -n 1)"
+		fi
+		skip "neoway/..." "the neoway driver is not in this build"
+		e2e_done
+		exit
+	fi
+fi
+
+# neoway's record (see matrix.sh): raw packets up to 2048 bytes.
+D_RAW=1
+D_REFUSED_METHODS=
+D_URL_PAT='^DATA [0-9]* [A-Z]* @PATH@ HTTP/1\.1\\x0D\\x0A'  # the packet's request line
+D_SEND_PAT='AT+HTTPACTION='
+D_BODY_PAT='AT+HTTPACTION=\(99\|2\),'
+D_TRACE_PAT='AT+HTTPACTION=99,'
+D_VERIFY_MODEM='AT+HTTPSETUP'
+D_VERBOSE_PAT='AT+HTTPACTION=99,'
+D_DNS_CODE='HTTPSETUP'                  # ERROR after AT+HTTPSETUP: no code
+D_OVER_NAME=3k                          # over 2048 bytes, any mode
+D_OVER_FILE=body3k
+D_MAX_BODY=2048                         # custom packet and POST content
+D_LIMIT_TEXT=2048
+D_METHOD_BODY=body1k                    # PUT/PATCH bodies that fit a packet
+BIG_CLIENTS="curl python"
+
+body3k() {
+	local f=$TMP/body3k.bin
+	[ -f "$f" ] || tr -d '\000' </dev/urandom | head -c 3000 >"$f"
+	echo "$f"
+}
+body1k() {
+	local f=$TMP/body1k.bin
+	[ -f "$f" ] || tr -d '\000' </dev/urandom | head -c 1000 >"$f"
+	echo "$f"
+}
+
+matrix_setup || exit 1
+
+P=neoway
+for c in $CLIENTS; do
+	matrix_client "$c"
+done
+# ($CORE_CLIENT: curl, or python under ASan)
+# Issue 3: a request of 2049+ bytes falls back or is refused (413
+# naming the limit), never truncated.  A GET with a 3 KB cosmetic
+# header (fallback: AT+HTTPACTION=0 without it, or 413), one with a
+# 3 KB Cookie (which no fallback may drop), and POSTs whose packet is
+# 2047..2050 bytes.
+t_big_header_get get-3k-header X-Pad 3000
+t_big_header_get get-3k-cookie Cookie 3000
+t_packet_boundary 2048 'AT+HTTPACTION=99,@LEN@'
+matrix_tail
+
+# Firmware that spells its answers without the blank ("+HTTPRECV:",
+# "+HTTPACTION:SOCKET ID OPEN FAILED").
+P=neoway-compact
+if start_emu --variant compact; then
+	for c in $BIG_CLIENTS; do
+		in_list "$c" "$CLIENTS" || continue
+		t_get_small "$c"
+		t_get_chunked "$c"
+		t_get_trailers "$c"
+		t_post_form "$c"
+	done
+	t_head $CORE_CLIENT
+	t_unknown_host $CORE_CLIENT
+	t_emu_alive
+fi
+
+# paced line, slow module (matrix.sh)
+section_paced
+# 400 ms, not simcom's 700: a late answer is late at either, and
+# make check saves 5 s a dialect.
+SLOW_MS=400 section_slow
+
+# An origin slower than the timeout (the emulator has no memory limit for
+# neoway: no out-of-memory case).
+P=neoway-failures
+if start_emu; then
+	t_timeout_then_recover
+	t_get_small $CORE_CLIENT
+	t_emu_alive
+fi
+stop_emu
+chk_sanitizer_reports
+
+e2e_done
