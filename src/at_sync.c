@@ -3,6 +3,14 @@
 #define SYNC_FIRST_WAIT_MS 500
 #define SYNC_MAX_WAIT_MS 5000
 #define SYNC_ROUNDS 12
+#define ECHO_OFF_MS 5000
+
+static enum ath_err echo_off(struct at_chat *chat, struct ath_error *err)
+{
+	struct at_result r;
+	enum ath_err e = at_chat_cmd(chat, ECHO_OFF_MS, &r, "ATE0");
+	return e == ATH_OK ? ATH_OK : at_no_answer(err, e, "ATE0");
+}
 
 /* After any failed round, an OK may be a late answer to an earlier AT: then
  * let the stragglers arrive and ask once more. */
@@ -19,7 +27,7 @@ enum ath_err at_sync(struct at_chat *chat, struct ath_error *err)
 			return at_no_answer(err, e, "AT");
 		if (e == ATH_OK && r.final == AT_FINAL_OK) {
 			if (!doubtful)
-				return ATH_OK;
+				return echo_off(chat, err);
 			at_chat_drain(chat, wait_ms, 2 * wait_ms + 1000);
 			doubtful = false;
 			continue;

@@ -180,10 +180,6 @@ static enum ath_err httpcfg_bringup(struct modem_io *io, struct ath_error *err)
 	enum ath_err e = at_sync(io->chat, err);
 	if (e != ATH_OK)
 		return e;
-	struct at_result r;
-	e = at_chat_cmd(io->chat, timeouts.cfg_ms, &r, "ATE0");
-	if (e != ATH_OK)
-		return at_no_answer(err, e, "ATE0");
 	e = set_cfg(io, "requestheader", 1, err);
 	if (e == ATH_OK)
 		e = set_cfg(io, "responseheader", 1, err);

@@ -365,10 +365,6 @@ static enum ath_err neoway_bringup(struct modem_io *io, struct ath_error *err)
 	enum ath_err e = at_sync(io->chat, err);
 	if (e != ATH_OK)
 		return e;
-	struct at_result r;
-	e = at_chat_cmd(io->chat, timeouts.para_ms, &r, "ATE0");
-	if (e != ATH_OK)
-		return at_no_answer(err, e, "ATE0");
 	/* Whatever a previous user left: a link, its parameters. */
 	return close_link(io, false, err);
 }

@@ -99,9 +99,6 @@ static enum ath_err simcom_start(struct modem_io *io, struct ath_error *err, boo
 	enum ath_err e = at_sync(io->chat, err);
 	if (e != ATH_OK)
 		return e;
-	e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "ATE0");
-	if (e != ATH_OK)
-		return at_no_answer(err, e, "ATE0");
 	if (!restart) {
 		e = at_chat_cmd(io->chat, timeouts.init_ms, &r, "AT+HTTPINIT");
 		if (e != ATH_OK)
