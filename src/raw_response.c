@@ -115,12 +115,41 @@ static int on_headers_complete(http_parser *p)
 	return rr->head_request ? 1 : 0;
 }
 
+static void emit(struct raw_response *rr, const void *data, size_t len)
+{
+	if (len && !rr->client_gone && rr->sink->body(rr->sink->ctx, data, len) != ATH_OK)
+		rr->client_gone = true;
+}
+
+/* Body bytes go to the sink RAW_HOLD bytes late: the last ones wait for
+ * raw_response_end.  A module that cuts a response short follows it with
+ * its own closing words ("\r\nOK\r\n+HTTPREAD: <err>"), which can be taken
+ * for the body's last bytes; held back, they never reach the client, who
+ * sees a cut transfer instead of a wrong one. */
+static void pass_body(struct raw_response *rr, const void *data, size_t len)
+{
+	const unsigned char *d = data;
+	rr->body_bytes += len;
+	if (rr->hold_len + len <= RAW_HOLD) {
+		memcpy(rr->hold + rr->hold_len, d, len);
+		rr->hold_len += len;
+		return;
+	}
+	size_t out = rr->hold_len + len - RAW_HOLD;      /* bytes that may go now */
+	size_t from_hold = out < rr->hold_len ? out : rr->hold_len;
+	emit(rr, rr->hold, from_hold);
+	memmove(rr->hold, rr->hold + from_hold, rr->hold_len - from_hold);
+	rr->hold_len -= from_hold;
+	emit(rr, d, out - from_hold);
+	d += out - from_hold;
+	len -= out - from_hold;
+	memcpy(rr->hold + rr->hold_len, d, len);
+	rr->hold_len += len;
+}
+
 static int on_body(http_parser *p, const char *at, size_t len)
 {
-	struct raw_response *rr = of(p);
-	rr->body_bytes += len;
-	if (!rr->client_gone && rr->sink->body(rr->sink->ctx, at, len) != ATH_OK)
-		rr->client_gone = true;
+	pass_body(of(p), at, len);
 	return 0;
 }
 
@@ -153,12 +182,6 @@ void raw_response_init(struct raw_response *rr, bool head_request, const struct 
 	rr->settings.on_message_complete = on_message_complete;
 }
 
-static void pass_body(struct raw_response *rr, const void *data, size_t len)
-{
-	rr->body_bytes += len;
-	if (len && !rr->client_gone && rr->sink->body(rr->sink->ctx, data, len) != ATH_OK)
-		rr->client_gone = true;
-}
 
 static bool is_hex(char c)
 {
@@ -292,8 +315,11 @@ enum ath_err raw_response_end(struct raw_response *rr, struct ath_error *err)
 				 rr->body_bytes);
 		fail(rr, why);
 	}
-	if (rr->state == RAW_DONE)
+	if (rr->state == RAW_DONE) {
+		emit(rr, rr->hold, rr->hold_len);
+		rr->hold_len = 0;
 		return ATH_OK;
+	}
 	return ath_fail(err, ATH_E_PROTOCOL, -1, "%s", rr->why);
 }
 

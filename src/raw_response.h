@@ -28,6 +28,8 @@
 #include "dialect.h"
 
 #define RAW_MAX_HEAD (64 * 1024)
+/* Body bytes kept back until the module has said the response is over. */
+#define RAW_HOLD 64
 
 enum raw_state {
 	RAW_HEAD,              /* reading the status line and headers */
@@ -51,7 +53,9 @@ struct raw_response {
 	bool started;                  /* the head went to the sink */
 	bool head_lf_pending;          /* paused before the head's last LF */
 	bool client_gone;              /* the sink refused: keep reading, stop passing on */
-	unsigned long long body_bytes; /* delivered to the sink */
+	unsigned long long body_bytes; /* received (all but the held ones delivered) */
+	unsigned char hold[RAW_HOLD];  /* the latest body bytes, not yet delivered */
+	size_t hold_len;
 	/* Some firmware de-chunks the body yet keeps the origin's
 	 * "Transfer-Encoding: chunked": the first body line tells. */
 	char sniff[64];
@@ -69,8 +73,11 @@ void raw_response_init(struct raw_response *rr, bool head_request, const struct 
 size_t raw_response_feed(struct raw_response *rr, const void *data, size_t len);
 
 /* The module says the response is over: completes a body that ends with
- * the connection.  ATH_OK if the message is whole; otherwise ATH_E_PROTOCOL
- * with the reason in err (truncated, not HTTP). */
+ * the connection, and delivers the body's last RAW_HOLD bytes, held back
+ * until now.  ATH_OK if the message is whole; otherwise ATH_E_PROTOCOL
+ * with the reason in err (truncated, not HTTP), and the held bytes are
+ * never delivered.  Call it only after the module's own end of the
+ * response: what precedes that end may be the module's words. */
 enum ath_err raw_response_end(struct raw_response *rr, struct ath_error *err);
 
 /* The head was passed to the sink (the response has started). */

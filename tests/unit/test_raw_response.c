@@ -213,12 +213,46 @@ static void test_until_close(void **state)
 static void test_truncated(void **state)
 {
 	(void)state;
-	check("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", false, 200, 10, NULL, "abc", "",
+	/* A cut response delivers nothing of its last RAW_HOLD bytes. */
+	check("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", false, 200, 10, NULL, "", "",
 	      "truncated response: 3 of 10 body bytes");
 	check("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n3\r\nxy", false, 200, -1, NULL,
-	      "abcdexy", "", "truncated response: the chunked body stopped after 7 bytes");
+	      "", "", "truncated response: the chunked body stopped after 7 bytes");
 	check("HTTP/1.1 200 OK\r\nContent-Le", false, 0, 0, NULL, "", "", "the response stopped inside its head");
 	check("", false, 0, 0, NULL, "", "", "the module returned no response");
+}
+
+/* The body's last RAW_HOLD bytes wait for raw_response_end: when a module
+ * cuts a response short, its own closing words can pass for the last body
+ * bytes, and then they must never reach the client. */
+static void test_hold_back(void **state)
+{
+	(void)state;
+	char in[400], body[300];
+	for (size_t i = 0; i < sizeof body; i++)
+		body[i] = (char)('a' + i % 26);
+	int h = snprintf(in, sizeof in, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", sizeof body);
+	for (int whole = 0; whole <= 1; whole++) {
+		struct outcome o;
+		memset(&o, 0, sizeof o);
+		struct response_sink sink = { g_head, g_body, &o.got };
+		struct raw_response rr;
+		raw_response_init(&rr, false, &sink);
+		size_t fed = whole ? sizeof body : sizeof body - 10;
+		memcpy(in + h, body, fed);
+		for (size_t off = 0; off < (size_t)h + fed; off += 7) {
+			size_t n = (size_t)h + fed - off < 7 ? (size_t)h + fed - off : 7;
+			assert_int_equal(raw_response_feed(&rr, in + off, n), n);
+		}
+		assert_int_equal(o.got.body_len, fed - RAW_HOLD);
+		struct ath_error err;
+		ath_error_clear(&err);
+		assert_int_equal(raw_response_end(&rr, &err), whole ? ATH_OK : ATH_E_PROTOCOL);
+		assert_int_equal(o.got.body_len, whole ? sizeof body : fed - RAW_HOLD);
+		assert_memory_equal(o.got.body, body, o.got.body_len);
+		raw_response_free(&rr);
+		free_outcome(&o);
+	}
 }
 
 /* Not HTTP: failed before any head, the rest left over. */
@@ -303,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_interim),
 		cmocka_unit_test(test_until_close),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_hold_back),
 		cmocka_unit_test(test_not_http),
 		cmocka_unit_test(test_client_gone),
 		cmocka_unit_test(test_head_limit),
