@@ -332,26 +332,7 @@ static size_t read_stream(void *ctx, const void *data, size_t len, bool at_end,
 		rc->marker_seen = true;
 		return 0;
 	}
-	if (*watch == AT_STREAM_DRAIN) {
-		/* Line breaks before the module's OK are its own framing. */
-		const char *d = data;
-		for (size_t i = 0; i < len; i++)
-			rc->leftover += d[i] != '\r' && d[i] != '\n';
-		return len;
-	}
-	size_t used = raw_response_feed(&rc->rr, data, len);
-	switch (rc->rr.state) {
-	case RAW_BODY_UNTIL_CLOSE:
-		*watch = AT_STREAM_UNTIL_END;
-		break;
-	case RAW_DONE:
-	case RAW_FAILED:
-		*watch = AT_STREAM_DRAIN;
-		break;
-	default:
-		break;
-	}
-	return used;
+	return raw_response_feed_stream(&rc->rr, data, len, watch, &rc->leftover);
 }
 
 static enum ath_err read_response(struct modem_io *io, const struct dialect_request *rq,

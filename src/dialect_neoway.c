@@ -553,19 +553,7 @@ static size_t recv_stream(void *ctx, const void *data, size_t len, bool at_end, 
 	if (at_end || rc->stop)
 		return 0;
 	rc->bytes += len;
-	if (*watch == AT_STREAM_DRAIN) {
-		/* Line breaks before the module's report are its own framing. */
-		const char *d = data;
-		for (size_t i = 0; i < len; i++)
-			rc->leftover += d[i] != '\r' && d[i] != '\n';
-		return len;
-	}
-	size_t used = raw_response_feed(&rc->rr, data, len);
-	if (rc->rr.state == RAW_BODY_UNTIL_CLOSE)
-		*watch = AT_STREAM_UNTIL_END;
-	else if (message_over(rc))
-		*watch = AT_STREAM_DRAIN;
-	return used;
+	return raw_response_feed_stream(&rc->rr, data, len, watch, &rc->leftover);
 }
 
 /* Waits for the link's end.  The response is complete when the message

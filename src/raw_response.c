@@ -289,6 +289,23 @@ size_t raw_response_feed(struct raw_response *rr, const void *data, size_t len)
 	return n;
 }
 
+size_t raw_response_feed_stream(struct raw_response *rr, const void *data, size_t len,
+				enum at_stream_watch *watch, size_t *leftover)
+{
+	if (*watch == AT_STREAM_DRAIN) {
+		const char *d = data;
+		for (size_t i = 0; i < len; i++)
+			*leftover += d[i] != '\r' && d[i] != '\n';
+		return len;
+	}
+	size_t used = raw_response_feed(rr, data, len);
+	if (rr->state == RAW_BODY_UNTIL_CLOSE)
+		*watch = AT_STREAM_UNTIL_END;
+	else if (rr->state == RAW_DONE || rr->state == RAW_FAILED)
+		*watch = AT_STREAM_DRAIN;
+	return used;
+}
+
 enum ath_err raw_response_end(struct raw_response *rr, struct ath_error *err)
 {
 	if (rr->state == RAW_BODY_SNIFF && rr->sniff_len == 0) {

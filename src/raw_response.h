@@ -72,6 +72,13 @@ void raw_response_init(struct raw_response *rr, bool head_request, const struct 
  * the rest again, once the end of the stream can be told apart). */
 size_t raw_response_feed(struct raw_response *rr, const void *data, size_t len);
 
+/* The same, for a driver's at_chat stream sink: once the message is over,
+ * the rest of the stream is the module's own framing (counted into
+ * *leftover, line breaks aside), and *watch tells the parser how the
+ * stream's end is to be found from here.  Returns the bytes consumed. */
+size_t raw_response_feed_stream(struct raw_response *rr, const void *data, size_t len,
+				enum at_stream_watch *watch, size_t *leftover);
+
 /* The module says the response is over: completes a body that ends with
  * the connection, and delivers the body's last RAW_HOLD bytes, held back
  * until now.  ATH_OK if the message is whole; otherwise ATH_E_PROTOCOL
