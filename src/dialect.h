@@ -28,6 +28,20 @@ enum http_verb {
 	VERB_OPTIONS = 1u << 6,
 };
 
+/* How a carried header value reaches the module, which decides the values
+ * the bridge must refuse (501) rather than hand to the driver. */
+enum header_carriage {
+	/* Inside a quoted AT string with no escapes: a quote, a backslash or
+	 * a control byte cannot travel. */
+	CARRY_QUOTED = 0,
+	/* Inside a quoted string with ESP-AT's escapes (\" \\ \,): every
+	 * printable byte travels; a control byte cannot. */
+	CARRY_ESCAPED,
+	/* The driver has a length-counted data phase for values a quoted
+	 * string cannot hold: every byte a header value may hold travels. */
+	CARRY_ANY,
+};
+
 /* What a dialect can carry.  The bridge alone applies it (request_policy.c):
  * it drops hop-by-hop and cosmetic headers, refuses with 501 a request whose
  * meaning needs a header the dialect cannot carry, 413 a body over the
@@ -47,9 +61,13 @@ struct dialect_caps {
 	size_t max_raw_request;
 	const char *raw_connection;
 	/* Without raw_request: the headers that travel as command parameters,
-	 * NULL-terminated; each value at most max_header_value bytes. */
+	 * NULL-terminated; the entry "*" stands for every header athttp does
+	 * not handle itself (Host, framing, Connection, Expect).  Each value
+	 * at most max_header_value bytes, and carriable as value_carriage
+	 * says. */
 	const char *const *carried_headers;
 	size_t max_header_value;
+	enum header_carriage value_carriage;
 	/* Status line and headers come from the origin, not made up. */
 	bool real_response_head;
 	/* What the limits are named after in messages, e.g. "AT+HTTPDATA". */

@@ -36,6 +36,47 @@ static bool in_list(const char *const *list, const char *name)
 	return false;
 }
 
+/* A carried_headers list: "*" is every header. */
+static bool carries(const char *const *list, const char *name)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, "*") == 0 || hdr_is(*list, name))
+			return true;
+	return false;
+}
+
+/* Can a header value travel the way the dialect carries values? */
+static bool value_carriable(enum header_carriage how, const char *v, size_t len)
+{
+	switch (how) {
+	case CARRY_QUOTED:
+		return at_string_safe(v, len);
+	case CARRY_ESCAPED:
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+				return false;
+		return true;
+	case CARRY_ANY:
+		/* http-parser lets a tab through; a line break or NUL never
+		 * reaches here, but the data phase would carry them too. */
+		return true;
+	}
+	return false;
+}
+
+static const char *carriage_refusal(enum header_carriage how)
+{
+	switch (how) {
+	case CARRY_QUOTED:
+		return "quote, backslash, control byte or";
+	case CARRY_ESCAPED:
+		return "control byte or";
+	case CARRY_ANY:
+		break;
+	}
+	return "";
+}
+
 static enum header_class classify(const char *name)
 {
 	if (in_list(local_fields, name))
@@ -200,16 +241,17 @@ enum ath_err request_prepare(const struct dialect *d, const struct http_req *req
 		enum header_class hc = classify(h->name);
 		if (hc == HC_LOCAL)
 			continue;
-		bool carried = caps->raw_request || in_list(caps->carried_headers, h->name);
+		bool carried = caps->raw_request || carries(caps->carried_headers, h->name);
 		if (carried && !caps->raw_request) {
 			size_t vlen = strlen(h->value);
-			if (!at_string_safe(h->value, vlen) ||
+			if (!value_carriable(caps->value_carriage, h->value, vlen) ||
 			    (caps->max_header_value && vlen > caps->max_header_value)) {
 				prepared_request_free(out);
 				return ath_fail(err, ATH_E_UNSUPPORTED, -1,
 						"header %s: its value cannot be sent by the %s dialect "
-						"(quote, backslash, control byte or over %zu bytes)",
-						h->name, d->name, caps->max_header_value);
+						"(%s over %zu bytes)",
+						h->name, d->name, carriage_refusal(caps->value_carriage),
+						caps->max_header_value);
 			}
 		}
 		if (carried) {
