@@ -297,6 +297,63 @@ static void test_policy_raw_request(void **state)
 	http_req_free(&q);
 }
 
+/* Parameterized dialects that carry every header: "*" in carried_headers,
+ * and value_carriage deciding which values must be refused. */
+static const char *const every_header[] = { "*", NULL };
+static const struct dialect_caps caps_any = {
+	.methods = VERB_GET | VERB_POST, .body_methods = VERB_POST, .max_body = 100,
+	.carried_headers = every_header, .max_header_value = 64, .value_carriage = CARRY_ANY,
+	.real_response_head = true,
+};
+static const struct dialect_caps caps_escaped = {
+	.methods = VERB_GET | VERB_POST, .body_methods = VERB_POST, .max_body = 100,
+	.carried_headers = every_header, .max_header_value = 64, .value_carriage = CARRY_ESCAPED,
+};
+static const struct dialect dialect_any = { .name = "t-any", .caps = &caps_any };
+static const struct dialect dialect_escaped = { .name = "t-escaped", .caps = &caps_escaped };
+
+static void test_policy_every_header(void **state)
+{
+	(void)state;
+	struct http_req q = mkreq("GET", "/", "Host", "h", "Authorization", "Basic eDp5", "Cookie", "a=\"b\\c\"",
+				  "X-Tab", "a\tb", "Connection", "close", "Expect", "100-continue", NULL);
+	struct prepared_request p;
+	struct ath_error err;
+	ath_error_clear(&err);
+	assert_int_equal(request_prepare(&dialect_any, &q, NULL, &p, &err), ATH_OK);
+	/* Meaningful ones travel, quotes and tabs too; athttp's own stay home. */
+	assert_string_equal(hdr_get(p.rq.headers, "Authorization"), "Basic eDp5");
+	assert_string_equal(hdr_get(p.rq.headers, "Cookie"), "a=\"b\\c\"");
+	assert_string_equal(hdr_get(p.rq.headers, "X-Tab"), "a\tb");
+	assert_null(hdr_get(p.rq.headers, "Host"));
+	assert_null(hdr_get(p.rq.headers, "Connection"));
+	assert_null(hdr_get(p.rq.headers, "Expect"));
+	assert_string_equal(p.dropped, "");
+	prepared_request_free(&p);
+
+	/* ESP-AT escapes carry the quote and backslash, never a control byte. */
+	assert_int_equal(request_prepare(&dialect_escaped, &q, NULL, &p, &err), ATH_E_UNSUPPORTED);
+	assert_int_equal(err.http_status, 501);
+	assert_non_null(strstr(err.text, "X-Tab"));
+	assert_non_null(strstr(err.text, "control byte"));
+	http_req_free(&q);
+	q = mkreq("GET", "/", "Host", "h", "Cookie", "a=\"b\\c\", d", NULL);
+	assert_int_equal(request_prepare(&dialect_escaped, &q, NULL, &p, &err), ATH_OK);
+	assert_string_equal(hdr_get(p.rq.headers, "Cookie"), "a=\"b\\c\", d");
+	prepared_request_free(&p);
+	http_req_free(&q);
+
+	/* Over max_header_value: 501 naming the header and the limit. */
+	char big[80];
+	memset(big, 'v', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	q = mkreq("GET", "/", "Host", "h", "X-Big", big, NULL);
+	assert_int_equal(request_prepare(&dialect_any, &q, NULL, &p, &err), ATH_E_UNSUPPORTED);
+	assert_non_null(strstr(err.text, "X-Big"));
+	assert_non_null(strstr(err.text, "64"));
+	http_req_free(&q);
+}
+
 static void test_at_string_safe_every_byte(void **state)
 {
 	(void)state;
@@ -438,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_policy_refusals),
 		cmocka_unit_test(test_policy_accepts),
 		cmocka_unit_test(test_policy_raw_request),
+		cmocka_unit_test(test_policy_every_header),
 		cmocka_unit_test(test_at_string_safe_every_byte),
 		cmocka_unit_test(test_response_rewrites_framing),
 		cmocka_unit_test(test_response_unknown_length),
