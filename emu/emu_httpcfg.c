@@ -69,12 +69,15 @@ struct hc_variant {
 					 * rather than the manual's TIMEOUT */
 	bool raw_chunked;		/* AT+HTTPREAD gives a chunked body
 					 * with its chunk framing */
+	bool read_no_ok;		/* AT+HTTPREAD ends as table 12
+					 * prints it: +HTTPREAD: 0, no OK */
 };
 
 static const struct hc_variant variants[] = {
 	{ .name = "manual" },
 	{ .name = "timeout-code", .timeout_code = true },
 	{ .name = "raw-chunked", .raw_chunked = true },
+	{ .name = "table12", .read_no_ok = true },
 };
 
 enum {
@@ -674,7 +677,8 @@ static void http_read(struct hc *h, const struct emu_cmd *c)
 		emu_send(h->emu, EMU_MARK_NONE, h->resp->header.data,
 			 h->resp->header.len);
 	emu_send(h->emu, EMU_MARK_NONE, body->data, body->len);
-	emu_send(h->emu, EMU_MARK_NONE, "\r\nOK\r\n", 6);
+	if (!h->v->read_no_ok)
+		emu_send(h->emu, EMU_MARK_NONE, "\r\nOK\r\n", 6);
 	emu_sendf(h->emu, EMU_MARK_DONE, "\r\n+%sHTTPREAD: 0\r\n", h->fl->q);
 	drop_response(h);
 }
@@ -751,7 +755,7 @@ static void *open_hc(struct emu *e, const struct emu_config *cfg,
 			break;
 		}
 	if (!v) {
-		*err = "unknown httpcfg/quectel variant (manual, timeout-code, "
+		*err = "unknown httpcfg/quectel variant (manual, timeout-code, table12, "
 		       "raw-chunked)";
 		return NULL;
 	}

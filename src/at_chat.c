@@ -65,13 +65,15 @@ static bool classify_final(const char *line, struct at_result *res)
 	return false;
 }
 
-/* A dialect's own failure line standing in for ERROR. */
-static bool classify_failure(const char *const *failure_lines, const char *line, struct at_result *res)
+/* A dialect's own line standing in for ERROR (failure_lines) or for OK
+ * (final_lines). */
+static bool classify_listed(const char *const *lines, enum at_final final, const char *line,
+			    struct at_result *res)
 {
-	for (const char *const *f = failure_lines; f && *f; f++) {
+	for (const char *const *f = lines; f && *f; f++) {
 		if (strncmp(line, *f, strlen(*f)) != 0)
 			continue;
-		*res = (struct at_result){ .final = AT_FINAL_ERROR, .code = -1 };
+		*res = (struct at_result){ .final = final, .code = -1 };
 		snprintf(res->text, sizeof res->text, "%s", line);
 		return true;
 	}
@@ -91,7 +93,9 @@ static void on_line(void *ctx, const char *line, size_t len)
 	}
 	if (c->waiting_final) {
 		struct at_result res;
-		if (classify_final(line, &res) || classify_failure(c->failure_lines, line, &res)) {
+		if (classify_final(line, &res) ||
+		    classify_listed(c->failure_lines, AT_FINAL_ERROR, line, &res) ||
+		    classify_listed(c->final_lines, AT_FINAL_LINE, line, &res)) {
 			c->result = res;
 			c->have_result = true;
 			c->waiting_final = false;
@@ -164,6 +168,7 @@ void at_chat_init(struct at_chat *c, struct transport *tp, const struct at_synta
 	c->trace = trace;
 	c->prompt_lines = syn ? syn->prompt_lines : NULL;
 	c->failure_lines = syn ? syn->failure_lines : NULL;
+	c->final_lines = syn ? syn->final_lines : NULL;
 	at_parser_init(&c->parser, syn, &chat_parser_cb, c);
 }
 

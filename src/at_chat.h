@@ -28,6 +28,7 @@ enum at_final {
 	AT_FINAL_CMS,      /* +CMS ERROR: <code> */
 	AT_FINAL_OTHER,    /* NO CARRIER, BUSY, ... */
 	AT_FINAL_PROMPT,   /* a data prompt ('>' or a prompt line) */
+	AT_FINAL_LINE,     /* a dialect's result line standing in for OK (at_syntax.final_lines) */
 };
 
 struct at_result {
@@ -48,6 +49,7 @@ struct at_chat {
 	struct trace *trace;
 	const char *const *prompt_lines;
 	const char *const *failure_lines;
+	const char *const *final_lines;
 	at_block_sink sink;
 	void *sink_ctx;
 	at_stream_sink stream_sink;

@@ -89,28 +89,120 @@ long at_block_length(const struct at_syntax *syn, const char *line, size_t len)
 	return -1;
 }
 
+/* The text after prefix and any spaces, if line starts with prefix and
+ * then word; NULL otherwise. */
+static const char *after_word(const char *line, size_t len, const char *prefix, const char *word)
+{
+	if (!starts_with(line, len, prefix))
+		return NULL;
+	size_t i = strlen(prefix);
+	while (i < len && line[i] == ' ')
+		i++;
+	if (!starts_with(line + i, len - i, word))
+		return NULL;
+	return line + i + strlen(word);
+}
+
+/* For a field rule: the line so far ends with the ',' that may start data.
+ * Returns the data's length, or -1 when this comma does not start it. */
+static long field_block_length(const struct at_field_block_rule *r, const char *line, size_t len)
+{
+	const char *s = after_word(line, len, r->prefix, r->word);
+	if (!s || !r->fields || r->length_field < 1 || r->length_field > r->fields)
+		return -1;
+	const char *end = line + len;
+	if (s >= end || *s != ',')
+		return -1;
+	long want = -1;
+	/* r->fields numbers, each after a comma; the last comma is the one
+	 * just read. */
+	for (unsigned f = 1; f <= r->fields; f++) {
+		const char *start = s + 1;
+		const char *comma = memchr(start, ',', (size_t)(end - start));
+		if (!comma)
+			return -1; /* not there yet */
+		long v = parse_len(start, (size_t)(comma - start));
+		if (v < 0)
+			return -1;
+		if (f == r->length_field)
+			want = v;
+		s = comma;
+	}
+	return s == end - 1 ? want : -1;
+}
+
+static const struct at_field_block_rule *field_rule_of(const struct at_syntax *syn, const char *line,
+							size_t len)
+{
+	if (!syn || !syn->field_blocks)
+		return NULL;
+	for (const struct at_field_block_rule *r = syn->field_blocks; r->prefix; r++)
+		if (after_word(line, len, r->prefix, r->word))
+			return r;
+	return NULL;
+}
+
 bool at_block_is_head(const struct at_syntax *syn, const char *header)
 {
-	if (!syn || !syn->blocks)
+	if (!syn)
 		return false;
-	for (const struct at_block_rule *r = syn->blocks; r->prefix; r++)
+	for (const struct at_block_rule *r = syn->blocks; r && r->prefix; r++)
 		if (starts_with(header, strlen(header), r->prefix))
 			return r->head;
+	const struct at_field_block_rule *f = field_rule_of(syn, header, strlen(header));
+	return f ? f->head : false;
+}
+
+long at_field_block_length(const struct at_syntax *syn, const char *line, size_t len)
+{
+	const struct at_field_block_rule *r = field_rule_of(syn, line, len);
+	return r && len && line[len - 1] == ',' ? field_block_length(r, line, len) : -1;
+}
+
+/* A line that is exactly a joined prefix (trailing spaces allowed): the
+ * module split it, and the rest comes on the next line. */
+static bool is_joined_prefix(const struct at_syntax *syn, const char *line, size_t len)
+{
+	if (!syn || !syn->joined_prefixes)
+		return false;
+	while (len && line[len - 1] == ' ')
+		len--;
+	for (const char *const *j = syn->joined_prefixes; *j; j++)
+		if (strlen(*j) == len && memcmp(line, *j, len) == 0)
+			return true;
+	return false;
+}
+
+/* Is the line so far one that comes without a line end, complete now? */
+static bool bare_line_complete(const struct at_syntax *syn, const char *line, size_t len)
+{
+	if (!syn || !syn->bare_lines)
+		return false;
+	for (const struct at_bare_line_rule *r = syn->bare_lines; r->prefix; r++) {
+		const char *s = after_word(line, len, r->prefix, r->word);
+		if (!s || (size_t)(line + len - s) != r->digits)
+			continue;
+		bool digits = true;
+		for (; s < line + len; s++)
+			digits = digits && isdigit((unsigned char)*s);
+		if (digits)
+			return true;
+	}
 	return false;
 }
 
 /* For an inline rule: the line so far ends with the ',' that starts data. */
 static long inline_block_length(const struct at_syntax *syn, const char *line, size_t len)
 {
-	if (!syn || !syn->blocks)
+	if (!syn)
 		return -1;
-	for (const struct at_block_rule *r = syn->blocks; r->prefix; r++) {
+	for (const struct at_block_rule *r = syn->blocks; r && r->prefix; r++) {
 		if (r->kind != AT_BLOCK_INLINE || !starts_with(line, len, r->prefix))
 			continue;
 		size_t plen = strlen(r->prefix);
 		return parse_len(line + plen, len - plen - 1);
 	}
-	return -1;
+	return at_field_block_length(syn, line, len);
 }
 
 static const struct at_stream_rule *stream_rule(const struct at_parser *p, const char *line,
@@ -130,6 +222,8 @@ static void end_line(struct at_parser *p, bool by_cr)
 		p->overflow = false;
 		return;
 	}
+	if (!p->overflow && is_joined_prefix(p->syn, p->line, p->len))
+		return; /* the line goes on after this line break */
 	p->line[p->len] = '\0';
 	long n = p->overflow ? -1 : at_block_length(p->syn, p->line, p->len);
 	if (n > 0) {
@@ -169,11 +263,12 @@ static void close_stream(struct at_parser *p)
 {
 	p->state = ATP_LINE;
 	p->stream = NULL;
+	p->marker = NULL;
 	p->marker_matched = 0;
 	p->len = 0;
 }
 
-/* The marker's leading line break: in AT_STREAM_DRAIN it counts as already
+/* The markers' leading line break: in AT_STREAM_DRAIN it counts as already
  * seen, since the consumer's data may end right before "OK". */
 static size_t marker_break_len(const char *m)
 {
@@ -183,13 +278,41 @@ static size_t marker_break_len(const char *m)
 	return n;
 }
 
-/* The longest proper suffix of m[0..k) that is also a prefix of m: how
- * much of a failed partial match may still begin the marker. */
-static size_t marker_border(const char *m, size_t k)
+/* Holds back the first marker's leading line break as already matched. */
+static void arm_marker_break(struct at_parser *p)
 {
+	p->marker = p->stream->end_markers[0];
+	p->marker_matched = p->marker ? marker_break_len(p->marker) : 0;
+}
+
+/* The end marker that goes on from the k bytes matched so far (the first k
+ * of p->marker) with c, or NULL.  Markers may share a beginning ("\r\nOK"
+ * and "\r\n+HTTPREAD:"): the match moves to whichever fits. */
+static const char *marker_next(const struct at_parser *p, size_t k, unsigned char c)
+{
+	if (k && (unsigned char)p->marker[k] == c)
+		return p->marker;
+	for (size_t j = 0; j < AT_STREAM_MARKERS && p->stream->end_markers[j]; j++) {
+		const char *m = p->stream->end_markers[j];
+		if (strlen(m) > k && (k == 0 || memcmp(m, p->marker, k) == 0) && (unsigned char)m[k] == c)
+			return m;
+	}
+	return NULL;
+}
+
+/* After a failed partial match of k bytes: the longest tail of them that
+ * still begins some marker (its length; *next says which marker). */
+static size_t marker_border(const struct at_parser *p, size_t k, const char **next)
+{
+	const char *held = p->marker;
 	for (size_t b = k - 1; b > 0; b--)
-		if (memcmp(m, m + k - b, b) == 0)
-			return b;
+		for (size_t j = 0; j < AT_STREAM_MARKERS && p->stream->end_markers[j]; j++) {
+			const char *m = p->stream->end_markers[j];
+			if (strlen(m) > b && memcmp(m, held + k - b, b) == 0) {
+				*next = m;
+				return b;
+			}
+		}
 	return 0;
 }
 
@@ -207,23 +330,22 @@ static enum deliver_outcome deliver(struct at_parser *p, const void *data, size_
 	*used = u;
 	bool changed = w != p->watch;
 	p->watch = w;
-	if (changed && w == AT_STREAM_DRAIN && p->stream->end_marker && p->marker_matched == 0)
-		p->marker_matched = marker_break_len(p->stream->end_marker);
+	if (changed && w == AT_STREAM_DRAIN && p->marker_matched == 0)
+		arm_marker_break(p);
 	if (u == len)
 		return DELIVERED;
 	return changed ? REWATCH : ENDED;
 }
 
 /* Feeds b[0..len) to the open stream; returns how many bytes belonged to
- * it (the rest is read as lines).  Bytes that may begin the end marker are
+ * it (the rest is read as lines).  Bytes that may begin an end marker are
  * held back (as marker_matched) until they turn out to be data or marker. */
 static size_t feed_stream(struct at_parser *p, const unsigned char *b, size_t len)
 {
-	const char *m = p->stream->end_marker;
-	size_t mlen = m ? strlen(m) : 0;
+	bool markers = p->stream->end_markers[0] != NULL;
 	size_t i = 0, run = 0, used;
 	while (i < len) {
-		if (p->watch == AT_STREAM_DATA || !mlen) {
+		if (p->watch == AT_STREAM_DATA || !markers) {
 			enum deliver_outcome o = deliver(p, b + run, len - run, &used);
 			if (o == ENDED) {
 				close_stream(p);
@@ -236,7 +358,8 @@ static size_t feed_stream(struct at_parser *p, const unsigned char *b, size_t le
 			continue;
 		}
 		unsigned char c = b[i];
-		if (c == (unsigned char)m[p->marker_matched]) {
+		const char *m = marker_next(p, p->marker_matched, c);
+		if (m) {
 			if (p->marker_matched == 0 && i > run) {
 				enum deliver_outcome o = deliver(p, b + run, i - run, &used);
 				if (o == ENDED) {
@@ -252,37 +375,42 @@ static size_t feed_stream(struct at_parser *p, const unsigned char *b, size_t le
 				if (p->marker_matched)
 					continue; /* now draining: look at c again */
 			}
+			p->marker = m;
 			p->marker_matched++;
 			i++;
+			size_t mlen = strlen(m);
 			if (p->marker_matched == mlen) {
 				enum at_stream_watch w = p->watch;
 				if (p->cb->stream)
 					p->cb->stream(p->ctx, p->line, b + i, 0, true, &w);
 				close_stream(p);
-				/* The marker is the module's own words ("OK"): read
-				 * them as lines. */
+				/* The marker is the module's own words ("OK", a
+				 * result line): read them as lines. */
 				at_parser_feed(p, m, mlen);
 				return i;
 			}
 			continue;
 		}
 		if (p->marker_matched > 0) {
-			/* Not the marker after all: the held bytes are data,
-			 * except a tail that may still begin it. */
+			/* Not a marker after all: the held bytes are data,
+			 * except a tail that may still begin one. */
 			size_t k = p->marker_matched;
-			size_t keep = marker_border(m, k);
+			const char *held = p->marker, *next = NULL;
+			size_t keep = marker_border(p, k, &next);
 			p->marker_matched = 0;
-			enum deliver_outcome o = deliver(p, m, k - keep, &used);
+			enum deliver_outcome o = deliver(p, held, k - keep, &used);
 			if (o == ENDED) {
 				close_stream(p);
-				at_parser_feed(p, m + used, k - used);
+				at_parser_feed(p, held + used, k - used);
 				return i;
 			}
 			/* REWATCH here can only be a switch to draining: the
 			 * rest of the held bytes are then left over, and
 			 * deliver() has armed the marker afresh. */
-			if (o == DELIVERED && p->marker_matched == 0)
+			if (o == DELIVERED && p->marker_matched == 0 && keep) {
+				p->marker = next;
 				p->marker_matched = keep;
+			}
 			run = i;
 			continue;
 		}
@@ -291,7 +419,7 @@ static size_t feed_stream(struct at_parser *p, const unsigned char *b, size_t le
 			/* Left-over bytes: the module's OK may start any line. */
 			deliver(p, b + run, i - run, &used);
 			run = i;
-			p->marker_matched = marker_break_len(m);
+			arm_marker_break(p);
 		}
 	}
 	if (p->marker_matched == 0 && run < len) {
@@ -364,6 +492,8 @@ void at_parser_feed(struct at_parser *p, const void *buf, size_t len)
 				if (n == 0)
 					feed_block(p, b + i, 0);
 			}
+		} else if (isdigit(c) && !p->overflow && bare_line_complete(p->syn, p->line, p->len)) {
+			end_line(p, false);
 		}
 	}
 }

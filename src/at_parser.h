@@ -61,11 +61,12 @@ struct at_parser {
 	bool lf_due;             /* the last line ended with CR: its LF is still on the way */
 	size_t block_left;
 	/* Streams: recognized only while armed; the rule of the open one,
-	 * how its end is watched, and how much of its end marker the last
+	 * how its end is watched, and how much of which end marker the last
 	 * bytes matched (held back until known to be data or marker). */
 	bool stream_armed;
 	const struct at_stream_rule *stream;
 	enum at_stream_watch watch;
+	const char *marker;
 	size_t marker_matched;
 };
 
@@ -90,5 +91,8 @@ bool at_block_is_head(const struct at_syntax *syn, const char *header);
 /* Exposed for tests: the block length a header line announces under syn, or
  * -1 when the line announces none. */
 long at_block_length(const struct at_syntax *syn, const char *line, size_t len);
+/* Likewise for the field rules (at_field_block_rule): line is the line so
+ * far, ending with the comma that would start the data. */
+long at_field_block_length(const struct at_syntax *syn, const char *line, size_t len);
 
 #endif

@@ -361,13 +361,34 @@ static enum ath_err read_response(struct modem_io *io, const struct dialect_requ
 		trace_note(io->trace, "response unreadable: %s", rc->rr.why);
 	if (rc->leftover)
 		trace_note(io->trace, "%zu bytes after the origin's message ignored", rc->leftover);
-	char line[64];
+	char line[96] = "";
 	int code = 0, status;
 	if (r.final == AT_FINAL_OK) {
 		/* "+HTTPREAD: <err>" follows OK. */
 		if (at_chat_wait_line(io->chat, urc, timeouts.read_tail_ms, line, sizeof line) == ATH_OK &&
 		    !parse_result_urc(line, strlen(urc), &code, &status))
 			code = 0;
+	} else if (r.final == AT_FINAL_LINE && strncmp(r.text, urc, strlen(urc)) == 0) {
+		/* The manual's form: the result line with no OK before it. */
+		snprintf(line, sizeof line, "%s", r.text);
+		if (!parse_result_urc(line, strlen(urc), &code, &status))
+			code = 0;
+		r.final = AT_FINAL_OK;
+	}
+	/* A body that runs to the end of the output is whole only if the
+	 * module then says the read went well: after its error the bytes
+	 * held back stay unsent, and the client sees a cut. */
+	bool ends_with_output = rc->rr.state == RAW_BODY_UNTIL_CLOSE ||
+				(rc->rr.state == RAW_BODY_SNIFF && rc->rr.sniff_len == 0);
+	if (ends_with_output && (r.final != AT_FINAL_OK || code != 0)) {
+		if (r.final != AT_FINAL_OK) {
+			e = command_refused(err, &r, cmd);
+		} else {
+			char what[256];
+			snprintf(what, sizeof what, "(%s)", line);
+			e = module_failed(err, code, what);
+		}
+		goto out;
 	}
 	enum ath_err whole = raw_response_end(&rc->rr, err);
 	if (rc->rr.client_gone) {
@@ -408,16 +429,20 @@ static enum ath_err httpcfg_exchange(struct modem_io *io, const struct dialect_r
 static const struct at_block_rule httpcfg_blocks[] = { { NULL, 0, NULL, false } };
 /* CONNECT invites data after HTTPURL, HTTPGET and HTTPPOST ... */
 static const char *const httpcfg_prompts[] = { "CONNECT", NULL };
-/* ... and opens the response after HTTPREAD, which OK ends. */
+/* ... and opens the response after HTTPREAD, which OK ends, or (the
+ * manual's table 12) "+HTTPREAD: <err>" with no OK, or a CME error when
+ * <wait_time> runs out. */
 static const struct at_stream_rule httpcfg_streams[] = {
-	{ "CONNECT", "\r\nOK\r\n" },
-	{ NULL, NULL },
+	{ "CONNECT", { "\r\nOK\r\n", "\r\n+HTTPREAD:", "\r\n+QHTTPREAD:", "\r\n+CME ERROR:" } },
+	{ NULL, { NULL } },
 };
+static const char *const httpcfg_final_lines[] = { "+HTTPREAD:", "+QHTTPREAD:", NULL };
 
 static const struct at_syntax httpcfg_syntax = {
 	.blocks = httpcfg_blocks,
 	.prompt_lines = httpcfg_prompts,
 	.streams = httpcfg_streams,
+	.final_lines = httpcfg_final_lines,
 };
 
 static const struct dialect_caps httpcfg_caps = {

@@ -688,8 +688,8 @@ static const struct at_block_rule neoway_blocks[] = {
 /* recvmode 0: "+HTTPRECV:" alone on its line, then raw bytes until the
  * link's end; "+HTTPCLOSE" starts both spellings of that report. */
 static const struct at_stream_rule neoway_streams[] = {
-	{ "+HTTPRECV:", "\r\n+HTTPCLOSE" },
-	{ NULL, NULL },
+	{ "+HTTPRECV:", { "\r\n+HTTPCLOSE" } },
+	{ NULL, { NULL } },
 };
 
 static const struct at_syntax neoway_syntax = {

@@ -1,7 +1,8 @@
 /*
  * The AT parser fed the module's side of every example in the SIMCom manual
- * (000_5c96bf55d4e720da.txt, chapter 3), whole, byte by byte and in random
- * splits: the events must be the same every way.
+ * (000_5c96bf55d4e720da.txt, chapter 3) and OneMO's URC forms
+ * (003_f89433d602716ace.txt), whole, byte by byte and in random splits: the
+ * events must be the same every way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -74,12 +75,14 @@ static void ev_block(void *ctx, const char *header, const void *data, size_t len
 
 static const struct at_parser_cb cb = { .line = ev_line, .prompt = ev_prompt, .block = ev_block };
 
-/* Feeds input split by the pieces function; returns the event log. */
-static char *run(const char *in, size_t len, size_t (*piece)(unsigned *), unsigned seed, bool arm)
+/* Feeds input split by the pieces function under syntax sy; returns the
+ * event log. */
+static char *run_syn(const struct at_syntax *sy, const char *in, size_t len, size_t (*piece)(unsigned *),
+		     unsigned seed, bool arm)
 {
 	struct log l = { 0 };
 	struct at_parser p;
-	at_parser_init(&p, &syn, &cb, &l);
+	at_parser_init(&p, sy, &cb, &l);
 	at_parser_arm_prompt(&p, arm);
 	for (size_t off = 0; off < len;) {
 		size_t n = piece ? piece(&seed) : len;
@@ -91,6 +94,11 @@ static char *run(const char *in, size_t len, size_t (*piece)(unsigned *), unsign
 	if (!l.s)
 		l.s = calloc(1, 1);
 	return l.s;
+}
+
+static char *run(const char *in, size_t len, size_t (*piece)(unsigned *), unsigned seed, bool arm)
+{
+	return run_syn(&syn, in, len, piece, seed, arm);
 }
 
 static size_t one(unsigned *seed)
@@ -105,19 +113,25 @@ static size_t random_piece(unsigned *seed)
 }
 
 /* Same events whole, byte by byte and in 50 random splits. */
-static void check_all_splits(const char *in, size_t len, const char *expected, bool arm)
+static void check_all_splits_syn(const struct at_syntax *sy, const char *in, size_t len, const char *expected,
+				 bool arm)
 {
-	char *whole = run(in, len, NULL, 0, arm);
+	char *whole = run_syn(sy, in, len, NULL, 0, arm);
 	assert_string_equal(whole, expected);
-	char *bytes = run(in, len, one, 0, arm);
+	char *bytes = run_syn(sy, in, len, one, 0, arm);
 	assert_string_equal(bytes, expected);
 	for (unsigned seed = 1; seed <= 50; seed++) {
-		char *r = run(in, len, random_piece, seed, arm);
+		char *r = run_syn(sy, in, len, random_piece, seed, arm);
 		assert_string_equal(r, expected);
 		free(r);
 	}
 	free(whole);
 	free(bytes);
+}
+
+static void check_all_splits(const char *in, size_t len, const char *expected, bool arm)
+{
+	check_all_splits_syn(&syn, in, len, expected, arm);
 }
 
 /* 3.1.1: GET, with the module's echo on (as after power-up). */
@@ -310,6 +324,183 @@ static void test_block_length(void **state)
 	assert_int_equal(at_block_length(&syn, "+HTTPHEAD: DATA,773", 19), 773);
 }
 
+/* ------------------------------------------------------------ OneMO */
+
+/* OneMO's URCs (003_f89433d602716ace.txt 3.10): the length is a later
+ * field, the prefix may stand alone on its line, "ind" may come without
+ * a line end, and the manual's own typo +MHTTPPURC is the same URC. */
+static const struct at_block_rule no_blocks[] = { { NULL, 0, NULL, false } };
+static const struct at_field_block_rule onemo_fields[] = {
+	{ "+MHTTPURC:", "\"header\"", 3, 3, true },
+	{ "+MHTTPURC:", "\"content\"", 4, 4, false },
+	{ "+MHTTPPURC:", "\"header\"", 3, 3, true },
+	{ "+MHTTPPURC:", "\"content\"", 4, 4, false },
+	{ NULL, NULL, 0, 0, false },
+};
+static const char *const onemo_joined[] = { "+MHTTPURC:", "+MHTTPPURC:", NULL };
+static const struct at_bare_line_rule onemo_bare[] = {
+	{ "+MHTTPURC:", "\"ind\",", 1 },
+	{ "+MHTTPPURC:", "\"ind\",", 1 },
+	{ NULL, NULL, 0 },
+};
+static const struct at_syntax onemo_syn = {
+	.blocks = no_blocks,
+	.field_blocks = onemo_fields,
+	.joined_prefixes = onemo_joined,
+	.bare_lines = onemo_bare,
+};
+
+/* 3.5's GET example: the header block's 225 bytes (status line and
+ * fields, each with CRLF, no blank line) and the 145-byte body (the JSON
+ * shown, 144 bytes, and the LF the origin ends it with); the content URC
+ * split after its prefix, both in the manual's typo spelling. */
+static const char manual_head[] =
+	"HTTP/1.1 200 OK\r\n"
+	"Server: nginx/1.18.0\r\n"
+	"Date: Fri, 23 Jul 2021 09:59:35 GMT\r\n"
+	"Content-Type: application/json\r\n"
+	"Content-Length: 145\r\n"
+	"Connection: keep-alive\r\n"
+	"Access-Control-Allow-Origin: *\r\n"
+	"Access-Control-Allow-Credentials: true\r\n";
+static const char manual_json[] =
+	"{\"args\":{},\"headers\":{\"Connection\":\"close\",\"Content-Length\":\"0\",\"Host\":\"localhost:6000\"},"
+	"\"origin\":\"127.0.0.1\",\"url\":\"http://localhost:6000/get\"}\n";
+
+static void test_onemo_manual_get(void **state)
+{
+	(void)state;
+	assert_int_equal(strlen(manual_head), 225);
+	assert_int_equal(strlen(manual_json), 145);
+	for (int typo = 0; typo <= 1; typo++) {
+		const char *urc = typo ? "+MHTTPPURC:" : "+MHTTPURC:";
+		char *in = fmt("\r\n+MHTTPCREATE: 0\r\n\r\nOK\r\n"
+			       "\r\nOK\r\n"
+			       "\r\n%s \"header\",0,200,225,%s\r\n"
+			       "\r\n%s\r\n\"content\",0,145,145,145,%s\r\n",
+			       urc, manual_head, urc, manual_json);
+		char *expected = fmt("L+MHTTPCREATE: 0\nLOK\nLOK\n"
+				     "B%s \"header\",0,200,225,|%s\n"
+				     "B%s\"content\",0,145,145,145,|%s\n",
+				     urc, manual_head, urc, manual_json);
+		check_all_splits_syn(&onemo_syn, in, strlen(in), expected, false);
+		free(in);
+		free(expected);
+	}
+}
+
+/* 4.1's forms: "+MHTTPCREATE:0" without the space, the header URC glued to
+ * its prefix ("+MHTTPURC:\"header\""), the content URC split after the
+ * prefix (with a trailing space on some firmware), blank lines around. */
+static void test_onemo_split_forms(void **state)
+{
+	(void)state;
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n";
+	char *in = fmt("\r\n+MHTTPCREATE:0\r\n\r\nOK\r\n"
+		       "+MHTTPURC:\"header\",0,200,%zu,%s\r\n"
+		       "+MHTTPURC: \r\n\r\n\"content\",0,5,2,2,he\r\n"
+		       "+MHTTPURC:\r\n  \"content\", 0, 5, 5, 3,llo\r\n"
+		       "+MHTTPURC:\n\"header\",1,204,0,\r\n",
+		       strlen(head), head);
+	char *expected = fmt("L+MHTTPCREATE:0\nLOK\n"
+			     "B+MHTTPURC:\"header\",0,200,%zu,|%s\n"
+			     "B+MHTTPURC: \"content\",0,5,2,2,|he\n"
+			     "B+MHTTPURC:  \"content\", 0, 5, 5, 3,|llo\n"
+			     "B+MHTTPURC:\"header\",1,204,0,|\n",
+			     strlen(head), head);
+	check_all_splits_syn(&onemo_syn, in, strlen(in), expected, false);
+	free(in);
+	free(expected);
+}
+
+/* The end of a chunked body: a zero-length piece is a block with no data;
+ * the err URC and the other reports are plain lines. */
+static void test_onemo_ends(void **state)
+{
+	(void)state;
+	const char in[] = "\r\n+MHTTPURC: \"content\",0,0,3,3,abc\r\n"
+			  "\r\n+MHTTPURC: \"content\",0,0,3,0,\r\n"
+			  "\r\n+MHTTPURC: \"err\",0,6\r\n"
+			  "\r\n+MHTTPURC: \"recv\",0,200,225,145\r\n"
+			  "\r\n+MHTTPURC:\r\n\"err\",2,1\r\n";
+	check_all_splits_syn(&onemo_syn, in, sizeof in - 1,
+			     "B+MHTTPURC: \"content\",0,0,3,3,|abc\n"
+			     "B+MHTTPURC: \"content\",0,0,3,0,|\n"
+			     "L+MHTTPURC: \"err\",0,6\n"
+			     "L+MHTTPURC: \"recv\",0,200,225,145\n"
+			     "L+MHTTPURC:\"err\",2,1\n", false);
+}
+
+/* "ind" without its line end is complete after its digit: what follows
+ * is the next line (chunked mode's example, and the URC run into the
+ * next one); with its CRLF it is the same line. */
+static void test_onemo_bare_ind(void **state)
+{
+	(void)state;
+	const char in[] = "\r\nOK\r\n+MHTTPURC:\"ind\",0"
+			  "+MHTTPURC: \"ind\",1\r\n"
+			  "+MHTTPURC: \"ind\",2OK\r\n"
+			  "+MHTTPURC:\r\n\"ind\",3+MHTTPURC: \"content\",3,0,2,2,ok\r\n"
+			  "+MHTTPPURC: \"ind\",0\r\n"
+			  "+MHTTPURC: \"ind\",\r\n";
+	check_all_splits_syn(&onemo_syn, in, sizeof in - 1,
+			     "LOK\nL+MHTTPURC:\"ind\",0\nL+MHTTPURC: \"ind\",1\nL+MHTTPURC: \"ind\",2\nLOK\n"
+			     "L+MHTTPURC:\"ind\",3\nB+MHTTPURC: \"content\",3,0,2,2,|ok\n"
+			     "L+MHTTPPURC: \"ind\",0\nL+MHTTPURC: \"ind\",\n", false);
+}
+
+/* A block's data is opaque: the module's own words inside it (a split
+ * prefix, a bare "ind", a content URC, OK) are data. */
+static void test_onemo_block_is_opaque(void **state)
+{
+	(void)state;
+	const char data[] = "+MHTTPURC:\r\n\"ind\",0+MHTTPURC: \"content\",0,1,1,1,x\r\nOK\r\n\0,";
+	size_t dlen = sizeof data - 1;
+	struct log want = { 0 };
+	char *in = fmt("+MHTTPURC: \"content\",0,%zu,%zu,%zu,", dlen, dlen, dlen);
+	size_t hlen = strlen(in);
+	in = realloc(in, hlen + dlen + 32);
+	memcpy(in + hlen, data, dlen);
+	memcpy(in + hlen + dlen, "\r\nOK\r\n", 6);
+	log_add(&want, "B", 1);
+	log_add(&want, in, hlen);
+	log_add(&want, "|", 1);
+	log_add(&want, data, dlen);
+	log_add(&want, "\nLOK\n", 5);
+	for (unsigned seed = 0; seed <= 40; seed++) {
+		char *r = run_syn(&onemo_syn, in, hlen + dlen + 6, seed ? random_piece : NULL, seed, false);
+		assert_memory_equal(r, want.s, want.len);
+		free(r);
+	}
+	free(in);
+	free(want.s);
+}
+
+/* The rules are the table's: without them the same bytes are plain lines,
+ * and the old rules (prefix, then the length) behave as before. */
+#define FIELD_LEN(sy, lit) at_field_block_length((sy), (lit), sizeof(lit) - 1)
+
+static void test_onemo_rules_are_data(void **state)
+{
+	(void)state;
+	const char in[] = "+MHTTPURC:\r\n\"content\",0,2,2,2,ok\r\n+HTTPCLIENT:2,ab\r\n";
+	check_all_splits(in, sizeof in - 1, "L+MHTTPURC:\nL\"content\",0,2,2,2,ok\nB+HTTPCLIENT:2,|ab\n", false);
+
+	assert_int_equal(FIELD_LEN(&onemo_syn, "+MHTTPURC: \"content\",0,145,145,145,"), 145);
+	assert_int_equal(FIELD_LEN(&onemo_syn, "+MHTTPURC:\"content\",0,0,10,4,"), 4);
+	assert_int_equal(FIELD_LEN(&onemo_syn, "+MHTTPURC: \"content\",0,145,"), -1);
+	assert_int_equal(FIELD_LEN(&onemo_syn, "+MHTTPURC: \"content\",0,1x,1,1,"), -1);
+	assert_int_equal(FIELD_LEN(&onemo_syn, "+MHTTPURC: \"header\",0,200,225,"), 225);
+	assert_int_equal(FIELD_LEN(&onemo_syn, "+MHTTPPURC: \"header\",2,206,1010,"), 1010);
+	assert_int_equal(FIELD_LEN(&onemo_syn, "+MHTTPURC: \"err\",0,6,"), -1);
+	assert_int_equal(FIELD_LEN(&syn, "+MHTTPURC: \"header\",0,200,225,"), -1);
+	assert_true(at_block_is_head(&onemo_syn, "+MHTTPURC: \"header\",0,200,225,"));
+	assert_true(at_block_is_head(&onemo_syn, "+MHTTPPURC:\"header\",0,200,225,"));
+	assert_false(at_block_is_head(&onemo_syn, "+MHTTPURC: \"content\",0,145,145,145,"));
+	assert_true(at_block_is_head(&syn, "+HTTPHEAD: 5"));
+	assert_false(at_block_is_head(&syn, "+HTTPREAD: 5"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +515,12 @@ int main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_lf_due),
 		cmocka_unit_test(test_block_length),
+		cmocka_unit_test(test_onemo_manual_get),
+		cmocka_unit_test(test_onemo_split_forms),
+		cmocka_unit_test(test_onemo_ends),
+		cmocka_unit_test(test_onemo_bare_ind),
+		cmocka_unit_test(test_onemo_block_is_opaque),
+		cmocka_unit_test(test_onemo_rules_are_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

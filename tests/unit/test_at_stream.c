@@ -23,10 +23,18 @@
 static const struct at_block_rule no_blocks[] = { { NULL, 0, NULL, false } };
 static const char *const prompts[] = { "CONNECT", NULL };
 static const struct at_stream_rule streams[] = {
-	{ "CONNECT", "\r\nOK\r\n" },
-	{ NULL, NULL },
+	{ "CONNECT", { "\r\nOK\r\n" } },
+	{ NULL, { NULL } },
 };
 static const struct at_syntax syn = { .blocks = no_blocks, .prompt_lines = prompts, .streams = streams };
+/* Two endings that share their line break: OK, or (the AT+HTTPCFG manual's
+ * table 12) the result line with no OK. */
+static const struct at_stream_rule streams_alt[] = {
+	{ "CONNECT", { "\r\nOK\r\n", "\r\n+HTTPREAD:" } },
+	{ NULL, { NULL } },
+};
+static const struct at_syntax syn_alt = { .blocks = no_blocks, .prompt_lines = prompts, .streams = streams_alt };
+static const struct at_syntax *cur_syn = &syn;
 
 /* A consumer: takes `want` bytes as data (then drains), or everything until
  * the marker when want is -1.  Events as text: "L<line>\n", "S<data>|"
@@ -111,7 +119,7 @@ static char *run(const char *in, size_t len, long want, unsigned seed, bool arme
 {
 	struct consumer c = { .want = want };
 	struct at_parser p;
-	at_parser_init(&p, &syn, &cb, &c);
+	at_parser_init(&p, cur_syn, &cb, &c);
 	at_parser_arm_stream(&p, armed);
 	for (size_t off = 0; off < len;) {
 		size_t n = seed == 0 ? len : seed == 1 ? 1 : 1 + (size_t)rand_r(&seed) % 23;
@@ -212,6 +220,24 @@ static void test_large(void **state)
 	free(expected);
 }
 
+/* Either marker ends the stream and is read back as lines; near misses of
+ * either (and a switch from one to the other part-way) are data. */
+static void test_alternative_markers(void **state)
+{
+	(void)state;
+	cur_syn = &syn_alt;
+	check("CONNECT\r\nbody\r\n+HTTPREAD: 0\r\n", -1, "SbodyE\nL+HTTPREAD: 0\n", true);
+	check("CONNECT\r\nx\r\n+HTTPREADy\r\nOx\r\n+HTTP\r\nOK\r\n\r\n+HTTPREAD: 0\r\n", -1,
+	      "Sx\r\n+HTTPREADy\r\nOx\r\n+HTTPE\nLOK\nL+HTTPREAD: 0\n", true);
+	check("CONNECT\r\n\r\r\n+HTTPREAD: 3\r\n", -1, "S\rE\nL+HTTPREAD: 3\n", true);
+	/* Draining after a framed body: with or without the line break. */
+	check("CONNECT\r\nabc\r\n+HTTPREAD: 0\r\n", 3, "Sabc|X\r\nE\nL+HTTPREAD: 0\n", true);
+	check("CONNECT\r\nabc+HTTPREAD: 0\r\n", 3, "Sabc|E\nL+HTTPREAD: 0\n", true);
+	/* The OK form still works with both armed. */
+	check("CONNECT\r\nabc\r\nOK\r\n\r\n+HTTPREAD: 0\r\n", -1, "SabcE\nLOK\nL+HTTPREAD: 0\n", true);
+	cur_syn = &syn;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_until_marker),
 		cmocka_unit_test(test_unarmed),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_alternative_markers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -320,6 +320,56 @@ static void test_close_delimited(void **state)
 	}
 }
 
+/* Table 12's own form: the output goes straight to "+HTTPREAD: <err>" with
+ * no OK.  A framed body and a body that ends with the output are whole with
+ * err 0; with another err the body that ran to the end is cut (the bytes
+ * held back never reach the client) and the code is named. */
+static void test_read_without_ok(void **state)
+{
+	(void)state;
+	const char *raw = "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+	static const struct {
+		const char *response;
+		int err;
+		long long length;
+		const char *body;  /* NULL: the exchange fails after the head */
+	} cases[] = {
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, 5, "hello" },
+		{ "HTTP/1.0 200 OK\r\n\r\nuntil\r\nO\r\n+HTTPREADx the end", 0, -1, "until\r\nO\r\n+HTTPREADx the end" },
+		{ "HTTP/1.0 200 OK\r\n\r\npart of it", 722, -1, NULL },
+	};
+	for (size_t t = 0; t < 2; t++) {
+		const char *stem = twins[t].stem;
+		for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+			struct script sc = { 0 };
+			url_steps(&sc, stem, "http://h/");
+			step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
+			step(&sc, fmt("%s", raw), fmt("\r\nOK\r\n\r\n%sGET: 0,200\r\n", stem));
+			step(&sc, fmt("AT%sREAD=60\r", stem),
+			     fmt("\r\nCONNECT\r\n%s\r\n%sREAD: %d\r\n", cases[k].response, stem, cases[k].err));
+			for (unsigned seed = 0; seed < 20; seed++) {
+				struct rig r;
+				rig_init(&r, twins[t].d, sc.s, sc.n, seed);
+				struct dialect_request rq = req(VERB_GET, "GET", "http://h/", raw, NULL);
+				enum ath_err e = r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err);
+				assert_int_equal(r.got.heads, 1);
+				assert_int_equal(r.got.length, cases[k].length);
+				if (cases[k].body) {
+					assert_int_equal(e, ATH_OK);
+					assert_string_equal(r.got.body, cases[k].body);
+				} else {
+					assert_int_not_equal(e, ATH_OK);
+					assert_int_equal(r.err.module_code, cases[k].err);
+					/* nothing of the last RAW_HOLD bytes went out */
+					assert_true(r.got.body == NULL || strlen(r.got.body) == 0);
+				}
+				rig_done(&r);
+			}
+			script_free(&sc);
+		}
+	}
+}
+
 /* Failures of the manual's forms: TIMEOUT (504), "+HTTPGET: <err>" alone
  * (502 with the code's meaning), +CME ERROR instead of CONNECT, a length
  * mismatch after the data phase.  The module stays in step: ATH_E_MODULE. */
@@ -467,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_cfg_refused),
 		cmocka_unit_test(test_method_refused),
 		cmocka_unit_test(test_read_cut),
+		cmocka_unit_test(test_read_without_ok),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
