@@ -8,12 +8,14 @@ extern const struct dialect dialect_simcom;
 extern const struct dialect dialect_httpcfg;
 extern const struct dialect dialect_quectel;
 extern const struct dialect dialect_neoway;
+extern const struct dialect dialect_onemo;
 
 static const struct dialect *const dialect_table[] = {
 	&dialect_simcom,
 	&dialect_httpcfg,
 	&dialect_quectel,
 	&dialect_neoway,
+	&dialect_onemo,
 };
 
 #define N_DIALECTS (sizeof dialect_table / sizeof dialect_table[0])

@@ -120,6 +120,28 @@ if [ "$CLIENT" = curl ]; then
 else
 	skip "replay/manual/neoway" "curl cannot run under a preloaded libasan; the raw request is curl's"
 fi
+# onemo carries every header the client sends (one AT+MHTTPHEADER each):
+# curl with the fixed User-Agent.
+if [ "$CLIENT" = curl ]; then
+	MODEM=onemo
+	replay_curl replay/manual/onemo-get "$FIX/onemo-manual-get.at" http://120.27.12.119:10080/get -A athttp-fixture
+	if [ "$RC" = 0 ] && [ "$STATUS" = 200 ] && cmp -s "$BODY" "$FIX/onemo-manual-get.body" &&
+		grep -q '^Content-Length: 145' "$HDRS"; then
+		pass "3.5: GET, the manual's +MHTTPPURC header URC (225 bytes) and split content URC"
+	else
+		fail "onemo GET: exit $RC, status '${STATUS}'"
+	fi
+	replay_curl replay/manual/onemo-post "$FIX/onemo-manual-post.at" http://120.27.12.119:10080/post \
+		-A athttp-fixture -H 'Content-Type: application/json' \
+		--data-binary '{"id":"speed1"\r,"tags":["mobile"],"unit":"m/s"\r,"unit_symbol":"m/s"}'
+	if [ "$RC" = 0 ] && [ "$STATUS" = 200 ] && cmp -s "$BODY" "$FIX/onemo-manual-post.body"; then
+		pass "4.1: POST, 70 bytes by AT+MHTTPCONTENT data mode, the 278-byte answer"
+	else
+		fail "onemo POST: exit $RC, status '${STATUS}'"
+	fi
+else
+	skip "replay/manual/onemo" "curl cannot run under a preloaded libasan; the headers carried are curl's"
+fi
 MODEM=simcom
 
 # ---- a transcript edited by one byte

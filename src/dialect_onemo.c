@@ -1,0 +1,930 @@
+/*
+ * China Mobile OneMO ML302/ML305/ML307, MN316/MN318/MN319/MN326 (AT+MHTTP*,
+ * manual 003_f89433d602716ace.txt; the lead's wire decisions in
+ * issue4-spec.md).  The module keeps up to four client instances, one per
+ * server; a request is its specific headers, its content, then
+ * AT+MHTTPREQUEST, and the module prints the origin's answer as URCs.
+ *
+ * Per request:
+ *   AT+MHTTPCREATE="http://host:port"    only for a server without an
+ *                                        instance; "+MHTTPCREATE: <id>", OK
+ *   AT+MHTTPHEADER=<id>,<eof>,<len>,"Name: value"     one per header, or
+ *   AT+MHTTPHEADER=<id>,<eof>,<len> > <len bytes> OK  in data mode
+ *   AT+MHTTPCONTENT=<id>,<eof>,<len> > <len bytes> OK at most 4096 a piece
+ *   AT+MHTTPREQUEST=<id>,<method>,0,"<path?query>"    OK, then the URCs:
+ *   +MHTTPURC: "header",<id>,<code>,<header_len>,<status line and fields>
+ *   +MHTTPURC: "content",<id>,<content_len>,<sum_len>,<cur_len>,<data>  ...
+ *   +MHTTPURC: "err",<id>,<error_code>                 instead, on failure
+ * eof is 1 on every header and content piece but the last, 0 on the last.
+ * A GET to a server the module already knows, with curl's two headers, is
+ * three commands.
+ *
+ * Instances: one per host:port, at most four alive (the manual's limit);
+ * the least recently used is deleted (AT+MHTTPDEL) to make room.  A module
+ * with fewer slots (MN316A/MN319: two) answers CREATE with +CME ERROR: 651
+ * (no free client): the least recently used goes and CREATE is tried once
+ * more.  An instance the module no longer has (+CME ERROR: 652 on its
+ * first use, the module restarted) is created afresh, once.  Bring-up
+ * deletes instances 0..3 whatever they answer, so none from an earlier
+ * process survives; after any failure inside a request its instance is
+ * deleted too (the manual says AT+MHTTPTERM leaves headers and content
+ * set, and a request that failed may have left them).
+ *
+ * What goes on the AT line: the host (letters, digits, ".-_:[]") and the
+ * path (request_policy.c: no quote, backslash or control byte) inside
+ * quotes; a header inside quotes only when it is printable ASCII without a
+ * quote or backslash and at most 1024 bytes (the command-mode limit of
+ * ML302A/ML307A), otherwise in the length-counted data phase (up to 4096);
+ * the body only ever in the data phase.  The manual: string parameters
+ * "cannot hold quotes; use data mode".
+ *
+ * The response: the header URC carries the origin's status line and
+ * fields (CRLF each, no blank line); the module de-chunks the body.  The
+ * body ends when sum_len reaches content_len (Content-Length), with a
+ * piece of cur_len 0 (chunked or close-delimited), or when the origin's
+ * own Content-Length is delivered; a HEAD, 204, 304 or Content-Length: 0
+ * response has no content URC at all.  Pieces stream to the client as they
+ * come: memory stays flat for any body.  The module's URCs come in every
+ * form the manual prints: "+MHTTPURC:" alone on its line with the rest on
+ * the next, the manual's typo "+MHTTPPURC:", "ind" without its line end,
+ * no blank after the colon (all in the syntax tables at the end).
+ *
+ * Failures: "+MHTTPURC: \"err\"" codes and +CME ERROR codes (the manual's
+ * chapter 5) are 502 naming the code and its meaning (504 for the two
+ * timeouts, err 3 and 6).  No answer within the action timeout, counted
+ * from the module's last byte, is 504; then AT+MHTTPTERM for the busy
+ * instance, and bring-up again.  Not used: HTTPS (athttp speaks plain HTTP
+ * to the module), MHTTPCFG (its defaults are what the driver needs: normal
+ * mode, not cached, raw encoding), chunked request mode, cached mode,
+ * AT+MHTTPDLFILE.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "at_sync.h"
+#include "dialect.h"
+
+#define ONEMO_SLOTS 4                        /* "at most 4 instances" (3.2) */
+#define ONEMO_PIECE 4096                     /* <length> of HEADER and CONTENT */
+#define ONEMO_MAX_BODY (3 * ONEMO_PIECE)     /* ML307G: "content total 3*4096" */
+#define ONEMO_CMD_HEADER_MAX 1024            /* command-mode <header> */
+#define ONEMO_MAX_URL 1024
+#define ONEMO_MAX_HEAD (64 * 1024)
+#define ONEMO_MAX_ORIGIN 300
+#define URL_SCHEME "http://"
+
+static const struct {
+	int cmd_ms, poll_ms;
+} timeouts = {
+	.cmd_ms = 10000,   /* the manual gives none; slack for a slow line */
+	.poll_ms = 10,     /* how soon the end of a body is noticed */
+};
+
+/* Chapter 5: +CME ERROR codes of the HTTP commands. */
+static const struct onemo_code {
+	int code;
+	int http_status;
+	const char *meaning;
+} cme_codes[] = {
+	{ 3, 502, "operation not allowed" },
+	{ 23, 502, "memory allocation failed" },
+	{ 50, 502, "parameter error" },
+	{ 650, 502, "unknown error" },
+	{ 651, 502, "no free client" },
+	{ 652, 502, "client not created" },
+	{ 653, 502, "client busy" },
+	{ 654, 502, "URL parse failed" },
+	{ 655, 502, "SSL not enabled" },
+	{ 656, 502, "connection failed" },
+	{ 657, 502, "data send failed" },
+	{ 658, 502, "open file failed" },
+}, err_codes[] = {
+	/* 3.10: +MHTTPURC: "err",<httpid>,<error_code> */
+	{ 1, 502, "DNS resolution failed" },
+	{ 2, 502, "connection to the server failed" },
+	{ 3, 504, "connection to the server timed out" },
+	{ 4, 502, "SSL handshake failed" },
+	{ 5, 502, "connection closed abnormally" },
+	{ 6, 504, "response from the server timed out" },
+	{ 7, 502, "received data could not be parsed" },
+	{ 8, 502, "cache space insufficient" },
+	{ 9, 502, "data lost" },
+	{ 10, 502, "file write failed" },
+	{ 255, 502, "unknown error" },
+};
+
+#define CME_ERROR_NO_FREE_CLIENT 651
+#define CME_ERROR_NOT_CREATED 652
+
+static const struct onemo_code *code_of(const struct onemo_code *table, size_t n, int code)
+{
+	for (size_t i = 0; i < n; i++)
+		if (table[i].code == code)
+			return &table[i];
+	return NULL;
+}
+
+/* AT+MHTTPREQUEST <method> */
+static const struct {
+	unsigned verb;
+	int method;
+} onemo_methods[] = {
+	{ VERB_GET, 1 }, { VERB_POST, 2 }, { VERB_PUT, 3 }, { VERB_DELETE, 4 }, { VERB_HEAD, 5 },
+};
+
+struct onemo_instance {
+	bool live;
+	int id;
+	char origin[ONEMO_MAX_ORIGIN];   /* host:port */
+	unsigned long used;              /* for least-recently-used eviction */
+};
+
+struct onemo_state {
+	struct onemo_instance inst[ONEMO_SLOTS];
+	unsigned long tick;
+	int busy;                        /* id + 1 of the instance with a request in flight; 0 none */
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* ------------------------------------------------------------ errors */
+
+/* A command's answer other than OK: +CME ERROR codes with their meaning. */
+static enum ath_err refused(struct ath_error *err, const struct at_result *r, const char *cmd)
+{
+	if (r->final != AT_FINAL_CME)
+		return at_refused(err, r, cmd);
+	const struct onemo_code *c = code_of(cme_codes, sizeof cme_codes / sizeof cme_codes[0], r->code);
+	ath_fail(err, ATH_E_MODULE, r->code, "%s failed: %s (%s)", cmd, r->text, c ? c->meaning : "unknown code");
+	err->http_status = c ? c->http_status : 502;
+	return ATH_E_MODULE;
+}
+
+/* ------------------------------------------------------------ the request */
+
+struct plan {
+	int method;
+	char origin[ONEMO_MAX_ORIGIN];   /* host:port, the instance's key */
+	const char *path;                /* into rq->url */
+	char **fields;                   /* "Name: value", one per carried header */
+	size_t n_fields;
+};
+
+static void plan_free(struct plan *pl)
+{
+	for (size_t i = 0; i < pl->n_fields; i++)
+		free(pl->fields[i]);
+	free(pl->fields);
+	pl->fields = NULL;
+	pl->n_fields = 0;
+}
+
+static bool host_ok(const char *s, size_t n)
+{
+	if (n == 0 || n >= ONEMO_MAX_ORIGIN - 7)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(".-_[]:", s[i]))
+			return false;
+	return true;
+}
+
+/* Inside the quotes of AT+MHTTPREQUEST: no quote, backslash or control. */
+static bool quoted_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+/* Checks everything before the module hears a byte: a request that cannot
+ * be expressed sends nothing. */
+static enum ath_err plan_request(const struct dialect_request *rq, struct plan *pl, struct ath_error *err)
+{
+	memset(pl, 0, sizeof *pl);
+	pl->method = -1;
+	for (size_t i = 0; i < sizeof onemo_methods / sizeof onemo_methods[0]; i++)
+		if (onemo_methods[i].verb == rq->verb)
+			pl->method = onemo_methods[i].method;
+	if (pl->method < 0)
+		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "method %s is not one of AT+MHTTPREQUEST's", rq->method);
+	if (rq->body_len && rq->verb != VERB_POST && rq->verb != VERB_PUT)
+		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "the onemo dialect sends a body only with POST and PUT");
+	if (rq->body_len > ONEMO_MAX_BODY)
+		return ath_fail(err, ATH_E_TOO_LARGE, -1,
+				"request body of %zu bytes exceeds the onemo limit of %d bytes (AT+MHTTPCONTENT)",
+				rq->body_len, ONEMO_MAX_BODY);
+
+	size_t slen = strlen(URL_SCHEME);
+	if (strncasecmp(rq->url, URL_SCHEME, slen) != 0)
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an http:// URL");
+	const char *a = rq->url + slen;
+	const char *slash = strchr(a, '/');
+	size_t alen = slash ? (size_t)(slash - a) : strlen(a);
+	pl->path = slash ? slash : "/";
+	/* The port follows the last colon, unless that is inside [v6]. */
+	const char *colon = NULL;
+	for (const char *p = a; p < a + alen; p++)
+		if (*p == ':')
+			colon = p;
+	const char *bracket = memchr(a, ']', alen);
+	if (colon && bracket && colon < bracket)
+		colon = NULL;
+	size_t hlen = colon ? (size_t)(colon - a) : alen;
+	unsigned long port = 80;
+	if (colon) {
+		char *end;
+		port = strtoul(colon + 1, &end, 10);
+		if (end != a + alen || end == colon + 1 || port < 1 || port > 65535)
+			return ath_fail(err, ATH_E_BAD_REQUEST, -1, "bad port in the URL");
+	}
+	if (!host_ok(a, hlen))
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
+				"the host name holds characters that cannot go on the AT line");
+	snprintf(pl->origin, sizeof pl->origin, "%.*s:%lu", (int)hlen, a, port);
+	if (!quoted_ok(pl->path, strlen(pl->path)))
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
+				"the URL holds a byte that cannot go inside AT+MHTTPREQUEST's quotes");
+
+	size_t n = rq->headers ? rq->headers->n : 0;
+	pl->fields = n ? calloc(n, sizeof *pl->fields) : NULL;
+	if (n && !pl->fields)
+		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct hdr *h = &rq->headers->v[i];
+		size_t nl = strlen(h->name), vl = strlen(h->value);
+		if (nl + 2 + vl > ONEMO_PIECE) {
+			plan_free(pl);
+			return ath_fail(err, ATH_E_UNSUPPORTED, -1,
+					"header %s: \"Name: value\" is %zu bytes, over AT+MHTTPHEADER's %d",
+					h->name, nl + 2 + vl, ONEMO_PIECE);
+		}
+		/* The data phase carries any byte, but a line break would add
+		 * a header of its own to the request. */
+		if (strpbrk(h->name, "\r\n") || strpbrk(h->value, "\r\n")) {
+			plan_free(pl);
+			return ath_fail(err, ATH_E_BAD_REQUEST, -1, "header %s holds a line break", h->name);
+		}
+		pl->fields[i] = malloc(nl + 2 + vl + 1);
+		if (!pl->fields[i]) {
+			plan_free(pl);
+			return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+		}
+		pl->n_fields = i + 1;
+		memcpy(pl->fields[i], h->name, nl);
+		memcpy(pl->fields[i] + nl, ": ", 2);
+		memcpy(pl->fields[i] + nl + 2, h->value, vl + 1);
+	}
+	return ATH_OK;
+}
+
+/* ------------------------------------------------------------ instances */
+
+static struct onemo_state *state_of(struct modem_io *io)
+{
+	return io->state;
+}
+
+static struct onemo_instance *instance_for(struct onemo_state *st, const char *origin)
+{
+	for (size_t i = 0; i < ONEMO_SLOTS; i++)
+		if (st->inst[i].live && strcasecmp(st->inst[i].origin, origin) == 0)
+			return &st->inst[i];
+	return NULL;
+}
+
+static struct onemo_instance *least_recent(struct onemo_state *st)
+{
+	struct onemo_instance *lru = NULL;
+	for (size_t i = 0; i < ONEMO_SLOTS; i++)
+		if (st->inst[i].live && (!lru || st->inst[i].used < lru->used))
+			lru = &st->inst[i];
+	return lru;
+}
+
+static struct onemo_instance *free_slot(struct onemo_state *st)
+{
+	for (size_t i = 0; i < ONEMO_SLOTS; i++)
+		if (!st->inst[i].live)
+			return &st->inst[i];
+	return NULL;
+}
+
+static void forget_id(struct onemo_state *st, int id)
+{
+	for (size_t i = 0; i < ONEMO_SLOTS; i++)
+		if (st->inst[i].live && st->inst[i].id == id)
+			st->inst[i].live = false;
+}
+
+/* AT+MHTTPDEL=<id>, whatever it answers (652: there was none). */
+static enum ath_err delete_id(struct modem_io *io, int id, struct ath_error *err)
+{
+	struct at_result r;
+	forget_id(state_of(io), id);
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPDEL=%d", id);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+MHTTPDEL");
+	if (r.final != AT_FINAL_OK)
+		trace_note(io->trace, "AT+MHTTPDEL=%d: %s", id, r.text);
+	return ATH_OK;
+}
+
+/* Makes room for one more instance: the least recently used goes, or,
+ * with none known, every id (another user's may hold the slots). */
+static enum ath_err make_room(struct modem_io *io, struct ath_error *err)
+{
+	struct onemo_instance *lru = least_recent(state_of(io));
+	if (lru)
+		return delete_id(io, lru->id, err);
+	for (int id = 0; id < ONEMO_SLOTS; id++) {
+		enum ath_err e = delete_id(io, id, err);
+		if (e != ATH_OK)
+			return e;
+	}
+	return ATH_OK;
+}
+
+/* "+MHTTPCREATE: <id>" (or without the blank) into an id; -1 if not one. */
+static int created_id(const char *line)
+{
+	const char *p = line + strlen("+MHTTPCREATE:");
+	while (*p == ' ')
+		p++;
+	char *end;
+	long id = strtol(p, &end, 10);
+	while (*end == ' ')
+		end++;
+	return end != p && *end == '\0' && id >= 0 && id < 64 ? (int)id : -1;
+}
+
+static enum ath_err create_instance(struct modem_io *io, const char *origin, struct onemo_instance **out,
+				    struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	enum ath_err e;
+	if (!free_slot(st) && (e = make_room(io, err)) != ATH_OK)
+		return e;
+	for (int attempt = 0;; attempt++) {
+		struct at_result r;
+		at_chat_clear_queue(io->chat);
+		e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPCREATE=\"" URL_SCHEME "%s\"", origin);
+		if (e != ATH_OK)
+			return at_no_answer(err, e, "AT+MHTTPCREATE");
+		if (r.final == AT_FINAL_CME && r.code == CME_ERROR_NO_FREE_CLIENT && attempt == 0) {
+			trace_note(io->trace, "no free client: deleting the least recently used instance");
+			if ((e = make_room(io, err)) != ATH_OK)
+				return e;
+			continue;
+		}
+		if (r.final != AT_FINAL_OK)
+			return refused(err, &r, "AT+MHTTPCREATE");
+		char line[64];
+		int id = at_chat_take_line(io->chat, "+MHTTPCREATE:", line, sizeof line) ? created_id(line) : -1;
+		if (id < 0)
+			return ath_fail(err, ATH_E_PROTOCOL, -1, "AT+MHTTPCREATE answered OK without an instance id");
+		forget_id(st, id); /* the module's word over a stale entry */
+		struct onemo_instance *in = free_slot(st);
+		if (!in) {
+			/* More ids than slots (a module with more than the
+			 * manual's four): drop the oldest entry. */
+			in = least_recent(st);
+		}
+		*in = (struct onemo_instance){ .live = true, .id = id };
+		snprintf(in->origin, sizeof in->origin, "%s", origin);
+		*out = in;
+		return ATH_OK;
+	}
+}
+
+/* ------------------------------------------------------------ sending */
+
+static int data_ms(size_t len, int baud)
+{
+	return 2000 + (int)(len * 10 * 1000 * 2 / (size_t)(baud > 0 ? baud : 115200));
+}
+
+/* "<cmd>=<id>,<eof>,<len>", the prompt, the bytes, OK. */
+static enum ath_err data_phase(struct modem_io *io, const char *cmd, int id, int eof, const void *data,
+			       size_t len, struct ath_error *err)
+{
+	struct at_result r;
+	enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.cmd_ms, &r, "%s=%d,%d,%zu", cmd, id, eof, len);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, cmd);
+	if (r.final != AT_FINAL_PROMPT)
+		return refused(err, &r, cmd);
+	int ms = data_ms(len, io->baud);
+	e = at_chat_send_data(io->chat, data, len, ms);
+	if (e == ATH_OK)
+		e = at_chat_wait_final(io->chat, ms + timeouts.cmd_ms, &r);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, cmd);
+	if (r.final != AT_FINAL_OK)
+		return refused(err, &r, cmd);
+	return ATH_OK;
+}
+
+/* In the command itself when the quotes can hold it. */
+static bool command_mode(const char *field, size_t len)
+{
+	return len <= ONEMO_CMD_HEADER_MAX && quoted_ok(field, len);
+}
+
+static enum ath_err send_headers(struct modem_io *io, int id, const struct plan *pl, struct ath_error *err)
+{
+	for (size_t i = 0; i < pl->n_fields; i++) {
+		const char *f = pl->fields[i];
+		size_t len = strlen(f);
+		int eof = i + 1 < pl->n_fields ? 1 : 0;
+		enum ath_err e;
+		if (command_mode(f, len)) {
+			struct at_result r;
+			e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPHEADER=%d,%d,%zu,\"%s\"", id, eof, len, f);
+			if (e != ATH_OK)
+				return at_no_answer(err, e, "AT+MHTTPHEADER");
+			if (r.final != AT_FINAL_OK)
+				return refused(err, &r, "AT+MHTTPHEADER");
+		} else if ((e = data_phase(io, "AT+MHTTPHEADER", id, eof, f, len, err)) != ATH_OK) {
+			return e;
+		}
+	}
+	return ATH_OK;
+}
+
+static enum ath_err send_content(struct modem_io *io, int id, const struct dialect_request *rq,
+				 struct ath_error *err)
+{
+	for (size_t off = 0; off < rq->body_len; off += ONEMO_PIECE) {
+		size_t n = rq->body_len - off < ONEMO_PIECE ? rq->body_len - off : ONEMO_PIECE;
+		int eof = off + n < rq->body_len ? 1 : 0;
+		enum ath_err e = data_phase(io, "AT+MHTTPCONTENT", id, eof, rq->body + off, n, err);
+		if (e != ATH_OK)
+			return e;
+	}
+	return ATH_OK;
+}
+
+/* ------------------------------------------------------------ the response */
+
+struct urc_ctx {
+	struct modem_io *io;
+	const struct response_sink *sink;
+	unsigned verb;
+	int id;
+	long last_ms;                /* the module's last word, for the idle timeout */
+
+	bool in_block, skip_block;   /* the block under way, and whether it is ours */
+	bool head_block;
+
+	char *head;                  /* the header URC's bytes, gathered */
+	size_t head_len;
+	bool head_sent;
+	bool no_body;
+	long long announced;         /* what the sink was told (-1 unknown) */
+
+	long long content_len, sum_len, cur_len;   /* the content URC under way */
+	unsigned long long got;      /* body bytes so far */
+
+	bool done, client_gone, failed;
+	char why[160];
+};
+
+static void urc_fail(struct urc_ctx *uc, const char *why)
+{
+	if (!uc->failed)
+		snprintf(uc->why, sizeof uc->why, "%s", why);
+	uc->failed = true;
+}
+
+/* The text after a URC's prefix ("+MHTTPURC:" or "+MHTTPPURC:") and its
+ * blanks. */
+static const char *urc_rest(const char *line)
+{
+	const char *c = strchr(line, ':');
+	if (!c)
+		return "";
+	for (c++; *c == ' '; c++)
+		;
+	return c;
+}
+
+/* s is word followed by ",<n>" fields (blanks allowed): reads up to n of
+ * them; returns how many it read, -1 if s is not word. */
+static int urc_fields(const char *s, const char *word, long long *v, int n)
+{
+	size_t wl = strlen(word);
+	if (strncmp(s, word, wl) != 0)
+		return -1;
+	s += wl;
+	for (int i = 0; i < n; i++) {
+		while (*s == ' ')
+			s++;
+		if (*s != ',')
+			return i;
+		s++;
+		while (*s == ' ')
+			s++;
+		char *end;
+		long long x = strtoll(s, &end, 10);
+		if (end == s || x < 0)
+			return i;
+		v[i] = x;
+		s = end;
+	}
+	return n;
+}
+
+static bool status_without_body(int status)
+{
+	return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
+/* The header URC is all in: the head goes to the client. */
+static void head_complete(struct urc_ctx *uc)
+{
+	struct http_head h;
+	if (http_head_parse(&h, uc->head, uc->head_len) != 0) {
+		urc_fail(uc, "the module's header URC holds no HTTP response head");
+		return;
+	}
+	if (h.status >= 100 && h.status < 200 && h.status != 101) {
+		/* An interim response: the real one follows. */
+		http_head_free(&h);
+		uc->head_len = 0;
+		return;
+	}
+	if (uc->verb == VERB_HEAD) {
+		uc->no_body = true;
+		uc->announced = h.content_length; /* the origin's figure */
+	} else if (status_without_body(h.status)) {
+		uc->no_body = true;
+		uc->announced = 0;
+	} else {
+		uc->announced = h.chunked ? -1 : h.content_length;
+		uc->no_body = uc->announced == 0;
+	}
+	uc->head_sent = true;
+	if (uc->sink->head(uc->sink->ctx, &h, uc->announced, false) != ATH_OK)
+		uc->client_gone = true;
+	http_head_free(&h);
+	/* No content URC comes for a response without a body. */
+	if (uc->no_body)
+		uc->done = true;
+}
+
+static void block_start(struct urc_ctx *uc, const char *header)
+{
+	const char *rest = urc_rest(header);
+	long long v[4];
+	uc->in_block = true;
+	uc->skip_block = true;
+	if (uc->done || uc->failed)
+		return;
+	if (urc_fields(rest, "\"header\"", v, 3) == 3) {
+		uc->head_block = true;
+		if (v[0] != uc->id || uc->head_sent) {
+			trace_note(uc->io->trace, "header URC of instance %lld ignored", v[0]);
+			return;
+		}
+		if (v[2] > ONEMO_MAX_HEAD) {
+			urc_fail(uc, "the module's header URC is over 64 KB");
+			return;
+		}
+		char *p = realloc(uc->head, (size_t)v[2] + 1);
+		if (!p) {
+			urc_fail(uc, "out of memory");
+			return;
+		}
+		uc->head = p;
+		uc->head_len = 0;
+		uc->skip_block = false;
+		return;
+	}
+	if (urc_fields(rest, "\"content\"", v, 4) == 4) {
+		uc->head_block = false;
+		if (v[0] != uc->id)
+			return;
+		if (!uc->head_sent) {
+			/* A stray end of an earlier response is harmless; data is not. */
+			if (v[3] > 0)
+				urc_fail(uc, "the module sent content before the response head");
+			return;
+		}
+		if (uc->no_body)
+			return;
+		uc->content_len = v[1];
+		uc->sum_len = v[2];
+		uc->cur_len = v[3];
+		uc->skip_block = false;
+		return;
+	}
+	trace_note(uc->io->trace, "block ignored: %s", header);
+}
+
+static void block_end(struct urc_ctx *uc)
+{
+	uc->in_block = false;
+	if (uc->skip_block)
+		return;
+	if (uc->head_block) {
+		head_complete(uc);
+		return;
+	}
+	if (uc->got != (unsigned long long)uc->sum_len)
+		trace_note(uc->io->trace, "content URC says %lld bytes so far, %llu arrived", uc->sum_len, uc->got);
+	if (uc->cur_len == 0 || (uc->content_len > 0 && uc->sum_len >= uc->content_len) ||
+	    (uc->announced >= 0 && uc->got >= (unsigned long long)uc->announced))
+		uc->done = true;
+}
+
+static void urc_block(void *ctx, const char *header, const void *data, size_t len, size_t left)
+{
+	struct urc_ctx *uc = ctx;
+	uc->last_ms = now_ms();
+	if (!uc->in_block)
+		block_start(uc, header);
+	if (!uc->skip_block && len) {
+		if (uc->head_block) {
+			memcpy(uc->head + uc->head_len, data, len);
+			uc->head_len += len;
+		} else {
+			uc->got += len;
+			if (!uc->client_gone && uc->sink->body(uc->sink->ctx, data, len) != ATH_OK)
+				uc->client_gone = true;
+		}
+	}
+	if (left == 0)
+		block_end(uc);
+}
+
+/* +MHTTPURC: "err",<id>,<code> as the client's error. */
+static enum ath_err err_urc(struct ath_error *err, int code, bool head_sent)
+{
+	const struct onemo_code *c = code_of(err_codes, sizeof err_codes / sizeof err_codes[0], code);
+	ath_fail(err, ATH_E_MODULE, code, "+MHTTPURC \"err\" %d: %s%s", code, c ? c->meaning : "unknown error code",
+		 head_sent ? " (the response was cut short)" : "");
+	err->http_status = c ? c->http_status : 502;
+	return ATH_E_MODULE;
+}
+
+/* Waits for the response's end: the block sink says when it came. */
+static enum ath_err await_response(struct modem_io *io, struct urc_ctx *uc, struct ath_error *err)
+{
+	static const char *const urcs[] = { "+MHTTPURC:", "+MHTTPPURC:", NULL };
+	char line[128];
+	int which;
+	for (;;) {
+		if (uc->failed)
+			return ath_fail(err, ATH_E_PROTOCOL, -1, "%s", uc->why);
+		if (uc->done || uc->client_gone)
+			return ATH_OK;
+		enum ath_err e = at_chat_wait_line_any(io->chat, urcs, timeouts.poll_ms, &which, line, sizeof line);
+		if (e == ATH_OK) {
+			uc->last_ms = now_ms();
+			long long v[2];
+			if (urc_fields(urc_rest(line), "\"err\"", v, 2) == 2 && v[0] == uc->id)
+				return err_urc(err, (int)v[1], uc->head_sent);
+			trace_note(io->trace, "ignored: %s", line);
+			continue;
+		}
+		if (e != ATH_E_TIMEOUT)
+			return at_no_answer(err, e, "AT+MHTTPREQUEST (waiting for +MHTTPURC)");
+		if (now_ms() - uc->last_ms >= io->action_timeout_ms) {
+			char span[32];
+			if (io->action_timeout_ms % 1000)
+				snprintf(span, sizeof span, "%d ms", io->action_timeout_ms);
+			else
+				snprintf(span, sizeof span, "%d s", io->action_timeout_ms / 1000);
+			if (uc->head_sent)
+				return ath_fail(err, ATH_E_TIMEOUT, -1,
+						"the response stopped after %llu body bytes: nothing for %s", uc->got, span);
+			return ath_fail(err, ATH_E_TIMEOUT, -1, "no response from the server within %s", span);
+		}
+	}
+}
+
+/* The client went away mid-body: stop the transfer, let the module's
+ * last words pass, and drop the instance (TERM keeps what was set). */
+static enum ath_err abandon_transfer(struct modem_io *io, int id, struct ath_error *err)
+{
+	struct at_result r;
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPTERM=%d", id);
+	at_chat_set_block_sink(io->chat, NULL, NULL);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+MHTTPTERM");
+	at_chat_drain(io->chat, 200, 3000);
+	return delete_id(io, id, err);
+}
+
+/* ------------------------------------------------------------ ops */
+
+static enum ath_err onemo_bringup(struct modem_io *io, struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	memset(st, 0, sizeof *st);
+	enum ath_err e = at_sync(io->chat, err);
+	if (e != ATH_OK)
+		return e;
+	struct at_result r;
+	e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+CMEE=1");
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+CMEE=1");
+	if (r.final != AT_FINAL_OK)
+		trace_note(io->trace, "AT+CMEE=1: %s (errors come without codes)", r.text);
+	/* Whatever an earlier process left. */
+	for (int id = 0; id < ONEMO_SLOTS; id++)
+		if ((e = delete_id(io, id, err)) != ATH_OK)
+			return e;
+	return ATH_OK;
+}
+
+static enum ath_err onemo_recover(struct modem_io *io, struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	at_chat_set_block_sink(io->chat, NULL, NULL);
+	if (st->busy) {
+		/* The chat may still wait for a result that never came. */
+		at_chat_drain(io->chat, 100, 1000);
+		struct at_result r;
+		enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPTERM=%d", st->busy - 1);
+		if (e == ATH_E_IO)
+			return at_no_answer(err, e, "AT+MHTTPTERM");
+		st->busy = 0;
+	}
+	at_chat_drain(io->chat, 200, 3000);
+	return onemo_bringup(io, err);
+}
+
+/* Headers, content and AT+MHTTPREQUEST on instance in: up to the
+ * request's OK. */
+static enum ath_err send_request(struct modem_io *io, const struct dialect_request *rq, const struct plan *pl,
+				 int id, struct ath_error *err)
+{
+	enum ath_err e = send_headers(io, id, pl, err);
+	if (e == ATH_OK)
+		e = send_content(io, id, rq, err);
+	if (e != ATH_OK)
+		return e;
+	/* Only what comes from here on answers this request. */
+	at_chat_clear_queue(io->chat);
+	struct at_result r;
+	e = at_chat_cmd(io->chat, io->action_timeout_ms, &r, "AT+MHTTPREQUEST=%d,%d,0,\"%s\"", id, pl->method,
+			pl->path);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+MHTTPREQUEST");
+	if (r.final != AT_FINAL_OK)
+		return refused(err, &r, "AT+MHTTPREQUEST");
+	return ATH_OK;
+}
+
+static enum ath_err onemo_exchange(struct modem_io *io, const struct dialect_request *rq,
+				   const struct response_sink *sink, struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	struct plan pl;
+	enum ath_err e = plan_request(rq, &pl, err);
+	if (e != ATH_OK)
+		return e;
+	struct urc_ctx uc = { .io = io, .sink = sink, .verb = rq->verb, .announced = -1 };
+	struct onemo_instance *in = NULL;
+	for (int attempt = 0;; attempt++) {
+		in = instance_for(st, pl.origin);
+		bool reused = in != NULL;
+		if (!in && (e = create_instance(io, pl.origin, &in, err)) != ATH_OK)
+			goto out;
+		in->used = ++st->tick;
+		uc.id = in->id;
+		/* Armed before the request: a fast origin's answer may come
+		 * with its OK. */
+		at_chat_set_block_sink(io->chat, urc_block, &uc);
+		st->busy = in->id + 1;
+		e = send_request(io, rq, &pl, in->id, err);
+		if (e == ATH_OK)
+			break;
+		at_chat_set_block_sink(io->chat, NULL, NULL);
+		if (e != ATH_E_MODULE)
+			goto out; /* no answer: recover() terminates the busy instance */
+		st->busy = 0;
+		if (err->module_code == CME_ERROR_NOT_CREATED) {
+			forget_id(st, in->id);
+			if (reused && attempt == 0) {
+				trace_note(io->trace, "instance %d is gone from the module: creating it again", in->id);
+				continue;
+			}
+			goto out;
+		}
+		/* Headers or content it may hold would go with the next request. */
+		struct ath_error derr;
+		ath_error_clear(&derr);
+		if (delete_id(io, in->id, &derr) != ATH_OK)
+			trace_note(io->trace, "%s", derr.text);
+		goto out;
+	}
+
+	uc.last_ms = now_ms();
+	e = await_response(io, &uc, err);
+	if (e == ATH_OK && uc.client_gone) {
+		if (!uc.done) {
+			struct ath_error terr;
+			ath_error_clear(&terr);
+			if (abandon_transfer(io, uc.id, &terr) != ATH_OK)
+				trace_note(io->trace, "%s", terr.text);
+		}
+		e = ath_fail(err, ATH_E_CLIENT_GONE, -1, "client gone");
+	}
+	at_chat_set_block_sink(io->chat, NULL, NULL);
+	if (e == ATH_OK || e == ATH_E_MODULE || e == ATH_E_CLIENT_GONE)
+		st->busy = 0;
+	if (e == ATH_E_MODULE) {
+		/* The err URC ended the request; nothing of it may linger. */
+		struct ath_error derr;
+		ath_error_clear(&derr);
+		if (delete_id(io, uc.id, &derr) != ATH_OK)
+			trace_note(io->trace, "%s", derr.text);
+	}
+out:
+	free(uc.head);
+	plan_free(&pl);
+	return e;
+}
+
+/* ------------------------------------------------------------ the record */
+
+/* The URCs, in every spelling the manual prints (its typo +MHTTPPURC
+ * too): the length is the third field of "header", the fourth of
+ * "content". */
+static const struct at_block_rule onemo_blocks[] = {
+	{ NULL, 0, NULL, false },
+};
+static const struct at_field_block_rule onemo_field_blocks[] = {
+	{ "+MHTTPURC:", "\"header\"", 3, 3, true },
+	{ "+MHTTPURC:", "\"content\"", 4, 4, false },
+	{ "+MHTTPPURC:", "\"header\"", 3, 3, true },
+	{ "+MHTTPPURC:", "\"content\"", 4, 4, false },
+	{ NULL, NULL, 0, 0, false },
+};
+/* The manual's own examples print "+MHTTPURC:" alone, the rest on the
+ * next line. */
+static const char *const onemo_joined[] = { "+MHTTPURC:", "+MHTTPPURC:", NULL };
+/* "+MHTTPURC: \"ind\",<id>" may come without its line end. */
+static const struct at_bare_line_rule onemo_bare_lines[] = {
+	{ "+MHTTPURC:", "\"ind\",", 1 },
+	{ "+MHTTPPURC:", "\"ind\",", 1 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct at_syntax onemo_syntax = {
+	.blocks = onemo_blocks,
+	.prompt_lines = NULL, /* the prompt is '>', which the parser knows */
+	.streams = NULL,
+	.failure_lines = NULL,
+	.field_blocks = onemo_field_blocks,
+	.joined_prefixes = onemo_joined,
+	.bare_lines = onemo_bare_lines,
+};
+
+static const char *const onemo_carried[] = { "*", NULL };
+
+static const struct dialect_caps onemo_caps = {
+	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_PUT | VERB_DELETE,
+	.body_methods = VERB_POST | VERB_PUT,
+	.max_body = ONEMO_MAX_BODY,
+	.max_url = ONEMO_MAX_URL,
+	.raw_request = false,
+	.carried_headers = onemo_carried,
+	/* One AT+MHTTPHEADER data phase holds "Name: value"; the driver
+	 * checks the whole field (a long name leaves less). */
+	.max_header_value = ONEMO_PIECE - (sizeof "Name: " - 1),
+	.value_carriage = CARRY_ANY,
+	.real_response_head = true,
+	.body_limit_name = "AT+MHTTPCONTENT",
+};
+
+static const struct dialect_ops onemo_ops = {
+	.bringup = onemo_bringup,
+	.exchange = onemo_exchange,
+	.recover = onemo_recover,
+};
+
+const struct dialect dialect_onemo = {
+	.name = "onemo",
+	.summary = "China Mobile OneMO ML302/ML307/MN316 (AT+MHTTPCREATE, +MHTTPURC)",
+	.caps = &onemo_caps,
+	.syntax = &onemo_syntax,
+	.ops = &onemo_ops,
+	.state_size = sizeof(struct onemo_state),
+	.params = NULL,
+};
