@@ -9,6 +9,7 @@ extern const struct dialect dialect_httpcfg;
 extern const struct dialect dialect_quectel;
 extern const struct dialect dialect_neoway;
 extern const struct dialect dialect_onemo;
+extern const struct dialect dialect_espat;
 
 static const struct dialect *const dialect_table[] = {
 	&dialect_simcom,
@@ -16,6 +17,7 @@ static const struct dialect *const dialect_table[] = {
 	&dialect_quectel,
 	&dialect_neoway,
 	&dialect_onemo,
+	&dialect_espat,
 };
 
 #define N_DIALECTS (sizeof dialect_table / sizeof dialect_table[0])

@@ -142,6 +142,36 @@ if [ "$CLIENT" = curl ]; then
 else
 	skip "replay/manual/onemo" "curl cannot run under a preloaded libasan; the headers carried are curl's"
 fi
+# espat carries every header the client sends as a quoted "Name: value"
+# parameter of AT+HTTPCLIENT: curl with the fixed User-Agent.  The module
+# gives no head: the status and Content-Length are made up, and say so.
+if [ "$CLIENT" = curl ]; then
+	MODEM=espat
+	replay_curl replay/manual/espat-get "$FIX/espat-manual-get.at" http://httpbin.org/get -A athttp-fixture
+	if [ "$RC" = 0 ] && [ "$STATUS" = 200 ] && cmp -s "$BODY" "$FIX/espat-manual-get.body" &&
+		grep -q '^Content-Length: 255' "$HDRS" && grep -q '^X-Athttp-Synthesized:' "$HDRS"; then
+		pass "//GET request: Espressif pieces, a synthesized 200 with the spooled body's Content-Length"
+	else
+		fail "espat GET: exit $RC, status '${STATUS}'"
+	fi
+	replay_curl replay/manual/espat-post "$FIX/espat-manual-post.at" http://httpbin.org/post -A athttp-fixture \
+		-d 'field1=value1&field2=value2'
+	if [ "$RC" = 0 ] && [ "$STATUS" = 200 ] && cmp -s "$BODY" "$FIX/espat-manual-post.body" &&
+		grep -q '^Content-Length: 457' "$HDRS"; then
+		pass "//POST request: the 27 bytes inline, Beken pieces reassembled exactly (bare LFs and all)"
+	else
+		fail "espat POST: exit $RC, status '${STATUS}'"
+	fi
+	replay_curl replay/manual/espat-head "$FIX/espat-manual-head.at" http://httpbin.org/get -A athttp-fixture -I
+	if [ "$RC" = 0 ] && [ "$STATUS" = 200 ] && grep -q '^Content-Length: 255' "$HDRS" &&
+		grep -q '^Server: gunicorn/19.9.0' "$HDRS" && [ "$(grep -ci '^Connection:' "$HDRS")" = 1 ]; then
+		pass "//HEAD request: header-line pieces as the response's headers, Content-Length kept"
+	else
+		fail "espat HEAD: exit $RC, status '${STATUS}'"
+	fi
+else
+	skip "replay/manual/espat" "curl cannot run under a preloaded libasan; the headers carried are curl's"
+fi
 MODEM=simcom
 
 # ---- a transcript edited by one byte

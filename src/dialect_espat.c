@@ -1,0 +1,1232 @@
+/*
+ * ESP-AT-style WiFi firmware (Espressif ESP-AT, Beken BK72xx): AT+HTTPCLIENT
+ * and AT+HTTPCPOST (manual 004_dd076c096590124c.txt; wire decisions in the
+ * lead's issue-4 spec).  One command per request, no set-up, no state:
+ *
+ *   AT+HTTPCLIENT=<opt>,<content-type>,"<url>",,,1[,"<data>"][,"Name: value"]...
+ *   +HTTPCLIENT:<n>,<n bytes>     the body, in pieces (Espressif)
+ *   OK
+ *
+ * opt 1 HEAD, 2 GET, 3 POST, 4 PUT, 5 DELETE.  <content-type> is 0..3 when
+ * the client's Content-Type is exactly one of the module's four, else 0;
+ * the client's Content-Type also travels as a header parameter, which
+ * overrides the module's own.  Host and path are left empty: the URL wins.
+ * Every string is quoted with ESP-AT's escapes (\" \\ \,): nothing a client
+ * sends can end a parameter or the command (control bytes never get here:
+ * the bridge refuses them, and the driver checks again).  The whole command
+ * must fit ESP-AT's 256 bytes; a request that does not is refused before
+ * anything is sent: 414 when the URL alone is too long, 431 when its
+ * headers make it so.
+ *
+ * POST bodies go inline as <data> when they have no control byte and the
+ * command fits (an empty body is sent as ""); otherwise in the counted data
+ * phase of AT+HTTPCPOST (1..2048 bytes, any bytes):
+ *
+ *   AT+HTTPCPOST="<url>",<length>[,<n>,"Name: value"...]
+ *   OK, then '>' (or '>' alone), exactly <length> bytes,
+ *   +HTTPCPOST:<n>,<data> pieces, then SEND OK (SEND FAIL or ERROR: 502)
+ *
+ * The module gives no status line and no headers, so the response is made
+ * up: 200 with the Content-Length of what arrived, marked synthesized.  That
+ * needs the whole body first: it is spooled (body_spool.h: memory up to
+ * 256 KB, then an unlinked temp file) and replayed.  A HEAD's pieces are
+ * the origin's header lines ("Name: value"), which become the response's
+ * (hop-by-hop and framing ones dropped, Content-Length kept as the HEAD's
+ * figure).  ERROR is 502: Espressif firmware answers ERROR for any status
+ * of 400 or more as well as for failures, and the error body pieces that
+ * may come first are dropped.
+ *
+ * Beken firmware prints every piece as "+HTTPCLIENT:<T>,<data>" with
+ * literal angle brackets, T the TOTAL length, the data cut at its first
+ * NUL, and a line end after it: no length to go by, so the AT parser reads
+ * such pieces as lines, which lose the exact line-break bytes inside the
+ * data.  The driver therefore watches the raw bytes itself, through a thin
+ * transport it puts under the chat for the one command (the tap): a piece
+ * runs from "<" to the last '>' before a line break that is followed by
+ * the next piece (with the same T) or a final result, so bare LFs, blank
+ * lines and '>' in the data come through as they are.  When the pieces so
+ * far fall short of T, a '>', a line break and a final result may still be
+ * data: it is the end only if the module then stays quiet (settle_ms), as
+ * after a body cut at a NUL.  The pieces must add up to T exactly;
+ * anything else (a NUL-truncated body, say) is a 502 saying the module's
+ * output cannot be reassembled exactly: a client never gets a mangled
+ * body.  A line of the body that reads like a final result ("OK") makes
+ * the chat think the command ended; the tap knows better and the driver
+ * waits for the real end.  (Data that holds a whole piece boundary of the
+ * same T, or a final result at T, is ambiguous in Beken's format itself.)
+ *
+ * Not used: HTTPS (transport 2: athttp speaks plain HTTP to the module),
+ * AT+HTTPGETSIZE (a HEAD does more), AT+HTTPCERT, AT+OTA.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "at_sync.h"
+#include "body_spool.h"
+#include "dialect.h"
+
+#define ESPAT_CMD_MAX 256        /* ESP-AT's longest command line, without CR */
+#define ESPAT_MAX_BODY 2048      /* AT+HTTPCPOST <length>: "maximum length 2k" */
+#define ESPAT_HEADER_MAX 8192    /* one header piece of a HEAD */
+#define ESPAT_HEAD_MAX 65536     /* all of them */
+#define URL_SCHEME "http://"
+
+static const struct {
+	int poll_ms;      /* how often a wait looks at what the tap saw */
+	int drain_ms;     /* quiet time after a response that cannot be reassembled */
+	int settle_ms;    /* quiet time that makes a provisional Beken end the end */
+} timeouts = {
+	.poll_ms = 10,
+	.drain_ms = 100,
+	.settle_ms = 200,
+};
+
+/* <opt> by verb. */
+static const struct {
+	unsigned verb;
+	int opt;
+} espat_opts[] = {
+	{ VERB_HEAD, 1 }, { VERB_GET, 2 }, { VERB_POST, 3 }, { VERB_PUT, 4 }, { VERB_DELETE, 5 },
+};
+
+/* <content-type> 0..3. */
+static const char *const espat_types[] = {
+	"application/x-www-form-urlencoded", "application/json", "multipart/form-data", "text/xml",
+};
+
+/* Response fields a HEAD's pieces may hold that are not the origin's to
+ * pass on (hop-by-hop, framing); Content-Length stays as the HEAD's figure. */
+static const char *const dropped_fields[] = {
+	"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE", "Trailer", "Upgrade", NULL,
+};
+
+/* ------------------------------------------------------------ the command */
+
+struct cmdbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void cb_add(struct cmdbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->cap ? b->cap * 2 : 512) + n;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void cb_str(struct cmdbuf *b, const char *s)
+{
+	cb_add(b, s, strlen(s));
+}
+
+static void cb_fmt(struct cmdbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cb_fmt(struct cmdbuf *b, const char *fmt, ...)
+{
+	char tmp[64];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		cb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* ESP-AT's escapes inside a quoted parameter. */
+static void cb_escaped(struct cmdbuf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\' || s[i] == ',')
+			cb_add(b, "\\", 1);
+		cb_add(b, s + i, 1);
+	}
+}
+
+/* A quoted, escaped parameter after a comma. */
+static void cb_param(struct cmdbuf *b, const char *s, size_t n)
+{
+	cb_add(b, ",\"", 2);
+	cb_escaped(b, s, n);
+	cb_add(b, "\"", 1);
+}
+
+static void cb_header(struct cmdbuf *b, const struct hdr *h)
+{
+	cb_add(b, ",\"", 2);
+	cb_escaped(b, h->name, strlen(h->name));
+	cb_add(b, ": ", 2);
+	cb_escaped(b, h->value, strlen(h->value));
+	cb_add(b, "\"", 1);
+}
+
+static bool has_control(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return true;
+	return false;
+}
+
+static int content_type_param(const struct hdr_list *h)
+{
+	const char *ct = h ? hdr_get(h, "Content-Type") : NULL;
+	for (size_t i = 0; ct && i < sizeof espat_types / sizeof espat_types[0]; i++)
+		if (strcasecmp(ct, espat_types[i]) == 0)
+			return (int)i;
+	return 0;
+}
+
+/* How one request goes to the module. */
+struct plan {
+	int opt;
+	bool cpost;              /* AT+HTTPCPOST with a data phase */
+	struct cmdbuf cmd;
+	const char *name;        /* the command, for messages */
+};
+
+static void plan_free(struct plan *pl)
+{
+	free(pl->cmd.p);
+	memset(pl, 0, sizeof *pl);
+}
+
+/* The command's fixed part and URL; with_data adds POST's <data>. */
+static void build_client(struct cmdbuf *b, int opt, int ctype, const char *url, const unsigned char *data,
+			 size_t data_len, bool with_data)
+{
+	cb_fmt(b, "AT+HTTPCLIENT=%d,%d", opt, ctype);
+	cb_param(b, url, strlen(url));
+	cb_str(b, ",,,1");
+	if (with_data)
+		cb_param(b, (const char *)data, data_len);
+}
+
+static void build_cpost(struct cmdbuf *b, const char *url, size_t len)
+{
+	cb_str(b, "AT+HTTPCPOST=");
+	cb_add(b, "\"", 1);
+	cb_escaped(b, url, strlen(url));
+	cb_fmt(b, "\",%zu", len);
+}
+
+static void add_headers(struct cmdbuf *b, const struct hdr_list *h, bool counted)
+{
+	if (!h || !h->n)
+		return;
+	if (counted)
+		cb_fmt(b, ",%zu", h->n);
+	for (size_t i = 0; i < h->n; i++)
+		cb_header(b, &h->v[i]);
+}
+
+/* The reason a command is too long: the URL alone, or its headers. */
+static enum ath_err too_long(struct ath_error *err, const char *cmd, size_t base_len, size_t full_len)
+{
+	if (base_len > ESPAT_CMD_MAX) {
+		ath_fail(err, ATH_E_BAD_REQUEST, -1,
+			 "the URL makes %s %zu bytes, over the module's %d-byte command line", cmd, base_len,
+			 ESPAT_CMD_MAX);
+		err->http_status = 414;
+		return ATH_E_BAD_REQUEST;
+	}
+	ath_fail(err, ATH_E_BAD_REQUEST, -1,
+		 "the headers make %s %zu bytes, over the module's %d-byte command line", cmd, full_len,
+		 ESPAT_CMD_MAX);
+	err->http_status = 431;
+	return ATH_E_BAD_REQUEST;
+}
+
+static enum ath_err plan_request(const struct dialect_request *rq, struct plan *pl, struct ath_error *err)
+{
+	memset(pl, 0, sizeof *pl);
+	pl->opt = -1;
+	for (size_t i = 0; i < sizeof espat_opts / sizeof espat_opts[0]; i++)
+		if (espat_opts[i].verb == rq->verb)
+			pl->opt = espat_opts[i].opt;
+	if (pl->opt < 0)
+		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "method %s is not one of AT+HTTPCLIENT's", rq->method);
+	if (rq->body_len && rq->verb != VERB_POST)
+		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
+				"the module sends a body only with POST (AT+HTTPCLIENT's <data>, AT+HTTPCPOST)");
+	if (rq->body_len > ESPAT_MAX_BODY)
+		return ath_fail(err, ATH_E_TOO_LARGE, -1, "request body of %zu bytes exceeds AT+HTTPCPOST's %d",
+				rq->body_len, ESPAT_MAX_BODY);
+	/* The bridge checked all of this; what goes on the AT line is checked
+	 * here once more all the same. */
+	if (strncasecmp(rq->url, URL_SCHEME, strlen(URL_SCHEME)) != 0)
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an http:// URL");
+	if (has_control(rq->url, strlen(rq->url)))
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "the URL holds a control byte");
+	for (size_t i = 0; rq->headers && i < rq->headers->n; i++) {
+		const struct hdr *h = &rq->headers->v[i];
+		if (has_control(h->name, strlen(h->name)) || has_control(h->value, strlen(h->value)))
+			return ath_fail(err, ATH_E_BAD_REQUEST, -1, "header %.80s holds a control byte", h->name);
+	}
+
+	int ctype = content_type_param(rq->headers);
+	const unsigned char *body = rq->body ? rq->body : (const unsigned char *)"";
+	bool post = rq->verb == VERB_POST;
+	struct cmdbuf base = { 0 };
+	build_client(&base, pl->opt, ctype, rq->url, body, rq->body_len, post);
+	build_client(&pl->cmd, pl->opt, ctype, rq->url, body, rq->body_len, post);
+	add_headers(&pl->cmd, rq->headers, false);
+	pl->name = "AT+HTTPCLIENT";
+	bool inline_ok = !post || !has_control(body, rq->body_len);
+	enum ath_err e = ATH_OK;
+	if (base.oom || pl->cmd.oom) {
+		e = ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+	} else if (inline_ok && pl->cmd.len <= ESPAT_CMD_MAX) {
+		/* as built */
+	} else if (!post || rq->body_len == 0) {
+		e = too_long(err, "AT+HTTPCLIENT", base.len, pl->cmd.len);
+	} else {
+		/* The body goes in AT+HTTPCPOST's data phase. */
+		free(base.p);
+		free(pl->cmd.p);
+		memset(&base, 0, sizeof base);
+		memset(&pl->cmd, 0, sizeof pl->cmd);
+		build_cpost(&base, rq->url, rq->body_len);
+		build_cpost(&pl->cmd, rq->url, rq->body_len);
+		add_headers(&pl->cmd, rq->headers, true);
+		pl->cpost = true;
+		pl->name = "AT+HTTPCPOST";
+		if (base.oom || pl->cmd.oom)
+			e = ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+		else if (pl->cmd.len > ESPAT_CMD_MAX)
+			e = too_long(err, "AT+HTTPCPOST", base.len, pl->cmd.len);
+	}
+	free(base.p);
+	if (e != ATH_OK)
+		plan_free(pl);
+	return e;
+}
+
+/* ------------------------------------------------------------ the response */
+
+/* Where the pieces go: the spool (a body) or header lines (a HEAD). */
+struct collector {
+	bool head_request;
+	struct body_spool spool;
+	struct hdr_list headers;
+	long long head_length;          /* a HEAD's Content-Length, -1 none */
+	char *line;                     /* the HEAD piece being put together */
+	size_t line_len;
+	size_t head_bytes;
+	bool line_cut;
+	unsigned espressif_pieces, beken_pieces;
+	struct trace *trace;
+};
+
+static void collector_init(struct collector *c, bool head_request, struct trace *trace)
+{
+	memset(c, 0, sizeof *c);
+	c->head_request = head_request;
+	c->head_length = -1;
+	c->trace = trace;
+	body_spool_init(&c->spool, BODY_SPOOL_MEM_DEFAULT, NULL);
+}
+
+static void collector_free(struct collector *c)
+{
+	body_spool_free(&c->spool);
+	hdr_free(&c->headers);
+	free(c->line);
+	c->line = NULL;
+}
+
+static bool is_token_char(unsigned char c)
+{
+	return isalnum(c) || strchr("!#$%&'*+-.^_`|~", c);
+}
+
+/* One header line of a HEAD's answer: "Name: value". */
+static void head_line(struct collector *c, const char *s, size_t n)
+{
+	while (n && (s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	size_t k = 0;
+	while (k < n && is_token_char((unsigned char)s[k]))
+		k++;
+	if (k == 0 || k == n || s[k] != ':') {
+		if (n)
+			trace_note(c->trace, "HEAD piece is not a header line: %.*s", (int)(n < 80 ? n : 80), s);
+		return;
+	}
+	char name[128];
+	if (k >= sizeof name)
+		return;
+	memcpy(name, s, k);
+	name[k] = '\0';
+	const char *v = s + k + 1;
+	size_t vlen = n - k - 1;
+	while (vlen && (*v == ' ' || *v == '\t'))
+		v++, vlen--;
+	for (const char *const *f = dropped_fields; *f; f++)
+		if (hdr_is(name, *f))
+			return;
+	if (hdr_is(name, "Content-Length")) {
+		char num[24];
+		if (c->head_length >= 0 || vlen == 0 || vlen >= sizeof num)
+			return;
+		memcpy(num, v, vlen);
+		num[vlen] = '\0';
+		char *end;
+		long long cl = strtoll(num, &end, 10);
+		if (*end || cl < 0 || !isdigit((unsigned char)num[0]))
+			return;
+		c->head_length = cl;
+	}
+	hdr_add(&c->headers, name, k, v, vlen);
+}
+
+static void head_piece_end(struct collector *c)
+{
+	/* A piece may hold more than one line. */
+	size_t start = 0;
+	for (size_t i = 0; i <= c->line_len; i++) {
+		if (i == c->line_len || c->line[i] == '\n') {
+			head_line(c, c->line + start, i - start);
+			start = i + 1;
+		}
+	}
+	c->line_len = 0;
+}
+
+static void collector_data(struct collector *c, const void *data, size_t len)
+{
+	if (!c->head_request) {
+		body_spool_write(&c->spool, data, len); /* a failure is sticky: checked at the end */
+		return;
+	}
+	if (c->head_bytes + len > ESPAT_HEAD_MAX || c->line_len + len > ESPAT_HEADER_MAX) {
+		c->line_cut = true;
+		return;
+	}
+	char *p = realloc(c->line, c->line_len + len + 1);
+	if (!p) {
+		c->line_cut = true;
+		return;
+	}
+	c->line = p;
+	memcpy(c->line + c->line_len, data, len);
+	c->line_len += len;
+	c->head_bytes += len;
+}
+
+static void collector_piece_end(struct collector *c)
+{
+	if (c->head_request && c->line)
+		head_piece_end(c);
+}
+
+/* ------------------------------------------------------------ the tap */
+
+/*
+ * The tap: a transport between the chat and the port for one command.  It
+ * passes every call through and reads the module's bytes as they go by:
+ * it follows Espressif's counted pieces the way the AT parser does (to
+ * skip their data), finds Beken's pieces and their exact bytes, notes the
+ * data prompt, and keeps the last line the module printed that is no
+ * piece (for error messages).
+ */
+enum tap_state {
+	TS_LINE,       /* reading a line */
+	TS_BLOCK,      /* inside an Espressif piece's counted data */
+	TS_PIECE,      /* inside a Beken piece's data */
+	TS_END,        /* after a '>' in a Beken piece: its end, or data? */
+};
+
+#define TAP_HOLD_MAX 64
+
+/* What may follow a Beken piece's closing ">" and line break. */
+static const char *const piece_starts[] = { "+HTTPCLIENT:<", "+HTTPCPOST:<", NULL };
+static const char *const final_words[] = { "OK", "ERROR", "SEND OK", "SEND FAIL", NULL };
+static const char cme_prefix[] = "+CME ERROR:";
+
+struct tap {
+	struct transport t;           /* what the chat reads through */
+	struct transport *inner;
+	const struct at_syntax *syn;
+	struct collector *col;
+	enum tap_state state;
+	char line[AT_LINE_MAX + 1];
+	size_t len;
+	bool overflow;
+	size_t block_left;
+	/* Beken pieces */
+	unsigned long long total;     /* T of the first piece */
+	unsigned long long sum;       /* data bytes of all pieces so far */
+	unsigned char hold[TAP_HOLD_MAX];
+	size_t hold_len;
+	/* The hold is '>', a line break and a final result, but the pieces
+	 * fall short of T: the end if the module now goes quiet, data if
+	 * more comes. */
+	bool provisional;
+	/* the rest */
+	bool prompt_watch, prompt_seen;
+	struct at_chat *chat;
+	bool chat_waiting;            /* the chat waits for a result the command ends without */
+	unsigned long long bytes;
+	char final[64];               /* the last final result outside a piece */
+	char other[160];              /* the last other line */
+};
+
+static struct tap *tap_of(struct transport *t)
+{
+	return t->priv;
+}
+
+static void tap_feed(struct tap *tp, const unsigned char *b, size_t n);
+
+static ssize_t tap_read(struct transport *t, void *buf, size_t len, int timeout_ms)
+{
+	struct tap *tp = tap_of(t);
+	/* The chat reads a Beken piece's data as lines and queues them; the
+	 * tap has the data, and a full queue only fills the trace.  (A wait
+	 * looks at the queue after each read, so nothing it wants is lost.) */
+	if (tp->col->beken_pieces)
+		at_chat_clear_queue(tp->chat);
+	ssize_t n = tp->inner->ops->read(tp->inner, buf, len, timeout_ms);
+	if (n > 0) {
+		tp->bytes += (unsigned long long)n;
+		tap_feed(tp, buf, (size_t)n);
+	}
+	return n;
+}
+
+static enum ath_err tap_write(struct transport *t, const void *buf, size_t len, int timeout_ms)
+{
+	struct tap *tp = tap_of(t);
+	return tp->inner->ops->write(tp->inner, buf, len, timeout_ms);
+}
+
+static void tap_flush(struct transport *t)
+{
+	struct tap *tp = tap_of(t);
+	if (tp->inner->ops->flush_input)
+		tp->inner->ops->flush_input(tp->inner);
+}
+
+static void tap_hint(struct transport *t, enum transport_hint h)
+{
+	struct tap *tp = tap_of(t);
+	if (tp->inner->ops->hint)
+		tp->inner->ops->hint(tp->inner, h);
+}
+
+static const char *tap_error(struct transport *t)
+{
+	struct tap *tp = tap_of(t);
+	return tp->inner->ops->error ? tp->inner->ops->error(tp->inner) : NULL;
+}
+
+static void tap_close(struct transport *t)
+{
+	(void)t; /* the port belongs to the modem; the tap is taken away before */
+}
+
+static const struct transport_ops tap_ops = {
+	.name = "espat-tap",
+	.read = tap_read,
+	.write = tap_write,
+	.flush_input = tap_flush,
+	.close = tap_close,
+	.hint = tap_hint,
+	.error = tap_error,
+};
+
+static void tap_init(struct tap *tp, struct modem_io *io, const struct at_syntax *syn, struct collector *col)
+{
+	memset(tp, 0, sizeof *tp);
+	tp->inner = io->chat->tp;
+	tp->syn = syn;
+	tp->col = col;
+	tp->chat = io->chat;
+	tp->t = (struct transport){ .ops = &tap_ops, .fd = tp->inner->fd, .priv = tp };
+	io->chat->tp = &tp->t;
+}
+
+static void tap_remove(struct tap *tp, struct modem_io *io)
+{
+	if (io->chat->tp == &tp->t)
+		io->chat->tp = tp->inner;
+}
+
+static bool tap_in_piece(const struct tap *tp)
+{
+	return tp->state == TS_PIECE || tp->state == TS_END;
+}
+
+static bool is_break(unsigned char c)
+{
+	return c == '\r' || c == '\n';
+}
+
+/* The AT parser's reading of an inline piece's header "<prefix><n>,": the
+ * same rules, so the tap skips exactly the bytes the parser takes. */
+static long inline_length(const struct at_syntax *syn, const char *line, size_t len)
+{
+	for (const struct at_block_rule *r = syn->blocks; r && r->prefix; r++) {
+		size_t plen = strlen(r->prefix);
+		if (r->kind != AT_BLOCK_INLINE || len < plen + 1 || memcmp(line, r->prefix, plen) != 0)
+			continue;
+		const char *s = line + plen;
+		size_t n = len - plen - 1;
+		while (n && *s == ' ')
+			s++, n--;
+		while (n && s[n - 1] == ' ')
+			n--;
+		if (!n || n > 9)
+			return -1;
+		long v = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!isdigit((unsigned char)s[i]))
+				return -1;
+			v = v * 10 + (s[i] - '0');
+		}
+		return v;
+	}
+	return -1;
+}
+
+/* "+HTTPCLIENT:<T>,<" (or +HTTPCPOST): T, else -1. */
+static long long beken_start(const char *line, size_t len)
+{
+	for (const char *const *p = piece_starts; *p; p++) {
+		size_t plen = strlen(*p);
+		if (len < plen + 4 || memcmp(line, *p, plen) != 0 || memcmp(line + len - 3, ">,<", 3) != 0)
+			continue;
+		size_t digits = len - plen - 3;
+		if (digits > 12)
+			return -1;
+		long long t = 0;
+		for (size_t i = 0; i < digits; i++) {
+			if (!isdigit((unsigned char)line[plen + i]))
+				return -1;
+			t = t * 10 + (line[plen + i] - '0');
+		}
+		return t;
+	}
+	return -1;
+}
+
+static void piece_open(struct tap *tp, long long t)
+{
+	/* Every piece gives the same T (the lookahead at a piece's end
+	 * takes another T for data); a HEAD's each its own. */
+	if (tp->col->beken_pieces == 0)
+		tp->total = (unsigned long long)t;
+	tp->col->beken_pieces++;
+	tp->state = TS_PIECE;
+	tp->len = 0;
+}
+
+static void piece_data(struct tap *tp, const void *data, size_t len)
+{
+	if (!len)
+		return;
+	tp->sum += len;
+	collector_data(tp->col, data, len);
+}
+
+static void piece_close(struct tap *tp)
+{
+	collector_piece_end(tp->col);
+	tp->state = TS_LINE;
+	tp->len = 0;
+}
+
+static bool is_final(const char *line)
+{
+	for (const char *const *w = final_words; *w; w++)
+		if (strcmp(line, *w) == 0)
+			return true;
+	return strncmp(line, cme_prefix, strlen(cme_prefix)) == 0;
+}
+
+static void tap_end_line(struct tap *tp)
+{
+	if (tp->len == 0) {
+		tp->overflow = false;
+		return;
+	}
+	tp->line[tp->len] = '\0';
+	if (is_final(tp->line)) {
+		snprintf(tp->final, sizeof tp->final, "%.*s", (int)sizeof tp->final - 1, tp->line);
+	} else if (strncasecmp(tp->line, "AT", 2) != 0) {
+		/* Not our own command's echo: keep it for an error message,
+		 * printable bytes only. */
+		size_t o = 0;
+		for (size_t i = 0; i < tp->len && o + 1 < sizeof tp->other; i++) {
+			unsigned char c = (unsigned char)tp->line[i];
+			tp->other[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		}
+		tp->other[o] = '\0';
+	}
+	tp->len = 0;
+	tp->overflow = false;
+}
+
+static void tap_line_byte(struct tap *tp, unsigned char c)
+{
+	if (is_break(c)) {
+		tap_end_line(tp);
+		return;
+	}
+	if (tp->len == 0 && c == '>' && tp->prompt_watch) {
+		tp->prompt_seen = true;
+		return;
+	}
+	if (tp->len < AT_LINE_MAX)
+		tp->line[tp->len++] = (char)c;
+	else
+		tp->overflow = true;
+	if (tp->overflow)
+		return;
+	if (c == ',') {
+		long n = inline_length(tp->syn, tp->line, tp->len);
+		if (n >= 0) {
+			tp->len = 0;
+			tp->block_left = (size_t)n;
+			tp->state = n ? TS_BLOCK : TS_LINE;
+		}
+	} else if (c == '<') {
+		long long t = beken_start(tp->line, tp->len);
+		if (t >= 0)
+			piece_open(tp, t);
+	}
+}
+
+/* NEXT_YES: the next piece (or +CME ERROR); NEXT_FINAL: a final result. */
+enum next_verdict { NEXT_NO, NEXT_MAYBE, NEXT_YES, NEXT_FINAL };
+
+/* Is s[0..n) (so far) the start of the next piece, "+HTTPCLIENT:<T>,<"
+ * with the same T?  A different T cannot be the same body's next piece:
+ * it is data.  (any_total: a HEAD's header-line pieces, whose T is no
+ * body's.) */
+static enum next_verdict next_piece_verdict(const unsigned char *s, size_t n, unsigned long long total,
+					    bool any_total)
+{
+	for (const char *const *p = piece_starts; *p; p++) {
+		size_t plen = strlen(*p);
+		if (memcmp(s, *p, n < plen ? n : plen) != 0)
+			continue;
+		if (n <= plen)
+			return NEXT_MAYBE;
+		unsigned long long t = 0;
+		size_t i = plen, digits = 0;
+		while (i < n && isdigit(s[i]) && digits < 20) {
+			t = t * 10 + (unsigned long long)(s[i] - '0');
+			i++, digits++;
+		}
+		if (i == n)
+			return digits < 20 ? NEXT_MAYBE : NEXT_NO;
+		if (!digits || (t != total && !any_total))
+			return NEXT_NO;
+		static const char tail[] = ">,<";
+		size_t k = n - i < 3 ? n - i : 3;
+		if (memcmp(s + i, tail, k) != 0)
+			return NEXT_NO;
+		return k == 3 ? NEXT_YES : NEXT_MAYBE;
+	}
+	return NEXT_NO;
+}
+
+/* Is what follows a '>' and a line break the next piece or a final result? */
+static enum next_verdict next_line_verdict(const unsigned char *s, size_t n, unsigned long long total,
+					    bool any_total)
+{
+	enum next_verdict v = next_piece_verdict(s, n, total, any_total);
+	if (v != NEXT_NO)
+		return v;
+	bool maybe = false;
+	for (const char *const *w = final_words; *w; w++) {
+		size_t wlen = strlen(*w);
+		size_t k = n < wlen ? n : wlen;
+		if (memcmp(s, *w, k) != 0)
+			continue;
+		if (n <= wlen)
+			maybe = true;
+		else if (is_break(s[wlen]))
+			return NEXT_FINAL;
+	}
+	size_t clen = strlen(cme_prefix);
+	if (memcmp(s, cme_prefix, n < clen ? n : clen) == 0) {
+		if (n >= clen)
+			return NEXT_YES;
+		maybe = true;
+	}
+	return maybe ? NEXT_MAYBE : NEXT_NO;
+}
+
+/* The held '>' was data after all: it goes to the piece, and the bytes
+ * held after it are read again. */
+static void hold_is_data(struct tap *tp)
+{
+	unsigned char again[TAP_HOLD_MAX];
+	size_t n = tp->hold_len;
+	memcpy(again, tp->hold, n);
+	tp->hold_len = 0;
+	tp->provisional = false;
+	tp->state = TS_PIECE;
+	piece_data(tp, again, 1);
+	tap_feed(tp, again + 1, n - 1);
+}
+
+/* Where the next line starts in the hold: after '>' and the line break. */
+static size_t hold_next(const struct tap *tp)
+{
+	size_t k = 1;
+	while (k < tp->hold_len && is_break(tp->hold[k]))
+		k++;
+	return k;
+}
+
+/* The piece ends at the held '>'; what follows it is read as lines. */
+static void hold_is_end(struct tap *tp)
+{
+	unsigned char next[TAP_HOLD_MAX];
+	size_t k = hold_next(tp);
+	size_t n = tp->hold_len - k;
+	memcpy(next, tp->hold + k, n);
+	tp->hold_len = 0;
+	tp->provisional = false;
+	piece_close(tp);
+	tap_feed(tp, next, n);
+}
+
+/* The module has gone quiet after a provisional end: it was the end. */
+static void tap_settle(struct tap *tp)
+{
+	if (tp->provisional)
+		hold_is_end(tp);
+}
+
+static void tap_end_byte(struct tap *tp, unsigned char c)
+{
+	if (tp->provisional) {
+		/* The final result's own line break may still be coming. */
+		if (is_break(c) && tp->hold_len < TAP_HOLD_MAX) {
+			tp->hold[tp->hold_len++] = c;
+			return;
+		}
+		/* More came after what looked like the end: it was data. */
+		tp->provisional = false;
+		hold_is_data(tp);
+		tap_feed(tp, &c, 1);
+		return;
+	}
+	if (tp->hold_len == TAP_HOLD_MAX) {
+		hold_is_data(tp);
+		tap_feed(tp, &c, 1);
+		return;
+	}
+	tp->hold[tp->hold_len++] = c;
+	size_t k = hold_next(tp);
+	if (k == 1) {
+		hold_is_data(tp);
+		return;
+	}
+	if (k == tp->hold_len)
+		return; /* still the line break */
+	switch (next_line_verdict(tp->hold + k, tp->hold_len - k, tp->total, tp->col->head_request)) {
+	case NEXT_NO:
+		hold_is_data(tp);
+		return;
+	case NEXT_MAYBE:
+		return;
+	case NEXT_FINAL:
+		/* The body is whole: this is its end.  Short of T, it may be
+		 * the end of a cut body, or a line of the data. */
+		if (tp->col->head_request || tp->sum == tp->total)
+			break;
+		tp->provisional = true;
+		return;
+	case NEXT_YES:
+		break;
+	}
+	hold_is_end(tp);
+}
+
+static void tap_feed(struct tap *tp, const unsigned char *b, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		switch (tp->state) {
+		case TS_BLOCK: {
+			size_t take = n - i < tp->block_left ? n - i : tp->block_left;
+			i += take;
+			tp->block_left -= take;
+			if (tp->block_left == 0) {
+				tp->state = TS_LINE;
+				tp->len = 0;
+			}
+			continue;
+		}
+		case TS_PIECE: {
+			const unsigned char *gt = memchr(b + i, '>', n - i);
+			size_t run = gt ? (size_t)(gt - (b + i)) : n - i;
+			piece_data(tp, b + i, run);
+			i += run;
+			if (gt) {
+				tp->hold[0] = '>';
+				tp->hold_len = 1;
+				tp->state = TS_END;
+				i++;
+			}
+			continue;
+		}
+		case TS_END:
+			tap_end_byte(tp, b[i++]);
+			continue;
+		case TS_LINE:
+			tap_line_byte(tp, b[i++]);
+			continue;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ the exchange */
+
+static enum ath_err module_error(struct ath_error *err, const char *cmd, const char *result, const struct tap *tp)
+{
+	char said[200] = "";
+	if (tp->other[0])
+		snprintf(said, sizeof said, "; before it the module printed: %s", tp->other);
+	if (strcmp(result, "ERROR") == 0)
+		return ath_fail(err, ATH_E_MODULE, -1,
+				"%s: module answered ERROR (Espressif firmware also answers ERROR for an HTTP "
+				"status of 400 or more)%s", cmd, said);
+	if (strcmp(result, "SEND FAIL") == 0)
+		return ath_fail(err, ATH_E_MODULE, -1,
+				"%s: module answered SEND FAIL (the POST failed, or the server answered a status "
+				"of 400 or more)%s", cmd, said);
+	return ath_fail(err, ATH_E_MODULE, -1, "%s: module answered %s%s", cmd, result, said);
+}
+
+/* Espressif pieces: "+HTTPCLIENT:<n>," and "+HTTPCPOST:<n>,", counted. */
+struct block_ctx {
+	struct collector *col;
+	bool open;
+};
+
+static void on_block(void *ctx, const char *header, const void *data, size_t len, size_t left)
+{
+	struct block_ctx *bc = ctx;
+	(void)header;
+	/* In a Beken answer such a line can only be part of a piece's data,
+	 * which the tap has. */
+	if (bc->col->beken_pieces)
+		return;
+	if (!bc->open) {
+		bc->open = true;
+		bc->col->espressif_pieces++;
+	}
+	collector_data(bc->col, data, len);
+	if (left == 0) {
+		collector_piece_end(bc->col);
+		bc->open = false;
+	}
+}
+
+/* Waits, with the chat, until a line starting with one of prefixes is
+ * queued or stop(tp) holds (looked at every poll_ms: the chat cannot be
+ * told to wake for it); the module's silence for the action timeout is a
+ * timeout.  *which: the prefix's index, or -1 when stop ended it. */
+static enum ath_err wait_until(struct modem_io *io, struct tap *tp, const char *const *prefixes,
+			       bool (*stop)(const struct tap *), int *which, char *line, size_t linelen)
+{
+	if (!stop)
+		return at_chat_wait_line_any(io->chat, prefixes, io->action_timeout_ms, which, line, linelen);
+	unsigned long long seen = tp->bytes;
+	long idle_ms = 0;
+	for (;;) {
+		if (stop(tp)) {
+			*which = -1;
+			return ATH_OK;
+		}
+		enum ath_err e = at_chat_wait_line_any(io->chat, prefixes, timeouts.poll_ms, which, line, linelen);
+		if (e != ATH_E_TIMEOUT)
+			return e;
+		idle_ms = tp->bytes == seen ? idle_ms + timeouts.poll_ms : 0;
+		seen = tp->bytes;
+		if (idle_ms >= io->action_timeout_ms)
+			return ATH_E_TIMEOUT;
+	}
+}
+
+static bool piece_closed(const struct tap *tp)
+{
+	return !tap_in_piece(tp) && tp->final[0];
+}
+
+static bool prompt_seen(const struct tap *tp)
+{
+	return tp->prompt_seen;
+}
+
+static bool chat_took_result(const struct tap *tp)
+{
+	return tp->chat_waiting && at_chat_final_seen(tp->chat);
+}
+
+static const char *const result_lines[] = { "OK", "ERROR", "SEND OK", "SEND FAIL", "+CME ERROR:", NULL };
+
+/* The chat has the command's result, but the tap is inside a Beken piece:
+ * either the chat took a line of the data for the result (the real one is
+ * still to come), or the tap holds a provisional end (the module's silence
+ * makes it the end).  Waits for the tap to see the end. */
+static enum ath_err real_result(struct modem_io *io, struct tap *tp, const char *cmd, struct ath_error *err)
+{
+	if (!tp->provisional)
+		trace_note(io->trace, "a result line inside a Beken piece's data: waiting for the real one");
+	tp->final[0] = '\0';
+	char line[AT_LINE_MAX + 1];
+	unsigned long long seen = tp->bytes;
+	long idle_ms = 0;
+	int which;
+	while (!piece_closed(tp)) {
+		enum ath_err e = at_chat_wait_line_any(io->chat, result_lines, timeouts.poll_ms, &which, line,
+						       sizeof line);
+		if (e == ATH_OK)
+			continue; /* a line of the data, or the result the tap has seen too */
+		if (e != ATH_E_TIMEOUT)
+			return at_no_answer(err, e, cmd);
+		idle_ms = tp->bytes == seen ? idle_ms + timeouts.poll_ms : 0;
+		seen = tp->bytes;
+		if (tp->provisional && idle_ms >= timeouts.settle_ms) {
+			trace_note(io->trace, "Beken pieces end short of their total: %llu of %llu bytes", tp->sum,
+				   tp->total);
+			tap_settle(tp);
+		} else if (idle_ms >= io->action_timeout_ms) {
+			return at_no_answer(err, ATH_E_TIMEOUT, cmd);
+		}
+	}
+	return ATH_OK;
+}
+
+static int replay_body(void *ctx, const void *data, size_t len)
+{
+	const struct response_sink *sink = ctx;
+	return sink->body(sink->ctx, data, len) == ATH_OK ? 0 : 1;
+}
+
+/* The response as the client gets it: 200 made up, the length of what
+ * arrived, the body from the spool. */
+static enum ath_err deliver(struct modem_io *io, struct collector *col, const struct tap *tp, const char *cmd,
+			    const struct response_sink *sink, struct ath_error *err)
+{
+	if (col->beken_pieces && col->espressif_pieces)
+		return ath_fail(err, ATH_E_PROTOCOL, -1,
+				"%s: the module printed pieces in both the Espressif and the Beken form", cmd);
+	if (col->beken_pieces && !col->head_request && tp->sum != tp->total) {
+		trace_note(io->trace, "Beken pieces: %llu bytes for a total of %llu", tp->sum, tp->total);
+		/* Whatever the module may still print goes before the next
+		 * command. */
+		at_chat_drain(io->chat, timeouts.drain_ms, 10 * timeouts.drain_ms);
+		return ath_fail(err, ATH_E_MODULE, -1,
+				"%s: the module's output cannot be reassembled exactly: its pieces hold %llu bytes "
+				"of a body it says is %llu (Beken firmware cuts a piece at a NUL byte, and its "
+				"pieces have no length of their own)", cmd, tp->sum, tp->total);
+	}
+	if (col->line_cut)
+		trace_note(io->trace, "HEAD header pieces over %d bytes were left out", ESPAT_HEAD_MAX);
+	if (body_spool_error(&col->spool)[0])
+		return ath_fail(err, ATH_E_NOMEM, -1, "%s", body_spool_error(&col->spool));
+
+	struct http_head h = { .status = 200, .content_length = -1 };
+	snprintf(h.reason, sizeof h.reason, "%s", http_reason(200));
+	long long length;
+	if (col->head_request) {
+		h.headers = col->headers;
+		h.content_length = col->head_length;
+		length = col->head_length;
+	} else {
+		length = (long long)body_spool_length(&col->spool);
+		h.content_length = length;
+	}
+	if (sink->head(sink->ctx, &h, length, true) != ATH_OK)
+		return ath_fail(err, ATH_E_CLIENT_GONE, -1, "client gone");
+	if (col->head_request)
+		return ATH_OK;
+	int r = body_spool_replay(&col->spool, replay_body, (void *)sink);
+	if (r > 0)
+		return ath_fail(err, ATH_E_CLIENT_GONE, -1, "client gone");
+	if (r < 0)
+		return ath_fail(err, ATH_E_NOMEM, -1, "%s", body_spool_error(&col->spool));
+	return ATH_OK;
+}
+
+static int data_ms(size_t len, int baud)
+{
+	return 2000 + (int)(len * 10 * 1000 * 2 / (size_t)(baud > 0 ? baud : 115200));
+}
+
+/* AT+HTTPCPOST: OK and the prompt (or the prompt alone), the bytes, the
+ * pieces, then SEND OK.  result gets the word that ended it. */
+static enum ath_err run_cpost(struct modem_io *io, struct tap *tp, const struct plan *pl,
+			      const struct dialect_request *rq, char *result, size_t rlen, struct ath_error *err)
+{
+	static const char *const send_results[] = { "SEND OK", "SEND FAIL", "ERROR", "+CME ERROR:", NULL };
+	static const char *const none[] = { NULL };
+	char line[AT_LINE_MAX + 1];
+	struct at_result r;
+	int which;
+	tp->prompt_watch = true;
+	enum ath_err e = at_chat_cmd_prompt(io->chat, io->action_timeout_ms, &r, "%s", pl->cmd.p);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, pl->name);
+	/* '>' without an OK before it: the chat still waits for the
+	 * command's result, which will be SEND OK, a word it does not know. */
+	tp->chat_waiting = r.final == AT_FINAL_PROMPT;
+	if (r.final == AT_FINAL_OK) {
+		/* OK, then '>': the chat stopped at the OK, the tap sees the '>'. */
+		e = wait_until(io, tp, none, prompt_seen, &which, line, sizeof line);
+		if (e != ATH_OK)
+			return at_no_answer(err, e, "AT+HTTPCPOST (waiting for '>')");
+		/* The '>' sits in the parser as the start of a line. */
+		at_parser_reset(&io->chat->parser);
+	} else if (r.final != AT_FINAL_PROMPT) {
+		snprintf(result, rlen, "%s", r.text);
+		return ATH_OK;
+	}
+	tp->prompt_watch = false;
+	e = at_chat_send_data(io->chat, rq->body, rq->body_len, data_ms(rq->body_len, io->baud));
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+HTTPCPOST data");
+	e = wait_until(io, tp, send_results, tp->chat_waiting ? chat_took_result : NULL, &which, line, sizeof line);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+HTTPCPOST (waiting for SEND OK)");
+	if (which < 0) {
+		/* ERROR or +CME ERROR, taken by the chat as the result. */
+		e = at_chat_wait_final(io->chat, timeouts.poll_ms, &r);
+		snprintf(result, rlen, "%s", e == ATH_OK ? r.text : "ERROR");
+		return ATH_OK;
+	}
+	snprintf(result, rlen, "%s", line);
+	if (tp->chat_waiting)
+		at_chat_drain(io->chat, 0, 0); /* the command is over: the chat stops waiting */
+	return ATH_OK;
+}
+
+static enum ath_err espat_bringup(struct modem_io *io, struct ath_error *err)
+{
+	return at_sync(io->chat, err);
+}
+
+/* ------------------------------------------------------------ the record */
+
+static const struct at_block_rule espat_blocks[] = {
+	{ "+HTTPCLIENT:", AT_BLOCK_INLINE, NULL, false },
+	{ "+HTTPCPOST:", AT_BLOCK_INLINE, NULL, false },
+	{ NULL, 0, NULL, false },
+};
+
+static const struct at_syntax espat_syntax = {
+	.blocks = espat_blocks,
+	.prompt_lines = NULL, /* '>' at a line start, which the parser knows */
+};
+
+static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_request *rq,
+				   const struct response_sink *sink, struct ath_error *err)
+{
+	struct plan pl;
+	enum ath_err e = plan_request(rq, &pl, err);
+	if (e != ATH_OK)
+		return e;
+	struct collector *col = malloc(sizeof *col);
+	struct tap *tp = malloc(sizeof *tp);
+	if (!col || !tp) {
+		free(col);
+		free(tp);
+		plan_free(&pl);
+		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+	}
+	collector_init(col, rq->verb == VERB_HEAD, io->trace);
+	struct block_ctx bc = { .col = col };
+	/* Armed before the command: the answer may come at once. */
+	at_chat_clear_queue(io->chat);
+	tap_init(tp, io, &espat_syntax, col);
+	at_chat_set_block_sink(io->chat, on_block, &bc);
+
+	char result[AT_LINE_MAX + 1] = "";
+	struct at_result r;
+	if (pl.cpost) {
+		e = run_cpost(io, tp, &pl, rq, result, sizeof result, err);
+	} else {
+		e = at_chat_cmd(io->chat, io->action_timeout_ms, &r, "%s", pl.cmd.p);
+		if (e != ATH_OK)
+			e = at_no_answer(err, e, pl.name);
+		else
+			snprintf(result, sizeof result, "%s", r.text);
+	}
+	if (e == ATH_OK && tap_in_piece(tp)) {
+		e = real_result(io, tp, pl.name, err);
+		snprintf(result, sizeof result, "%s", tp->final);
+	}
+	at_chat_set_block_sink(io->chat, NULL, NULL);
+	tap_remove(tp, io);
+
+	if (e == ATH_OK) {
+		if (strcmp(result, "OK") == 0 || strcmp(result, "SEND OK") == 0)
+			e = deliver(io, col, tp, pl.name, sink, err);
+		else
+			e = module_error(err, pl.name, result, tp);
+	}
+	collector_free(col);
+	free(col);
+	free(tp);
+	plan_free(&pl);
+	return e;
+}
+
+static const char *const espat_carried[] = { "*", NULL };
+
+static const struct dialect_caps espat_caps = {
+	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_PUT | VERB_DELETE,
+	/* <data> is for POST only (the manual); AT+HTTPCPOST is a POST. */
+	.body_methods = VERB_POST,
+	.max_body = ESPAT_MAX_BODY,
+	.max_url = ESPAT_CMD_MAX,
+	.raw_request = false,
+	/* Every header as a "Name: value" parameter, escaped; the 256-byte
+	 * command line is the limit, checked by the driver (431). */
+	.carried_headers = espat_carried,
+	.max_header_value = 0,
+	.value_carriage = CARRY_ESCAPED,
+	.real_response_head = false,
+	.body_limit_name = "AT+HTTPCPOST",
+};
+
+static const struct dialect_ops espat_ops = {
+	.bringup = espat_bringup,
+	.exchange = espat_exchange,
+	.recover = NULL, /* drain and sync again: the module keeps no state of ours */
+};
+
+const struct dialect dialect_espat = {
+	.name = "espat",
+	.summary = "ESP-AT-style WiFi firmware, Espressif and Beken BK72xx (AT+HTTPCLIENT, AT+HTTPCPOST)",
+	.caps = &espat_caps,
+	.syntax = &espat_syntax,
+	.ops = &espat_ops,
+	.state_size = 0,
+	.params = NULL,
+};

@@ -1,0 +1,1265 @@
+/*
+ * The espat driver against scripted module replies, fed in random splits:
+ * every example of the ESP-AT/Beken manual (004_dd076c096590124c.txt: the
+ * HEAD, GET and POST of AT+HTTPCLIENT, AT+HTTPCPOST's 27 bytes, the TLS
+ * examples refused) with the answers in both forms modules print them
+ * (Espressif "+HTTPCLIENT:<n>,<data>", Beken "+HTTPCLIENT:<T>,<data>" with
+ * literal angle brackets); exact command bytes for each method; ESP-AT's
+ * escapes; the 256-byte command line; Beken reassembly and its refusals;
+ * ERROR, SEND FAIL, timeouts; a 1 MB body through the spool with memory
+ * flat; and hostile requests that must not reach the AT line as commands.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <malloc.h>
+
+#include "unit_util.h"
+
+#include "at_chat.h"
+#include "dialect.h"
+#include "http_request.h"
+#include "request_policy.h"
+#include "script_transport.h"
+
+extern const struct dialect dialect_espat;
+
+/* ------------------------------------------------------------ a growable buffer */
+
+struct buf {
+	char *p;
+	size_t len;
+};
+
+static void add(struct buf *b, const void *data, size_t len)
+{
+	b->p = realloc(b->p, b->len + len + 1);
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
+static void adds(struct buf *b, const char *s)
+{
+	add(b, s, strlen(s));
+}
+
+static void addf(struct buf *b, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static void addf(struct buf *b, const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	char *s = NULL;
+	if (vasprintf(&s, f, ap) < 0)
+		abort();
+	va_end(ap);
+	adds(b, s);
+	free(s);
+}
+
+/* ------------------------------------------------------------ how modules answer */
+
+enum form { ESPRESSIF, BEKEN };
+
+/* The module's pieces of data, in pieces of at most piece bytes: Espressif
+ * counts each; Beken gives the total in every piece, cuts a piece at its
+ * first NUL, and has no length of its own. */
+static void pieces(struct buf *out, enum form f, const char *prefix, const void *data, size_t len, size_t piece)
+{
+	const char *d = data;
+	for (size_t off = 0; off < len; off += piece) {
+		size_t k = len - off < piece ? len - off : piece;
+		if (f == ESPRESSIF) {
+			addf(out, "%s%zu,", prefix, k);
+			add(out, d + off, k);
+		} else {
+			const char *nul = memchr(d + off, '\0', k);
+			addf(out, "%s<%zu>,<", prefix, len);
+			add(out, d + off, nul ? (size_t)(nul - (d + off)) : k);
+			adds(out, ">");
+		}
+		adds(out, "\r\n");
+	}
+}
+
+/* AT+HTTPCLIENT's answer: the pieces, then OK. */
+static void answer(struct buf *out, enum form f, const void *data, size_t len, size_t piece)
+{
+	pieces(out, f, "+HTTPCLIENT:", data, len, piece);
+	adds(out, "\r\nOK\r\n");
+}
+
+/* ------------------------------------------------------------ the sink */
+
+struct collected {
+	int heads;
+	int status;
+	long long length;
+	bool synthesized;
+	char headers[2048];
+	struct buf body;
+	bool refuse;               /* play a client that went away */
+	/* for the 1 MB test */
+	bool check_flat;
+	size_t mem_base;
+	bool flat_ok, spilled_seen;
+};
+
+static bool spool_file_open(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	bool found = false;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char link[300], target[512];
+		snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(link, target, sizeof target - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strstr(target, "athttp-body.") && strstr(target, "(deleted)"))
+			found = true;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static enum ath_err c_head(void *ctx, const struct http_head *h, long long len, bool synth)
+{
+	struct collected *c = ctx;
+	c->heads++;
+	c->status = h->status;
+	c->length = len;
+	c->synthesized = synth;
+	size_t o = 0;
+	for (size_t i = 0; i < h->headers.n; i++)
+		o += (size_t)snprintf(c->headers + o, sizeof c->headers - o, "%s: %s|", h->headers.v[i].name,
+				      h->headers.v[i].value);
+	if (c->check_flat) {
+		/* The whole body is spooled now: a file holds it, not memory. */
+		struct mallinfo2 mi = mallinfo2();
+		c->flat_ok = mi.uordblks < c->mem_base + 512 * 1024;
+		if (!c->flat_ok)
+			fprintf(stderr, "  heap grew by %zu bytes\n", mi.uordblks - c->mem_base);
+		c->spilled_seen = spool_file_open();
+	}
+	return c->refuse ? ATH_E_CLIENT_GONE : ATH_OK;
+}
+
+static enum ath_err c_body(void *ctx, const void *data, size_t len)
+{
+	struct collected *c = ctx;
+	if (c->check_flat) {
+		c->body.len += len; /* checked by the generator's digest instead */
+		return ATH_OK;
+	}
+	add(&c->body, data, len);
+	return c->refuse ? ATH_E_CLIENT_GONE : ATH_OK;
+}
+
+static void collected_reset(struct collected *c)
+{
+	if (!c->check_flat)
+		free(c->body.p);
+	memset(c, 0, sizeof *c);
+}
+
+/* ------------------------------------------------------------ a silent module */
+
+static ssize_t quiet_read(struct transport *t, void *buf, size_t len, int timeout_ms)
+{
+	struct transport *inner = t->priv;
+	ssize_t n = inner->ops->read(inner, buf, len, timeout_ms);
+	if (n < 0 && !script_error(inner)[0]) {
+		usleep((useconds_t)(timeout_ms < 20 ? timeout_ms : 20) * 1000);
+		return 0;
+	}
+	return n;
+}
+
+static enum ath_err quiet_write(struct transport *t, const void *buf, size_t len, int timeout_ms)
+{
+	struct transport *inner = t->priv;
+	return inner->ops->write(inner, buf, len, timeout_ms);
+}
+
+static const struct transport_ops quiet_ops = { .name = "quiet", .read = quiet_read, .write = quiet_write };
+
+/* ------------------------------------------------------------ the rig */
+
+struct rig {
+	const struct dialect *d;
+	struct transport *tp;
+	struct transport quiet;
+	struct at_chat chat;
+	struct modem_io io;
+	struct collected got;
+	struct response_sink sink;
+	struct ath_error err;
+};
+
+/* The module goes quiet where the script has nothing more to say (a read
+ * times out, as on a real port); short_timeout: the action timeout is
+ * 300 ms instead of 3 s. */
+static void rig_init(struct rig *r, const struct script_step *steps, size_t n, unsigned seed, bool short_timeout)
+{
+	memset(r, 0, sizeof *r);
+	r->d = &dialect_espat;
+	r->tp = script_transport_new(steps, n, seed, 1 + seed % 200);
+	r->quiet = (struct transport){ .ops = &quiet_ops, .fd = -1, .priv = r->tp };
+	at_chat_init(&r->chat, &r->quiet, r->d->syntax, NULL);
+	r->io = (struct modem_io){ .chat = &r->chat, .state = NULL, .params = r->d->params,
+				   .baud = 115200, .action_timeout_ms = short_timeout ? 300 : 3000 };
+	r->sink = (struct response_sink){ c_head, c_body, &r->got };
+	ath_error_clear(&r->err);
+}
+
+static void rig_done(struct rig *r)
+{
+	assert_string_equal(script_error(r->tp), "");
+	assert_true(script_finished(r->tp));
+	/* The chat is not left waiting for a result: the next command goes. */
+	assert_true(at_chat_final_seen(&r->chat));
+	/* The tap is gone. */
+	assert_ptr_equal(r->chat.tp, &r->quiet);
+	script_transport_free(r->tp);
+	collected_reset(&r->got);
+}
+
+static enum ath_err run(struct rig *r, const struct dialect_request *rq)
+{
+	collected_reset(&r->got);
+	ath_error_clear(&r->err);
+	enum ath_err e = r->d->ops->exchange(&r->io, rq, &r->sink, &r->err);
+	if (e != ATH_OK && getenv("ESPAT_TEST_VERBOSE"))
+		fprintf(stderr, "  exchange: %s (%s) %s\n", ath_strerror(e), r->err.text, script_error(r->tp));
+	return e;
+}
+
+/* ------------------------------------------------------------ scripts */
+
+struct script {
+	struct script_step s[32];
+	char *owned[64];
+	size_t n, nowned;
+};
+
+static const char *keep(struct script *sc, char *p)
+{
+	sc->owned[sc->nowned++] = p;
+	return p;
+}
+
+/* Takes ownership of expect and reply (malloc'ed, NULL allowed). */
+static void stepn(struct script *sc, char *expect, size_t elen, char *reply, size_t rlen)
+{
+	assert_true(sc->n < sizeof sc->s / sizeof sc->s[0]);
+	sc->s[sc->n++] = (struct script_step){ expect ? keep(sc, expect) : NULL, elen,
+					       reply ? keep(sc, reply) : NULL, rlen };
+}
+
+static void step(struct script *sc, char *expect, char *reply)
+{
+	stepn(sc, expect, 0, reply, 0);
+}
+
+static void step_buf(struct script *sc, char *expect, struct buf *reply)
+{
+	stepn(sc, expect, 0, reply->p, reply->len);
+	reply->p = NULL;
+	reply->len = 0;
+}
+
+static void script_free(struct script *sc)
+{
+	for (size_t i = 0; i < sc->nowned; i++)
+		free(sc->owned[i]);
+	memset(sc, 0, sizeof *sc);
+}
+
+static struct dialect_request request(unsigned verb, const char *method, const char *url, const struct hdr_list *h,
+				      const void *body, size_t body_len)
+{
+	return (struct dialect_request){ .verb = verb, .method = method, .url = url, .headers = h,
+					 .body = body, .body_len = body_len };
+}
+
+static struct hdr_list headers(const char *name, ...)
+{
+	struct hdr_list h = { 0 };
+	va_list ap;
+	va_start(ap, name);
+	for (const char *n = name; n; n = va_arg(ap, const char *)) {
+		const char *v = va_arg(ap, const char *);
+		hdr_add(&h, n, strlen(n), v, strlen(v));
+	}
+	va_end(ap);
+	return h;
+}
+
+/* Runs rq against sc for several seeds; each run must succeed with a 200
+ * made up by the driver, announcing length, and exactly body. */
+static void expect_ok_len(struct script *sc, const struct dialect_request *rq, const void *body, size_t len,
+			  long long length, unsigned seeds)
+{
+	for (unsigned seed = 0; seed < seeds; seed++) {
+		struct rig r;
+		rig_init(&r, sc->s, sc->n, seed, false);
+		assert_int_equal(run(&r, rq), ATH_OK);
+		assert_int_equal(r.got.heads, 1);
+		assert_int_equal(r.got.status, 200);
+		assert_true(r.got.synthesized);
+		assert_int_equal(r.got.length, length);
+		assert_int_equal(r.got.body.len, len);
+		if (len)
+			assert_memory_equal(r.got.body.p, body, len);
+		rig_done(&r);
+	}
+}
+
+static void expect_ok(struct script *sc, const struct dialect_request *rq, const void *body, size_t len,
+		      unsigned seeds)
+{
+	expect_ok_len(sc, rq, body, len, (long long)len, seeds);
+}
+
+/* Runs rq against sc (no reply needed); it must fail with code and status
+ * before anything is sent. */
+static void expect_refused_unsent(const struct dialect_request *rq, enum ath_err code, int status,
+				  const char *needle)
+{
+	struct rig r;
+	rig_init(&r, NULL, 0, 1, false);
+	assert_int_equal(run(&r, rq), code);
+	assert_int_equal(r.err.http_status, status);
+	if (needle && !strstr(r.err.text, needle))
+		fail_msg("'%s' lacks '%s'", r.err.text, needle);
+	assert_int_equal(r.chat.commands_sent, 0);
+	assert_int_equal(r.got.heads, 0);
+	rig_done(&r);
+}
+
+/* ------------------------------------------------------------ the manual's examples */
+
+/* What httpbin.org answers (the manual does not show it): JSON with
+ * bare LF line ends, as httpbin sends. */
+static const char manual_get_body[] =
+	"{\n"
+	"  \"args\": {}, \n"
+	"  \"headers\": {\n"
+	"    \"Host\": \"httpbin.org\", \n"
+	"    \"User-Agent\": \"ESP32 HTTP Client/1.0\", \n"
+	"    \"X-Amzn-Trace-Id\": \"Root=1-5e7f6a2b-1c2d3e4f5a6b7c8d9e0f1a2b\"\n"
+	"  }, \n"
+	"  \"origin\": \"203.0.113.7\", \n"
+	"  \"url\": \"http://httpbin.org/get\"\n"
+	"}\n";
+
+static const char manual_post_body[] =
+	"{\n"
+	"  \"args\": {}, \n"
+	"  \"data\": \"\", \n"
+	"  \"files\": {}, \n"
+	"  \"form\": {\n"
+	"    \"field1\": \"value1\", \n"
+	"    \"field2\": \"value2\"\n"
+	"  }, \n"
+	"  \"headers\": {\n"
+	"    \"Content-Length\": \"27\", \n"
+	"    \"Content-Type\": \"application/x-www-form-urlencoded\", \n"
+	"    \"Host\": \"httpbin.org\", \n"
+	"    \"User-Agent\": \"ESP32 HTTP Client/1.0\"\n"
+	"  }, \n"
+	"  \"json\": null, \n"
+	"  \"origin\": \"203.0.113.7\", \n"
+	"  \"url\": \"http://httpbin.org/post\"\n"
+	"}\n";
+
+static const char manual_form[] = "field1=value1&field2=value2";
+
+/* Power-on, echo on: AT and ATE0 come back. */
+static void test_bringup(void **state)
+{
+	(void)state;
+	struct script sc = { 0 };
+	step(&sc, fmt("AT\r"), fmt("AT\r\r\nOK\r\n"));
+	step(&sc, fmt("ATE0\r"), fmt("ATE0\r\r\nOK\r\n"));
+	for (unsigned seed = 0; seed < 10; seed++) {
+		struct rig r;
+		rig_init(&r, sc.s, sc.n, seed, false);
+		assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
+		assert_int_equal(r.chat.commands_sent, 2);
+		rig_done(&r);
+	}
+	script_free(&sc);
+}
+
+/* "//GET request AT+HTTPCLIENT=2,0,http://httpbin.org/get,httpbin.org,/get,1"
+ * as the driver sends it (quoted, host and path left to the URL), the
+ * answer in both forms and two piece sizes. */
+static void test_manual_get(void **state)
+{
+	(void)state;
+	for (int f = ESPRESSIF; f <= BEKEN; f++) {
+		for (size_t piece = 37; piece <= 512; piece += 475) {
+			struct script sc = { 0 };
+			struct buf out = { 0 };
+			answer(&out, f, manual_get_body, strlen(manual_get_body), piece);
+			step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://httpbin.org/get\",,,1\r"), &out);
+			struct dialect_request rq = request(VERB_GET, "GET", "http://httpbin.org/get", NULL, NULL, 0);
+			expect_ok(&sc, &rq, manual_get_body, strlen(manual_get_body), 25);
+			script_free(&sc);
+		}
+	}
+}
+
+/* "//HEAD request AT+HTTPCLIENT=1,0,...": the pieces are the origin's
+ * header lines; they become the response's, hop-by-hop and framing ones
+ * dropped, Content-Length kept as the HEAD's figure; no body. */
+static void test_manual_head(void **state)
+{
+	(void)state;
+	static const char *const lines[] = {
+		"Date: Mon, 30 Mar 2020 08:01:02 GMT",
+		"Content-Type: application/json",
+		"Content-Length: 267",
+		"Connection: keep-alive",
+		"Server: gunicorn/19.9.0",
+		"Transfer-Encoding: chunked",
+		"Access-Control-Allow-Origin: *",
+		"Access-Control-Allow-Credentials: true",
+	};
+	for (int f = ESPRESSIF; f <= BEKEN; f++) {
+		struct script sc = { 0 };
+		struct buf out = { 0 };
+		for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+			pieces(&out, f, "+HTTPCLIENT:", lines[i], strlen(lines[i]), 512);
+		adds(&out, "\r\nOK\r\n");
+		step_buf(&sc, fmt("AT+HTTPCLIENT=1,0,\"http://httpbin.org/get\",,,1\r"), &out);
+		for (unsigned seed = 0; seed < 25; seed++) {
+			struct rig r;
+			rig_init(&r, sc.s, sc.n, seed, false);
+			struct dialect_request rq = request(VERB_HEAD, "HEAD", "http://httpbin.org/get", NULL, NULL, 0);
+			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_int_equal(r.got.status, 200);
+			assert_true(r.got.synthesized);
+			assert_int_equal(r.got.length, 267);
+			assert_int_equal(r.got.body.len, 0);
+			assert_string_equal(r.got.headers,
+					    "Date: Mon, 30 Mar 2020 08:01:02 GMT|Content-Type: application/json|"
+					    "Content-Length: 267|Server: gunicorn/19.9.0|"
+					    "Access-Control-Allow-Origin: *|Access-Control-Allow-Credentials: true|");
+			rig_done(&r);
+		}
+		script_free(&sc);
+	}
+}
+
+/* "//POST request AT+HTTPCLIENT=3,0,http://httpbin.org/post,...,1,field1=value1&field2=value2":
+ * inline <data>, content-type 0 from the client's Content-Type, which also
+ * travels as a header; the answer in both forms. */
+static void test_manual_post(void **state)
+{
+	(void)state;
+	struct hdr_list h = headers("Content-Type", "application/x-www-form-urlencoded", NULL);
+	for (int f = ESPRESSIF; f <= BEKEN; f++) {
+		struct script sc = { 0 };
+		struct buf out = { 0 };
+		answer(&out, f, manual_post_body, strlen(manual_post_body), 512);
+		step_buf(&sc,
+			 fmt("AT+HTTPCLIENT=3,0,\"http://httpbin.org/post\",,,1,\"field1=value1&field2=value2\","
+			     "\"Content-Type: application/x-www-form-urlencoded\"\r"),
+			 &out);
+		struct dialect_request rq = request(VERB_POST, "POST", "http://httpbin.org/post", &h, manual_form,
+						    strlen(manual_form));
+		expect_ok(&sc, &rq, manual_post_body, strlen(manual_post_body), 25);
+		script_free(&sc);
+	}
+	hdr_free(&h);
+}
+
+/* AT+HTTPCPOST's example: 27 bytes after '>'.  Those bytes would go
+ * inline, so a header makes the inline command too long for 256 bytes
+ * while AT+HTTPCPOST's fits; then the exact command, OK, '>', exactly
+ * the 27 bytes (no CR LF after them), +HTTPCPOST pieces, SEND OK.  Both
+ * orders of OK and '>', and Beken's answer without pieces. */
+static void test_manual_cpost(void **state)
+{
+	(void)state;
+	char pad[200];
+	memset(pad, 'p', sizeof pad);
+	pad[190] = '\0';
+	struct hdr_list h = headers("X-Pad", pad, NULL);
+	char *inline_cmd = fmt("AT+HTTPCLIENT=3,0,\"http://httpbin.org/post\",,,1,\"%s\",\"X-Pad: %s\"", manual_form, pad);
+	char *cmd = fmt("AT+HTTPCPOST=\"http://httpbin.org/post\",27,1,\"X-Pad: %s\"", pad);
+	assert_true(strlen(inline_cmd) > 256);
+	assert_true(strlen(cmd) <= 256);
+	free(inline_cmd);
+	static const char *const prompts[] = { "\r\nOK\r\n\r\n>", "\r\n>", "OK\r\n>" };
+	for (size_t p = 0; p < sizeof prompts / sizeof prompts[0]; p++) {
+		for (int f = ESPRESSIF; f <= BEKEN; f++) {
+			struct script sc = { 0 };
+			struct buf out = { 0 };
+			step(&sc, fmt("%s\r", cmd), fmt("%s", prompts[p]));
+			if (f == ESPRESSIF)
+				pieces(&out, f, "+HTTPCPOST:", manual_post_body, strlen(manual_post_body), 100);
+			adds(&out, "\r\nSEND OK\r\n");
+			step_buf(&sc, fmt("%s", manual_form), &out);
+			struct dialect_request rq = request(VERB_POST, "POST", "http://httpbin.org/post", &h,
+							    manual_form, 27);
+			expect_ok(&sc, &rq, manual_post_body, f == ESPRESSIF ? strlen(manual_post_body) : 0, 20);
+			script_free(&sc);
+		}
+	}
+	free(cmd);
+	hdr_free(&h);
+}
+
+/* The TLS examples (https, transport 2): athttp gives the module plain
+ * http:// URLs only; anything else never reaches it. */
+static void test_manual_tls_refused(void **state)
+{
+	(void)state;
+	struct dialect_request rq = request(VERB_GET, "GET", "https://www.baidu.com/", NULL, NULL, 0);
+	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 400, "http://");
+	rq = request(VERB_POST, "POST", "https://www.baidu.com/", NULL, "hello", 5);
+	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 400, "http://");
+}
+
+/* ------------------------------------------------------------ command bytes */
+
+/* Each method's exact command: opt, content-type, the quoted URL, empty
+ * host and path, transport 1, then every header as "Name: value". */
+static void test_command_bytes(void **state)
+{
+	(void)state;
+	struct hdr_list ua = headers("User-Agent", "curl/7.88.1", "Accept", "*/*", NULL);
+	struct hdr_list json = headers("User-Agent", "t", "Content-Type", "application/json", NULL);
+	struct hdr_list xml = headers("Content-Type", "TEXT/XML", NULL);
+	struct hdr_list multi = headers("Content-Type", "multipart/form-data", NULL);
+	struct hdr_list other = headers("Content-Type", "application/json; charset=utf-8", NULL);
+	static const char ua_params[] = ",\"User-Agent: curl/7.88.1\",\"Accept: */*\"";
+	const struct {
+		struct dialect_request rq;
+		char *cmd;
+	} cases[] = {
+		{ request(VERB_GET, "GET", "http://h.example/a?b=1", &ua, NULL, 0),
+		  fmt("AT+HTTPCLIENT=2,0,\"http://h.example/a?b=1\",,,1%s", ua_params) },
+		{ request(VERB_HEAD, "HEAD", "http://h.example:8080/", &ua, NULL, 0),
+		  fmt("AT+HTTPCLIENT=1,0,\"http://h.example:8080/\",,,1%s", ua_params) },
+		{ request(VERB_DELETE, "DELETE", "http://h.example/item/7", &ua, NULL, 0),
+		  fmt("AT+HTTPCLIENT=5,0,\"http://h.example/item/7\",,,1%s", ua_params) },
+		{ request(VERB_PUT, "PUT", "http://h.example/item/7", &ua, NULL, 0),
+		  fmt("AT+HTTPCLIENT=4,0,\"http://h.example/item/7\",,,1%s", ua_params) },
+		{ request(VERB_GET, "GET", "http://h.example/", NULL, NULL, 0),
+		  fmt("AT+HTTPCLIENT=2,0,\"http://h.example/\",,,1") },
+		{ request(VERB_POST, "POST", "http://h.example/j", &json, "{\"a\":[1,2]}", 11),
+		  fmt("AT+HTTPCLIENT=3,1,\"http://h.example/j\",,,1,\"{\\\"a\\\":[1\\,2]}\",\"User-Agent: t\","
+		      "\"Content-Type: application/json\"") },
+		{ request(VERB_POST, "POST", "http://h.example/x", &xml, "<a/>", 4),
+		  fmt("AT+HTTPCLIENT=3,3,\"http://h.example/x\",,,1,\"<a/>\",\"Content-Type: TEXT/XML\"") },
+		{ request(VERB_POST, "POST", "http://h.example/m", &multi, "m", 1),
+		  fmt("AT+HTTPCLIENT=3,2,\"http://h.example/m\",,,1,\"m\",\"Content-Type: multipart/form-data\"") },
+		{ request(VERB_POST, "POST", "http://h.example/o", &other, "o", 1),
+		  fmt("AT+HTTPCLIENT=3,0,\"http://h.example/o\",,,1,\"o\","
+		      "\"Content-Type: application/json; charset=utf-8\"") },
+		/* An empty POST body still has its <data>. */
+		{ request(VERB_POST, "POST", "http://h.example/e", NULL, NULL, 0),
+		  fmt("AT+HTTPCLIENT=3,0,\"http://h.example/e\",,,1,\"\"") },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct script sc = { 0 };
+		struct buf out = { 0 };
+		bool head = cases[k].rq.verb == VERB_HEAD;
+		if (!head)
+			answer(&out, ESPRESSIF, "done", 4, 512);
+		else
+			adds(&out, "\r\nOK\r\n");
+		step_buf(&sc, fmt("%s\r", cases[k].cmd), &out);
+		/* A HEAD answered without a Content-Length piece: unknown. */
+		expect_ok_len(&sc, &cases[k].rq, head ? "" : "done", head ? 0 : 4, head ? -1 : 4, 5);
+		script_free(&sc);
+		free(cases[k].cmd);
+	}
+	hdr_free(&ua);
+	hdr_free(&json);
+	hdr_free(&xml);
+	hdr_free(&multi);
+	hdr_free(&other);
+}
+
+/* ESP-AT's escapes: a comma, a quote and a backslash in a header value,
+ * a comma in the URL. */
+static void test_escapes(void **state)
+{
+	(void)state;
+	struct hdr_list h = headers("Cookie", "a=\"b,c\"; d=e\\f", "X-List", "1, 2", NULL);
+	struct script sc = { 0 };
+	struct buf out = { 0 };
+	answer(&out, ESPRESSIF, "ok", 2, 512);
+	step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/a\\,b\",,,1,\"Cookie: a=\\\"b\\,c\\\"; d=e\\\\f\",\"X-List: 1\\, 2\"\r"),
+		 &out);
+	struct dialect_request rq = request(VERB_GET, "GET", "http://h/a,b", &h, NULL, 0);
+	expect_ok(&sc, &rq, "ok", 2, 10);
+	script_free(&sc);
+	hdr_free(&h);
+}
+
+/* A body with NUL and CR LF cannot be a quoted parameter: AT+HTTPCPOST,
+ * its exact bytes in the data phase, the headers counted. */
+static void test_binary_body_cpost(void **state)
+{
+	(void)state;
+	static const char body[] = "a\0b\r\nc\"d,e\\f\x7f\xff\r\nAT+CMGS=\"1\"\r\n";
+	size_t len = sizeof body - 1;
+	struct hdr_list h = headers("Content-Type", "application/octet-stream", "X-Id", "7", NULL);
+	struct script sc = { 0 };
+	struct buf out = { 0 };
+	step(&sc, fmt("AT+HTTPCPOST=\"http://h/up\",%zu,2,\"Content-Type: application/octet-stream\",\"X-Id: 7\"\r", len),
+	     fmt("\r\nOK\r\n\r\n>"));
+	pieces(&out, ESPRESSIF, "+HTTPCPOST:", "stored\r\nOK\r\n", 12, 5);
+	adds(&out, "\r\nSEND OK\r\n");
+	char *data = malloc(len);
+	memcpy(data, body, len);
+	stepn(&sc, data, len, out.p, out.len);
+	struct dialect_request rq = request(VERB_POST, "POST", "http://h/up", &h, body, len);
+	expect_ok(&sc, &rq, "stored\r\nOK\r\n", 12, 25);
+	script_free(&sc);
+	hdr_free(&h);
+}
+
+/* ------------------------------------------------------------ limits */
+
+static char *filler(size_t n, char c)
+{
+	char *s = malloc(n + 1);
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* 256 bytes go; 257 do not, and nothing is sent: 414 when the URL alone
+ * is too long, 431 when headers make it so.  Escapes count. */
+static void test_command_limit(void **state)
+{
+	(void)state;
+	/* "AT+HTTPCLIENT=2,0,\"" + url + "\",,,1" */
+	size_t fixed = strlen("AT+HTTPCLIENT=2,0,\"\",,,1");
+	for (size_t total = 255; total <= 257; total++) {
+		char *path = filler(total - fixed - strlen("http://h/"), 'u');
+		char *url = fmt("http://h/%s", path);
+		struct dialect_request rq = request(VERB_GET, "GET", url, NULL, NULL, 0);
+		if (total <= 256) {
+			struct script sc = { 0 };
+			struct buf out = { 0 };
+			answer(&out, ESPRESSIF, "x", 1, 512);
+			char *cmd = fmt("AT+HTTPCLIENT=2,0,\"%s\",,,1", url);
+			assert_int_equal(strlen(cmd), total);
+			step_buf(&sc, fmt("%s\r", cmd), &out);
+			expect_ok(&sc, &rq, "x", 1, 3);
+			script_free(&sc);
+			free(cmd);
+		} else {
+			expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 414, "256-byte command line");
+		}
+		free(path);
+		free(url);
+	}
+	/* A comma is two bytes on the line. */
+	char *path = filler(256 - fixed - strlen("http://h/") - 1, 'u');
+	char *url = fmt("http://h/,%s", path);
+	struct dialect_request rq = request(VERB_GET, "GET", url, NULL, NULL, 0);
+	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 414, "URL");
+	free(url);
+	free(path);
+
+	/* Headers: 256 go, 257 are 431 naming the headers. */
+	size_t base = strlen("AT+HTTPCLIENT=2,0,\"http://h/\",,,1,\"X-Pad: \"");
+	for (size_t total = 256; total <= 257; total++) {
+		char *pad = filler(total - base, 'p');
+		struct hdr_list h = headers("X-Pad", pad, NULL);
+		struct dialect_request hr = request(VERB_GET, "GET", "http://h/", &h, NULL, 0);
+		if (total == 256) {
+			struct script sc = { 0 };
+			struct buf out = { 0 };
+			answer(&out, ESPRESSIF, "x", 1, 512);
+			step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/\",,,1,\"X-Pad: %s\"\r", pad), &out);
+			expect_ok(&sc, &hr, "x", 1, 3);
+			script_free(&sc);
+		} else {
+			expect_refused_unsent(&hr, ATH_E_BAD_REQUEST, 431, "the headers make AT+HTTPCLIENT 257 bytes");
+		}
+		hdr_free(&h);
+		free(pad);
+	}
+
+	/* A POST whose inline command is too long goes by AT+HTTPCPOST; when
+	 * even that is too long, 431; an empty body has no data phase: 431. */
+	char *pad = filler(250, 'p');
+	struct hdr_list h = headers("X-Pad", pad, NULL);
+	rq = request(VERB_POST, "POST", "http://h/", &h, "abc", 3);
+	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 431, "AT+HTTPCPOST");
+	rq = request(VERB_POST, "POST", "http://h/", &h, NULL, 0);
+	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 431, "AT+HTTPCLIENT");
+	hdr_free(&h);
+	free(pad);
+}
+
+/* Over 2048 bytes: 413 from the bridge's policy (nothing read, nothing
+ * sent), and from the driver too; a body with PUT or DELETE: 501; PATCH
+ * and OPTIONS: 501. */
+static struct http_req mkreq(const char *method, const char *target, ...)
+{
+	struct http_req q = { .major = 1, .minor = 1, .content_length = -1, .keep_alive = true };
+	snprintf(q.method, sizeof q.method, "%s", method);
+	q.target = strdup(target);
+	q.target_len = strlen(target);
+	va_list ap;
+	va_start(ap, target);
+	const char *name;
+	while ((name = va_arg(ap, const char *))) {
+		const char *value = va_arg(ap, const char *);
+		hdr_add(&q.headers, name, strlen(name), value, strlen(value));
+		if (!strcasecmp(name, "Content-Length"))
+			q.content_length = atoll(value);
+	}
+	va_end(ap);
+	return q;
+}
+
+static void policy_expect(struct http_req q, enum ath_err code, int status, const char *needle)
+{
+	struct prepared_request p;
+	struct ath_error err;
+	ath_error_clear(&err);
+	enum ath_err e = request_prepare(&dialect_espat, &q, NULL, &p, &err);
+	assert_int_equal(e, code);
+	if (e == ATH_OK) {
+		prepared_request_free(&p);
+	} else {
+		assert_int_equal(err.http_status, status);
+		if (!strstr(err.text, needle))
+			fail_msg("'%s' lacks '%s'", err.text, needle);
+	}
+	http_req_free(&q);
+}
+
+static void test_body_limits(void **state)
+{
+	(void)state;
+	policy_expect(mkreq("POST", "/", "Host", "h", "Content-Length", "2049", NULL), ATH_E_TOO_LARGE, 413,
+		      "2048 bytes (AT+HTTPCPOST)");
+	policy_expect(mkreq("POST", "/", "Host", "h", "Content-Length", "2048", NULL), ATH_OK, 0, "");
+	policy_expect(mkreq("PUT", "/", "Host", "h", "Content-Length", "5", NULL), ATH_E_UNSUPPORTED, 501,
+		      "cannot send a request body with PUT");
+	policy_expect(mkreq("PUT", "/", "Host", "h", NULL), ATH_OK, 0, "");
+	policy_expect(mkreq("DELETE", "/", "Host", "h", "Content-Length", "5", NULL), ATH_E_UNSUPPORTED, 501,
+		      "DELETE");
+	policy_expect(mkreq("PATCH", "/", "Host", "h", NULL), ATH_E_UNSUPPORTED, 501, "PATCH");
+	policy_expect(mkreq("OPTIONS", "/", "Host", "h", NULL), ATH_E_UNSUPPORTED, 501, "OPTIONS");
+	/* Every header travels, escaped; a control byte in a value cannot. */
+	policy_expect(mkreq("GET", "/", "Host", "h", "Cookie", "a=\"b\", c", "Authorization", "Basic eDp5",
+			    "Range", "bytes=0-1", NULL),
+		      ATH_OK, 0, "");
+	policy_expect(mkreq("GET", "/", "Host", "h", "X-Tab", "a\tb", NULL), ATH_E_UNSUPPORTED, 501, "X-Tab");
+	/* The URL as the policy sees it: 256 bytes at most. */
+	char *path = filler(300, 'a');
+	char *target = fmt("/%s", path);
+	policy_expect(mkreq("GET", target, "Host", "h", NULL), ATH_E_BAD_REQUEST, 414, "URL longer");
+	free(target);
+	free(path);
+
+	char *big = filler(2049, 'b');
+	struct dialect_request rq = request(VERB_POST, "POST", "http://h/", NULL, big, 2049);
+	expect_refused_unsent(&rq, ATH_E_TOO_LARGE, 413, "2048");
+	rq = request(VERB_PUT, "PUT", "http://h/", NULL, "x", 1);
+	expect_refused_unsent(&rq, ATH_E_UNSUPPORTED, 501, "only with POST");
+	rq = request(VERB_PATCH, "PATCH", "http://h/", NULL, NULL, 0);
+	expect_refused_unsent(&rq, ATH_E_UNSUPPORTED, 501, "PATCH");
+	free(big);
+}
+
+/* ------------------------------------------------------------ security */
+
+/* Whatever the client sends, the AT line gets one command: quotes, commas
+ * and backslashes escaped inside the quotes; a line break in a URL or
+ * header never sent (the policy refuses it with 400/501 first, the driver
+ * again); a body with one goes in the counted data phase. */
+static void test_hostile(void **state)
+{
+	(void)state;
+	/* The policy refuses line breaks and quotes in the URL. */
+	policy_expect(mkreq("GET", "/x\r\nAT+CMGS=\"1\"", "Host", "h", NULL), ATH_E_BAD_REQUEST, 400, "line break");
+	policy_expect(mkreq("GET", "/x\",AT+CMGS=\"1", "Host", "h", NULL), ATH_E_BAD_REQUEST, 400, "double quote");
+
+	/* The driver on its own: a line break anywhere is refused unsent. */
+	struct dialect_request rq = request(VERB_GET, "GET", "http://h/x\r\nAT+CMGS=1", NULL, NULL, 0);
+	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 400, "control byte");
+	struct hdr_list bad = headers("X-A", "v\r\nAT+CMGS=1", NULL);
+	rq = request(VERB_GET, "GET", "http://h/", &bad, NULL, 0);
+	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 400, "X-A");
+	hdr_free(&bad);
+	bad = headers("X-A\r\nAT", "v", NULL);
+	rq = request(VERB_GET, "GET", "http://h/", &bad, NULL, 0);
+	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 400, "control byte");
+	hdr_free(&bad);
+
+	/* Quotes, commas and AT text are escaped, never parameters of their own. */
+	struct hdr_list h = headers("X-A", "\",\"AT+CMGS=\\\"1\\\"", NULL);
+	struct script sc = { 0 };
+	struct buf out = { 0 };
+	answer(&out, ESPRESSIF, "ok", 2, 512);
+	step_buf(&sc,
+		 fmt("AT+HTTPCLIENT=3,0,\"http://h/a\\\"\\,AT\",,,1,\"\\\"\\,AT+CMGS=\\\"1\","
+		     "\"X-A: \\\"\\,\\\"AT+CMGS=\\\\\\\"1\\\\\\\"\"\r"),
+		 &out);
+	static const char body[] = "\",AT+CMGS=\"1";
+	rq = request(VERB_POST, "POST", "http://h/a\",AT", &h, body, strlen(body));
+	expect_ok(&sc, &rq, "ok", 2, 5);
+	script_free(&sc);
+	hdr_free(&h);
+
+	/* A body that breaks lines goes counted, byte for byte. */
+	static const char evil[] = "x\r\nAT+CMGS=\"123\"\r\nhello\x1a";
+	sc = (struct script){ 0 };
+	step(&sc, fmt("AT+HTTPCPOST=\"http://h/\",%zu\r", strlen(evil)), fmt("\r\nOK\r\n\r\n>"));
+	step(&sc, fmt("%s", evil), fmt("\r\nSEND OK\r\n"));
+	rq = request(VERB_POST, "POST", "http://h/", NULL, evil, strlen(evil));
+	expect_ok(&sc, &rq, "", 0, 5);
+	script_free(&sc);
+}
+
+/* ------------------------------------------------------------ Beken */
+
+/* Bodies whose bytes Beken's line-delimited pieces make hard: CR LF, a
+ * bare LF, blank lines (a length check alone would pass "a\n\nb" rebuilt
+ * as "a\r\nb"), a bare CR, '>' at a piece's end and before a line break,
+ * lines that read like the module's own words, piece starts in the data,
+ * and the look of a piece's end and the result inside the data. */
+static void test_beken_reassembly(void **state)
+{
+	(void)state;
+	static const char *const bodies[] = {
+		"line one\r\nline two\r\n",
+		"unix\nlines\n",
+		"Para one.\n\nPara two.",
+		"a\r\rb\n\rc\r\n\r\nd",
+		"ends with >",
+		">\r\n>\r\n",
+		"x>\r\nnot the end>\r\n",
+		"x\r\nOK\r\ny",
+		"x\r\nERROR\r\nSEND OK\r\n+CME ERROR: 3\r\nz",
+		"x>\r\nOKAY\r\n",
+		"x>OK\r\n>+HTTPCLIENT:<3>,<abc>\r\nz",
+		"x>\r\n+HTTPCLIENT:<3>,<abc>\r\n+HTTPCLIENT:<99>\r\n+HTTPCLIENT:<>,<\r\n+HTTPCPOST:<1>,x",
+		/* What looks like a piece's end and the result, before the
+		 * pieces add up to T: data, since more comes. */
+		"tail>\r\nOK\r\nnext",
+		"a>\r\nERROR\r\n\r\nb>\rSEND OK\n\nc>\nSEND FAIL\r\nd",
+		"end>\r\nOK\r\n",
+		"text\r\n+HTTPCLIENT:5,abcde\r\nmore",
+		"\r\n\r\n",
+		"",
+	};
+	for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++) {
+		for (size_t piece = 3; piece <= 64; piece += 61) {
+			const char *b = bodies[k];
+			struct script sc = { 0 };
+			struct buf out = { 0 };
+			answer(&out, BEKEN, b, strlen(b), piece);
+			step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/\",,,1\r"), &out);
+			/* And a second request: the module is in step. */
+			out = (struct buf){ 0 };
+			answer(&out, BEKEN, "next", 4, 64);
+			step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/2\",,,1\r"), &out);
+			for (unsigned seed = 0; seed < 15; seed++) {
+				struct rig r;
+				rig_init(&r, sc.s, sc.n, seed, false);
+				struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL, NULL, 0);
+				if (run(&r, &rq) != ATH_OK)
+					fail_msg("body %zu, piece %zu, seed %u: %s", k, piece, seed, r.err.text);
+				assert_int_equal(r.got.length, (long long)strlen(b));
+				assert_int_equal(r.got.body.len, strlen(b));
+				if (memcmp(r.got.body.p ? r.got.body.p : "", b, strlen(b)) != 0)
+					fail_msg("body %zu, piece %zu, seed %u: got '%s'", k, piece, seed, r.got.body.p);
+				rq = request(VERB_GET, "GET", "http://h/2", NULL, NULL, 0);
+				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_string_equal(r.got.body.p, "next");
+				rig_done(&r);
+			}
+			script_free(&sc);
+		}
+	}
+}
+
+/* Beken cuts a piece at a NUL: the pieces fall short of T, so 502 saying
+ * the output cannot be reassembled, and no head (never a mangled body).
+ * A "piece" with another total is data of the one before, which then
+ * overruns its T: the same.  The module stays in step. */
+static void test_beken_refused(void **state)
+{
+	(void)state;
+	static const char nul_body[] = "abc\0def\r\nghi";
+	struct buf bad[3] = { { 0 } };
+	answer(&bad[0], BEKEN, nul_body, sizeof nul_body - 1, 64);
+	answer(&bad[1], BEKEN, nul_body, sizeof nul_body - 1, 5);
+	adds(&bad[2], "+HTTPCLIENT:<10>,<abcde>\r\n+HTTPCLIENT:<11>,<fghij>\r\n\r\nOK\r\n");
+	for (size_t k = 0; k < 3; k++) {
+		struct script sc = { 0 };
+		step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/\",,,1\r"), &bad[k]);
+		struct buf out = { 0 };
+		answer(&out, BEKEN, "fine", 4, 64);
+		step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/\",,,1\r"), &out);
+		for (unsigned seed = 0; seed < 15; seed++) {
+			struct rig r;
+			rig_init(&r, sc.s, sc.n, seed, false);
+			struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL, NULL, 0);
+			assert_int_equal(run(&r, &rq), ATH_E_MODULE);
+			assert_int_equal(r.err.http_status, 502);
+			assert_non_null(strstr(r.err.text, "cannot be reassembled exactly"));
+			assert_int_equal(r.got.heads, 0);
+			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_string_equal(r.got.body.p, "fine");
+			rig_done(&r);
+		}
+		script_free(&sc);
+	}
+}
+
+/* The manual's example answers, Beken-style, with OK after the pieces at
+ * once (no blank line before it). */
+static void test_beken_ok_glued(void **state)
+{
+	(void)state;
+	struct script sc = { 0 };
+	struct buf out = { 0 };
+	pieces(&out, BEKEN, "+HTTPCLIENT:", manual_get_body, strlen(manual_get_body), 100);
+	adds(&out, "OK\r\n");
+	step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://httpbin.org/get\",,,1\r"), &out);
+	struct dialect_request rq = request(VERB_GET, "GET", "http://httpbin.org/get", NULL, NULL, 0);
+	expect_ok(&sc, &rq, manual_get_body, strlen(manual_get_body), 20);
+	script_free(&sc);
+}
+
+/* ------------------------------------------------------------ failures */
+
+/* ERROR: 502 saying so and what it means on Espressif firmware, with the
+ * line the module printed before it; the pieces of an error body that
+ * came first are not a response; the module stays in step. */
+static void test_error(void **state)
+{
+	(void)state;
+	static const char *const replies[] = {
+		"\r\nERROR\r\n",
+		"\r\nERR CODE:0x010b0000\r\n\r\nERROR\r\n",
+		"+HTTPCLIENT:22,{\"error\": \"not found\"}\r\n\r\nERROR\r\n",
+		"\r\n+CME ERROR: 50\r\n",
+	};
+	static const char *const needles[] = {
+		"AT+HTTPCLIENT: module answered ERROR (Espressif firmware also answers ERROR for an HTTP status of 400 or more)",
+		"before it the module printed: ERR CODE:0x010b0000",
+		"module answered ERROR",
+		"module answered +CME ERROR: 50",
+	};
+	for (size_t k = 0; k < sizeof replies / sizeof replies[0]; k++) {
+		struct script sc = { 0 };
+		step(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/\",,,1\r"), fmt("%s", replies[k]));
+		struct buf out = { 0 };
+		answer(&out, ESPRESSIF, "fine", 4, 64);
+		step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/\",,,1\r"), &out);
+		for (unsigned seed = 0; seed < 15; seed++) {
+			struct rig r;
+			rig_init(&r, sc.s, sc.n, seed, false);
+			struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL, NULL, 0);
+			assert_int_equal(run(&r, &rq), ATH_E_MODULE);
+			assert_int_equal(r.err.http_status, 502);
+			if (!strstr(r.err.text, needles[k]))
+				fail_msg("case %zu: '%s' lacks '%s'", k, r.err.text, needles[k]);
+			assert_int_equal(r.got.heads, 0);
+			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_string_equal(r.got.body.p, "fine");
+			rig_done(&r);
+		}
+		script_free(&sc);
+	}
+}
+
+/* AT+HTTPCPOST's failures: SEND FAIL, ERROR after the data, ERROR instead
+ * of the prompt; with and without OK before '>'. */
+static void test_cpost_failures(void **state)
+{
+	(void)state;
+	static const char data[] = "a\nb";
+	static const struct {
+		const char *prompt;     /* NULL: the command itself is refused */
+		const char *after;
+		const char *needle;
+	} cases[] = {
+		{ "\r\nOK\r\n\r\n>", "\r\nSEND FAIL\r\n", "module answered SEND FAIL (the POST failed, or the server answered a status of 400 or more)" },
+		{ "\r\n>", "\r\nSEND FAIL\r\n", "SEND FAIL" },
+		{ "\r\nOK\r\n\r\n>", "+HTTPCPOST:3,err\r\n\r\nERROR\r\n", "module answered ERROR" },
+		{ "\r\n>", "\r\nERROR\r\n", "module answered ERROR" },
+		{ NULL, "\r\nERROR\r\n", "AT+HTTPCPOST: module answered ERROR" },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct script sc = { 0 };
+		char *cmd = fmt("AT+HTTPCPOST=\"http://h/\",3\r");
+		if (cases[k].prompt) {
+			step(&sc, cmd, fmt("%s", cases[k].prompt));
+			step(&sc, fmt("%s", data), fmt("%s", cases[k].after));
+		} else {
+			step(&sc, cmd, fmt("%s", cases[k].after));
+		}
+		/* The next request goes: the module is in step. */
+		struct buf out = { 0 };
+		answer(&out, ESPRESSIF, "fine", 4, 64);
+		step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/\",,,1\r"), &out);
+		for (unsigned seed = 0; seed < 15; seed++) {
+			struct rig r;
+			rig_init(&r, sc.s, sc.n, seed, false);
+			struct dialect_request rq = request(VERB_POST, "POST", "http://h/", NULL, data, 3);
+			assert_int_equal(run(&r, &rq), ATH_E_MODULE);
+			assert_int_equal(r.err.http_status, 502);
+			if (!strstr(r.err.text, cases[k].needle))
+				fail_msg("case %zu: '%s' lacks '%s'", k, r.err.text, cases[k].needle);
+			assert_int_equal(r.got.heads, 0);
+			rq = request(VERB_GET, "GET", "http://h/", NULL, NULL, 0);
+			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_string_equal(r.got.body.p, "fine");
+			rig_done(&r);
+		}
+		script_free(&sc);
+	}
+}
+
+/* A silent module: 504 after the action timeout (counted from the last
+ * byte), whether nothing came or the pieces stopped halfway. */
+static void test_timeout(void **state)
+{
+	(void)state;
+	static const char *const replies[] = { "", "+HTTPCLIENT:10,abc", "+HTTPCLIENT:<10>,<abc" };
+	for (size_t k = 0; k < 3; k++) {
+		struct script sc = { 0 };
+		step(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/\",,,1\r"), fmt("%s", replies[k]));
+		struct rig r;
+		rig_init(&r, sc.s, sc.n, 3, true);
+		struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL, NULL, 0);
+		assert_int_equal(run(&r, &rq), ATH_E_TIMEOUT);
+		assert_int_equal(r.err.http_status, 504);
+		assert_int_equal(r.got.heads, 0);
+		assert_string_equal(script_error(r.tp), "");
+		assert_ptr_equal(r.chat.tp, &r.quiet);
+		script_transport_free(r.tp);
+		collected_reset(&r.got);
+		script_free(&sc);
+	}
+	/* No '>' after OK. */
+	struct script sc = { 0 };
+	step(&sc, fmt("AT+HTTPCPOST=\"http://h/\",3\r"), fmt("\r\nOK\r\n"));
+	struct rig r;
+	rig_init(&r, sc.s, sc.n, 3, true);
+	struct dialect_request rq = request(VERB_POST, "POST", "http://h/", NULL, "a\nb", 3);
+	assert_int_equal(run(&r, &rq), ATH_E_TIMEOUT);
+	assert_non_null(strstr(r.err.text, "waiting for '>'"));
+	script_transport_free(r.tp);
+	collected_reset(&r.got);
+	script_free(&sc);
+}
+
+/* A client gone as the body goes out: reported, the module in step. */
+static void test_client_gone(void **state)
+{
+	(void)state;
+	struct script sc = { 0 };
+	struct buf out = { 0 };
+	answer(&out, ESPRESSIF, "0123456789", 10, 4);
+	step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/\",,,1\r"), &out);
+	struct rig r;
+	rig_init(&r, sc.s, sc.n, 4, false);
+	r.got.refuse = true;
+	struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL, NULL, 0);
+	ath_error_clear(&r.err);
+	assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_CLIENT_GONE);
+	rig_done(&r);
+	script_free(&sc);
+}
+
+/* ------------------------------------------------------------ 1 MB */
+
+/* A module that makes up a large answer as it goes (nothing held but the
+ * frame being read), after checking the command. */
+struct gen {
+	const char *expect;
+	size_t matched;
+	size_t total, piece, off;
+	enum form form;
+	char frame[1200];
+	size_t flen, foff;
+	bool ok_sent;
+	unsigned seed;
+};
+
+static unsigned char gen_byte(size_t i, enum form f)
+{
+	unsigned char c = (unsigned char)((i * 2654435761u) >> 13);
+	return f == BEKEN && c == 0 ? 'z' : c;
+}
+
+static ssize_t gen_read(struct transport *t, void *buf, size_t len, int timeout_ms)
+{
+	struct gen *g = t->priv;
+	(void)timeout_ms;
+	if (g->matched < strlen(g->expect))
+		return -1;
+	if (g->foff == g->flen) {
+		g->flen = g->foff = 0;
+		if (g->off < g->total) {
+			size_t k = g->total - g->off < g->piece ? g->total - g->off : g->piece;
+			int n = g->form == ESPRESSIF ? snprintf(g->frame, sizeof g->frame, "+HTTPCLIENT:%zu,", k)
+						     : snprintf(g->frame, sizeof g->frame, "+HTTPCLIENT:<%zu>,<", g->total);
+			g->flen = (size_t)n;
+			for (size_t i = 0; i < k; i++)
+				g->frame[g->flen++] = (char)gen_byte(g->off + i, g->form);
+			if (g->form == BEKEN)
+				g->frame[g->flen++] = '>';
+			g->frame[g->flen++] = '\r';
+			g->frame[g->flen++] = '\n';
+			g->off += k;
+		} else if (!g->ok_sent) {
+			memcpy(g->frame, "\r\nOK\r\n", 6);
+			g->flen = 6;
+			g->ok_sent = true;
+		} else {
+			return -1;
+		}
+	}
+	size_t n = 1 + (size_t)rand_r(&g->seed) % 3000;
+	if (n > g->flen - g->foff)
+		n = g->flen - g->foff;
+	if (n > len)
+		n = len;
+	memcpy(buf, g->frame + g->foff, n);
+	g->foff += n;
+	return (ssize_t)n;
+}
+
+static enum ath_err gen_write(struct transport *t, const void *buf, size_t len, int timeout_ms)
+{
+	struct gen *g = t->priv;
+	(void)timeout_ms;
+	if (g->matched + len > strlen(g->expect) || memcmp(g->expect + g->matched, buf, len) != 0)
+		return ATH_E_IO;
+	g->matched += len;
+	return ATH_OK;
+}
+
+static const struct transport_ops gen_ops = { .name = "gen", .read = gen_read, .write = gen_write };
+
+/* Checks the body against the generator as it comes, holding none of it. */
+struct digest_sink {
+	struct collected c;
+	size_t got;
+	enum form form;
+	bool bad;
+};
+
+static enum ath_err d_head(void *ctx, const struct http_head *h, long long len, bool synth)
+{
+	struct digest_sink *d = ctx;
+	return c_head(&d->c, h, len, synth);
+}
+
+static enum ath_err d_body(void *ctx, const void *data, size_t len)
+{
+	struct digest_sink *d = ctx;
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != gen_byte(d->got + i, d->form))
+			d->bad = true;
+	d->got += len;
+	return ATH_OK;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_megabyte(void **state)
+{
+	(void)state;
+	const size_t total = 1024 * 1024 + 7;
+	for (int f = ESPRESSIF; f <= BEKEN; f++) {
+		struct gen g = { .expect = "AT+HTTPCLIENT=2,0,\"http://h/big\",,,1\r", .total = total, .piece = 512,
+				 .form = f, .seed = 11 };
+		struct transport t = { .ops = &gen_ops, .fd = -1, .priv = &g };
+		struct at_chat chat;
+		at_chat_init(&chat, &t, dialect_espat.syntax, NULL);
+		struct modem_io io = { .chat = &chat, .baud = 115200, .action_timeout_ms = 30000 };
+		struct digest_sink ds = { .form = f };
+		ds.c.check_flat = true;
+		struct response_sink sink = { d_head, d_body, &ds };
+		struct ath_error err;
+		ath_error_clear(&err);
+		int fds = count_fds();
+		ds.c.mem_base = mallinfo2().uordblks;
+		struct dialect_request rq = request(VERB_GET, "GET", "http://h/big", NULL, NULL, 0);
+		assert_int_equal(dialect_espat.ops->exchange(&io, &rq, &sink, &err), ATH_OK);
+		assert_int_equal(ds.c.heads, 1);
+		assert_int_equal(ds.c.length, (long long)total);
+		assert_true(ds.c.flat_ok);
+		assert_true(ds.c.spilled_seen);
+		assert_int_equal(ds.got, total);
+		assert_false(ds.bad);
+		assert_true(g.ok_sent);
+		/* The spool's file is closed. */
+		assert_int_equal(count_fds(), fds);
+		assert_false(spool_file_open());
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bringup),
+		cmocka_unit_test(test_manual_get),
+		cmocka_unit_test(test_manual_head),
+		cmocka_unit_test(test_manual_post),
+		cmocka_unit_test(test_manual_cpost),
+		cmocka_unit_test(test_manual_tls_refused),
+		cmocka_unit_test(test_command_bytes),
+		cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_binary_body_cpost),
+		cmocka_unit_test(test_command_limit),
+		cmocka_unit_test(test_body_limits),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_beken_reassembly),
+		cmocka_unit_test(test_beken_refused),
+		cmocka_unit_test(test_beken_ok_glued),
+		cmocka_unit_test(test_error),
+		cmocka_unit_test(test_cpost_failures),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_client_gone),
+		cmocka_unit_test(test_megabyte),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
