@@ -72,6 +72,7 @@
 #define ONEMO_PIECE 4096                     /* <length> of HEADER and CONTENT */
 #define ONEMO_MAX_BODY (3 * ONEMO_PIECE)     /* ML307G: "content total 3*4096" */
 #define ONEMO_CMD_HEADER_MAX 1024            /* command-mode <header> */
+#define ONEMO_HEADERS_MAX 4096               /* ML307G: "header total 4096" */
 #define ONEMO_MAX_URL 1024
 #define ONEMO_MAX_HEAD (64 * 1024)
 #define ONEMO_MAX_ORIGIN 300
@@ -262,6 +263,7 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 	pl->fields = n ? calloc(n, sizeof *pl->fields) : NULL;
 	if (n && !pl->fields)
 		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+	size_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct hdr *h = &rq->headers->v[i];
 		size_t nl = strlen(h->name), vl = strlen(h->value);
@@ -270,6 +272,18 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 			return ath_fail(err, ATH_E_UNSUPPORTED, -1,
 					"header %s: \"Name: value\" is %zu bytes, over AT+MHTTPHEADER's %d",
 					h->name, nl + 2 + vl, ONEMO_PIECE);
+		}
+		/* The module keeps each field with its CRLF; ML307G holds 4096
+		 * bytes of them in all (the manual's note to AT+MHTTPHEADER).
+		 * Refused before the first is sent, not half-way. */
+		total += nl + 2 + vl + 2;
+		if (total > ONEMO_HEADERS_MAX) {
+			plan_free(pl);
+			ath_fail(err, ATH_E_UNSUPPORTED, -1,
+				 "the request's headers come to over %d bytes, more than AT+MHTTPHEADER holds",
+				 ONEMO_HEADERS_MAX);
+			err->http_status = 431;
+			return ATH_E_UNSUPPORTED;
 		}
 		/* The data phase carries any byte, but a line break would add
 		 * a header of its own to the request. */
