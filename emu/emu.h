@@ -11,10 +11,12 @@
  *                  raw TCP links that stream what the origin sends
  *   emu_<dialect>.c one file per module family: emu_simcom.c (simcom),
  *                  emu_neoway.c (neoway), emu_httpcfg.c (httpcfg and
- *                  quectel: one file, the Q prefix is data)
+ *                  quectel: one file, the Q prefix is data),
+ *                  emu_onemo.c (onemo), emu_espat.c (espat)
  *   emu_buf.c      growable byte buffer and small helpers
  *
- * Everything but the fetch and link workers runs on the event loop's thread.
+ * Everything but the fetch and link workers (and espat's HTTP tasks) runs
+ * on the event loop's thread.
  *
  * Dialects (-m) and their firmware variants (--variant; the first is the
  * default, and follows the manual):
@@ -29,6 +31,24 @@
  *            timeout-code: <rsptime> passed -> +HTTPGET: 702 (+HTTPPOST: ...)
  *            raw-chunked:  AT+HTTPREAD gives a chunked body with its chunk
  *                          framing instead of de-chunked
+ *   onemo    manual:     +MHTTPURC: "header",... on one line, 4 instances,
+ *                        "content" pieces of at most 1024 bytes
+ *            split-urc:  "+MHTTPURC:" alone on a line, then "header",...
+ *                        or "content",... on the next (the examples)
+ *            nospace:    +MHTTPCREATE:0, +MHTTPURC:"header",... (no blank
+ *                        after any +MHTTP...: prefix)
+ *            slots2:     2 instances, ids 0-1 (MN316A/MN319)
+ *            frag512:    "content" pieces of at most 512 bytes
+ *            ind-nocrlf: chunked mode's +MHTTPURC: "ind",<id> ends no line
+ *   espat    espressif: +HTTPCLIENT:<n>,<n bytes> pieces (at most 512), then
+ *                       OK; status >= 400: the pieces, then ERROR; HEAD:
+ *                       one piece per header line; +HTTPCPOST:<n>,<data>
+ *                       pieces before SEND OK (SEND FAIL)
+ *            beken:     +HTTPCLIENT:<T>,<data> with the angle brackets, T the
+ *                       whole body's length in every piece, data cut at its
+ *                       first NUL; nothing printed for a status outside
+ *                       200..399 (just OK), nor for HEAD; AT+HTTPCPOST
+ *                       prints no pieces
  */
 #ifndef ATHTTP_EMU_H
 #define ATHTTP_EMU_H
@@ -109,6 +129,11 @@ enum emu_arg_kind {
 #define EMU_PARSE_WORDS 1u		/* unquoted arguments (Neoway's
 					 * AT+HTTPPARA=url,host/path): printable
 					 * ASCII but space, quote and comma */
+#define EMU_PARSE_ESPAT 2u		/* ESP-AT strings: "..." with the escapes
+					 * \" \\ \, or unquoted text without
+					 * control bytes, quote, backslash or
+					 * comma (a number if all digits, str
+					 * set too) */
 
 
 struct emu_arg {
@@ -126,6 +151,8 @@ struct emu_cmd {
 	size_t argc;
 	struct emu_arg *argv;
 	char *store;			/* owns name and strings */
+	size_t len;			/* the line's length, for dialects
+					 * that limit it (ESP-AT: 256) */
 };
 
 /* Parses one command line (without its CR).  Returns 0, or -1 for anything
@@ -239,6 +266,10 @@ struct emu_link *emu_link_open(struct emu_jobs *jobs, const struct emu_url *u,
  * failure (EMU_FETCH_TIMEOUT after timeout_ms without progress). */
 void emu_link_send(struct emu_link *l, const void *p, size_t n,
 		   unsigned timeout_ms);
+/* Stops (true) or resumes reading from the origin; while paused, what it
+ * sends waits in the kernel and TCP slows it down.  (A link also stops by
+ * itself while 256 KB it read wait for the loop.) */
+void emu_link_pause(struct emu_link *l, bool paused);
 /* The link dies (CLOSED, EMU_FETCH_TIMEOUT) ms from now; 0: no deadline. */
 void emu_link_deadline(struct emu_link *l, unsigned ms);
 /* Closes the connection; no callback ever again.  Also needed after CLOSED
@@ -270,6 +301,11 @@ void emu_download(struct emu *e, const char *prompt, size_t size,
 void emu_set_echo(struct emu *e, bool on);
 const struct emu_config *emu_config(const struct emu *e);
 struct emu_jobs *emu_jobs(struct emu *e);
+/* Bytes of output queued and not yet written. */
+size_t emu_queued(const struct emu *e);
+/* Below this much queued output, a dialect's drained() is called after
+ * each piece of output is written. */
+#define EMU_LOW_WATER (64 * 1024)
 
 /* A module family.  command() gets every parsed line except AT, ATE0 and
  * ATE1 and must, now or later, end it with a DONE-marked output (emu_ok,
@@ -283,12 +319,17 @@ struct emu_dialect {
 	void (*close)(void *ctx);
 	void (*command)(void *ctx, const struct emu_cmd *cmd);
 	void (*data)(void *ctx, struct emu_buf *data, bool complete);
+	/* NULL, or told that the output queue is short again (for dialects
+	 * that pause their links while it is long). */
+	void (*drained)(void *ctx);
 };
 
 extern const struct emu_dialect emu_simcom;
 extern const struct emu_dialect emu_neoway;
 extern const struct emu_dialect emu_httpcfg;
 extern const struct emu_dialect emu_quectel;
+extern const struct emu_dialect emu_espat;
+extern const struct emu_dialect emu_onemo;
 
 /* Queued output, drained by the paced writer in emu_main.c. */
 struct emu_chunk {
@@ -308,7 +349,8 @@ struct emu *emu_new(const struct emu_config *cfg,
 void emu_free(struct emu *e);
 void emu_input(struct emu *e, const char *p, size_t n);
 /* The chunk at the head of the queue (or NULL) and its removal once written,
- * which acts on its mark. */
+ * which acts on its mark.  emu_espat.c also walks the queue (never changes
+ * it) to hold a streamed body back while the host is not reading. */
 struct emu_chunk *emu_out_head(struct emu *e);
 void emu_out_pop(struct emu *e);
 uint64_t emu_deadline(const struct emu *e);	/* EMU_NEVER: none */

@@ -14,6 +14,11 @@
  * no control bytes inside strings.  Real modules differ in
  * what they forgive; the emulator forgives nothing so that a host which only
  * works thanks to a lenient module is caught in tests.
+ *
+ * EMU_PARSE_ESPAT selects ESP-AT's string syntax instead: a quoted argument
+ * may hold \" \\ and \, (and no other backslash, no bare quote or comma);
+ * an unquoted one is any run of bytes but control bytes, quote, backslash
+ * and comma, a number when it is all digits.
  */
 #include "emu.h"
 
@@ -122,6 +127,69 @@ static int scan_word(struct scan *sc, struct emu_arg *arg)
 	return 0;
 }
 
+/* ESP-AT: a quoted string with \" \\ \, unescaped in place (the text only
+ * shrinks, so it never overtakes the scan); the NUL goes where it ends. */
+static int scan_esp_string(struct scan *sc, struct emu_arg *arg)
+{
+	size_t start, out;
+
+	if (!take(sc, '"'))
+		return -1;
+	start = out = sc->pos;
+	for (;;) {
+		int c = peek(sc);
+
+		if (c < 0)
+			return -1;	/* unterminated */
+		if (c == '"')
+			break;
+		if (c < 0x20 || c == 0x7f || c == ',')
+			return -1;	/* a comma inside quotes must be \, */
+		if (c == '\\') {
+			sc->pos++;
+			c = peek(sc);
+			if (c != '"' && c != '\\' && c != ',')
+				return -1;
+		}
+		sc->s[out++] = (char)c;
+		sc->pos++;
+	}
+	sc->pos++;			/* the closing quote */
+	arg->kind = EMU_ARG_STRING;
+	arg->str = sc->s + start;
+	arg->len = out - start;
+	sc->s[out] = '\0';
+	return 0;
+}
+
+/* ESP-AT: an unquoted argument runs to the next comma; all digits make it a
+ * number (its text kept too: <data> may be digits), anything else a word. */
+static int scan_esp_word(struct scan *sc, struct emu_arg *arg)
+{
+	size_t start = sc->pos, end;
+	bool digits = true;
+
+	while (!at_end(sc) && sc->s[sc->pos] != ',') {
+		int c = (unsigned char)sc->s[sc->pos];
+
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+			return -1;
+		digits = digits && isdigit(c);
+		sc->pos++;
+	}
+	end = sc->pos;
+	arg->kind = EMU_ARG_WORD;
+	arg->str = sc->s + start;
+	arg->len = end - start;
+	if (digits) {
+		sc->pos = start;
+		if (scan_number(sc, &arg->num) == 0)
+			arg->kind = EMU_ARG_NUMBER;
+		sc->pos = end;
+	}
+	return 0;
+}
+
 static int scan_arg(struct scan *sc, struct emu_arg *arg)
 {
 	int c = peek(sc);
@@ -129,6 +197,9 @@ static int scan_arg(struct scan *sc, struct emu_arg *arg)
 	*arg = (struct emu_arg){ .kind = EMU_ARG_OMITTED, .str = "" };
 	if (c < 0 || c == ',')
 		return 0;
+	if (sc->flags & EMU_PARSE_ESPAT)
+		return c == '"' ? scan_esp_string(sc, arg) :
+				  scan_esp_word(sc, arg);
 	if (c == '"')
 		return scan_string(sc, arg);
 	if (sc->flags & EMU_PARSE_WORDS)
@@ -225,7 +296,7 @@ int emu_cmd_parse(const char *line, size_t len, unsigned flags,
 	struct scan sc;
 	int rc;
 
-	*cmd = (struct emu_cmd){ .name = "" };
+	*cmd = (struct emu_cmd){ .name = "", .len = len };
 	if (len < 2 || toupper((unsigned char)line[0]) != 'A' ||
 	    toupper((unsigned char)line[1]) != 'T')
 		return -1;

@@ -29,8 +29,8 @@ static const struct {
 	{ "neoway", &emu_neoway },
 	{ "httpcfg", &emu_httpcfg },
 	{ "quectel", &emu_quectel },
-	{ "onemo", NULL },
-	{ "espat", NULL },
+	{ "onemo", &emu_onemo },
+	{ "espat", &emu_espat },
 };
 
 static void usage(FILE *to)
@@ -40,8 +40,7 @@ static void usage(FILE *to)
 	      "                  [--max-body N] [--chunked-zero-len] [--log FILE]\n"
 	      "Pretends to be a cellular module that speaks AT HTTP commands, on a\n"
 	      "pty linked at PATH; prints \"READY <pty>\" once it serves.\n"
-	      "  -m, --modem MODEM    simcom, neoway, httpcfg, quectel (onemo, espat:\n"
-	      "                       not implemented yet)\n"
+	      "  -m, --modem MODEM    simcom, neoway, httpcfg, quectel, onemo, espat\n"
 	      "  --link PATH          symlink to create (an existing symlink is replaced)\n"
 	      "  --route H[:P]=IP:P   send requests for host H (port P, or any port)\n"
 	      "                       to IP:P instead of resolving H\n"
@@ -52,9 +51,18 @@ static void usage(FILE *to)
 	      "                       (\"+HTTPRECV:\", \"+HTTPACTION:SOCKET ID OPEN FAILED\");\n"
 	      "                       httpcfg, quectel: manual (default), timeout-code\n"
 	      "                       (+HTTPGET: 702 for TIMEOUT), raw-chunked (HTTPREAD\n"
-	      "                       keeps a chunked body's framing)\n"
+	      "                       keeps a chunked body's framing);\n"
+	      "                       onemo: manual (default), split-urc (\"+MHTTPURC:\"\n"
+	      "                       alone on a line), nospace (+MHTTPCREATE:0), slots2\n"
+	      "                       (2 instances), frag512 (512-byte \"content\" pieces),\n"
+	      "                       ind-nocrlf (chunked mode's \"ind\" ends no line);\n"
+	      "                       espat: espressif (default, +HTTPCLIENT:<n>,<data>,\n"
+	      "                       ERROR for status >= 400), beken (+HTTPCLIENT:<T>,<data>\n"
+	      "                       with the brackets, T the whole length, data cut at\n"
+	      "                       NUL; nothing for status outside 200-399)\n"
 	      "  --max-body N         fail responses whose body exceeds N bytes\n"
-	      "                       (simcom 706, httpcfg/quectel 729)\n"
+	      "                       (simcom 706, httpcfg/quectel 729, onemo \"err\" 8,\n"
+	      "                       espat ERROR)\n"
 	      "  --chunked-zero-len   report datalen 0 for chunked responses\n"
 	      "  --log FILE           append every received command and data phase\n"
 	      "  -h, --help           this text\n", to);

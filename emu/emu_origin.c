@@ -619,6 +619,7 @@ struct emu_link {
 	bool ev_connected, ev_sent, ev_closed;
 	enum emu_fetch_status connect_st, sent_st, close_st;
 	struct emu_buf in;		/* received, not yet handed over */
+	bool paused;			/* emu_link_pause() */
 	bool finished;			/* the worker is done */
 };
 
@@ -648,6 +649,10 @@ static void link_event(struct emu_link *l, enum emu_link_event ev,
 	signal_fd(l->jobs->wake_fd);
 }
 
+/* A link holds at most this much the loop has not taken yet: past it the
+ * worker stops reading, and TCP slows the origin down. */
+#define LINK_IN_MAX (256 * 1024)
+
 static uint64_t soonest(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -671,6 +676,7 @@ static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
 			{ .fd = l->cancel_fd, .events = POLLIN },
 		};
 		int timeout = -1;
+		bool reading;
 
 		pthread_mutex_lock(&l->mu);
 		if (l->cancel) {
@@ -685,7 +691,10 @@ static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
 			send_deadline = now + l->send_timeout_ms * EMU_NS_PER_MS;
 		}
 		deadline = l->deadline;
+		reading = !l->paused && l->in.len < LINK_IN_MAX;
 		pthread_mutex_unlock(&l->mu);
+		if (!reading)
+			p[0].events = 0;
 
 		if (sending.len && now >= send_deadline) {
 			emu_buf_free(&sending);
@@ -741,7 +750,8 @@ static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
 				link_event(l, EMU_LINK_SENT, EMU_FETCH_OK);
 			}
 		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if ((reading && (p[0].revents & POLLIN)) ||
+		    (p[0].revents & (POLLHUP | POLLERR))) {
 			ssize_t n = recv(fd, buf, sizeof(buf), 0);
 
 			if (n > 0) {
@@ -833,6 +843,15 @@ void emu_link_send(struct emu_link *l, const void *p, size_t n,
 		signal_fd(l->ctl_fd);
 }
 
+void emu_link_pause(struct emu_link *l, bool paused)
+{
+	pthread_mutex_lock(&l->mu);
+	l->paused = paused;
+	pthread_mutex_unlock(&l->mu);
+	if (l->ctl_fd >= 0)
+		signal_fd(l->ctl_fd);
+}
+
 void emu_link_deadline(struct emu_link *l, unsigned ms)
 {
 	pthread_mutex_lock(&l->mu);
@@ -895,6 +914,8 @@ static void links_reap(struct emu_jobs *jobs)
 		l->in = (struct emu_buf){ 0 };
 		l->ev_connected = l->ev_sent = l->ev_closed = false;
 		pthread_mutex_unlock(&l->mu);
+		if (in.len >= LINK_IN_MAX && l->ctl_fd >= 0)
+			signal_fd(l->ctl_fd);	/* it may read again */
 		if (connected)
 			l->fn(l->ctx, EMU_LINK_CONNECTED, cst, NULL, 0);
 		if (sent && !l->abandoned)

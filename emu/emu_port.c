@@ -44,6 +44,7 @@ struct emu {
 	struct emu_buf data;
 
 	struct emu_chunk *out_head, *out_tail;
+	size_t queued;			/* bytes in the chunks */
 };
 
 static void queue(struct emu *e, uint64_t release, enum emu_mark mark,
@@ -65,6 +66,7 @@ static void queue(struct emu *e, uint64_t release, enum emu_mark mark,
 	}
 	emu_buf_add(&t->bytes, p, n);
 	t->mark = mark;
+	e->queued += n;
 }
 
 /* "CMD <line>" and "DATA <count> <bytes>", escaped, so tests can count
@@ -142,6 +144,11 @@ const struct emu_config *emu_config(const struct emu *e)
 struct emu_jobs *emu_jobs(struct emu *e)
 {
 	return e->jobs;
+}
+
+size_t emu_queued(const struct emu *e)
+{
+	return e->queued;
 }
 
 /* ------------------------------------------------------------ input */
@@ -261,6 +268,7 @@ void emu_out_pop(struct emu *e)
 	e->out_head = c->next;
 	if (!e->out_head)
 		e->out_tail = NULL;
+	e->queued -= c->bytes.len;
 	switch (c->mark) {
 	case EMU_MARK_DONE:
 		e->busy = false;
@@ -278,6 +286,8 @@ void emu_out_pop(struct emu *e)
 		break;
 	}
 	free_chunk(c);
+	if (e->queued < EMU_LOW_WATER && e->dialect->drained)
+		e->dialect->drained(e->dctx);
 }
 
 static void drop_output(struct emu *e)
@@ -289,6 +299,7 @@ static void drop_output(struct emu *e)
 		free_chunk(c);
 	}
 	e->out_tail = NULL;
+	e->queued = 0;
 }
 
 void emu_hangup(struct emu *e)
@@ -300,6 +311,8 @@ void emu_hangup(struct emu *e)
 		end_data_phase(e, false);
 	drop_output(e);
 	e->busy = false;
+	if (e->dialect->drained)
+		e->dialect->drained(e->dctx);	/* nothing waits any more */
 }
 
 /* ------------------------------------------------------------ life */

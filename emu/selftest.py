@@ -587,8 +587,9 @@ def test_cli(binary, tmp):
     link = os.path.join(tmp, "cli")
     r = run("-m", "simcom")
     check(r.returncode == 2 and b"usage" in r.stderr, "missing --link -> usage, exit 2")
-    r = run("-m", "onemo", "--link", link)
-    check(r.returncode == 2 and b"not implemented yet" in r.stderr, "onemo -> not implemented yet")
+    r = run("-m", "onemo", "--link", link, "--variant", "sim7600")
+    check(r.returncode == 2 and b"unknown onemo variant" in r.stderr,
+          "onemo with a foreign --variant -> exit 2, the variants named")
     for modem in ("neoway", "httpcfg", "quectel"):
         r = run("-m", modem, "--link", link, "--variant", "sim7600")
         check(r.returncode == 2, "%s with a foreign --variant -> exit 2" % modem)
@@ -1416,6 +1417,1473 @@ def test_new_dialects(binary, tmp, quick):
     test_hc_variants(binary, tmp, routes)
 
 
+# ---------------------------------------------------------------- onemo
+
+# The manual's responses, byte for byte (httpbin behind nginx): 3.5's GET
+# (its header_len 225, content 145) and 4.1's POST and PUT (220).
+OM_GET_HEAD = (b"HTTP/1.1 200 OK\r\nServer: nginx/1.18.0\r\n"
+               b"Date: Fri, 23 Jul 2021 09:59:35 GMT\r\nContent-Type: application/json\r\n"
+               b"Content-Length: 145\r\nConnection: keep-alive\r\n"
+               b"Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Credentials: true\r\n")
+OM_GET_BODY = (b'{"args":{},"headers":{"Connection":"close","Content-Length":"0",'
+               b'"Host":"localhost:6000"},"origin":"127.0.0.1","url":"http://localhost:6000/get"}\n')
+# 4.1's content: 70 bytes, "\r" being a backslash and an r (the echo's
+# Content-Length says 70).
+OM_CONTENT = b'{"id":"speed1"\\r,"tags":["mobile"],"unit":"m/s"\\r,"unit_symbol":"m/s"}'
+# The PDF lost some of the echo's quotes: its text, cut to the stated length.
+OM_ECHO = (b'{"args":{},"data":"{\\"id\\":\\"speed1\\"\\\\r,\\"tags\\":[\\"mobile\\"],'
+           b'\\"unit\\":\\"m/s\\"\\\\r,\\"unit_symbol\\":\\"m/s\\"}","files":{},"form":{},'
+           b'"headers":{"Connection":"close","Content-Length":"70","Host":"localhost:6000"},'
+           b'"json":null,"origin":"127.0.0.1","url":"http://localhost:6000/post"}\n' + b" " * 40)
+
+
+def om_head(date, length, conn=b"close"):
+    return (b"HTTP/1.1 200 OK\r\nServer: nginx/1.18.0\r\nDate: " + date +
+            b"\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: " % length +
+            conn + b"\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Credentials: true\r\n")
+
+
+OM_POST_HEAD = om_head(b"Mon, 26 Jul 2021 06:25:23 GMT", 278)
+OM_PUT_HEAD = om_head(b"Mon, 26 Jul 2021 06:26:42 GMT", 277)
+# 4.1's chunked-mode POST to OneNET (175, 66).
+OM_ONENET_HEAD = (b"HTTP/1.1 200 OK\r\nDate: Mon, 29 Nov 2021 07:33:31 GMT\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: 66\r\n"
+                  b"Connection: keep-alive\r\nServer: Apache-Coyote/1.1\r\nPragma: no-cache\r\n")
+OM_ONENET_BODY = b'{"errno":11,"error":"datastream already exists: 622957377.speed1"}'
+OM_HUGE = 50 * 1024 * 1024
+OM_FINALS = rb"OK|ERROR|\+CME ERROR: \d+"
+
+
+class OnemoOrigin:
+    """Records each request exactly as it arrived (a chunked body with its
+    framing) and answers with the manual's responses or predictable ones;
+    /echo (any other path) answers the request itself as the body."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.requests = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            c, _ = self.sock.accept()
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        buf = b""
+
+        def need(n):
+            nonlocal buf
+            while len(buf) < n:
+                d = c.recv(65536)
+                if not d:
+                    raise EOFError
+                buf += d
+
+        def line():
+            nonlocal buf
+            while b"\r\n" not in buf:
+                need(len(buf) + 1)
+            i = buf.index(b"\r\n") + 2
+            out, buf = buf[:i], buf[i:]
+            return out
+
+        try:
+            while b"\r\n\r\n" not in buf:
+                need(len(buf) + 1)
+            i = buf.index(b"\r\n\r\n") + 4
+            head, buf = buf[:i], buf[i:]
+            lines = head.split(b"\r\n")
+            method, path = lines[0].split(b" ")[:2]
+            fields = {}
+            for h in lines[1:]:
+                k, _, v = h.partition(b":")
+                fields[k.strip().lower()] = v.strip()
+            raw = head
+            if fields.get(b"transfer-encoding") == b"chunked":
+                while True:
+                    size_line = line()
+                    n = int(size_line.strip(), 16)
+                    need(n + 2)
+                    raw += size_line + buf[:n + 2]
+                    buf = buf[n + 2:]
+                    if n == 0:
+                        break
+            else:
+                n = int(fields.get(b"content-length", b"0"))
+                need(n)
+                raw += buf[:n]
+            with self.lock:
+                self.requests.append(raw)
+            self.answer(c, method, path, raw)
+        except (EOFError, OSError):
+            pass
+        finally:
+            c.close()
+
+    def answer(self, c, method, path, raw):
+        if path == b"/get":
+            c.sendall(OM_GET_HEAD + b"\r\n" + OM_GET_BODY)
+        elif path == b"/post":
+            c.sendall(OM_POST_HEAD + b"\r\n" + OM_ECHO[:278])
+        elif path == b"/put":
+            c.sendall(OM_PUT_HEAD + b"\r\n" + OM_ECHO[:277])
+        elif path == b"/devices/622957377/datastreams":
+            c.sendall(OM_ONENET_HEAD + b"\r\n" + OM_ONENET_BODY)
+        elif path == b"/big":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BIG))
+            c.sendall(BIG)
+        elif path == b"/huge":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % OM_HUGE)
+            for _ in range(OM_HUGE // len(BIG)):
+                c.sendall(BIG)
+        elif path == b"/chunked":
+            c.sendall(chunked_response())
+        elif path == b"/nolen":
+            c.sendall(b"HTTP/1.0 200 OK\r\n\r\nuntil the close")
+        elif path in (b"/204", b"/304"):
+            c.sendall(b"HTTP/1.1 %s Whatever\r\nETag: \"x\"\r\n\r\n" % path[1:])
+        elif path == b"/empty":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        elif path == b"/short":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this")
+        elif path == b"/garbage":
+            c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+        elif path == b"/silent":
+            time.sleep(3)
+        else:
+            if path.startswith(b"/slow"):
+                time.sleep(1)
+            body = b"" if method == b"HEAD" else raw
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(raw) + body)
+
+    def last(self):
+        time.sleep(0.05)
+        with self.lock:
+            return self.requests[-1] if self.requests else None
+
+
+class OneMO:
+    """A OneMO module on a port, echo off."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def c(self, line, timeout=10):
+        return final(self.p, line, timeout, OM_FINALS)
+
+    def data(self, line, data, timeout=10):
+        """A command with a '>' data phase: returns (prompt, final)."""
+        self.p.send(line.encode("latin-1") + b"\r")
+        prompt = self.p.take(3, timeout)
+        if prompt != b"\r\n>":
+            rest = self.p.until(b"\r\n", timeout)
+            return prompt + rest, b""
+        self.p.send(data)
+        return prompt, self.final(timeout)
+
+    def final(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        pat = re.compile(rb"\r\n(" + OM_FINALS + rb")\r\n")
+        while True:
+            m = pat.search(self.p.buf)
+            if m:
+                break
+            self.p.fill(deadline)
+        out, self.p.buf = self.p.buf[:m.end()], self.p.buf[m.end():]
+        return out
+
+    def urc(self, timeout=30):
+        """One +MHTTPURC: report: a dict of its kind, numbers, data and the
+        exact bytes it came as (the CRLF before it included)."""
+        p = self.p
+        deadline = time.monotonic() + timeout
+        raw = p.until(b"+MHTTPURC:", timeout)
+        while len(p.buf) < 2:
+            p.fill(deadline)
+        sep = b"\r\n" if p.buf.startswith(b"\r\n") else b" " if p.buf.startswith(b" ") else b""
+        raw += p.take(len(sep))
+        kind = p.until(b",", timeout)
+        raw += kind
+        kind = kind[:-1].strip(b'"').decode()
+        count = {"header": 3, "content": 4, "err": 2, "recv": 4, "ind": 1}.get(kind, 0)
+        nums = []
+        for i in range(count):
+            last = i == count - 1 and kind in ("err", "recv", "ind")
+            f = p.until(b"\r\n" if last else b",", timeout)
+            raw += f
+            nums.append(int(f[:-2] if last else f[:-1]))
+        data = b""
+        if kind in ("header", "content"):
+            n = nums[2] if kind == "header" else nums[3]
+            data = p.take(n, timeout)
+            end = p.take(2, timeout)
+            raw += data + end
+            if end != b"\r\n":
+                raise AssertionError("no CRLF after the data: %r" % end)
+        return {"kind": kind, "sep": sep, "n": nums, "data": data, "raw": raw}
+
+    def response(self, timeout=30):
+        """The URCs of one request: header, then content pieces until the
+        end rule says the body is complete.  Returns (header, [pieces])."""
+        h = self.urc(timeout)
+        if h["kind"] != "header":
+            return h, []
+        pieces = []
+        length = re.search(rb"\r\ncontent-length: *(\d+)", h["data"].lower())
+        chunked = b"transfer-encoding: chunked" in h["data"].lower()
+        if length and not chunked and int(length.group(1)) == 0:
+            return h, pieces
+        while True:
+            u = self.urc(timeout)
+            pieces.append(u)
+            if u["kind"] != "content":
+                return h, pieces
+            clen, total, cur = u["n"][1:4]
+            if (clen and total == clen) or (not clen and cur == 0):
+                return h, pieces
+
+
+def om_body(pieces):
+    return b"".join(u["data"] for u in pieces)
+
+
+def om_start(binary, tmp, name, routes, *extra):
+    emu = Emu(binary, tmp, name, *(list(routes) + list(extra)), modem="onemo")
+    p = Port(emu.link)
+    p.send(b"ATE0\r")
+    p.until(b"OK\r\n")
+    m = OneMO(p)
+    m.c("AT+CMEE=1")
+    return emu, p, m
+
+
+def om_pieces_ok(pieces, clen, size):
+    """content_len stays the same, sum_len counts up, every piece is whole
+    but the last one with data; without Content-Length a cur_len 0 piece
+    ends the body."""
+    sizes = [u["n"][3] for u in pieces]
+    total = 0
+    for u in pieces:
+        total += u["n"][3]
+        if u["kind"] != "content" or u["n"][1] != clen or u["n"][2] != total:
+            return False
+    if clen == 0:
+        if not sizes or sizes[-1] != 0:
+            return False
+        sizes = sizes[:-1]
+    return all(n == size for n in sizes[:-1]) and (not sizes or 0 < sizes[-1] <= size)
+
+
+def test_onemo_basics(m):
+    p = m.p
+    check(m.c("AT+CMEE?") == b"\r\n+CMEE: 1\r\n\r\nOK\r\n", "onemo: AT+CMEE=1 took")
+    check(m.c("AT+CMEE=?") == b"\r\n+CMEE: (0,1)\r\n\r\nOK\r\n", "onemo: AT+CMEE=?")
+    check(m.c("AT+CMEE=2") == b"\r\n+CME ERROR: 50\r\n", "onemo: AT+CMEE=2 -> 50")
+    check(m.c("AT+MHTTPCREATE=?") == b"\r\nOK\r\n", "onemo: MHTTPCREATE=? -> OK (3.2)")
+    check(m.c("AT+MHTTPCFG=?") ==
+          b'\r\n+MHTTPCFG: ("header","chunked","cached","timeout","encoding","ssl","cid",'
+          b'"fragment","urlencode"),(0-3),\r\n\r\nOK\r\n', "onemo: MHTTPCFG=? as 3.1's example")
+    for line, want in (("AT+MHTTPHEADER=?", b"+MHTTPHEADER: (0-3),(0-2),(0-4096),"),
+                       ("AT+MHTTPCONTENT=?", b"+MHTTPCONTENT: (0-3),(0-2),(0-4096),"),
+                       ("AT+MHTTPREQUEST=?", b"+MHTTPREQUEST: (0-3),(1-5),(0-4096),"),
+                       ("AT+MHTTPREAD=?", b"+MHTTPREAD: (0-3),(0-1),(0-65535)"),
+                       ("AT+MHTTPDEL=?", b"+MHTTPDEL: (0-3)"),
+                       ("AT+MHTTPTERM=?", b"+MHTTPTERM: (0-3)")):
+        check(m.c(line) == b"\r\n" + want + b"\r\n\r\nOK\r\n", "onemo: %s" % line)
+    for bad in ("AT+MHTTPCREATE", "AT+MHTTPCREATE?", "AT+MHTTPFOO=0", "AT+MHTTTPREQUEST=0,1,0,\"/\"",
+                'AT+MHTTPCREATE=http://origin.test', "AT+MHTTPDEL", "AT+MHTTPREQUEST?"):
+        check(m.c(bad) == b"\r\nERROR\r\n", "onemo: %s -> ERROR" % bad)
+    for bad, code in (('AT+MHTTPCREATE="ftp://origin.test"', 654),
+                      ('AT+MHTTPCREATE="origin.test"', 654),
+                      ('AT+MHTTPCREATE="http://origin.test/get"', 654),
+                      ('AT+MHTTPCREATE="http://origin.test?a=1"', 654),
+                      ('AT+MHTTPCREATE="http://user@origin.test"', 654),
+                      ('AT+MHTTPCREATE="http://origin.test:0"', 654),
+                      ('AT+MHTTPCREATE="http://origin.test",1', 50),
+                      ("AT+MHTTPCREATE=1", 50),
+                      ("AT+MHTTPDEL=0", 652), ("AT+MHTTPDEL=4", 50), ("AT+MHTTPTERM=3", 652),
+                      ('AT+MHTTPREQUEST=0,1,0,"/"', 652), ('AT+MHTTPREQUEST=4,1,0,"/"', 50),
+                      ('AT+MHTTPHEADER=0,0,0,"A: b"', 652), ('AT+MHTTPCFG="header",0', 652),
+                      ('AT+MHTTPCFG="header",9', 50), ("AT+MHTTPREAD=0,0", 652)):
+        check(m.c(bad) == b"\r\n+CME ERROR: %d\r\n" % code, "onemo: %s -> %d" % (bad, code))
+    check(m.c("AT+MHTTPTERM") == b"\r\nOK\r\n", "onemo: MHTTPTERM (all) -> OK")
+    check(m.c("AT+MHTTPCFG?") == b"\r\nOK\r\n", "onemo: MHTTPCFG? with no instance -> just OK")
+    m.c("AT+CMEE=0")
+    check(m.c("AT+MHTTPDEL=0") == b"\r\nERROR\r\n", "onemo: with AT+CMEE=0 a 652 reads ERROR")
+    m.c("AT+CMEE=1")
+
+
+def test_onemo_manual(m, origin):
+    """Chapter 3 and 4's examples, against an origin answering as theirs."""
+    check(len(OM_GET_HEAD) == 225 and len(OM_GET_BODY) == 145 and len(OM_POST_HEAD) == 220 and
+          len(OM_PUT_HEAD) == 220 and len(OM_CONTENT) == 70 and len(OM_ONENET_HEAD) == 175 and
+          len(OM_ONENET_BODY) == 66, "onemo: the manual's responses rebuilt to its own lengths")
+    check(m.c('AT+MHTTPCREATE="http://120.27.12.119:10080"') ==
+          b"\r\n+MHTTPCREATE: 0\r\n\r\nOK\r\n", "onemo manual: MHTTPCREATE -> +MHTTPCREATE: 0")
+    check(m.c('AT+MHTTPCFG="header",0,"Connection: close"') == b"\r\nOK\r\n",
+          "onemo manual: MHTTPCFG=\"header\",0,\"Connection: close\" -> OK")
+    check(m.c('AT+MHTTPCFG="header",0') ==
+          b'\r\n+MHTTPCFG: "header",0,19,Connection: close\r\n\r\nOK\r\n',
+          "onemo manual: header query -> 19 bytes (the field and its CRLF)")
+    check(m.c('AT+MHTTPHEADER=0,0,0,"api-key: FC9B69m4prHH2j7ljBbA=hHlbMI="') == b"\r\nOK\r\n",
+          "onemo manual: MHTTPHEADER=0,0,0,\"api-key: ...\" -> OK")
+    check(m.c("AT+MHTTPHEADER=0") ==
+          b"\r\n+MHTTPHEADER: 0,39,api-key: FC9B69m4prHH2j7ljBbA=hHlbMI=\r\n\r\nOK\r\n",
+          "onemo: MHTTPHEADER=<id> shows the request's headers")
+    # GET (3.5, 4.1)
+    check(m.c('AT+MHTTPREQUEST=0,1,0,"/get"') == b"\r\nOK\r\n", "onemo manual: GET -> OK")
+    h, pieces = m.response()
+    check(h["raw"] == b'\r\n+MHTTPURC: "header",0,200,225,' + OM_GET_HEAD + b"\r\n",
+          "onemo manual GET: +MHTTPURC: \"header\",0,200,225,<the header block> exact")
+    check([u["raw"] for u in pieces] ==
+          [b'\r\n+MHTTPURC: "content",0,145,145,145,' + OM_GET_BODY + b"\r\n"],
+          "onemo manual GET: +MHTTPURC: \"content\",0,145,145,145,<body> exact")
+    check(origin.last() == b"GET /get HTTP/1.1\r\nHost: 120.27.12.119:10080\r\n"
+          b"Connection: close\r\napi-key: FC9B69m4prHH2j7ljBbA=hHlbMI=\r\n"
+          b"Content-Length: 0\r\n\r\n",
+          "onemo manual GET: the request: Host, the common header, the request's header, "
+          "Content-Length: 0 (the echo's)")
+    check(m.c("AT+MHTTPHEADER=0") == b"\r\nOK\r\n", "onemo: the request's headers are gone after it")
+    # POST (4.1): quotes cannot be in a command's string (note 16): data mode.
+    check(m.c('AT+MHTTPCONTENT=0,0,0,"' + OM_CONTENT.decode() + '"') == b"\r\nERROR\r\n",
+          "onemo manual POST: content with quotes inside the command -> ERROR (ML30x, note 16)")
+    check(m.data("AT+MHTTPCONTENT=0,0,70", OM_CONTENT) == (b"\r\n>", b"\r\nOK\r\n"),
+          "onemo manual: MHTTPCONTENT=0,0,70 -> '>', 70 bytes -> OK (3.4)")
+    check(m.c("AT+MHTTPCONTENT=0") == b"\r\n+MHTTPCONTENT: 0,70," + OM_CONTENT + b"\r\n\r\nOK\r\n",
+          "onemo: MHTTPCONTENT=<id> shows the content")
+    check(m.c('AT+MHTTPREQUEST=0,2,0,"/post"') == b"\r\nOK\r\n", "onemo manual: POST -> OK")
+    h, pieces = m.response()
+    check(h["raw"] == b'\r\n+MHTTPURC: "header",0,200,220,' + OM_POST_HEAD + b"\r\n" and
+          [u["raw"] for u in pieces] ==
+          [b'\r\n+MHTTPURC: "content",0,278,278,278,' + OM_ECHO[:278] + b"\r\n"],
+          "onemo manual POST: header 220 and content 278,278,278 exact")
+    check(origin.last() == b"POST /post HTTP/1.1\r\nHost: 120.27.12.119:10080\r\n"
+          b"Connection: close\r\nContent-Length: 70\r\n\r\n" + OM_CONTENT,
+          "onemo manual POST: the origin got Content-Length: 70 and the 70 bytes")
+    # PUT
+    m.data("AT+MHTTPCONTENT=0,0,70", OM_CONTENT)
+    check(m.c('AT+MHTTPREQUEST=0,3,0,"/put"') == b"\r\nOK\r\n", "onemo manual: PUT -> OK")
+    h, pieces = m.response()
+    check(h["raw"] == b'\r\n+MHTTPURC: "header",0,200,220,' + OM_PUT_HEAD + b"\r\n" and
+          [u["raw"] for u in pieces] ==
+          [b'\r\n+MHTTPURC: "content",0,277,277,277,' + OM_ECHO[:277] + b"\r\n"],
+          "onemo manual PUT: header 220 and content 277,277,277 exact")
+    check(origin.last().startswith(b"PUT /put HTTP/1.1\r\n") and origin.last().endswith(OM_CONTENT),
+          "onemo manual PUT: request line and content")
+    # terminate, delete (4.1)
+    check(m.c('AT+MHTTPREQUEST=0,1,0,"/slow"') == b"\r\nOK\r\n" and
+          m.c("AT+MHTTPTERM=0") == b"\r\nOK\r\n", "onemo manual: MHTTPTERM=0 during a request -> OK")
+    check(m.p.quiet(1.5) == b"", "onemo: a terminated request reports nothing")
+    check(m.c("AT+MHTTPDEL=0") == b"\r\nOK\r\n", "onemo manual: MHTTPDEL=0 -> OK")
+    check(m.c("AT+MHTTPDEL=0") == b"\r\n+CME ERROR: 652\r\n", "onemo: deleted -> 652")
+    # cached mode (4.3)
+    m.c('AT+MHTTPCREATE="http://120.27.12.119:10080"')
+    check(m.c('AT+MHTTPCFG="cached",0,1') == b"\r\nOK\r\n", "onemo manual: MHTTPCFG=\"cached\",0,1 -> OK")
+    check(m.c('AT+MHTTPCFG="cached",0') == b'\r\n+MHTTPCFG: "cached",0,1,4096\r\n\r\nOK\r\n',
+          "onemo manual: cached query -> 1,4096")
+    m.c('AT+MHTTPREQUEST=0,1,0,"/get"')
+    check(m.urc()["raw"] == b'\r\n+MHTTPURC: "recv",0,200,225,145\r\n',
+          "onemo manual cached GET: +MHTTPURC: \"recv\",0,200,225,145")
+    check(m.c("AT+MHTTPREAD=0,0") == b"\r\n+MHTTPREAD: 0,0,225\r\n\r\nOK\r\n",
+          "onemo: MHTTPREAD=0,0 -> unread length")
+    check(m.c("AT+MHTTPREAD=0,0,225") == b"\r\n+MHTTPREAD: 0,0,0,225," + OM_GET_HEAD + b"\r\n\r\nOK\r\n",
+          "onemo manual: MHTTPREAD=0,0,225 -> +MHTTPREAD: 0,0,0,225,<header>")
+    check(m.c("AT+MHTTPREAD=0,1,100") == b"\r\n+MHTTPREAD: 0,1,45,100," + OM_GET_BODY[:100] +
+          b"\r\n\r\nOK\r\n" and
+          m.c("AT+MHTTPREAD=0,1,0") == b"\r\n+MHTTPREAD: 0,1,0,45," + OM_GET_BODY[100:] +
+          b"\r\n\r\nOK\r\n", "onemo: MHTTPREAD in two parts (<read_len> 0: the rest)")
+    m.c('AT+MHTTPCFG="cached",0,1,100')
+    m.c('AT+MHTTPREQUEST=0,1,0,"/get"')
+    check(m.urc()["raw"] == b'\r\n+MHTTPURC: "err",0,8\r\n',
+          "onemo: cached, 145 bytes for a 100-byte cache -> \"err\",0,8 (note 27)")
+    m.c("AT+MHTTPDEL=0")
+    check(m.c("AT+MHTTPREAD=1,0") == b"\r\n+CME ERROR: 652\r\n", "onemo: MHTTPREAD on no instance -> 652")
+    # chunked mode (4.1): CREATE with a trailing slash, "ind", then content
+    check(m.c('AT+MHTTPCREATE="http://api.heclouds.com/"') == b"\r\n+MHTTPCREATE: 0\r\n\r\nOK\r\n",
+          "onemo manual: MHTTPCREATE=\"http://api.heclouds.com/\"")
+    for line in ('AT+MHTTPCFG="chunked",0,1', 'AT+MHTTPCFG="encoding",0,2',
+                 'AT+MHTTPCFG="header",0,"api-key: 2ATvkByTxig2uy55rlQPLf3xxVY="'):
+        check(m.c(line) == b"\r\nOK\r\n", "onemo manual: %s -> OK" % line)
+    check(m.c("AT+MHTTPCONTENT=0,0,0,\"x\"") == b"\r\n+CME ERROR: 3\r\n",
+          "onemo: chunked mode: content before the request -> 3")
+    check(m.c('AT+MHTTPREQUEST=0,2,0,"/devices/622957377/datastreams"') == b"\r\nOK\r\n",
+          "onemo manual: chunked POST -> OK")
+    check(m.urc()["raw"] == b'\r\n+MHTTPURC: "ind",0\r\n', "onemo manual: +MHTTPURC: \"ind\",0")
+    check(m.data("AT+MHTTPCONTENT=0,1,30", OM_CONTENT[:30]) == (b"\r\n>", b"\r\nOK\r\n") and
+          m.data("AT+MHTTPCONTENT=0,0,40", OM_CONTENT[30:]) == (b"\r\n>", b"\r\nOK\r\n"),
+          "onemo: chunked mode: content in two pieces, eof 1 then 0")
+    h, pieces = m.response()
+    check(h["raw"] == b'\r\n+MHTTPURC: "header",0,200,175,' + OM_ONENET_HEAD + b"\r\n" and
+          [u["raw"] for u in pieces] ==
+          [b'\r\n+MHTTPURC: "content",0,66,66,66,' + OM_ONENET_BODY + b"\r\n"],
+          "onemo manual chunked POST: header 175, content 66,66,66 exact")
+    check(origin.last() == b"POST /devices/622957377/datastreams HTTP/1.1\r\nHost: api.heclouds.com\r\n"
+          b"api-key: 2ATvkByTxig2uy55rlQPLf3xxVY=\r\nTransfer-Encoding: chunked\r\n\r\n"
+          b"1e\r\n" + OM_CONTENT[:30] + b"\r\n28\r\n" + OM_CONTENT[30:] + b"\r\n0\r\n\r\n",
+          "onemo: chunked mode: Transfer-Encoding: chunked, one chunk per MHTTPCONTENT")
+    check(m.c("AT+MHTTPCONTENT=0,2") == b"\r\n+CME ERROR: 50\r\n",
+          "onemo: chunked mode: eof 2 -> 50 (\"只对非Chunked模式有效\")")
+    m.c("AT+MHTTPDEL=0")
+
+
+def test_onemo_input(m, origin):
+    """AT+MHTTPHEADER / AT+MHTTPCONTENT: lengths, quotes, eof, limits."""
+    m.c('AT+MHTTPCREATE="http://origin.test"')
+    for bad, code in (('AT+MHTTPHEADER=0,0,5,"X-A: bc"', 50),        # length says 5, holds 7
+                      ('AT+MHTTPHEADER=0,0,0,"X-A: b\\c"', 50),      # a backslash
+                      ('AT+MHTTPHEADER=0,0,0,"no colon"', 50),
+                      ('AT+MHTTPHEADER=0,0,0,": empty name"', 50),
+                      ('AT+MHTTPHEADER=0,0,0,""', 50),
+                      ('AT+MHTTPHEADER=0,3,0,"A: b"', 50),
+                      ('AT+MHTTPHEADER=0,0,0,"X-A: ' + "a" * 1020 + '"', 50),  # 1025 > 1024
+                      ('AT+MHTTPHEADER=0,0,1025,"X-A: b"', 50),
+                      ("AT+MHTTPHEADER=0,1,0", 50),                  # data mode: length 0
+                      ("AT+MHTTPHEADER=0,1,4097", 50),
+                      ("AT+MHTTPCONTENT=0,1,0", 50),
+                      ("AT+MHTTPCONTENT=0,1,4097", 50),
+                      ('AT+MHTTPCONTENT=0,1,4097,"x"', 50),
+                      ('AT+MHTTPCONTENT=0,2,0,"x"', 50),
+                      ("AT+MHTTPCONTENT=0,,5", 50),
+                      ('AT+MHTTPCONTENT=0,0,3,"abcd"', 50)):
+        check(m.c(bad) == b"\r\n+CME ERROR: %d\r\n" % code, "onemo: %s -> %d" % (bad[:50], code))
+    for bad in ('AT+MHTTPHEADER=0,0,0,"X-A: "b""', 'AT+MHTTPHEADER=0,0,0,X-A: b',
+                "AT+MHTTPHEADER=0,1", "AT+MHTTPCONTENT=0,0"):
+        check(m.c(bad) == b"\r\nERROR\r\n", "onemo: %s -> ERROR (quote, unquoted, CTRL+Z form)" % bad)
+    ok = 'AT+MHTTPHEADER=0,0,' + str(len("X-A: " + "a" * 1019)) + ',"X-A: ' + "a" * 1019 + '"'
+    check(m.c(ok) == b"\r\nOK\r\n", "onemo: a 1024-byte header in the command, length checked -> OK")
+    check(m.c('AT+MHTTPHEADER=0,1,0,"X-B: c"') == b"\r\n+CME ERROR: 3\r\n",
+          "onemo: a header after eof 0 -> 3 (\"需请求完成或清空后才可再次输入\")")
+    check(m.data("AT+MHTTPHEADER=0,1,5", b"X-B:c") == (b"\r\n+CME ERROR: 3\r\n", b""),
+          "onemo: data mode after eof 0 -> 3, no prompt")
+    check(m.c("AT+MHTTPHEADER=0,2") == b"\r\nOK\r\n" and m.c("AT+MHTTPHEADER=0") == b"\r\nOK\r\n",
+          "onemo: eof 2 clears the headers")
+    check(m.c('AT+MHTTPHEADER=0,1,6,"X-B: c"') == b"\r\nOK\r\n", "onemo: after eof 2 input again")
+    check(m.c('AT+MHTTPREQUEST=0,1,0,"/"') == b"\r\n+CME ERROR: 3\r\n",
+          "onemo: request while headers are announced (eof 1) -> 3")
+    r = m.data("AT+MHTTPHEADER=0,0,9", b"X-C: d\"\\e")
+    check(r == (b"\r\n>", b"\r\nOK\r\n"), "onemo: data mode takes quote and backslash")
+    check(m.data("AT+MHTTPHEADER=0,2,5", b"") == (b"\r\n+CME ERROR: 50\r\n", b""),
+          "onemo: eof 2 with a length -> 50")
+    # content limits: 3 x 4096 in all (ML307G)
+    for i in range(3):
+        m.data("AT+MHTTPCONTENT=0,1,4096", b"c" * 4096)
+    check(m.data("AT+MHTTPCONTENT=0,0,1", b"c") == (b"\r\n>", b"\r\n+CME ERROR: 23\r\n"),
+          "onemo: content past 12288 bytes -> 23")
+    check(m.c("AT+MHTTPCONTENT=0,2") == b"\r\nOK\r\n", "onemo: eof 2 clears the content")
+    # data phase: too few bytes within <input_timeout> -> what came is taken
+    m.c('AT+MHTTPCFG="timeout",0,,,1')
+    check(m.c('AT+MHTTPCFG="timeout",0') == b'\r\n+MHTTPCFG: "timeout",0,60,0,1\r\n\r\nOK\r\n',
+          "onemo: \"timeout\" partly set")
+    t0 = time.monotonic()
+    r = m.data("AT+MHTTPCONTENT=0,0,10", b"abc")
+    check(r == (b"\r\n>", b"\r\nOK\r\n") and 0.9 < time.monotonic() - t0 < 3,
+          "onemo: 3 of 10 bytes, <input_timeout> 1 s passes -> OK with what came (3.4)")
+    check(m.c("AT+MHTTPCONTENT=0") == b"\r\n+MHTTPCONTENT: 0,3,abc\r\n\r\nOK\r\n",
+          "onemo: the 3 bytes are the content")
+    # more bytes than announced: the rest is a command line
+    m.c("AT+MHTTPCONTENT=0,2")
+    r = m.data("AT+MHTTPCONTENT=0,0,4", b"wxyzAT")
+    m.p.send(b"\r")
+    check(r == (b"\r\n>", b"\r\nOK\r\n") and m.final() == b"\r\nOK\r\n",
+          "onemo: bytes past <length> are a command again (AT -> OK)")
+    # the request: common header replaced by the request's own of that name
+    m.c('AT+MHTTPCFG="header",0,"User-Agent: module"')
+    m.c('AT+MHTTPCFG="header",0,"Accept: */*"')
+    m.c('AT+MHTTPCFG="header",0,"user-agent: module/2"')      # replaces
+    check(m.c('AT+MHTTPCFG="header",0') == b'\r\n+MHTTPCFG: "header",0,35,user-agent: module/2\r\n'
+          b'Accept: */*\r\n\r\nOK\r\n', "onemo: a common header of the same name replaces the old one")
+    m.c('AT+MHTTPREQUEST=0,4,0,"/echo"')
+    m.response()
+    check(origin.last() == b"DELETE /echo HTTP/1.1\r\nHost: origin.test\r\nuser-agent: module/2\r\n"
+          b"Accept: */*\r\nX-B: c\r\nX-C: d\"\\e\r\nContent-Length: 4\r\n\r\nwxyz",
+          "onemo: DELETE: common and request headers, the content")
+    m.c('AT+MHTTPHEADER=0,1,0,"Accept: text/html"')
+    m.c('AT+MHTTPHEADER=0,1,0,"X-Z: 1"')
+    m.c('AT+MHTTPHEADER=0,0,0,"Host: elsewhere.test"')
+    check(m.c("AT+MHTTPCONTENT=0") == b"\r\nOK\r\n", "onemo: the content is gone after the request")
+    m.c('AT+MHTTPREQUEST=0,1,0,"/echo?a=1&b=2"')
+    m.response()
+    check(origin.last() == b"GET /echo?a=1&b=2 HTTP/1.1\r\nuser-agent: module/2\r\nAccept: text/html\r\n"
+          b"X-Z: 1\r\nHost: elsewhere.test\r\nContent-Length: 0\r\n\r\n",
+          "onemo: the request's Accept replaces the common one in place; its Host replaces the module's")
+    # hex and escaped input, urlencode, data-mode path
+    m.c('AT+MHTTPCFG="encoding",0,1')
+    check(m.c('AT+MHTTPHEADER=0,0,6,"582D48"') == b"\r\n+CME ERROR: 50\r\n" and
+          m.c('AT+MHTTPHEADER=0,0,6,"582D483A2068"') == b"\r\nOK\r\n",
+          "onemo: encoding 1: hex, <length> is half the digits")
+    m.c('AT+MHTTPCFG="encoding",0,2')
+    check(m.c('AT+MHTTPCONTENT=0,0,7,"a\\\\rb\\\\"') == b"\r\nOK\r\n" and
+          m.c("AT+MHTTPCONTENT=0") == b"\r\n+MHTTPCONTENT: 0,5,a\\rb\\\r\n\r\nOK\r\n",
+          "onemo: encoding 2: \\\\ is a backslash, <length> counts the typed string")
+    check(m.c('AT+MHTTPCONTENT=0,2') == b"\r\nOK\r\n" and
+          m.c('AT+MHTTPCONTENT=0,0,0,"a\\nb"') == b"\r\n+CME ERROR: 50\r\n",
+          "onemo: encoding 2: an unknown escape -> 50")
+    m.c('AT+MHTTPCFG="encoding",0,0')
+    m.c('AT+MHTTPCFG="urlencode",0,1')
+    path = b"/a b/\xc3\xa9?x=<1>"
+    r = m.data("AT+MHTTPREQUEST=0,1,%d" % len(path), path)
+    check(r == (b"\r\n>", b"\r\nOK\r\n"), "onemo: MHTTPREQUEST=0,1,<length> takes the path in data mode")
+    m.response()
+    check(origin.last().startswith(b"GET /a%20b/%C3%A9?x=%3C1%3E HTTP/1.1\r\nHost: origin.test\r\n") and
+          b"\r\nX-H: h\r\n" in origin.last(),
+          "onemo: urlencode 1 encodes the path: %r" % origin.last()[:60])
+    m.c('AT+MHTTPCFG="urlencode",0,0')
+    for bad in ('AT+MHTTPREQUEST=0,6,0,"/"', 'AT+MHTTPREQUEST=0,0,0,"/"', 'AT+MHTTPREQUEST=0,1,0,"get"',
+                'AT+MHTTPREQUEST=0,1,3,"/get"', 'AT+MHTTPREQUEST=0,1,0,""', "AT+MHTTPREQUEST=0,1,0",
+                'AT+MHTTPREQUEST=0,1,0,"/a b"'):
+        check(m.c(bad) == b"\r\n+CME ERROR: 50\r\n", "onemo: %s -> 50" % bad)
+    check(m.c('AT+MHTTPREQUEST=0,1,0,"/",""') == b"\r\nERROR\r\n" and
+          m.c("AT+MHTTPREQUEST=0,1") == b"\r\nERROR\r\n",
+          "onemo: <local_path> and the CTRL+Z form -> ERROR (not emulated)")
+    check(m.data("AT+MHTTPREQUEST=0,1,3", b"a/b") == (b"\r\n>", b"\r\n+CME ERROR: 50\r\n"),
+          "onemo: a data-mode path not starting with / -> 50")
+    # MHTTPCFG values
+    for bad in ('AT+MHTTPCFG="chunked",0,2', 'AT+MHTTPCFG="cached",0,1,8193', 'AT+MHTTPCFG="cached",0,1,0',
+                'AT+MHTTPCFG="timeout",0,181', 'AT+MHTTPCFG="timeout",0,60,61', 'AT+MHTTPCFG="timeout",0,,',
+                'AT+MHTTPCFG="encoding",0,3', 'AT+MHTTPCFG="encoding",0,0,2', 'AT+MHTTPCFG="ssl",0,2',
+                'AT+MHTTPCFG="cid",0,0', 'AT+MHTTPCFG="fragment",0,1025', 'AT+MHTTPCFG="urlencode",0,2',
+                'AT+MHTTPCFG="foo",0,1', 'AT+MHTTPCFG="HEADER",0', 'AT+MHTTPCFG="header",0,"no colon"',
+                'AT+MHTTPCFG="header",0,""', 'AT+MHTTPCFG="chunked",0,1,1', 'AT+MHTTPCFG="chunked",0,"1"'):
+        check(m.c(bad) == b"\r\n+CME ERROR: 50\r\n", "onemo: %s -> 50" % bad)
+    for good in ('AT+MHTTPCFG="ssl",0,1,2', 'AT+MHTTPCFG="cid",0,1', 'AT+MHTTPCFG="fragment",0,0,100'):
+        check(m.c(good) == b"\r\nOK\r\n", "onemo: %s -> OK" % good)
+    r = m.c("AT+MHTTPCFG?")
+    check(r == b'\r\n+MHTTPCFG: "header",0,35,user-agent: module/2\r\nAccept: */*\r\n'
+          b'+MHTTPCFG: "chunked",0,0\r\n+MHTTPCFG: "cached",0,0\r\n'
+          b'+MHTTPCFG: "timeout",0,60,0,1\r\n+MHTTPCFG: "encoding",0,0,0\r\n'
+          b'+MHTTPCFG: "ssl",0,1,2\r\n+MHTTPCFG: "cid",0,1\r\n+MHTTPCFG: "fragment",0,0,100\r\n'
+          b'+MHTTPCFG: "urlencode",0,0\r\n\r\nOK\r\n', "onemo: MHTTPCFG? lists every setting")
+    m.c("AT+MHTTPDEL=0")
+
+
+def test_onemo_requests(m, origin, quick):
+    """Instances, busy, bodies, the end rules, failures."""
+    for i in range(4):
+        check(m.c('AT+MHTTPCREATE="http://origin.test:%d"' % (80 + i)) ==
+              b"\r\n+MHTTPCREATE: %d\r\n\r\nOK\r\n" % i, "onemo: instance %d" % i)
+    check(m.c('AT+MHTTPCREATE="http://origin.test"') == b"\r\n+CME ERROR: 651\r\n",
+          "onemo: a fifth instance -> 651 (no free client)")
+    check(m.c("AT+MHTTPDEL=2") == b"\r\nOK\r\n" and
+          m.c('AT+MHTTPCREATE="http://origin.test"') == b"\r\n+MHTTPCREATE: 2\r\n\r\nOK\r\n",
+          "onemo: a deleted id is given again")
+    # busy
+    check(m.c('AT+MHTTPREQUEST=1,1,0,"/slow"') == b"\r\nOK\r\n", "onemo: a slow request")
+    for line, code in (('AT+MHTTPREQUEST=1,1,0,"/"', 653), ("AT+MHTTPDEL=1", 653),
+                       ('AT+MHTTPHEADER=1,0,0,"A: b"', 653), ("AT+MHTTPCONTENT=1,2", 653),
+                       ('AT+MHTTPCFG="chunked",1,1', 653)):
+        check(m.c(line) == b"\r\n+CME ERROR: %d\r\n" % code, "onemo: %s during a request -> %d" % (line, code))
+    check(m.c('AT+MHTTPCFG="chunked",1') == b'\r\n+MHTTPCFG: "chunked",1,0\r\n\r\nOK\r\n',
+          "onemo: a query during a request -> OK")
+    check(m.c('AT+MHTTPREQUEST=3,1,0,"/echo"') == b"\r\nOK\r\n", "onemo: another instance meanwhile")
+    got = {}
+    for _ in range(2):
+        h, pieces = m.response()
+        got[h["n"][0]] = om_body(pieces)
+    check(sorted(got) == [1, 3] and got[1].startswith(b"GET /slow HTTP/1.1\r\nHost: origin.test:81\r\n") and
+          got[3].startswith(b"GET /echo HTTP/1.1\r\nHost: origin.test:83\r\n"),
+          "onemo: both answer, each with its <httpid>, Host from its URL")
+    # a command before the final result is refused, the first still runs
+    m.p.send(b'AT+MHTTPREQUEST=0,1,0,"/echo"\rAT\r')
+    first = m.final()
+    second = m.final()
+    h, pieces = m.response()
+    check(first == b"\r\nOK\r\n" and second == b"\r\nERROR\r\n" and h["n"][:2] == [0, 200],
+          "onemo: AT before MHTTPREQUEST's OK -> ERROR; the request goes on")
+    # 10 KB POST in three MHTTPCONTENT pieces
+    body = os.urandom(10240)
+    r = [m.data("AT+MHTTPCONTENT=0,1,4096", body[:4096]),
+         m.data("AT+MHTTPCONTENT=0,1,4096", body[4096:8192]),
+         m.data("AT+MHTTPCONTENT=0,0,2048", body[8192:])]
+    check(r == [(b"\r\n>", b"\r\nOK\r\n")] * 3, "onemo: 10 KB as 4096 + 4096 + 2048 (eof 1, 1, 0)")
+    m.c('AT+MHTTPREQUEST=0,2,0,"/upload"')
+    h, pieces = m.response()
+    req = origin.last()
+    echo = om_body(pieces)
+    check(req is not None and hashlib.sha256(req.split(b"\r\n\r\n", 1)[1]).digest() ==
+          hashlib.sha256(body).digest() and b"\r\nContent-Length: 10240\r\n" in req,
+          "onemo: the 10 KB POST reached the origin byte-exact (sha256), Content-Length: 10240")
+    check(echo == req and [u["n"][3] for u in pieces] == [1024] * 10 + [len(req) - 10240] and
+          om_pieces_ok(pieces, len(req), 1024),
+          "onemo: the echo came back in 1024-byte pieces, sum_len up to content_len")
+    # large GET
+    m.c('AT+MHTTPREQUEST=0,1,0,"/big"')
+    h = m.urc()
+    check(h["kind"] == "header" and h["n"][1] == 200 and
+          h["data"] == b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n" % len(BIG), "onemo: GET /big: header")
+    got = om_stream(m.p, len(BIG))
+    check(got[0] == hashlib.sha256(BIG).digest() and got[1] == (len(BIG) + 1023) // 1024 and got[2],
+          "onemo: 5 MB GET byte-exact (sha256), %d pieces of 1024, fields consistent" % got[1])
+    if not quick:
+        m.c('AT+MHTTPREQUEST=0,1,0,"/huge"')
+        m.urc()
+        t0 = time.monotonic()
+        got = om_stream(m.p, OM_HUGE, BIG)
+        check(got[0] and got[2], "onemo: 50 MB GET byte-exact (%.1f s)" % (time.monotonic() - t0))
+    # the end rules: chunked and close-delimited bodies end with a cur_len 0 piece
+    m.c('AT+MHTTPREQUEST=0,1,0,"/chunked"')
+    h, pieces = m.response()
+    total = sum(map(len, RAW_CHUNKS))
+    check(b"\r\nTransfer-Encoding: chunked\r\n" in h["data"] and om_body(pieces) == b"".join(RAW_CHUNKS) and
+          pieces[-1]["raw"] == b'\r\n+MHTTPURC: "content",0,0,%d,0,\r\n' % total and
+          om_pieces_ok(pieces, 0, 1024),
+          "onemo: chunked response: de-chunked, content_len 0, ends with \"content\",0,0,<sum>,0,")
+    m.c('AT+MHTTPREQUEST=0,1,0,"/nolen"')
+    h, pieces = m.response()
+    check([u["raw"] for u in pieces] == [b'\r\n+MHTTPURC: "content",0,0,15,15,until the close\r\n',
+                                         b'\r\n+MHTTPURC: "content",0,0,15,0,\r\n'],
+          "onemo: a body until the close: content_len 0, then the cur_len 0 piece")
+    # no body: no content URC (the next output is the next command's answer)
+    for line, what in (('AT+MHTTPREQUEST=0,5,0,"/echo"', "HEAD"), ('AT+MHTTPREQUEST=0,1,0,"/204"', "204"),
+                       ('AT+MHTTPREQUEST=0,1,0,"/304"', "304"), ('AT+MHTTPREQUEST=0,1,0,"/empty"', "Content-Length: 0")):
+        m.c(line)
+        h = m.urc()
+        check(h["kind"] == "header" and m.c("AT") == b"\r\nOK\r\n",
+              "onemo: %s: the header URC and no content URC" % what)
+        if what == "HEAD":
+            check(origin.last().startswith(b"HEAD /echo HTTP/1.1\r\n") and
+                  b"\r\nContent-Length: %d\r\n" % len(origin.last()) in h["data"],
+                  "onemo: method 5 is HEAD; the header tells the length")
+    # failures
+    for url, path, code, what in (("http://refused.test", "/", 2, "connection refused"),
+                                  ("http://nosuch.invalid", "/", 1, "unknown host"),
+                                  ("http://origin.test", "/garbage", 7, "not HTTP"),
+                                  ("http://origin.test", "/short", 5, "closed before the end")):
+        m.c("AT+MHTTPDEL=1")
+        m.c('AT+MHTTPCREATE="%s"' % url)
+        m.c('AT+MHTTPREQUEST=1,1,0,"%s"' % path)
+        u = m.urc(60)
+        if path == "/short":
+            check(u["kind"] == "header", "onemo: /short: the header first")
+            u = m.urc()
+            check(u["raw"] == b'\r\n+MHTTPURC: "content",1,1000,9,9,only this\r\n',
+                  "onemo: /short: what came is delivered")
+            u = m.urc()
+        check(u["raw"] == b'\r\n+MHTTPURC: "err",1,%d\r\n' % code, "onemo: %s -> \"err\",1,%d" % (what, code))
+    check(m.c('AT+MHTTPREQUEST=1,1,0,"/"') == b"\r\nOK\r\n" and m.response()[0]["n"][:2] == [1, 200],
+          "onemo: an instance is usable after \"err\"")
+    m.c('AT+MHTTPCFG="timeout",1,60,1')
+    t0 = time.monotonic()
+    m.c('AT+MHTTPREQUEST=1,1,0,"/silent"')
+    check(m.urc()["raw"] == b'\r\n+MHTTPURC: "err",1,6\r\n' and 0.9 < time.monotonic() - t0 < 2.5,
+          "onemo: no response within <rsp_timeout> 1 s -> \"err\",1,6")
+    m.c("AT+MHTTPDEL=1")
+    m.c('AT+MHTTPCREATE="http://blackhole.test"')
+    m.c('AT+MHTTPCFG="timeout",1,1')
+    t0 = time.monotonic()
+    m.c('AT+MHTTPREQUEST=1,1,0,"/"')
+    check(m.urc()["raw"] == b'\r\n+MHTTPURC: "err",1,3\r\n' and 0.9 < time.monotonic() - t0 < 2.5,
+          "onemo: no connection within <conn_timeout> 1 s -> \"err\",1,3")
+    m.c("AT+MHTTPDEL=1")
+    m.c('AT+MHTTPCREATE="https://origin.test"')
+    check(m.c('AT+MHTTPREQUEST=1,1,0,"/"') == b"\r\n+CME ERROR: 655\r\n",
+          "onemo: https without \"ssl\" -> 655")
+    m.c('AT+MHTTPCFG="ssl",1,1,0')
+    m.c('AT+MHTTPREQUEST=1,1,0,"/"')
+    check(m.urc()["raw"] == b'\r\n+MHTTPURC: "err",1,4\r\n', "onemo: https with \"ssl\": no TLS here -> \"err\",1,4")
+    # an error keeps the request's headers (only success clears them)
+    m.c("AT+MHTTPDEL=1")
+    m.c('AT+MHTTPCREATE="http://refused.test"')
+    m.c('AT+MHTTPHEADER=1,0,0,"X-Keep: 1"')
+    m.c('AT+MHTTPREQUEST=1,1,0,"/"')
+    m.urc()
+    check(m.c("AT+MHTTPHEADER=1") == b"\r\n+MHTTPHEADER: 1,11,X-Keep: 1\r\n\r\nOK\r\n",
+          "onemo: after \"err\" the request's headers stay (cleared only by success or eof 2)")
+    # chunked mode: content sent with eof 1, the request terminated; the
+    # next request still goes (its content is gone, not pending)
+    m.c("AT+MHTTPDEL=1")
+    m.c('AT+MHTTPCREATE="http://origin.test"')
+    m.c('AT+MHTTPCFG="chunked",1,1')
+    m.c('AT+MHTTPREQUEST=1,2,0,"/echo"')
+    m.urc()
+    m.data("AT+MHTTPCONTENT=1,1,3", b"abc")
+    m.c("AT+MHTTPTERM=1")
+    check(m.c('AT+MHTTPREQUEST=1,2,0,"/echo"') == b"\r\nOK\r\n" and
+          m.urc()["raw"] == b'\r\n+MHTTPURC: "ind",1\r\n' and
+          m.data("AT+MHTTPCONTENT=1,0,2", b"de") == (b"\r\n>", b"\r\nOK\r\n") and
+          om_body(m.response()[1]).endswith(b"\r\n\r\n2\r\nde\r\n0\r\n\r\n"),
+          "onemo: chunked mode after MHTTPTERM: a new request, only its own chunks")
+    for i in range(4):
+        m.c("AT+MHTTPDEL=%d" % i)
+
+
+def om_stream(p, size, pattern=None):
+    """Reads content URCs of instance 0 until sum_len reaches size, without
+    keeping them: (sha256 ok or digest, piece count, fields consistent)."""
+    buf = bytearray(p.buf)
+    p.buf = b""
+    pos, total, count, ok = 0, 0, 0, True
+    h = hashlib.sha256()
+    pat = re.compile(rb'\r\n\+MHTTPURC: "content",0,(\d+),(\d+),(\d+),')
+    while total < size:
+        m = pat.match(buf, pos)
+        if not m or len(buf) < m.end() + int(m.group(3)) + 2:
+            if pos > (1 << 22):
+                del buf[:pos]
+                pos = 0
+            if not select.select([p.fd], [], [], 30)[0]:
+                return None, count, False
+            buf += os.read(p.fd, 1 << 20)
+            continue
+        if m is None:
+            return None, count, False
+        n = int(m.group(3))
+        data = buf[m.end():m.end() + n]
+        if pattern is not None:
+            off = total % len(pattern)
+            want = pattern[off:off + n]
+            if len(want) < n:
+                want += pattern[:n - len(want)]
+            ok = ok and data == want
+        else:
+            h.update(data)
+        total += n
+        count += 1
+        ok = ok and int(m.group(1)) == size and int(m.group(2)) == total and \
+            (n == 1024 or total == size) and buf[m.end() + n:m.end() + n + 2] == b"\r\n"
+        pos = m.end() + n + 2
+    p.buf = bytes(buf[pos:])
+    return (ok if pattern is not None else h.digest()), count, ok
+
+
+def test_onemo_variants(binary, tmp, routes):
+    emu, p, m = om_start(binary, tmp, "onemo-split", routes, "--variant", "split-urc")
+    try:
+        m.c('AT+MHTTPCREATE="http://120.27.12.119:10080"')
+        m.c('AT+MHTTPREQUEST=0,1,0,"/get"')
+        h, pieces = m.response()
+        check(h["raw"] == b'\r\n+MHTTPURC:\r\n"header",0,200,225,' + OM_GET_HEAD + b"\r\n" and
+              [u["raw"] for u in pieces] == [b'\r\n+MHTTPURC:\r\n"content",0,145,145,145,' + OM_GET_BODY + b"\r\n"],
+              "onemo split-urc: \"+MHTTPURC:\" alone, then \"header\"/\"content\" on the next line")
+        m.c('AT+MHTTPCREATE="http://refused.test"')
+        m.c('AT+MHTTPREQUEST=1,1,0,"/"')
+        check(m.urc()["raw"] == b'\r\n+MHTTPURC: "err",1,2\r\n', "onemo split-urc: \"err\" stays on one line")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "onemo split-urc emulator exits 0")
+    emu, p, m = om_start(binary, tmp, "onemo-nospace", routes, "--variant", "nospace")
+    try:
+        check(m.c('AT+MHTTPCREATE="http://120.27.12.119:10080"') == b"\r\n+MHTTPCREATE:0\r\n\r\nOK\r\n",
+              "onemo nospace: +MHTTPCREATE:0 (chapter 4's spelling)")
+        m.c('AT+MHTTPCFG="header",0,"Connection: close"')
+        check(m.c('AT+MHTTPCFG="header",0') == b'\r\n+MHTTPCFG:"header",0,19,Connection: close\r\n\r\nOK\r\n',
+              "onemo nospace: +MHTTPCFG:\"header\",0,19,Connection: close (4.1)")
+        m.c('AT+MHTTPREQUEST=0,1,0,"/get"')
+        h, pieces = m.response()
+        check(h["raw"] == b'\r\n+MHTTPURC:"header",0,200,225,' + OM_GET_HEAD + b"\r\n" and
+              pieces[0]["raw"].startswith(b'\r\n+MHTTPURC:"content",0,145,145,145,'),
+              "onemo nospace: +MHTTPURC:\"header\",... and +MHTTPURC:\"content\",...")
+        check(m.c("AT+MHTTPDEL=3") == b"\r\n+CME ERROR: 652\r\n", "onemo nospace: +CME ERROR: keeps its blank")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "onemo nospace emulator exits 0")
+    emu, p, m = om_start(binary, tmp, "onemo-slots2", routes, "--variant", "slots2")
+    try:
+        r = [m.c('AT+MHTTPCREATE="http://origin.test"') for _ in range(3)]
+        check(r == [b"\r\n+MHTTPCREATE: 0\r\n\r\nOK\r\n", b"\r\n+MHTTPCREATE: 1\r\n\r\nOK\r\n",
+                    b"\r\n+CME ERROR: 651\r\n"], "onemo slots2: two instances, the third -> 651")
+        check(m.c("AT+MHTTPDEL=2") == b"\r\n+CME ERROR: 50\r\n" and
+              m.c("AT+MHTTPDEL=?") == b"\r\n+MHTTPDEL: (0-1)\r\n\r\nOK\r\n",
+              "onemo slots2: <httpid> 0-1 (MN316A/MN319)")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "onemo slots2 emulator exits 0")
+    emu, p, m = om_start(binary, tmp, "onemo-frag", routes, "--variant", "frag512", "--max-body", "100000")
+    try:
+        m.c('AT+MHTTPCREATE="http://origin.test"')
+        m.c('AT+MHTTPREQUEST=0,1,0,"/chunked"')
+        h, pieces = m.response()
+        sizes = [u["n"][3] for u in pieces]
+        check(om_body(pieces) == b"".join(RAW_CHUNKS) and max(sizes) == 512 and sizes[-1] == 0 and
+              om_pieces_ok(pieces, 0, 512), "onemo frag512: pieces of at most 512 bytes")
+        m.c('AT+MHTTPCFG="fragment",0,100')
+        m.c('AT+MHTTPREQUEST=0,1,0,"/get"')
+        h, pieces = m.response()
+        check([u["n"][3] for u in pieces] == [100, 45], "onemo: \"fragment\" <frag_size> 100 -> 100 + 45")
+        m.c('AT+MHTTPREQUEST=0,1,0,"/big"')
+        check(m.urc()["raw"] == b'\r\n+MHTTPURC: "err",0,8\r\n',
+              "onemo --max-body: a body over it -> \"err\",0,8 before the header")
+        m.c('AT+MHTTPCFG="encoding",0,0,1')
+        m.c('AT+MHTTPREQUEST=0,1,0,"/nolen"')
+        hexed = lambda b: b.hex().upper().encode()
+        want = (b'\r\n+MHTTPURC: "header",0,200,17,' + hexed(b"HTTP/1.0 200 OK\r\n") + b"\r\n"
+                b'\r\n+MHTTPURC: "content",0,0,15,15,' + hexed(b"until the close") + b"\r\n"
+                b'\r\n+MHTTPURC: "content",0,0,15,0,\r\n')
+        check(p.take(len(want)) == want, "onemo: <output_format> 1: hex data, lengths in bytes")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "onemo frag512 emulator exits 0")
+    emu, p, m = om_start(binary, tmp, "onemo-ind", routes, "--variant", "ind-nocrlf")
+    try:
+        m.c('AT+MHTTPCREATE="http://origin.test"')
+        m.c('AT+MHTTPCFG="chunked",0,1')
+        m.c('AT+MHTTPREQUEST=0,3,0,"/echo"')
+        got = p.until(b'"ind",0', 10)
+        check(got == b'\r\n+MHTTPURC: "ind",0' and p.quiet(0.3) == b"",
+              "onemo ind-nocrlf: +MHTTPURC: \"ind\",0 without CRLF")
+        r = m.data("AT+MHTTPCONTENT=0,0,5", b"hello")
+        check(r == (b"\r\n>", b"\r\nOK\r\n"), "onemo ind-nocrlf: the next answer follows right on")
+        h, pieces = m.response()
+        check(om_body(pieces).endswith(b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+              "onemo: chunked PUT: the origin got the chunk and the end")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "onemo ind-nocrlf emulator exits 0")
+
+
+def test_onemo(binary, tmp, quick):
+    origin = OnemoOrigin()
+    full = socket.socket()          # a listener whose backlog is full: SYNs go unanswered
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    held = []
+    for _ in range(3):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(full.getsockname())
+        held.append(s)
+    routes = ["--route=120.27.12.119:10080=127.0.0.1:%d" % origin.port,
+              "--route=origin.test=127.0.0.1:%d" % origin.port,
+              "--route=api.heclouds.com=127.0.0.1:%d" % origin.port,
+              "--route=refused.test=127.0.0.1:%d" % closed_port(),
+              "--route=blackhole.test=127.0.0.1:%d" % full.getsockname()[1]]
+    emu, p, m = om_start(binary, tmp, "onemo", routes)
+    try:
+        test_onemo_basics(m)
+        test_onemo_manual(m, origin)
+        test_onemo_input(m, origin)
+        test_onemo_requests(m, origin, quick)
+        log = open(emu.log, "rb").read()
+        check(b'CMD AT+MHTTPCREATE="http://120.27.12.119:10080"\n' in log and
+              b"DATA 70 " + OM_CONTENT.replace(b"\\", b"\\x5C") + b"\n" in log,
+              "onemo: --log has CMD and DATA lines")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "onemo emulator exits 0")
+    test_onemo_variants(binary, tmp, routes)
+    for s in held:
+        s.close()
+    full.close()
+
+
+# ---------------------------------------------------------------- espat
+
+ESP_UA = b"ESP32 HTTP Client/1.0"
+ESP_FINALS = (b"\r\nOK\r\n", b"\r\nERROR\r\n", b"\r\nSEND OK\r\n", b"\r\nSEND FAIL\r\n")
+ESP_GIF = b"GIF89a" + bytes(range(256)) * 4     # 1030 bytes
+ESP_BIN = (b"\x00\r\nOK\r\n\xff+HTTPCLIENT:3,\r\n" * 42)[:1000]
+
+
+def esp_text(n):
+    return b"".join(b"%05d:0123456789abcdefghijklmnopqrstuvwxyz\n" % i
+                    for i in range(n // 42 + 1))[:n]
+
+
+class EspOrigin(RawOrigin):
+    """RawOrigin plus what the ESP-AT checks need: redirects, a GIF of
+    known size, bodies with NUL and CRLF, a large body, a stall."""
+
+    huge = b""
+
+    def answer(self, c, method, path, raw):
+        head = method == b"HEAD"
+        out = None
+        m = re.match(rb"/redir/(\d+)/(\d+)", path)
+        if m and int(m.group(2)) > 0:
+            code, n = int(m.group(1)), int(m.group(2))
+            loc = b"/redir/%d/%d" % (code, n - 1)
+            if n == 1 and path.endswith(b"/abs"):
+                loc = b"http://other.test:8080/landed"
+            body = b"moved"
+            out = (b"HTTP/1.1 %d Moved\r\nLocation: %s\r\nContent-Length: %d\r\n"
+                   b"Connection: close\r\n\r\n%s" % (code, loc, len(body), b"" if head else body))
+        elif path == b"/img/bdlogo.gif":
+            out = (b"HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: %d\r\n"
+                   b"Connection: close\r\n\r\n" % len(ESP_GIF)) + (b"" if head else ESP_GIF)
+        elif path.startswith(b"/bin"):
+            out = raw_response(200, ESP_BIN, head)
+        elif path.startswith(b"/text/"):
+            out = raw_response(200, esp_text(int(path[6:])), head)
+        elif path == b"/chunked-text":
+            body = esp_text(1500)
+            out = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                   b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (700, body[:700], 800, body[700:]))
+        elif path == b"/wait":
+            time.sleep(1)
+        elif path == b"/stall":
+            out = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsome"
+            c.sendall(out)
+            time.sleep(8)
+            return False
+        elif path == b"/huge":
+            with self.lock:
+                self.sent.append(b"<huge>")
+            try:
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                          % len(self.huge) + (b"" if head else self.huge))
+            except OSError:
+                pass    # the module gave up (a hangup test)
+            return False
+        if out is None:
+            return RawOrigin.answer(self, c, method, path, raw)
+        with self.lock:
+            self.sent.append(out)
+        c.sendall(out)
+        return False
+
+    def count(self):
+        with self.lock:
+            return len(self.requests)
+
+
+class EspReader:
+    """Reads what the module prints for one command: pieces and the final
+    result, fast enough for tens of MB (no copying per piece)."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def _more(self, buf, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([self.p.fd], [], [], left)[0]:
+            raise TimeoutError("espat: timeout; have %r" % bytes(buf[:200]))
+        buf += os.read(self.p.fd, 1 << 20)
+
+    def read(self, prefix=b"+HTTPCLIENT:", timeout=30, pause=0):
+        """(body, sizes, final): the pieces' data joined, each piece's
+        length, and the final result's word.  pause: seconds to stop
+        reading after the first piece."""
+        buf = bytearray(self.p.buf)
+        self.p.buf = b""
+        pos, sizes, body = 0, [], bytearray()
+        pat = re.compile(re.escape(prefix) + rb"(\d+),")
+        deadline = time.monotonic() + timeout
+        while True:
+            if buf.startswith(prefix, pos):
+                m = pat.match(buf, pos)
+                if m:
+                    n = int(m.group(1))
+                    end = m.end() + n + 2
+                    if len(buf) >= end:
+                        if buf[end - 2:end] != b"\r\n":
+                            raise AssertionError("piece not ended by CRLF: %r"
+                                                 % bytes(buf[pos:pos + 80]))
+                        body += buf[m.end():end - 2]
+                        sizes.append(n)
+                        pos = end
+                        if pause and len(sizes) == 1:
+                            time.sleep(pause)
+                        continue
+                elif len(buf) - pos > len(prefix) + 12:
+                    raise AssertionError("bad piece head %r" % bytes(buf[pos:pos + 40]))
+            else:
+                for f in ESP_FINALS:
+                    if buf.startswith(f, pos):
+                        self.p.buf = bytes(buf[pos + len(f):])
+                        return bytes(body), sizes, f.strip().decode()
+                rest = bytes(buf[pos:pos + 16])
+                if not any(f.startswith(rest) for f in ESP_FINALS + (prefix,)):
+                    raise AssertionError("unexpected output %r" % bytes(buf[pos:pos + 80]))
+            if pos > 1 << 20:
+                del buf[:pos]
+                pos = 0
+            self._more(buf, deadline)
+
+    def read_beken(self, prefix=b"+HTTPCLIENT:", timeout=30):
+        """([(T, data)...], final) for Beken's +HTTPCLIENT:<T>,<data> pieces."""
+        buf = bytearray(self.p.buf)
+        self.p.buf = b""
+        pos, pieces = 0, []
+        pat = re.compile(re.escape(prefix) + rb"<(\d+)>,<")
+        deadline = time.monotonic() + timeout
+        while True:
+            m = pat.match(buf, pos)
+            if m:
+                end = buf.find(b">\r\n", m.end())
+                if end >= 0:
+                    pieces.append((int(m.group(1)), bytes(buf[m.end():end])))
+                    pos = end + 3
+                    continue
+            else:
+                for f in ESP_FINALS:
+                    if buf.startswith(f, pos):
+                        self.p.buf = bytes(buf[pos + len(f):])
+                        return pieces, f.strip().decode()
+            self._more(buf, deadline)
+
+
+def esp_cmd(p, line, prefix=b"+HTTPCLIENT:", timeout=30):
+    p.send(line.encode("latin-1") + b"\r")
+    return EspReader(p).read(prefix, timeout)
+
+
+def esp_raw(p, line, timeout=30):
+    """Everything a short command prints, up to its final result."""
+    p.send(line.encode("latin-1") + b"\r")
+    deadline = time.monotonic() + timeout
+    while True:
+        for f in ESP_FINALS:
+            if p.buf.endswith(f):
+                out, p.buf = p.buf, b""
+                return out
+        p.fill(deadline)
+
+
+def esp_cpost(p, line, data, timeout=30):
+    """AT+HTTPCPOST: (prompt, pieces' body, sizes, final)."""
+    p.send(line.encode("latin-1") + b"\r")
+    prompt = p.take(9)
+    if prompt != b"\r\nOK\r\n\r\n>":
+        return prompt + p.quiet(0.3), None, None, None
+    p.send(data)
+    body, sizes, fin = EspReader(p).read(b"+HTTPCPOST:", timeout)
+    return prompt, body, sizes, fin
+
+
+def esp_head_lines(response):
+    head = response.split(b"\r\n\r\n")[0]
+    return head.split(b"\r\n")[1:]
+
+
+def esp_request(method, target, host=b"origin.test", extra=b"", body=None, ctype=None):
+    r = b"%s %s HTTP/1.1\r\nUser-Agent: %s\r\nHost: %s\r\n" % (method, target, ESP_UA, host)
+    if body is not None:
+        r += b"Content-Type: %s\r\n" % (ctype or b"application/x-www-form-urlencoded")
+    r += extra
+    if body is not None:
+        r += b"Content-Length: %d\r\n" % len(body)
+    return r + b"\r\n" + (body or b"")
+
+
+def test_espat_manual(p, origin):
+    # The manual's examples, exactly as it writes them (unquoted).
+    body, sizes, fin = esp_cmd(p, "AT+HTTPCLIENT=1,0,http://httpbin.org/get,httpbin.org,/get,1")
+    want = esp_request(b"HEAD", b"/get", b"httpbin.org")
+    check(origin.last() == want, "espat manual HEAD: the origin got %r" % origin.last())
+    lines = esp_head_lines(origin.sent[-1])
+    check(fin == "OK" and sizes == [len(l) for l in lines] and body == b"".join(lines),
+          "espat manual HEAD: one +HTTPCLIENT:<n>,Name: value piece per header line, OK")
+    body, sizes, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,http://httpbin.org/get,httpbin.org,/get,1")
+    want = esp_request(b"GET", b"/get", b"httpbin.org")
+    check(origin.last() == want, "espat manual GET: the origin got %r" % origin.last())
+    check(fin == "OK" and body == want and sizes == [len(want)],
+          "espat manual GET: +HTTPCLIENT:<n>,<body>, OK")
+    body, sizes, fin = esp_cmd(
+        p, "AT+HTTPCLIENT=3,0,http://httpbin.org/post,httpbin.org,/post,1,field1=value1&field2=value2")
+    want = esp_request(b"POST", b"/post", b"httpbin.org", body=b"field1=value1&field2=value2")
+    check(origin.last() == want and fin == "OK" and body == want,
+          "espat manual POST: <data> is the body, Content-Type from <content-type>: %r" % origin.last())
+    n = origin.count()
+    check(esp_raw(p, "AT+HTTPCLIENT=2,0,https://www.baidu.com/,www.baidu.com,/,2") == b"\r\nERROR\r\n",
+          "espat manual TLS GET (transport_type 2) -> ERROR (no TLS here)")
+    check(esp_raw(p, "AT+HTTPCLIENT=3,0,https://www.baidu.com/,www.baidu.com,/,2,hello") == b"\r\nERROR\r\n",
+          "espat manual TLS POST -> ERROR")
+    check(origin.count() == n, "espat: the TLS examples reached no origin")
+    r = esp_raw(p, "AT+HTTPGETSIZE=http://www.baidu.com/img/bdlogo.gif")
+    check(r == b"+HTTPGETSIZE:%d\r\n\r\nOK\r\n" % len(ESP_GIF),
+          "espat manual HTTPGETSIZE: +HTTPGETSIZE:<size>, OK: %r" % r)
+    check(origin.last() == esp_request(b"HEAD", b"/img/bdlogo.gif", b"www.baidu.com"),
+          "espat HTTPGETSIZE sends a HEAD")
+    prompt, body, sizes, fin = esp_cpost(p, "AT+HTTPCPOST=http://httpbin.org/post,27",
+                                         b"field1=value1&field2=value2")
+    want = esp_request(b"POST", b"/post", b"httpbin.org", body=b"field1=value1&field2=value2")
+    check(prompt == b"\r\nOK\r\n\r\n>", "espat manual HTTPCPOST: OK, then '>'")
+    check(origin.last() == want, "espat manual HTTPCPOST: 27 bytes posted: %r" % origin.last())
+    check(fin == "SEND OK" and body == want and sizes == [len(want)],
+          "espat manual HTTPCPOST: +HTTPCPOST:<n>,<data> pieces, SEND OK")
+
+
+def test_espat_quoted(p, origin):
+    body, _, fin = esp_cmd(p, r'AT+HTTPCLIENT=2,0,"http://origin.test/q?a=1\,2",,,1,'
+                           r'"X-Quote: say \"hi\" \\o/"')
+    want = esp_request(b"GET", b"/q?a=1,2", extra=b'X-Quote: say "hi" \\o/\r\n')
+    check(origin.last() == want and fin == "OK" and body == want,
+          "espat quoted: \\, \\\" and \\\\ unescaped: %r" % origin.last())
+    esp_cmd(p, r'AT+HTTPCLIENT=2,0,"http://origin.test/list",,,1,"X-List: a\,b\,c",X-Unq: d e')
+    check(origin.last() == esp_request(b"GET", b"/list", extra=b"X-List: a,b,c\r\nX-Unq: d e\r\n"),
+          "espat: a header value with escaped commas arrives intact; unquoted header too")
+    for line in ('AT+HTTPCLIENT=2,0,"",origin.test,/hp?x=1,1', 'AT+HTTPCLIENT=2,0,,"origin.test","/hp?x=1",1'):
+        body, _, fin = esp_cmd(p, line)
+        check(fin == "OK" and origin.last() == esp_request(b"GET", b"/hp?x=1"),
+              "espat: empty <url> -> <host> and <path>: %s" % line)
+    esp_cmd(p, 'AT+HTTPCLIENT=3,1,"http://origin.test/o",,,1,"{\\"a\\":1}",'
+               '"user-agent: probe/1","Content-Type: text/plain","X-A: 1","x-a: 2"')
+    check(origin.last() == b"POST /o HTTP/1.1\r\nUser-Agent: probe/1\r\nHost: origin.test\r\n"
+          b"Content-Type: text/plain\r\nX-A: 2\r\nContent-Length: 7\r\n\r\n{\"a\":1}",
+          "espat: header parameters replace the defaults in place: %r" % origin.last())
+    esp_cmd(p, 'AT+HTTPCLIENT=3,3,"http://origin.test:8080/x",,,1,""')
+    check(origin.last() == esp_request(b"POST", b"/x", b"origin.test:8080", body=b"", ctype=b"text/xml"),
+          "espat: POST with empty <data>, content-type 3, port in Host: %r" % origin.last())
+    esp_cmd(p, "AT+HTTPCLIENT=3,0,http://origin.test/n,,,1,12345")
+    check(origin.last() == esp_request(b"POST", b"/n", body=b"12345"),
+          "espat: unquoted all-digit <data> is text")
+    esp_cmd(p, 'AT+HTTPCLIENT=4,2,"http://origin.test/put",,,1')
+    check(origin.last() == esp_request(b"PUT", b"/put", body=b"", ctype=b"multipart/form-data"),
+          "espat PUT: no <data>, Content-Length: 0")
+    esp_cmd(p, 'AT+HTTPCLIENT=5,0,"http://origin.test/del",,,1,"X-A: b"')
+    check(origin.last() == esp_request(b"DELETE", b"/del", extra=b"X-A: b\r\n"),
+          "espat DELETE: headers only")
+
+
+def test_espat_refusals(p, origin):
+    u = "http://origin.test/r"
+    bad = [
+        'AT+HTTPCLIENT=2,0,"http://origin.test/a"b",,,1',       # raw quote in quotes
+        'AT+HTTPCLIENT=2,0,"http://origin.test/a,b",,,1',       # raw comma in quotes
+        'AT+HTTPCLIENT=2,0,"http://origin.test/a\\nb",,,1',     # unknown escape
+        'AT+HTTPCLIENT=2,0,"http://origin.test/a\\x41",,,1',
+        'AT+HTTPCLIENT=2,0,"http://origin.test/a\\",,,1',       # escaped closing quote
+        'AT+HTTPCLIENT=2,0,"http://origin.test/a"x,,,1',        # junk after the quote
+        'AT+HTTPCLIENT=2,0,http://origin.test/a"b,,,1',         # quote unquoted
+        'AT+HTTPCLIENT=2,0,http://origin.test/a\\b,,,1',        # backslash unquoted
+        'AT+HTTPCLIENT=2,0,"http://origin.test/a\tb",,,1',      # control byte
+        "AT+HTTPCLIENT=2,0,%s,,,1,field1=value1" % u,           # GET: <data> is a header
+        "AT+HTTPCLIENT=4,0,%s,,,1,hello" % u,                   # PUT: no <data>
+        "AT+HTTPCLIENT=2,0,%s,,,1," % u,                        # empty header
+        "AT+HTTPCLIENT=2,0,%s,,,1,12" % u,
+        "AT+HTTPCLIENT=2,0,%s,,,1,Bad Name: x" % u,
+        "AT+HTTPCLIENT=2,0,%s,,,1,: x" % u,
+        "AT+HTTPCLIENT=2,0,%s,,,1,X-A: b,nope" % u,
+        "AT+HTTPCLIENT=3,0,%s,,,1" % u,                         # POST without <data>
+        "AT+HTTPCLIENT=0,0,%s,,,1" % u,
+        "AT+HTTPCLIENT=6,0,%s,,,1" % u,
+        "AT+HTTPCLIENT=2,4,%s,,,1" % u,
+        "AT+HTTPCLIENT=2,0,%s,,,0" % u,
+        "AT+HTTPCLIENT=2,0,%s,,,2" % u,                         # TLS
+        "AT+HTTPCLIENT=2,0,%s,,,3" % u,
+        "AT+HTTPCLIENT=2,0,%s,,," % u,
+        "AT+HTTPCLIENT=2,0,%s,," % u,
+        'AT+HTTPCLIENT="2",0,%s,,,1' % u,
+        "AT+HTTPCLIENT=2, 0,%s,,,1" % u,
+        "AT+HTTPCLIENT=-2,0,%s,,,1" % u,
+        "AT+HTTPCLIENT=2,0,https://origin.test/,,,1",
+        "AT+HTTPCLIENT=2,0,ftp://origin.test/,,,1",
+        "AT+HTTPCLIENT=2,0,origin.test/r,,,1",
+        "AT+HTTPCLIENT=2,0,,,/r,1",
+        "AT+HTTPCLIENT=2,0,,origin.test,,1",
+        "AT+HTTPCLIENT=2,0,,origin.test,r,1",
+        "AT+HTTPCLIENT=2,0,,origin.test:80,/r,1",
+        "AT+HTTPCLIENT?",
+        "AT+HTTPCLIENT=?",
+        "AT+HTTPCLIENT",
+        "AT+HTTPGETSIZE=%s,1" % u,
+        "AT+HTTPGETSIZE=",
+        "AT+HTTPGETSIZE=https://origin.test/",
+        "AT+HTTPGETSIZE",
+        "AT+HTTPCPOST=%s,0" % u,
+        "AT+HTTPCPOST=%s,2049" % u,
+        "AT+HTTPCPOST=%s" % u,
+        "AT+HTTPCPOST=,10",
+        "AT+HTTPCPOST=https://origin.test/,10",
+        "AT+HTTPCPOST=%s,10,2,X-A: b" % u,                      # count 2, one header
+        "AT+HTTPCPOST=%s,10,1" % u,
+        "AT+HTTPCPOST=%s,10,0,X-A: b" % u,
+        "AT+HTTPCPOST=%s,10,X-A: b" % u,                        # no count
+        "AT+HTTPCPOST=%s,10," % u,
+        "AT+HTTPCPOST=%s,10,1,nope" % u,
+        "AT+HTTPCPOST=%s,ten" % u,
+        "AT+HTTPCERT=1,10",
+        "AT+CIPSTART=\"TCP\",\"x\",80",
+        "ATI",
+        "ATE2",
+    ]
+    n = origin.count()
+    for b in bad:
+        check(esp_raw(p, b) == b"\r\nERROR\r\n", "espat: %s -> ERROR" % b[:70])
+    check(origin.count() == n, "espat: no refused command reached the origin")
+    pad = "http://origin.test/pad?x="
+    line = "AT+HTTPCLIENT=2,0,%s,,,1" % pad
+    fill = 256 - len(line)
+    line = "AT+HTTPCLIENT=2,0,%s%s,,,1" % (pad, "y" * fill)
+    check(len(line) == 256, "a 256-byte command built")
+    body, _, fin = esp_cmd(p, line)
+    check(fin == "OK" and origin.last().startswith(b"GET /pad?x=" + b"y" * fill + b" HTTP/1.1\r\n"),
+          "espat: a 256-byte command line (the limit) -> served")
+    line = "AT+HTTPCLIENT=2,0,%s%s,,,1" % (pad, "y" * (fill + 1))
+    n = origin.count()
+    check(esp_raw(p, line) == b"\r\nERROR\r\n" and origin.count() == n,
+          "espat: a 257-byte command line -> ERROR, nothing sent")
+    for good in ("AT+HTTPCPOST=%s,2048" % u, "AT+HTTPCPOST=%s,5,0" % u,
+                 'AT+HTTPCPOST="%s",5,2,"X-A: 1",X-B: 2' % u):
+        data = bytes(range(256)) * 8 if "2048" in good else b"hello"
+        prompt, _, _, fin = esp_cpost(p, good, data)
+        check(prompt == b"\r\nOK\r\n\r\n>" and fin == "SEND OK", "espat: %s -> '>' ... SEND OK" % good)
+    check(origin.last() == esp_request(b"POST", b"/r", extra=b"X-A: 1\r\nX-B: 2\r\n", body=b"hello"),
+          "espat: HTTPCPOST header parameters counted and sent: %r" % origin.last())
+    # A command before the final result is refused, not queued.
+    p.send(b"AT+HTTPCLIENT=2,0,http://origin.test/wait,,,1\rAT\r")
+    first = p.take(9, 5)
+    body, _, fin = EspReader(p).read()
+    check(first == b"\r\nERROR\r\n" and fin == "OK" and
+          body == esp_request(b"GET", b"/wait") and p.quiet(0.3) == b"",
+          "espat: AT before the final result -> ERROR at once; the request completes, OK")
+    check(esp_raw(p, "AT") == b"\r\nOK\r\n", "espat: next command runs normally")
+
+
+def test_espat_data(p, origin):
+    blob = (b"\x00\r\n\r\nAT+CMGS=1\r\n\x1a\xff\"\\,+++" * 100)[:2048]
+    prompt, body, _, fin = esp_cpost(p, 'AT+HTTPCPOST="http://origin.test/post-bin",2048,1,'
+                                        '"Content-Type: application/octet-stream"', blob)
+    got = origin.last() or b""
+    sent = got.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in got else b""
+    check(prompt == b"\r\nOK\r\n\r\n>" and fin == "SEND OK" and
+          hashlib.sha256(sent).digest() == hashlib.sha256(blob).digest(),
+          "espat HTTPCPOST: 2048 binary bytes (NUL, CRLF, ^Z) reach the origin byte-exact (sha256)")
+    check(got.startswith(b"POST /post-bin HTTP/1.1\r\nUser-Agent: %s\r\nHost: origin.test\r\n"
+                         b"Content-Type: application/octet-stream\r\nContent-Length: 2048\r\n\r\n" % ESP_UA),
+          "espat HTTPCPOST: Content-Type from the header parameter, Content-Length by the module")
+    check(body == got, "espat HTTPCPOST: the response (the echo) comes back byte-exact in pieces")
+    if body != got:
+        print("     got %r\n     want %r" % (body[:300], got[:300]))
+    body, sizes, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,http://origin.test/bin,,,1")
+    check(fin == "OK" and body == ESP_BIN and sizes == [512, 488],
+          "espat GET: a body with NUL and CRLF in pieces of at most 512: %s" % sizes)
+    body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,http://origin.test/chunked,,,1")
+    check(fin == "OK" and body == b"".join(RAW_CHUNKS), "espat: a chunked body, de-chunked")
+    body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,http://origin.test/nolen,,,1")
+    check(fin == "OK" and body == b"until the close", "espat: a body until the close")
+
+
+def test_espat_redirects(p, origin):
+    body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,http://origin.test/redir/301/1,,,1")
+    want = esp_request(b"GET", b"/redir/301/0")
+    check(fin == "OK" and body == want and origin.last() == want,
+          "espat: a 301 is followed; only the final response is printed")
+    body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,http://origin.test/redir/302/5,,,1")
+    check(fin == "OK" and body == esp_request(b"GET", b"/redir/302/0"),
+          "espat: five redirects are followed")
+    n = origin.count()
+    body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,http://origin.test/redir/302/6,,,1")
+    check(fin == "ERROR" and body == b"" and origin.count() == n + 6,
+          "espat: a sixth redirect -> ERROR")
+    esp_cmd(p, "AT+HTTPCLIENT=3,0,http://origin.test/redir/303/1,,,1,a=b")
+    check(origin.last() == esp_request(b"GET", b"/redir/303/0"),
+          "espat: 303 after a POST -> GET without the body: %r" % origin.last())
+    for code in (307, 308, 301):
+        esp_cmd(p, "AT+HTTPCLIENT=3,0,http://origin.test/redir/%d/1,,,1,a=b" % code)
+        check(origin.last() == esp_request(b"POST", b"/redir/%d/0" % code, body=b"a=b"),
+              "espat: %d after a POST -> the POST again" % code)
+    body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,http://origin.test/redir/302/1/abs,,,1")
+    want = esp_request(b"GET", b"/landed", b"other.test:8080")
+    check(fin == "OK" and origin.last() == want and body == want,
+          "espat: an absolute Location to another host and port")
+    prompt, body, _, fin = esp_cpost(p, "AT+HTTPCPOST=http://origin.test/redir/307/2,3", b"x=y")
+    check(fin == "SEND OK" and origin.last() == esp_request(b"POST", b"/redir/307/0", body=b"x=y"),
+          "espat HTTPCPOST follows a 307 with the data")
+    body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=1,0,http://origin.test/redir/301/1,,,1")
+    check(fin == "OK" and body == b"".join(esp_head_lines(origin.sent[-1])) and
+          origin.last().startswith(b"HEAD /redir/301/0 "),
+          "espat: a HEAD follows too and prints the final header lines")
+    r = esp_raw(p, "AT+HTTPGETSIZE=http://origin.test/redir/302/1/abs")
+    check(r == b"+HTTPGETSIZE:%d\r\n\r\nOK\r\n" % len(origin.last()),
+          "espat HTTPGETSIZE follows redirects: %r" % r)
+
+
+def test_espat_failures(p, origin, quick):
+    r = esp_raw(p, "AT+HTTPCLIENT=2,0,http://origin.test/404,,,1")
+    check(r == b"+HTTPCLIENT:9,not found\r\n\r\nERROR\r\n",
+          "espat: status 404 -> the error body's pieces, then ERROR: %r" % r)
+    body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=1,0,http://origin.test/404,,,1")
+    check(fin == "ERROR" and body == b"".join(esp_head_lines(origin.sent[-1])),
+          "espat: HEAD, status 404 -> header lines, ERROR")
+    check(esp_raw(p, "AT+HTTPGETSIZE=http://origin.test/404") == b"\r\nERROR\r\n",
+          "espat: HTTPGETSIZE, status 404 -> ERROR")
+    check(esp_raw(p, "AT+HTTPGETSIZE=http://origin.test/nolen") == b"\r\nERROR\r\n",
+          "espat: HTTPGETSIZE without Content-Length -> ERROR")
+    prompt, body, _, fin = esp_cpost(p, "AT+HTTPCPOST=http://origin.test/404,3", b"abc")
+    check(fin == "SEND FAIL" and body == b"not found",
+          "espat HTTPCPOST: status 404 -> pieces, SEND FAIL")
+    for url in ("http://nosuch.invalid/", "http://refused.test/", "http://garbage.test/"):
+        check(esp_raw(p, "AT+HTTPCLIENT=2,0,%s,,,1" % url, 60) == b"\r\nERROR\r\n",
+              "espat: %s -> ERROR" % url)
+    check(esp_raw(p, "AT+HTTPCLIENT=2,0,http://origin.test/short,,,1") ==
+          b"+HTTPCLIENT:9,only this\r\n\r\nERROR\r\n",
+          "espat: the origin closes early -> what came, then ERROR")
+    prompt, _, _, fin = esp_cpost(p, "AT+HTTPCPOST=http://refused.test/,3", b"abc")
+    check(prompt == b"\r\nOK\r\n\r\n>" and fin == "SEND FAIL",
+          "espat HTTPCPOST: connection refused -> SEND FAIL")
+    if not quick:
+        t0 = time.monotonic()
+        r = esp_raw(p, "AT+HTTPCLIENT=2,0,http://origin.test/stall,,,1", 20)
+        dt = time.monotonic() - t0
+        check(r == b"+HTTPCLIENT:4,some\r\n\r\nERROR\r\n" and 4.5 < dt < 7,
+              "espat: the origin stalls 5 s -> ERROR (%.1f s)" % dt)
+        p.send(b"AT+HTTPCPOST=http://origin.test/post,10\r")
+        p.take(9)
+        p.send(b"abc")
+        t0 = time.monotonic()
+        r = p.until(b"\r\nSEND FAIL\r\n", 15)
+        check(r == b"\r\nSEND FAIL\r\n" and 9 < time.monotonic() - t0 < 12,
+              "espat HTTPCPOST: fewer bytes than announced -> SEND FAIL after 10 s")
+
+
+def vm_kb(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_espat_big(p, origin, emu, size):
+    origin.huge = os.urandom(size)
+    base = vm_kb(emu.proc.pid, "VmRSS")
+    p.send(b"AT+HTTPCLIENT=2,0,http://origin.test/huge,,,1\r")
+    t0 = time.monotonic()
+    # Nothing read for a second after the first piece: a module that took
+    # the whole body at once would hold it now.
+    body, sizes, fin = EspReader(p).read(timeout=300, pause=1)
+    dt = time.monotonic() - t0
+    peak = vm_kb(emu.proc.pid, "VmHWM")
+    check(fin == "OK" and hashlib.sha256(body).digest() == hashlib.sha256(origin.huge).digest(),
+          "espat: a %d MB GET byte-exact (sha256) in %.1f s" % (size >> 20, dt))
+    check(max(sizes) == 512, "espat: %d pieces of at most 512 bytes" % len(sizes))
+    check(peak - base < 8 * 1024,
+          "espat: memory stays bounded: peak RSS %d KB over %d KB before, for a %d KB body"
+          % (peak - base, base, size >> 10))
+    origin.huge = b""
+
+
+def test_espat_hangup(emu, origin):
+    """A client that leaves in the middle of a body, and the next one."""
+    origin.huge = os.urandom(4 << 20)
+    p = Port(emu.link)
+    p.send(b"AT+HTTPCLIENT=2,0,http://origin.test/huge,,,1\r")
+    p.until(b"+HTTPCLIENT:512,", 10)
+    time.sleep(0.3)
+    p.close()
+    time.sleep(0.5)
+    p = Port(emu.link)
+    try:
+        check(esp_raw(p, "AT") == b"\r\nOK\r\n",
+              "espat: a client left in the middle of a body: the next one is served at once")
+        body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,http://origin.test/bin,,,1")
+        check(fin == "OK" and body == ESP_BIN and p.quiet(0.3) == b"",
+              "espat: ... its request runs; nothing of the old one follows")
+    finally:
+        p.close()
+        origin.huge = b""
+
+
+def test_espat_pacing(binary, tmp, routes, origin):
+    emu = Emu(binary, tmp, "espat-paced", *routes, "--baud", "460800", modem="espat")
+    p = Port(emu.link)
+    try:
+        p.send(b"ATE0\r")
+        p.until(b"OK\r\n")
+        p.quiet(0.2)
+        p.send(b"AT+HTTPCLIENT=2,0,http://origin.test/text/300000,,,1\r")
+        p.fill(time.monotonic() + 10)
+        t0 = time.monotonic()
+        early = len(p.buf)
+        body, sizes, fin = EspReader(p).read(timeout=60)
+        dt = time.monotonic() - t0
+        total = len(body) + sum(len(b"+HTTPCLIENT:%d,\r\n" % n) for n in sizes) + 6
+        ideal = (total - early) * 10 / 460800
+        check(fin == "OK" and body == esp_text(300000) and 0.99 <= dt / ideal <= 1.02,
+              "espat --baud 460800: %d bytes in %.3f s, line rate says %.3f s" % (total, dt, ideal))
+    finally:
+        p.close()
+        emu.stop()
+
+
+def test_espat_beken(binary, tmp, routes, origin):
+    emu = Emu(binary, tmp, "beken", *routes, "--variant", "beken", modem="espat")
+    p = Port(emu.link)
+    rd = EspReader(p)
+    try:
+        start_dialect(p, "beken")
+        r = esp_raw(p, "AT+HTTPCLIENT=2,0,http://httpbin.org/get,httpbin.org,/get,1")
+        want = esp_request(b"GET", b"/get", b"httpbin.org")
+        check(r == b"+HTTPCLIENT:<%d>,<%s>\r\n\r\nOK\r\n" % (len(want), want),
+              "beken: +HTTPCLIENT:<T>,<data> with the angle brackets: %r" % r[:60])
+        p.send(b"AT+HTTPCLIENT=2,0,http://origin.test/text/1300,,,1\r")
+        pieces, fin = rd.read_beken()
+        text = esp_text(1300)
+        check(fin == "OK" and [t for t, _ in pieces] == [1300] * 3 and
+              b"".join(d for _, d in pieces) == text and [len(d) for _, d in pieces] == [512, 512, 276],
+              "beken: <T> is the whole body's length in every piece")
+        p.send(b"AT+HTTPCLIENT=2,0,http://origin.test/bin,,,1\r")
+        pieces, fin = rd.read_beken()
+        check(fin == "OK" and pieces == [(1000, b""), (1000, b"+HTTPCLIENT:3,\r\n")],
+              "beken: each piece cut at its first NUL: %r" % pieces[:2])
+        p.send(b"AT+HTTPCLIENT=2,0,http://origin.test/chunked-text,,,1\r")
+        pieces, fin = rd.read_beken()
+        check(fin == "OK" and {t for t, _ in pieces} == {1500} and
+              b"".join(d for _, d in pieces) == esp_text(1500),
+              "beken: a chunked body: <T> is its length once it is all in")
+        check(esp_raw(p, "AT+HTTPCLIENT=2,0,http://origin.test/404,,,1") == b"\r\nOK\r\n",
+              "beken: status 404 -> nothing printed, OK")
+        check(esp_raw(p, "AT+HTTPCLIENT=2,0,http://origin.test/redir/302/6,,,1") == b"\r\nERROR\r\n",
+              "beken: too many redirects -> ERROR")
+        check(esp_raw(p, "AT+HTTPCLIENT=1,0,http://origin.test/get,,,1") == b"\r\nOK\r\n",
+              "beken: HEAD -> OK (no body, nothing printed)")
+        check(esp_raw(p, "AT+HTTPCLIENT=2,0,http://refused.test/,,,1") == b"\r\nERROR\r\n",
+              "beken: connection refused -> ERROR")
+        p.send(b"AT+HTTPCPOST=http://origin.test/post,27\r")
+        prompt = p.take(9)
+        p.send(b"field1=value1&field2=value2")
+        rest = p.until(b"\r\n", 10) + p.until(b"\r\n", 10)
+        check(prompt == b"\r\nOK\r\n\r\n>" and rest == b"\r\nSEND OK\r\n" and
+              origin.last() == esp_request(b"POST", b"/post", body=b"field1=value1&field2=value2"),
+              "beken HTTPCPOST: no pieces, SEND OK")
+        check(esp_raw(p, "AT+HTTPGETSIZE=http://www.baidu.com/img/bdlogo.gif") ==
+              b"+HTTPGETSIZE:%d\r\n\r\nOK\r\n" % len(ESP_GIF), "beken: HTTPGETSIZE")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "beken emulator exits 0")
+
+
+def test_espat(binary, tmp, quick):
+    origin = EspOrigin()
+    routes = ["--route=httpbin.org=127.0.0.1:%d" % origin.port,
+              "--route=www.baidu.com=127.0.0.1:%d" % origin.port,
+              "--route=origin.test=127.0.0.1:%d" % origin.port,
+              "--route=other.test=127.0.0.1:%d" % origin.port,
+              "--route=garbage.test=127.0.0.1:%d" % garbage_server(),
+              "--route=refused.test=127.0.0.1:%d" % closed_port()]
+    r = subprocess.run([binary, "-m", "espat", "--link", os.path.join(tmp, "x"), "--variant", "a76xx"],
+                       capture_output=True, timeout=10)
+    check(r.returncode == 2 and b"unknown espat variant" in r.stderr,
+          "espat with a foreign --variant -> exit 2, the variants named")
+    emu = Emu(binary, tmp, "espat", *routes, modem="espat")
+    try:
+        p = Port(emu.link)
+        try:
+            start_dialect(p, "espat")
+            p.send(b"ATE1\r")
+            p.take(6)
+            p.send(b"AT\r")
+            check(p.take(9) == b"AT\r\r\nOK\r\n", "espat: ATE1 turns the echo back on")
+            p.send(b"ATE0\r")
+            p.take(11)
+            test_espat_manual(p, origin)
+            test_espat_quoted(p, origin)
+            test_espat_refusals(p, origin)
+            test_espat_data(p, origin)
+            test_espat_redirects(p, origin)
+            test_espat_failures(p, origin, quick)
+            test_espat_big(p, origin, emu, (16 if quick else 50) << 20)
+            log = open(emu.log, "rb").read()
+            check(b"CMD AT+HTTPCPOST=http://httpbin.org/post,27\n" in log and
+                  b"DATA 27 field1=value1&field2=value2\n" in log,
+                  "espat: --log has CMD and DATA lines")
+        finally:
+            p.close()
+        test_espat_hangup(emu, origin)
+    finally:
+        check(emu.stop() == 0, "espat emulator exits 0")
+    test_espat_beken(binary, tmp, routes, origin)
+    if not quick:
+        test_espat_pacing(binary, tmp, routes, origin)
+
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     quick = "--quick" in sys.argv
@@ -1453,6 +2921,8 @@ def main():
         finally:
             check(a76.stop() == 0, "a76xx emulator exits 0")
         test_new_dialects(binary, tmp, quick)
+        test_onemo(binary, tmp, quick)
+        test_espat(binary, tmp, quick)
         if not quick:
             test_pacing(binary, tmp, route, 200 * 1024, 115200)
     print("%d failure(s)" % failures)

@@ -1,0 +1,1655 @@
+/*
+ * China Mobile OneMO HTTP command set (ML302/ML305/ML307, MN316/MN319):
+ * AT+MHTTPCREATE, AT+MHTTPCFG, AT+MHTTPHEADER, AT+MHTTPCONTENT,
+ * AT+MHTTPREQUEST, AT+MHTTPREAD, AT+MHTTPDEL, AT+MHTTPTERM, the +MHTTPURC
+ * reports, and AT+CMEE (whether failures read "+CME ERROR: <n>" or ERROR).
+ *
+ * Source of truth: the OneMO HTTP/HTTPS user manual V6.0.7 (its PDF text
+ * misspells the names as AT+MHTTTP... and +MHTTPPURC; the module spells
+ * them AT+MHTTP... and +MHTTPURC) and the lead's wire notes for issue 4.
+ * The module emulated is an ML30x, the family with the ">" data mode: a
+ * header in a command is at most 1024 bytes (note 15), a string parameter
+ * holds no quote (note 16) and, by the lead's decision, no backslash.
+ * Whatever the manual does not allow answers ERROR or its +CME ERROR code.
+ *
+ * An instance names one origin (AT+MHTTPCREATE="http://host:port").  Each
+ * AT+MHTTPREQUEST opens a TCP link to it (or its --route), sends the
+ * request the module builds (Host, the instance's common headers with the
+ * request's own headers replacing those of the same name, Content-Length,
+ * the content), and streams the response back as it arrives: one "header"
+ * URC, then "content" URCs of at most 1024 bytes each, de-chunked.  This
+ * file never holds the body: at most one piece (in cached mode, at most
+ * <cache_length>, as on the module), and past HIGH_WATER bytes of output
+ * waiting for the line the link stops reading, so the origin waits.
+ *
+ * Not emulated: the CTRL+Z input forms (AT+MHTTPHEADER=<id>,<eof> and the
+ * like; the shared port ends a data phase on a byte count only) and
+ * <local_path>/AT+MHTTPDLFILE (no file system) answer ERROR; TLS (a
+ * request on an https instance with SSL enabled ends with "err" 4).
+ * Accepted and shown, without effect: "cid", "ssl"'s <ssl_id>, the
+ * <interval> of "fragment".
+ */
+#include "emu.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_SLOTS 4
+#define MAX_DATA 4096			/* <length> of HEADER, CONTENT, REQUEST */
+#define MAX_CMD_HEADER 1024		/* a header inside the command (note 15;
+					 * "header" of AT+MHTTPCFG: note 3) */
+#define MAX_HEADERS 4096		/* a request's headers (ML307G, note 15) */
+#define MAX_CONTENT (3 * 4096)		/* a request's content (ML307G, note 19) */
+#define MAX_CACHE 8192			/* <cache_length> */
+#define MAX_READ 65535			/* AT+MHTTPREAD <read_len> */
+#define SEND_TIMEOUT_MS 60000
+#define NO_LIMIT_MS UINT_MAX		/* a timeout of 0 s: never */
+#define MS_PER_S 1000u
+/* Past this much output waiting for the line, a request's link stops
+ * reading from the origin, as the module's buffers would fill: memory
+ * stays flat for any body. */
+#define HIGH_WATER (256 * 1024)
+
+/* How firmware versions differ: answers only, never behaviour.  The slot
+ * count of MN316A/MN319 is a fact of the module the host must cope with. */
+struct onemo_variant {
+	const char *name;
+	bool space;			/* "+MHTTPCREATE: 0" (2.2's note) rather
+					 * than "+MHTTPCREATE:0" (chapter 4) */
+	bool split_urc;			/* "+MHTTPURC:" alone on a line before
+					 * "header"/"content" (the examples) */
+	unsigned slots;			/* instances the module holds */
+	size_t piece;			/* longest "content" piece */
+	bool ind_crlf;			/* the "ind" URC ends its line */
+};
+
+static const struct onemo_variant variants[] = {
+	{ .name = "manual", .space = true, .slots = 4, .piece = 1024,
+	  .ind_crlf = true },
+	{ .name = "split-urc", .space = true, .split_urc = true, .slots = 4,
+	  .piece = 1024, .ind_crlf = true },
+	{ .name = "nospace", .slots = 4, .piece = 1024, .ind_crlf = true },
+	{ .name = "slots2", .space = true, .slots = 2, .piece = 1024,
+	  .ind_crlf = true },
+	{ .name = "frag512", .space = true, .slots = 4, .piece = 512,
+	  .ind_crlf = true },
+	{ .name = "ind-nocrlf", .space = true, .slots = 4, .piece = 1024 },
+};
+
+/* Chapter 5. */
+enum {
+	CME_NOT_ALLOWED = 3,
+	CME_NO_MEMORY = 23,
+	CME_PARAM = 50,
+	CME_NO_FREE = 651,
+	CME_NOT_CREATED = 652,
+	CME_BUSY = 653,
+	CME_URL = 654,
+	CME_NO_SSL = 655,
+};
+
+/* <error_code> of the "err" URC. */
+enum {
+	ERR_DNS = 1,
+	ERR_CONNECT = 2,
+	ERR_CONNECT_TIMEOUT = 3,
+	ERR_SSL = 4,
+	ERR_CLOSED = 5,
+	ERR_RSP_TIMEOUT = 6,
+	ERR_PARSE = 7,
+	ERR_NO_MEMORY = 8,
+	ERR_UNKNOWN = 255,
+};
+
+static const char *const method_name[] = {
+	[1] = "GET", [2] = "POST", [3] = "PUT", [4] = "DELETE", [5] = "HEAD",
+};
+enum { METHOD_HEAD = 5 };
+
+/* ------------------------------------------------------------ state */
+
+/* AT+MHTTPCFG's numeric settings, all unsigned long so that one table
+ * describes them. */
+struct inst_cfg {
+	unsigned long chunked, cached, cache_len;
+	unsigned long conn_s, rsp_s, input_s;
+	unsigned long in_fmt, out_fmt;
+	unsigned long ssl, ssl_id, cid;
+	unsigned long frag, interval;
+	unsigned long urlencode;
+};
+
+static const struct inst_cfg default_cfg = {
+	.cache_len = 4096, .conn_s = 60, .rsp_s = 0, .input_s = 10,
+};
+
+/* A request's own headers or content: empty, open (the last input had
+ * eof 1: more follows) or closed (eof 0: nothing more until the request
+ * succeeds or eof 2 clears it). */
+struct input {
+	struct emu_buf bytes;
+	bool open, closed;
+};
+
+enum req_state {
+	REQ_IDLE,
+	REQ_OPENING,			/* connecting; the request waits */
+	REQ_CHUNKS,			/* chunked mode: "ind" given, the host
+					 * sends content */
+	REQ_RESPONSE,			/* all sent (or on its way); the
+					 * response is due */
+};
+
+struct onemo;
+
+struct instance {
+	struct onemo *o;
+	unsigned id;
+	bool alive;
+	struct emu_url url;		/* from AT+MHTTPCREATE */
+	struct inst_cfg cfg;
+	struct emu_buf common;		/* "header": "Name: value\r\n"... */
+	struct input headers;		/* "Name: value\r\n"... */
+	struct input content;
+
+	/* the request in progress */
+	enum req_state state;
+	struct emu_link *link;
+	struct emu_buf pending;		/* sent once connected */
+	struct emu_fetch *f;		/* filled by the parser */
+	struct emu_resp *parser;
+	bool header_seen;
+	uint64_t body_total;		/* body bytes received */
+	uint64_t sum;			/* body bytes reported */
+	struct emu_buf piece;		/* received, short of a whole piece */
+	struct emu_buf urcs;		/* reports of one link event: one
+					 * piece of output, not one each */
+	bool paused;			/* the link reads no more for now */
+
+	/* cached mode: the last response until AT+MHTTPREAD takes it */
+	struct emu_buf cache[2];	/* <type> 0 header, 1 content */
+	size_t cache_off[2];
+};
+
+/* What the bytes of the data phase in progress are for. */
+enum data_kind { DATA_HEADER, DATA_CONTENT, DATA_PATH };
+
+struct onemo {
+	struct emu *emu;
+	const struct emu_config *cfg;
+	const struct onemo_variant *v;
+	bool cmee;			/* AT+CMEE=1 */
+	struct instance inst[MAX_SLOTS];
+
+	enum data_kind data_kind;
+	struct instance *data_inst;
+	unsigned long data_eof, data_method;
+};
+
+/* ------------------------------------------------------------ output */
+
+static void cme(struct onemo *o, int code)
+{
+	if (o->cmee)
+		emu_sendf(o->emu, EMU_MARK_DONE, "\r\n+CME ERROR: %d\r\n", code);
+	else
+		emu_error(o->emu);
+}
+
+/* "+NAME: " as the firmware spells it. */
+static void prefix(const struct onemo *o, struct emu_buf *b, const char *name)
+{
+	emu_buf_addf(b, "+%s:%s", name, o->v->space ? " " : "");
+}
+
+/* "+MHTTPURC: " before "header" and "content", maybe on a line of its own. */
+static void data_urc_prefix(const struct onemo *o, struct emu_buf *b)
+{
+	if (o->v->split_urc)
+		emu_buf_add(b, "+MHTTPURC:\r\n", 12);
+	else
+		prefix(o, b, "MHTTPURC");
+}
+
+/* <data> in the instance's <output_format>.  The lengths before it stay
+ * counts of the bytes received, hex or not (the manual does not say
+ * otherwise). */
+static void add_output(const struct instance *in, struct emu_buf *b,
+		       const char *p, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if (!in->cfg.out_fmt) {
+		emu_buf_add(b, p, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char two[2] = { hex[(unsigned char)p[i] >> 4],
+				hex[(unsigned char)p[i] & 15] };
+
+		emu_buf_add(b, two, 2);
+	}
+}
+
+static void send_buf(struct onemo *o, enum emu_mark mark, struct emu_buf *b)
+{
+	emu_send(o->emu, mark, b->data, b->len);
+	emu_buf_free(b);
+}
+
+/* "\r\n+NAME: <text>\r\n\r\nOK\r\n" */
+static void info_ok(struct onemo *o, const char *name, const char *fmt, ...)
+	EMU_PRINTF(3, 4);
+static void info_ok(struct onemo *o, const char *name, const char *fmt, ...)
+{
+	struct emu_buf b = { 0 };
+	va_list ap;
+
+	emu_buf_add(&b, "\r\n", 2);
+	prefix(o, &b, name);
+	va_start(ap, fmt);
+	emu_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	emu_buf_add(&b, "\r\n", 2);
+	send_buf(o, EMU_MARK_NONE, &b);
+	emu_ok(o->emu);
+}
+
+/* ------------------------------------------------------------ fields */
+
+static bool is_tchar(int c)
+{
+	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* "Name: value": a token, a colon, then visible bytes, blanks and
+ * obs-text; no CR, LF or other control byte. */
+static bool valid_field(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && is_tchar((unsigned char)p[i]))
+		i++;
+	if (i == 0 || i == n || p[i] != ':')
+		return false;
+	for (i++; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static size_t name_len(const char *f, size_t n)
+{
+	const char *colon = memchr(f, ':', n);
+
+	return colon ? (size_t)(colon - f) : n;
+}
+
+/* The next field of a block of CRLF-terminated fields. */
+static bool next_field(const struct emu_buf *b, size_t *pos, const char **f,
+		       size_t *n)
+{
+	const char *start, *eol;
+
+	if (*pos >= b->len)
+		return false;
+	start = b->data + *pos;
+	eol = memmem(start, b->len - *pos, "\r\n", 2);
+	*f = start;
+	*n = (size_t)(eol - start);
+	*pos += *n + 2;
+	return true;
+}
+
+static bool block_has(const struct emu_buf *b, const char *name, size_t nlen)
+{
+	const char *f;
+	size_t n, pos = 0;
+
+	while (next_field(b, &pos, &f, &n))
+		if (name_len(f, n) == nlen && !strncasecmp(f, name, nlen))
+			return true;
+	return false;
+}
+
+/* Adds the field to the common headers, in place of one of the same name. */
+static void set_common(struct instance *in, const char *p, size_t n)
+{
+	struct emu_buf out = { 0 };
+	size_t nlen = name_len(p, n), pos = 0, fn;
+	const char *f;
+	bool done = false;
+
+	while (next_field(&in->common, &pos, &f, &fn)) {
+		if (name_len(f, fn) == nlen && !strncasecmp(f, p, nlen)) {
+			f = p;
+			fn = n;
+			done = true;
+		}
+		emu_buf_add(&out, f, fn);
+		emu_buf_add(&out, "\r\n", 2);
+	}
+	if (!done) {
+		emu_buf_add(&out, p, n);
+		emu_buf_add(&out, "\r\n", 2);
+	}
+	emu_buf_free(&in->common);
+	in->common = out;
+}
+
+/* ------------------------------------------------------------ input */
+
+static int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A string parameter in the instance's <input_format>: 0 as is (no
+ * backslash), 1 hex, 2 with the escapes \\ and \" (the chapter 4 example:
+ * \\r is a backslash and an r).  false: not well-formed. */
+static bool decode_arg(const struct instance *in, const struct emu_arg *a,
+		       struct emu_buf *out)
+{
+	const char *s = a->str;
+
+	switch (in->cfg.in_fmt) {
+	case 0:
+		if (memchr(s, '\\', a->len))
+			return false;
+		emu_buf_add(out, s, a->len);
+		return true;
+	case 1:
+		if (a->len % 2)
+			return false;
+		for (size_t i = 0; i < a->len; i += 2) {
+			int hi = hex_digit((unsigned char)s[i]);
+			int lo = hex_digit((unsigned char)s[i + 1]);
+			char c = (char)(hi * 16 + lo);
+
+			if (hi < 0 || lo < 0)
+				return false;
+			emu_buf_add(out, &c, 1);
+		}
+		return true;
+	default:
+		for (size_t i = 0; i < a->len; i++) {
+			if (s[i] == '\\') {
+				if (++i == a->len ||
+				    (s[i] != '\\' && s[i] != '"'))
+					return false;
+			}
+			emu_buf_add(out, &s[i], 1);
+		}
+		return true;
+	}
+}
+
+/* A <length> above 0 must be what the command holds: the string as typed,
+ * or half its hex digits (note 15). */
+static bool length_matches(const struct instance *in, unsigned long length,
+			   const struct emu_arg *a)
+{
+	return length == 0 ||
+	       a->len == (in->cfg.in_fmt == 1 ? 2 * length : length);
+}
+
+static void urlencode(const char *p, size_t n, struct emu_buf *out)
+{
+	static const char keep[] = "-_.!~*'();/?:@&=+$,#";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if ((c < 0x80 && isalnum(c)) || (c && strchr(keep, c)))
+			emu_buf_add(out, &p[i], 1);
+		else
+			emu_buf_addf(out, "%%%02X", c);
+	}
+}
+
+/* The request target of a <path> ("urlencode" applied): an absolute path,
+ * nothing that would break the request line.  false: no such target. */
+static bool request_target(const struct instance *in, const struct emu_buf *path,
+			   struct emu_buf *target)
+{
+	if (in->cfg.urlencode)
+		urlencode(path->data, path->len, target);
+	else
+		emu_buf_add(target, path->data, path->len);
+	if (target->len == 0 || target->data[0] != '/')
+		return false;
+	for (size_t i = 0; i < target->len; i++)
+		if ((unsigned char)target->data[i] <= 0x20 ||
+		    (unsigned char)target->data[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+static void input_clear(struct input *i)
+{
+	emu_buf_free(&i->bytes);
+	i->open = i->closed = false;
+}
+
+static void input_mark(struct input *i, unsigned long eof)
+{
+	i->open = eof == 1;
+	i->closed = eof == 0;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void drop_cache(struct instance *in)
+{
+	for (int t = 0; t < 2; t++) {
+		emu_buf_free(&in->cache[t]);
+		in->cache_off[t] = 0;
+	}
+}
+
+/* Forgets the request in progress.  In normal mode the headers and content
+ * stay: a request that did not succeed keeps them (AT+MHTTPTERM's
+ * description); only success or eof 2 clears them. */
+static void end_request(struct instance *in)
+{
+	emu_link_close(in->link);
+	in->link = NULL;
+	if (in->parser)
+		emu_resp_free(in->parser);
+	in->parser = NULL;
+	emu_fetch_free(in->f);
+	in->f = NULL;
+	emu_buf_free(&in->pending);
+	emu_buf_free(&in->piece);
+	in->header_seen = false;
+	in->paused = false;
+	in->body_total = in->sum = 0;
+	in->state = REQ_IDLE;
+	/* Chunked content went out as it came: nothing of it is kept for
+	 * a next request (and eof 2 cannot clear it in chunked mode). */
+	if (in->cfg.chunked)
+		input_clear(&in->content);
+}
+
+static void emit_piece(struct instance *in, const char *p, size_t n);
+
+/* Ends the request with "err"; the body bytes that came are told first,
+ * as a module that passes on what it received would have. */
+static void fail_request(struct instance *in, int code)
+{
+	struct emu_buf *b = &in->urcs;
+
+	if (in->piece.len)
+		emit_piece(in, in->piece.data, in->piece.len);
+	emu_buf_add(b, "\r\n", 2);
+	prefix(in->o, b, "MHTTPURC");
+	emu_buf_addf(b, "\"err\",%u,%d\r\n", in->id, code);
+	end_request(in);
+}
+
+static size_t body_limit(const struct instance *in)
+{
+	return in->cfg.cached ? in->cfg.cache_len : in->o->cfg->max_body;
+}
+
+static void emit_piece(struct instance *in, const char *p, size_t n)
+{
+	const struct emu_fetch *f = in->f;
+	struct emu_buf *b = &in->urcs;
+
+	in->sum += n;
+	emu_buf_add(b, "\r\n", 2);
+	data_urc_prefix(in->o, b);
+	emu_buf_addf(b, "\"content\",%u,%llu,%llu,%zu,", in->id,
+		     (unsigned long long)(f->has_length ? f->content_length : 0),
+		     (unsigned long long)in->sum, n);
+	add_output(in, b, p, n);
+	emu_buf_add(b, "\r\n", 2);
+}
+
+/* The header block as the URC carries it: without its blank line. */
+static size_t header_len(const struct emu_buf *h)
+{
+	if (h->len >= 2 && !memcmp(h->data + h->len - 2, "\n\n", 2))
+		return h->len - 1;
+	if (h->len >= 4 && !memcmp(h->data + h->len - 4, "\r\n\r\n", 4))
+		return h->len - 2;
+	return h->len;
+}
+
+/* The status line and headers are in.  false: the request failed. */
+static bool header_arrived(struct instance *in)
+{
+	struct emu_fetch *f = in->f;
+	size_t n = header_len(&f->header);
+	struct emu_buf *b = &in->urcs;
+
+	/* A body the module could not hold fails before it is reported
+	 * (ML307G, note 27), like one over --max-body. */
+	if (f->has_length && f->content_length > body_limit(in)) {
+		fail_request(in, ERR_NO_MEMORY);
+		return false;
+	}
+	if (in->cfg.cached) {
+		emu_buf_add(&in->cache[0], f->header.data, n);
+		return true;
+	}
+	emu_buf_add(b, "\r\n", 2);
+	data_urc_prefix(in->o, b);
+	emu_buf_addf(b, "\"header\",%u,%d,%zu,", in->id, f->http_status, n);
+	add_output(in, b, f->header.data, n);
+	emu_buf_add(b, "\r\n", 2);
+	return true;
+}
+
+/* Body bytes, as whole pieces; the rest waits for more or the end, so the
+ * pieces are the same however the origin's bytes were cut.  false: the
+ * body is more than the module holds. */
+static bool body_arrived(struct instance *in, const char *p, size_t n)
+{
+	size_t piece = in->cfg.frag ? in->cfg.frag : in->o->v->piece;
+	size_t limit = body_limit(in);
+
+	if (n > limit || in->body_total > limit - n)
+		return false;
+	in->body_total += n;
+	if (in->cfg.cached) {
+		emu_buf_add(&in->cache[1], p, n);
+		return true;
+	}
+	if (in->piece.len) {
+		size_t k = piece - in->piece.len < n ? piece - in->piece.len : n;
+
+		emu_buf_add(&in->piece, p, k);
+		p += k;
+		n -= k;
+		if (in->piece.len < piece)
+			return true;
+		emit_piece(in, in->piece.data, in->piece.len);
+		in->piece.len = 0;
+	}
+	for (; n >= piece; p += piece, n -= piece)
+		emit_piece(in, p, piece);
+	emu_buf_add(&in->piece, p, n);
+	return true;
+}
+
+static bool has_body(const struct emu_fetch *f)
+{
+	int s = f->http_status;
+
+	return !f->head_only && s / 100 != 1 && s != 204 && s != 304;
+}
+
+/* The response is complete: the last piece, the end mark of a body
+ * without Content-Length, or the cached mode's "recv". */
+static void finish_request(struct instance *in)
+{
+	struct emu_fetch *f = in->f;
+	struct emu_buf *b = &in->urcs;
+
+	if (in->cfg.cached) {
+		emu_buf_add(b, "\r\n", 2);
+		prefix(in->o, b, "MHTTPURC");
+		emu_buf_addf(b, "\"recv\",%u,%d,%zu,%zu\r\n", in->id,
+			     f->http_status, in->cache[0].len,
+			     in->cache[1].len);
+	} else {
+		if (in->piece.len)
+			emit_piece(in, in->piece.data, in->piece.len);
+		if (has_body(f) && !f->has_length)
+			emit_piece(in, "", 0);
+	}
+	end_request(in);
+	/* "单次请求有效，请求结束后自动清空" */
+	input_clear(&in->headers);
+	input_clear(&in->content);
+}
+
+static int failure_code(enum emu_fetch_status st)
+{
+	switch (st) {
+	case EMU_FETCH_NOT_HTTP:
+		return ERR_PARSE;
+	case EMU_FETCH_TOO_BIG:
+		return ERR_NO_MEMORY;
+	case EMU_FETCH_CLOSED:
+		return ERR_CLOSED;
+	case EMU_FETCH_TIMEOUT:
+		return ERR_RSP_TIMEOUT;
+	default:
+		return ERR_UNKNOWN;
+	}
+}
+
+/* Origin bytes (n == 0: it closed). */
+static void feed(struct instance *in, const char *p, size_t n)
+{
+	enum emu_fetch_status st = emu_resp_feed(in->parser, p, n);
+	struct emu_buf *body = &in->f->body;
+
+	if (!in->header_seen && in->f->http_status) {
+		in->header_seen = true;
+		if (!header_arrived(in))
+			return;
+	}
+	if (body->len) {
+		bool ok = body_arrived(in, body->data, body->len);
+
+		body->len = 0;		/* taken: the buffer is reused */
+		body->data[0] = '\0';
+		if (!ok) {
+			fail_request(in, ERR_NO_MEMORY);
+			return;
+		}
+	}
+	if (st != EMU_FETCH_OK)
+		fail_request(in, failure_code(st));
+	else if (emu_resp_complete(in->parser))
+		finish_request(in);
+}
+
+/* <rsp_timeout>: the longest the origin may keep silent once the request
+ * is out. */
+static void arm_response_timeout(struct instance *in)
+{
+	if (in->cfg.rsp_s)
+		emu_link_deadline(in->link, (unsigned)in->cfg.rsp_s * MS_PER_S);
+}
+
+static void indicate(struct instance *in)
+{
+	struct emu_buf *b = &in->urcs;
+
+	emu_buf_add(b, "\r\n", 2);
+	prefix(in->o, b, "MHTTPURC");
+	emu_buf_addf(b, "\"ind\",%u", in->id);
+	if (in->o->v->ind_crlf)
+		emu_buf_add(b, "\r\n", 2);
+}
+
+static void link_event(struct instance *in, enum emu_link_event ev,
+		       enum emu_fetch_status st, const char *p, size_t n)
+{
+	switch (ev) {
+	case EMU_LINK_CONNECTED:
+		switch (st) {
+		case EMU_FETCH_OK:
+			break;
+		case EMU_FETCH_DNS:
+			fail_request(in, ERR_DNS);
+			return;
+		case EMU_FETCH_CONNECT:
+			fail_request(in, ERR_CONNECT);
+			return;
+		case EMU_FETCH_TIMEOUT:
+			fail_request(in, ERR_CONNECT_TIMEOUT);
+			return;
+		case EMU_FETCH_TLS:
+			fail_request(in, ERR_SSL);
+			return;
+		default:
+			fail_request(in, ERR_UNKNOWN);
+			return;
+		}
+		emu_link_send(in->link, in->pending.data, in->pending.len,
+			      SEND_TIMEOUT_MS);
+		emu_buf_free(&in->pending);
+		if (!in->cfg.chunked)
+			in->state = REQ_RESPONSE;
+		break;
+	case EMU_LINK_SENT:
+		if (st != EMU_FETCH_OK) {
+			fail_request(in, ERR_CLOSED);
+		} else if (in->state == REQ_OPENING) {
+			/* chunked mode: the head is out, content may come */
+			in->state = REQ_CHUNKS;
+			indicate(in);
+		} else if (in->state == REQ_RESPONSE) {
+			arm_response_timeout(in);
+		}
+		break;
+	case EMU_LINK_DATA:
+		if (in->state == REQ_RESPONSE)
+			arm_response_timeout(in);
+		feed(in, p, n);
+		break;
+	case EMU_LINK_CLOSED:
+		if (st == EMU_FETCH_OK)
+			feed(in, NULL, 0);
+		else
+			fail_request(in, st == EMU_FETCH_TIMEOUT ?
+					 ERR_RSP_TIMEOUT : ERR_CLOSED);
+		break;
+	}
+}
+
+/* What one link event reports leaves as one piece of output. */
+static void on_link(void *ctx, enum emu_link_event ev,
+		    enum emu_fetch_status st, const char *p, size_t n)
+{
+	struct instance *in = ctx;
+
+	link_event(in, ev, st, p, n);
+	if (in->urcs.len)
+		send_buf(in->o, EMU_MARK_NONE, &in->urcs);
+	if (in->link && !in->paused && emu_queued(in->o->emu) > HIGH_WATER) {
+		in->paused = true;
+		emu_link_pause(in->link, true);
+	}
+}
+
+static void add_field(struct emu_buf *r, const char *f, size_t n)
+{
+	emu_buf_add(r, f, n);
+	emu_buf_add(r, "\r\n", 2);
+}
+
+/*
+ * The request as the module writes it: the request line, Host, the common
+ * headers (each replaced by the request's own headers of the same name),
+ * the request's other headers, then Content-Length (Transfer-Encoding in
+ * chunked mode) and the content.  A header of the host's own named like
+ * one of the module's (Host, Content-Length) replaces that one too.
+ */
+static void build_request(struct instance *in, unsigned long method,
+			  const struct emu_buf *path, struct emu_buf *r)
+{
+	const struct emu_buf *common = &in->common, *own = &in->headers.bytes;
+	const char *f, *g;
+	size_t n, m, pos = 0, pos2;
+
+#define USER_HAS(name) (block_has(common, name, strlen(name)) || \
+			block_has(own, name, strlen(name)))
+	emu_buf_addf(r, "%s %.*s HTTP/1.1\r\n", method_name[method],
+		     (int)path->len, path->data);
+	if (!USER_HAS("Host"))
+		emu_buf_addf(r, "Host: %s\r\n", in->url.authority);
+	while (next_field(common, &pos, &f, &n)) {
+		size_t nl = name_len(f, n);
+
+		if (!block_has(own, f, nl)) {
+			add_field(r, f, n);
+			continue;
+		}
+		for (pos2 = 0; next_field(own, &pos2, &g, &m);)
+			if (name_len(g, m) == nl && !strncasecmp(g, f, nl))
+				add_field(r, g, m);
+	}
+	for (pos = 0; next_field(own, &pos, &f, &n);)
+		if (!block_has(common, f, name_len(f, n)))
+			add_field(r, f, n);
+	if (in->cfg.chunked) {
+		if (!USER_HAS("Transfer-Encoding"))
+			emu_buf_addf(r, "Transfer-Encoding: chunked\r\n");
+	} else if (!USER_HAS("Content-Length")) {
+		emu_buf_addf(r, "Content-Length: %zu\r\n",
+			     in->content.bytes.len);
+	}
+#undef USER_HAS
+	emu_buf_add(r, "\r\n", 2);
+	if (!in->cfg.chunked)
+		emu_buf_add(r, in->content.bytes.data, in->content.bytes.len);
+}
+
+static unsigned seconds_ms(unsigned long s)
+{
+	return s ? (unsigned)s * MS_PER_S : NO_LIMIT_MS;
+}
+
+/* Answers OK and sends the request. */
+static void start_request(struct instance *in, unsigned long method,
+			  const struct emu_buf *target)
+{
+	drop_cache(in);
+	build_request(in, method, target, &in->pending);
+	in->f = emu_calloc(1, sizeof(*in->f));
+	in->f->head_only = method == METHOD_HEAD;
+	in->parser = emu_resp_new(in->f, SIZE_MAX);
+	in->state = REQ_OPENING;
+	emu_ok(in->o->emu);
+	in->link = emu_link_open(emu_jobs(in->o->emu), &in->url,
+				 seconds_ms(in->cfg.conn_s), on_link, in);
+}
+
+/* ------------------------------------------------------------ instances */
+
+static void instance_reset(struct instance *in)
+{
+	end_request(in);
+	drop_cache(in);
+	input_clear(&in->headers);
+	input_clear(&in->content);
+	emu_buf_free(&in->urcs);
+	emu_buf_free(&in->common);
+	emu_url_free(&in->url);
+	in->cfg = default_cfg;
+	in->alive = false;
+}
+
+/* "http://host[:port]" with nothing after but an optional "/" (the
+ * manual's chunked example); https too (it needs "ssl"). */
+static bool host_url(const struct emu_arg *a, struct emu_url *u)
+{
+	const char *rest;
+	size_t alen;
+
+	if (emu_url_parse(a->str, u) < 0)
+		return false;
+	rest = strstr(a->str, "://") + 3;
+	alen = strlen(u->authority);
+	if (strncmp(rest, u->authority, alen) ||
+	    (rest[alen] && strcmp(rest + alen, "/"))) {
+		emu_url_free(u);
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------ commands */
+
+static bool arg_is(const struct emu_cmd *c, size_t i, enum emu_arg_kind k)
+{
+	return i < c->argc && c->argv[i].kind == k;
+}
+
+/* Argument i is a number no more than max. */
+static bool num_arg(const struct emu_cmd *c, size_t i, unsigned long max)
+{
+	return arg_is(c, i, EMU_ARG_NUMBER) && c->argv[i].num <= max;
+}
+
+/* Argument i is an <httpid> the module has (not necessarily created). */
+static bool id_arg(const struct onemo *o, const struct emu_cmd *c, size_t i)
+{
+	return num_arg(c, i, o->v->slots - 1);
+}
+
+/* The instance of a valid <httpid> argument, if it was created; else
+ * answers 652 and gives NULL. */
+static struct instance *created(struct onemo *o, const struct emu_cmd *c,
+				size_t i)
+{
+	struct instance *in = &o->inst[c->argv[i].num];
+
+	if (!in->alive) {
+		cme(o, CME_NOT_CREATED);
+		return NULL;
+	}
+	return in;
+}
+
+static void cmee(struct onemo *o, const struct emu_cmd *c)
+{
+	if (c->form == EMU_FORM_TEST) {
+		emu_sendf(o->emu, EMU_MARK_NONE, "\r\n+CMEE: (0,1)\r\n");
+		emu_ok(o->emu);
+	} else if (c->form == EMU_FORM_READ) {
+		emu_sendf(o->emu, EMU_MARK_NONE, "\r\n+CMEE: %d\r\n", o->cmee);
+		emu_ok(o->emu);
+	} else if (c->argc == 1 && num_arg(c, 0, 1)) {
+		o->cmee = c->argv[0].num == 1;
+		emu_ok(o->emu);
+	} else {
+		cme(o, CME_PARAM);
+	}
+}
+
+static void ids_range(const struct onemo *o, struct emu_buf *b)
+{
+	emu_buf_addf(b, "(0-%u)", o->v->slots - 1);
+}
+
+static void http_create(struct onemo *o, const struct emu_cmd *c)
+{
+	struct emu_url u;
+	unsigned i;
+
+	if (c->form == EMU_FORM_TEST) {
+		emu_ok(o->emu);
+		return;
+	}
+	if (c->argc != 1 || !arg_is(c, 0, EMU_ARG_STRING)) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (!host_url(&c->argv[0], &u)) {
+		cme(o, CME_URL);
+		return;
+	}
+	for (i = 0; i < o->v->slots && o->inst[i].alive; i++)
+		;
+	if (i == o->v->slots) {
+		emu_url_free(&u);
+		cme(o, CME_NO_FREE);
+		return;
+	}
+	instance_reset(&o->inst[i]);
+	o->inst[i].url = u;
+	o->inst[i].alive = true;
+	info_ok(o, "MHTTPCREATE", "%u", i);
+}
+
+static void http_del(struct onemo *o, const struct emu_cmd *c)
+{
+	struct instance *in;
+
+	if (c->form == EMU_FORM_TEST) {
+		struct emu_buf b = { 0 };
+
+		ids_range(o, &b);
+		info_ok(o, "MHTTPDEL", "%s", b.data);
+		emu_buf_free(&b);
+		return;
+	}
+	if (c->argc != 1 || !id_arg(o, c, 0)) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (!(in = created(o, c, 0)))
+		return;
+	if (in->state != REQ_IDLE) {
+		cme(o, CME_BUSY);	/* AT+MHTTPTERM first */
+		return;
+	}
+	instance_reset(in);
+	emu_ok(o->emu);
+}
+
+static void http_term(struct onemo *o, const struct emu_cmd *c)
+{
+	struct instance *in;
+
+	if (c->form == EMU_FORM_TEST) {
+		struct emu_buf b = { 0 };
+
+		ids_range(o, &b);
+		info_ok(o, "MHTTPTERM", "%s", b.data);
+		emu_buf_free(&b);
+		return;
+	}
+	if (c->form == EMU_FORM_EXEC) {
+		/* "执行命令终止所有连接" */
+		for (unsigned i = 0; i < o->v->slots; i++)
+			end_request(&o->inst[i]);
+		emu_ok(o->emu);
+		return;
+	}
+	if (c->argc != 1 || !id_arg(o, c, 0)) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (!(in = created(o, c, 0)))
+		return;
+	/* The request's headers and content stay (the description). */
+	end_request(in);
+	emu_ok(o->emu);
+}
+
+/* ---------------------------------------------------- AT+MHTTPCFG */
+
+enum {
+	C_HEADER, C_CHUNKED, C_CACHED, C_TIMEOUT, C_ENCODING, C_SSL, C_CID,
+	C_FRAGMENT, C_URLENCODE, C_N
+};
+
+struct cfg_value {
+	unsigned long min, max;
+	size_t off;			/* in struct inst_cfg */
+};
+
+static const struct cfg_item {
+	const char *name;
+	size_t nmin, nmax;		/* values after <httpid> */
+	bool partial;			/* "部分设置": a value may be left out */
+	struct cfg_value v[3];
+} items[C_N] = {
+#define V(lo, hi, field) { lo, hi, offsetof(struct inst_cfg, field) }
+	[C_HEADER] = { "header", 1, 1, false, { { 0 } } },
+	[C_CHUNKED] = { "chunked", 1, 1, false, { V(0, 1, chunked) } },
+	[C_CACHED] = { "cached", 1, 2, false,
+		       { V(0, 1, cached), V(1, MAX_CACHE, cache_len) } },
+	[C_TIMEOUT] = { "timeout", 1, 3, true,
+			{ V(0, 180, conn_s), V(0, 60, rsp_s),
+			  V(0, 180, input_s) } },
+	[C_ENCODING] = { "encoding", 1, 2, true,
+			 { V(0, 2, in_fmt), V(0, 1, out_fmt) } },
+	[C_SSL] = { "ssl", 1, 2, true, { V(0, 1, ssl), V(0, 5, ssl_id) } },
+	[C_CID] = { "cid", 1, 1, false, { V(1, 15, cid) } },
+	[C_FRAGMENT] = { "fragment", 1, 2, true,
+			 { V(0, 1024, frag), V(0, 2000, interval) } },
+	[C_URLENCODE] = { "urlencode", 1, 1, false, { V(0, 1, urlencode) } },
+#undef V
+};
+
+static unsigned long *cfg_field(struct inst_cfg *cfg, size_t off)
+{
+	return (unsigned long *)(void *)((char *)cfg + off);
+}
+
+/* One "+MHTTPCFG: ..." line of an answer. */
+static void cfg_line(const struct onemo *o, struct emu_buf *b,
+		     const struct instance *in, int item)
+{
+	const struct inst_cfg *k = &in->cfg;
+
+	prefix(o, b, "MHTTPCFG");
+	emu_buf_addf(b, "\"%s\",%u", items[item].name, in->id);
+	switch (item) {
+	case C_HEADER:
+		if (in->common.len) {
+			/* the fields end with their CRLF */
+			emu_buf_addf(b, ",%zu,", in->common.len);
+			emu_buf_add(b, in->common.data, in->common.len);
+			return;
+		}
+		break;
+	case C_CHUNKED:
+		emu_buf_addf(b, ",%lu", k->chunked);
+		break;
+	case C_CACHED:
+		emu_buf_addf(b, ",%lu", k->cached);
+		if (k->cached)		/* note 4 */
+			emu_buf_addf(b, ",%lu", k->cache_len);
+		break;
+	case C_TIMEOUT:
+		emu_buf_addf(b, ",%lu,%lu,%lu", k->conn_s, k->rsp_s,
+			     k->input_s);
+		break;
+	case C_ENCODING:
+		emu_buf_addf(b, ",%lu,%lu", k->in_fmt, k->out_fmt);
+		break;
+	case C_SSL:
+		emu_buf_addf(b, ",%lu", k->ssl);
+		if (k->ssl)
+			emu_buf_addf(b, ",%lu", k->ssl_id);
+		break;
+	case C_CID:
+		if (k->cid)
+			emu_buf_addf(b, ",%lu", k->cid);
+		break;
+	case C_FRAGMENT:
+		emu_buf_addf(b, ",%lu,%lu", k->frag, k->interval);
+		break;
+	case C_URLENCODE:
+		emu_buf_addf(b, ",%lu", k->urlencode);
+		break;
+	}
+	emu_buf_add(b, "\r\n", 2);
+}
+
+/* Every created instance's lines of item (all items: item < 0). */
+static void cfg_query(struct onemo *o, const struct instance *only, int item)
+{
+	struct emu_buf b = { 0 };
+
+	emu_buf_add(&b, "\r\n", 2);
+	for (unsigned i = 0; i < o->v->slots; i++) {
+		const struct instance *in = &o->inst[i];
+
+		if (!in->alive || (only && in != only))
+			continue;
+		for (int k = 0; k < C_N; k++)
+			if (item < 0 || item == k)
+				cfg_line(o, &b, in, k);
+	}
+	if (b.len == 2)
+		b.len = 0;		/* nothing to show: just OK */
+	send_buf(o, EMU_MARK_NONE, &b);
+	emu_ok(o->emu);
+}
+
+static void cfg_header(struct onemo *o, struct instance *in,
+		       const struct emu_cmd *c)
+{
+	struct emu_buf field = { 0 };
+
+	if (c->argc != 3 || !arg_is(c, 2, EMU_ARG_STRING) ||
+	    !decode_arg(in, &c->argv[2], &field) || field.len == 0 ||
+	    field.len > MAX_CMD_HEADER || !valid_field(field.data, field.len)) {
+		emu_buf_free(&field);
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (in->common.len + field.len + 2 > MAX_HEADERS) {
+		emu_buf_free(&field);
+		cme(o, CME_NO_MEMORY);
+		return;
+	}
+	set_common(in, field.data, field.len);
+	emu_buf_free(&field);
+	emu_ok(o->emu);
+}
+
+static void http_cfg(struct onemo *o, const struct emu_cmd *c)
+{
+	const struct cfg_item *it = NULL;
+	struct instance *in;
+	struct inst_cfg next;
+	size_t nval;
+	bool any = false;
+	int item;
+
+	if (c->form == EMU_FORM_TEST) {
+		struct emu_buf b = { 0 };
+
+		emu_buf_add(&b, "(", 1);
+		for (int k = 0; k < C_N; k++)
+			emu_buf_addf(&b, "%s\"%s\"", k ? "," : "",
+				     items[k].name);
+		emu_buf_add(&b, "),", 2);
+		ids_range(o, &b);
+		emu_buf_add(&b, ",", 1);
+		info_ok(o, "MHTTPCFG", "%s", b.data);
+		emu_buf_free(&b);
+		return;
+	}
+	if (c->form == EMU_FORM_READ) {
+		cfg_query(o, NULL, -1);
+		return;
+	}
+	for (item = 0; item < C_N && arg_is(c, 0, EMU_ARG_STRING); item++)
+		if (!strcmp(c->argv[0].str, items[item].name)) {
+			it = &items[item];
+			break;
+		}
+	if (!it || (c->argc >= 2 && !id_arg(o, c, 1))) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (c->argc == 1) {
+		cfg_query(o, NULL, item);
+		return;
+	}
+	if (!(in = created(o, c, 1)))
+		return;
+	if (c->argc == 2) {
+		cfg_query(o, in, item);
+		return;
+	}
+	if (in->state != REQ_IDLE) {
+		cme(o, CME_BUSY);	/* "在请求过程中不要修改" */
+		return;
+	}
+	if (item == C_HEADER) {
+		cfg_header(o, in, c);
+		return;
+	}
+	nval = c->argc - 2;
+	if (nval < it->nmin || nval > it->nmax) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	next = in->cfg;
+	for (size_t k = 0; k < nval; k++) {
+		const struct emu_arg *a = &c->argv[2 + k];
+
+		if (a->kind == EMU_ARG_OMITTED && it->partial)
+			continue;
+		if (a->kind != EMU_ARG_NUMBER || a->num < it->v[k].min ||
+		    a->num > it->v[k].max) {
+			cme(o, CME_PARAM);
+			return;
+		}
+		*cfg_field(&next, it->v[k].off) = a->num;
+		any = true;
+	}
+	if (!any) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	in->cfg = next;
+	emu_ok(o->emu);
+}
+
+/* ------------------------------------------- AT+MHTTPHEADER, CONTENT */
+
+static void header_done(struct onemo *o, struct instance *in,
+			const struct emu_buf *field, unsigned long eof)
+{
+	struct input *h = &in->headers;
+
+	if (!valid_field(field->data, field->len)) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (h->bytes.len + field->len + 2 > MAX_HEADERS) {
+		cme(o, CME_NO_MEMORY);
+		return;
+	}
+	add_field(&h->bytes, field->data, field->len);
+	input_mark(h, eof);
+	emu_ok(o->emu);
+}
+
+static void send_chunk(struct instance *in, const void *p, size_t n)
+{
+	struct emu_buf b = { 0 };
+
+	emu_buf_addf(&b, "%zx\r\n", n);
+	emu_buf_add(&b, p, n);
+	emu_buf_add(&b, "\r\n", 2);
+	emu_link_send(in->link, b.data, b.len, SEND_TIMEOUT_MS);
+	emu_buf_free(&b);
+}
+
+static void content_done(struct onemo *o, struct instance *in,
+			 const struct emu_buf *data, unsigned long eof)
+{
+	struct input *ct = &in->content;
+
+	if (in->cfg.chunked) {
+		/* The response may have ended the request meanwhile. */
+		if (in->state != REQ_CHUNKS) {
+			cme(o, CME_NOT_ALLOWED);
+			return;
+		}
+		if (data->len)		/* an empty chunk would end the body */
+			send_chunk(in, data->data, data->len);
+		if (eof == 0) {
+			emu_link_send(in->link, "0\r\n\r\n", 5,
+				      SEND_TIMEOUT_MS);
+			in->state = REQ_RESPONSE;
+		}
+		input_mark(ct, eof);
+		emu_ok(o->emu);
+		return;
+	}
+	if (ct->bytes.len + data->len > MAX_CONTENT) {
+		cme(o, CME_NO_MEMORY);
+		return;
+	}
+	emu_buf_add(&ct->bytes, data->data, data->len);
+	input_mark(ct, eof);
+	emu_ok(o->emu);
+}
+
+/* Whether this input may take more now; else answers why not. */
+static bool may_input(struct onemo *o, struct instance *in, bool content)
+{
+	if (content && in->cfg.chunked) {
+		if (in->state == REQ_CHUNKS)
+			return true;
+		cme(o, CME_NOT_ALLOWED);	/* content before "ind" */
+		return false;
+	}
+	if (in->state != REQ_IDLE) {
+		cme(o, CME_BUSY);
+		return false;
+	}
+	if ((content ? &in->content : &in->headers)->closed) {
+		/* "需请求完成或清空后才可再次输入" */
+		cme(o, CME_NOT_ALLOWED);
+		return false;
+	}
+	return true;
+}
+
+static void print_input(struct onemo *o, const struct instance *in,
+			const char *name, const struct input *i)
+{
+	struct emu_buf b = { 0 };
+	const struct emu_buf *d = &i->bytes;
+
+	if (d->len) {
+		emu_buf_add(&b, "\r\n", 2);
+		prefix(o, &b, name);
+		emu_buf_addf(&b, "%u,%zu,", in->id, d->len);
+		emu_buf_add(&b, d->data, d->len);
+		/* headers end with their own CRLF */
+		if (d->data[d->len - 1] != '\n')
+			emu_buf_add(&b, "\r\n", 2);
+		send_buf(o, EMU_MARK_NONE, &b);
+	}
+	emu_ok(o->emu);
+}
+
+/* AT+MHTTPHEADER and AT+MHTTPCONTENT share their syntax:
+ * =<id> query; =<id>,2 clear; =<id>,<eof>,<length> data mode;
+ * =<id>,<eof>,<length>,"<data>" in the command. */
+static void input_command(struct onemo *o, const struct emu_cmd *c,
+			  bool content)
+{
+	const char *name = content ? "MHTTPCONTENT" : "MHTTPHEADER";
+	size_t max_cmd = content ? MAX_DATA : MAX_CMD_HEADER;
+	struct input *i;
+	struct instance *in;
+	struct emu_buf data = { 0 };
+	unsigned long eof, length;
+
+	if (c->form == EMU_FORM_TEST) {
+		struct emu_buf b = { 0 };
+
+		ids_range(o, &b);
+		emu_buf_addf(&b, ",(0-2),(0-%d),", MAX_DATA);
+		info_ok(o, name, "%s", b.data);
+		emu_buf_free(&b);
+		return;
+	}
+	if (c->argc < 1 || c->argc > 4 || !id_arg(o, c, 0) ||
+	    (c->argc >= 2 && !num_arg(c, 1, 2))) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	eof = c->argc >= 2 ? c->argv[1].num : 0;
+	if (c->argc == 2 && eof != 2) {
+		emu_error(o->emu);	/* CTRL+Z input: not emulated */
+		return;
+	}
+	if ((eof == 2 && c->argc != 2) ||
+	    (c->argc >= 3 && !num_arg(c, 2, c->argc == 4 ? max_cmd : MAX_DATA)) ||
+	    (c->argc == 3 && c->argv[2].num == 0) ||
+	    (c->argc == 4 && !arg_is(c, 3, EMU_ARG_STRING))) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (!(in = created(o, c, 0)))
+		return;
+	i = content ? &in->content : &in->headers;
+	if (c->argc == 1) {
+		print_input(o, in, name, i);
+		return;
+	}
+	if (eof == 2) {
+		if (content && in->cfg.chunked) {
+			cme(o, CME_PARAM);	/* "只对非Chunked模式有效" */
+			return;
+		}
+		if (in->state != REQ_IDLE) {
+			cme(o, CME_BUSY);
+			return;
+		}
+		input_clear(i);
+		emu_ok(o->emu);
+		return;
+	}
+	length = c->argv[2].num;
+	if (c->argc == 4 &&
+	    (!length_matches(in, length, &c->argv[3]) ||
+	     !decode_arg(in, &c->argv[3], &data) || data.len > max_cmd)) {
+		emu_buf_free(&data);
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (!may_input(o, in, content)) {
+		emu_buf_free(&data);
+		return;
+	}
+	if (c->argc == 3) {
+		o->data_kind = content ? DATA_CONTENT : DATA_HEADER;
+		o->data_inst = in;
+		o->data_eof = eof;
+		emu_download(o->emu, "\r\n>", length,
+			     seconds_ms(in->cfg.input_s));
+		return;
+	}
+	if (content)
+		content_done(o, in, &data, eof);
+	else
+		header_done(o, in, &data, eof);
+	emu_buf_free(&data);
+}
+
+static void http_header(struct onemo *o, const struct emu_cmd *c)
+{
+	input_command(o, c, false);
+}
+
+static void http_content(struct onemo *o, const struct emu_cmd *c)
+{
+	input_command(o, c, true);
+}
+
+/* ---------------------------------------------------- AT+MHTTPREQUEST */
+
+static void path_done(struct onemo *o, struct instance *in,
+		      const struct emu_buf *path, unsigned long method)
+{
+	struct emu_buf target = { 0 };
+
+	if (request_target(in, path, &target))
+		start_request(in, method, &target);
+	else
+		cme(o, CME_PARAM);
+	emu_buf_free(&target);
+}
+
+static void http_request(struct onemo *o, const struct emu_cmd *c)
+{
+	struct instance *in;
+	struct emu_buf path = { 0 }, target = { 0 };
+	unsigned long method, length = 0;
+
+	if (c->form == EMU_FORM_TEST) {
+		struct emu_buf b = { 0 };
+
+		ids_range(o, &b);
+		emu_buf_addf(&b, ",(1-5),(0-%d),", MAX_DATA);
+		info_ok(o, "MHTTPREQUEST", "%s", b.data);
+		emu_buf_free(&b);
+		return;
+	}
+	if (c->argc < 2 || c->argc > 5 || !id_arg(o, c, 0) ||
+	    !arg_is(c, 1, EMU_ARG_NUMBER) || c->argv[1].num < 1 ||
+	    c->argv[1].num > 5 ||
+	    (c->argc >= 3 && !num_arg(c, 2, MAX_DATA)) ||
+	    (c->argc == 3 && c->argv[2].num == 0) ||
+	    (c->argc >= 4 && !arg_is(c, 3, EMU_ARG_STRING))) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (c->argc == 2 || c->argc == 5) {
+		/* CTRL+Z input, <local_path>: not emulated */
+		emu_error(o->emu);
+		return;
+	}
+	method = c->argv[1].num;
+	length = c->argv[2].num;
+	if (!(in = created(o, c, 0)))
+		return;
+	if (c->argc == 4 &&
+	    (!length_matches(in, length, &c->argv[3]) ||
+	     !decode_arg(in, &c->argv[3], &path) ||
+	     !request_target(in, &path, &target))) {
+		emu_buf_free(&path);
+		emu_buf_free(&target);
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (in->state != REQ_IDLE) {
+		cme(o, CME_BUSY);
+	} else if (in->headers.open || in->content.open ||
+		   (in->cfg.chunked && in->content.bytes.len)) {
+		/* input announced (eof 1) and never ended */
+		cme(o, CME_NOT_ALLOWED);
+	} else if (in->url.tls && !in->cfg.ssl) {
+		cme(o, CME_NO_SSL);
+	} else if (c->argc == 3) {
+		o->data_kind = DATA_PATH;
+		o->data_inst = in;
+		o->data_method = method;
+		emu_download(o->emu, "\r\n>", length,
+			     seconds_ms(in->cfg.input_s));
+	} else {
+		start_request(in, method, &target);
+	}
+	emu_buf_free(&path);
+	emu_buf_free(&target);
+}
+
+/* ---------------------------------------------------- AT+MHTTPREAD */
+
+static void http_read(struct onemo *o, const struct emu_cmd *c)
+{
+	struct instance *in;
+	unsigned long type, want;
+	size_t left, n;
+	struct emu_buf b = { 0 };
+
+	if (c->form == EMU_FORM_TEST) {
+		ids_range(o, &b);
+		emu_buf_addf(&b, ",(0-1),(0-%d)", MAX_READ);
+		info_ok(o, "MHTTPREAD", "%s", b.data);
+		emu_buf_free(&b);
+		return;
+	}
+	if (c->argc < 2 || c->argc > 3 || !id_arg(o, c, 0) ||
+	    !num_arg(c, 1, 1) || (c->argc == 3 && !num_arg(c, 2, MAX_READ))) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (!(in = created(o, c, 0)))
+		return;
+	if (!in->cfg.cached) {
+		cme(o, CME_NOT_ALLOWED);
+		return;
+	}
+	if (in->state != REQ_IDLE) {
+		cme(o, CME_BUSY);
+		return;
+	}
+	type = c->argv[1].num;
+	left = in->cache[type].len - in->cache_off[type];
+	if (c->argc == 2) {
+		info_ok(o, "MHTTPREAD", "%u,%lu,%zu", in->id, type, left);
+		return;
+	}
+	want = c->argv[2].num;
+	n = want == 0 || want > left ? left : want;	/* 0: all of it */
+	emu_buf_add(&b, "\r\n", 2);
+	prefix(o, &b, "MHTTPREAD");
+	emu_buf_addf(&b, "%u,%lu,%zu,%zu,", in->id, type, left - n, n);
+	emu_buf_add(&b, in->cache[type].data + in->cache_off[type], n);
+	emu_buf_add(&b, "\r\n", 2);
+	in->cache_off[type] += n;
+	send_buf(o, EMU_MARK_NONE, &b);
+	emu_ok(o->emu);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static void data_done(void *ctx, struct emu_buf *data, bool complete)
+{
+	struct onemo *o = ctx;
+	struct instance *in = o->data_inst;
+
+	/* Not all <length> bytes came within <input_timeout>: "输入数据达到
+	 * 指定长度或达到超时时间时发送数据" - what came is taken. */
+	(void)complete;
+	switch (o->data_kind) {
+	case DATA_HEADER:
+		header_done(o, in, data, o->data_eof);
+		break;
+	case DATA_CONTENT:
+		content_done(o, in, data, o->data_eof);
+		break;
+	case DATA_PATH:
+		path_done(o, in, data, o->data_method);
+		break;
+	}
+}
+
+#define FORM(f) (1u << EMU_FORM_##f)
+
+static const struct onemo_command {
+	const char *name;
+	unsigned forms;
+	void (*run)(struct onemo *o, const struct emu_cmd *c);
+} commands[] = {
+	{ "+CMEE", FORM(SET) | FORM(READ) | FORM(TEST), cmee },
+	{ "+MHTTPCREATE", FORM(SET) | FORM(TEST), http_create },
+	{ "+MHTTPCFG", FORM(SET) | FORM(READ) | FORM(TEST), http_cfg },
+	{ "+MHTTPHEADER", FORM(SET) | FORM(TEST), http_header },
+	{ "+MHTTPCONTENT", FORM(SET) | FORM(TEST), http_content },
+	{ "+MHTTPREQUEST", FORM(SET) | FORM(TEST), http_request },
+	{ "+MHTTPREAD", FORM(SET) | FORM(TEST), http_read },
+	{ "+MHTTPDEL", FORM(SET) | FORM(TEST), http_del },
+	{ "+MHTTPTERM", FORM(EXEC) | FORM(SET) | FORM(TEST), http_term },
+};
+
+static void command(void *ctx, const struct emu_cmd *c)
+{
+	struct onemo *o = ctx;
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, c->name))
+			continue;
+		if (!(commands[i].forms & (1u << c->form)))
+			break;
+		commands[i].run(o, c);
+		return;
+	}
+	emu_error(o->emu);
+}
+
+/* ------------------------------------------------------------ life */
+
+static void *open_onemo(struct emu *e, const struct emu_config *cfg,
+			const char **err)
+{
+	const struct onemo_variant *v = NULL;
+	struct onemo *o;
+
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
+		if (!cfg->variant || !strcmp(cfg->variant, variants[i].name)) {
+			v = &variants[i];
+			break;
+		}
+	if (!v) {
+		*err = "unknown onemo variant (manual, split-urc, nospace, "
+		       "slots2, frag512, ind-nocrlf)";
+		return NULL;
+	}
+	o = emu_calloc(1, sizeof(*o));
+	o->emu = e;
+	o->cfg = cfg;
+	o->v = v;
+	for (unsigned i = 0; i < MAX_SLOTS; i++) {
+		o->inst[i].o = o;
+		o->inst[i].id = i;
+		o->inst[i].cfg = default_cfg;
+	}
+	return o;
+}
+
+static void drained(void *ctx)
+{
+	struct onemo *o = ctx;
+
+	for (unsigned i = 0; i < MAX_SLOTS; i++) {
+		struct instance *in = &o->inst[i];
+
+		if (in->paused && in->link) {
+			in->paused = false;
+			emu_link_pause(in->link, false);
+		}
+	}
+}
+
+static void close_onemo(void *ctx)
+{
+	struct onemo *o = ctx;
+
+	for (unsigned i = 0; i < MAX_SLOTS; i++)
+		instance_reset(&o->inst[i]);
+	free(o);
+}
+
+const struct emu_dialect emu_onemo = {
+	.name = "onemo",
+	.open = open_onemo,
+	.close = close_onemo,
+	.command = command,
+	.data = data_done,
+	.drained = drained,
+};
