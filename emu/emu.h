@@ -31,6 +31,8 @@
  *            timeout-code: <rsptime> passed -> +HTTPGET: 702 (+HTTPPOST: ...)
  *            raw-chunked:  AT+HTTPREAD gives a chunked body with its chunk
  *                          framing instead of de-chunked
+ *            table12:      AT+HTTPREAD ends as the manual's table 12 prints
+ *                          it: +HTTPREAD: 0 with no OK before it
  *   onemo    manual:     +MHTTPURC: "header",... on one line, 4 instances,
  *                        "content" pieces of at most 1024 bytes
  *            split-urc:  "+MHTTPURC:" alone on a line, then "header",...
