@@ -23,6 +23,11 @@ Routes
   any      /redirect          302 to /small.txt
   any      /status/<n>        status n with a short body "status <n>\\n"
   any      /slow/<ms>         waits ms milliseconds (at most 30 s), then "slow\\n"
+  any      /truncated/<n>     announces Content-Length 2n, sends the first n bytes
+                              of TRUNCATED_PATTERN repeated, then closes the
+                              connection (an origin that dies mid-body)
+  any      /bighead/<n>       200 with a header "X-Big: " + n times "b" (n at most
+                              65536), body "bighead\\n"
   anything else               404
 
 Request log (--log FILE), one block per request, appended and flushed:
@@ -68,6 +73,14 @@ TRAILERS_BODY = bytes(b ^ 0x5A for b in TRAILERS_BODY[:TRAILERS_SIZE])
 TRAILERS_SHA = hashlib.sha256(TRAILERS_BODY).hexdigest()
 TRAILERS = (("X-Checksum", "sha256=" + TRAILERS_SHA),
             ("X-Trailer-Note", "sent after the last chunk"))
+
+
+# /truncated/<n>: the bytes sent before the origin closes.
+TRUNCATED_PATTERN = b"truncated body 0123456789\n"
+
+
+def truncated_body(n):
+    return (TRUNCATED_PATTERN * (n // len(TRUNCATED_PATTERN) + 1))[:n]
 
 
 def esc(b):
@@ -208,6 +221,27 @@ class Origin(http.server.BaseHTTPRequestHandler):
                 return
             time.sleep(ms / 1000.0)
             self.reply(200, b"slow\n")
+        elif path.startswith("/truncated/"):
+            try:
+                n = min(int(path[len("/truncated/"):]), 1 << 20)
+            except ValueError:
+                self.reply(400, b"bad size\n")
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(2 * n))
+            self.end_headers()
+            if m != "HEAD":
+                self.wfile.write(truncated_body(n))
+                self.wfile.flush()
+            self.close_connection = True
+        elif path.startswith("/bighead/"):
+            try:
+                n = min(int(path[len("/bighead/"):]), 65536)
+            except ValueError:
+                self.reply(400, b"bad size\n")
+                return
+            self.reply(200, b"bighead\n", extra=[("X-Big", "b" * n)])
         elif path.startswith("/status/"):
             try:
                 n = int(path[len("/status/"):])
