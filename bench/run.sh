@@ -12,7 +12,8 @@
 #
 # Environment: BUILD, BENCH_MB (size of the GET, default 4), BENCH_REPS
 # (loopback repetitions, default 21), BENCH_DIALECTS (default "simcom neoway
-# httpcfg quectel"), BENCH_VARIANTS (simcom's, default "sim7600 a76xx").
+# httpcfg quectel onemo espat"), BENCH_VARIANTS (simcom's, default "sim7600
+# a76xx").
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 
 E2E_NAME=bench
@@ -22,7 +23,7 @@ MODEM=simcom
 BENCH_MB=${BENCH_MB:-4}
 BENCH_REPS=${BENCH_REPS:-21}
 BENCH_VARIANTS=${BENCH_VARIANTS-sim7600 a76xx}
-BENCH_DIALECTS=${BENCH_DIALECTS-simcom neoway httpcfg quectel}
+BENCH_DIALECTS=${BENCH_DIALECTS-simcom neoway httpcfg quectel onemo espat}
 BAUD=921600
 LINE_RATE=$((BAUD / 10))
 LOOPBACK=$E2E_BUILD/bench/loopback
@@ -87,6 +88,10 @@ declare -A TARGET=(
 	[neoway]="HTTPSETUP HTTPACTION"
 	[httpcfg]="HTTPURL HTTPGET HTTPREAD"
 	[quectel]="QHTTPURL QHTTPGET QHTTPREAD"
+	# one AT+MHTTPHEADER per header curl sends (User-Agent, Accept; the
+	# module writes Host itself), on the instance the first GET created
+	[onemo]="MHTTPHEADER MHTTPHEADER MHTTPREQUEST"
+	[espat]="HTTPCLIENT"
 )
 for MODEM in $BENCH_DIALECTS; do
 	echo "  $MODEM:"
