@@ -15,8 +15,8 @@
  *                  emu_onemo.c (onemo), emu_espat.c (espat)
  *   emu_buf.c      growable byte buffer and small helpers
  *
- * Everything but the fetch and link workers (and espat's HTTP tasks) runs
- * on the event loop's thread.
+ * Everything but the fetch and link workers runs on the event loop's
+ * thread.
  *
  * Dialects (-m) and their firmware variants (--variant; the first is the
  * default, and follows the manual):
@@ -324,6 +324,9 @@ struct emu_dialect {
 	/* NULL, or told that the output queue is short again (for dialects
 	 * that pause their links while it is long). */
 	void (*drained)(void *ctx);
+	/* NULL, or told that the host hung up: the queued output is gone
+	 * (drained() follows). */
+	void (*hangup)(void *ctx);
 };
 
 extern const struct emu_dialect emu_simcom;
@@ -351,8 +354,7 @@ struct emu *emu_new(const struct emu_config *cfg,
 void emu_free(struct emu *e);
 void emu_input(struct emu *e, const char *p, size_t n);
 /* The chunk at the head of the queue (or NULL) and its removal once written,
- * which acts on its mark.  emu_espat.c also walks the queue (never changes
- * it) to hold a streamed body back while the host is not reading. */
+ * which acts on its mark. */
 struct emu_chunk *emu_out_head(struct emu *e);
 void emu_out_pop(struct emu *e);
 uint64_t emu_deadline(const struct emu *e);	/* EMU_NEVER: none */

@@ -311,6 +311,8 @@ void emu_hangup(struct emu *e)
 		end_data_phase(e, false);
 	drop_output(e);
 	e->busy = false;
+	if (e->dialect->hangup)
+		e->dialect->hangup(e->dctx);
 	if (e->dialect->drained)
 		e->dialect->drained(e->dctx);	/* nothing waits any more */
 }
