@@ -178,6 +178,12 @@ void at_chat_set_block_sink(struct at_chat *c, at_block_sink sink, void *ctx)
 	c->sink_ctx = ctx;
 }
 
+void at_chat_set_raw_observer(struct at_chat *c, at_raw_observer fn, void *ctx)
+{
+	c->raw_observer = fn;
+	c->raw_ctx = ctx;
+}
+
 void at_chat_set_stream_sink(struct at_chat *c, at_stream_sink sink, void *ctx)
 {
 	c->stream_sink = sink;
@@ -214,8 +220,9 @@ bool at_chat_take_line(struct at_chat *c, const char *prefix, char *out, size_t 
 	return false;
 }
 
-/* Reads and parses until done(c) holds.  The timeout restarts with every
- * byte received. */
+/* Reads and parses until done(c) holds (asked first, then after each
+ * read's bytes are parsed).  The timeout restarts with every byte
+ * received.  The raw observer sees each read before the parser. */
 static enum ath_err pump(struct at_chat *c, int timeout_ms,
 			 bool (*done)(struct at_chat *, const void *), const void *arg)
 {
@@ -230,6 +237,8 @@ static enum ath_err pump(struct at_chat *c, int timeout_ms,
 			return ATH_E_IO;
 		if (n == 0)
 			continue;
+		if (c->raw_observer)
+			c->raw_observer(c->raw_ctx, buf, (size_t)n);
 		at_parser_feed(&c->parser, buf, (size_t)n);
 		deadline = now_ms() + timeout_ms;
 	}
@@ -361,20 +370,26 @@ struct any_wait {
 	size_t outlen;
 };
 
-static bool have_any_line(struct at_chat *c, const void *arg)
+bool at_chat_take_line_any(struct at_chat *c, const char *const *prefixes, int *which, char *out,
+			   size_t outlen)
 {
-	const struct any_wait *w = arg;
 	/* The oldest queued line that matches, whichever prefix it has. */
 	for (unsigned i = 0; i < c->qcount; i++) {
 		const char *q = c->queue[(c->qhead + i) % AT_QUEUE_LINES];
-		for (int k = 0; w->prefixes[k]; k++) {
-			if (strncmp(q, w->prefixes[k], strlen(w->prefixes[k])) != 0)
+		for (int k = 0; prefixes[k]; k++) {
+			if (strncmp(q, prefixes[k], strlen(prefixes[k])) != 0)
 				continue;
-			*w->which = k;
-			return at_chat_take_line(c, q, w->out, w->outlen);
+			*which = k;
+			return at_chat_take_line(c, q, out, outlen);
 		}
 	}
 	return false;
+}
+
+static bool have_any_line(struct at_chat *c, const void *arg)
+{
+	const struct any_wait *w = arg;
+	return at_chat_take_line_any(c, w->prefixes, w->which, w->out, w->outlen);
 }
 
 enum ath_err at_chat_wait_line_any(struct at_chat *c, const char *const *prefixes, int timeout_ms,
@@ -382,6 +397,24 @@ enum ath_err at_chat_wait_line_any(struct at_chat *c, const char *const *prefixe
 {
 	struct any_wait w = { prefixes, which, out, outlen };
 	return pump(c, timeout_ms, have_any_line, &w);
+}
+
+struct until_wait {
+	bool (*done)(void *ctx);
+	void *ctx;
+};
+
+static bool until_done(struct at_chat *c, const void *arg)
+{
+	const struct until_wait *w = arg;
+	(void)c;
+	return w->done(w->ctx);
+}
+
+enum ath_err at_chat_wait_until(struct at_chat *c, bool (*done)(void *ctx), void *ctx, int timeout_ms)
+{
+	struct until_wait w = { done, ctx };
+	return pump(c, timeout_ms, until_done, &w);
 }
 
 void at_chat_drain(struct at_chat *c, int quiet_ms, int max_ms)

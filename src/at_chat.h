@@ -42,6 +42,8 @@ typedef void (*at_block_sink)(void *ctx, const char *header, const void *data,
 /* Takes the bytes of a stream (at_stream_rule); see at_parser_cb.stream. */
 typedef size_t (*at_stream_sink)(void *ctx, const void *data, size_t len, bool at_end,
 				 enum at_stream_watch *watch);
+/* Sees the module's bytes as read, before the parser (at_chat_set_raw_observer). */
+typedef void (*at_raw_observer)(void *ctx, const void *data, size_t len);
 
 struct at_chat {
 	struct transport *tp;
@@ -54,6 +56,8 @@ struct at_chat {
 	void *sink_ctx;
 	at_stream_sink stream_sink;
 	void *stream_ctx;
+	at_raw_observer raw_observer;
+	void *raw_ctx;
 
 	char echo[AT_CMD_MAX + 2];   /* the command whose echo may still come */
 	bool waiting_final;          /* a command has not had its final result */
@@ -90,6 +94,10 @@ enum ath_err at_chat_wait_line(struct at_chat *c, const char *prefix, int timeou
 			       char *out, size_t outlen);
 /* Takes a queued line starting with prefix without waiting. */
 bool at_chat_take_line(struct at_chat *c, const char *prefix, char *out, size_t outlen);
+/* Takes the oldest queued line starting with any of prefixes
+ * (NULL-terminated) without waiting; *which is its prefix's index. */
+bool at_chat_take_line_any(struct at_chat *c, const char *const *prefixes, int *which, char *out,
+			   size_t outlen);
 /* Drops queued lines (before a command whose answer must not be stale). */
 void at_chat_clear_queue(struct at_chat *c);
 
@@ -104,6 +112,29 @@ void at_chat_set_stream_sink(struct at_chat *c, at_stream_sink sink, void *ctx);
  * returns ATH_OK with *which set to its index. */
 enum ath_err at_chat_wait_line_any(struct at_chat *c, const char *const *prefixes, int timeout_ms,
 				   int *which, char *out, size_t outlen);
+
+/* Reads and parses the module's bytes until done(ctx) returns true, for a
+ * condition the dialect keeps itself (a block or raw sink has seen the end
+ * of a response, a flag its observer set, a line it takes from the queue).
+ * done is asked before the first read (nothing is read if it already
+ * holds) and again after every read, once the bytes read have been parsed
+ * and every sink and observer has had them; it may take queued lines
+ * (at_chat_take_line*) but must not send, read or wait.  ATH_OK once done
+ * holds; ATH_E_TIMEOUT when the module sends nothing for timeout_ms
+ * (counted from the last byte received, as for every wait here); ATH_E_IO
+ * when the port fails.  A command's final result arriving meanwhile is
+ * kept for at_chat_wait_final, as during any other wait. */
+enum ath_err at_chat_wait_until(struct at_chat *c, bool (*done)(void *ctx), void *ctx, int timeout_ms);
+
+/* Sets (fn NULL: removes) an observer of the raw input, for output no
+ * at_syntax rule can frame (Beken's "+HTTPCLIENT:<T>,<data>" pieces carry
+ * no length of their own).  fn gets every byte the chat reads and parses,
+ * in order and exactly as read, each read's bytes just before the parser
+ * sees them; bytes at_chat_drain throws away are never parsed and not
+ * given.  The parser, the sinks and the queue work as without it.  fn may
+ * drop queued lines (at_chat_clear_queue) but must not send, read or
+ * wait.  The chat never removes it: the dialect does when done. */
+void at_chat_set_raw_observer(struct at_chat *c, at_raw_observer fn, void *ctx);
 
 /* Forgets everything in flight: drops input until the module has been
  * quiet for quiet_ms (bounded by max_ms), resets the parser and the queue. */

@@ -40,8 +40,8 @@
  * literal angle brackets, T the TOTAL length, the data cut at its first
  * NUL, and a line end after it: no length to go by, so the AT parser reads
  * such pieces as lines, which lose the exact line-break bytes inside the
- * data.  The driver therefore watches the raw bytes itself, through a thin
- * transport it puts under the chat for the one command (the tap): a piece
+ * data.  The driver therefore watches the raw bytes itself, through the
+ * chat's raw observer for the one command (the tap): a piece
  * runs from "<" to the last '>' before a line break that is followed by
  * the next piece (with the same T) or a final result, so bare LFs, blank
  * lines and '>' in the data come through as they are.  When the pieces so
@@ -76,11 +76,9 @@
 #define URL_SCHEME "http://"
 
 static const struct {
-	int poll_ms;      /* how often a wait looks at what the tap saw */
 	int drain_ms;     /* quiet time after a response that cannot be reassembled */
 	int settle_ms;    /* quiet time that makes a provisional Beken end the end */
 } timeouts = {
-	.poll_ms = 10,
 	.drain_ms = 100,
 	.settle_ms = 200,
 };
@@ -439,11 +437,11 @@ static void collector_piece_end(struct collector *c)
 /* ------------------------------------------------------------ the tap */
 
 /*
- * The tap: a transport between the chat and the port for one command.  It
- * passes every call through and reads the module's bytes as they go by:
- * it follows Espressif's counted pieces the way the AT parser does (to
- * skip their data), finds Beken's pieces and their exact bytes, notes the
- * data prompt, and keeps the last line the module printed that is no
+ * The tap: the chat's raw observer (at_chat_set_raw_observer) for one
+ * command.  It reads the module's bytes as they go by, before the AT
+ * parser: it follows Espressif's counted pieces the way the parser does
+ * (to skip their data), finds Beken's pieces and their exact bytes, notes
+ * the data prompt, and keeps the last line the module printed that is no
  * piece (for error messages).
  */
 enum tap_state {
@@ -461,8 +459,7 @@ static const char *const final_words[] = { "OK", "ERROR", "SEND OK", "SEND FAIL"
 static const char cme_prefix[] = "+CME ERROR:";
 
 struct tap {
-	struct transport t;           /* what the chat reads through */
-	struct transport *inner;
+	struct at_chat *chat;
 	const struct at_syntax *syn;
 	struct collector *col;
 	enum tap_state state;
@@ -481,92 +478,36 @@ struct tap {
 	bool provisional;
 	/* the rest */
 	bool prompt_watch, prompt_seen;
-	struct at_chat *chat;
-	bool chat_waiting;            /* the chat waits for a result the command ends without */
-	unsigned long long bytes;
 	char final[64];               /* the last final result outside a piece */
 	char other[160];              /* the last other line */
 };
 
-static struct tap *tap_of(struct transport *t)
-{
-	return t->priv;
-}
-
 static void tap_feed(struct tap *tp, const unsigned char *b, size_t n);
 
-static ssize_t tap_read(struct transport *t, void *buf, size_t len, int timeout_ms)
+/* The chat's raw observer: each read's bytes, before the parser has them. */
+static void tap_observe(void *ctx, const void *data, size_t len)
 {
-	struct tap *tp = tap_of(t);
+	struct tap *tp = ctx;
 	/* The chat reads a Beken piece's data as lines and queues them; the
 	 * tap has the data, and a full queue only fills the trace.  (A wait
 	 * looks at the queue after each read, so nothing it wants is lost.) */
 	if (tp->col->beken_pieces)
 		at_chat_clear_queue(tp->chat);
-	ssize_t n = tp->inner->ops->read(tp->inner, buf, len, timeout_ms);
-	if (n > 0) {
-		tp->bytes += (unsigned long long)n;
-		tap_feed(tp, buf, (size_t)n);
-	}
-	return n;
+	tap_feed(tp, data, len);
 }
-
-static enum ath_err tap_write(struct transport *t, const void *buf, size_t len, int timeout_ms)
-{
-	struct tap *tp = tap_of(t);
-	return tp->inner->ops->write(tp->inner, buf, len, timeout_ms);
-}
-
-static void tap_flush(struct transport *t)
-{
-	struct tap *tp = tap_of(t);
-	if (tp->inner->ops->flush_input)
-		tp->inner->ops->flush_input(tp->inner);
-}
-
-static void tap_hint(struct transport *t, enum transport_hint h)
-{
-	struct tap *tp = tap_of(t);
-	if (tp->inner->ops->hint)
-		tp->inner->ops->hint(tp->inner, h);
-}
-
-static const char *tap_error(struct transport *t)
-{
-	struct tap *tp = tap_of(t);
-	return tp->inner->ops->error ? tp->inner->ops->error(tp->inner) : NULL;
-}
-
-static void tap_close(struct transport *t)
-{
-	(void)t; /* the port belongs to the modem; the tap is taken away before */
-}
-
-static const struct transport_ops tap_ops = {
-	.name = "espat-tap",
-	.read = tap_read,
-	.write = tap_write,
-	.flush_input = tap_flush,
-	.close = tap_close,
-	.hint = tap_hint,
-	.error = tap_error,
-};
 
 static void tap_init(struct tap *tp, struct modem_io *io, const struct at_syntax *syn, struct collector *col)
 {
 	memset(tp, 0, sizeof *tp);
-	tp->inner = io->chat->tp;
+	tp->chat = io->chat;
 	tp->syn = syn;
 	tp->col = col;
-	tp->chat = io->chat;
-	tp->t = (struct transport){ .ops = &tap_ops, .fd = tp->inner->fd, .priv = tp };
-	io->chat->tp = &tp->t;
+	at_chat_set_raw_observer(io->chat, tap_observe, tp);
 }
 
-static void tap_remove(struct tap *tp, struct modem_io *io)
+static void tap_remove(struct tap *tp)
 {
-	if (io->chat->tp == &tp->t)
-		io->chat->tp = tp->inner;
+	at_chat_set_raw_observer(tp->chat, NULL, NULL);
 }
 
 static bool tap_in_piece(const struct tap *tp)
@@ -946,30 +887,10 @@ static void on_block(void *ctx, const char *header, const void *data, size_t len
 	}
 }
 
-/* Waits, with the chat, until a line starting with one of prefixes is
- * queued or stop(tp) holds (looked at every poll_ms: the chat cannot be
- * told to wake for it); the module's silence for the action timeout is a
- * timeout.  *which: the prefix's index, or -1 when stop ended it. */
-static enum ath_err wait_until(struct modem_io *io, struct tap *tp, const char *const *prefixes,
-			       bool (*stop)(const struct tap *), int *which, char *line, size_t linelen)
+static bool prompt_seen(void *ctx)
 {
-	if (!stop)
-		return at_chat_wait_line_any(io->chat, prefixes, io->action_timeout_ms, which, line, linelen);
-	unsigned long long seen = tp->bytes;
-	long idle_ms = 0;
-	for (;;) {
-		if (stop(tp)) {
-			*which = -1;
-			return ATH_OK;
-		}
-		enum ath_err e = at_chat_wait_line_any(io->chat, prefixes, timeouts.poll_ms, which, line, linelen);
-		if (e != ATH_E_TIMEOUT)
-			return e;
-		idle_ms = tp->bytes == seen ? idle_ms + timeouts.poll_ms : 0;
-		seen = tp->bytes;
-		if (idle_ms >= io->action_timeout_ms)
-			return ATH_E_TIMEOUT;
-	}
+	const struct tap *tp = ctx;
+	return tp->prompt_seen;
 }
 
 static bool piece_closed(const struct tap *tp)
@@ -977,17 +898,18 @@ static bool piece_closed(const struct tap *tp)
 	return !tap_in_piece(tp) && tp->final[0];
 }
 
-static bool prompt_seen(const struct tap *tp)
-{
-	return tp->prompt_seen;
-}
+/* real_result's wait: until the piece is closed, or its provisional end
+ * comes or goes (the time to wait changes). */
+struct close_wait {
+	const struct tap *tp;
+	bool provisional;
+};
 
-static bool chat_took_result(const struct tap *tp)
+static bool closed_or_turned(void *ctx)
 {
-	return tp->chat_waiting && at_chat_final_seen(tp->chat);
+	const struct close_wait *w = ctx;
+	return piece_closed(w->tp) || w->tp->provisional != w->provisional;
 }
-
-static const char *const result_lines[] = { "OK", "ERROR", "SEND OK", "SEND FAIL", "+CME ERROR:", NULL };
 
 /* The chat has the command's result, but the tap is inside a Beken piece:
  * either the chat took a line of the data for the result (the real one is
@@ -998,25 +920,19 @@ static enum ath_err real_result(struct modem_io *io, struct tap *tp, const char 
 	if (!tp->provisional)
 		trace_note(io->trace, "a result line inside a Beken piece's data: waiting for the real one");
 	tp->final[0] = '\0';
-	char line[AT_LINE_MAX + 1];
-	unsigned long long seen = tp->bytes;
-	long idle_ms = 0;
-	int which;
 	while (!piece_closed(tp)) {
-		enum ath_err e = at_chat_wait_line_any(io->chat, result_lines, timeouts.poll_ms, &which, line,
-						       sizeof line);
-		if (e == ATH_OK)
-			continue; /* a line of the data, or the result the tap has seen too */
-		if (e != ATH_E_TIMEOUT)
-			return at_no_answer(err, e, cmd);
-		idle_ms = tp->bytes == seen ? idle_ms + timeouts.poll_ms : 0;
-		seen = tp->bytes;
-		if (tp->provisional && idle_ms >= timeouts.settle_ms) {
+		struct close_wait w = { tp, tp->provisional };
+		/* Quiet for settle_ms after a provisional end: it was the end
+		 * (unless the action timeout runs out first). */
+		bool settle = w.provisional && timeouts.settle_ms <= io->action_timeout_ms;
+		enum ath_err e = at_chat_wait_until(io->chat, closed_or_turned, &w,
+						    settle ? timeouts.settle_ms : io->action_timeout_ms);
+		if (e == ATH_E_TIMEOUT && settle) {
 			trace_note(io->trace, "Beken pieces end short of their total: %llu of %llu bytes", tp->sum,
 				   tp->total);
 			tap_settle(tp);
-		} else if (idle_ms >= io->action_timeout_ms) {
-			return at_no_answer(err, ATH_E_TIMEOUT, cmd);
+		} else if (e != ATH_OK) {
+			return at_no_answer(err, e, cmd);
 		}
 	}
 	return ATH_OK;
@@ -1085,7 +1001,6 @@ static enum ath_err run_cpost(struct modem_io *io, struct tap *tp, const struct 
 			      const struct dialect_request *rq, char *result, size_t rlen, struct ath_error *err)
 {
 	static const char *const send_results[] = { "SEND OK", "SEND FAIL", "ERROR", "+CME ERROR:", NULL };
-	static const char *const none[] = { NULL };
 	char line[AT_LINE_MAX + 1];
 	struct at_result r;
 	int which;
@@ -1093,17 +1008,17 @@ static enum ath_err run_cpost(struct modem_io *io, struct tap *tp, const struct 
 	enum ath_err e = at_chat_cmd_prompt(io->chat, io->action_timeout_ms, &r, "%s", pl->cmd.p);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, pl->name);
-	/* '>' without an OK before it: the chat still waits for the
-	 * command's result, which will be SEND OK, a word it does not know. */
-	tp->chat_waiting = r.final == AT_FINAL_PROMPT;
+	/* '>' without an OK before it: the command is still the chat's, and
+	 * SEND OK or SEND FAIL (the syntax's final and failure lines) ends it. */
+	bool pending = r.final == AT_FINAL_PROMPT;
 	if (r.final == AT_FINAL_OK) {
 		/* OK, then '>': the chat stopped at the OK, the tap sees the '>'. */
-		e = wait_until(io, tp, none, prompt_seen, &which, line, sizeof line);
+		e = at_chat_wait_until(io->chat, prompt_seen, tp, io->action_timeout_ms);
 		if (e != ATH_OK)
 			return at_no_answer(err, e, "AT+HTTPCPOST (waiting for '>')");
 		/* The '>' sits in the parser as the start of a line. */
 		at_parser_reset(&io->chat->parser);
-	} else if (r.final != AT_FINAL_PROMPT) {
+	} else if (!pending) {
 		snprintf(result, rlen, "%s", r.text);
 		return ATH_OK;
 	}
@@ -1111,18 +1026,14 @@ static enum ath_err run_cpost(struct modem_io *io, struct tap *tp, const struct 
 	e = at_chat_send_data(io->chat, rq->body, rq->body_len, data_ms(rq->body_len, io->baud));
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+HTTPCPOST data");
-	e = wait_until(io, tp, send_results, tp->chat_waiting ? chat_took_result : NULL, &which, line, sizeof line);
+	/* The chat's command's final result; after OK, a plain line. */
+	if (pending)
+		e = at_chat_wait_final(io->chat, io->action_timeout_ms, &r);
+	else
+		e = at_chat_wait_line_any(io->chat, send_results, io->action_timeout_ms, &which, line, sizeof line);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+HTTPCPOST (waiting for SEND OK)");
-	if (which < 0) {
-		/* ERROR or +CME ERROR, taken by the chat as the result. */
-		e = at_chat_wait_final(io->chat, timeouts.poll_ms, &r);
-		snprintf(result, rlen, "%s", e == ATH_OK ? r.text : "ERROR");
-		return ATH_OK;
-	}
-	snprintf(result, rlen, "%s", line);
-	if (tp->chat_waiting)
-		at_chat_drain(io->chat, 0, 0); /* the command is over: the chat stops waiting */
+	snprintf(result, rlen, "%s", pending ? r.text : line);
 	return ATH_OK;
 }
 
@@ -1139,9 +1050,16 @@ static const struct at_block_rule espat_blocks[] = {
 	{ NULL, 0, NULL, false },
 };
 
+/* AT+HTTPCPOST's result after its data, when the command is still the
+ * chat's ('>' came without an OK before it). */
+static const char *const espat_final_lines[] = { "SEND OK", NULL };
+static const char *const espat_failure_lines[] = { "SEND FAIL", NULL };
+
 static const struct at_syntax espat_syntax = {
 	.blocks = espat_blocks,
 	.prompt_lines = NULL, /* '>' at a line start, which the parser knows */
+	.failure_lines = espat_failure_lines,
+	.final_lines = espat_final_lines,
 };
 
 static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_request *rq,
@@ -1182,7 +1100,7 @@ static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_req
 		snprintf(result, sizeof result, "%s", tp->final);
 	}
 	at_chat_set_block_sink(io->chat, NULL, NULL);
-	tap_remove(tp, io);
+	tap_remove(tp);
 
 	if (e == ATH_OK) {
 		if (strcmp(result, "OK") == 0 || strcmp(result, "SEND OK") == 0)

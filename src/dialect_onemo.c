@@ -63,7 +63,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "at_sync.h"
 #include "dialect.h"
@@ -79,10 +78,9 @@
 #define URL_SCHEME "http://"
 
 static const struct {
-	int cmd_ms, poll_ms;
+	int cmd_ms;
 } timeouts = {
 	.cmd_ms = 10000,   /* the manual gives none; slack for a slow line */
-	.poll_ms = 10,     /* how soon the end of a body is noticed */
 };
 
 /* Chapter 5: +CME ERROR codes of the HTTP commands. */
@@ -149,13 +147,6 @@ struct onemo_state {
 	unsigned long tick;
 	int busy;                        /* id + 1 of the instance with a request in flight; 0 none */
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* ------------------------------------------------------------ errors */
 
@@ -498,7 +489,6 @@ struct urc_ctx {
 	const struct response_sink *sink;
 	unsigned verb;
 	int id;
-	long last_ms;                /* the module's last word, for the idle timeout */
 
 	bool in_block, skip_block;   /* the block under way, and whether it is ours */
 	bool head_block;
@@ -514,6 +504,7 @@ struct urc_ctx {
 
 	bool done, client_gone, failed;
 	char why[160];
+	int err_code;                /* of an "err" URC for our instance; -1 none */
 };
 
 static void urc_fail(struct urc_ctx *uc, const char *why)
@@ -667,7 +658,6 @@ static void block_end(struct urc_ctx *uc)
 static void urc_block(void *ctx, const char *header, const void *data, size_t len, size_t left)
 {
 	struct urc_ctx *uc = ctx;
-	uc->last_ms = now_ms();
 	if (!uc->in_block)
 		block_start(uc, header);
 	if (!uc->skip_block && len) {
@@ -694,40 +684,58 @@ static enum ath_err err_urc(struct ath_error *err, int code, bool head_sent)
 	return ATH_E_MODULE;
 }
 
+/* The response is over, as the block sink saw it. */
+static bool response_ended(const struct urc_ctx *uc)
+{
+	return uc->failed || uc->done || uc->client_gone;
+}
+
+/* at_chat_wait_until's condition: the response is over, or an "err" URC
+ * for our instance came.  URC lines are taken in the order they came;
+ * any other is ignored. */
+static bool response_over(void *ctx)
+{
+	static const char *const urcs[] = { "+MHTTPURC:", "+MHTTPPURC:", NULL };
+	struct urc_ctx *uc = ctx;
+	char line[128];
+	int which;
+	while (at_chat_take_line_any(uc->io->chat, urcs, &which, line, sizeof line)) {
+		long long v[2];
+		if (urc_fields(urc_rest(line), "\"err\"", v, 2) == 2 && v[0] == uc->id) {
+			uc->err_code = (int)v[1];
+			return true;
+		}
+		trace_note(uc->io->trace, "ignored: %s", line);
+		if (response_ended(uc))
+			return true;
+	}
+	return response_ended(uc);
+}
+
 /* Waits for the response's end: the block sink says when it came. */
 static enum ath_err await_response(struct modem_io *io, struct urc_ctx *uc, struct ath_error *err)
 {
-	static const char *const urcs[] = { "+MHTTPURC:", "+MHTTPPURC:", NULL };
-	char line[128];
-	int which;
-	for (;;) {
-		if (uc->failed)
-			return ath_fail(err, ATH_E_PROTOCOL, -1, "%s", uc->why);
-		if (uc->done || uc->client_gone)
-			return ATH_OK;
-		enum ath_err e = at_chat_wait_line_any(io->chat, urcs, timeouts.poll_ms, &which, line, sizeof line);
-		if (e == ATH_OK) {
-			uc->last_ms = now_ms();
-			long long v[2];
-			if (urc_fields(urc_rest(line), "\"err\"", v, 2) == 2 && v[0] == uc->id)
-				return err_urc(err, (int)v[1], uc->head_sent);
-			trace_note(io->trace, "ignored: %s", line);
-			continue;
-		}
-		if (e != ATH_E_TIMEOUT)
-			return at_no_answer(err, e, "AT+MHTTPREQUEST (waiting for +MHTTPURC)");
-		if (now_ms() - uc->last_ms >= io->action_timeout_ms) {
-			char span[32];
-			if (io->action_timeout_ms % 1000)
-				snprintf(span, sizeof span, "%d ms", io->action_timeout_ms);
-			else
-				snprintf(span, sizeof span, "%d s", io->action_timeout_ms / 1000);
-			if (uc->head_sent)
-				return ath_fail(err, ATH_E_TIMEOUT, -1,
-						"the response stopped after %llu body bytes: nothing for %s", uc->got, span);
-			return ath_fail(err, ATH_E_TIMEOUT, -1, "no response from the server within %s", span);
-		}
+	enum ath_err e = ATH_OK;
+	if (!response_ended(uc))
+		e = at_chat_wait_until(io->chat, response_over, uc, io->action_timeout_ms);
+	if (e == ATH_E_TIMEOUT) {
+		char span[32];
+		if (io->action_timeout_ms % 1000)
+			snprintf(span, sizeof span, "%d ms", io->action_timeout_ms);
+		else
+			snprintf(span, sizeof span, "%d s", io->action_timeout_ms / 1000);
+		if (uc->head_sent)
+			return ath_fail(err, ATH_E_TIMEOUT, -1, "the response stopped after %llu body bytes: nothing for %s",
+					uc->got, span);
+		return ath_fail(err, ATH_E_TIMEOUT, -1, "no response from the server within %s", span);
 	}
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+MHTTPREQUEST (waiting for +MHTTPURC)");
+	if (uc->err_code >= 0)
+		return err_urc(err, uc->err_code, uc->head_sent);
+	if (uc->failed)
+		return ath_fail(err, ATH_E_PROTOCOL, -1, "%s", uc->why);
+	return ATH_OK;
 }
 
 /* The client went away mid-body: stop the transfer, let the module's
@@ -812,7 +820,7 @@ static enum ath_err onemo_exchange(struct modem_io *io, const struct dialect_req
 	enum ath_err e = plan_request(rq, &pl, err);
 	if (e != ATH_OK)
 		return e;
-	struct urc_ctx uc = { .io = io, .sink = sink, .verb = rq->verb, .announced = -1 };
+	struct urc_ctx uc = { .io = io, .sink = sink, .verb = rq->verb, .announced = -1, .err_code = -1 };
 	struct onemo_instance *in = NULL;
 	for (int attempt = 0;; attempt++) {
 		in = instance_for(st, pl.origin);
@@ -848,7 +856,6 @@ static enum ath_err onemo_exchange(struct modem_io *io, const struct dialect_req
 		goto out;
 	}
 
-	uc.last_ms = now_ms();
 	e = await_response(io, &uc, err);
 	if (e == ATH_OK && uc.client_gone) {
 		if (!uc.done) {

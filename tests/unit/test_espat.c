@@ -231,7 +231,8 @@ static void rig_done(struct rig *r)
 	assert_true(script_finished(r->tp));
 	/* The chat is not left waiting for a result: the next command goes. */
 	assert_true(at_chat_final_seen(&r->chat));
-	/* The tap is gone. */
+	/* The tap is gone, and the chat reads the port itself. */
+	assert_null(r->chat.raw_observer);
 	assert_ptr_equal(r->chat.tp, &r->quiet);
 	script_transport_free(r->tp);
 	collected_reset(&r->got);
@@ -860,6 +861,10 @@ static void test_beken_reassembly(void **state)
 		"x>\r\nnot the end>\r\n",
 		"x\r\nOK\r\ny",
 		"x\r\nERROR\r\nSEND OK\r\n+CME ERROR: 3\r\nz",
+		/* The results of AT+HTTPCPOST, which the chat takes as a
+		 * command's end too. */
+		"x\r\nSEND OK\r\ny",
+		"a\r\nSEND FAIL\r\n\r\nb>\r\nSEND OK\r\n",
 		"x>\r\nOKAY\r\n",
 		"x>OK\r\n>+HTTPCLIENT:<3>,<abc>\r\nz",
 		"x>\r\n+HTTPCLIENT:<3>,<abc>\r\n+HTTPCLIENT:<99>\r\n+HTTPCLIENT:<>,<\r\n+HTTPCPOST:<1>,x",
@@ -952,6 +957,51 @@ static void test_beken_ok_glued(void **state)
 	script_free(&sc);
 }
 
+/* AT+HTTPCPOST answered in Beken pieces, whose data holds the command's
+ * own results: after '>' alone (the chat still has the command, and takes
+ * SEND OK as its end) and after OK and '>' (the result is a plain line). */
+static void test_beken_cpost(void **state)
+{
+	(void)state;
+	static const char *const bodies[] = {
+		"stored",
+		"a\r\nSEND OK\r\nb",
+		"x>\r\nSEND FAIL\r\ny\r\nERROR\r\n",
+		"end>\r\nSEND OK\r\n",
+	};
+	static const char *const prompts[] = { "\r\nOK\r\n\r\n>", "\r\n>" };
+	for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++) {
+		for (size_t p = 0; p < sizeof prompts / sizeof prompts[0]; p++) {
+			const char *b = bodies[k];
+			struct script sc = { 0 };
+			struct buf out = { 0 };
+			step(&sc, fmt("AT+HTTPCPOST=\"http://h/\",3\r"), fmt("%s", prompts[p]));
+			pieces(&out, BEKEN, "+HTTPCPOST:", b, strlen(b), 5);
+			adds(&out, "\r\nSEND OK\r\n");
+			step_buf(&sc, fmt("a\nb"), &out);
+			/* The next request goes: the module is in step. */
+			out = (struct buf){ 0 };
+			answer(&out, BEKEN, "next", 4, 64);
+			step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"http://h/2\",,,1\r"), &out);
+			for (unsigned seed = 0; seed < 15; seed++) {
+				struct rig r;
+				rig_init(&r, sc.s, sc.n, seed, false);
+				struct dialect_request rq = request(VERB_POST, "POST", "http://h/", NULL, "a\nb", 3);
+				if (run(&r, &rq) != ATH_OK)
+					fail_msg("body %zu, prompt %zu, seed %u: %s", k, p, seed, r.err.text);
+				assert_int_equal(r.got.length, (long long)strlen(b));
+				assert_int_equal(r.got.body.len, strlen(b));
+				assert_memory_equal(r.got.body.p, b, strlen(b));
+				rq = request(VERB_GET, "GET", "http://h/2", NULL, NULL, 0);
+				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_string_equal(r.got.body.p, "next");
+				rig_done(&r);
+			}
+			script_free(&sc);
+		}
+	}
+}
+
 /* ------------------------------------------------------------ failures */
 
 /* ERROR: 502 saying so and what it means on Espressif firmware, with the
@@ -1010,6 +1060,8 @@ static void test_cpost_failures(void **state)
 		{ "\r\n>", "\r\nSEND FAIL\r\n", "SEND FAIL" },
 		{ "\r\nOK\r\n\r\n>", "+HTTPCPOST:3,err\r\n\r\nERROR\r\n", "module answered ERROR" },
 		{ "\r\n>", "\r\nERROR\r\n", "module answered ERROR" },
+		{ "\r\n>", "\r\n+CME ERROR: 50\r\n", "module answered +CME ERROR: 50" },
+		{ "\r\nOK\r\n\r\n>", "\r\n+CME ERROR: 50\r\n", "module answered +CME ERROR: 50" },
 		{ NULL, "\r\nERROR\r\n", "AT+HTTPCPOST: module answered ERROR" },
 	};
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -1059,6 +1111,7 @@ static void test_timeout(void **state)
 		assert_int_equal(r.err.http_status, 504);
 		assert_int_equal(r.got.heads, 0);
 		assert_string_equal(script_error(r.tp), "");
+		assert_null(r.chat.raw_observer);
 		assert_ptr_equal(r.chat.tp, &r.quiet);
 		script_transport_free(r.tp);
 		collected_reset(&r.got);
@@ -1255,6 +1308,7 @@ int main(void)
 		cmocka_unit_test(test_beken_reassembly),
 		cmocka_unit_test(test_beken_refused),
 		cmocka_unit_test(test_beken_ok_glued),
+		cmocka_unit_test(test_beken_cpost),
 		cmocka_unit_test(test_error),
 		cmocka_unit_test(test_cpost_failures),
 		cmocka_unit_test(test_timeout),

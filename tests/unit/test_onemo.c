@@ -143,8 +143,8 @@ static void collected_reset(struct collected *c)
 /* ------------------------------------------------------------ a silent module */
 
 /* Wraps the script: where it has nothing to say, the module is silent (a
- * read times out) instead of failing: the driver notices a body's end by
- * a short wait. */
+ * read times out) instead of failing, as a real port is: a response that
+ * stops runs into the action timeout. */
 static ssize_t quiet_read(struct transport *t, void *buf, size_t len, int timeout_ms)
 {
 	struct transport *inner = t->priv;
