@@ -20,7 +20,7 @@
 
 #include "at_chat.h"
 #include "dialect.h"
-#include "script_transport.h"
+#include "driver_rig.h"
 
 extern const struct dialect dialect_httpcfg;
 extern const struct dialect dialect_quectel;
@@ -34,98 +34,14 @@ static const struct {
 	{ &dialect_quectel, "+QHTTP" },
 };
 
-struct collected {
-	int heads;
-	int status;
-	char reason[64];
-	long long length;
-	char headers[1024];
-	char *body;
-	size_t body_len;
-};
-
-static enum ath_err c_head(void *ctx, const struct http_head *h, long long len, bool synth)
+/* The driver d (a twin) on the script; every head is the origin's. */
+static void httpcfg_rig(struct rig *r, const struct dialect *d, const struct script_step *steps, size_t n,
+			unsigned seed)
 {
-	struct collected *c = ctx;
-	assert_false(synth);
-	c->heads++;
-	c->status = h->status;
-	snprintf(c->reason, sizeof c->reason, "%s", h->reason);
-	c->length = len;
-	size_t o = 0;
-	for (size_t i = 0; i < h->headers.n; i++)
-		o += (size_t)snprintf(c->headers + o, sizeof c->headers - o, "%s: %s|", h->headers.v[i].name,
-				      h->headers.v[i].value);
-	return ATH_OK;
+	rig_init(r, d, steps, n, seed, false);
+	r->got.real_head = true;
 }
 
-static enum ath_err c_body(void *ctx, const void *data, size_t len)
-{
-	struct collected *c = ctx;
-	c->body = realloc(c->body, c->body_len + len + 1);
-	memcpy(c->body + c->body_len, data, len);
-	c->body_len += len;
-	c->body[c->body_len] = '\0';
-	return ATH_OK;
-}
-
-struct rig {
-	const struct dialect *d;
-	struct transport *tp;
-	struct at_chat chat;
-	struct modem_io io;
-	char state[4096];
-	struct collected got;
-	struct response_sink sink;
-	struct ath_error err;
-};
-
-static void rig_init(struct rig *r, const struct dialect *d, const struct script_step *steps, size_t n,
-		     unsigned seed)
-{
-	memset(r, 0, sizeof *r);
-	r->d = d;
-	r->tp = script_transport_new(steps, n, seed, 1 + seed % 200);
-	at_chat_init(&r->chat, r->tp, d->syntax, NULL);
-	assert_true(d->state_size <= sizeof r->state);
-	r->io = (struct modem_io){ .chat = &r->chat, .state = r->state, .params = d->params,
-				   .baud = 115200, .action_timeout_ms = 30000 };
-	r->sink = (struct response_sink){ c_head, c_body, &r->got };
-	ath_error_clear(&r->err);
-}
-
-static void rig_done(struct rig *r)
-{
-	assert_string_equal(script_error(r->tp), "");
-	assert_true(script_finished(r->tp));
-	script_transport_free(r->tp);
-	free(r->got.body);
-}
-
-/* A script under construction: steps with malloc'ed strings. */
-struct script {
-	struct script_step s[32];
-	char *owned[64];
-	size_t n, nowned;
-};
-
-static const char *keep(struct script *sc, char *p)
-{
-	sc->owned[sc->nowned++] = p;
-	return p;
-}
-
-static void step(struct script *sc, char *expect, char *reply)
-{
-	sc->s[sc->n++] = (struct script_step){ expect ? keep(sc, expect) : NULL, 0,
-					       reply ? keep(sc, reply) : NULL, 0 };
-}
-
-static void script_free(struct script *sc)
-{
-	for (size_t i = 0; i < sc->nowned; i++)
-		free(sc->owned[i]);
-}
 
 /* Bring-up from power-on: echo on, so ATE0 and AT come back. */
 static void bringup_steps(struct script *sc, const char *stem)
@@ -179,13 +95,13 @@ static void test_get_custom_headers(void **state)
 		}
 		for (unsigned seed = 0; seed < 25; seed++) {
 			struct rig r;
-			rig_init(&r, twins[t].d, sc.s, sc.n, seed);
+			httpcfg_rig(&r, twins[t].d, sc.s, sc.n, seed);
 			assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
 			struct hdr_list h = { 0 };
 			struct dialect_request rq = req(VERB_GET, "GET", "http://example.com/index.html", get_raw, &h);
 			for (int i = 0; i < 2; i++) {
 				unsigned long before = r.chat.commands_sent;
-				memset(&r.got, 0, sizeof r.got);
+				rig_got_reset(&r.got);
 				enum ath_err e = r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err);
 				if (e)
 					fprintf(stderr, "seed %u i %d: %s / %s\n", seed, i, r.err.text, script_error(r.tp));
@@ -196,11 +112,9 @@ static void test_get_custom_headers(void **state)
 				assert_int_equal(r.got.length, 16);
 				assert_string_equal(r.got.headers, "Content-Type: text/plain|Set-Cookie: s=1|"
 								   "Content-Length: 16|");
-				assert_int_equal(r.got.body_len, 16);
-				assert_memory_equal(r.got.body, "line\r\nOK\r\n+HTTP:", 16);
-				free(r.got.body);
+				assert_int_equal(r.got.body.len, 16);
+				assert_memory_equal(r.got.body.p, "line\r\nOK\r\n+HTTP:", 16);
 			}
-			r.got.body = NULL;
 			rig_done(&r);
 		}
 		script_free(&sc);
@@ -221,12 +135,12 @@ static void test_head(void **state)
 		read_steps(&sc, stem, "HTTP/1.1 200 OK\r\nContent-Length: 52060\r\n\r\n");
 		for (unsigned seed = 0; seed < 20; seed++) {
 			struct rig r;
-			rig_init(&r, twins[t].d, sc.s, sc.n, seed);
+			httpcfg_rig(&r, twins[t].d, sc.s, sc.n, seed);
 			struct dialect_request rq = req(VERB_HEAD, "HEAD", "http://h/", raw, NULL);
 			assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
 			assert_int_equal(r.got.status, 200);
 			assert_int_equal(r.got.length, 52060);
-			assert_int_equal(r.got.body_len, 0);
+			assert_int_equal(r.got.body.len, 0);
 			rig_done(&r);
 		}
 		script_free(&sc);
@@ -257,13 +171,13 @@ static void test_post_and_other_methods(void **state)
 			read_steps(&sc, stem, response);
 			for (unsigned seed = 0; seed < 15; seed++) {
 				struct rig r;
-				rig_init(&r, twins[t].d, sc.s, sc.n, seed);
+				httpcfg_rig(&r, twins[t].d, sc.s, sc.n, seed);
 				struct dialect_request rq = req(m[k].verb, m[k].method, "http://h:8080/api", raw, NULL);
 				assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
 				assert_int_equal(r.got.status, 201);
 				assert_int_equal(r.got.length, -1);
 				assert_string_equal(r.got.headers, "Transfer-Encoding: chunked|Trailer: X-Sum|");
-				assert_string_equal(r.got.body, "abc\r\nOK");
+				assert_string_equal(r.got.body.p, "abc\r\nOK");
 				rig_done(&r);
 			}
 			script_free(&sc);
@@ -286,10 +200,10 @@ static void test_large_get_through_post(void **state)
 	step(&sc, fmt("%s", raw), fmt("\r\nOK\r\n\r\n+HTTPPOST: 0,200,2\r\n"));
 	read_steps(&sc, "+HTTP", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 	struct rig r;
-	rig_init(&r, &dialect_httpcfg, sc.s, sc.n, 4);
+	httpcfg_rig(&r, &dialect_httpcfg, sc.s, sc.n, 4);
 	struct dialect_request rq = req(VERB_GET, "GET", "http://h/", raw, NULL);
 	assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
-	assert_string_equal(r.got.body, "ok");
+	assert_string_equal(r.got.body.p, "ok");
 	rig_done(&r);
 	script_free(&sc);
 	free(raw);
@@ -309,11 +223,11 @@ static void test_close_delimited(void **state)
 		read_steps(&sc, stem, "HTTP/1.0 200 OK\r\nServer: old\r\n\r\nuntil\r\nO\r\nK the end");
 		for (unsigned seed = 0; seed < 20; seed++) {
 			struct rig r;
-			rig_init(&r, twins[t].d, sc.s, sc.n, seed);
+			httpcfg_rig(&r, twins[t].d, sc.s, sc.n, seed);
 			struct dialect_request rq = req(VERB_GET, "GET", "http://h/", raw, NULL);
 			assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
 			assert_int_equal(r.got.length, -1);
-			assert_string_equal(r.got.body, "until\r\nO\r\nK the end");
+			assert_string_equal(r.got.body.p, "until\r\nO\r\nK the end");
 			rig_done(&r);
 		}
 		script_free(&sc);
@@ -349,19 +263,19 @@ static void test_read_without_ok(void **state)
 			     fmt("\r\nCONNECT\r\n%s\r\n%sREAD: %d\r\n", cases[k].response, stem, cases[k].err));
 			for (unsigned seed = 0; seed < 20; seed++) {
 				struct rig r;
-				rig_init(&r, twins[t].d, sc.s, sc.n, seed);
+				httpcfg_rig(&r, twins[t].d, sc.s, sc.n, seed);
 				struct dialect_request rq = req(VERB_GET, "GET", "http://h/", raw, NULL);
 				enum ath_err e = r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err);
 				assert_int_equal(r.got.heads, 1);
 				assert_int_equal(r.got.length, cases[k].length);
 				if (cases[k].body) {
 					assert_int_equal(e, ATH_OK);
-					assert_string_equal(r.got.body, cases[k].body);
+					assert_string_equal(r.got.body.p, cases[k].body);
 				} else {
 					assert_int_not_equal(e, ATH_OK);
 					assert_int_equal(r.err.module_code, cases[k].err);
 					/* nothing of the last RAW_HOLD bytes went out */
-					assert_true(r.got.body == NULL || strlen(r.got.body) == 0);
+					assert_true(r.got.body.p == NULL || strlen(r.got.body.p) == 0);
 				}
 				rig_done(&r);
 			}
@@ -403,7 +317,7 @@ static void test_failures(void **state)
 			}
 			for (unsigned seed = 0; seed < 10; seed++) {
 				struct rig r;
-				rig_init(&r, twins[t].d, sc.s, sc.n, seed);
+				httpcfg_rig(&r, twins[t].d, sc.s, sc.n, seed);
 				struct dialect_request rq = req(VERB_GET, "GET", "http://h/", raw, NULL);
 				assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
 				assert_int_equal(r.err.http_status, cases[k].status);
@@ -427,7 +341,7 @@ static void test_url_refused(void **state)
 	step(&sc, fmt("AT+QHTTPURL=9,2\r"), fmt("\r\nCONNECT\r\n"));
 	step(&sc, fmt("http://h/"), fmt("\r\n+CME ERROR: 711\r\n"));
 	struct rig r;
-	rig_init(&r, &dialect_quectel, sc.s, sc.n, 2);
+	httpcfg_rig(&r, &dialect_quectel, sc.s, sc.n, 2);
 	struct dialect_request rq = req(VERB_GET, "GET", "http://h/", "GET / HTTP/1.1\r\n\r\n", NULL);
 	assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
 	assert_int_equal(r.err.module_code, 711);
@@ -445,7 +359,7 @@ static void test_cfg_refused(void **state)
 	step(&sc, fmt("ATE0\r"), fmt("\r\nOK\r\n"));
 	step(&sc, fmt("AT+HTTPCFG=\"requestheader\",1\r"), fmt("\r\n+CME ERROR: 730\r\n"));
 	struct rig r;
-	rig_init(&r, &dialect_httpcfg, sc.s, sc.n, 1);
+	httpcfg_rig(&r, &dialect_httpcfg, sc.s, sc.n, 1);
 	assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_E_MODULE);
 	assert_non_null(strstr(r.err.text, "AT+HTTPCFG=\"requestheader\""));
 	assert_non_null(strstr(r.err.text, "invalid parameter"));
@@ -466,7 +380,7 @@ static void test_method_refused(void **state)
 		step(&sc, fmt("AT%sPOST=%zu,2,30\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
 		step(&sc, fmt("%s", raw), fmt("\r\n+CME ERROR: 730\r\n"));
 		struct rig r;
-		rig_init(&r, twins[t].d, sc.s, sc.n, 5);
+		httpcfg_rig(&r, twins[t].d, sc.s, sc.n, 5);
 		struct dialect_request rq = req(VERB_PUT, "PUT", "http://h/x", raw, NULL);
 		assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_UNSUPPORTED);
 		assert_int_equal(r.err.http_status, 501);
@@ -494,13 +408,12 @@ static void test_read_cut(void **state)
 	step(&sc, fmt("AT+HTTPREAD=60\r"),
 	     fmt("\r\nCONNECT\r\nHTTP/1.1 200 OK\r\n\r\npart\r\n+CME ERROR: 722\r\n"));
 	struct rig r;
-	rig_init(&r, &dialect_httpcfg, sc.s, sc.n, 3);
+	httpcfg_rig(&r, &dialect_httpcfg, sc.s, sc.n, 3);
 	struct dialect_request rq = req(VERB_GET, "GET", "http://h/", raw, NULL);
 	enum ath_err e = r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err);
 	assert_int_not_equal(e, ATH_OK);
 	assert_int_equal(r.got.heads, 1);
-	script_transport_free(r.tp);
-	free(r.got.body);
+	rig_free(&r);
 	script_free(&sc);
 }
 

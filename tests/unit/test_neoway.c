@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -23,7 +22,7 @@
 
 #include "at_chat.h"
 #include "dialect.h"
-#include "script_transport.h"
+#include "driver_rig.h"
 
 extern const struct dialect dialect_neoway;
 
@@ -44,205 +43,38 @@ static const struct spelling {
 
 static const char link_closed[] = "\r\n+HTTPCLOSED: HTTP Link Closed\r\n";
 
-/* ------------------------------------------------------------ a growable buffer */
-
-struct buf {
-	char *p;
-	size_t len;
-};
-
-static void add(struct buf *b, const void *data, size_t len)
-{
-	b->p = realloc(b->p, b->len + len + 1);
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-}
-
-static void adds(struct buf *b, const char *s)
-{
-	add(b, s, strlen(s));
-}
-
-static void addf(struct buf *b, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static void addf(struct buf *b, const char *f, ...)
-{
-	va_list ap;
-	va_start(ap, f);
-	char *s = NULL;
-	if (vasprintf(&s, f, ap) < 0)
-		abort();
-	va_end(ap);
-	adds(b, s);
-	free(s);
-}
-
 /* The module's output for a response: recvmode 0 or 1, pieces of at
  * most piece bytes, then the link's end (close: the report, or NULL). */
 static void framed(struct buf *out, const struct spelling *sp, int recvmode, const char *resp, size_t len,
 		   size_t piece, const char *close)
 {
 	if (recvmode == 0) {
-		adds(out, sp->recv_head);
-		add(out, resp, len);
+		buf_adds(out, sp->recv_head);
+		buf_add(out, resp, len);
 	} else {
 		for (size_t off = 0; off < len; off += piece) {
 			size_t k = len - off < piece ? len - off : piece;
-			addf(out, sp->recv_piece, k);
-			add(out, resp + off, k);
+			buf_addf(out, sp->recv_piece, k);
+			buf_add(out, resp + off, k);
 		}
 	}
 	if (close)
-		adds(out, close);
+		buf_adds(out, close);
 }
-
-/* ------------------------------------------------------------ the sink */
-
-struct collected {
-	int heads;
-	int status;
-	long long length;
-	char headers[2048];
-	struct buf body;
-	bool refuse;               /* play a client that went away */
-};
-
-static enum ath_err c_head(void *ctx, const struct http_head *h, long long len, bool synth)
-{
-	struct collected *c = ctx;
-	assert_false(synth);
-	c->heads++;
-	c->status = h->status;
-	c->length = len;
-	size_t o = 0;
-	for (size_t i = 0; i < h->headers.n; i++)
-		o += (size_t)snprintf(c->headers + o, sizeof c->headers - o, "%s: %s|", h->headers.v[i].name,
-				      h->headers.v[i].value);
-	return c->refuse ? ATH_E_CLIENT_GONE : ATH_OK;
-}
-
-static enum ath_err c_body(void *ctx, const void *data, size_t len)
-{
-	struct collected *c = ctx;
-	add(&c->body, data, len);
-	return c->refuse ? ATH_E_CLIENT_GONE : ATH_OK;
-}
-
-static void collected_reset(struct collected *c)
-{
-	free(c->body.p);
-	memset(c, 0, sizeof *c);
-}
-
-/* ------------------------------------------------------------ a silent module */
-
-/* Wraps the script: where it has nothing to say, the module is silent
- * (a read times out) instead of failing, for the waits that end by time. */
-static ssize_t quiet_read(struct transport *t, void *buf, size_t len, int timeout_ms)
-{
-	struct transport *inner = t->priv;
-	ssize_t n = inner->ops->read(inner, buf, len, timeout_ms);
-	if (n < 0 && !script_error(inner)[0]) {
-		usleep((useconds_t)(timeout_ms < 50 ? timeout_ms : 50) * 1000);
-		return 0;
-	}
-	return n;
-}
-
-static enum ath_err quiet_write(struct transport *t, const void *buf, size_t len, int timeout_ms)
-{
-	struct transport *inner = t->priv;
-	return inner->ops->write(inner, buf, len, timeout_ms);
-}
-
-static const struct transport_ops quiet_ops = { .name = "quiet", .read = quiet_read, .write = quiet_write };
 
 /* ------------------------------------------------------------ the rig */
 
-struct rig {
-	const struct dialect *d;
-	struct transport *tp;      /* the script */
-	struct transport quiet;
-	struct at_chat chat;
-	struct modem_io io;
-	char state[4096];
-	struct collected got;
-	struct response_sink sink;
-	struct ath_error err;
-};
-
-static void rig_init(struct rig *r, const struct script_step *steps, size_t n, unsigned seed, bool quiet)
+/* The neoway driver on the script; quiet: a silent module (see
+ * driver_rig.h) and a 1 s action timeout.  Every head is the origin's. */
+static void neoway_rig(struct rig *r, const struct script_step *steps, size_t n, unsigned seed, bool quiet)
 {
-	memset(r, 0, sizeof *r);
-	r->d = &dialect_neoway;
-	r->tp = script_transport_new(steps, n, seed, 1 + seed % 200);
-	r->quiet = (struct transport){ .ops = &quiet_ops, .fd = -1, .priv = r->tp };
-	at_chat_init(&r->chat, quiet ? &r->quiet : r->tp, r->d->syntax, NULL);
-	assert_true(r->d->state_size <= sizeof r->state);
-	r->io = (struct modem_io){ .chat = &r->chat, .state = r->state, .params = r->d->params,
-				   .baud = 115200, .action_timeout_ms = quiet ? 1000 : 30000 };
-	r->sink = (struct response_sink){ c_head, c_body, &r->got };
-	ath_error_clear(&r->err);
-}
-
-static void rig_done(struct rig *r)
-{
-	assert_string_equal(script_error(r->tp), "");
-	assert_true(script_finished(r->tp));
-	script_transport_free(r->tp);
-	collected_reset(&r->got);
-}
-
-static enum ath_err run(struct rig *r, const struct dialect_request *rq)
-{
-	collected_reset(&r->got);
-	ath_error_clear(&r->err);
-	enum ath_err e = r->d->ops->exchange(&r->io, rq, &r->sink, &r->err);
-	if (e != ATH_OK)
-		fprintf(stderr, "  exchange: %s (%s) %s\n", ath_strerror(e), r->err.text, script_error(r->tp));
-	return e;
+	rig_init(r, &dialect_neoway, steps, n, seed, quiet);
+	r->got.real_head = true;
+	if (quiet)
+		r->io.action_timeout_ms = 1000;
 }
 
 /* ------------------------------------------------------------ scripts */
-
-struct script {
-	struct script_step s[64];
-	char *owned[128];
-	size_t n, nowned;
-};
-
-static const char *keep(struct script *sc, char *p)
-{
-	sc->owned[sc->nowned++] = p;
-	return p;
-}
-
-/* Takes ownership of expect and reply (malloc'ed, NULL allowed). */
-static void stepn(struct script *sc, char *expect, size_t elen, char *reply, size_t rlen)
-{
-	assert_true(sc->n < sizeof sc->s / sizeof sc->s[0]);
-	sc->s[sc->n++] = (struct script_step){ expect ? keep(sc, expect) : NULL, elen,
-					       reply ? keep(sc, reply) : NULL, rlen };
-}
-
-static void step(struct script *sc, char *expect, char *reply)
-{
-	stepn(sc, expect, 0, reply, 0);
-}
-
-static void step_buf(struct script *sc, char *expect, struct buf *reply)
-{
-	stepn(sc, expect, 0, reply->p, reply->len);
-	reply->p = NULL;
-	reply->len = 0;
-}
-
-static void script_free(struct script *sc)
-{
-	for (size_t i = 0; i < sc->nowned; i++)
-		free(sc->owned[i]);
-	memset(sc, 0, sizeof *sc);
-}
 
 /* Power-on: echo on, so AT and ATE0 come back; HTTPCLOSE with no link
  * answers OK alone (9.4, second example). */
@@ -283,7 +115,7 @@ static void packet_steps(struct script *sc, const char *raw, size_t raw_len, str
 /* OK after the data, then the response as the module prints it. */
 static void answer(struct buf *out, const struct spelling *sp, int recvmode, const char *resp, size_t len)
 {
-	adds(out, "\r\nOK\r\n");
+	buf_adds(out, "\r\nOK\r\n");
 	framed(out, sp, recvmode, resp, len, 1460, link_closed);
 }
 
@@ -320,11 +152,11 @@ static void manual_body(struct buf *b, size_t len)
 	for (size_t i = 0; b->len < len; i++) {
 		if (i % 997 == 0) {
 			size_t k = strlen(words) < len - b->len ? strlen(words) : len - b->len;
-			add(b, words, k);
+			buf_add(b, words, k);
 			continue;
 		}
 		char c = (char)(i * 7);
-		add(b, &c, 1);
+		buf_add(b, &c, 1);
 	}
 }
 
@@ -334,8 +166,8 @@ static void test_manual_get(void **state)
 	static const char raw[] = "GET /en/index.aspx HTTP/1.1\r\nHost: www.neoway.com.cn\r\nConnection: close\r\n\r\n";
 	struct buf body = { 0 }, resp = { 0 };
 	manual_body(&body, 13842);
-	adds(&resp, manual_get_head);
-	add(&resp, body.p, body.len);
+	buf_adds(&resp, manual_get_head);
+	buf_add(&resp, body.p, body.len);
 	for (size_t v = 0; v < N_SPELLINGS; v++) {
 		for (int recvmode = 0; recvmode <= 1; recvmode++) {
 			struct script sc = { 0 };
@@ -349,13 +181,13 @@ static void test_manual_get(void **state)
 			}
 			for (unsigned seed = 0; seed < 12; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, false);
+				neoway_rig(&r, sc.s, sc.n, seed, false);
 				assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
 				struct dialect_request rq = request(VERB_GET, "GET", "http://www.neoway.com.cn/en/index.aspx",
 								    raw, strlen(raw), NULL);
 				for (int i = 0; i < 2; i++) {
 					unsigned long before = r.chat.commands_sent;
-					assert_int_equal(run(&r, &rq), ATH_OK);
+					assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 					assert_int_equal(r.chat.commands_sent - before, i == 0 ? 5 : 2);
 					assert_int_equal(r.got.heads, 1);
 					assert_int_equal(r.got.status, 200);
@@ -404,10 +236,10 @@ static void test_manual_custom_packet_head(void **state)
 			packet_steps(&sc, raw, strlen(raw), &after);
 			for (unsigned seed = 0; seed < 20; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, false);
+				neoway_rig(&r, sc.s, sc.n, seed, false);
 				struct dialect_request rq = request(VERB_HEAD, "HEAD", "http://www.neoway.com.cn/en/index.aspx",
 								    raw, strlen(raw), NULL);
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_int_equal(r.got.status, 200);
 				assert_int_equal(r.got.length, 13842);
 				assert_int_equal(r.got.body.len, 0);
@@ -457,13 +289,13 @@ static void test_manual_post(void **state)
 			packet_steps(&sc, raw, strlen(raw), &after);
 			for (unsigned seed = 0; seed < 20; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, false);
+				neoway_rig(&r, sc.s, sc.n, seed, false);
 				struct dialect_request rq = request(VERB_POST, "POST",
 								    "http://121.15.200.97:8080/Service1.asmx/GetNote",
 								    raw, strlen(raw), NULL);
 				rq.body = (const unsigned char *)manual_post_body;
 				rq.body_len = 23;
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_int_equal(r.got.status, 200);
 				assert_int_equal(r.got.length, 98);
 				assert_string_equal(r.got.body.p, manual_post_xml);
@@ -510,14 +342,14 @@ static void test_manual_recvmode1_example(void **state)
 		struct buf after = { 0 };
 		params_steps(&sc, "www.baidu.com", 80, 1);
 		setup_step(&sc);
-		adds(&after, "\r\nOK\r\n");
+		buf_adds(&after, "\r\nOK\r\n");
 		framed(&after, &spellings[v], 1, resp, strlen(resp), 2048, link_closed);
 		packet_steps(&sc, raw, strlen(raw), &after);
 		for (unsigned seed = 0; seed < 25; seed++) {
 			struct rig r;
-			rig_init(&r, sc.s, sc.n, seed, false);
+			neoway_rig(&r, sc.s, sc.n, seed, false);
 			struct dialect_request rq = request(VERB_GET, "GET", "http://www.baidu.com/", raw, strlen(raw), NULL);
-			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 			assert_int_equal(r.got.status, 206);
 			assert_int_equal(r.got.length, 10);
 			assert_non_null(strstr(r.got.headers, "Content-Range: bytes 0-9/14615|"));
@@ -549,10 +381,10 @@ static void test_manual_close(void **state)
 		packet_steps(&sc, raw, strlen(raw), &after);
 		for (unsigned seed = 0; seed < 20; seed++) {
 			struct rig r;
-			rig_init(&r, sc.s, sc.n, seed, false);
+			neoway_rig(&r, sc.s, sc.n, seed, false);
 			assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
 			struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
-			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 			assert_string_equal(r.got.body.p, "ok");
 			rig_done(&r);
 		}
@@ -589,16 +421,16 @@ static void test_framed_bodies(void **state)
 				struct buf after = { 0 };
 				params_steps(&sc, "h", 8080, recvmode);
 				setup_step(&sc);
-				adds(&after, "\r\nOK\r\n");
+				buf_adds(&after, "\r\nOK\r\n");
 				/* Small pieces, so the words straddle them. */
 				framed(&after, &spellings[v], recvmode, cases[k].resp, strlen(cases[k].resp), 7, link_closed);
 				packet_steps(&sc, raw, strlen(raw), &after);
 				for (unsigned seed = 0; seed < 25; seed++) {
 					struct rig r;
-					rig_init(&r, sc.s, sc.n, seed, false);
+					neoway_rig(&r, sc.s, sc.n, seed, false);
 					struct dialect_request rq = request(VERB_GET, "GET", "http://h:8080/x", raw,
 									    strlen(raw), NULL);
-					assert_int_equal(run(&r, &rq), ATH_OK);
+					assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 					assert_int_equal(r.got.length, cases[k].length);
 					assert_int_equal(r.got.body.len, strlen(cases[k].body));
 					assert_memory_equal(r.got.body.p, cases[k].body, strlen(cases[k].body));
@@ -633,18 +465,18 @@ static void test_close_delimited(void **state)
 		for (size_t v = 0; v < N_SPELLINGS; v++) {
 			struct script sc = { 0 };
 			struct buf after = { 0 }, resp = { 0 };
-			adds(&resp, head);
-			adds(&resp, cases[k].body);
+			buf_adds(&resp, head);
+			buf_adds(&resp, cases[k].body);
 			params_steps(&sc, "h", 80, cases[k].recvmode);
 			setup_step(&sc);
-			adds(&after, "\r\nOK\r\n");
+			buf_adds(&after, "\r\nOK\r\n");
 			framed(&after, &spellings[v], cases[k].recvmode, resp.p, resp.len, 9, cases[k].close);
 			packet_steps(&sc, raw, strlen(raw), &after);
 			for (unsigned seed = 0; seed < 25; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, false);
+				neoway_rig(&r, sc.s, sc.n, seed, false);
 				struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_int_equal(r.got.length, -1);
 				assert_string_equal(r.got.body.p, cases[k].body);
 				rig_done(&r);
@@ -667,7 +499,7 @@ static void test_report_glued(void **state)
 		struct buf after = { 0 };
 		params_steps(&sc, "h", 80, 0);
 		setup_step(&sc);
-		adds(&after, "\r\nOK\r\n");
+		buf_adds(&after, "\r\nOK\r\n");
 		framed(&after, &spellings[v], 0, resp, strlen(resp), 0, "+HTTPCLOSED: HTTP Link Closed\r\n");
 		packet_steps(&sc, raw, strlen(raw), &after);
 		setup_step(&sc);
@@ -675,10 +507,10 @@ static void test_report_glued(void **state)
 		packet_steps(&sc, raw, strlen(raw), &after);
 		for (unsigned seed = 0; seed < 25; seed++) {
 			struct rig r;
-			rig_init(&r, sc.s, sc.n, seed, false);
+			neoway_rig(&r, sc.s, sc.n, seed, false);
 			struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
 			for (int i = 0; i < 2; i++) {
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_string_equal(r.got.body.p, "abc");
 			}
 			rig_done(&r);
@@ -708,11 +540,11 @@ static void test_leftover_ignored(void **state)
 			packet_steps(&sc, raw, strlen(raw), &after);
 			for (unsigned seed = 0; seed < 25; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, false);
+				neoway_rig(&r, sc.s, sc.n, seed, false);
 				struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_string_equal(r.got.body.p, "one");
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_int_equal(r.got.status, 204);
 				assert_int_equal(r.got.body.len, 0);
 				rig_done(&r);
@@ -742,12 +574,12 @@ static void test_recvmode_tolerance(void **state)
 	packet_steps(&sc, raw, strlen(raw), &after);
 	for (unsigned seed = 0; seed < 25; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, false);
+		neoway_rig(&r, sc.s, sc.n, seed, false);
 		struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_string_equal(r.got.body.p, "hello");
 		rq.url = "http://other/";
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_string_equal(r.got.body.p, "hello");
 		rig_done(&r);
 	}
@@ -779,10 +611,10 @@ static void test_params_forgotten(void **state)
 	packet_steps(&sc, raw, strlen(raw), &after);
 	for (unsigned seed = 0; seed < 10; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, false);
+		neoway_rig(&r, sc.s, sc.n, seed, false);
 		struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
 		for (int i = 0; i < 3; i++) {
-			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 			assert_string_equal(r.got.body.p, "x");
 		}
 		rig_done(&r);
@@ -810,7 +642,7 @@ static void test_server_keeps_link(void **state)
 			struct buf after = { 0 };
 			params_steps(&sc, "h", 80, recvmode);
 			setup_step(&sc);
-			adds(&after, "\r\nOK\r\n");
+			buf_adds(&after, "\r\nOK\r\n");
 			framed(&after, &spellings[v], recvmode, resp, strlen(resp), 1460, NULL);
 			packet_steps(&sc, raw, strlen(raw), &after);
 			step(&sc, fmt("AT+HTTPCLOSE\r"), fmt("\r\nOK\r\n\r\n+HTTPCLOSE: HTTP Link Closed\r\n"));
@@ -825,11 +657,11 @@ static void test_server_keeps_link(void **state)
 			packet_steps(&sc, raw, strlen(raw), &after);
 			for (unsigned seed = 7; seed < 8; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, true);
+				neoway_rig(&r, sc.s, sc.n, seed, true);
 				struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_string_equal(r.got.body.p, "kept");
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_string_equal(r.got.body.p, "kept");
 				rig_done(&r);
 			}
@@ -848,12 +680,12 @@ static void test_no_response_timeout(void **state)
 	struct buf after = { 0 };
 	params_steps(&sc, "h", 80, 1);
 	setup_step(&sc);
-	adds(&after, "\r\nOK\r\n");
+	buf_adds(&after, "\r\nOK\r\n");
 	packet_steps(&sc, raw, strlen(raw), &after);
 	struct rig r;
-	rig_init(&r, sc.s, sc.n, 3, true);
+	neoway_rig(&r, sc.s, sc.n, 3, true);
 	struct dialect_request rq = request(VERB_GET, "GET", "http://h/slow", raw, strlen(raw), NULL);
-	assert_int_equal(run(&r, &rq), ATH_E_TIMEOUT);
+	assert_int_equal(rig_exchange(&r, &rq), ATH_E_TIMEOUT);
 	assert_int_equal(r.err.http_status, 504);
 	assert_int_equal(r.got.heads, 0);
 	rig_done(&r);
@@ -874,7 +706,7 @@ static void test_client_gone(void **state)
 		answer(&after, &spellings[0], recvmode, resp, strlen(resp));
 		packet_steps(&sc, raw, strlen(raw), &after);
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, 8, false);
+		neoway_rig(&r, sc.s, sc.n, 8, false);
 		r.got.refuse = true;
 		struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
 		r.got.refuse = true;
@@ -932,8 +764,8 @@ static void test_failures(void **state)
 				} else {
 					struct buf after = { 0 };
 					if (cases[k].where == AFTER_OK)
-						adds(&after, "\r\nOK\r\n");
-					adds(&after, reply);
+						buf_adds(&after, "\r\nOK\r\n");
+					buf_adds(&after, reply);
 					packet_steps(&sc, raw, strlen(raw), &after);
 				}
 			}
@@ -949,14 +781,14 @@ static void test_failures(void **state)
 			packet_steps(&sc, raw, strlen(raw), &after);
 			for (unsigned seed = 0; seed < 10; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, false);
+				neoway_rig(&r, sc.s, sc.n, seed, false);
 				struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
 				assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
 				assert_int_equal(r.err.http_status, 502);
 				if (!strstr(r.err.text, cases[k].text))
 					fail_msg("case %zu: '%s' lacks '%s'", k, r.err.text, cases[k].text);
 				assert_int_equal(r.got.heads, 0);
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_string_equal(r.got.body.p, "ok");
 				rig_done(&r);
 			}
@@ -972,7 +804,7 @@ static void test_para_refused(void **state)
 	struct script sc = { 0 };
 	step(&sc, fmt("AT+HTTPPARA=url,h\r"), fmt("\r\nERROR\r\n"));
 	struct rig r;
-	rig_init(&r, sc.s, sc.n, 1, false);
+	neoway_rig(&r, sc.s, sc.n, 1, false);
 	static const char raw[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
 	struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
 	assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
@@ -996,7 +828,7 @@ static void test_truncated(void **state)
 	answer(&after, &spellings[0], 1, resp, strlen(resp));
 	packet_steps(&sc, raw, strlen(raw), &after);
 	struct rig r;
-	rig_init(&r, sc.s, sc.n, 2, false);
+	neoway_rig(&r, sc.s, sc.n, 2, false);
 	struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
 	assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
 	assert_int_equal(r.got.heads, 1);
@@ -1006,14 +838,6 @@ static void test_truncated(void **state)
 }
 
 /* ------------------------------------------------------------ over 2048 bytes */
-
-static char *filler(size_t n, char c)
-{
-	char *s = malloc(n + 1);
-	memset(s, c, n);
-	s[n] = '\0';
-	return s;
-}
 
 /* Exactly 2048 bytes still go as one custom packet. */
 static void test_packet_limit_exact(void **state)
@@ -1031,9 +855,9 @@ static void test_packet_limit_exact(void **state)
 	answer(&after, &spellings[0], 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38);
 	packet_steps(&sc, raw, strlen(raw), &after);
 	struct rig r;
-	rig_init(&r, sc.s, sc.n, 5, false);
+	neoway_rig(&r, sc.s, sc.n, 5, false);
 	struct dialect_request rq = request(VERB_GET, "GET", "http://h/", raw, strlen(raw), NULL);
-	assert_int_equal(run(&r, &rq), ATH_OK);
+	assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 	assert_int_equal(r.got.status, 200);
 	rig_done(&r);
 	script_free(&sc);
@@ -1065,13 +889,13 @@ static void test_fallback_post(void **state)
 			step_buf(&sc, fmt("%s", manual_post_body), &after);
 			for (unsigned seed = 0; seed < 15; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, false);
+				neoway_rig(&r, sc.s, sc.n, seed, false);
 				struct dialect_request rq = request(VERB_POST, "POST",
 								    "http://121.15.200.97:8080/Service1.asmx/GetNote",
 								    raw, strlen(raw), &h);
 				rq.body = (const unsigned char *)manual_post_body;
 				rq.body_len = 23;
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_int_equal(r.got.status, 200);
 				assert_string_equal(r.got.body.p, manual_post_xml);
 				assert_non_null(strstr(r.got.headers, "X-Athttp-Dropped: User-Agent|"));
@@ -1101,7 +925,7 @@ static void test_fallback_get_head(void **state)
 		char *raw = fmt("%s /en/index.aspx?q=1 HTTP/1.1\r\nHost: www.neoway.com.cn\r\nX-Big: %s\r\n"
 				"Accept: */*\r\nConnection: close\r\n\r\n", forms[f].method, big);
 		struct buf resp = { 0 };
-		adds(&resp, manual_get_head);
+		buf_adds(&resp, manual_get_head);
 		if (forms[f].mode == 0)
 			manual_body(&resp, strlen(manual_get_head) + 13842);
 		for (int recvmode = 0; recvmode <= 1; recvmode++) {
@@ -1113,11 +937,11 @@ static void test_fallback_get_head(void **state)
 			step_buf(&sc, fmt("AT+HTTPACTION=%d\r", forms[f].mode), &after);
 			for (unsigned seed = 0; seed < 10; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, false);
+				neoway_rig(&r, sc.s, sc.n, seed, false);
 				struct dialect_request rq = request(forms[f].verb, forms[f].method,
 								    "http://www.neoway.com.cn/en/index.aspx?q=1",
 								    raw, strlen(raw), &h);
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_int_equal(r.got.status, 200);
 				assert_int_equal(r.got.length, 13842);
 				assert_int_equal(r.got.body.len, forms[f].mode == 0 ? 13842 : 0);
@@ -1164,7 +988,7 @@ static void test_too_large(void **state)
 		char *raw = fmt("%s %s HTTP/1.1\r\nHost: h\r\nX-Big: %s\r\n\r\n0123456789", cases[k].method,
 				cases[k].path, big);
 		struct rig r;
-		rig_init(&r, NULL, 0, 1, false);
+		neoway_rig(&r, NULL, 0, 1, false);
 		struct dialect_request rq = request(cases[k].verb, cases[k].method, url, raw, strlen(raw), &h);
 		rq.body = (const unsigned char *)"0123456789";
 		rq.body_len = cases[k].body_len;
@@ -1192,7 +1016,7 @@ static void test_unsafe_host(void **state)
 	};
 	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
 		struct rig r;
-		rig_init(&r, NULL, 0, 1, false);
+		neoway_rig(&r, NULL, 0, 1, false);
 		struct dialect_request rq = request(VERB_GET, "GET", urls[i], "GET / HTTP/1.1\r\n\r\n", 18, NULL);
 		assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_BAD_REQUEST);
 		assert_int_equal(r.chat.commands_sent, 0);

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -23,7 +22,7 @@
 
 #include "at_chat.h"
 #include "dialect.h"
-#include "script_transport.h"
+#include "driver_rig.h"
 
 extern const struct dialect dialect_onemo;
 
@@ -35,56 +34,23 @@ static const char *const prefixes[] = {
 };
 #define N_PREFIXES (sizeof prefixes / sizeof prefixes[0])
 
-/* ------------------------------------------------------------ a growable buffer */
-
-struct buf {
-	char *p;
-	size_t len;
-};
-
-static void add(struct buf *b, const void *data, size_t len)
-{
-	b->p = realloc(b->p, b->len + len + 1);
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-}
-
-static void adds(struct buf *b, const char *s)
-{
-	add(b, s, strlen(s));
-}
-
-static void addf(struct buf *b, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static void addf(struct buf *b, const char *f, ...)
-{
-	va_list ap;
-	va_start(ap, f);
-	char *s = NULL;
-	if (vasprintf(&s, f, ap) < 0)
-		abort();
-	va_end(ap);
-	adds(b, s);
-	free(s);
-}
-
 /* ------------------------------------------------------------ URCs */
 
 /* +MHTTPURC: "header",<id>,<code>,<header_len>,<head> then CRLF. */
 static void urc_header(struct buf *b, const char *pfx, int id, int code, const char *head)
 {
-	addf(b, "\r\n%s\"header\",%d,%d,%zu,", pfx, id, code, strlen(head));
-	adds(b, head);
-	adds(b, "\r\n");
+	buf_addf(b, "\r\n%s\"header\",%d,%d,%zu,", pfx, id, code, strlen(head));
+	buf_adds(b, head);
+	buf_adds(b, "\r\n");
 }
 
 /* +MHTTPURC: "content",<id>,<content_len>,<sum_len>,<cur_len>,<data> CRLF. */
 static void urc_content(struct buf *b, const char *pfx, int id, long long total, long long sum, const void *data,
 			size_t len)
 {
-	addf(b, "\r\n%s\"content\",%d,%lld,%lld,%zu,", pfx, id, total, sum, len);
-	add(b, data, len);
-	adds(b, "\r\n");
+	buf_addf(b, "\r\n%s\"content\",%d,%lld,%lld,%zu,", pfx, id, total, sum, len);
+	buf_add(b, data, len);
+	buf_adds(b, "\r\n");
 }
 
 /* A whole body in pieces of at most piece bytes; total is content_len
@@ -100,157 +66,20 @@ static void urc_body(struct buf *b, const char *pfx, int id, long long total, co
 		urc_content(b, pfx, id, 0, (long long)len, "", 0);
 }
 
-/* ------------------------------------------------------------ the sink */
-
-struct collected {
-	int heads;
-	int status;
-	long long length;
-	char headers[4096];
-	struct buf body;
-	bool refuse;               /* play a client that went away */
-};
-
-static enum ath_err c_head(void *ctx, const struct http_head *h, long long len, bool synth)
-{
-	struct collected *c = ctx;
-	assert_false(synth);
-	c->heads++;
-	c->status = h->status;
-	c->length = len;
-	size_t o = 0;
-	for (size_t i = 0; i < h->headers.n; i++)
-		o += (size_t)snprintf(c->headers + o, sizeof c->headers - o, "%s: %s|", h->headers.v[i].name,
-				      h->headers.v[i].value);
-	return c->refuse ? ATH_E_CLIENT_GONE : ATH_OK;
-}
-
-static enum ath_err c_body(void *ctx, const void *data, size_t len)
-{
-	struct collected *c = ctx;
-	add(&c->body, data, len);
-	return c->refuse ? ATH_E_CLIENT_GONE : ATH_OK;
-}
-
-static void collected_reset(struct collected *c)
-{
-	bool refuse = c->refuse;
-	free(c->body.p);
-	memset(c, 0, sizeof *c);
-	c->refuse = refuse;
-}
-
-/* ------------------------------------------------------------ a silent module */
-
-/* Wraps the script: where it has nothing to say, the module is silent (a
- * read times out) instead of failing, as a real port is: a response that
- * stops runs into the action timeout. */
-static ssize_t quiet_read(struct transport *t, void *buf, size_t len, int timeout_ms)
-{
-	struct transport *inner = t->priv;
-	ssize_t n = inner->ops->read(inner, buf, len, timeout_ms);
-	if (n < 0 && !script_error(inner)[0]) {
-		usleep((useconds_t)(timeout_ms < 50 ? timeout_ms : 50) * 1000);
-		return 0;
-	}
-	return n;
-}
-
-static enum ath_err quiet_write(struct transport *t, const void *buf, size_t len, int timeout_ms)
-{
-	struct transport *inner = t->priv;
-	return inner->ops->write(inner, buf, len, timeout_ms);
-}
-
-static const struct transport_ops quiet_ops = { .name = "quiet", .read = quiet_read, .write = quiet_write };
-
 /* ------------------------------------------------------------ the rig */
 
-struct rig {
-	const struct dialect *d;
-	struct transport *tp;      /* the script */
-	struct transport quiet;
-	struct at_chat chat;
-	struct modem_io io;
-	char state[4096];
-	struct collected got;
-	struct response_sink sink;
-	struct ath_error err;
-};
-
-static void rig_init(struct rig *r, const struct script_step *steps, size_t n, unsigned seed, int timeout_ms)
+/* The onemo driver on the script, as a module that goes silent where the
+ * script ends (a response that stops runs into the action timeout):
+ * timeout_ms, or 0 for 30 s.  Every head is the origin's. */
+static void onemo_rig(struct rig *r, const struct script_step *steps, size_t n, unsigned seed, int timeout_ms)
 {
-	memset(r, 0, sizeof *r);
-	r->d = &dialect_onemo;
-	r->tp = script_transport_new(steps, n, seed, 1 + seed % 200);
-	r->quiet = (struct transport){ .ops = &quiet_ops, .fd = -1, .priv = r->tp };
-	at_chat_init(&r->chat, &r->quiet, r->d->syntax, NULL);
-	assert_true(r->d->state_size <= sizeof r->state);
-	r->io = (struct modem_io){ .chat = &r->chat, .state = r->state, .params = r->d->params,
-				   .baud = 115200, .action_timeout_ms = timeout_ms ? timeout_ms : 30000 };
-	r->sink = (struct response_sink){ c_head, c_body, &r->got };
-	ath_error_clear(&r->err);
-}
-
-static void rig_done(struct rig *r)
-{
-	assert_string_equal(script_error(r->tp), "");
-	assert_true(script_finished(r->tp));
-	script_transport_free(r->tp);
-	collected_reset(&r->got);
-}
-
-static enum ath_err run(struct rig *r, const struct dialect_request *rq)
-{
-	collected_reset(&r->got);
-	ath_error_clear(&r->err);
-	enum ath_err e = r->d->ops->exchange(&r->io, rq, &r->sink, &r->err);
-	if (e != ATH_OK)
-		fprintf(stderr, "  exchange: %s (%s) %s\n", ath_strerror(e), r->err.text, script_error(r->tp));
-	return e;
+	rig_init(r, &dialect_onemo, steps, n, seed, true);
+	r->got.real_head = true;
+	if (timeout_ms)
+		r->io.action_timeout_ms = timeout_ms;
 }
 
 /* ------------------------------------------------------------ scripts */
-
-struct script {
-	struct script_step s[160];
-	char *owned[320];
-	size_t n, nowned;
-};
-
-static const char *keep(struct script *sc, char *p)
-{
-	assert_true(sc->nowned < sizeof sc->owned / sizeof sc->owned[0]);
-	sc->owned[sc->nowned++] = p;
-	return p;
-}
-
-/* Takes ownership of expect and reply (malloc'ed, NULL allowed). */
-static void stepn(struct script *sc, char *expect, size_t elen, char *reply, size_t rlen)
-{
-	assert_true(sc->n < sizeof sc->s / sizeof sc->s[0]);
-	sc->s[sc->n++] = (struct script_step){ expect ? keep(sc, expect) : NULL, elen,
-					       reply ? keep(sc, reply) : NULL, rlen };
-}
-
-static void step(struct script *sc, char *expect, char *reply)
-{
-	stepn(sc, expect, 0, reply, 0);
-}
-
-static void step_buf(struct script *sc, char *expect, struct buf *reply)
-{
-	stepn(sc, expect, 0, reply->p, reply->len);
-	reply->p = NULL;
-	reply->len = 0;
-}
-
-static void script_free(struct script *sc)
-{
-	for (size_t i = 0; i < sc->nowned; i++)
-		free(sc->owned[i]);
-	memset(sc, 0, sizeof *sc);
-}
 
 /* Power-on: echo on, so AT and ATE0 come back; CMEE; every instance id
  * deleted (3.7), whether it existed (OK) or not (652). */
@@ -290,9 +119,9 @@ static void data_steps(struct script *sc, const char *cmd, int id, int eof, cons
 static void request_step(struct script *sc, int id, int method, const char *path, struct buf *urcs)
 {
 	struct buf reply = { 0 };
-	adds(&reply, "\r\nOK\r\n");
+	buf_adds(&reply, "\r\nOK\r\n");
 	if (urcs->len)
-		add(&reply, urcs->p, urcs->len);
+		buf_add(&reply, urcs->p, urcs->len);
 	free(urcs->p);
 	urcs->p = NULL;
 	urcs->len = 0;
@@ -356,12 +185,12 @@ static void test_manual_get(void **state)
 		request_step(&sc, 0, 1, "/get", &urcs);
 		for (unsigned seed = 0; seed < 12; seed++) {
 			struct rig r;
-			rig_init(&r, sc.s, sc.n, seed, 0);
+			onemo_rig(&r, sc.s, sc.n, seed, 0);
 			assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
 			struct dialect_request rq = request(VERB_GET, "GET", "http://120.27.12.119:10080/get", NULL);
 			for (int i = 0; i < 2; i++) {
 				unsigned long before = r.chat.commands_sent;
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_int_equal(r.chat.commands_sent - before, i == 0 ? 2 : 1);
 				assert_int_equal(r.got.heads, 1);
 				assert_int_equal(r.got.status, 200);
@@ -396,9 +225,9 @@ static void test_manual_header(void **state)
 	hdr_add(&h, "api-key", 7, "FC9B69m4prHH2j7ljBbA=hHlbMI=", 28);
 	for (unsigned seed = 0; seed < 20; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, 0);
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
 		struct dialect_request rq = request(VERB_GET, "GET", "http://120.27.12.119:10080/get", &h);
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_int_equal(r.got.status, 200);
 		assert_memory_equal(r.got.body.p, manual_get_json, 145);
 		rig_done(&r);
@@ -450,12 +279,12 @@ static void test_manual_post_put(void **state)
 			request_step(&sc, 0, forms[f].number, forms[f].path, &urcs);
 			for (unsigned seed = 0; seed < 12; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, 0);
+				onemo_rig(&r, sc.s, sc.n, seed, 0);
 				char *url = fmt("http://120.27.12.119:10080%s", forms[f].path);
 				struct dialect_request rq = request(forms[f].verb, forms[f].method, url, NULL);
 				rq.body = (const unsigned char *)manual_content;
 				rq.body_len = 70;
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_int_equal(r.got.status, 200);
 				assert_int_equal(r.got.length, (long long)jlen);
 				assert_string_equal(r.got.body.p, json);
@@ -482,11 +311,11 @@ static void test_get_command_bytes(void **state)
 	static const char words[] = "\r\n+MHTTPURC: \"err\",0,5\r\n+MHTTPURC:\r\n\"content\",0,1,1,1,x\r\nOK\r\n\0";
 	for (size_t i = 0; body.len < 3000; i++) {
 		if (i % 300 == 0) {
-			add(&body, words, sizeof words - 1 < 3000 - body.len ? sizeof words - 1 : 3000 - body.len);
+			buf_add(&body, words, sizeof words - 1 < 3000 - body.len ? sizeof words - 1 : 3000 - body.len);
 			continue;
 		}
 		char c = (char)(i * 13);
-		add(&body, &c, 1);
+		buf_add(&body, &c, 1);
 	}
 	struct script sc = { 0 };
 	struct buf urcs = { 0 };
@@ -507,9 +336,9 @@ static void test_get_command_bytes(void **state)
 	hdr_add(&h, "X-Tag", 5, "a, b; c=d", 9);
 	for (unsigned seed = 0; seed < 25; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, 0);
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
 		struct dialect_request rq = request(VERB_GET, "GET", "http://example.com/path/a.bin?q=1&r=x%20y", &h);
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_int_equal(r.chat.commands_sent, 5);
 		assert_int_equal(r.got.length, 3000);
 		assert_int_equal(r.got.body.len, 3000);
@@ -548,11 +377,11 @@ static void test_post_10k(void **state)
 	hdr_add(&h, "Content-Type", 12, "application/octet-stream", 24);
 	for (unsigned seed = 0; seed < 20; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, 0);
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
 		struct dialect_request rq = request(VERB_POST, "POST", "http://h:8080/up", &h);
 		rq.body = (const unsigned char *)body;
 		rq.body_len = n;
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_int_equal(r.got.status, 201);
 		assert_non_null(strstr(r.got.headers, "Location: /up/1|"));
 		assert_string_equal(r.got.body.p, "created");
@@ -615,9 +444,9 @@ static void test_header_data_mode(void **state)
 	assert_string_equal(sc.s[2].expect, "X-Quote: say \"hi\"");
 	for (unsigned seed = 0; seed < 15; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, 0);
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
 		struct dialect_request rq = request(VERB_DELETE, "DELETE", "http://h/", &h);
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_int_equal(r.got.status, 204);
 		assert_int_equal(r.got.body.len, 0);
 		rig_done(&r);
@@ -644,10 +473,10 @@ static void test_header_data_mode(void **state)
 			urc_header(&urcs2, prefixes[0], 1, 204, "HTTP/1.1 204 No Content\r\n");
 			request_step(&sc2, 1, 1, "/", &urcs2);
 		}
-		rig_init(&rr, sc2.s, sc2.n, 3, 0);
+		onemo_rig(&rr, sc2.s, sc2.n, 3, 0);
 		struct dialect_request rq2 = request(VERB_GET, "GET", "http://h/", &h);
 		if (!over) {
-			assert_int_equal(run(&rr, &rq2), ATH_OK);
+			assert_int_equal(rig_exchange(&rr, &rq2), ATH_OK);
 			assert_int_equal(rr.got.status, 204);
 		} else {
 			assert_int_equal(rr.d->ops->exchange(&rr.io, &rq2, &rr.sink, &rr.err), ATH_E_UNSUPPORTED);
@@ -667,7 +496,7 @@ static void test_header_data_mode(void **state)
 	long_value[4095] = '\0';
 	hdr_add(&h, "X-Longer", 8, long_value, strlen(long_value));
 	struct rig r;
-	rig_init(&r, NULL, 0, 1, 0);
+	onemo_rig(&r, NULL, 0, 1, 0);
 	struct dialect_request rq = request(VERB_GET, "GET", "http://h/", &h);
 	assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_UNSUPPORTED);
 	assert_int_equal(r.err.http_status, 501);
@@ -724,13 +553,13 @@ static void test_five_origins(void **state)
 	}
 	for (unsigned seed = 0; seed < 8; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, 0);
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
 		assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
 		for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
 			char *url = fmt("http://%s/", seq[i].host);
 			struct dialect_request rq = request(VERB_GET, "GET", url, NULL);
 			unsigned long before = r.chat.commands_sent;
-			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 			assert_string_equal(r.got.body.p, seq[i].host);
 			assert_int_equal(r.chat.commands_sent - before, 1 + seq[i].create + (seq[i].del >= 0));
 			free(url);
@@ -767,12 +596,12 @@ static void test_no_free_client(void **state)
 	step(&sc, fmt("AT+MHTTPCREATE=\"http://d:80\"\r"), fmt("\r\n+CME ERROR: 651\r\n"));
 	for (unsigned seed = 0; seed < 12; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, 0);
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
 		static const char *const hosts[] = { "a", "b", "c" }, *const bodies[] = { "one", "two", "three" };
 		for (int i = 0; i < 3; i++) {
 			char *url = fmt("http://%s/", hosts[i]);
 			struct dialect_request rq = request(VERB_GET, "GET", url, NULL);
-			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 			assert_string_equal(r.got.body.p, bodies[i]);
 			free(url);
 		}
@@ -795,9 +624,9 @@ static void test_no_free_client(void **state)
 	request_step(&sc2, 0, 1, "/", &urcs);
 	for (unsigned seed = 0; seed < 12; seed++) {
 		struct rig r;
-		rig_init(&r, sc2.s, sc2.n, seed, 0);
+		onemo_rig(&r, sc2.s, sc2.n, seed, 0);
 		struct dialect_request rq = request(VERB_GET, "GET", "http://e/", NULL);
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_string_equal(r.got.body.p, "five");
 		rig_done(&r);
 	}
@@ -832,18 +661,18 @@ static void test_lost_and_busy_instance(void **state)
 	hdr_add(&h, "Accept", 6, "*/*", 3);
 	for (unsigned seed = 0; seed < 12; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, 0);
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
 		struct dialect_request rq0 = request(VERB_GET, "GET", "http://h/", NULL);
-		assert_int_equal(run(&r, &rq0), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq0), ATH_OK);
 		assert_string_equal(r.got.body.p, "first");
 		struct dialect_request rq = request(VERB_GET, "GET", "http://h/", &h);
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_string_equal(r.got.body.p, "again");
 		assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
 		assert_int_equal(r.err.http_status, 502);
 		assert_int_equal(r.err.module_code, 653);
 		assert_non_null(strstr(r.err.text, "AT+MHTTPREQUEST failed: +CME ERROR: 653 (client busy)"));
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_string_equal(r.got.body.p, "fresh");
 		rig_done(&r);
 	}
@@ -893,7 +722,7 @@ static void test_cme_codes(void **state)
 		hdr_add(&h, "X-A", 3, "one", 3);
 		for (unsigned seed = 0; seed < 6; seed++) {
 			struct rig r;
-			rig_init(&r, sc.s, sc.n, seed, 0);
+			onemo_rig(&r, sc.s, sc.n, seed, 0);
 			struct dialect_request rq = request(VERB_POST, "POST", "http://h/x", &h);
 			rq.body = (const unsigned char *)"abc";
 			rq.body_len = 3;
@@ -935,9 +764,9 @@ static void test_unknown_length_bodies(void **state)
 			request_step(&sc, 0, 1, "/", &urcs);
 			for (unsigned seed = 0; seed < 10; seed++) {
 				struct rig r;
-				rig_init(&r, sc.s, sc.n, seed, 0);
+				onemo_rig(&r, sc.s, sc.n, seed, 0);
 				struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL);
-				assert_int_equal(run(&r, &rq), ATH_OK);
+				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 				assert_int_equal(r.got.length, -1);
 				assert_string_equal(r.got.body.p, body);
 				rig_done(&r);
@@ -969,7 +798,7 @@ static void test_no_body_responses(void **state)
 		struct script sc = { 0 };
 		struct buf urcs = { 0 };
 		create_step(&sc, "h:80", 0, true);
-		adds(&urcs, "\r\n+MHTTPURC: \"ind\",0");
+		buf_adds(&urcs, "\r\n+MHTTPURC: \"ind\",0");
 		urc_header(&urcs, prefixes[k % N_PREFIXES], 0, 200, cases[k].head);
 		request_step(&sc, 0, cases[k].number, "/r", &urcs);
 		/* The next request is answered at once: nothing was left over. */
@@ -977,14 +806,14 @@ static void test_no_body_responses(void **state)
 		request_step(&sc, 0, 1, "/r", &urcs);
 		for (unsigned seed = 0; seed < 12; seed++) {
 			struct rig r;
-			rig_init(&r, sc.s, sc.n, seed, 0);
+			onemo_rig(&r, sc.s, sc.n, seed, 0);
 			struct dialect_request rq = request(cases[k].verb, cases[k].method, "http://h/r", NULL);
-			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 			assert_int_equal(r.got.heads, 1);
 			assert_int_equal(r.got.length, cases[k].length);
 			assert_int_equal(r.got.body.len, 0);
 			rq = request(VERB_GET, "GET", "http://h/r", NULL);
-			assert_int_equal(run(&r, &rq), ATH_OK);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 			assert_string_equal(r.got.body.p, "next");
 			rig_done(&r);
 		}
@@ -1021,12 +850,12 @@ static void test_err_urc(void **state)
 		struct script sc = { 0 };
 		struct buf urcs = { 0 };
 		create_step(&sc, "h:80", 0, true);
-		addf(&urcs, "\r\n%s\"err\",0,%d\r\n", prefixes[k % N_PREFIXES], cases[k].code);
+		buf_addf(&urcs, "\r\n%s\"err\",0,%d\r\n", prefixes[k % N_PREFIXES], cases[k].code);
 		request_step(&sc, 0, 1, "/", &urcs);
 		step(&sc, fmt("AT+MHTTPDEL=0\r"), fmt("\r\nOK\r\n"));
 		for (unsigned seed = 0; seed < 6; seed++) {
 			struct rig r;
-			rig_init(&r, sc.s, sc.n, seed, 0);
+			onemo_rig(&r, sc.s, sc.n, seed, 0);
 			struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL);
 			assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
 			assert_int_equal(r.err.http_status, cases[k].status);
@@ -1053,7 +882,7 @@ static void test_err_mid_body(void **state)
 	create_step(&sc, "h:80", 0, true);
 	urc_header(&urcs, prefixes[0], 0, 200, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n");
 	urc_content(&urcs, prefixes[3], 0, 10, 4, "0123", 4);
-	adds(&urcs, "\r\n+MHTTPURC: \"err\",0,5\r\n");
+	buf_adds(&urcs, "\r\n+MHTTPURC: \"err\",0,5\r\n");
 	request_step(&sc, 0, 1, "/", &urcs);
 	step(&sc, fmt("AT+MHTTPDEL=0\r"), fmt("\r\nOK\r\n"));
 	create_step(&sc, "h:80", 0, true);
@@ -1061,14 +890,14 @@ static void test_err_mid_body(void **state)
 	request_step(&sc, 0, 1, "/", &urcs);
 	for (unsigned seed = 0; seed < 15; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, 0);
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
 		struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL);
-		assert_int_equal(run(&r, &rq), ATH_E_MODULE);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_E_MODULE);
 		assert_int_equal(r.got.heads, 1);
 		assert_int_equal(r.got.length, 10);
 		assert_string_equal(r.got.body.p, "0123");
 		assert_non_null(strstr(r.err.text, "connection closed abnormally (the response was cut short)"));
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_string_equal(r.got.body.p, "ok");
 		rig_done(&r);
 	}
@@ -1097,16 +926,16 @@ static void test_timeout(void **state)
 		small_answer(&urcs, 0, "ok");
 		request_step(&sc, 0, 1, "/slow", &urcs);
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, 3, 400);
+		onemo_rig(&r, sc.s, sc.n, 3, 400);
 		struct dialect_request rq = request(VERB_GET, "GET", "http://h/slow", NULL);
-		assert_int_equal(run(&r, &rq), ATH_E_TIMEOUT);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_E_TIMEOUT);
 		assert_int_equal(r.err.http_status, 504);
 		assert_int_equal(r.got.heads, mid ? 1 : 0);
 		assert_non_null(strstr(r.err.text, mid ? "stopped after 4 body bytes" : "no response from the server"));
 		struct ath_error rerr;
 		ath_error_clear(&rerr);
 		assert_int_equal(r.d->ops->recover(&r.io, &rerr), ATH_OK);
-		assert_int_equal(run(&r, &rq), ATH_OK);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_string_equal(r.got.body.p, "ok");
 		rig_done(&r);
 		script_free(&sc);
@@ -1126,14 +955,14 @@ static void test_client_gone(void **state)
 	urc_content(&urcs, prefixes[0], 0, 10, 4, "0123", 4);
 	request_step(&sc, 0, 1, "/", &urcs);
 	struct buf term = { 0 };
-	adds(&term, "\r\nOK\r\n");
+	buf_adds(&term, "\r\nOK\r\n");
 	urc_content(&term, prefixes[0], 0, 10, 8, "4567", 4);
-	adds(&term, "\r\n+MHTTPURC: \"err\",0,5\r\n");
+	buf_adds(&term, "\r\n+MHTTPURC: \"err\",0,5\r\n");
 	step_buf(&sc, fmt("AT+MHTTPTERM=0\r"), &term);
 	step(&sc, fmt("AT+MHTTPDEL=0\r"), fmt("\r\nOK\r\n"));
 	for (unsigned seed = 0; seed < 10; seed++) {
 		struct rig r;
-		rig_init(&r, sc.s, sc.n, seed, 0);
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
 		r.got.refuse = true;
 		struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL);
 		assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_CLIENT_GONE);
@@ -1170,7 +999,7 @@ static void test_refused_before_sending(void **state)
 	memset(big, 'b', sizeof big);
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		struct rig r;
-		rig_init(&r, NULL, 0, 1, 0);
+		onemo_rig(&r, NULL, 0, 1, 0);
 		struct dialect_request rq = request(cases[k].verb, cases[k].method, cases[k].url, NULL);
 		rq.body = (const unsigned char *)big;
 		rq.body_len = cases[k].body_len;
@@ -1188,11 +1017,11 @@ static void test_refused_before_sending(void **state)
 	small_answer(&urcs, 0, "put");
 	request_step(&sc, 0, 3, "/", &urcs);
 	struct rig r;
-	rig_init(&r, sc.s, sc.n, 4, 0);
+	onemo_rig(&r, sc.s, sc.n, 4, 0);
 	struct dialect_request rq = request(VERB_PUT, "PUT", "http://h/", NULL);
 	rq.body = (const unsigned char *)big;
 	rq.body_len = 12288;
-	assert_int_equal(run(&r, &rq), ATH_OK);
+	assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 	assert_string_equal(r.got.body.p, "put");
 	rig_done(&r);
 	script_free(&sc);

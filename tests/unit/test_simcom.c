@@ -18,76 +18,16 @@
 
 #include "at_chat.h"
 #include "dialect.h"
-#include "script_transport.h"
+#include "driver_rig.h"
 
 extern const struct dialect dialect_simcom;
 
-struct collected {
-	int heads;
-	int status;
-	char reason[64];
-	long long length;
-	bool synthesized;
-	char ctype[128];
-	char *body;
-	size_t body_len;
-	int fail_body_after;   /* >0: the "client" goes away after this many body calls */
-	int body_calls;
-};
-
-static enum ath_err c_head(void *ctx, const struct http_head *h, long long len, bool synth)
+/* The simcom driver on the script, the module's output cut into pieces of
+ * 1 to 7 + seed % 300 bytes; a 5 s action timeout. */
+static void simcom_rig(struct rig *r, const struct script_step *steps, size_t n, unsigned seed)
 {
-	struct collected *c = ctx;
-	c->heads++;
-	c->status = h->status;
-	snprintf(c->reason, sizeof c->reason, "%s", h->reason);
-	c->length = len;
-	c->synthesized = synth;
-	const char *ct = hdr_get(&h->headers, "Content-Type");
-	snprintf(c->ctype, sizeof c->ctype, "%s", ct ? ct : "");
-	return ATH_OK;
-}
-
-static enum ath_err c_body(void *ctx, const void *data, size_t len)
-{
-	struct collected *c = ctx;
-	if (c->fail_body_after && ++c->body_calls > c->fail_body_after)
-		return ATH_E_CLIENT_GONE;
-	c->body = realloc(c->body, c->body_len + len + 1);
-	memcpy(c->body + c->body_len, data, len);
-	c->body_len += len;
-	c->body[c->body_len] = '\0';
-	return ATH_OK;
-}
-
-struct rig {
-	struct transport *tp;
-	struct at_chat chat;
-	struct modem_io io;
-	char state[2048];
-	struct collected got;
-	struct response_sink sink;
-	struct ath_error err;
-};
-
-static void rig_init(struct rig *r, const struct script_step *steps, size_t n, unsigned seed)
-{
-	memset(r, 0, sizeof *r);
-	r->tp = script_transport_new(steps, n, seed, 7 + seed % 300);
-	at_chat_init(&r->chat, r->tp, dialect_simcom.syntax, NULL);
-	assert_true(dialect_simcom.state_size <= sizeof r->state);
-	r->io = (struct modem_io){ .chat = &r->chat, .state = r->state, .baud = 115200,
-				   .action_timeout_ms = 5000 };
-	r->sink = (struct response_sink){ c_head, c_body, &r->got };
-	ath_error_clear(&r->err);
-}
-
-static void rig_done(struct rig *r)
-{
-	assert_string_equal(script_error(r->tp), "");
-	assert_true(script_finished(r->tp));
-	script_transport_free(r->tp);
-	free(r->got.body);
+	rig_init_split(r, &dialect_simcom, steps, n, seed, 7 + seed % 300, false);
+	r->io.action_timeout_ms = 5000;
 }
 
 /* Bring-up from power-on: echo is on, so each command comes back first. */
@@ -126,7 +66,7 @@ static void test_manual_get(void **state)
 	};
 	for (unsigned seed = 0; seed < 20; seed++) {
 		struct rig r;
-		rig_init(&r, steps, sizeof steps / sizeof steps[0], seed);
+		simcom_rig(&r, steps, sizeof steps / sizeof steps[0], seed);
 		struct hdr_list h = { 0 };
 		assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
 		struct dialect_request rq = get_req("http://opinion.people.com.cn/GB/n1/2018/0815/c1003-30228758.html", &h);
@@ -135,9 +75,9 @@ static void test_manual_get(void **state)
 		assert_int_equal(r.got.status, 200);
 		assert_int_equal(r.got.length, 22);
 		assert_false(r.got.synthesized);
-		assert_string_equal(r.got.ctype, "text/html");
-		assert_int_equal(r.got.body_len, 22);
-		assert_memory_equal(r.got.body, body, 22);
+		assert_string_equal(rig_field(&r, "Content-Type"), "text/html");
+		assert_int_equal(r.got.body.len, 22);
+		assert_memory_equal(r.got.body.p, body, 22);
 		rig_done(&r);
 	}
 	free(read_reply);
@@ -164,7 +104,7 @@ static void test_manual_post(void **state)
 	};
 	for (unsigned seed = 0; seed < 20; seed++) {
 		struct rig r;
-		rig_init(&r, steps, sizeof steps / sizeof steps[0], seed);
+		simcom_rig(&r, steps, sizeof steps / sizeof steps[0], seed);
 		struct hdr_list h = { 0 };
 		hdr_add(&h, "Content-Type", 12, "application/x-www-form-urlencoded", 33);
 		assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
@@ -174,7 +114,7 @@ static void test_manual_post(void **state)
 		assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
 		assert_int_equal(r.got.status, 500);
 		assert_int_equal(r.got.length, 30);
-		assert_string_equal(r.got.body, "Request format is invalid: .\r\n");
+		assert_string_equal(r.got.body.p, "Request format is invalid: .\r\n");
 		hdr_free(&h);
 		rig_done(&r);
 	}
@@ -196,13 +136,13 @@ static void test_manual_head(void **state)
 		{ "AT+HTTPHEAD\r", 0, head_reply, 0 },
 	};
 	struct rig r;
-	rig_init(&r, steps, sizeof steps / sizeof steps[0], 3);
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 3);
 	struct hdr_list h = { 0 };
 	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
 	struct dialect_request rq = { .verb = VERB_HEAD, .method = "HEAD", .url = "http://opinion.people.com.cn/", .headers = &h };
 	assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
 	assert_int_equal(r.got.length, 22505);
-	assert_int_equal(r.got.body_len, 0);
+	assert_int_equal(r.got.body.len, 0);
 	rig_done(&r);
 	free(action);
 	free(head_reply);
@@ -248,22 +188,20 @@ static void test_a76xx_large_body_two_requests(void **state)
 	};
 	for (unsigned seed = 0; seed < 5; seed++) {
 		struct rig r;
-		rig_init(&r, steps, sizeof steps / sizeof steps[0], seed);
+		simcom_rig(&r, steps, sizeof steps / sizeof steps[0], seed);
 		struct hdr_list h = { 0 };
 		hdr_add(&h, "Accept", 6, "*/*", 3);
 		assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
 		struct dialect_request rq = get_req("http://h/big", &h);
 		assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
-		assert_int_equal(r.got.body_len, total);
-		assert_memory_equal(r.got.body, body, total);
-		free(r.got.body);
-		r.got.body = NULL;
-		r.got.body_len = 0;
+		assert_int_equal(r.got.body.len, total);
+		assert_memory_equal(r.got.body.p, body, total);
+		rig_got_reset(&r.got);
 		unsigned long before = r.chat.commands_sent;
 		rq = get_req("http://h/small", &h);
 		assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
 		assert_int_equal(r.chat.commands_sent - before, 4);
-		assert_string_equal(r.got.body, "ok");
+		assert_string_equal(r.got.body.p, "ok");
 		hdr_free(&h);
 		rig_done(&r);
 	}
@@ -289,13 +227,13 @@ static void test_chunked_zero_len(void **state)
 		{ "AT+HTTPREAD=5,65536\r", 0, "\r\nOK\r\n\r\n+HTTPREAD:0\r\n", 0 },
 	};
 	struct rig r;
-	rig_init(&r, steps, sizeof steps / sizeof steps[0], 11);
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 11);
 	struct hdr_list h = { 0 };
 	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
 	struct dialect_request rq = get_req("http://h/c", &h);
 	assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
 	assert_int_equal(r.got.length, -1);
-	assert_string_equal(r.got.body, "hello");
+	assert_string_equal(r.got.body.p, "hello");
 	rig_done(&r);
 	free(head_reply);
 }
@@ -317,7 +255,7 @@ static void test_error_codes(void **state)
 			{ "AT+HTTPACTION=0\r", 0, urc, 0 },
 		};
 		struct rig r;
-		rig_init(&r, steps, sizeof steps / sizeof steps[0], (unsigned)i);
+		simcom_rig(&r, steps, sizeof steps / sizeof steps[0], (unsigned)i);
 		struct hdr_list h = { 0 };
 		assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
 		struct dialect_request rq = get_req("http://nosuch.invalid/", &h);
@@ -344,7 +282,7 @@ static void test_bringup_already_started(void **state)
 		{ "AT+HTTPINIT\r", 0, "\r\nOK\r\n", 0 },
 	};
 	struct rig r;
-	rig_init(&r, steps, sizeof steps / sizeof steps[0], 5);
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 5);
 	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
 	rig_done(&r);
 }
@@ -361,7 +299,7 @@ static void test_bringup_fails(void **state)
 		{ "AT+HTTPINIT\r", 0, "\r\n+CME ERROR: 3\r\n", 0 },
 	};
 	struct rig r;
-	rig_init(&r, steps, sizeof steps / sizeof steps[0], 5);
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 5);
 	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_E_MODULE);
 	assert_int_equal(r.err.module_code, 3);
 	assert_non_null(strstr(r.err.text, "HTTPINIT"));
@@ -394,8 +332,8 @@ static void test_client_gone_mid_body(void **state)
 	};
 	(void)total;
 	struct rig r;
-	rig_init(&r, steps, sizeof steps / sizeof steps[0], 9);
-	r.got.fail_body_after = 3;
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 9);
+	r.got.refuse_after = 3;
 	struct hdr_list h = { 0 };
 	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
 	struct dialect_request rq = get_req("http://h/", &h);
@@ -417,14 +355,14 @@ static void test_head_refused_synthesizes(void **state)
 		{ "AT+HTTPREAD=0,3\r", 0, "\r\nOK\r\n\r\n+HTTPREAD: DATA,3\r\nnah\r\n+HTTPREAD:0\r\n", 0 },
 	};
 	struct rig r;
-	rig_init(&r, steps, sizeof steps / sizeof steps[0], 2);
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 2);
 	struct hdr_list h = { 0 };
 	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
 	struct dialect_request rq = { .verb = VERB_DELETE, .method = "DELETE", .url = "http://h/", .headers = &h };
 	assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
 	assert_int_equal(r.got.status, 404);
 	assert_true(r.got.synthesized);
-	assert_string_equal(r.got.body, "nah");
+	assert_string_equal(r.got.body.p, "nah");
 	rig_done(&r);
 }
 
@@ -438,7 +376,7 @@ static void test_wrong_urc(void **state)
 		{ "AT+HTTPACTION=0\r", 0, "\r\nOK\r\n\r\n+HTTPACTION: 1,200,5\r\n", 0 },
 	};
 	struct rig r;
-	rig_init(&r, steps, sizeof steps / sizeof steps[0], 2);
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 2);
 	struct hdr_list h = { 0 };
 	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
 	struct dialect_request rq = get_req("http://h/", &h);
