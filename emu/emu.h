@@ -84,6 +84,15 @@ void emu_buf_free(struct emu_buf *b);
 void *emu_calloc(size_t n, size_t size);
 char *emu_strndup(const char *s, size_t n);
 
+/* The entry of a --variant table named name (the first entry when name is
+ * NULL), or NULL.  The table's entries are structs of size bytes whose
+ * first member is their const char *name. */
+const void *emu_variant_find(const void *table, size_t count, size_t size,
+			     const char *name);
+#define EMU_VARIANT(table, name) \
+	((const __typeof__((table)[0]) *)emu_variant_find( \
+		(table), sizeof(table) / sizeof((table)[0]), sizeof((table)[0]), (name)))
+
 uint64_t emu_now_ns(void);		/* CLOCK_MONOTONIC */
 #define EMU_NS_PER_MS 1000000ull
 #define EMU_NEVER UINT64_MAX

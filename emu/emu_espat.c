@@ -884,14 +884,10 @@ static void close_espat(void *ctx)
 static void *open_espat(struct emu *e, const struct emu_config *cfg,
 			const char **err)
 {
-	const struct espat_variant *v = NULL;
+	const struct espat_variant *v;
 	struct espat *s;
 
-	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
-		if (!cfg->variant || !strcmp(cfg->variant, variants[i].name)) {
-			v = &variants[i];
-			break;
-		}
+	v = EMU_VARIANT(variants, cfg->variant);
 	if (!v) {
 		*err = "unknown espat variant (espressif, beken)";
 		return NULL;

@@ -746,14 +746,10 @@ static void command(void *ctx, const struct emu_cmd *c)
 static void *open_hc(struct emu *e, const struct emu_config *cfg,
 		     const struct hc_flavour *fl, const char **err)
 {
-	const struct hc_variant *v = NULL;
+	const struct hc_variant *v;
 	struct hc *h;
 
-	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
-		if (!cfg->variant || !strcmp(cfg->variant, variants[i].name)) {
-			v = &variants[i];
-			break;
-		}
+	v = EMU_VARIANT(variants, cfg->variant);
 	if (!v) {
 		*err = "unknown httpcfg/quectel variant (manual, timeout-code, table12, "
 		       "raw-chunked)";

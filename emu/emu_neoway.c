@@ -413,14 +413,10 @@ static void command(void *ctx, const struct emu_cmd *c)
 static void *open_neoway(struct emu *e, const struct emu_config *cfg,
 			 const char **err)
 {
-	const struct neoway_variant *v = NULL;
+	const struct neoway_variant *v;
 	struct neoway *n;
 
-	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
-		if (!cfg->variant || !strcmp(cfg->variant, variants[i].name)) {
-			v = &variants[i];
-			break;
-		}
+	v = EMU_VARIANT(variants, cfg->variant);
 	if (!v) {
 		*err = "unknown neoway variant (n58, compact)";
 		return NULL;

@@ -1597,14 +1597,10 @@ static void command(void *ctx, const struct emu_cmd *c)
 static void *open_onemo(struct emu *e, const struct emu_config *cfg,
 			const char **err)
 {
-	const struct onemo_variant *v = NULL;
+	const struct onemo_variant *v;
 	struct onemo *o;
 
-	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
-		if (!cfg->variant || !strcmp(cfg->variant, variants[i].name)) {
-			v = &variants[i];
-			break;
-		}
+	v = EMU_VARIANT(variants, cfg->variant);
 	if (!v) {
 		*err = "unknown onemo variant (manual, split-urc, nospace, "
 		       "slots2, frag512, ind-nocrlf)";

@@ -454,14 +454,10 @@ static void command(void *ctx, const struct emu_cmd *c)
 static void *open_simcom(struct emu *e, const struct emu_config *cfg,
 			 const char **err)
 {
-	const struct simcom_variant *v = NULL;
+	const struct simcom_variant *v;
 	struct simcom *s;
 
-	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
-		if (!cfg->variant || !strcmp(cfg->variant, variants[i].name)) {
-			v = &variants[i];
-			break;
-		}
+	v = EMU_VARIANT(variants, cfg->variant);
 	if (!v) {
 		*err = "unknown simcom variant (sim7600, a76xx)";
 		return NULL;
