@@ -20,6 +20,7 @@
 #include "http_request.h"
 #include "http_response.h"
 #include "request_policy.h"
+#include "unit_util.h"
 
 extern const struct dialect dialect_simcom;
 extern const struct dialect dialect_httpcfg;
@@ -158,24 +159,6 @@ static void test_bad_request(void **state)
 }
 
 /* Builds a parsed request without a socket. */
-static struct http_req mkreq(const char *method, const char *target, ...)
-{
-	struct http_req q = { .major = 1, .minor = 1, .content_length = -1, .keep_alive = true };
-	snprintf(q.method, sizeof q.method, "%s", method);
-	q.target = strdup(target);
-	q.target_len = strlen(target);
-	va_list ap;
-	va_start(ap, target);
-	const char *name;
-	while ((name = va_arg(ap, const char *))) {
-		const char *value = va_arg(ap, const char *);
-		hdr_add(&q.headers, name, strlen(name), value, strlen(value));
-		if (!strcasecmp(name, "Content-Length"))
-			q.content_length = atoll(value);
-	}
-	va_end(ap);
-	return q;
-}
 
 static void expect_refusal(struct http_req q, enum ath_err code, int status, const char *needle)
 {

@@ -516,25 +516,6 @@ static void test_command_limit(void **state)
 /* Over 2048 bytes: 413 from the bridge's policy (nothing read, nothing
  * sent), and from the driver too; a body with PUT or DELETE: 501; PATCH
  * and OPTIONS: 501. */
-static struct http_req mkreq(const char *method, const char *target, ...)
-{
-	struct http_req q = { .major = 1, .minor = 1, .content_length = -1, .keep_alive = true };
-	snprintf(q.method, sizeof q.method, "%s", method);
-	q.target = strdup(target);
-	q.target_len = strlen(target);
-	va_list ap;
-	va_start(ap, target);
-	const char *name;
-	while ((name = va_arg(ap, const char *))) {
-		const char *value = va_arg(ap, const char *);
-		hdr_add(&q.headers, name, strlen(name), value, strlen(value));
-		if (!strcasecmp(name, "Content-Length"))
-			q.content_length = atoll(value);
-	}
-	va_end(ap);
-	return q;
-}
-
 static void policy_expect(struct http_req q, enum ath_err code, int status, const char *needle)
 {
 	struct prepared_request p;

@@ -4,9 +4,15 @@
 
 #include <stdarg.h>
 
+#include "http_request.h"
+
 /* A malloc'ed printf; the caller frees it. */
 char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 /* The same with a va_list. */
 char *vfmt(const char *f, va_list ap) __attribute__((format(printf, 1, 0)));
+/* A parsed request as http_request.c would give it: HTTP/1.1, keep-alive,
+ * then NULL-terminated name, value pairs (a Content-Length sets
+ * content_length).  The caller frees it with http_req_free. */
+struct http_req mkreq(const char *method, const char *target, ...);
 
 #endif
