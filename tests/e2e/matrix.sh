@@ -71,6 +71,21 @@ EMPTY_SHA=$(sha_str "")
 # Bodies a client can send: busybox wget stops --post-file at the first NUL.
 body100k() { if [ "$1" = busybox ]; then echo "$TMP/body100k-nonul.bin"; else echo "$TMP/body100k.bin"; fi; }
 body200k() { if [ "$1" = busybox ]; then echo "$TMP/body200k-nonul.bin"; else echo "$TMP/body200k.bin"; fi; }
+# body_n SIZE CLIENT: a binary body of SIZE bytes, made once, beginning with
+# a NUL, a CRLF, a quote, a comma and AT text that must all stay data
+# (NUL-free random bytes for busybox).
+body_n() {
+	local n=$1 f=$TMP/body$1.bin
+	[ "$2" = busybox ] && f=$TMP/body$1-nonul.bin
+	if [ ! -f "$f" ]; then
+		if [ "$2" = busybox ]; then
+			tr -d '\000' </dev/urandom | head -c "$n" >"$f"
+		else
+			{ printf 'a\000b\r\n"x",y\\\r\nAT+CMGS="1"\r\n\032\r\n'; head -c "$n" /dev/urandom; } | head -c "$n" >"$f"
+		fi
+	fi
+	echo "$f"
+}
 
 # url_pat URL: D_URL_PAT for URL (its dots matched literally).
 url_pat() {

@@ -70,20 +70,6 @@ D_LIMIT_TEXT=AT+HTTPCPOST
 D_METHOD_BODY=body1k
 BIG_CLIENTS="curl python"
 
-# body_n SIZE CLIENT: a binary body of SIZE bytes (NUL-free for busybox),
-# beginning with a NUL, a CRLF, a quote, a comma and AT text.
-body_n() {
-	local n=$1 f=$TMP/body$1.bin
-	[ "$2" = busybox ] && f=$TMP/body$1-nonul.bin
-	if [ ! -f "$f" ]; then
-		if [ "$2" = busybox ]; then
-			tr -d '\000' </dev/urandom | head -c "$n" >"$f"
-		else
-			{ printf 'a\000b\r\n"x",y\\\r\nAT+CMGS="1"\r\n\032\r\n'; head -c "$n" /dev/urandom; } | head -c "$n" >"$f"
-		fi
-	fi
-	echo "$f"
-}
 body2049() { body_n 2049 "$1"; }
 body1k() { body_n 1000 "$1"; }
 

@@ -63,20 +63,6 @@ D_LIMIT_TEXT=AT+MHTTPCONTENT
 D_METHOD_BODY=body6k                   # PUT bodies: two AT+MHTTPCONTENT pieces
 BIG_CLIENTS="curl python"
 
-# body_n SIZE CLIENT: a binary body of SIZE bytes (NUL-free for busybox).
-body_n() {
-	local n=$1 f=$TMP/body$1.bin
-	[ "$2" = busybox ] && f=$TMP/body$1-nonul.bin
-	if [ ! -f "$f" ]; then
-		if [ "$2" = busybox ]; then
-			tr -d '\000' </dev/urandom | head -c "$n" >"$f"
-		else
-			# a NUL, a CRLF and AT text at the start: they stay data
-			{ printf 'a\000b\r\nAT+CMGS="1"\r\n\032'; head -c "$n" /dev/urandom; } | head -c "$n" >"$f"
-		fi
-	fi
-	echo "$f"
-}
 body12289() { body_n 12289 "$1"; }
 body6k() { body_n 6000 "$1"; }
 
