@@ -378,9 +378,7 @@ static enum ath_err read_response(struct modem_io *io, const struct dialect_requ
 	/* A body that runs to the end of the output is whole only if the
 	 * module then says the read went well: after its error the bytes
 	 * held back stay unsent, and the client sees a cut. */
-	bool ends_with_output = rc->rr.state == RAW_BODY_UNTIL_CLOSE ||
-				(rc->rr.state == RAW_BODY_SNIFF && rc->rr.sniff_len == 0);
-	if (ends_with_output && (r.final != AT_FINAL_OK || code != 0)) {
+	if (raw_response_open_ended(&rc->rr) && (r.final != AT_FINAL_OK || code != 0)) {
 		if (r.final != AT_FINAL_OK) {
 			e = command_refused(err, &r, cmd);
 		} else {

@@ -306,6 +306,11 @@ size_t raw_response_feed_stream(struct raw_response *rr, const void *data, size_
 	return used;
 }
 
+bool raw_response_open_ended(const struct raw_response *rr)
+{
+	return rr->state == RAW_BODY_UNTIL_CLOSE || (rr->state == RAW_BODY_SNIFF && rr->sniff_len == 0);
+}
+
 enum ath_err raw_response_end(struct raw_response *rr, struct ath_error *err)
 {
 	if (rr->state == RAW_BODY_SNIFF && rr->sniff_len == 0) {

@@ -87,6 +87,12 @@ size_t raw_response_feed_stream(struct raw_response *rr, const void *data, size_
  * response: what precedes that end may be the module's words. */
 enum ath_err raw_response_end(struct raw_response *rr, struct ath_error *err);
 
+/* Does the body run until the module's output ends (no length or chunk
+ * framing of its own, or a chunked head with nothing after it yet)?  Then
+ * only the module's own result says whether it is whole: on a failure the
+ * driver must not call raw_response_end. */
+bool raw_response_open_ended(const struct raw_response *rr);
+
 /* The head was passed to the sink (the response has started). */
 bool raw_response_started(const struct raw_response *rr);
 
