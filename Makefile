@@ -26,7 +26,8 @@ endif
 # http-parser and mbedTLS ship no .pc file; libserialport and cmocka do.
 SP_LIBS     := $(shell pkg-config --libs libserialport 2>/dev/null || echo -lserialport)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
-ENGINE_LIBS := $(SP_LIBS) -lhttp_parser -lpthread
+TLS_LIBS    := -lmbedtls -lmbedx509 -lmbedcrypto
+ENGINE_LIBS := $(SP_LIBS) -lhttp_parser $(TLS_LIBS) -lpthread
 
 ENGINE_SRC  := $(sort $(wildcard src/*.c))
 ENGINE_OBJ  := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
@@ -74,7 +75,7 @@ $(WRAPPER): $(BUILD)/tools/athttp.o $(LIB)
 
 $(EMU): $(EMU_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lhttp_parser -lpthread -lutil
+	$(CC) $(LDFLAGS) -o $@ $^ -lhttp_parser $(TLS_LIBS) -lpthread -lutil
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HOBJ) $(LIB)
 	@mkdir -p $(dir $@)

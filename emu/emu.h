@@ -174,8 +174,21 @@ void emu_cmd_free(struct emu_cmd *cmd);
 
 /* ------------------------------------------------------------ emu_origin.c */
 
+/* How the module does TLS for an https:// URL: exactly as far as the TLS
+ * commands it received ask, like the real module. */
+struct emu_tls_opts {
+	bool verify;			/* check the chain against ca_pem and the
+					 * name against the URL's host */
+	bool sni;			/* send server_name (the URL's host) */
+	char *ca_pem;			/* roots, PEM, NUL-terminated; owned
+					 * (emu_url_set_tls copies, emu_url_free
+					 * frees); NULL: none loaded */
+	size_t ca_len;
+};
+
 struct emu_url {
 	bool tls;			/* https:// */
+	struct emu_tls_opts tls_opts;	/* with tls: set by the dialect */
 	char *host;			/* without IPv6 brackets */
 	unsigned port;
 	char *authority;		/* host[:port] as the URL wrote it */
@@ -184,11 +197,16 @@ struct emu_url {
 
 int emu_url_parse(const char *url, struct emu_url *u);
 void emu_url_free(struct emu_url *u);
+/* Sets u's TLS options; ca (len bytes, NULL for none) is copied. */
+void emu_url_set_tls(struct emu_url *u, bool verify, bool sni, const char *ca,
+		     size_t len);
 
 enum emu_fetch_status {
 	EMU_FETCH_OK,
 	EMU_FETCH_BAD_URL,
-	EMU_FETCH_TLS,			/* https: the emulator speaks no TLS */
+	EMU_FETCH_TLS,			/* https: the TLS handshake failed */
+	EMU_FETCH_TLS_VERIFY,		/* https: the server's certificate was
+					 * rejected (chain, name or dates) */
 	EMU_FETCH_DNS,
 	EMU_FETCH_CONNECT,
 	EMU_FETCH_TIMEOUT,
@@ -252,8 +270,9 @@ bool emu_resp_complete(const struct emu_resp *r);
 void emu_resp_free(struct emu_resp *r);
 
 /*
- * A raw TCP connection to the origin a URL names (routes apply; TLS does
- * not exist here), run by a worker thread.  What it reports reaches the
+ * A raw TCP connection to the origin a URL names (routes apply; for an
+ * https URL a TLS session as u->tls_opts says, the handshake part of
+ * CONNECTED), run by a worker thread.  What it reports reaches the
  * callback on the loop's thread, in this order within one wakeup:
  * CONNECTED (status), SENT (status of everything queued so far), DATA
  * (bytes as the origin sent them), CLOSED (EMU_FETCH_OK: the origin closed;

@@ -94,7 +94,19 @@ void emu_url_free(struct emu_url *u)
 	free(u->host);
 	free(u->authority);
 	free(u->target);
+	free(u->tls_opts.ca_pem);
 	*u = (struct emu_url){ 0 };
+}
+
+void emu_url_set_tls(struct emu_url *u, bool verify, bool sni, const char *ca,
+		     size_t len)
+{
+	free(u->tls_opts.ca_pem);
+	u->tls_opts = (struct emu_tls_opts){ .verify = verify, .sni = sni };
+	if (ca) {
+		u->tls_opts.ca_pem = emu_strndup(ca, len);
+		u->tls_opts.ca_len = len;
+	}
 }
 
 void emu_fetch_free(struct emu_fetch *f)

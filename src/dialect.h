@@ -79,7 +79,18 @@ struct dialect_caps {
 struct dialect_request {
 	unsigned verb;
 	const char *method;
-	const char *url;                /* http://host[:port]/path?query */
+	const char *url;                /* http[s]://host[:port]/path?query */
+	/* The same URL in parts, as the bridge parsed it once: the module
+	 * connects to host:port (port always set: 80 or 443 by default),
+	 * over TLS when tls; target is the origin form (path?query). */
+	bool tls;
+	const char *host;               /* without brackets for IPv6 */
+	unsigned port;
+	const char *target;
+	/* With tls: the module MUST verify the server's certificate against
+	 * the roots tls_setup loaded (modem.c sets it from tls_setup's
+	 * verdict; false only under --insecure-upstream). */
+	bool verify_upstream;
 	const struct hdr_list *headers; /* only carried ones (all for raw) */
 	const unsigned char *body;
 	size_t body_len;
@@ -103,6 +114,23 @@ struct response_sink {
 	void *ctx;
 };
 
+/* The module side of https, as the user configured it. */
+struct module_tls {
+	/* The roots the module is to verify servers with (--module-ca),
+	 * PEM as read from the file, NUL-terminated; NULL: none given. */
+	const char *ca_pem;
+	size_t ca_len;                /* without the NUL */
+	/* The user allows https the module does not verify
+	 * (--insecure-upstream): responses are marked, never silent. */
+	bool insecure;
+};
+
+/* What tls_setup found out: whether the module will verify servers. */
+struct tls_verdict {
+	bool verified;                /* roots loaded, verification on */
+	char why[200];                /* when not: why, for the 502 or the trace */
+};
+
 /* What a driver works with. */
 struct modem_io {
 	struct at_chat *chat;
@@ -111,6 +139,7 @@ struct modem_io {
 	const void *params;           /* the dialect record's params */
 	int baud;
 	int action_timeout_ms;        /* longest wait for the origin's answer */
+	const struct module_tls *tls;  /* never NULL */
 };
 
 struct dialect_ops {
@@ -127,6 +156,18 @@ struct dialect_ops {
 	/* MAY: put the module back in a known state after a failed exchange.
 	 * NULL: drain the port and run bringup again. */
 	enum ath_err (*recover)(struct modem_io *io, struct ath_error *err);
+	/* MAY (NULL: the dialect has no https; such requests answer 502):
+	 * make the module ready for https requests.  modem.c calls it once
+	 * after each bring-up, before the first exchange with rq->tls, and
+	 * not for http.  It MUST load io->tls->ca_pem into the module where
+	 * the family has a command for it, turn server verification on and
+	 * SNI on where there is a switch, and say in v whether the module
+	 * will verify (with io->tls->ca_pem NULL it never does: the module
+	 * would have no roots; it then MUST configure verification off, so
+	 * --insecure-upstream requests can run).  An error fails the request
+	 * as exchange's would (the module's code named). */
+	enum ath_err (*tls_setup)(struct modem_io *io, struct tls_verdict *v,
+				  struct ath_error *err);
 };
 
 struct dialect {
