@@ -541,6 +541,144 @@ static void write_to_vanished_client(void **state)
 	conn_close(&k);
 }
 
+/* A ClientHello as busybox wget's TLS writes it: no signature_algorithms extension. */
+struct bare_client {
+	int fd;
+	int saw_certificate;
+	int ske_hash, ske_sig;       /* ServerKeyExchange's SignatureAndHashAlgorithm */
+	int alert;                   /* the server's alert description, or -1 */
+};
+
+static size_t put16(unsigned char *p, unsigned v)
+{
+	p[0] = (unsigned char)(v >> 8);
+	p[1] = (unsigned char)v;
+	return 2;
+}
+
+static size_t bare_client_hello(unsigned char *out, const char *sni)
+{
+	unsigned char ext[128], *e = ext;
+	size_t n = strlen(sni);
+	e += put16(e, 0x0000);                   /* server_name */
+	e += put16(e, (unsigned)(n + 5));
+	e += put16(e, (unsigned)(n + 3));
+	*e++ = 0;
+	e += put16(e, (unsigned)n);
+	memcpy(e, sni, n);
+	e += n;
+	static const unsigned char groups_formats[] = {
+		0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x17,  /* supported_groups: P-256 */
+		0x00, 0x0b, 0x00, 0x02, 0x01, 0x00,              /* ec_point_formats: uncompressed */
+	};
+	memcpy(e, groups_formats, sizeof groups_formats);
+	e += sizeof groups_formats;
+	size_t ext_len = (size_t)(e - ext);
+
+	unsigned char *p = out + 9;
+	*p++ = 3;
+	*p++ = 3;
+	for (int i = 0; i < 32; i++)
+		*p++ = (unsigned char)(i * 37 + 11);
+	*p++ = 0;                                        /* session_id */
+	p += put16(p, 4);
+	p += put16(p, 0xc02b);                           /* ECDHE-ECDSA-AES128-GCM-SHA256 */
+	p += put16(p, 0xc009);                           /* ECDHE-ECDSA-AES128-SHA */
+	*p++ = 1;
+	*p++ = 0;                                        /* compression: null */
+	p += put16(p, (unsigned)ext_len);
+	memcpy(p, ext, ext_len);
+	p += ext_len;
+	size_t body = (size_t)(p - (out + 9));
+	out[0] = 0x16;
+	out[1] = 3;
+	out[2] = 1;
+	put16(out + 3, (unsigned)(body + 4));
+	out[5] = 1;                                      /* client_hello */
+	out[6] = 0;
+	put16(out + 7, (unsigned)body);
+	return body + 9;
+}
+
+/* Reads exactly n bytes (5 s bound): 0 or -1. */
+static int read_exact(int fd, unsigned char *buf, size_t n)
+{
+	for (size_t got = 0; got < n;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 5000) != 1)
+			return -1;
+		ssize_t r = recv(fd, buf + got, n - got, 0);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static void *bare_client_run(void *arg)
+{
+	struct bare_client *c = arg;
+	unsigned char hello[512];
+	size_t n = bare_client_hello(hello, "bb.test");
+	c->ske_hash = c->ske_sig = c->alert = -1;
+	if (send(c->fd, hello, n, MSG_NOSIGNAL) != (ssize_t)n)
+		goto out;
+	/* The server's first flight, one handshake message a record as mbedTLS sends it. */
+	for (;;) {
+		unsigned char hdr[5], rec[16384 + 2048];
+		if (read_exact(c->fd, hdr, 5))
+			break;
+		size_t len = (size_t)hdr[3] << 8 | hdr[4];
+		if (len > sizeof rec || read_exact(c->fd, rec, len))
+			break;
+		if (hdr[0] == 0x15 && len >= 2) {
+			c->alert = rec[1];
+			break;
+		}
+		if (hdr[0] != 0x16 || len < 4)
+			break;
+		if (rec[0] == 11)
+			c->saw_certificate = 1;
+		/* ECDHE ServerKeyExchange: curve_type 3, named_curve, point, then the
+		 * signature's hash and signature algorithm (RFC 4492 5.4, RFC 5246 7.4.1.4.1). */
+		if (rec[0] == 12 && len > 8 && rec[4] == 3) {
+			size_t at = 4 + 3 + 1 + rec[7];
+			if (at + 2 <= len) {
+				c->ske_hash = rec[at];
+				c->ske_sig = rec[at + 1];
+			}
+		}
+		if (rec[0] == 14)                        /* server_hello_done */
+			break;
+	}
+out:
+	shutdown(c->fd, SHUT_RDWR);
+	return NULL;
+}
+
+static void client_without_signature_algorithms_gets_sha1(void **state)
+{
+	struct fixture *f = *state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	struct bare_client c = { .fd = sv[1] };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, bare_client_run, &c), 0);
+	struct ath_error err;
+	ath_error_clear(&err);
+	struct tls_session *t = tls_session_accept(f->server, sv[0], NULL, HANDSHAKE_MS, &err);
+	pthread_join(th, NULL);
+	/* The bare client stops after the server's first flight. */
+	assert_null(t);
+	assert_int_equal(err.code, ATH_E_CLIENT_GONE);
+	assert_int_equal(c.alert, -1);
+	assert_true(c.saw_certificate);
+	assert_int_equal(c.ske_hash, 2);                 /* sha1 */
+	assert_int_equal(c.ske_sig, 3);                  /* ecdsa */
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* ---- real clients over loopback TCP, where installed ---- */
 
 static int have(const char *tool)
@@ -724,6 +862,7 @@ int main(void)
 		cmocka_unit_test(silent_client_times_out),
 		cmocka_unit_test(client_hello_in_pieces),
 		cmocka_unit_test(write_to_vanished_client),
+		cmocka_unit_test(client_without_signature_algorithms_gets_sha1),
 		cmocka_unit_test(curl_verifies_and_speaks_http11),
 		cmocka_unit_test(python_strict_verification),
 	};
