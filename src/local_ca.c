@@ -48,6 +48,7 @@ struct local_ca {
 	pthread_mutex_t rng_lock;
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
+	pid_t drbg_pid;                   /* the process the DRBG state belongs to */
 
 	mbedtls_pk_context key;
 	mbedtls_x509_crt crt;
@@ -64,7 +65,17 @@ int local_ca_random(void *p, unsigned char *out, size_t len)
 {
 	struct local_ca *ca = p;
 	pthread_mutex_lock(&ca->rng_lock);
-	int ret = mbedtls_ctr_drbg_random(&ca->drbg, out, len);
+	int ret = 0;
+	/* A forked child (the preload library lives in programs that fork) must not
+	 * repeat its parent's random bytes: ECDHE keys and serials would be shared. */
+	pid_t pid = getpid();
+	if (pid != ca->drbg_pid) {
+		ret = mbedtls_ctr_drbg_reseed(&ca->drbg, (const unsigned char *)&pid, sizeof pid);
+		if (ret == 0)
+			ca->drbg_pid = pid;
+	}
+	if (ret == 0)
+		ret = mbedtls_ctr_drbg_random(&ca->drbg, out, len);
 	pthread_mutex_unlock(&ca->rng_lock);
 	return ret;
 }
@@ -419,6 +430,8 @@ static enum ath_err save_key(struct local_ca *ca, int dfd, const char *dir,
 	return rc;
 }
 
+static time_t crt_not_after(const mbedtls_x509_crt *crt);
+
 static enum ath_err open_in_dir(struct local_ca *ca, const char *dir, struct ath_error *err)
 {
 	int dfd = -1;
@@ -446,6 +459,20 @@ static enum ath_err open_in_dir(struct local_ca *ca, const char *dir, struct ath
 	if (r < 0) {
 		rc = err ? err->code : ATH_E_CONFIG;
 		goto out;
+	}
+	if (r == 0 && crt_not_after(&ca->crt) - time(NULL) <
+			      (time_t)(LEAF_CERT_DAYS_AHEAD + 1) * DAY_SECONDS) {
+		/* Leaves must not outlive their CA: a certificate near its end is made
+		 * anew for the same key, once its key has been checked against it. */
+		if (mbedtls_pk_check_pair(&ca->crt.pk, &ca->key) != 0) {
+			rc = ath_fail(err, ATH_E_CONFIG, -1,
+				      "local CA: %s does not match the key in %s", cert_path,
+				      CA_KEY_FILE);
+			goto out;
+		}
+		mbedtls_x509_crt_free(&ca->crt);
+		mbedtls_x509_crt_init(&ca->crt);
+		r = 1;
 	}
 	if (r == 1) {
 		if ((rc = ca_cert_new(ca, err)))
@@ -480,6 +507,7 @@ struct local_ca *local_ca_open(const char *dir, struct ath_error *err)
 	enum ath_err rc;
 	int ret = mbedtls_ctr_drbg_seed(&ca->drbg, mbedtls_entropy_func, &ca->entropy,
 					drbg_personalization, sizeof drbg_personalization - 1);
+	ca->drbg_pid = getpid();
 	if (ret)
 		rc = mbed_fail(err, ret, "seeding the random generator", NULL);
 	else if (dir)

@@ -369,6 +369,56 @@ static void openssl_reads_it(void **state)
 	free(cmd);
 }
 
+/* A kept certificate near its end is made anew for the same key. */
+static void expiring_cert_renewed(void **state)
+{
+	struct fixture *f = *state;
+	local_ca_free(open_ok(f->dir));
+	char *cmd = fmt("openssl req -x509 -key '%s' -days 3 -subj /CN=old -sha256 "
+			"-addext basicConstraints=critical,CA:TRUE,pathlen:0 "
+			"-addext keyUsage=critical,keyCertSign,cRLSign "
+			"-addext subjectKeyIdentifier=hash -out '%s' 2>/dev/null", f->key, f->cert);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	char *old = slurp(f->cert);
+	struct local_ca *ca = open_ok(f->dir);
+	const mbedtls_x509_crt *crt = local_ca_cert(ca);
+	check_ca_cert(crt);
+	char *now_on_disk = slurp(f->cert);
+	assert_string_not_equal(old, now_on_disk);
+	assert_string_equal(now_on_disk, local_ca_cert_pem(ca));
+	free(old);
+	free(now_on_disk);
+	local_ca_free(ca);
+}
+
+/* A forked child must not draw its parent's random bytes. */
+static void forked_child_draws_other_random_bytes(void **state)
+{
+	struct local_ca *ca = open_ok(NULL);
+	unsigned char before[16], parent[32], child[32] = { 0 };
+	assert_int_equal(local_ca_random(ca, before, sizeof before), 0);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		unsigned char mine[32];
+		int ok = local_ca_random(ca, mine, sizeof mine) == 0 &&
+			 write(fds[1], mine, sizeof mine) == (ssize_t)sizeof mine;
+		_exit(ok ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(local_ca_random(ca, parent, sizeof parent), 0);
+	assert_int_equal(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+	close(fds[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_memory_not_equal(parent, child, sizeof parent);
+	local_ca_free(ca);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +432,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(garbage_key_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(racing_processes_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(openssl_reads_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(expiring_cert_renewed, setup, teardown),
+		cmocka_unit_test(forked_child_draws_other_random_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
