@@ -456,9 +456,13 @@ static void setup_trust(char *run_dir, size_t run_dir_len)
 		exit(1);
 	}
 	struct local_ca *ca = local_ca_open(ca_dir ? ca_dir : run_dir, &err);
-	enum ath_err e = ca ? trust_env_setup(run_dir, ca_dir ? ca_dir : run_dir,
-					       local_ca_cert_pem(ca), &err)
-			    : err.code ? err.code : ATH_E_CONFIG;
+	enum ath_err e = ca ? ATH_OK : err.code ? err.code : ATH_E_CONFIG;
+	/* The program may change directory, and ".." reads badly in a path. */
+	char real_ca[PATH_MAX];
+	if (e == ATH_OK && ca_dir && !(ca_dir = realpath(ca_dir, real_ca)))
+		e = ath_fail(&err, ATH_E_CONFIG, -1, "%s: %s", abs_ca, strerror(errno));
+	if (e == ATH_OK)
+		e = trust_env_setup(run_dir, ca_dir ? ca_dir : run_dir, local_ca_cert_pem(ca), &err);
 	local_ca_free(ca);
 	if (e != ATH_OK) {
 		fprintf(stderr, "athttp: cannot set up the local CA: %s\n",
@@ -570,8 +574,12 @@ int main(int argc, char **argv)
 		record = absolute(record, abs_record, sizeof abs_record);
 	if (trace && *trace)
 		trace = absolute(trace, abs_trace, sizeof abs_trace);
-	if (module_ca && *module_ca)
-		module_ca = absolute(module_ca, abs_module_ca, sizeof abs_module_ca);
+	if (module_ca && *module_ca) {
+		if (!realpath(module_ca, abs_module_ca))
+			usage_error("cannot resolve the module's CA file %s: %s", module_ca,
+				    strerror(errno));
+		module_ca = abs_module_ca;
+	}
 
 	char lib[PATH_MAX];
 	find_library(argv[0], lib);
