@@ -22,6 +22,8 @@
  * default, and follows the manual):
  *   simcom   sim7600: +HTTPREAD: DATA,<n> ... +HTTPREAD:0, +HTTPHEAD: DATA,<n>
  *            a76xx:   +HTTPREAD: <n> ... +HTTPREAD: 0, +HTTPREAD:LEN,<n>
+ *            nosni:   sim7600 without AT+CSSLCFG="enableSNI" (ERROR; no SNI)
+ *            nocertdown: sim7600 without AT+CCERTDOWN (ERROR)
  *   neoway   n58:     "+HTTPRECV: " line (recvmode 0),
  *                     "+HTTPACTION: SOCKET ID OPEN FAILED"
  *            compact: "+HTTPRECV:" and "+HTTPACTION:SOCKET ID OPEN FAILED"
@@ -184,6 +186,10 @@ struct emu_tls_opts {
 					 * (emu_url_set_tls copies, emu_url_free
 					 * frees); NULL: none loaded */
 	size_t ca_len;
+	/* with verify: the certificate's validity dates are not checked
+	 * (SIMCom's ignorelocaltime 1); the chain and name still are.
+	 * Set after emu_url_set_tls, which clears it. */
+	bool ignore_dates;
 };
 
 struct emu_url {
