@@ -623,6 +623,192 @@ def test_cli(binary, tmp):
 
 
 
+# ---------------------------------------------------------------- simcom tls
+
+def cert_down(p, name, data, timeout=10):
+    """AT+CCERTDOWN with its > phase; returns (prompt, final)."""
+    p.send(b'AT+CCERTDOWN="%s",%d\r' % (name.encode(), len(data)))
+    prompt = p.take(3)
+    if prompt != b"\r\n>":
+        return prompt + p.quiet(0.3), None
+    p.send(data)
+    return prompt, p.until(b"\r\n", timeout) + p.until(b"\r\n", timeout)
+
+
+def test_simcom_ssl_syntax(p):
+    # The SSL commands belong to the module, not to the HTTP service.
+    check(p.cmd("AT+HTTPTERM") == b"\r\nOK\r\n", "HTTPTERM before the SSL commands")
+    good = [
+        'AT+CSSLCFG="sslversion",0,3',
+        'AT+CSSLCFG="sslversion",9,4',
+        'AT+CSSLCFG="sslversion",2,0',
+        'AT+CSSLCFG="authmode",1,1',
+        'AT+CSSLCFG="authmode",3,2',
+        'AT+CSSLCFG="ignorelocaltime",1,0',
+        'AT+CSSLCFG="negotiatetime",1,10',
+        'AT+CSSLCFG="negotiatetime",1,300',
+        'AT+CSSLCFG="enableSNI",1,1',
+        'AT+CSSLCFG="cacert",1,"athttp_ca.pem"',
+        'at+csslcfg="enableSNI",0,0',
+    ]
+    for g in good:
+        check(p.cmd(g) == b"\r\nOK\r\n", "%s -> OK (before HTTPINIT)" % g)
+    bad = [
+        'AT+CSSLCFG="sslversion",10,3',         # context 0-9
+        'AT+CSSLCFG="sslversion",0,5',
+        'AT+CSSLCFG="authmode",0,3',
+        'AT+CSSLCFG="ignorelocaltime",0,2',
+        'AT+CSSLCFG="negotiatetime",0,9',
+        'AT+CSSLCFG="negotiatetime",0,301',
+        'AT+CSSLCFG="enableSNI",0,2',
+        'AT+CSSLCFG="enablesni",0,1',           # the key's spelling is exact
+        'AT+CSSLCFG="SSLVERSION",0,3',
+        'AT+CSSLCFG=sslversion,0,3',            # unquoted key
+        'AT+CSSLCFG="sslversion","0",3',        # quoted context
+        'AT+CSSLCFG="sslversion",0,"3"',        # quoted number
+        'AT+CSSLCFG="sslversion",0',
+        'AT+CSSLCFG="sslversion",0,3,1',
+        'AT+CSSLCFG="sslversion",,3',
+        'AT+CSSLCFG="cacert",0,athttp_ca.pem',  # unquoted file name
+        'AT+CSSLCFG="cacert",0,""',
+        'AT+CSSLCFG="cacert",0,"' + "a" * 129 + '"',
+        'AT+CSSLCFG="cacert",0,"a.pem',         # unterminated quote
+        'AT+CSSLCFG="cacert",0,1',
+        'AT+CSSLCFG="clientcert",0,"c.pem"',    # no client certificates
+        'AT+CSSLCFG="foo",0,1',
+        'AT+CSSLCFG',
+        'AT+CSSLCFG?',
+        'AT+CCERTDOWN="a.txt",10',              # .pem or .der only
+        'AT+CCERTDOWN=".pem",10',
+        'AT+CCERTDOWN="a.pem",0',
+        'AT+CCERTDOWN="a.pem",10241',
+        'AT+CCERTDOWN="a.pem","10"',
+        'AT+CCERTDOWN=a.pem,10',
+        'AT+CCERTDOWN="a.pem"',
+        'AT+CCERTDOWN="a.pem",10,1',
+        'AT+CCERTDOWN="' + "a" * 125 + '.pem",10',
+        'AT+CCERTDOWN',
+        'AT+CCERTDELE="nosuch.pem"',
+        'AT+CCERTDELE=nosuch.pem',
+        'AT+CCERTDELE',
+        'AT+CCERTLIST=1',
+    ]
+    for b in bad:
+        check(p.cmd(b) == b"\r\nERROR\r\n", "%s -> ERROR" % b[:60])
+    check(p.cmd("AT+CCERTLIST") == b"\r\nOK\r\n", "CCERTLIST with no files -> OK")
+    pem = b"-----BEGIN CERTIFICATE-----\r\nAT+CMGS=1\r\n\x00-----END CERTIFICATE-----\n"
+    prompt, fin = cert_down(p, "athttp_ca.pem", pem)
+    check(prompt == b"\r\n>" and fin == b"\r\nOK\r\n",
+          "CCERTDOWN: > then exactly <len> bytes (CR, LF, NUL, AT text among them) -> OK")
+    check(p.cmd("AT") == b"\r\nOK\r\n", "the data were not commands")
+    prompt, fin = cert_down(p, "Other.DER", b"x" * 10240)
+    check(fin == b"\r\nOK\r\n", "CCERTDOWN: 10240 bytes, .DER -> OK")
+    check(p.cmd("AT+CCERTLIST") ==
+          b'\r\n+CCERTLIST: "athttp_ca.pem"\r\n+CCERTLIST: "Other.DER"\r\n\r\nOK\r\n',
+          "CCERTLIST lists both files")
+    p.send(b'AT+CCERTDOWN="short.pem",10\r')
+    check(p.take(3) == b"\r\n>", "CCERTDOWN prompt")
+    p.send(b"abc")
+    t0 = time.monotonic()
+    r = p.take(9, 15)
+    check(r == b"\r\nERROR\r\n" and time.monotonic() - t0 > 9,
+          "CCERTDOWN: fewer bytes than <len> -> ERROR after 10 s")
+    check(b"short.pem" not in p.cmd("AT+CCERTLIST"), "no file from the short upload")
+    check(p.cmd('AT+CCERTDELE="Other.DER"') == b"\r\nOK\r\n", "CCERTDELE -> OK")
+    check(p.cmd("AT+CCERTLIST") == b'\r\n+CCERTLIST: "athttp_ca.pem"\r\n\r\nOK\r\n',
+          "CCERTDELE removed the file")
+    p.cmd('AT+CSSLCFG="sslversion",2,4')
+    check(p.cmd("AT+HTTPINIT") == b"\r\nOK\r\n", "HTTPINIT after the SSL commands")
+
+
+def simcom_https_action(p, ctx):
+    check(p.cmd('AT+HTTPPARA="SSLCFG",%d' % ctx) == b"\r\nOK\r\n", "SSLCFG %d" % ctx)
+    urc, _ = action(p, 0, 60)
+    return urc
+
+
+def test_simcom_ssl_actions(p):
+    check(set_url(p, "https://origin.test/get"), "https URL set")
+    # context 4: server authentication without a CA file
+    p.cmd('AT+CSSLCFG="authmode",4,1')
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,719,0",
+          "authmode 1, no cacert -> 719 (CA missed)")
+    p.cmd('AT+CSSLCFG="cacert",4,"missing.pem"')
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,719,0",
+          "authmode 1, cacert names no file -> 719")
+    p.cmd('AT+CSSLCFG="cacert",4,"athttp_ca.pem"')
+    p.cmd('AT+CSSLCFG="authmode",4,2')
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,719,0",
+          "authmode 2 without a client certificate -> 719")
+    p.cmd('AT+CSSLCFG="authmode",4,0')
+    p.cmd('AT+CSSLCFG="sslversion",4,2')
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,715,0",
+          "sslversion 2 (TLS 1.1 only) against a TLS 1.2 server -> 715")
+    # a plain HTTP origin behind an https URL: the handshake fails
+    p.cmd('AT+CSSLCFG="sslversion",4,3')
+    p.cmd('AT+CSSLCFG="authmode",4,1')
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,715,0",
+          "authmode 1 with the file, no TLS at the origin -> 715")
+    check(p.quiet(0.2) == b"" and p.cmd("AT+HTTPREAD?") == b"\r\nERROR\r\n",
+          "no response held after a TLS failure")
+    # HTTPTERM forgets SSLCFG, not the contexts or the files
+    check(p.cmd("AT+HTTPTERM") == b"\r\nOK\r\n" and p.cmd("AT+HTTPINIT") == b"\r\nOK\r\n",
+          "HTTPTERM, HTTPINIT")
+    check(p.cmd("AT+CCERTLIST") == b'\r\n+CCERTLIST: "athttp_ca.pem"\r\n\r\nOK\r\n',
+          "the certificate file survives HTTPTERM")
+    set_url(p, "https://origin.test/get")
+    urc, _ = action(p, 0, 60)
+    check(urc == "+HTTPACTION: 0,715,0",
+          "after HTTPINIT the URL uses context 0 again (authmode 0): %s" % urc)
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,715,0" and
+          p.cmd('AT+CSSLCFG="authmode",4,0') == b"\r\nOK\r\n",
+          "context 4 kept its settings")
+    p.cmd("AT+HTTPTERM")
+
+
+def test_simcom_ssl_variants(binary, tmp, routes):
+    emu = Emu(binary, tmp, "nosni", *routes, "--variant", "nosni")
+    p = Port(emu.link)
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        check(p.cmd('AT+CSSLCFG="enableSNI",0,1') == b"\r\nERROR\r\n",
+              "nosni: enableSNI -> ERROR")
+        check(p.cmd('AT+CSSLCFG="enableSNI",0,0') == b"\r\nERROR\r\n",
+              "nosni: enableSNI,0 -> ERROR as well")
+        check(p.cmd('AT+CSSLCFG="authmode",0,1') == b"\r\nOK\r\n" and
+              cert_down(p, "athttp_ca.pem", b"pem")[1] == b"\r\nOK\r\n",
+              "nosni: the other settings and CCERTDOWN work")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "nosni emulator exits 0")
+    emu = Emu(binary, tmp, "nocertdown", *routes, "--variant", "nocertdown")
+    p = Port(emu.link)
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        check(p.cmd('AT+CCERTDOWN="athttp_ca.pem",10') == b"\r\nERROR\r\n",
+              "nocertdown: CCERTDOWN -> ERROR, no prompt")
+        check(p.cmd('AT+CSSLCFG="enableSNI",0,1') == b"\r\nOK\r\n",
+              "nocertdown: enableSNI works")
+        p.cmd("AT+HTTPINIT")
+        p.cmd('AT+CSSLCFG="authmode",0,1')
+        p.cmd('AT+CSSLCFG="cacert",0,"athttp_ca.pem"')
+        set_url(p, "https://origin.test/get")
+        urc, _ = action(p, 0, 60)
+        check(urc == "+HTTPACTION: 0,719,0", "nocertdown: authmode 1 -> 719 (no file)")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "nocertdown emulator exits 0")
+    r = subprocess.run([binary, "-m", "simcom", "--link", os.path.join(tmp, "v"),
+                        "--variant", "sim900"], capture_output=True, timeout=10)
+    check(r.returncode == 2 and b"nosni, nocertdown" in r.stderr,
+          "unknown simcom variant: the TLS variants named")
+    r = subprocess.run([binary, "--help"], capture_output=True, timeout=10)
+    check(b"nosni" in r.stdout + r.stderr and b"nocertdown" in r.stdout + r.stderr,
+          "--help documents nosni and nocertdown")
+
+
 # ---------------------------------------------------------------- raw origin
 
 RAW_CHUNKS = [os.urandom(n) for n in (1, 7, 1000, 4096, 333, 12345)]
@@ -2906,6 +3092,7 @@ def main():
         p = Port(emu.link)
         try:
             test_basics(p)
+            test_simcom_ssl_syntax(p)
             test_para(p)
             test_get_big(p)
             test_busy(p)
@@ -2913,6 +3100,7 @@ def main():
             test_post(p, emu)
             test_chunked(p)
             test_failures(p)
+            test_simcom_ssl_actions(p)
         finally:
             p.close()
             rc = emu.stop()
@@ -2925,6 +3113,7 @@ def main():
             test_a76xx(a76)
         finally:
             check(a76.stop() == 0, "a76xx emulator exits 0")
+        test_simcom_ssl_variants(binary, tmp, routes)
         test_new_dialects(binary, tmp, quick)
         test_onemo(binary, tmp, quick)
         test_espat(binary, tmp, quick)
