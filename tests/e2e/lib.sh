@@ -4,8 +4,10 @@
 #   . "$(dirname "$0")/lib.sh"
 #   e2e_init                 # temp dir, trap, counters
 #   gen_files                # $WWW/small.txt, big.bin (5 MB), bodies
-#   start_origin             # tests/origin.py on 127.0.0.1:$ORIGIN_PORT
+#   start_origin             # tests/origin.py on 127.0.0.1:$ORIGIN_PORT, and
+#                            # its TLS listeners (test PKI in $TMP/pki)
 #   MODEM=simcom start_emu   # athttp-emu on $TMP/tty, routes origin.test:80
+#                            # and the https hosts below
 #   req curl curl/get-small GET "$U/small.txt"   # client through athttp
 #   chk_status 200 && chk_body_file "$WWW/small.txt" && pass
 #   e2e_done                 # prints the totals, exit status
@@ -168,9 +170,38 @@ bg_start() {
 	[ -n "$BG_LINE" ]
 }
 
+# The https origins: host name -> the certificate (tests/e2e/pki.sh) its
+# TLS listener serves.  Every one of them is routed by start_emu, port 443.
+declare -A TLS_HOST_CERT=(
+	[origin.test]=origin
+	[wrongname.test]=wrongname
+	[expired.test]=expired
+	[untrusted.test]=untrusted
+)
+declare -A TLS_PORT=()	# certificate name -> origin.py's TLS port
+
+# pki_make: the test PKI in $TMP/pki, once per script; exports PKI_ROOT
+# (the root the module is given) and PKI (the directory).
+pki_make() {
+	PKI=$TMP/pki
+	if [ ! -s "$PKI/root.pem" ] && ! bash "$E2E_ROOT/tests/e2e/pki.sh" "$PKI" >"$TMP/pki.log" 2>&1; then
+		FAIL=$((FAIL + 1))
+		echo "fail ${E2E_NAME:-e2e}/setup: tests/e2e/pki.sh could not make the test PKI"
+		sed 's/^/#   /' "$TMP/pki.log" | tail -n 20
+		return 1
+	fi
+	export PKI PKI_ROOT=$PKI/root.pem
+}
+
 start_origin() {
+	local -a tls=()
+	local name port
+	pki_make || return 1
+	for name in "${TLS_HOST_CERT[@]}"; do
+		tls+=(--tls "$name=$PKI/$name.pem:$PKI/$name.key")
+	done
 	if ! bg_start PORT "$TMP/origin.out" "$PY" "$E2E_ROOT/tests/origin.py" \
-		--dir "$WWW" --log "$ORIGIN_LOG"; then
+		--dir "$WWW" --log "$ORIGIN_LOG" "${tls[@]}"; then
 		FAIL=$((FAIL + 1))
 		echo "fail ${E2E_NAME:-e2e}/setup: origin printed no PORT line within ${START_TIMEOUT}s"
 		sed 's/^/#   /' "$TMP/origin.out" "$TMP/origin.out.err" 2>/dev/null | tail -n 20
@@ -178,6 +209,27 @@ start_origin() {
 	fi
 	ORIGIN_PID=$BG_PID
 	ORIGIN_PORT=${BG_LINE#PORT }
+	# the TLSPORT lines came before PORT: bg_start copied them to origin.out
+	TLS_PORT=()
+	while read -r _ name port; do
+		TLS_PORT[$name]=$port
+	done < <(grep '^TLSPORT ' "$TMP/origin.out")
+	for name in "${TLS_HOST_CERT[@]}"; do
+		if [ -z "${TLS_PORT[$name]:-}" ]; then
+			FAIL=$((FAIL + 1))
+			echo "fail ${E2E_NAME:-e2e}/setup: origin printed no TLSPORT line for $name"
+			return 1
+		fi
+	done
+}
+
+# tls_routes: athttp-emu's --route options for every https origin.
+tls_routes() {
+	local h
+	TLS_ROUTES=()
+	for h in "${!TLS_HOST_CERT[@]}"; do
+		TLS_ROUTES+=(--route "$h:443=127.0.0.1:${TLS_PORT[${TLS_HOST_CERT[$h]}]}")
+	done
 }
 
 # start_emu [EXTRA-ARGS...]: athttp-emu -m $MODEM on $TMP/tty, logging to a
@@ -189,8 +241,10 @@ start_emu() {
 	EMU_LOG=$TMP/emu.$EMU_N.log
 	EMU_ARGS="$*"
 	: >"$EMU_LOG"
+	tls_routes
 	if ! bg_start READY "$TMP/emu.$EMU_N.out" "$EMU" -m "$MODEM" --link "$TMP/tty" \
-		--route "$HOST:80=127.0.0.1:$ORIGIN_PORT" --log "$EMU_LOG" "$@" ${E2E_EMU_EXTRA:-}; then
+		--route "$HOST:80=127.0.0.1:$ORIGIN_PORT" "${TLS_ROUTES[@]}" \
+		--log "$EMU_LOG" "$@" ${E2E_EMU_EXTRA:-}; then
 		FAIL=$((FAIL + 1))
 		echo "fail ${E2E_NAME:-e2e}/setup: athttp-emu -m $MODEM $* printed no READY line within ${START_TIMEOUT}s"
 		sed 's/^/#   /' "$TMP/emu.$EMU_N.out" "$TMP/emu.$EMU_N.out.err" 2>/dev/null | tail -n 20
@@ -297,13 +351,16 @@ e2e_done() {
 # both times is compared: one more ok/fail line, "roundtrip/CASE".  The
 # case's own checks then see the live run.  NO_ROUNDTRIP=1 opts a case out
 # (a forked child opens the port again: one transcript cannot hold both).
+# ATH_OPTS (array) adds wrapper options, for the live run and its replay
+# alike (https: --module-ca FILE, --insecure-upstream).
+ATH_OPTS=()
 ath() {
 	local case=$1
 	shift
 	if [ "${E2E_ROUNDTRIP:-1}" = 1 ] && [ -z "${NO_ROUNDTRIP:-}" ]; then
 		ath_roundtrip "$case" "$@"
 	else
-		ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" -- "$@"
+		ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" "${ATH_OPTS[@]}" -- "$@"
 	fi
 }
 
@@ -329,7 +386,7 @@ ath_roundtrip() {
 	stem=${case//\//_}
 	rec=$TMP/rec/$stem.at
 	mkdir -p "$TMP/rec" "$TMP/live"
-	ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" --record "$rec" -- "$@"
+	ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" "${ATH_OPTS[@]}" --record "$rec" -- "$@"
 	live=$(roundtrip_digest "$stem" "$1")
 	# A request refused before the module saw a byte never opens the
 	# port: its transcript is empty, and the replay must refuse the same.
@@ -342,7 +399,7 @@ ath_roundtrip() {
 	rm -f "$TMP/live/"*
 	cp -p "$TMP/out/$stem".* "$TMP/live/" 2>/dev/null
 	saved=("$CASE" "$OUT" "$ERR" "$TRACE" "$BODY" "$HDRS" "$RC" "$LAST_CMD" "$EMU_MARK" "$ORIGIN_MARK")
-	ATH_NO_TRACE=1 ath_raw "roundtrip/$case" "$ATHTTP" -d "replay:$rec" -m "$MODEM" -- "$@"
+	ATH_NO_TRACE=1 ath_raw "roundtrip/$case" "$ATHTTP" -d "replay:$rec" -m "$MODEM" "${ATH_OPTS[@]}" -- "$@"
 	replay=$(roundtrip_digest "$stem" "$1")
 	if [ "$live" = "$replay" ]; then
 		if [ -n "$empty" ]; then
@@ -401,9 +458,12 @@ last_block() {
 # content type is $CTYPE when set.  Extra client options in REQ_OPTS (array).
 # Afterwards: $STATUS (final status or empty), $HDRS (final header lines),
 # $BODY (response body file).  Returns 2 if the client cannot express it.
+# An https URL: the client trusts what the wrapper's environment says
+# (wget then reads the wrapper's WGETRC: no --no-config).
 req() {
 	local client=$1 case=$2 method=$3 url=$4 body=${5-} ct=${CTYPE:-}
-	local -a a=()
+	local -a a=() wget_cfg=(--no-config)
+	case $url in https://*) wget_cfg=() ;; esac
 	STATUS=
 	case $client in
 	curl)
@@ -423,7 +483,7 @@ req() {
 		[ -n "$ct" ] && a+=(-H "Content-Type: $ct")
 		;;
 	wget)
-		a=(wget -S --tries=1 --timeout=50 --content-on-error --no-config
+		a=(wget -S --tries=1 --timeout=50 --content-on-error "${wget_cfg[@]}"
 			-O "$TMP/out/${case//\//_}.body")
 		case $method in
 		GET) ;;
