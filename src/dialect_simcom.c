@@ -547,7 +547,7 @@ static enum ath_err simcom_tls_setup(struct modem_io *io, struct tls_verdict *v,
 		snprintf(v->why, sizeof v->why, "no --module-ca given");
 	} else if (mt->ca_len == 0 || mt->ca_len > tp->max_ca) {
 		snprintf(v->why, sizeof v->why,
-			 "the --module-ca file is %zu bytes; AT+CCERTDOWN takes 1 to %zu",
+			 "the --module-ca file is %zu bytes, AT+CCERTDOWN takes 1 to %zu: the module cannot verify the server",
 			 mt->ca_len, tp->max_ca);
 	} else {
 		unsigned char sum[32];
@@ -563,7 +563,7 @@ static enum ath_err simcom_tls_setup(struct modem_io *io, struct tls_verdict *v,
 				return e;
 			if (refused) {
 				snprintf(v->why, sizeof v->why,
-					 "the module refused AT+CCERTDOWN (%s), so it has no roots to verify with",
+					 "the module refused AT+CCERTDOWN (%s): with no roots it cannot verify the server",
 					 r.text);
 			} else {
 				memcpy(st->ca_sha256, sum, sizeof sum);
