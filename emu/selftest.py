@@ -809,6 +809,120 @@ def test_simcom_ssl_variants(binary, tmp, routes):
           "--help documents nosni and nocertdown")
 
 
+class TlsOrigins:
+    """tests/origin.py's TLS listeners with the e2e test PKI
+    (tests/e2e/pki.sh): origin.test, expired.test, untrusted.test."""
+    NAMES = ("origin", "expired", "untrusted")
+
+    def __init__(self, tmp):
+        root = os.path.join(HERE, "..")
+        self.pki = os.path.join(tmp, "pki")
+        subprocess.run(["bash", os.path.join(root, "tests", "e2e", "pki.sh"), self.pki],
+                       check=True, capture_output=True, timeout=60)
+        www = os.path.join(tmp, "www")
+        os.makedirs(www, exist_ok=True)
+        self.small = b"simcom tls selftest\n" * 10
+        open(os.path.join(www, "small.txt"), "wb").write(self.small)
+        self.log = os.path.join(tmp, "tls-origin.log")
+        args = [sys.executable, os.path.join(root, "tests", "origin.py"), "--dir", www,
+                "--log", self.log]
+        for n in self.NAMES:
+            args += ["--tls", "%s=%s/%s.pem:%s/%s.key" % (n, self.pki, n, self.pki, n)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE)
+        self.ports = {}
+        while True:
+            line = self.proc.stdout.readline().decode()
+            if not line:
+                raise RuntimeError("origin.py printed no PORT line")
+            if line.startswith("TLSPORT "):
+                _, name, port = line.split()
+                self.ports[name] = int(port)
+            elif line.startswith("PORT "):
+                break
+        self.routes = ["--route=%s.test:443=127.0.0.1:%d" % (n, self.ports[n]) for n in self.NAMES]
+
+    def pem(self, name):
+        return open(os.path.join(self.pki, name), "rb").read()
+
+    def mark(self):
+        self.at = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+
+    def since(self):
+        with open(self.log, "rb") as f:
+            f.seek(self.at)
+            return f.read().decode("latin-1")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def simcom_tls_get(p, o, host):
+    """GET https://<host>/small.txt with context 2; (urc, body, origin log)."""
+    o.mark()
+    set_url(p, "https://%s/small.txt" % host)
+    urc, _ = action(p, 0, 60)
+    body = None
+    if urc.startswith("+HTTPACTION: 0,200,"):
+        p.urc()
+        body, _ = p.read_body("AT+HTTPREAD=0,4096")
+    return urc, body, o.since()
+
+
+def test_simcom_ssl_real(binary, tmp):
+    """Real TLS as far as the commands asked: verification against the
+    uploaded file's content, dates only without ignorelocaltime, SNI only
+    with enableSNI."""
+    o = TlsOrigins(tmp)
+    emu = Emu(binary, tmp, "simcom-tls", *o.routes)
+    p = Port(emu.link)
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        p.cmd("AT+HTTPINIT")
+        p.cmd('AT+HTTPPARA="SSLCFG",2')
+        check(cert_down(p, "root.pem", o.pem("root.pem"))[1] == b"\r\nOK\r\n", "tls: root.pem uploaded")
+        for c in ('"sslversion",2,3', '"authmode",2,1', '"cacert",2,"root.pem"',
+                  '"enableSNI",2,1', '"ignorelocaltime",2,0'):
+            p.cmd("AT+CSSLCFG=" + c)
+        urc, body, log = simcom_tls_get(p, o, "origin.test")
+        check(urc == "+HTTPACTION: 0,200,%d" % len(o.small) and body == o.small,
+              "tls: verified GET of origin.test: %s" % urc)
+        check("TLS origin sni=origin.test\n" in log, "tls: enableSNI 1 -> SNI origin.test")
+        urc, _, log = simcom_tls_get(p, o, "expired.test")
+        check(urc == "+HTTPACTION: 0,715,0" and "TLSFAIL expired" in log,
+              "tls: expired certificate, ignorelocaltime 0 -> 715: %s" % urc)
+        urc, _, log = simcom_tls_get(p, o, "untrusted.test")
+        check(urc == "+HTTPACTION: 0,715,0", "tls: certificate of another root -> 715: %s" % urc)
+        p.cmd('AT+CSSLCFG="ignorelocaltime",2,1')
+        urc, body, _ = simcom_tls_get(p, o, "expired.test")
+        check(urc.startswith("+HTTPACTION: 0,200,") and body == o.small,
+              "tls: ignorelocaltime 1 -> the expired certificate is accepted: %s" % urc)
+        urc, _, _ = simcom_tls_get(p, o, "untrusted.test")
+        check(urc == "+HTTPACTION: 0,715,0",
+              "tls: ignorelocaltime 1 still checks the chain: %s" % urc)
+        p.cmd('AT+CSSLCFG="ignorelocaltime",2,0')
+        p.cmd('AT+CSSLCFG="enableSNI",2,0')
+        urc, _, log = simcom_tls_get(p, o, "origin.test")
+        check(urc.startswith("+HTTPACTION: 0,200,") and "TLS origin sni=-\n" in log,
+              "tls: enableSNI 0 -> no SNI: %s" % urc)
+        # the file's content counts, not its name
+        check(cert_down(p, "root.pem", o.pem("untrusted-root.pem"))[1] == b"\r\nOK\r\n",
+              "tls: root.pem replaced by the other root")
+        urc, _, _ = simcom_tls_get(p, o, "origin.test")
+        check(urc == "+HTTPACTION: 0,715,0", "tls: origin.test now fails: %s" % urc)
+        urc, body, _ = simcom_tls_get(p, o, "untrusted.test")
+        check(urc.startswith("+HTTPACTION: 0,200,") and body == o.small,
+              "tls: untrusted.test now verifies: %s" % urc)
+        p.cmd('AT+CSSLCFG="authmode",2,0')
+        urc, body, _ = simcom_tls_get(p, o, "expired.test")
+        check(urc.startswith("+HTTPACTION: 0,200,"), "tls: authmode 0 -> nothing verified: %s" % urc)
+    finally:
+        p.close()
+        check(emu.stop() == 0, "tls emulator exits 0")
+        o.stop()
+
+
 # ---------------------------------------------------------------- raw origin
 
 RAW_CHUNKS = [os.urandom(n) for n in (1, 7, 1000, 4096, 333, 12345)]
@@ -3114,6 +3228,7 @@ def main():
         finally:
             check(a76.stop() == 0, "a76xx emulator exits 0")
         test_simcom_ssl_variants(binary, tmp, routes)
+        test_simcom_ssl_real(binary, tmp)
         test_new_dialects(binary, tmp, quick)
         test_onemo(binary, tmp, quick)
         test_espat(binary, tmp, quick)
