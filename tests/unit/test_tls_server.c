@@ -342,6 +342,28 @@ static void sni_data_both_ways_and_close_notify(void **state)
 	conn_close(&k);
 }
 
+static void pending_counts_decrypted_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct conn k;
+	conn_open(&k, f);
+	k.client.sni = "pending.test";
+	k.client.send_len = 4096;           /* one record */
+	conn_start_client(&k);
+	conn_accept(&k, f, NULL, HANDSHAKE_MS);
+	assert_non_null(k.session);
+	assert_int_equal(tls_session_pending(k.session), 0);
+	unsigned char buf[4096];
+	assert_int_equal(tls_session_read(k.session, buf, 100), 100);
+	assert_int_equal(tls_session_pending(k.session), 3996);
+	assert_int_equal(tls_session_read(k.session, buf + 100, sizeof buf - 100), 3996);
+	assert_int_equal(tls_session_pending(k.session), 0);
+	for (size_t i = 0; i < sizeof buf; i++)
+		assert_int_equal(buf[i], pattern_byte(i, 1));
+	assert_int_equal(tls_session_read(k.session, buf, 1), 0);
+	conn_close(&k);
+}
+
 static void no_sni_gets_default_leaf(void **state)
 {
 	struct fixture *f = *state;
@@ -934,6 +956,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sni_data_both_ways_and_close_notify),
 		cmocka_unit_test(no_sni_gets_default_leaf),
+		cmocka_unit_test(pending_counts_decrypted_bytes),
 		cmocka_unit_test(alpn_h2_only_gets_none),
 		cmocka_unit_test(tls11_client_refused),
 		cmocka_unit_test(untrusting_client_reported),
