@@ -37,7 +37,8 @@ const char *tls_session_alpn(const struct tls_session *t);
  * Blocks until something arrives (the fd may be non-blocking: poll inside). */
 ssize_t tls_session_read(struct tls_session *t, void *buf, size_t len);
 /* Decrypted bytes already buffered, readable without touching the fd.  When mbedTLS holds
- * a whole record not yet decrypted it says 1: a read() then returns without waiting. */
+ * bytes it has read but not yet processed it says at least 1: call read() before waiting
+ * on the fd (those bytes may turn out to be an alert, and read() then says so). */
 size_t tls_session_pending(const struct tls_session *t);
 /* Writes all of buf: ATH_OK or ATH_E_CLIENT_GONE. */
 enum ath_err tls_session_write(struct tls_session *t, const void *buf, size_t len);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -371,6 +372,53 @@ static void bad_names(void **state)
 	}
 }
 
+struct leaf_job {
+	struct local_ca *ca;
+	int index;
+	mbedtls_x509_crt *same;      /* the leaf every thread asks for */
+	mbedtls_x509_crt *own;       /* one name per thread */
+	enum ath_err rc;
+};
+
+static void *leaf_job_run(void *arg)
+{
+	struct leaf_job *j = arg;
+	mbedtls_pk_context *key;
+	char name[32];
+	snprintf(name, sizeof name, "thread%d.test", j->index);
+	j->rc = local_ca_leaf(j->ca, "shared.test", &j->same, &key, NULL);
+	if (j->rc == ATH_OK)
+		j->rc = local_ca_leaf(j->ca, name, &j->own, &key, NULL);
+	return NULL;
+}
+
+/* Sessions on several threads ask at once: one leaf per name, each minted once. */
+static void leaves_from_many_threads(void **state)
+{
+	struct local_ca *ca = *state;
+	enum { N = 8 };
+	struct leaf_job jobs[N];
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		jobs[i] = (struct leaf_job){ .ca = ca, .index = i };
+		assert_int_equal(pthread_create(&th[i], NULL, leaf_job_run, &jobs[i]), 0);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(jobs[i].rc, ATH_OK);
+		assert_ptr_equal(jobs[i].same, jobs[0].same);
+		for (int k = 0; k < i; k++) {
+			assert_ptr_not_equal(jobs[i].own, jobs[k].own);
+			assert_memory_not_equal(jobs[i].own->serial.p, jobs[k].own->serial.p,
+						CERT_SERIAL_LEN);
+		}
+		char name[32];
+		snprintf(name, sizeof name, "thread%d.test", i);
+		assert_int_equal(verify(jobs[i].own, ca, name), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +428,7 @@ int main(void)
 		cmocka_unit_test(ipv6_leaf),
 		cmocka_unit_test(cn_only_under_64),
 		cmocka_unit_test(bad_names),
+		cmocka_unit_test(leaves_from_many_threads),
 	};
 	return cmocka_run_group_tests(tests, setup_ca, teardown_ca);
 }

@@ -419,6 +419,25 @@ static void forked_child_draws_other_random_bytes(void **state)
 	local_ca_free(ca);
 }
 
+/* Only root can give a file away; elsewhere this test has nothing to try. */
+static void key_of_another_user_refused(void **state)
+{
+	struct fixture *f = *state;
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	local_ca_free(open_ok(f->dir));
+	assert_int_equal(chown(f->key, 65534, 65534), 0);
+	open_refused(f->dir, f->key);
+	open_refused(f->dir, "owned by uid 65534");
+	assert_int_equal(chown(f->key, 0, 0), 0);
+	assert_int_equal(chown(f->dir, 65534, 65534), 0);
+	open_refused(f->dir, "owned by uid 65534");
+	assert_int_equal(chown(f->dir, 0, 0), 0);
+	local_ca_free(open_ok(f->dir));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(key_readable_by_group_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(dir_writable_by_others_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(key_symlink_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(key_of_another_user_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(mismatched_key_and_cert_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(garbage_key_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(racing_processes_agree, setup, teardown),

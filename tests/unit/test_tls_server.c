@@ -131,7 +131,7 @@ static int client_send(void *ctx, const unsigned char *buf, size_t len)
 		if (w != 1)
 			return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
 		/* Bounded: the server reads within its handshake timeout or fails. */
-		for (int i = 0; i < 2000 && unread(c->fd) > 0; i++) {
+		for (int i = 0; i < 4000 && unread(c->fd) > 0; i++) {
 			struct timespec ts = { 0, 1000000 };
 			nanosleep(&ts, NULL);
 		}
@@ -342,6 +342,28 @@ static void sni_data_both_ways_and_close_notify(void **state)
 	conn_close(&k);
 }
 
+static void pending_counts_decrypted_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct conn k;
+	conn_open(&k, f);
+	k.client.sni = "pending.test";
+	k.client.send_len = 4096;           /* one record */
+	conn_start_client(&k);
+	conn_accept(&k, f, NULL, HANDSHAKE_MS);
+	assert_non_null(k.session);
+	assert_int_equal(tls_session_pending(k.session), 0);
+	unsigned char buf[4096];
+	assert_int_equal(tls_session_read(k.session, buf, 100), 100);
+	assert_int_equal(tls_session_pending(k.session), 3996);
+	assert_int_equal(tls_session_read(k.session, buf + 100, sizeof buf - 100), 3996);
+	assert_int_equal(tls_session_pending(k.session), 0);
+	for (size_t i = 0; i < sizeof buf; i++)
+		assert_int_equal(buf[i], pattern_byte(i, 1));
+	assert_int_equal(tls_session_read(k.session, buf, 1), 0);
+	conn_close(&k);
+}
+
 static void no_sni_gets_default_leaf(void **state)
 {
 	struct fixture *f = *state;
@@ -539,6 +561,85 @@ static void write_to_vanished_client(void **state)
 	static unsigned char big[200000];
 	assert_int_equal(tls_session_write(k.session, big, sizeof big), ATH_E_CLIENT_GONE);
 	conn_close(&k);
+}
+
+
+struct server_job {
+	struct fixture *f;
+	struct conn k;
+	char name[32];
+	unsigned char got_sha[32];
+	int ok;
+};
+
+/* One server side on its own thread: handshake, read 20000 bytes, answer 30000. */
+static void *server_job_run(void *arg)
+{
+	struct server_job *j = arg;
+	j->k.session = tls_session_accept(j->f->server, j->k.sv[0], NULL, HANDSHAKE_MS, &j->k.err);
+	if (!j->k.session) {
+		shutdown(j->k.sv[0], SHUT_RDWR);
+		return NULL;
+	}
+	mbedtls_sha256_context sha;
+	mbedtls_sha256_init(&sha);
+	mbedtls_sha256_starts_ret(&sha, 0);
+	unsigned char buf[4096];
+	size_t got = 0;
+	while (got < 20000) {
+		ssize_t r = tls_session_read(j->k.session, buf, sizeof buf);
+		if (r <= 0)
+			break;
+		mbedtls_sha256_update_ret(&sha, buf, (size_t)r);
+		got += (size_t)r;
+	}
+	mbedtls_sha256_finish_ret(&sha, j->got_sha);
+	mbedtls_sha256_free(&sha);
+	unsigned char *out = malloc(30000);
+	for (size_t i = 0; i < 30000; i++)
+		out[i] = pattern_byte(i, 2);
+	j->ok = got == 20000 && tls_session_write(j->k.session, out, 30000) == ATH_OK;
+	free(out);
+	return NULL;
+}
+
+/* Sessions of one server on several threads at once share the CA, its random
+ * generator and the leaf key. */
+static void concurrent_sessions(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 6 };
+	struct server_job *jobs = calloc(N, sizeof *jobs);
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		jobs[i].f = f;
+		conn_open(&jobs[i].k, f);
+		snprintf(jobs[i].name, sizeof jobs[i].name, "c%d.test", i % 3);
+		jobs[i].k.client.sni = jobs[i].name;
+		jobs[i].k.client.send_len = 20000;
+		jobs[i].k.client.expect_len = 30000;
+		conn_start_client(&jobs[i].k);
+		assert_int_equal(pthread_create(&th[i], NULL, server_job_run, &jobs[i]), 0);
+	}
+	unsigned char sent[32], answered[32];
+	pattern_sha256(20000, 1, sent);
+	pattern_sha256(30000, 2, answered);
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		pthread_join(jobs[i].k.thread, NULL);
+		jobs[i].k.has_thread = 0;
+		if (!jobs[i].ok)
+			fprintf(stderr, "session %d: %s\n", i, jobs[i].k.err.text);
+		assert_true(jobs[i].ok);
+		assert_int_equal(jobs[i].k.client.hs_ret, 0);
+		assert_memory_equal(jobs[i].got_sha, sent, 32);
+		assert_int_equal(jobs[i].k.client.got, 30000);
+		assert_memory_equal(jobs[i].k.client.got_sha, answered, 32);
+		assert_string_equal(tls_session_sni(jobs[i].k.session), jobs[i].name);
+		peer_is_leaf_for(&jobs[i].k, f, jobs[i].name);
+		conn_close(&jobs[i].k);
+	}
+	free(jobs);
 }
 
 /* A ClientHello as busybox wget's TLS writes it: no signature_algorithms extension. */
@@ -855,6 +956,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sni_data_both_ways_and_close_notify),
 		cmocka_unit_test(no_sni_gets_default_leaf),
+		cmocka_unit_test(pending_counts_decrypted_bytes),
 		cmocka_unit_test(alpn_h2_only_gets_none),
 		cmocka_unit_test(tls11_client_refused),
 		cmocka_unit_test(untrusting_client_reported),
@@ -863,6 +965,7 @@ int main(void)
 		cmocka_unit_test(client_hello_in_pieces),
 		cmocka_unit_test(write_to_vanished_client),
 		cmocka_unit_test(client_without_signature_algorithms_gets_sha1),
+		cmocka_unit_test(concurrent_sessions),
 		cmocka_unit_test(curl_verifies_and_speaks_http11),
 		cmocka_unit_test(python_strict_verification),
 	};
