@@ -127,8 +127,8 @@ struct simcom_tls_profile {
 };
 
 static const struct simcom_ssl_item simcom_ssl_items[] = {
-	{ "sslversion", 3, 3, false, false },     /* 3: TLS 1.2 only; 4 would allow SSL 3.0-TLS 1.1 */
-	{ "cacert", 0, -1, true, false },
+	{ "sslversion", 3, 3, false, false },     /* 3: TLS 1.2 only; 4 (all) also SSL 3.0-TLS 1.1 */
+	{ "cacert", 0, -1, true, false },         /* 0: sent (the value is ca_file) */
 	{ "ignorelocaltime", 0, -1, false, false },
 	{ "enableSNI", 1, 1, false, true },
 	{ "authmode", 1, 0, false, false },       /* 1: server authentication */
