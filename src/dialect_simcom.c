@@ -72,7 +72,7 @@ static const struct simcom_code {
 	/* SIMCom firmware reports a server certificate it rejects (chain,
 	 * name, dates) as a failed handshake too: nothing tells them apart. */
 	{ 715, 502, "Handshake failed",
-	  "TLS to the server failed or its certificate was rejected" },
+	  "TLS to the server failed, or the module rejected its certificate: chain, name, or dates by its clock" },
 	{ 716, 502, "Close socket failed", NULL },
 	{ 717, 502, "No network error", NULL },
 	{ 718, 504, "Send data timeout", NULL },
@@ -127,8 +127,8 @@ struct simcom_tls_profile {
 };
 
 static const struct simcom_ssl_item simcom_ssl_items[] = {
-	{ "sslversion", 3, 3, false, false },     /* 3: TLS 1.2 only; 4 would allow SSL 3.0-TLS 1.1 */
-	{ "cacert", 0, -1, true, false },
+	{ "sslversion", 3, 3, false, false },     /* 3: TLS 1.2 only; 4 (all) also SSL 3.0-TLS 1.1 */
+	{ "cacert", 0, -1, true, false },         /* 0: sent (the value is ca_file) */
 	{ "ignorelocaltime", 0, -1, false, false },
 	{ "enableSNI", 1, 1, false, true },
 	{ "authmode", 1, 0, false, false },       /* 1: server authentication */
@@ -547,7 +547,7 @@ static enum ath_err simcom_tls_setup(struct modem_io *io, struct tls_verdict *v,
 		snprintf(v->why, sizeof v->why, "no --module-ca given");
 	} else if (mt->ca_len == 0 || mt->ca_len > tp->max_ca) {
 		snprintf(v->why, sizeof v->why,
-			 "the --module-ca file is %zu bytes, AT+CCERTDOWN takes 1 to %zu: the module cannot verify the server",
+			 "the --module-ca file is %zu bytes, AT+CCERTDOWN takes 1 to %zu",
 			 mt->ca_len, tp->max_ca);
 	} else {
 		unsigned char sum[32];
@@ -563,7 +563,7 @@ static enum ath_err simcom_tls_setup(struct modem_io *io, struct tls_verdict *v,
 				return e;
 			if (refused) {
 				snprintf(v->why, sizeof v->why,
-					 "the module refused AT+CCERTDOWN (%s): with no roots it cannot verify the server",
+					 "the module refused AT+CCERTDOWN (%s), so it holds no roots",
 					 r.text);
 			} else {
 				memcpy(st->ca_sha256, sum, sizeof sum);
