@@ -502,7 +502,8 @@ static enum ath_err neoway_tls_setup(struct modem_io *io, struct tls_verdict *v,
 	forget_params(io, SCHEME_HTTPS);
 	st->links[SCHEME_HTTPS].link_open = false;
 	st->tls_configured = true;
-	snprintf(v->why, sizeof v->why, "%s%s", io->tls->ca_pem ? "" : "no --module-ca given, and ",
+	bool ca_given = io->tls && io->tls->ca_pem;
+	snprintf(v->why, sizeof v->why, "%s%s", ca_given ? "" : "no --module-ca given, and ",
 		 neoway_tls.cannot_verify);
 	trace_note(io->trace, "https: the module will not verify servers: %s", v->why);
 	return ATH_OK;
