@@ -821,7 +821,7 @@ static enum ath_err neoway_exchange(struct modem_io *io, const struct dialect_re
 {
 	struct plan pl;
 	if (rq->tls && !state_of(io)->tls_configured)
-		return ath_fail(err, ATH_E_PROTOCOL, -1, "an https request before tls_setup");
+		return ath_fail(err, ATH_E_MODULE, -1, "https is not set up on the module (tls_setup failed or did not run)");
 	/* Never let a request that asks for a verified server go out on a
 	 * module that cannot verify (tls_setup said so). */
 	if (rq->tls && rq->verify_upstream)
