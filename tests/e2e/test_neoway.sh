@@ -144,6 +144,17 @@ if start_emu; then
 		chk_emu_has 'CMD AT+HTTPSCFG="authmode",0' "verification turned off" &&
 		chk_emu_has 'CMD AT+HTTPSCFG="sslversion",3' "TLS 1.2 asked for" &&
 		chk_emu_has 'CMD AT+HTTPSACTION=99,' "the custom packet over TLS" && pass "SNI origin.test, unverified and marked"
+	# A server that speaks no TLS (the plain origin on port 80): the
+	# handshake fails, HTTPSSETUP answers a bare ERROR, 502 naming it.
+	req "$CORE_CLIENT" "$P/$CORE_CLIENT/handshake-failed" GET "https://origin.test:80/small.txt"
+	if chk_status 502 && chk_no_file_body; then
+		e=$(hdr X-Athttp-Error)
+		if printf '%s\n' "$e" | grep -qE "$D_TLS_ERROR_PAT"; then
+			pass "$e"
+		else
+			fail "X-Athttp-Error does not match '$D_TLS_ERROR_PAT': '${e:-<absent>}'"
+		fi
+	fi
 	ATH_OPTS=()
 	HTTPS_UNVERIFIED=
 fi

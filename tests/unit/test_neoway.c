@@ -1413,6 +1413,49 @@ static void test_https_fallback(void **state)
 	free(raw2);
 }
 
+/* A POST over the packet over https: AT+HTTPSACTION=2,<len>,<type> with
+ * its data phase (9.13's <type> list), the path in the url parameter. */
+static void test_https_fallback_post(void **state)
+{
+	(void)state;
+	static const char json[] = "{\"a\":1}";
+	char *ua = filler(2100, 'u');
+	char *raw = fmt("POST /api HTTP/1.1\r\nHost: h\r\nUser-Agent: %s\r\nContent-Type: application/json\r\n"
+			"Content-Length: 7\r\nConnection: close\r\n\r\n%s", ua, json);
+	static const char resp[] = "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nmade";
+	struct hdr_list h = { 0 };
+	hdr_add(&h, "User-Agent", 10, ua, strlen(ua));
+	hdr_add(&h, "Content-Type", 12, "application/json", 16);
+	struct script sc = { 0 };
+	struct buf after = { 0 };
+	tls_setup_steps(&sc);
+	tls_params_steps(&sc, "h/api", 443, 1);
+	step(&sc, fmt("AT+HTTPSSETUP\r"), fmt("\r\nOK\r\n"));
+	step(&sc, fmt("AT+HTTPSACTION=2,7,2\r"), fmt("\r\n>"));
+	tls_answer(&after, &tls_spellings[1], 1, resp, strlen(resp));
+	step_buf(&sc, fmt("%s", json), &after);
+	for (unsigned seed = 0; seed < 10; seed++) {
+		struct rig r;
+		neoway_rig(&r, sc.s, sc.n, seed, false);
+		r.io.tls = &tls_without_ca;
+		struct tls_verdict tv;
+		assert_int_equal(r.d->ops->tls_setup(&r.io, &tv, &r.err), ATH_OK);
+		struct dialect_request rq = tls_request(VERB_POST, "POST", "https://h/api", "h", 443, raw);
+		rq.headers = &h;
+		rq.body = (const unsigned char *)json;
+		rq.body_len = 7;
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_int_equal(r.got.status, 201);
+		assert_string_equal(r.got.body.p, "made");
+		assert_string_equal(rig_field(&r, "X-Athttp-Dropped"), "User-Agent");
+		rig_done(&r);
+	}
+	script_free(&sc);
+	hdr_free(&h);
+	free(ua);
+	free(raw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1446,6 +1489,7 @@ int main(void)
 		cmocka_unit_test(test_https_failures),
 		cmocka_unit_test(test_https_verify_refused),
 		cmocka_unit_test(test_https_fallback),
+		cmocka_unit_test(test_https_fallback_post),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
