@@ -6,7 +6,9 @@
  * packet), the responses in recvmode 0 (one "+HTTPRECV:" line, raw bytes,
  * "+HTTPCLOSED") and recvmode 1 ("+HTTPRECV: <len>,<data>" pieces), in both
  * firmware spellings ("+HTTPRECV: " and "+HTTPRECV:"), every failure text,
- * and the replies fed in random splits.
+ * and the replies fed in random splits.  HTTPS (9.10-9.15): tls_setup's
+ * AT+HTTPSCFG commands and its unverified verdict, the S-twins' requests
+ * and reports, their failures, and the 512-byte AT+HTTPSPARA url.
  */
 #include <setjmp.h>
 #include <stdarg.h>
