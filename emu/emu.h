@@ -31,6 +31,8 @@
  *                     "+HTTPACTION: SOCKET ID OPEN FAILED"
  *            compact: "+HTTPRECV:" and "+HTTPACTION:SOCKET ID OPEN FAILED"
  *                     (the spelling of the manual's response table)
+ *            nohttps: no S-twins: every AT+HTTPS* (and AT+HTTPSCFG) is ERROR
+ *            nosni:   the TLS handshake sends no server_name
  *   httpcfg, quectel (AT+HTTP* and AT+QHTTP*; same variants)
  *            manual:       <rsptime> passed -> a bare "TIMEOUT" line
  *            timeout-code: <rsptime> passed -> +HTTPGET: 702 (+HTTPPOST: ...)

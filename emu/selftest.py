@@ -15,6 +15,7 @@ import select
 import signal
 import socket
 import socketserver
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -1359,6 +1360,232 @@ def test_neoway_compact(emu, origin):
     p.close()
 
 
+# ---------------------------------------------------------------- neoway https
+
+NEO_S_CLOSED = b"\r\n+HTTPSCLOSED: HTTPS Link Closed\r\n"
+
+
+class TLSRawOrigin(RawOrigin):
+    """RawOrigin over TLS with cert/key; snis[] holds each handshake's
+    server_name (None: the client sent none), failed counts handshakes
+    that did not complete."""
+
+    def __init__(self, cert, key):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        self.ctx.load_cert_chain(cert, key)
+        self.ctx.sni_callback = self.on_sni
+        self.snis, self.failed, self.pending = [], 0, {}
+        super().__init__()
+
+    def on_sni(self, sock, name, ctx):
+        self.pending[id(sock)] = name
+
+    def serve(self, c):
+        try:
+            t = self.ctx.wrap_socket(c, server_side=True)
+        except (ssl.SSLError, OSError):
+            with self.lock:
+                self.failed += 1
+            c.close()
+            return
+        with self.lock:
+            self.snis.append(self.pending.pop(id(t._sslobj), self.pending.pop(id(t), None)))
+        super().serve(t)
+
+
+def neo_s_setup(p, url, port=None):
+    ok = p.cmd("AT+HTTPSPARA=url,%s" % url) == b"\r\nOK\r\n"
+    if port:
+        ok = ok and p.cmd("AT+HTTPSPARA=port,%d" % port) == b"\r\nOK\r\n"
+    return ok and p.cmd("AT+HTTPSSETUP", 30) == b"\r\nOK\r\n"
+
+
+def neo_s_packet(p, data):
+    p.send(b"AT+HTTPSACTION=99,%d\r" % len(data))
+    prompt = p.take(3)
+    if prompt != b"\r\n>":
+        return prompt, b""
+    p.send(data)
+    return prompt, p.until(b"\r\n", 10) + p.until(b"\r\n", 10)
+
+
+def neo_s_response(p, recv_head=b"\r\n+HTTPSRECV: \r\n", timeout=30):
+    got = p.until(NEO_S_CLOSED, timeout)[:-len(NEO_S_CLOSED)]
+    if not got.startswith(recv_head):
+        return None
+    return got[len(recv_head):]
+
+
+def test_neoway_https_cfg(p):
+    check(p.cmd("AT+HTTPSCFG?") == b"\r\n+HTTPSCFG: 0,1,,,,\r\n\r\nOK\r\n",
+          "neoway 9.10: AT+HTTPSCFG? -> the defaults of the manual's example (SSL 3.0, authmode 1)")
+    check(p.cmd("AT+HTTPSCFG=?") == b"\r\n+HTTPSCFG: <type>,<type_name>\r\n\r\nOK\r\n",
+          "neoway 9.10: AT+HTTPSCFG=? -> its format line")
+    for line in ('AT+HTTPSCFG="sslversion",0', 'AT+HTTPSCFG="authmode",0', 'AT+HTTPSCFG="sslversion",3',
+                 'AT+HTTPSCFG="authmode",2', 'AT+HTTPSCFG="ciphersuite",49199',
+                 'AT+HTTPSCFG="cacert","ca.pem"', 'AT+HTTPSCFG="clientcert","cc.pem"',
+                 'AT+HTTPSCFG="clientkey","ck.pem"'):
+        check(p.cmd(line) == b"\r\nOK\r\n", "neoway 9.10: %s -> OK" % line)
+    check(p.cmd("AT+HTTPSCFG?") == b"\r\n+HTTPSCFG: 3,2,49199,ca.pem,cc.pem,ck.pem\r\n\r\nOK\r\n",
+          "neoway: AT+HTTPSCFG? shows what was set")
+    for bad in ('AT+HTTPSCFG=sslversion,3',          # unquoted <type>
+                'AT+HTTPSCFG="sslversion,3',          # an unterminated quote
+                'AT+HTTPSCFG="sslversion"",3',
+                'AT+HTTPSCFG="SSLVERSION",3',
+                'AT+HTTPSCFG="sslversion",4',
+                'AT+HTTPSCFG="sslversion","3"',
+                'AT+HTTPSCFG="authmode",3',
+                'AT+HTTPSCFG="authmode"',
+                'AT+HTTPSCFG="authmode",0,1',
+                'AT+HTTPSCFG="authmode",',
+                'AT+HTTPSCFG="cacert",ca.pem',        # a file name is a string
+                'AT+HTTPSCFG="cacert",""',
+                'AT+HTTPSCFG="cacert","%s"' % ("c" * 129),
+                'AT+HTTPSCFG="nosuch",1',
+                'AT+HTTPSCFG',
+                'AT+HTTPSCFG =\x93authmode\x94,0',      # the manual's typeset quotes (cp1252)
+                'AT+HTTPSPARA="url","origin.test/"',
+                'AT+HTTPSPARA=url,"origin.test/"',
+                'AT+HTTPSPARA=url,%s' % ("o" * 513),  # over 512
+                'AT+HTTPSPARA=port,0',
+                'AT+HTTPSPARA=port,65536',
+                'AT+HTTPSPARA=recvmode,2',
+                'AT+HTTPSPARA=url,',
+                'AT+HTTPSSETUP=1',
+                'AT+HTTPSACTION=99',
+                'AT+HTTPSACTION=99,2049',
+                'AT+HTTPSACTION=3',
+                'AT+HTTPSCLOSE=0'):
+        check(p.cmd(bad) == b"\r\nERROR\r\n", "neoway: %s -> ERROR" % bad[:60])
+    check(p.cmd("AT+HTTPSPARA=url,%s" % ("o" * 512)) == b"\r\nOK\r\n",
+          "neoway 9.11: a 512-byte url -> OK")
+    check(p.cmd("AT+HTTPSCLOSE") == b"\r\nOK\r\n", "neoway: HTTPSCLOSE without a link -> OK only")
+    check(p.cmd("AT+HTTPSSETUP") == b"\r\nERROR\r\n", "neoway: HTTPSCLOSE cleared the url: HTTPSSETUP -> ERROR")
+    check(p.cmd("AT+HTTPSACTION=0") == b"\r\nERROR\r\n",
+          "neoway 9.13: HTTPSACTION before HTTPSSETUP -> ERROR (its only failure)")
+
+
+def test_neoway_https_link(p, tls, plain):
+    packet = b"GET /s?q=1 HTTP/1.1\r\nHost: origin.test\r\nX-Odd:  two \r\nConnection: close\r\n\r\n"
+    # SSL 3.0 (the default), which the TLS 1.2 side cannot complete
+    p.cmd('AT+HTTPSCFG="sslversion",0')
+    p.cmd('AT+HTTPSCFG="authmode",0')
+    check(p.cmd("AT+HTTPSPARA=url,origin.test/") == b"\r\nOK\r\n" and
+          p.cmd("AT+HTTPSSETUP", 30) == b"\r\nERROR\r\n", "neoway: sslversion 0 -> HTTPSSETUP ERROR")
+    p.cmd('AT+HTTPSCFG="sslversion",3')
+    p.cmd('AT+HTTPSCFG="authmode",1')
+    fails = tls.failed
+    # authmode 1 with no CA file: the server's certificate is rejected
+    check(p.cmd("AT+HTTPSSETUP", 30) == b"\r\nERROR\r\n",
+          "neoway: authmode 1 without roots -> HTTPSSETUP ERROR (certificate rejected)")
+    time.sleep(0.2)
+    check(tls.failed > fails, "neoway: ... the handshake reached the origin and was abandoned")
+    p.cmd('AT+HTTPSCFG="authmode",0')
+    n = len(tls.snis)
+    check(p.cmd("AT+HTTPSSETUP", 30) == b"\r\nOK\r\n", "neoway: authmode 0 -> HTTPSSETUP OK")
+    check(p.cmd("AT+HTTPSSETUP") == b"\r\nERROR\r\n", "neoway: HTTPSSETUP on an open link -> ERROR")
+    prompt, fin = neo_s_packet(p, packet)
+    got = neo_s_response(p)
+    check(prompt == b"\r\n>" and fin == b"\r\nOK\r\n" and tls.last() == packet and got == tls.sent[-1],
+          "neoway 9.13 mode 99: the packet over TLS verbatim, +HTTPSRECV:, the raw response, +HTTPSCLOSED")
+    check(tls.snis[n:] == ["origin.test"], "neoway: SNI origin.test sent (%r)" % tls.snis[n:])
+    check(p.cmd("AT+HTTPSCLOSE") == b"\r\nOK\r\n", "neoway: HTTPSCLOSE after the origin closed -> OK")
+    # recvmode 1, the port set, the parameterized GET
+    check(p.cmd("AT+HTTPSPARA=recvmode,1") == b"\r\nOK\r\n", "neoway: HTTPSPARA recvmode,1 -> OK")
+    check(neo_s_setup(p, "origin.test/big", 443), "neoway: https setup, port 443")
+    check(p.cmd("AT+HTTPSACTION=0") == b"\r\nOK\r\n", "neoway: HTTPSACTION=0 -> OK")
+    body, sizes = b"", []
+    while True:
+        if p.buf.startswith(NEO_S_CLOSED):
+            p.take(len(NEO_S_CLOSED))
+            break
+        m = re.match(rb"\r\n\+HTTPSRECV: (\d+),", p.buf)
+        if not m:
+            if len(p.buf) < 64:
+                p.fill(time.monotonic() + 10)
+                continue
+            break
+        p.take(m.end())
+        body += p.take(int(m.group(1)))
+        sizes.append(int(m.group(1)))
+    check(body == tls.sent[-1] and sizes and max(sizes) <= 1460,
+          "neoway https recvmode 1: +HTTPSRECV: <len>,<data> frames (%d), then +HTTPSCLOSED" % len(sizes))
+    check(tls.last().startswith(b"GET /big HTTP/1.1\r\nHost: origin.test\r\n"),
+          "neoway: HTTPSACTION=0 sends GET with the Host, no :443")
+    # a link kept open, closed by HTTPSCLOSE; the http set untouched
+    p.cmd("AT+HTTPSCLOSE")
+    check(p.cmd("AT+HTTPPARA=url,www.neoway.com.cn/") == b"\r\nOK\r\n", "neoway: http url set")
+    neo_s_setup(p, "origin.test/")
+    req = b"GET /keep HTTP/1.1\r\nHost: origin.test\r\n\r\n"
+    neo_s_packet(p, req)
+    want = b"\r\n+HTTPSRECV: \r\n" + raw_response(200, req, keep=True)
+    check(p.take(len(want)) == want and p.quiet(0.5) == b"", "neoway https keep-alive: response, no +HTTPSCLOSED")
+    check(p.cmd("AT+HTTPSCLOSE") == b"\r\nOK\r\n" and
+          p.until(b"\r\n", 5) + p.until(b"\r\n", 5) == b"\r\n+HTTPSCLOSE: HTTPS Link Closed\r\n",
+          "neoway 9.14: HTTPSCLOSE on an open link -> OK, +HTTPSCLOSE: HTTPS Link Closed")
+    check(p.cmd("AT+HTTPSETUP") == b"\r\nOK\r\n", "neoway: HTTPSCLOSE left the http parameters")
+    p.cmd("AT+HTTPCLOSE")
+    p.quiet(0.3)
+    # a server that speaks no TLS: the handshake fails, the same bare ERROR
+    check(p.cmd("AT+HTTPSPARA=url,plain.test/") == b"\r\nOK\r\n" and
+          p.cmd("AT+HTTPSSETUP", 30) == b"\r\nERROR\r\n", "neoway: no TLS at the server -> HTTPSSETUP ERROR")
+    check(p.cmd("AT+HTTPSACTION=0") == b"\r\nERROR\r\n", "neoway: and no link after it")
+    p.cmd("AT+HTTPSCLOSE")
+
+
+def test_neoway_https(binary, tmp, routes):
+    pki = os.path.join(tmp, "pki")
+    r = subprocess.run(["bash", os.path.join(HERE, "..", "tests", "e2e", "pki.sh"), pki],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    check(r.returncode == 0, "neoway https: test PKI made (%s)" % r.stderr.decode()[-200:])
+    if r.returncode:
+        return
+    tls = TLSRawOrigin(os.path.join(pki, "origin.pem"), os.path.join(pki, "origin.key"))
+    plain = RawOrigin()
+    troutes = routes + ["--route=origin.test:443=127.0.0.1:%d" % tls.port,
+                        "--route=plain.test:443=127.0.0.1:%d" % plain.port]
+    emu = Emu(binary, tmp, "neoway-s", *troutes, modem="neoway")
+    p = Port(emu.link)
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        test_neoway_https_cfg(p)
+        test_neoway_https_link(p, tls, plain)
+    finally:
+        p.close()
+        check(emu.stop() == 0, "neoway https emulator exits 0")
+    emu = Emu(binary, tmp, "neoway-nosni", *troutes, "--variant", "nosni", modem="neoway")
+    p = Port(emu.link)
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        p.cmd('AT+HTTPSCFG="sslversion",3')
+        p.cmd('AT+HTTPSCFG="authmode",0')
+        n = len(tls.snis)
+        check(neo_s_setup(p, "origin.test/"), "neoway nosni: HTTPSSETUP OK")
+        req = b"GET / HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n"
+        neo_s_packet(p, req)
+        check(neo_s_response(p) == tls.sent[-1], "neoway nosni: the response")
+        check(tls.snis[n:] == [None], "neoway nosni: no server_name sent (%r)" % tls.snis[n:])
+    finally:
+        p.close()
+        emu.stop()
+    emu = Emu(binary, tmp, "neoway-nohttps", *troutes, "--variant", "nohttps", modem="neoway")
+    p = Port(emu.link)
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        for line in ("AT+HTTPSCLOSE", 'AT+HTTPSCFG="authmode",0', "AT+HTTPSCFG?",
+                     "AT+HTTPSPARA=url,origin.test/", "AT+HTTPSSETUP", "AT+HTTPSACTION=0"):
+            check(p.cmd(line) == b"\r\nERROR\r\n", "neoway nohttps: %s -> ERROR" % line)
+        check(neo_setup(p, "www.neoway.com.cn/"), "neoway nohttps: http still works")
+        p.cmd("AT+HTTPCLOSE")
+    finally:
+        p.close()
+        emu.stop()
+
+
 # ---------------------------------------------------------------- httpcfg / quectel
 
 class HC:
@@ -1717,6 +1944,7 @@ def test_new_dialects(binary, tmp, quick):
         test_neoway_compact(emu, origin)
     finally:
         emu.stop()
+    test_neoway_https(binary, tmp, routes)
     for modem in ("httpcfg", "quectel"):
         test_hc(binary, tmp, routes, origin, modem)
     test_hc_variants(binary, tmp, routes)

@@ -71,8 +71,23 @@
  * Failures: "+HTTPACTION: SOCKET ID OPEN FAILED" and "+HTTPSEND: ERROR"
  * (with or without the blank after the colon) come instead of OK; they,
  * ERROR after HTTPSETUP and a refused parameter are 502 with the module's
- * words; no answer in time is 504.  Not used: HTTPS (AT+HTTPS*: athttp
- * speaks plain HTTP to the module), AT+HTTPGET downloads, AT+FILEHTTPACTION.
+ * words; no answer in time is 504.  Not used: AT+HTTPGET and AT+HTTPSGET
+ * downloads, AT+FILEHTTPACTION and AT+FILEHTTPSACTION.
+ *
+ * HTTPS (manual 9.10-9.15, 9.22): the S-twins AT+HTTPSPARA (url at most
+ * 512 bytes, no scheme), AT+HTTPSSETUP (which also does the handshake: a
+ * failed one is a bare ERROR), AT+HTTPSACTION (99: the custom packet over
+ * the TLS link, the manual's last example), +HTTPSRECV, +HTTPSCLOSED and
+ * AT+HTTPSCLOSE.  The same flow as http with the other names: the two
+ * command sets are rows of one table (neoway_schemes), each with its own
+ * record of what the module holds.  AT+HTTPSCFG sets sslversion, authmode
+ * and names the cacert, clientcert and clientkey files; the manual has no
+ * command that writes a file into the module, so --module-ca roots cannot
+ * reach it, and the module cannot be made to verify servers: tls_setup
+ * says so, sets TLS 1.2 and authmode 0 (so --insecure-upstream requests
+ * run, marked unverified by modem.c), and an https request that asks for
+ * verification is refused.  The manual has no SNI switch either.  A
+ * firmware without the S-twins answers ERROR to them: 502 naming it.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -86,7 +101,8 @@
 #include "request_policy.h"
 
 #define NEOWAY_MAX_URL 2048     /* AT+HTTPPARA url: "at most 2048 bytes" */
-#define NEOWAY_MAX_PACKET 2048  /* AT+HTTPACTION <length>: POST content or custom packet */
+#define NEOWAY_MAX_URL_TLS 512  /* AT+HTTPSPARA url: "at most 512 bytes" */
+#define NEOWAY_MAX_PACKET 2048  /* AT+HTTP(S)ACTION <length>: POST content or custom packet */
 #define URL_SCHEME "http://"
 
 /* AT+HTTPACTION <mode> */
@@ -107,7 +123,12 @@ static const struct {
 /* What the module prints in place of OK when a request fails, by prefix
  * (the text after it differs between firmware: "+HTTPACTION: SOCKET ID
  * OPEN FAILED" and "+HTTPACTION:SOCKET ID OPEN FAILED"). */
-static const char *const neoway_failure_lines[] = { "+HTTPACTION:", "+HTTPSEND:", "+HTTPSETUP:", NULL };
+static const char *const neoway_failure_lines[] = {
+	"+HTTPACTION:", "+HTTPSEND:", "+HTTPSETUP:",
+	/* The https section lists only ERROR; firmware built from the same
+	 * code may print the twins of the http failures. */
+	"+HTTPSACTION:", "+HTTPSSEND:", "+HTTPSSETUP:", NULL,
+};
 
 static const struct neoway_failure {
 	const char *prefix;
@@ -116,11 +137,65 @@ static const struct neoway_failure {
 	{ "+HTTPACTION:", "the module has no link to the server (PPP down, or the socket failed)" },
 	{ "+HTTPSEND:", "the module could not send the request to the server" },
 	{ "+HTTPSETUP:", "the module could not set up the link to the server" },
+	{ "+HTTPSACTION:", "the module has no TLS link to the server (PPP down, or the socket failed)" },
+	{ "+HTTPSSEND:", "the module could not send the request over TLS to the server" },
+	{ "+HTTPSSETUP:", "the module could not set up the TLS link to the server" },
 };
 
-/* Lines that end the wait for a response: the link's end (both
- * spellings of the manual), or a failure. */
-static const char *const response_end_lines[] = { "+HTTPCLOSE", "+HTTPACTION:", "+HTTPSEND:", "+HTTPSETUP:", NULL };
+/* The two command sets: plain (9.1-9.5, 9.9) and the S-twins (9.11-9.15,
+ * 9.22), the same flow under other names. */
+struct neoway_scheme {
+	const char *url_scheme;         /* what the bridge's URL starts with */
+	unsigned default_port;
+	const char *para, *setup, *action, *close;  /* the commands */
+	const char *close_report;       /* starts the link's end, both spellings */
+	size_t max_url;                 /* the url parameter */
+	/* Lines that end the wait for a response: the link's end, or a
+	 * failure. */
+	const char *const *end_lines;
+	/* What a bare ERROR to setup means; %s is host:port. */
+	const char *setup_error;
+};
+
+enum { SCHEME_HTTP, SCHEME_HTTPS, N_SCHEMES };
+
+static const char *const http_end_lines[] = { "+HTTPCLOSE", "+HTTPACTION:", "+HTTPSEND:", "+HTTPSETUP:", NULL };
+static const char *const https_end_lines[] = { "+HTTPSCLOSE", "+HTTPSACTION:", "+HTTPSSEND:", "+HTTPSSETUP:", NULL };
+
+static const struct neoway_scheme neoway_schemes[N_SCHEMES] = {
+	[SCHEME_HTTP] = {
+		.url_scheme = URL_SCHEME, .default_port = 80,
+		.para = "AT+HTTPPARA", .setup = "AT+HTTPSETUP", .action = "AT+HTTPACTION",
+		.close = "AT+HTTPCLOSE", .close_report = "+HTTPCLOSE", .max_url = NEOWAY_MAX_URL,
+		.end_lines = http_end_lines,
+		.setup_error = "DNS lookup of, or connection to, %s failed",
+	},
+	[SCHEME_HTTPS] = {
+		.url_scheme = "https://", .default_port = 443,
+		.para = "AT+HTTPSPARA", .setup = "AT+HTTPSSETUP", .action = "AT+HTTPSACTION",
+		.close = "AT+HTTPSCLOSE", .close_report = "+HTTPSCLOSE", .max_url = NEOWAY_MAX_URL_TLS,
+		.end_lines = https_end_lines,
+		/* 9.12 has one ERROR for every failure. */
+		.setup_error = "TLS connection to %s failed (DNS, connect, the TLS handshake or the server's "
+			       "certificate: the module does not say which)",
+	},
+};
+
+/* The family's TLS configuration, as data: what tls_setup sends, and why
+ * the module cannot verify (the N58 manual has no way to give it roots). */
+static const struct neoway_tls_profile {
+	const char *const *commands;    /* in order, NULL-terminated */
+	const char *cannot_verify;
+} neoway_tls = {
+	.commands = (const char *const[]){
+		"AT+HTTPSCLOSE",                 /* whatever a previous user left */
+		"AT+HTTPSCFG=\"sslversion\",3", /* TLS 1.2; 0-2 are SSL 3.0 to TLS 1.1 */
+		"AT+HTTPSCFG=\"authmode\",0",   /* no server authentication: there are no roots */
+		NULL,
+	},
+	.cannot_verify = "the Neoway N58 manual has no command to load a CA certificate into the module "
+			 "(AT+HTTPSCFG=\"cacert\" only names a file on it), so it cannot verify servers",
+};
 
 /* AT+HTTPACTION=2,<length>,<type>: the manual's five data types ("x-www-form-url
  * encoded, text, json, xml, html"), as the media types they stand for. */
@@ -128,18 +203,30 @@ static const char *const post_types[] = {
 	"application/x-www-form-urlencoded", "text/plain", "application/json", "application/xml", "text/html",
 };
 
-struct neoway_state {
-	/* What the module holds of AT+HTTPPARA; AT+HTTPCLOSE clears it. */
-	char url[NEOWAY_MAX_URL + 1];  /* "" unknown */
+/* What the module holds of one command set. */
+struct neoway_link {
+	/* AT+HTTP(S)PARA; AT+HTTP(S)CLOSE clears it.  The url is in
+	 * neoway_state, by its size. */
 	unsigned port;                 /* 0 unknown */
 	bool recvmode_framed;          /* recvmode 1 is in force */
 	bool recvmode_refused;         /* the firmware answered ERROR to recvmode */
-	bool params_volatile;          /* it forgot them without HTTPCLOSE: send them every time */
-	bool link_open;                /* a link may be open (HTTPSETUP took, no +HTTPCLOSED since) */
+	bool params_volatile;          /* it forgot them without a close: send them every time */
+	bool link_open;                /* a link may be open (setup took, no close report since) */
+};
+
+struct neoway_state {
+	struct neoway_link links[N_SCHEMES];
+	char http_url[NEOWAY_MAX_URL + 1];      /* AT+HTTPPARA=url; "" unknown */
+	char https_url[NEOWAY_MAX_URL_TLS + 1]; /* AT+HTTPSPARA=url; "" unknown */
+	/* tls_setup ran since the bring-up: the commands of neoway_tls are
+	 * in force (no verification). */
+	bool tls_configured;
 };
 
 /* How one request goes to the module. */
 struct plan {
+	const struct neoway_scheme *scheme;
+	int scheme_id;
 	enum neoway_mode mode;
 	int post_type;
 	const unsigned char *data;      /* what follows '>' (NULL: no data phase) */
@@ -176,13 +263,13 @@ static const char *url_word_unsafe(const char *s)
 	return NULL;
 }
 
-/* "http://host[:port]/path" into the url parameter's host, the port and
- * the path. */
+/* "http[s]://host[:port]/path" into the url parameter's host, the port
+ * and the path. */
 static enum ath_err split_url(const char *url, struct plan *pl, const char **path, struct ath_error *err)
 {
-	size_t slen = strlen(URL_SCHEME);
-	if (strncasecmp(url, URL_SCHEME, slen) != 0)
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an http:// URL");
+	size_t slen = strlen(pl->scheme->url_scheme);
+	if (strncasecmp(url, pl->scheme->url_scheme, slen) != 0)
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an %s URL", pl->scheme->url_scheme);
 	const char *a = url + slen;
 	const char *slash = strchr(a, '/');
 	size_t alen = slash ? (size_t)(slash - a) : strlen(a);
@@ -196,7 +283,7 @@ static enum ath_err split_url(const char *url, struct plan *pl, const char **pat
 	if (colon && bracket && colon < bracket)
 		colon = NULL;
 	size_t hlen = colon ? (size_t)(colon - a) : alen;
-	pl->port = 80;
+	pl->port = pl->scheme->default_port;
 	if (colon) {
 		char *end;
 		unsigned long port = strtoul(colon + 1, &end, 10);
@@ -207,6 +294,9 @@ static enum ath_err split_url(const char *url, struct plan *pl, const char **pat
 	if (!host_word_ok(a, hlen))
 		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
 				"the host name holds characters that cannot go on the AT line");
+	if (hlen > pl->scheme->max_url)
+		return ath_fail(err, ATH_E_TOO_LARGE, -1, "the host name is over %s's %zu bytes",
+				pl->scheme->para, pl->scheme->max_url);
 	snprintf(pl->url, sizeof pl->url, "%.*s", (int)hlen, a);
 	snprintf(pl->dest, sizeof pl->dest, "%.*s:%u", (int)hlen, a, pl->port);
 	return ATH_OK;
@@ -249,23 +339,23 @@ static bool plan_parameterized(const struct dialect_request *rq, const char *pat
 	}
 	pl->mode = forms[f].mode;
 	if (pl->mode != MODE_POST && rq->body_len) {
-		snprintf(why, whylen, "AT+HTTPACTION=%d sends no body", (int)pl->mode);
+		snprintf(why, whylen, "%s=%d sends no body", pl->scheme->action, (int)pl->mode);
 		return false;
 	}
 	if (pl->mode == MODE_POST && (rq->body_len == 0 || rq->body_len > NEOWAY_MAX_PACKET)) {
-		snprintf(why, whylen, "AT+HTTPACTION=2 takes a body of 1 to %d bytes", NEOWAY_MAX_PACKET);
+		snprintf(why, whylen, "%s=2 takes a body of 1 to %d bytes", pl->scheme->action, NEOWAY_MAX_PACKET);
 		return false;
 	}
 	/* The module writes the request line from the url parameter. */
 	size_t hlen = strlen(pl->url);
-	if (hlen + strlen(path) > NEOWAY_MAX_URL) {
-		snprintf(why, whylen, "the URL is over AT+HTTPPARA's %d bytes", NEOWAY_MAX_URL);
+	if (hlen + strlen(path) > pl->scheme->max_url) {
+		snprintf(why, whylen, "the URL is over %s's %zu bytes", pl->scheme->para, pl->scheme->max_url);
 		return false;
 	}
 	const char *bad = url_word_unsafe(path);
 	if (bad) {
-		snprintf(why, whylen, "the URL holds a byte 0x%02x that the unquoted AT+HTTPPARA=url cannot carry",
-			 (unsigned char)*bad);
+		snprintf(why, whylen, "the URL holds a byte 0x%02x that the unquoted %s=url cannot carry",
+			 (unsigned char)*bad, pl->scheme->para);
 		return false;
 	}
 	pl->post_type = -1;
@@ -274,20 +364,21 @@ static bool plan_parameterized(const struct dialect_request *rq, const char *pat
 		if (pl->mode == MODE_POST && hdr_is(h->name, "Content-Type")) {
 			pl->post_type = post_type_of(h->value);
 			if (pl->post_type < 0) {
-				snprintf(why, whylen, "Content-Type %.80s is none of AT+HTTPACTION=2's five types",
-					 h->value);
+				snprintf(why, whylen, "Content-Type %.80s is none of %s=2's five types", h->value,
+					 pl->scheme->action);
 				return false;
 			}
 			continue;
 		}
 		if (header_changes_meaning(h->name)) {
-			snprintf(why, whylen, "AT+HTTPACTION=%d would lose the header %.80s", (int)pl->mode, h->name);
+			snprintf(why, whylen, "%s=%d would lose the header %.80s", pl->scheme->action, (int)pl->mode,
+				 h->name);
 			return false;
 		}
 		note_dropped(pl, h->name);
 	}
 	if (pl->mode == MODE_POST && pl->post_type < 0) {
-		snprintf(why, whylen, "AT+HTTPACTION=2 would add a Content-Type the client did not send");
+		snprintf(why, whylen, "%s=2 would add a Content-Type the client did not send", pl->scheme->action);
 		return false;
 	}
 	snprintf(pl->url + hlen, sizeof pl->url - hlen, "%s", path);
@@ -301,6 +392,8 @@ static bool plan_parameterized(const struct dialect_request *rq, const char *pat
 static enum ath_err plan_request(const struct dialect_request *rq, struct plan *pl, struct ath_error *err)
 {
 	memset(pl, 0, sizeof *pl);
+	pl->scheme_id = rq->tls ? SCHEME_HTTPS : SCHEME_HTTP;
+	pl->scheme = &neoway_schemes[pl->scheme_id];
 	if (!rq->raw || !rq->raw_len)
 		return ath_fail(err, ATH_E_PROTOCOL, -1, "no raw request to send");
 	const char *path = "/";
@@ -318,7 +411,7 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 		return ATH_OK;
 	return ath_fail(err, ATH_E_TOO_LARGE, -1,
 			"request of %zu bytes (head and body) is over the %d-byte custom packet of "
-			"AT+HTTPACTION=99, and %s", rq->raw_len, NEOWAY_MAX_PACKET, why);
+			"%s=99, and %s", rq->raw_len, NEOWAY_MAX_PACKET, pl->scheme->action, why);
 }
 
 /* ------------------------------------------------------------ the module */
@@ -328,32 +421,48 @@ static struct neoway_state *state_of(struct modem_io *io)
 	return io->state;
 }
 
-static void forget_params(struct neoway_state *st)
+static struct neoway_link *link_of(struct modem_io *io, int scheme_id)
 {
-	st->url[0] = '\0';
-	st->port = 0;
-	st->recvmode_framed = false;
+	return &state_of(io)->links[scheme_id];
 }
 
-/* AT+HTTPCLOSE: closes any link and clears the parameters.  urc_due: a
- * link was open, so its "+HTTPCLOSE: HTTP Link Closed" is taken here
- * rather than left to be read as the end of a later response. */
-static enum ath_err close_link(struct modem_io *io, bool urc_due, struct ath_error *err)
+/* The url parameter the module holds of a command set, and its size. */
+static char *held_url(struct modem_io *io, int scheme_id, size_t *size)
 {
 	struct neoway_state *st = state_of(io);
+	*size = scheme_id == SCHEME_HTTPS ? sizeof st->https_url : sizeof st->http_url;
+	return scheme_id == SCHEME_HTTPS ? st->https_url : st->http_url;
+}
+
+static void forget_params(struct modem_io *io, int scheme_id)
+{
+	struct neoway_link *ln = link_of(io, scheme_id);
+	size_t size;
+	held_url(io, scheme_id, &size)[0] = '\0';
+	ln->port = 0;
+	ln->recvmode_framed = false;
+}
+
+/* AT+HTTP(S)CLOSE: closes any link and clears the parameters.  urc_due:
+ * a link was open, so its "+HTTPCLOSE: HTTP Link Closed" is taken here
+ * rather than left to be read as the end of a later response. */
+static enum ath_err close_link(struct modem_io *io, int scheme_id, bool urc_due, struct ath_error *err)
+{
+	const struct neoway_scheme *sc = &neoway_schemes[scheme_id];
+	struct neoway_link *ln = link_of(io, scheme_id);
 	struct at_result r;
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.close_ms, &r, "AT+HTTPCLOSE");
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.close_ms, &r, "%s", sc->close);
 	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+HTTPCLOSE");
+		return at_no_answer(err, e, sc->close);
 	if (r.final != AT_FINAL_OK)
-		return at_refused(err, &r, "AT+HTTPCLOSE");
-	forget_params(st);
-	st->link_open = false;
+		return at_refused(err, &r, sc->close);
+	forget_params(io, scheme_id);
+	ln->link_open = false;
 	if (urc_due) {
 		char line[64];
-		e = at_chat_wait_line(io->chat, "+HTTPCLOSE", timeouts.close_urc_ms, line, sizeof line);
+		e = at_chat_wait_line(io->chat, sc->close_report, timeouts.close_urc_ms, line, sizeof line);
 		if (e == ATH_E_IO)
-			return at_no_answer(err, e, "AT+HTTPCLOSE");
+			return at_no_answer(err, e, sc->close);
 	}
 	return ATH_OK;
 }
@@ -365,70 +474,113 @@ static enum ath_err neoway_bringup(struct modem_io *io, struct ath_error *err)
 	enum ath_err e = at_sync(io->chat, err);
 	if (e != ATH_OK)
 		return e;
-	/* Whatever a previous user left: a link, its parameters. */
-	return close_link(io, false, err);
+	/* Whatever a previous user left: a link, its parameters.  The https
+	 * side is tls_setup's, so that http costs no extra command. */
+	return close_link(io, SCHEME_HTTP, false, err);
 }
 
-static enum ath_err set_para(struct modem_io *io, const char *name, const char *value,
-			     struct at_result *r, struct ath_error *err)
+/* Configures the S-twins as neoway_tls says.  The module never verifies:
+ * there is no way to give it roots. */
+static enum ath_err neoway_tls_setup(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
 {
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.para_ms, r, "AT+HTTPPARA=%s,%s", name, value);
+	struct neoway_state *st = state_of(io);
+	st->tls_configured = false;
+	v->verified = false;
+	for (size_t i = 0; neoway_tls.commands[i]; i++) {
+		const char *cmd = neoway_tls.commands[i];
+		struct at_result r;
+		enum ath_err e = at_chat_cmd(io->chat, timeouts.para_ms, &r, "%s", cmd);
+		if (e != ATH_OK)
+			return at_no_answer(err, e, cmd);
+		if (r.final == AT_FINAL_ERROR && strcmp(r.text, "ERROR") == 0)
+			return ath_fail(err, ATH_E_MODULE, -1,
+					"%s answered ERROR: this firmware lacks the HTTPS commands (AT+HTTPS*, "
+					"manual 9.10-9.15) or refuses the setting", cmd);
+		if (r.final != AT_FINAL_OK)
+			return at_refused(err, &r, cmd);
+	}
+	forget_params(io, SCHEME_HTTPS);
+	st->links[SCHEME_HTTPS].link_open = false;
+	st->tls_configured = true;
+	bool ca_given = io->tls && io->tls->ca_pem;
+	snprintf(v->why, sizeof v->why, "%s%s", ca_given ? "" : "no --module-ca given, and ",
+		 neoway_tls.cannot_verify);
+	trace_note(io->trace, "https: the module will not verify servers: %s", v->why);
+	return ATH_OK;
+}
+
+static enum ath_err set_para(struct modem_io *io, const struct neoway_scheme *sc, const char *name,
+			     const char *value, struct at_result *r, struct ath_error *err)
+{
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.para_ms, r, "%s=%s,%s", sc->para, name, value);
 	if (e != ATH_OK) {
 		char cmd[48];
-		snprintf(cmd, sizeof cmd, "AT+HTTPPARA=%s", name);
+		snprintf(cmd, sizeof cmd, "%s=%s", sc->para, name);
 		return at_no_answer(err, e, cmd);
 	}
 	return ATH_OK;
+}
+
+static enum ath_err para_refused(struct ath_error *err, const struct at_result *r, const struct neoway_scheme *sc,
+				 const char *name)
+{
+	char cmd[48];
+	snprintf(cmd, sizeof cmd, "%s=%s", sc->para, name);
+	return at_refused(err, r, cmd);
 }
 
 /* Sends the parameters the module does not hold yet.  *reused: some it
  * was assumed to hold already. */
 static enum ath_err send_params(struct modem_io *io, const struct plan *pl, bool *reused, struct ath_error *err)
 {
-	struct neoway_state *st = state_of(io);
+	const struct neoway_scheme *sc = pl->scheme;
+	struct neoway_link *ln = link_of(io, pl->scheme_id);
+	size_t url_size;
+	char *url = held_url(io, pl->scheme_id, &url_size);
 	struct at_result r;
 	char port[8];
 	enum ath_err e;
-	if (st->params_volatile)
-		forget_params(st);
+	if (ln->params_volatile)
+		forget_params(io, pl->scheme_id);
 	*reused = false;
-	if (strcmp(st->url, pl->url) != 0) {
-		st->url[0] = '\0';
-		if ((e = set_para(io, "url", pl->url, &r, err)) != ATH_OK)
+	if (strcmp(url, pl->url) != 0) {
+		url[0] = '\0';
+		if ((e = set_para(io, sc, "url", pl->url, &r, err)) != ATH_OK)
 			return e;
 		if (r.final != AT_FINAL_OK)
-			return at_refused(err, &r, "AT+HTTPPARA=url");
-		snprintf(st->url, sizeof st->url, "%s", pl->url);
+			return para_refused(err, &r, sc, "url");
+		snprintf(url, url_size, "%s", pl->url);
 	} else {
 		*reused = true;
 	}
-	if (st->port != pl->port) {
-		st->port = 0;
+	if (ln->port != pl->port) {
+		ln->port = 0;
 		snprintf(port, sizeof port, "%u", pl->port);
-		if ((e = set_para(io, "port", port, &r, err)) != ATH_OK)
+		if ((e = set_para(io, sc, "port", port, &r, err)) != ATH_OK)
 			return e;
 		if (r.final != AT_FINAL_OK)
-			return at_refused(err, &r, "AT+HTTPPARA=port");
-		st->port = pl->port;
+			return para_refused(err, &r, sc, "port");
+		ln->port = pl->port;
 	} else {
 		*reused = true;
 	}
-	if (!st->recvmode_framed && !st->recvmode_refused) {
-		if ((e = set_para(io, "recvmode", "1", &r, err)) != ATH_OK)
+	if (!ln->recvmode_framed && !ln->recvmode_refused) {
+		if ((e = set_para(io, sc, "recvmode", "1", &r, err)) != ATH_OK)
 			return e;
-		st->recvmode_framed = r.final == AT_FINAL_OK;
-		st->recvmode_refused = !st->recvmode_framed;
-		if (st->recvmode_refused)
+		ln->recvmode_framed = r.final == AT_FINAL_OK;
+		ln->recvmode_refused = !ln->recvmode_framed;
+		if (ln->recvmode_refused)
 			trace_note(io->trace, "recvmode 1 refused (%s): the response comes unframed", r.text);
 	}
 	return ATH_OK;
 }
 
-static enum ath_err setup(struct modem_io *io, struct at_result *r, struct ath_error *err)
+static enum ath_err setup(struct modem_io *io, const struct neoway_scheme *sc, struct at_result *r,
+			  struct ath_error *err)
 {
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.setup_ms, r, "AT+HTTPSETUP");
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.setup_ms, r, "%s", sc->setup);
 	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+HTTPSETUP");
+		return at_no_answer(err, e, sc->setup);
 	return ATH_OK;
 }
 
@@ -441,36 +593,38 @@ static enum ath_err module_failed(struct ath_error *err, const char *line, const
 	return ath_fail(err, ATH_E_MODULE, -1, "%s answered %s", cmd, line);
 }
 
-/* Parameters, then AT+HTTPSETUP: the module's link to the origin. */
+/* Parameters, then AT+HTTP(S)SETUP: the module's link to the origin. */
 static enum ath_err open_link(struct modem_io *io, const struct plan *pl, struct ath_error *err)
 {
-	struct neoway_state *st = state_of(io);
+	const struct neoway_scheme *sc = pl->scheme;
+	struct neoway_link *ln = link_of(io, pl->scheme_id);
 	enum ath_err e;
-	if (st->link_open && (e = close_link(io, true, err)) != ATH_OK)
+	if (ln->link_open && (e = close_link(io, pl->scheme_id, true, err)) != ATH_OK)
 		return e;
 	bool reused;
 	if ((e = send_params(io, pl, &reused, err)) != ATH_OK)
 		return e;
 	struct at_result r;
-	if ((e = setup(io, &r, err)) != ATH_OK)
+	if ((e = setup(io, sc, &r, err)) != ATH_OK)
 		return e;
 	if (r.final != AT_FINAL_OK && reused) {
 		/* Perhaps the module forgot what it was assumed to hold. */
-		trace_note(io->trace, "AT+HTTPSETUP refused with reused parameters: sending them again");
-		if ((e = close_link(io, false, err)) != ATH_OK || (e = send_params(io, pl, &reused, err)) != ATH_OK ||
-		    (e = setup(io, &r, err)) != ATH_OK)
+		trace_note(io->trace, "%s refused with reused parameters: sending them again", sc->setup);
+		if ((e = close_link(io, pl->scheme_id, false, err)) != ATH_OK ||
+		    (e = send_params(io, pl, &reused, err)) != ATH_OK || (e = setup(io, sc, &r, err)) != ATH_OK)
 			return e;
 		if (r.final == AT_FINAL_OK)
-			st->params_volatile = true;
+			ln->params_volatile = true;
 	}
 	if (r.final != AT_FINAL_OK) {
-		if (r.final == AT_FINAL_ERROR && strcmp(r.text, "ERROR") == 0)
-			return ath_fail(err, ATH_E_MODULE, -1,
-					"AT+HTTPSETUP answered ERROR: DNS lookup of, or connection to, %s failed",
-					pl->dest);
-		return module_failed(err, r.text, "AT+HTTPSETUP");
+		if (r.final == AT_FINAL_ERROR && strcmp(r.text, "ERROR") == 0) {
+			char why[200];
+			snprintf(why, sizeof why, sc->setup_error, pl->dest);
+			return ath_fail(err, ATH_E_MODULE, -1, "%s answered ERROR: %s", sc->setup, why);
+		}
+		return module_failed(err, r.text, sc->setup);
 	}
-	st->link_open = true;
+	ln->link_open = true;
 	return ATH_OK;
 }
 
@@ -480,16 +634,17 @@ static int seconds_for(size_t len, int baud)
 	return 2 + (int)(len * 10 * 2 / (size_t)(baud > 0 ? baud : 115200));
 }
 
-/* AT+HTTPACTION, with its data phase for POST and custom packets. */
+/* AT+HTTP(S)ACTION, with its data phase for POST and custom packets. */
 static enum ath_err send_action(struct modem_io *io, const struct plan *pl, struct ath_error *err)
 {
 	char cmd[48];
+	const char *action = pl->scheme->action;
 	if (pl->mode == MODE_RAW)
-		snprintf(cmd, sizeof cmd, "AT+HTTPACTION=%d,%zu", (int)pl->mode, pl->data_len);
+		snprintf(cmd, sizeof cmd, "%s=%d,%zu", action, (int)pl->mode, pl->data_len);
 	else if (pl->mode == MODE_POST)
-		snprintf(cmd, sizeof cmd, "AT+HTTPACTION=%d,%zu,%d", (int)pl->mode, pl->data_len, pl->post_type);
+		snprintf(cmd, sizeof cmd, "%s=%d,%zu,%d", action, (int)pl->mode, pl->data_len, pl->post_type);
 	else
-		snprintf(cmd, sizeof cmd, "AT+HTTPACTION=%d", (int)pl->mode);
+		snprintf(cmd, sizeof cmd, "%s=%d", action, (int)pl->mode);
 	struct at_result r;
 	enum ath_err e;
 	if (pl->data) {
@@ -558,15 +713,16 @@ static size_t recv_stream(void *ctx, const void *data, size_t len, bool at_end, 
 
 /* Waits for the link's end.  The response is complete when the message
  * is; an origin that then keeps the link gets it closed. */
-static enum ath_err await_response(struct modem_io *io, struct recv_ctx *rc, struct ath_error *err)
+static enum ath_err await_response(struct modem_io *io, const struct plan *pl, struct recv_ctx *rc,
+				   struct ath_error *err)
 {
-	struct neoway_state *st = state_of(io);
+	struct neoway_link *ln = link_of(io, pl->scheme_id);
 	char line[128];
 	int which;
 	long idle_ms = 0, over_ms = 0;
 	unsigned long long seen = rc->bytes;
 	for (;;) {
-		enum ath_err e = at_chat_wait_line_any(io->chat, response_end_lines, timeouts.poll_ms, &which,
+		enum ath_err e = at_chat_wait_line_any(io->chat, pl->scheme->end_lines, timeouts.poll_ms, &which,
 						       line, sizeof line);
 		if (e == ATH_OK)
 			break;
@@ -580,20 +736,20 @@ static enum ath_err await_response(struct modem_io *io, struct recv_ctx *rc, str
 				continue;
 			trace_note(io->trace, "the server keeps the link after its response: closing it");
 			rc->stop = true;
-			return close_link(io, true, err);
+			return close_link(io, pl->scheme_id, true, err);
 		}
 		if (idle_ms >= io->action_timeout_ms)
 			return ath_fail(err, ATH_E_TIMEOUT, -1, "no response from the server within %d s",
 					io->action_timeout_ms / 1000);
 	}
 	if (which == 0) {
-		st->link_open = false;
+		ln->link_open = false;
 		return ATH_OK;
 	}
 	/* A failure report: the link's state is unknown until closed. */
 	if (message_over(rc))
 		return ATH_OK;
-	return module_failed(err, line, "AT+HTTPACTION");
+	return module_failed(err, line, pl->scheme->action);
 }
 
 static enum ath_err exchange_response(struct modem_io *io, const struct plan *pl, bool head_request,
@@ -609,7 +765,7 @@ static enum ath_err exchange_response(struct modem_io *io, const struct plan *pl
 	at_chat_set_stream_sink(io->chat, recv_stream, rc);
 	enum ath_err e = send_action(io, pl, err);
 	if (e == ATH_OK)
-		e = await_response(io, rc, err);
+		e = await_response(io, pl, rc, err);
 	at_chat_set_block_sink(io->chat, NULL, NULL);
 	at_chat_set_stream_sink(io->chat, NULL, NULL);
 	if (rc->rr.state == RAW_FAILED)
@@ -664,12 +820,18 @@ static enum ath_err neoway_exchange(struct modem_io *io, const struct dialect_re
 				    const struct response_sink *sink, struct ath_error *err)
 {
 	struct plan pl;
+	if (rq->tls && !state_of(io)->tls_configured)
+		return ath_fail(err, ATH_E_MODULE, -1, "https is not set up on the module (tls_setup failed or did not run)");
+	/* Never let a request that asks for a verified server go out on a
+	 * module that cannot verify (tls_setup said so). */
+	if (rq->tls && rq->verify_upstream)
+		return ath_fail(err, ATH_E_MODULE, -1, "https refused: %s", neoway_tls.cannot_verify);
 	enum ath_err e = plan_request(rq, &pl, err);
 	if (e != ATH_OK)
 		return e;
 	if (pl.mode != MODE_RAW)
-		trace_note(io->trace, "request of %zu bytes: AT+HTTPACTION=%d instead of a custom packet",
-			   rq->raw_len, (int)pl.mode);
+		trace_note(io->trace, "request of %zu bytes: %s=%d instead of a custom packet", rq->raw_len,
+			   pl.scheme->action, (int)pl.mode);
 	struct dropped_sink ds = { sink, pl.dropped };
 	const struct response_sink wrapped = { dropped_head, dropped_body, &ds };
 	e = open_link(io, &pl, err);
@@ -683,12 +845,14 @@ static enum ath_err neoway_exchange(struct modem_io *io, const struct dialect_re
 /* recvmode 1: "+HTTPRECV: <len>,<data>", the data right after the comma. */
 static const struct at_block_rule neoway_blocks[] = {
 	{ "+HTTPRECV:", AT_BLOCK_INLINE, NULL, false },
+	{ "+HTTPSRECV:", AT_BLOCK_INLINE, NULL, false },
 	{ NULL, 0, NULL, false },
 };
 /* recvmode 0: "+HTTPRECV:" alone on its line, then raw bytes until the
  * link's end; "+HTTPCLOSE" starts both spellings of that report. */
 static const struct at_stream_rule neoway_streams[] = {
 	{ "+HTTPRECV:", { "\r\n+HTTPCLOSE" } },
+	{ "+HTTPSRECV:", { "\r\n+HTTPSCLOSE" } },
 	{ NULL, { NULL } },
 };
 
@@ -719,6 +883,7 @@ static const struct dialect_ops neoway_ops = {
 	.bringup = neoway_bringup,
 	.exchange = neoway_exchange,
 	.recover = NULL, /* drain and bring up again, which closes any link */
+	.tls_setup = neoway_tls_setup,
 };
 
 const struct dialect dialect_neoway = {

@@ -6,7 +6,9 @@
  * packet), the responses in recvmode 0 (one "+HTTPRECV:" line, raw bytes,
  * "+HTTPCLOSED") and recvmode 1 ("+HTTPRECV: <len>,<data>" pieces), in both
  * firmware spellings ("+HTTPRECV: " and "+HTTPRECV:"), every failure text,
- * and the replies fed in random splits.
+ * and the replies fed in random splits.  HTTPS (9.10-9.15): tls_setup's
+ * AT+HTTPSCFG commands and its unverified verdict, the S-twins' requests
+ * and reports, their failures, and the 512-byte AT+HTTPSPARA url.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1024,6 +1026,438 @@ static void test_unsafe_host(void **state)
 	}
 }
 
+/* ------------------------------------------------------------ https */
+
+/* The S-twins' spellings (9.15, 9.22): the http ones with an S. */
+static const struct spelling tls_spellings[] = {
+	{ "n58", "\r\n+HTTPSRECV: \r\n", "\r\n+HTTPSRECV: %zu,", NULL, NULL },
+	{ "compact", "\r\n+HTTPSRECV:\r\n", "\r\n+HTTPSRECV:%zu,", NULL, NULL },
+};
+static const char tls_link_closed[] = "\r\n+HTTPSCLOSED: HTTPS Link Closed\r\n";
+
+static const char test_ca_pem[] = "-----BEGIN CERTIFICATE-----\n"
+				  "MIIBdzCCAR2gAwIBAgIUZmFrZSByb290IGZvciB0ZXN0czAKBggqhkjOPQQDAjAA\n"
+				  "-----END CERTIFICATE-----\n";
+static const struct module_tls tls_with_ca = { test_ca_pem, sizeof test_ca_pem - 1, false };
+static const struct module_tls tls_without_ca = { NULL, 0, true };
+
+/* tls_setup's commands (9.14, 9.10): whatever https link a previous user
+ * left, TLS 1.2, and authmode 0: the module has no roots to verify with. */
+static void tls_setup_steps(struct script *sc)
+{
+	step(sc, fmt("AT+HTTPSCLOSE\r"), fmt("\r\nOK\r\n"));
+	step(sc, fmt("AT+HTTPSCFG=\"sslversion\",3\r"), fmt("\r\nOK\r\n"));
+	step(sc, fmt("AT+HTTPSCFG=\"authmode\",0\r"), fmt("\r\nOK\r\n"));
+}
+
+/* 9.11: url (the host), port, recvmode; 9.12: HTTPSSETUP. */
+static void tls_params_steps(struct script *sc, const char *url, unsigned port, int recvmode)
+{
+	step(sc, fmt("AT+HTTPSPARA=url,%s\r", url), fmt("\r\nOK\r\n"));
+	step(sc, fmt("AT+HTTPSPARA=port,%u\r", port), fmt("\r\nOK\r\n"));
+	step(sc, fmt("AT+HTTPSPARA=recvmode,1\r"), fmt(recvmode ? "\r\nOK\r\n" : "\r\nERROR\r\n"));
+}
+
+/* 9.13, mode 99 (the manual's last example): the packet over TLS. */
+static void tls_packet_steps(struct script *sc, const char *raw, size_t raw_len, struct buf *after)
+{
+	step(sc, fmt("AT+HTTPSACTION=99,%zu\r", raw_len), fmt("\r\n>"));
+	char *expect = malloc(raw_len + 1);
+	memcpy(expect, raw, raw_len);
+	expect[raw_len] = '\0';
+	stepn(sc, expect, raw_len, after->p, after->len);
+	after->p = NULL;
+	after->len = 0;
+}
+
+static void tls_answer(struct buf *out, const struct spelling *sp, int recvmode, const char *resp, size_t len)
+{
+	buf_adds(out, "\r\nOK\r\n");
+	framed(out, sp, recvmode, resp, len, 1460, tls_link_closed);
+}
+
+static struct dialect_request tls_request(unsigned verb, const char *method, const char *url, const char *host,
+					  unsigned port, const char *raw)
+{
+	struct dialect_request rq = request(verb, method, url, raw, strlen(raw), NULL);
+	rq.tls = true;
+	rq.host = host;
+	rq.port = port;
+	rq.verify_upstream = false;
+	return rq;
+}
+
+/* With --module-ca: the module still cannot take the roots (no command in
+ * the manual writes the file AT+HTTPSCFG="cacert" names), so the verdict
+ * is unverified, naming why, and verification is off.  The script is the
+ * whole conversation: no byte of the PEM goes to the module. */
+static void test_tls_setup_with_ca(void **state)
+{
+	(void)state;
+	struct script sc = { 0 };
+	tls_setup_steps(&sc);
+	for (unsigned seed = 0; seed < 8; seed++) {
+		struct rig r;
+		neoway_rig(&r, sc.s, sc.n, seed, false);
+		r.io.tls = &tls_with_ca;
+		struct tls_verdict v = { .verified = true };
+		assert_int_equal(r.d->ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+		assert_false(v.verified);
+		assert_non_null(strstr(v.why, "no command to load a CA certificate"));
+		assert_null(strstr(v.why, "no --module-ca given"));
+		assert_int_equal(r.chat.commands_sent, 3);
+		rig_done(&r);
+	}
+	script_free(&sc);
+}
+
+/* Without --module-ca: the same commands; the why says both. */
+static void test_tls_setup_without_ca(void **state)
+{
+	(void)state;
+	struct script sc = { 0 };
+	tls_setup_steps(&sc);
+	struct rig r;
+	neoway_rig(&r, sc.s, sc.n, 3, false);
+	r.io.tls = &tls_without_ca;
+	struct tls_verdict v = { .verified = true };
+	assert_int_equal(r.d->ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	assert_false(v.verified);
+	assert_non_null(strstr(v.why, "no --module-ca given"));
+	assert_non_null(strstr(v.why, "cannot verify servers"));
+	rig_done(&r);
+	script_free(&sc);
+}
+
+/* Firmware without the S-twins (or one refusing a setting): each refusal
+ * fails tls_setup with a 502 naming the command, never a verified
+ * verdict, and no https request runs after it. */
+static void test_tls_setup_refused(void **state)
+{
+	(void)state;
+	static const char *const cmds[] = { "AT+HTTPSCLOSE", "AT+HTTPSCFG=\"sslversion\",3", "AT+HTTPSCFG=\"authmode\",0" };
+	for (size_t k = 0; k < 3; k++) {
+		for (int cme = 0; cme <= 1; cme++) {
+			struct script sc = { 0 };
+			for (size_t i = 0; i < k; i++)
+				step(&sc, fmt("%s\r", cmds[i]), fmt("\r\nOK\r\n"));
+			step(&sc, fmt("%s\r", cmds[k]), fmt(cme ? "\r\n+CME ERROR: 3\r\n" : "\r\nERROR\r\n"));
+			struct rig r;
+			neoway_rig(&r, sc.s, sc.n, (unsigned)k, false);
+			r.io.tls = &tls_with_ca;
+			struct tls_verdict v = { .verified = true };
+			assert_int_equal(r.d->ops->tls_setup(&r.io, &v, &r.err), ATH_E_MODULE);
+			assert_int_equal(r.err.http_status, 502);
+			assert_false(v.verified);
+			if (!strstr(r.err.text, cmds[k]))
+				fail_msg("'%s' does not name %s", r.err.text, cmds[k]);
+			if (!cme)
+				assert_non_null(strstr(r.err.text, "lacks the HTTPS commands"));
+			/* Not configured: an https request is not sent. */
+			struct dialect_request rq = tls_request(VERB_GET, "GET", "https://h/", "h", 443,
+								"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+			assert_int_not_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
+			assert_int_equal(r.got.heads, 0);
+			rig_done(&r);
+			script_free(&sc);
+		}
+	}
+}
+
+/* 9.13's GET example over the custom packet, and 9.15's recvmode 1 example
+ * (the 206 from alipay): HTTPSPARA url/port/recvmode, HTTPSSETUP,
+ * HTTPSACTION=99 with the packet, +HTTPSRECV, +HTTPSCLOSED.  The body
+ * holds the http reports' words, which end no https response.  A second
+ * request is two commands, and an http request after it uses the http
+ * set from scratch. */
+static void test_https_get(void **state)
+{
+	(void)state;
+	static const char raw[] = "GET /login/ HTTP/1.1\r\nHost: support.cdmatech.com\r\nConnection: close\r\n\r\n";
+	static const char head[] =
+		"HTTP/1.1 200 OK\r\n"
+		"Server: QUALCOMM\r\n"
+		"X-Powered-By: Servlet/2.5 JSP/2.1\r\n"
+		"Content-Type: text/html; charset=ISO-8859-1\r\n"
+		"Date: Sat, 15 Feb 2014 05:58:54 GMT\r\n"
+		"Content-Length: 7630\r\n"
+		"Connection: close\r\n"
+		"Set-Cookie: JSESSIONID=8V1dS1CpzlPcyNl2LzJZLQgDxWclpMJzP3FHZhVhpGb83GVM02sn!1955538012; path=/; HttpOnly\r\n"
+		"\r\n";
+	static const char http_raw[] = "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+	static const char http_resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct buf body = { 0 }, resp = { 0 };
+	manual_body(&body, 7630);
+	buf_adds(&resp, head);
+	buf_add(&resp, body.p, body.len);
+	for (size_t v = 0; v < 2; v++) {
+		for (int recvmode = 0; recvmode <= 1; recvmode++) {
+			struct script sc = { 0 };
+			struct buf after = { 0 };
+			tls_setup_steps(&sc);
+			tls_params_steps(&sc, "support.cdmatech.com", 443, recvmode);
+			for (int i = 0; i < 2; i++) {
+				step(&sc, fmt("AT+HTTPSSETUP\r"), fmt("\r\nOK\r\n"));
+				tls_answer(&after, &tls_spellings[v], recvmode, resp.p, resp.len);
+				tls_packet_steps(&sc, raw, strlen(raw), &after);
+			}
+			params_steps(&sc, "h", 80, 1);
+			setup_step(&sc);
+			answer(&after, &spellings[v], 1, http_resp, strlen(http_resp));
+			packet_steps(&sc, http_raw, strlen(http_raw), &after);
+			for (unsigned seed = 0; seed < 12; seed++) {
+				struct rig r;
+				neoway_rig(&r, sc.s, sc.n, seed, false);
+				r.io.tls = &tls_without_ca;
+				struct tls_verdict tv;
+				assert_int_equal(r.d->ops->tls_setup(&r.io, &tv, &r.err), ATH_OK);
+				struct dialect_request rq = tls_request(VERB_GET, "GET", "https://support.cdmatech.com/login/",
+									"support.cdmatech.com", 443, raw);
+				for (int i = 0; i < 2; i++) {
+					unsigned long before = r.chat.commands_sent;
+					assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+					assert_int_equal(r.chat.commands_sent - before, i == 0 ? 5 : 2);
+					assert_int_equal(r.got.status, 200);
+					assert_int_equal(r.got.length, 7630);
+					assert_non_null(strstr(r.got.headers, "Server: QUALCOMM|"));
+					assert_int_equal(r.got.body.len, 7630);
+					assert_memory_equal(r.got.body.p, body.p, 7630);
+				}
+				struct dialect_request hq = request(VERB_GET, "GET", "http://h/", http_raw, strlen(http_raw), NULL);
+				assert_int_equal(rig_exchange(&r, &hq), ATH_OK);
+				assert_string_equal(r.got.body.p, "ok");
+				rig_done(&r);
+			}
+			script_free(&sc);
+		}
+	}
+	free(body.p);
+	free(resp.p);
+}
+
+/* A port of its own, and recvmode 0's close-delimited body: it ends at
+ * +HTTPSCLOSED only, not at the http report's words inside it. */
+static void test_https_port_and_close_delimited(void **state)
+{
+	(void)state;
+	static const char raw[] = "GET /x HTTP/1.1\r\nHost: h:8443\r\nConnection: close\r\n\r\n";
+	static const char body[] = "until\r\n+HTTPCLOSED: HTTP Link Closed\r\n+HTTPCLOSE: Link Closed\r\nthe end";
+	struct buf resp = { 0 };
+	buf_adds(&resp, "HTTP/1.0 200 OK\r\n\r\n");
+	buf_adds(&resp, body);
+	for (size_t v = 0; v < 2; v++) {
+		struct script sc = { 0 };
+		struct buf after = { 0 };
+		tls_setup_steps(&sc);
+		tls_params_steps(&sc, "h", 8443, 0);
+		step(&sc, fmt("AT+HTTPSSETUP\r"), fmt("\r\nOK\r\n"));
+		buf_adds(&after, "\r\nOK\r\n");
+		framed(&after, &tls_spellings[v], 0, resp.p, resp.len, 0, tls_link_closed);
+		tls_packet_steps(&sc, raw, strlen(raw), &after);
+		for (unsigned seed = 0; seed < 20; seed++) {
+			struct rig r;
+			neoway_rig(&r, sc.s, sc.n, seed, false);
+			r.io.tls = &tls_without_ca;
+			struct tls_verdict tv;
+			assert_int_equal(r.d->ops->tls_setup(&r.io, &tv, &r.err), ATH_OK);
+			struct dialect_request rq = tls_request(VERB_GET, "GET", "https://h:8443/x", "h", 8443, raw);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+			assert_int_equal(r.got.length, -1);
+			assert_string_equal(r.got.body.p, body);
+			rig_done(&r);
+		}
+		script_free(&sc);
+	}
+	free(resp.p);
+}
+
+/* The module's TLS failures, each a 502 naming the command and what it
+ * means; 9.12's "Set up an HTTPS connection / Failed" is a bare ERROR
+ * (the handshake, a rejected certificate, DNS: the module does not say
+ * which).  The next request goes through. */
+static void test_https_failures(void **state)
+{
+	(void)state;
+	static const char raw[] = "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	enum where { AT_SETUP, AT_PROMPT, AFTER_DATA, AFTER_OK };
+	static const struct {
+		enum where where;
+		const char *reply;
+		const char *text;
+		bool link_maybe_open;
+	} cases[] = {
+		{ AT_SETUP, "\r\nERROR\r\n", "AT+HTTPSSETUP answered ERROR: TLS connection to h:443 failed", false },
+		{ AT_SETUP, "\r\n+HTTPSSETUP: ERROR\r\n", "+HTTPSSETUP: ERROR: the module could not set up the TLS link", false },
+		{ AT_PROMPT, "\r\nERROR\r\n", "AT+HTTPSACTION=99,46 answered ERROR", true },
+		{ AFTER_DATA, "\r\nERROR\r\n", "AT+HTTPSACTION=99,46 answered ERROR", true },
+		{ AFTER_OK, "\r\n+HTTPSSEND: ERROR\r\n", "could not send the request over TLS", true },
+		{ AFTER_OK, "\r\n+HTTPSCLOSED: HTTPS Link Closed\r\n", "the module returned no response", false },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct script sc = { 0 };
+		tls_setup_steps(&sc);
+		tls_params_steps(&sc, "h", 443, 1);
+		if (cases[k].where == AT_SETUP) {
+			step(&sc, fmt("AT+HTTPSSETUP\r"), fmt("%s", cases[k].reply));
+		} else {
+			step(&sc, fmt("AT+HTTPSSETUP\r"), fmt("\r\nOK\r\n"));
+			if (cases[k].where == AT_PROMPT) {
+				step(&sc, fmt("AT+HTTPSACTION=99,%zu\r", strlen(raw)), fmt("%s", cases[k].reply));
+			} else {
+				struct buf after = { 0 };
+				if (cases[k].where == AFTER_OK)
+					buf_adds(&after, "\r\nOK\r\n");
+				buf_adds(&after, cases[k].reply);
+				tls_packet_steps(&sc, raw, strlen(raw), &after);
+			}
+		}
+		struct buf after = { 0 };
+		if (cases[k].link_maybe_open) {
+			step(&sc, fmt("AT+HTTPSCLOSE\r"), fmt("\r\nOK\r\n\r\n+HTTPSCLOSE: HTTPS Link Closed\r\n"));
+			tls_params_steps(&sc, "h", 443, 1);
+		}
+		step(&sc, fmt("AT+HTTPSSETUP\r"), fmt("\r\nOK\r\n"));
+		tls_answer(&after, &tls_spellings[0], 1, resp, strlen(resp));
+		tls_packet_steps(&sc, raw, strlen(raw), &after);
+		for (unsigned seed = 0; seed < 10; seed++) {
+			struct rig r;
+			neoway_rig(&r, sc.s, sc.n, seed, false);
+			r.io.tls = &tls_without_ca;
+			struct tls_verdict tv;
+			assert_int_equal(r.d->ops->tls_setup(&r.io, &tv, &r.err), ATH_OK);
+			struct dialect_request rq = tls_request(VERB_GET, "GET", "https://h/", "h", 443, raw);
+			assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
+			assert_int_equal(r.err.http_status, 502);
+			if (!strstr(r.err.text, cases[k].text))
+				fail_msg("case %zu: '%s' lacks '%s'", k, r.err.text, cases[k].text);
+			assert_int_equal(r.got.heads, 0);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+			assert_string_equal(r.got.body.p, "ok");
+			rig_done(&r);
+		}
+		script_free(&sc);
+	}
+}
+
+/* A request that asks for a verified server never goes out on this
+ * module, nor one before tls_setup configured the S-twins. */
+static void test_https_verify_refused(void **state)
+{
+	(void)state;
+	static const char raw[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+	struct script sc = { 0 };
+	tls_setup_steps(&sc);
+	struct rig r;
+	neoway_rig(&r, sc.s, sc.n, 5, false);
+	r.io.tls = &tls_with_ca;
+	struct dialect_request rq = tls_request(VERB_GET, "GET", "https://h/", "h", 443, raw);
+	assert_int_not_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
+	assert_int_equal(r.chat.commands_sent, 0);
+	struct tls_verdict tv;
+	assert_int_equal(r.d->ops->tls_setup(&r.io, &tv, &r.err), ATH_OK);
+	rq.verify_upstream = true;
+	assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
+	assert_int_equal(r.err.http_status, 502);
+	assert_non_null(strstr(r.err.text, "cannot verify servers"));
+	assert_int_equal(r.chat.commands_sent, 3);
+	assert_int_equal(r.got.heads, 0);
+	rig_done(&r);
+	script_free(&sc);
+}
+
+/* Over the 2048-byte packet: AT+HTTPSACTION=0 with host/path in the url
+ * parameter, which holds at most 512 bytes (9.11); past that, 413. */
+static void test_https_fallback(void **state)
+{
+	(void)state;
+	char *pad = filler(2100, 'p');
+	char *raw = fmt("GET /f HTTP/1.1\r\nHost: h\r\nX-Pad: %s\r\n\r\n", pad);
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct hdr_list h = { 0 };
+	hdr_add(&h, "X-Pad", 5, pad, strlen(pad));
+	struct script sc = { 0 };
+	struct buf after = { 0 };
+	tls_setup_steps(&sc);
+	tls_params_steps(&sc, "h/f", 443, 1);
+	step(&sc, fmt("AT+HTTPSSETUP\r"), fmt("\r\nOK\r\n"));
+	tls_answer(&after, &tls_spellings[0], 1, resp, strlen(resp));
+	step_buf(&sc, fmt("AT+HTTPSACTION=0\r"), &after);
+	struct rig r;
+	neoway_rig(&r, sc.s, sc.n, 2, false);
+	r.io.tls = &tls_without_ca;
+	struct tls_verdict tv;
+	assert_int_equal(r.d->ops->tls_setup(&r.io, &tv, &r.err), ATH_OK);
+	struct dialect_request rq = tls_request(VERB_GET, "GET", "https://h/f", "h", 443, raw);
+	rq.headers = &h;
+	assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+	assert_string_equal(r.got.body.p, "ok");
+	assert_string_equal(rig_field(&r, "X-Athttp-Dropped"), "X-Pad");
+	/* "h" and 512 bytes of path: one over the 512. */
+	char *path = filler(512, 'q');
+	path[0] = '/';
+	char *url = fmt("https://h%s", path);
+	char *raw2 = fmt("GET %s HTTP/1.1\r\nHost: h\r\nX-Pad: %s\r\n\r\n", path, pad);
+	struct dialect_request rq2 = tls_request(VERB_GET, "GET", url, "h", 443, raw2);
+	rq2.headers = &h;
+	unsigned long before = r.chat.commands_sent;
+	assert_int_equal(r.d->ops->exchange(&r.io, &rq2, &r.sink, &r.err), ATH_E_TOO_LARGE);
+	assert_int_equal(r.err.http_status, 413);
+	assert_non_null(strstr(r.err.text, "over AT+HTTPSPARA's 512 bytes"));
+	assert_int_equal(r.chat.commands_sent, before);
+	rig_done(&r);
+	script_free(&sc);
+	hdr_free(&h);
+	free(pad);
+	free(raw);
+	free(path);
+	free(url);
+	free(raw2);
+}
+
+/* A POST over the packet over https: AT+HTTPSACTION=2,<len>,<type> with
+ * its data phase (9.13's <type> list), the path in the url parameter. */
+static void test_https_fallback_post(void **state)
+{
+	(void)state;
+	static const char json[] = "{\"a\":1}";
+	char *ua = filler(2100, 'u');
+	char *raw = fmt("POST /api HTTP/1.1\r\nHost: h\r\nUser-Agent: %s\r\nContent-Type: application/json\r\n"
+			"Content-Length: 7\r\nConnection: close\r\n\r\n%s", ua, json);
+	static const char resp[] = "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nmade";
+	struct hdr_list h = { 0 };
+	hdr_add(&h, "User-Agent", 10, ua, strlen(ua));
+	hdr_add(&h, "Content-Type", 12, "application/json", 16);
+	struct script sc = { 0 };
+	struct buf after = { 0 };
+	tls_setup_steps(&sc);
+	tls_params_steps(&sc, "h/api", 443, 1);
+	step(&sc, fmt("AT+HTTPSSETUP\r"), fmt("\r\nOK\r\n"));
+	step(&sc, fmt("AT+HTTPSACTION=2,7,2\r"), fmt("\r\n>"));
+	tls_answer(&after, &tls_spellings[1], 1, resp, strlen(resp));
+	step_buf(&sc, fmt("%s", json), &after);
+	for (unsigned seed = 0; seed < 10; seed++) {
+		struct rig r;
+		neoway_rig(&r, sc.s, sc.n, seed, false);
+		r.io.tls = &tls_without_ca;
+		struct tls_verdict tv;
+		assert_int_equal(r.d->ops->tls_setup(&r.io, &tv, &r.err), ATH_OK);
+		struct dialect_request rq = tls_request(VERB_POST, "POST", "https://h/api", "h", 443, raw);
+		rq.headers = &h;
+		rq.body = (const unsigned char *)json;
+		rq.body_len = 7;
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_int_equal(r.got.status, 201);
+		assert_string_equal(r.got.body.p, "made");
+		assert_string_equal(rig_field(&r, "X-Athttp-Dropped"), "User-Agent");
+		rig_done(&r);
+	}
+	script_free(&sc);
+	hdr_free(&h);
+	free(ua);
+	free(raw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1049,6 +1483,15 @@ int main(void)
 		cmocka_unit_test(test_fallback_get_head),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_unsafe_host),
+		cmocka_unit_test(test_tls_setup_with_ca),
+		cmocka_unit_test(test_tls_setup_without_ca),
+		cmocka_unit_test(test_tls_setup_refused),
+		cmocka_unit_test(test_https_get),
+		cmocka_unit_test(test_https_port_and_close_delimited),
+		cmocka_unit_test(test_https_failures),
+		cmocka_unit_test(test_https_verify_refused),
+		cmocka_unit_test(test_https_fallback),
+		cmocka_unit_test(test_https_fallback_post),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
