@@ -200,6 +200,7 @@ static const struct ssl_setting verify_on[] = {
 	{ "cert", NULL, true },          /* <srv_cert>: the trusted roots */
 	{ "auth", "1", true },           /* <cert_verify> 1: server authentication */
 	{ "ignoreverify", "0", true },   /* a result not ignored (an earlier user may have set 1) */
+	{ "ignorestamp", "0", true },    /* dates checked: <ignore_stamp> defaults to 1, accepting expired certificates */
 	{ "sni", "1", false },
 	{ NULL, NULL, false },
 };

@@ -1086,8 +1086,8 @@ static void sslcfg_step(struct script *sc, const char *item, int ctx, const char
 	step(sc, fmt("AT+MSSLCFG=\"%s\",%d,%s\r", item, ctx, value), fmt("%s", reply));
 }
 
-/* The SSL user manual's 3.2 in data mode, 3.1's cert, auth, ignoreverify
- * and sni on SSL 1 (the HTTP manual's 4.2 example's context). */
+/* The SSL user manual's 3.2 in data mode, 3.1's cert, auth, ignoreverify,
+ * ignorestamp and sni on SSL 1 (the HTTP manual's 4.2 example's context). */
 static void verify_on_steps(struct script *sc, const char *pem, size_t len)
 {
 	size_t off = 0;
@@ -1103,6 +1103,7 @@ static void verify_on_steps(struct script *sc, const char *pem, size_t len)
 	sslcfg_step(sc, "cert", 1, "\"athttp-ca.pem\"", "\r\nOK\r\n");
 	sslcfg_step(sc, "auth", 1, "1", "\r\nOK\r\n");
 	sslcfg_step(sc, "ignoreverify", 1, "0", "\r\nOK\r\n");
+	sslcfg_step(sc, "ignorestamp", 1, "0", "\r\nOK\r\n");
 	sslcfg_step(sc, "sni", 1, "1", "\r\nOK\r\n");
 }
 
@@ -1156,7 +1157,7 @@ static void test_tls_setup_refused(void **state)
 {
 	(void)state;
 	static const struct {
-		int refused;         /* 0 MSSLCERTWR, 1 cert, 2 auth, 3 ignoreverify; 4 sni (not needed) */
+		int refused;         /* 0 MSSLCERTWR, 1 cert, 2 auth, 3 ignoreverify, 4 ignorestamp; 5 sni (not needed) */
 		const char *reply;
 		const char *why;     /* NULL: verified */
 	} cases[] = {
@@ -1165,10 +1166,11 @@ static void test_tls_setup_refused(void **state)
 		{ 1, "\r\n+CME ERROR: 762\r\n", "AT+MSSLCFG=\"cert\",1,\"athttp-ca.pem\" (+CME ERROR: 762: certificate/key does not exist)" },
 		{ 2, "\r\nERROR\r\n", "the module refused AT+MSSLCFG=\"auth\",1,1 (ERROR), so it cannot verify servers" },
 		{ 3, "\r\nERROR\r\n", "AT+MSSLCFG=\"ignoreverify\",1,0 (ERROR)" },
-		{ 4, "\r\nERROR\r\n", NULL },
+		{ 4, "\r\n+CME ERROR: 50\r\n", "AT+MSSLCFG=\"ignorestamp\",1,0 (+CME ERROR: 50: parameter error)" },
+		{ 5, "\r\nERROR\r\n", NULL },
 	};
-	static const char *const items[] = { NULL, "cert", "auth", "ignoreverify", "sni" };
-	static const char *const values[] = { NULL, "\"athttp-ca.pem\"", "1", "0", "1" };
+	static const char *const items[] = { NULL, "cert", "auth", "ignoreverify", "ignorestamp", "sni" };
+	static const char *const values[] = { NULL, "\"athttp-ca.pem\"", "1", "0", "0", "1" };
 	char *pem = pem_of(900);
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		struct script sc = { 0 };
@@ -1177,7 +1179,7 @@ static void test_tls_setup_refused(void **state)
 		} else {
 			step(&sc, fmt("AT+MSSLCERTWR=\"athttp-ca.pem\",0,900\r"), fmt("\r\n>"));
 			stepn(&sc, fmt("%s", pem), 900, fmt("\r\nOK\r\n"), 0);
-			for (int i = 1; i <= 4; i++)
+			for (int i = 1; i <= 5; i++)
 				sslcfg_step(&sc, items[i], 1, values[i], i == cases[k].refused ? cases[k].reply : "\r\nOK\r\n");
 		}
 		if (cases[k].why)
