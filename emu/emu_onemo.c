@@ -22,12 +22,24 @@
  * <cache_length>, as on the module), and past HIGH_WATER bytes of output
  * waiting for the line the link stops reading, so the origin waits.
  *
+ * HTTPS (the OneMO SSL user manual V5.4.5, 3.1 AT+MSSLCFG and 3.2
+ * AT+MSSLCERTWR; the HTTP manual's 4.2): an https instance with "ssl" 1
+ * connects with real TLS exactly as its <ssl_id>'s context says -
+ * verification against the roots of its "cert" file when "auth" >= 1 and
+ * "ignoreverify" 0, SNI only with "sni" 1 (the manual's default is 0).  A
+ * handshake that fails, or a server that is rejected, ends in "err" 4
+ * (the HTTP manual has no other code for either).  An http instance that
+ * gets a 30x to an https URL follows it (the HTTP manual's note to 3.5):
+ * with its <ssl_id>'s context if "ssl" gave one, else the default
+ * configuration, which verifies nothing.
+ *
  * Not emulated: the CTRL+Z input forms (AT+MHTTPHEADER=<id>,<eof> and the
  * like; the shared port ends a data phase on a byte count only) and
- * <local_path>/AT+MHTTPDLFILE (no file system) answer ERROR; TLS (a
- * request on an https instance with SSL enabled ends with "err" 4).
- * Accepted and shown, without effect: "cid", "ssl"'s <ssl_id>, the
- * <interval> of "fragment".
+ * <local_path>/AT+MHTTPDLFILE (no file system) answer ERROR; client
+ * certificates, "psk", "encoding", "ciphersuite", AT+MSSLKEYWR and the
+ * other AT+MSSL commands (ERROR); "ignorestamp" 1 (dates are always
+ * checked).  Accepted and shown, without effect: "cid", the <interval> of
+ * "fragment", "version", "negotime", "session".
  */
 #include "emu.h"
 

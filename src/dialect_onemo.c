@@ -6,8 +6,9 @@
  * AT+MHTTPREQUEST, and the module prints the origin's answer as URCs.
  *
  * Per request:
- *   AT+MHTTPCREATE="http://host:port"    only for a server without an
+ *   AT+MHTTPCREATE="http[s]://host:port" only for a server without an
  *                                        instance; "+MHTTPCREATE: <id>", OK
+ *   AT+MHTTPCFG="ssl",<id>,<0|1>,<ssl_id> right after it (the SSL side below)
  *   AT+MHTTPHEADER=<id>,<eof>,<len>,"Name: value"     one per header, or
  *   AT+MHTTPHEADER=<id>,<eof>,<len> > <len bytes> OK  in data mode
  *   AT+MHTTPCONTENT=<id>,<eof>,<len> > <len bytes> OK at most 4096 a piece
@@ -19,7 +20,7 @@
  * A GET to a server the module already knows, with curl's two headers, is
  * three commands.
  *
- * Instances: one per host:port, at most four alive (the manual's limit);
+ * Instances: one per scheme, host and port, at most four alive (the manual's limit);
  * the least recently used is deleted (AT+MHTTPDEL) to make room.  A module
  * with fewer slots (MN316A/MN319: two) answers CREATE with +CME ERROR: 651
  * (no free client): the least recently used goes and CREATE is tried once
@@ -53,10 +54,16 @@
  * chapter 5) are 502 naming the code and its meaning (504 for the two
  * timeouts, err 3 and 6).  No answer within the action timeout, counted
  * from the module's last byte, is 504; then AT+MHTTPTERM for the busy
- * instance, and bring-up again.  Not used: HTTPS (athttp speaks plain HTTP
- * to the module), MHTTPCFG (its defaults are what the driver needs: normal
- * mode, not cached, raw encoding), chunked request mode, cached mode,
- * AT+MHTTPDLFILE.
+ * instance, and bring-up again.
+ *
+ * HTTPS: tls_setup writes the --module-ca roots (AT+MSSLCERTWR) and turns
+ * verification on for SSL context 1 (AT+MSSLCFG, the OneMO SSL user
+ * manual); https instances use it.  Bring-up also sets a guard context
+ * that no server passes, for http instances (see "the SSL side").  The
+ * module's TLS failures ("err" 4, CME 655, 750-769) are 502 naming them.
+ * Not used: MHTTPCFG's other items (their defaults are what the driver
+ * needs: normal mode, not cached, raw encoding), chunked request mode,
+ * cached mode, AT+MHTTPDLFILE, client certificates.
  */
 #include <ctype.h>
 #include <stdio.h>
