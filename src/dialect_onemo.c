@@ -173,6 +173,7 @@ struct onemo_state {
 	bool guard_ready;                /* the guard context refuses every server */
 	bool tls_ready;                  /* tls_setup ran */
 	bool tls_verified;               /* ...and the https context verifies */
+	struct tls_verdict verdict;      /* what it found */
 };
 
 /* ------------------------------------------------------------ the SSL side */
@@ -655,7 +656,7 @@ static enum ath_err write_ca(struct modem_io *io, bool *written, char *why, size
 	return ATH_OK;
 }
 
-static enum ath_err onemo_tls_setup(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
+static enum ath_err setup_contexts(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
 {
 	struct onemo_state *st = state_of(io);
 	enum ath_err e;
@@ -682,9 +683,22 @@ static enum ath_err onemo_tls_setup(struct modem_io *io, struct tls_verdict *v, 
 	v->verified = ok;
 	st->tls_ready = true;
 	st->tls_verified = ok;
+	st->verdict = *v;
 	if (!ok)
 		trace_note(io->trace, "https unverified: %s", v->why);
 	return ATH_OK;
+}
+
+/* Done at bring-up already when --module-ca was given (see onemo_bringup):
+ * the verdict of then. */
+static enum ath_err onemo_tls_setup(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	if (st->tls_ready) {
+		*v = st->verdict;
+		return ATH_OK;
+	}
+	return setup_contexts(io, v, err);
 }
 
 /* The guard context, once per bring-up; a module without AT+MSSLCFG
@@ -1023,7 +1037,16 @@ static enum ath_err onemo_bringup(struct modem_io *io, struct ath_error *err)
 	for (int id = 0; id < ONEMO_SLOTS; id++)
 		if ((e = delete_id(io, id, err)) != ATH_OK)
 			return e;
-	return setup_guard(io, err);
+	if ((e = setup_guard(io, err)) != ATH_OK)
+		return e;
+	/* With roots given, the https context is made to verify now, before
+	 * the first instance: then http instances are bound to it and a
+	 * redirect to https works, verified, instead of meeting the guard. */
+	if (io->tls && io->tls->ca_pem) {
+		struct tls_verdict v;
+		return setup_contexts(io, &v, err);
+	}
+	return ATH_OK;
 }
 
 static enum ath_err onemo_recover(struct modem_io *io, struct ath_error *err)
