@@ -28,6 +28,13 @@
 #   origin-cut-mid-body, post-chunked-request, get-output-lookalike
 #   variants split-urc, nospace, slots2 (two-slots-lru: +CME ERROR: 651,
 #   delete the LRU, retry once), frag512: GET, chunked, HEAD, POSTs.
+#   https: matrix.sh's section_https on the record's D_TLS fields;
+#   redirect-to-https-verified/-guarded (the HTTP manual's note to 3.5: the
+#   module follows http -> https itself; the driver's binding of every
+#   http instance decides whether verified or not at all); the noauth
+#   firmware: 502 naming AT+MSSLCFG="auth", 200 marked unverified with
+#   --insecure-upstream.  These need the engine's https (modem.c's
+#   tls_setup call, ATHTTP_MODULE_CA) and emutls' section_https.
 #
 # Client choice (make check's run time): as httpcfg_family.sh — every core
 # case and issue 3's extras with all four clients, the 5 MB GET with curl
