@@ -1,6 +1,6 @@
 /*
  * China Mobile OneMO ML302/ML305/ML307, MN316/MN318/MN319/MN326 (AT+MHTTP*,
- * manual 003_f89433d602716ace.txt; the lead's wire decisions in
+ * the OneMO HTTP/HTTPS user manual V6.0.7; the lead's wire decisions in
  * issue4-spec.md).  The module keeps up to four client instances, one per
  * server; a request is its specific headers, its content, then
  * AT+MHTTPREQUEST, and the module prints the origin's answer as URCs.
@@ -56,9 +56,9 @@
  * from the module's last byte, is 504; then AT+MHTTPTERM for the busy
  * instance, and bring-up again.
  *
- * HTTPS: tls_setup writes the --module-ca roots (AT+MSSLCERTWR) and turns
- * verification on for SSL context 1 (AT+MSSLCFG, the OneMO SSL user
- * manual); https instances use it.  Bring-up also sets a guard context
+ * HTTPS: bring-up (given --module-ca; else tls_setup) writes the roots
+ * (AT+MSSLCERTWR) and turns verification on for SSL context 1 (AT+MSSLCFG,
+ * the OneMO SSL user manual); https instances use it.  Bring-up also sets a guard context
  * that no server passes, for http instances (see "the SSL side").  The
  * module's TLS failures ("err" 4, CME 655, 750-769) are 502 naming them.
  * Not used: MHTTPCFG's other items (their defaults are what the driver
@@ -193,10 +193,10 @@ struct onemo_state {
  * roots, which no server passes.  A redirect to https then either is
  * verified or fails ("err" 4), never followed unverified.
  *
- * One row per firmware: the contexts, the CA's name, and the settings that
- * turn verification on (needed) or are merely wished for (sni: 3.1's note
- * 3 gives the switch to MR880A only; other firmware answers ERROR and
- * sends SNI as it always does).
+ * The choices are data: the contexts, the CA's name and limits
+ * (tls_profile), and the settings that turn verification on (needed) or
+ * are merely wished for (sni: 3.1's note 3 gives the switch to MR880A
+ * only; other firmware answers ERROR and sends SNI as it always does).
  */
 struct ssl_setting {
 	const char *item;                /* AT+MSSLCFG="<item>",<ssl_id>,<value> */
