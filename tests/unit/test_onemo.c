@@ -1,12 +1,14 @@
 /*
  * The onemo driver against scripted module replies: every example of the
- * OneMO manual (003_f89433d602716ace.txt) the driver's flows meet
+ * OneMO HTTP/HTTPS user manual V6.0.7 the driver's flows meet
  * (AT+MHTTPCREATE with "+MHTTPCREATE: 0" and ":0", AT+MHTTPHEADER,
  * AT+MHTTPCONTENT's data mode, AT+MHTTPREQUEST GET/POST/PUT with the
  * header and content URCs the manual prints, the URC split after its
  * prefix, the manual's typo +MHTTPPURC, "err", +CME ERROR 651/652/653 and
  * the other codes of chapter 5), the exact bytes of every command, and the
- * replies fed in random splits.
+ * replies fed in random splits.  https: the OneMO SSL user manual's
+ * AT+MSSLCERTWR and AT+MSSLCFG as tls_setup and bring-up use them, the
+ * HTTP manual's 4.2 example, and the TLS error codes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
