@@ -49,6 +49,10 @@
  *            slots2:     2 instances, ids 0-1 (MN316A/MN319)
  *            frag512:    "content" pieces of at most 512 bytes
  *            ind-nocrlf: chunked mode's +MHTTPURC: "ind",<id> ends no line
+ *            noauth:     AT+MSSLCFG="auth" answers ERROR (no verification)
+ *            nosni:      AT+MSSLCFG="sni" answers ERROR; no SNI is sent
+ *            (in every variant the SSL contexts follow the SSL manual:
+ *            SNI only with "sni" 1, verification only with "auth" >= 1)
  *   espat    espressif: +HTTPCLIENT:<n>,<n bytes> pieces (at most 512), then
  *                       OK; status >= 400: the pieces, then ERROR; HEAD:
  *                       one piece per header line; +HTTPCPOST:<n>,<data>

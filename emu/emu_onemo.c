@@ -22,12 +22,24 @@
  * <cache_length>, as on the module), and past HIGH_WATER bytes of output
  * waiting for the line the link stops reading, so the origin waits.
  *
+ * HTTPS (the OneMO SSL user manual V5.4.5, 3.1 AT+MSSLCFG and 3.2
+ * AT+MSSLCERTWR; the HTTP manual's 4.2): an https instance with "ssl" 1
+ * connects with real TLS exactly as its <ssl_id>'s context says -
+ * verification against the roots of its "cert" file when "auth" >= 1 and
+ * "ignoreverify" 0, SNI only with "sni" 1 (the manual's default is 0).  A
+ * handshake that fails, or a server that is rejected, ends in "err" 4
+ * (the HTTP manual has no other code for either).  An http instance that
+ * gets a 30x to an https URL follows it (the HTTP manual's note to 3.5):
+ * with its <ssl_id>'s context if "ssl" gave one, else the default
+ * configuration, which verifies nothing.
+ *
  * Not emulated: the CTRL+Z input forms (AT+MHTTPHEADER=<id>,<eof> and the
  * like; the shared port ends a data phase on a byte count only) and
- * <local_path>/AT+MHTTPDLFILE (no file system) answer ERROR; TLS (a
- * request on an https instance with SSL enabled ends with "err" 4).
- * Accepted and shown, without effect: "cid", "ssl"'s <ssl_id>, the
- * <interval> of "fragment".
+ * <local_path>/AT+MHTTPDLFILE (no file system) answer ERROR; client
+ * certificates, "psk", "encoding", "ciphersuite", AT+MSSLKEYWR and the
+ * other AT+MSSL commands (ERROR); "ignorestamp" 1 (dates are always
+ * checked).  Accepted and shown, without effect: "cid", the <interval> of
+ * "fragment", "version", "negotime", "session".
  */
 #include "emu.h"
 
@@ -65,6 +77,11 @@ struct onemo_variant {
 	unsigned slots;			/* instances the module holds */
 	size_t piece;			/* longest "content" piece */
 	bool ind_crlf;			/* the "ind" URC ends its line */
+	bool no_auth;			/* AT+MSSLCFG="auth" answers ERROR: the
+					 * firmware cannot verify servers */
+	bool no_sni;			/* AT+MSSLCFG="sni" answers ERROR and no
+					 * SNI is ever sent (the switch is
+					 * MR880A's only: SSL manual 3.1 note 3) */
 };
 
 static const struct onemo_variant variants[] = {
@@ -78,6 +95,10 @@ static const struct onemo_variant variants[] = {
 	{ .name = "frag512", .space = true, .slots = 4, .piece = 512,
 	  .ind_crlf = true },
 	{ .name = "ind-nocrlf", .space = true, .slots = 4, .piece = 1024 },
+	{ .name = "noauth", .space = true, .slots = 4, .piece = 1024,
+	  .ind_crlf = true, .no_auth = true },
+	{ .name = "nosni", .space = true, .slots = 4, .piece = 1024,
+	  .ind_crlf = true, .no_sni = true },
 };
 
 /* Chapter 5. */
@@ -90,6 +111,11 @@ enum {
 	CME_BUSY = 653,
 	CME_URL = 654,
 	CME_NO_SSL = 655,
+	/* The OneMO SSL user manual, 5.2. */
+	CME_CERT_INVALID = 761,
+	CME_CERT_MISSING = 762,
+	CME_CERT_WRITE = 764,
+	CME_CERT_TOO_BIG = 768,
 };
 
 /* <error_code> of the "err" URC. */
@@ -118,7 +144,7 @@ struct inst_cfg {
 	unsigned long chunked, cached, cache_len;
 	unsigned long conn_s, rsp_s, input_s;
 	unsigned long in_fmt, out_fmt;
-	unsigned long ssl, ssl_id, cid;
+	unsigned long ssl, ssl_id, ssl_id_set, cid;
 	unsigned long frag, interval;
 	unsigned long urlencode;
 };
@@ -163,6 +189,7 @@ struct instance {
 	struct emu_fetch *f;		/* filled by the parser */
 	struct emu_resp *parser;
 	bool header_seen;
+	bool redirected;		/* the module followed a redirect */
 	uint64_t body_total;		/* body bytes received */
 	uint64_t sum;			/* body bytes reported */
 	struct emu_buf piece;		/* received, short of a whole piece */
@@ -176,7 +203,34 @@ struct instance {
 };
 
 /* What the bytes of the data phase in progress are for. */
-enum data_kind { DATA_HEADER, DATA_CONTENT, DATA_PATH };
+enum data_kind { DATA_HEADER, DATA_CONTENT, DATA_PATH, DATA_CERT };
+
+/* An SSL context (the SSL user manual, 3.1), with the manual's defaults
+ * where zero is not one. */
+#define SSL_CTXS 6			/* <ssl_id> 0-5 */
+#define CERT_NAME_MAX 64
+#define CERT_MAX 8192			/* 3.2: one certificate at most 8K */
+#define CERT_FILES 8
+struct ssl_ctx {
+	unsigned long auth;		/* <cert_verify>: 0 none, 1 server, 2 both */
+	unsigned long ignorestamp;	/* 1 */
+	unsigned long ignoreverify;	/* 0 */
+	unsigned long sni;		/* 0 */
+	unsigned long version;		/* 255 */
+	unsigned long negotime;		/* 300 */
+	unsigned long session;		/* 1 */
+	char cert[CERT_NAME_MAX + 1];	/* <srv_cert>, "" none */
+};
+
+static const struct ssl_ctx default_ssl = {
+	.ignorestamp = 1, .version = 255, .negotime = 300, .session = 1,
+};
+
+/* A file AT+MSSLCERTWR wrote. */
+struct cert_file {
+	char name[CERT_NAME_MAX + 1];	/* "" free */
+	struct emu_buf pem;
+};
 
 struct onemo {
 	struct emu *emu;
@@ -184,6 +238,12 @@ struct onemo {
 	const struct onemo_variant *v;
 	bool cmee;			/* AT+CMEE=1 */
 	struct instance inst[MAX_SLOTS];
+	struct ssl_ctx ssl[SSL_CTXS];
+	struct cert_file certs[CERT_FILES];
+	/* an AT+MSSLCERTWR in pieces: what came, and how much is still due */
+	char cert_name[CERT_NAME_MAX + 1];
+	struct emu_buf cert_part;
+	unsigned long cert_remain;
 
 	enum data_kind data_kind;
 	struct instance *data_inst;
@@ -472,6 +532,7 @@ static void end_request(struct instance *in)
 	emu_buf_free(&in->pending);
 	emu_buf_free(&in->piece);
 	in->header_seen = false;
+	in->redirected = false;
 	in->paused = false;
 	in->body_total = in->sum = 0;
 	in->state = REQ_IDLE;
@@ -479,6 +540,36 @@ static void end_request(struct instance *in)
 	 * a next request (and eof 2 cannot clear it in chunked mode). */
 	if (in->cfg.chunked)
 		input_clear(&in->content);
+}
+
+/* ------------------------------------------------------------ TLS */
+
+static const struct cert_file *cert_find(const struct onemo *o,
+					 const char *name)
+{
+	for (size_t i = 0; i < CERT_FILES; i++)
+		if (o->certs[i].name[0] && !strcmp(o->certs[i].name, name))
+			return &o->certs[i];
+	return NULL;
+}
+
+/* The TLS an https connection does with context c: verification when
+ * "auth" asks for it and "ignoreverify" does not undo it, against the
+ * roots of its "cert" file (none loaded: nothing passes); SNI as "sni"
+ * says.  Not emulated: "ignorestamp" 1 (the manual's default) - the
+ * dates are always checked, which is stricter than the module. */
+static bool apply_tls(const struct onemo *o, struct emu_url *u,
+		      const struct ssl_ctx *c)
+{
+	const struct cert_file *cf = c->cert[0] ? cert_find(o, c->cert) : NULL;
+	bool verify = c->auth >= 1 && !c->ignoreverify;
+
+	emu_url_set_tls(u, verify, !o->v->no_sni && c->sni,
+			cf ? cf->pem.data : NULL, cf ? cf->pem.len : 0);
+	/* Verification with no roots: no server can pass (mbedTLS refuses
+	 * for want of a CA chain, as a module's library would); said here
+	 * too, so the answer does not hang on the library. */
+	return !verify || cf;
 }
 
 static void emit_piece(struct instance *in, const char *p, size_t n);
@@ -632,6 +723,99 @@ static int failure_code(enum emu_fetch_status st)
 	}
 }
 
+static void on_link(void *ctx, enum emu_link_event ev,
+		    enum emu_fetch_status st, const char *p, size_t n);
+static unsigned seconds_ms(unsigned long s);
+static void add_field(struct emu_buf *r, const char *f, size_t n);
+
+/* The value of the response header name, or NULL. */
+static char *response_field(const struct emu_buf *h, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = memchr(h->data, '\n', h->len);
+
+	while (p && (size_t)(p + 1 - h->data) < h->len) {
+		const char *line = p + 1, *end;
+		size_t left = h->len - (size_t)(line - h->data);
+
+		end = memchr(line, '\n', left);
+		if (!end)
+			end = h->data + h->len;
+		if ((size_t)(end - line) > nlen && line[nlen] == ':' &&
+		    !strncasecmp(line, name, nlen)) {
+			const char *v = line + nlen + 1, *e = end;
+
+			while (v < e && (*v == ' ' || *v == '\t'))
+				v++;
+			while (e > v && (e[-1] == '\r' || e[-1] == ' '))
+				e--;
+			return emu_strndup(v, (size_t)(e - v));
+		}
+		p = end < h->data + h->len ? end : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * The HTTP manual's note to 3.5: "HTTP重定向到HTTPS，若未使能SSL（未配置
+ * <ssl_enable>和<ssl_id>参数），模组将默认使能SSL，并采用默认配置进行连接".
+ * An http instance's 30x to an https URL is followed by the module itself:
+ * with the context of the instance's <ssl_id> when one was configured,
+ * else with the default configuration - no verification at all.  The
+ * request is sent again as a GET (a HEAD stays one), without the content.
+ * Only http to https is followed, as the note says; one hop.  true: the
+ * request now goes on to the new URL.
+ */
+static bool follow_redirect(struct instance *in)
+{
+	struct emu_fetch *f = in->f;
+	int st = f->http_status;
+	char *loc;
+	struct emu_url u;
+	struct emu_buf req = { 0 };
+	size_t pos = 0, n;
+	const char *fl;
+	bool head = f->head_only;
+
+	if (in->url.tls || in->redirected ||
+	    (st != 301 && st != 302 && st != 303 && st != 307 && st != 308))
+		return false;
+	loc = response_field(&f->header, "Location");
+	if (!loc || strncasecmp(loc, "https://", 8) || emu_url_parse(loc, &u) < 0) {
+		free(loc);
+		return false;
+	}
+	free(loc);
+	if (!apply_tls(in->o, &u, in->cfg.ssl_id_set ? &in->o->ssl[in->cfg.ssl_id]
+						     : &default_ssl)) {
+		emu_url_free(&u);
+		fail_request(in, ERR_SSL);
+		return true;
+	}
+	emu_buf_addf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\n",
+		     head ? "HEAD" : "GET", u.target, u.authority);
+	while (next_field(&in->common, &pos, &fl, &n))
+		if (!(name_len(fl, n) == 4 && !strncasecmp(fl, "Host", 4)))
+			add_field(&req, fl, n);
+	emu_buf_add(&req, "Content-Length: 0\r\n\r\n", 21);
+
+	emu_link_close(in->link);
+	emu_resp_free(in->parser);
+	emu_fetch_free(in->f);
+	emu_buf_free(&in->pending);
+	in->pending = req;
+	in->f = emu_calloc(1, sizeof(*in->f));
+	in->f->head_only = head;
+	in->parser = emu_resp_new(in->f, SIZE_MAX);
+	in->header_seen = false;
+	in->redirected = true;
+	in->state = REQ_OPENING;
+	in->link = emu_link_open(emu_jobs(in->o->emu), &u,
+				 seconds_ms(in->cfg.conn_s), on_link, in);
+	emu_url_free(&u);
+	return true;
+}
+
 /* Origin bytes (n == 0: it closed). */
 static void feed(struct instance *in, const char *p, size_t n)
 {
@@ -640,6 +824,8 @@ static void feed(struct instance *in, const char *p, size_t n)
 
 	if (!in->header_seen && in->f->http_status) {
 		in->header_seen = true;
+		if (follow_redirect(in))
+			return;
 		if (!header_arrived(in))
 			return;
 	}
@@ -696,6 +882,8 @@ static void link_event(struct instance *in, enum emu_link_event ev,
 			fail_request(in, ERR_CONNECT_TIMEOUT);
 			return;
 		case EMU_FETCH_TLS:
+		case EMU_FETCH_TLS_VERIFY:
+			/* The HTTP manual has one code for both: "SSL握手失败" */
 			fail_request(in, ERR_SSL);
 			return;
 		default:
@@ -818,6 +1006,11 @@ static void start_request(struct instance *in, unsigned long method,
 	in->parser = emu_resp_new(in->f, SIZE_MAX);
 	in->state = REQ_OPENING;
 	emu_ok(in->o->emu);
+	if (in->url.tls && !apply_tls(in->o, &in->url, &in->o->ssl[in->cfg.ssl_id])) {
+		fail_request(in, ERR_SSL);
+		send_buf(in->o, EMU_MARK_NONE, &in->urcs);
+		return;
+	}
 	in->link = emu_link_open(emu_jobs(in->o->emu), &in->url,
 				 seconds_ms(in->cfg.conn_s), on_link, in);
 }
@@ -1071,7 +1264,7 @@ static void cfg_line(const struct onemo *o, struct emu_buf *b,
 		break;
 	case C_SSL:
 		emu_buf_addf(b, ",%lu", k->ssl);
-		if (k->ssl)
+		if (k->ssl || k->ssl_id_set)
 			emu_buf_addf(b, ",%lu", k->ssl_id);
 		break;
 	case C_CID:
@@ -1208,6 +1401,10 @@ static void http_cfg(struct onemo *o, const struct emu_cmd *c)
 		cme(o, CME_PARAM);
 		return;
 	}
+	/* Whether an <ssl_id> was given decides how a redirect to https is
+	 * followed (see follow_redirect). */
+	if (item == C_SSL && nval == 2 && c->argv[3].kind == EMU_ARG_NUMBER)
+		next.ssl_id_set = 1;
 	in->cfg = next;
 	emu_ok(o->emu);
 }
@@ -1536,6 +1733,241 @@ static void http_read(struct onemo *o, const struct emu_cmd *c)
 	emu_ok(o->emu);
 }
 
+/* ---------------------------------------------------- AT+MSSLCFG */
+
+/* The SSL user manual, 3.1: the numeric settings (3.1's note 3: "sni" is
+ * MR880A's only; "psk", "encoding" and "ciphersuite" are not emulated and
+ * answer ERROR). */
+static const struct ssl_item {
+	const char *name;
+	unsigned long min, max;
+	size_t off;
+} ssl_items[] = {
+#define S(n, lo, hi, f) { n, lo, hi, offsetof(struct ssl_ctx, f) }
+	S("auth", 0, 2, auth),
+	S("ignorestamp", 0, 1, ignorestamp),
+	S("ignoreverify", 0, 1, ignoreverify),
+	S("sni", 0, 1, sni),
+	S("version", 0, 255, version),
+	S("negotime", 10, 300, negotime),
+	S("session", 0, 1, session),
+#undef S
+};
+
+static unsigned long *ssl_field(struct ssl_ctx *c, size_t off)
+{
+	return (unsigned long *)(void *)((char *)c + off);
+}
+
+/* "+MSSLCFG: "<item>",<id>,<value>" for one context or all. */
+static void ssl_query(struct onemo *o, const char *item, const struct ssl_item *it,
+		      int only)
+{
+	struct emu_buf b = { 0 };
+
+	emu_buf_add(&b, "\r\n", 2);
+	for (int i = 0; i < SSL_CTXS; i++) {
+		struct ssl_ctx *c = &o->ssl[i];
+
+		if (only >= 0 && i != only)
+			continue;
+		prefix(o, &b, "MSSLCFG");
+		if (it)
+			emu_buf_addf(&b, "\"%s\",%d,%lu\r\n", item, i,
+				     *ssl_field(c, it->off));
+		else	/* "cert": <srv_cert>,<cli_cert>,<prv_key> */
+			emu_buf_addf(&b, "\"cert\",%d,\"%s\",\"\",\"\"\r\n", i,
+				     c->cert);
+	}
+	send_buf(o, EMU_MARK_NONE, &b);
+	emu_ok(o->emu);
+}
+
+static void ssl_cfg(struct onemo *o, const struct emu_cmd *c)
+{
+	const struct ssl_item *it = NULL;
+	const char *item;
+	struct ssl_ctx *ctx;
+
+	if (c->form == EMU_FORM_TEST) {
+		struct emu_buf b = { 0 };
+
+		emu_buf_add(&b, "(\"cert\"", 7);
+		for (size_t k = 0; k < sizeof(ssl_items) / sizeof(ssl_items[0]); k++)
+			if (!(o->v->no_auth && !strcmp(ssl_items[k].name, "auth")) &&
+			    !(o->v->no_sni && !strcmp(ssl_items[k].name, "sni")))
+				emu_buf_addf(&b, ",\"%s\"", ssl_items[k].name);
+		emu_buf_add(&b, ")", 1);
+		info_ok(o, "MSSLCFG", "%s", b.data);
+		emu_buf_free(&b);
+		return;
+	}
+	if (c->argc < 1 || !arg_is(c, 0, EMU_ARG_STRING)) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	item = c->argv[0].str;
+	for (size_t k = 0; k < sizeof(ssl_items) / sizeof(ssl_items[0]); k++)
+		if (!strcmp(item, ssl_items[k].name))
+			it = &ssl_items[k];
+	if ((!it && strcmp(item, "cert")) ||
+	    (o->v->no_auth && !strcmp(item, "auth")) ||
+	    (o->v->no_sni && !strcmp(item, "sni"))) {
+		/* an item this firmware does not have */
+		emu_error(o->emu);
+		return;
+	}
+	if (c->argc >= 2 && !num_arg(c, 1, SSL_CTXS - 1)) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (c->argc <= 2) {
+		ssl_query(o, item, it, c->argc == 2 ? (int)c->argv[1].num : -1);
+		return;
+	}
+	ctx = &o->ssl[c->argv[1].num];
+	if (it) {
+		if (c->argc != 3 || !arg_is(c, 2, EMU_ARG_NUMBER) ||
+		    c->argv[2].num < it->min || c->argv[2].num > it->max) {
+			cme(o, CME_PARAM);
+			return;
+		}
+		*ssl_field(ctx, it->off) = c->argv[2].num;
+		emu_ok(o->emu);
+		return;
+	}
+	/* "cert",<ssl_id>,<srv_cert>[,<cli_cert>,<prv_key>]: names of files
+	 * written before; client certificates are not emulated. */
+	if ((c->argc != 3 && c->argc != 5) || !arg_is(c, 2, EMU_ARG_STRING) ||
+	    c->argv[2].len == 0 || c->argv[2].len > CERT_NAME_MAX) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	if (c->argc == 5) {
+		emu_error(o->emu);
+		return;
+	}
+	if (!cert_find(o, c->argv[2].str)) {
+		cme(o, CME_CERT_MISSING);
+		return;
+	}
+	snprintf(ctx->cert, sizeof(ctx->cert), "%s", c->argv[2].str);
+	emu_ok(o->emu);
+}
+
+/* ---------------------------------------------------- AT+MSSLCERTWR */
+
+/* The SSL manual's <data> in its only encoding for these modules (3.1's
+ * note 6: 2, escaped): \r \n \\ \" and nothing else. */
+static bool unescape_cert(const struct emu_arg *a, struct emu_buf *out)
+{
+	for (size_t i = 0; i < a->len; i++) {
+		char ch = a->str[i];
+
+		if (ch == '\\') {
+			if (++i == a->len)
+				return false;
+			switch (a->str[i]) {
+			case 'r': ch = '\r'; break;
+			case 'n': ch = '\n'; break;
+			case '\\': ch = '\\'; break;
+			case '"': ch = '"'; break;
+			default: return false;
+			}
+		}
+		emu_buf_add(out, &ch, 1);
+	}
+	return true;
+}
+
+static void cert_reset_part(struct onemo *o)
+{
+	emu_buf_free(&o->cert_part);
+	o->cert_name[0] = '\0';
+	o->cert_remain = 0;
+}
+
+/* A piece of a certificate came; the last one makes the file ("对同一证书
+ * 文件进行写操作时将删除之前存在的证书文件"). */
+static void cert_piece(struct onemo *o, const char *p, size_t n,
+		       unsigned long remain)
+{
+	struct cert_file *cf;
+
+	if (o->cert_part.len + n > CERT_MAX) {
+		cert_reset_part(o);
+		cme(o, CME_CERT_TOO_BIG);
+		return;
+	}
+	emu_buf_add(&o->cert_part, p, n);
+	o->cert_remain = remain;
+	if (remain) {
+		emu_ok(o->emu);
+		return;
+	}
+	if (!strstr(o->cert_part.data, "-----BEGIN CERTIFICATE-----") ||
+	    !strstr(o->cert_part.data, "-----END CERTIFICATE-----")) {
+		cert_reset_part(o);
+		cme(o, CME_CERT_INVALID);	/* "必须为PEM格式" */
+		return;
+	}
+	cf = (struct cert_file *)cert_find(o, o->cert_name);
+	for (size_t i = 0; !cf && i < CERT_FILES; i++)
+		if (!o->certs[i].name[0])
+			cf = &o->certs[i];
+	if (!cf) {
+		cert_reset_part(o);
+		cme(o, CME_CERT_WRITE);
+		return;
+	}
+	emu_buf_free(&cf->pem);
+	snprintf(cf->name, sizeof(cf->name), "%s", o->cert_name);
+	cf->pem = o->cert_part;
+	o->cert_part = (struct emu_buf){ 0 };
+	cert_reset_part(o);
+	emu_ok(o->emu);
+}
+
+/* AT+MSSLCERTWR=<cert_name>,<remain_length>,<length>[,<data>] (3.2). */
+static void ssl_certwr(struct onemo *o, const struct emu_cmd *c)
+{
+	struct emu_buf data = { 0 };
+	unsigned long remain, length;
+
+	if (c->form == EMU_FORM_TEST) {
+		emu_ok(o->emu);
+		return;
+	}
+	if ((c->argc != 3 && c->argc != 4) || !arg_is(c, 0, EMU_ARG_STRING) ||
+	    c->argv[0].len == 0 || c->argv[0].len > CERT_NAME_MAX ||
+	    !num_arg(c, 1, CERT_MAX) || !num_arg(c, 2, CERT_MAX) ||
+	    (c->argc == 3 && c->argv[2].num == 0) ||
+	    (c->argc == 4 && !arg_is(c, 3, EMU_ARG_STRING))) {
+		cme(o, CME_PARAM);
+		return;
+	}
+	remain = c->argv[1].num;
+	length = c->argv[2].num;
+	/* A continuation names the file the pieces before it did. */
+	if (o->cert_part.len && strcmp(o->cert_name, c->argv[0].str))
+		cert_reset_part(o);
+	snprintf(o->cert_name, sizeof(o->cert_name), "%s", c->argv[0].str);
+	if (c->argc == 3) {
+		o->data_kind = DATA_CERT;
+		o->data_eof = remain;
+		emu_download(o->emu, "\r\n>", length, SEND_TIMEOUT_MS);
+		return;
+	}
+	if ((length && c->argv[3].len != length) ||
+	    !unescape_cert(&c->argv[3], &data)) {
+		emu_buf_free(&data);
+		cme(o, CME_PARAM);
+		return;
+	}
+	cert_piece(o, data.data, data.len, remain);
+	emu_buf_free(&data);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static void data_done(void *ctx, struct emu_buf *data, bool complete)
@@ -1556,6 +1988,15 @@ static void data_done(void *ctx, struct emu_buf *data, bool complete)
 	case DATA_PATH:
 		path_done(o, in, data, o->data_method);
 		break;
+	case DATA_CERT:
+		/* "输入数据达指定长度时结束输入": a short one is not a file */
+		if (!complete) {
+			cert_reset_part(o);
+			cme(o, CME_PARAM);
+			break;
+		}
+		cert_piece(o, data->data, data->len, o->data_eof);
+		break;
 	}
 }
 
@@ -1575,6 +2016,8 @@ static const struct onemo_command {
 	{ "+MHTTPREAD", FORM(SET) | FORM(TEST), http_read },
 	{ "+MHTTPDEL", FORM(SET) | FORM(TEST), http_del },
 	{ "+MHTTPTERM", FORM(EXEC) | FORM(SET) | FORM(TEST), http_term },
+	{ "+MSSLCFG", FORM(SET) | FORM(TEST), ssl_cfg },
+	{ "+MSSLCERTWR", FORM(SET) | FORM(TEST), ssl_certwr },
 };
 
 static void command(void *ctx, const struct emu_cmd *c)
@@ -1603,7 +2046,7 @@ static void *open_onemo(struct emu *e, const struct emu_config *cfg,
 	v = EMU_VARIANT(variants, cfg->variant);
 	if (!v) {
 		*err = "unknown onemo variant (manual, split-urc, nospace, "
-		       "slots2, frag512, ind-nocrlf)";
+		       "slots2, frag512, ind-nocrlf, noauth, nosni)";
 		return NULL;
 	}
 	o = emu_calloc(1, sizeof(*o));
@@ -1615,6 +2058,8 @@ static void *open_onemo(struct emu *e, const struct emu_config *cfg,
 		o->inst[i].id = i;
 		o->inst[i].cfg = default_cfg;
 	}
+	for (unsigned i = 0; i < SSL_CTXS; i++)
+		o->ssl[i] = default_ssl;
 	return o;
 }
 
@@ -1638,6 +2083,9 @@ static void close_onemo(void *ctx)
 
 	for (unsigned i = 0; i < MAX_SLOTS; i++)
 		instance_reset(&o->inst[i]);
+	for (unsigned i = 0; i < CERT_FILES; i++)
+		emu_buf_free(&o->certs[i].pem);
+	emu_buf_free(&o->cert_part);
 	free(o);
 }
 

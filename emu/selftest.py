@@ -1992,13 +1992,18 @@ class OnemoOrigin:
     framing) and answers with the manual's responses or predictable ones;
     /echo (any other path) answers the request itself as the body."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.requests = []
         self.lock = threading.Lock()
+        self.tls = tls              # an ssl.SSLContext: an https origin
+        self.snis = []              # with tls: each handshake's server_name (None: no SNI)
+        self.tls_failed = 0
+        if tls:
+            tls.sni_callback = lambda sock, name, ctx: self.snis.append(name)
         threading.Thread(target=self.accept, daemon=True).start()
 
     def accept(self):
@@ -2008,6 +2013,25 @@ class OnemoOrigin:
 
     def serve(self, c):
         buf = b""
+        if self.tls:
+            try:
+                c = self.tls.wrap_socket(c, server_side=True)
+            except (OSError, ValueError):
+                with self.lock:
+                    self.tls_failed += 1
+                c.close()
+                return
+        else:
+            try:
+                c.settimeout(10)
+                if c.recv(1, socket.MSG_PEEK) == b"\x16":
+                    # a TLS ClientHello to a plain origin: a plain answer
+                    c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                    c.close()
+                    return
+            except OSError:
+                c.close()
+                return
 
         def need(n):
             nonlocal buf
@@ -2088,6 +2112,9 @@ class OnemoOrigin:
             c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
         elif path == b"/silent":
             time.sleep(3)
+        elif path.startswith(b"/to-https/"):
+            c.sendall(b"HTTP/1.1 302 Found\r\nLocation: https://tls.test/%s\r\n"
+                      b"Content-Length: 0\r\n\r\n" % path[len(b"/to-https/"):])
         else:
             if path.startswith(b"/slow"):
                 time.sleep(1)
@@ -2769,6 +2796,169 @@ def test_onemo_variants(binary, tmp, routes):
         check(emu.stop() == 0, "onemo ind-nocrlf emulator exits 0")
 
 
+def om_pki(tmp):
+    """A root and a leaf for tls.test (EC P-256), and a second root that
+    signed nothing the origin shows.  Returns (root, other_root, leaf,
+    key) file paths."""
+    d = os.path.join(tmp, "om-pki")
+    os.makedirs(d, exist_ok=True)
+
+    def run(*a):
+        subprocess.run(["openssl"] + list(a), check=True, cwd=d,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ext = os.path.join(d, "ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:tls.test\nbasicConstraints=CA:FALSE\n")
+    for name in ("root", "other"):
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", name + ".key", "-out", name + ".pem", "-days", "2", "-subj", "/CN=om-" + name,
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=tls.test")
+    run("x509", "-req", "-in", "leaf.csr", "-CA", "root.pem", "-CAkey", "root.key",
+        "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "ext")
+    return tuple(os.path.join(d, n) for n in ("root.pem", "other.pem", "leaf.pem", "leaf.key"))
+
+
+def om_certwr(m, name, pem):
+    """AT+MSSLCERTWR in data mode, one piece (the SSL manual's 3.2)."""
+    return m.data('AT+MSSLCERTWR="%s",0,%d' % (name, len(pem)), pem)
+
+
+def test_onemo_ssl_syntax(m):
+    """AT+MSSLCFG and AT+MSSLCERTWR as the OneMO SSL user manual (3.1, 3.2)
+    allows them, and ERROR or its code for anything else."""
+    check(m.c("AT+MSSLCFG=?") == b'\r\n+MSSLCFG: ("cert","auth","ignorestamp","ignoreverify","sni",'
+          b'"version","negotime","session")\r\n\r\nOK\r\n', "onemo: AT+MSSLCFG=? lists its items")
+    check(m.c('AT+MSSLCFG="auth"') == b"\r\n" + b"".join(b'+MSSLCFG: "auth",%d,0\r\n' % i for i in range(6)) +
+          b"\r\nOK\r\n", "onemo: \"auth\" alone -> every ssl_id, default 0 (no authentication)")
+    check(m.c('AT+MSSLCFG="ignorestamp",3') == b'\r\n+MSSLCFG: "ignorestamp",3,1\r\n\r\nOK\r\n',
+          "onemo: \"ignorestamp\" defaults to 1")
+    check(m.c('AT+MSSLCFG="auth",1,1') == b"\r\nOK\r\n" and
+          m.c('AT+MSSLCFG="auth",1') == b'\r\n+MSSLCFG: "auth",1,1\r\n\r\nOK\r\n', "onemo: \"auth\",1,1 kept")
+    m.c('AT+MSSLCFG="auth",1,0')
+    for bad in ("AT+MSSLCFG", "AT+MSSLCFG?", 'AT+MSSLCFG=auth,1,1', 'AT+MSSLCFG="auth,1,1',
+                'AT+MSSLCFG="psk",1,"1"', 'AT+MSSLCFG="foo",1,1', "AT+MSSLCERTWR", "AT+MSSLCERTWR?",
+                'AT+MSSLCFG="cert",1,"a","b","c"', 'AT+MSSLCERTWR=a.pem,0,10'):
+        check(m.c(bad) == b"\r\nERROR\r\n", "onemo: %s -> ERROR" % bad)
+    for bad in ('AT+MSSLCFG="auth",6,1', 'AT+MSSLCFG="auth",1,3', 'AT+MSSLCFG="auth",1,"1"',
+                'AT+MSSLCFG="auth",1,1,1', 'AT+MSSLCFG="negotime",1,9', 'AT+MSSLCFG=1,1,1',
+                'AT+MSSLCFG="cert",1,""', 'AT+MSSLCFG="cert",1,1', 'AT+MSSLCFG="cert",1,"%s"' % ("n" * 65),
+                'AT+MSSLCERTWR="a.pem",0,0', 'AT+MSSLCERTWR="a.pem",0,8193', 'AT+MSSLCERTWR="",0,10',
+                'AT+MSSLCERTWR="%s",0,10' % ("n" * 65),
+                'AT+MSSLCERTWR="a.pem",0', 'AT+MSSLCERTWR="a.pem",0,5,"ab"', 'AT+MSSLCERTWR="a.pem",0,0,"a\\x"'):
+        check(m.c(bad) == b"\r\n+CME ERROR: 50\r\n", "onemo: %s -> 50" % bad)
+    check(m.c('AT+MSSLCFG="cert",1,"missing.pem"') == b"\r\n+CME ERROR: 762\r\n",
+          "onemo: \"cert\" naming no file -> 762 (SSL manual 5.2)")
+    pem = open(m.pki[0], "rb").read()
+    check(om_certwr(m, "root.pem", pem) == (b"\r\n>", b"\r\nOK\r\n"), "onemo: MSSLCERTWR data mode: '>', the PEM, OK")
+    check(m.c('AT+MSSLCFG="cert",1,"root.pem"') == b"\r\nOK\r\n" and
+          m.c('AT+MSSLCFG="cert",1') == b'\r\n+MSSLCFG: "cert",1,"root.pem","",""\r\n\r\nOK\r\n',
+          "onemo: \"cert\" names the written file")
+    check(om_certwr(m, "bad.pem", b"not a certificate") == (b"\r\n>", b"\r\n+CME ERROR: 761\r\n"),
+          "onemo: MSSLCERTWR of no PEM -> 761")
+    half = len(pem) // 2
+    check(m.data('AT+MSSLCERTWR="two.pem",%d,%d' % (len(pem) - half, half), pem[:half]) == (b"\r\n>", b"\r\nOK\r\n")
+          and m.c('AT+MSSLCFG="cert",2,"two.pem"') == b"\r\n+CME ERROR: 762\r\n" and
+          m.data('AT+MSSLCERTWR="two.pem",0,%d' % (len(pem) - half), pem[half:]) == (b"\r\n>", b"\r\nOK\r\n") and
+          m.c('AT+MSSLCFG="cert",2,"two.pem"') == b"\r\nOK\r\n",
+          "onemo: MSSLCERTWR in two pieces: <remain_length>, the file only after the last")
+    inline = pem.replace(b"\r\n", b"\n").replace(b"\n", b"\\r\\n").decode()
+    check(m.c('AT+MSSLCERTWR="inline.pem",0,%d,"%s"' % (len(inline), inline)) == b"\r\nOK\r\n",
+          "onemo: MSSLCERTWR with the PEM in the command, \\r\\n escaped (3.2's note 9)")
+
+
+def om_get(m, ident, path="/get"):
+    """A GET on instance ident: the first URC's kind and numbers, and
+    whether the body that followed is the manual's /get body."""
+    m.c('AT+MHTTPREQUEST=%d,1,0,"%s"' % (ident, path))
+    h, pieces = m.response()
+    return h["kind"], h["n"], om_body(pieces) == OM_GET_BODY
+
+
+def test_onemo_tls(binary, tmp):
+    """Real TLS exactly as far as the SSL commands asked: verification
+    against the written roots, SNI only with "sni" 1, and an http
+    instance's redirect to https followed with its <ssl_id>'s context, or
+    the default one (unverified) when it has none."""
+    import ssl
+    pki = om_pki(tmp)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki[2], pki[3])
+    tls = OnemoOrigin(tls=ctx)
+    plain = OnemoOrigin()
+    routes = ["--route=tls.test=127.0.0.1:%d" % tls.port, "--route=origin.test=127.0.0.1:%d" % plain.port]
+    emu, p, m = om_start(binary, tmp, "onemo-tls", routes)
+    m.pki = pki
+    try:
+        test_onemo_ssl_syntax(m)
+        root, other = open(pki[0], "rb").read(), open(pki[1], "rb").read()
+        om_certwr(m, "other.pem", other)
+        # ctx 1 verifies with the right root and SNI; 0 verifies with no
+        # root; 3 with the wrong root; 4 does not verify; 5 wrong root,
+        # result ignored
+        for line in ('"auth",1,1', '"sni",1,1', '"auth",0,1', '"auth",3,1', '"cert",3,"other.pem"',
+                     '"auth",5,1', '"cert",5,"other.pem"', '"ignoreverify",5,1'):
+            m.c("AT+MSSLCFG=" + line)
+        m.c('AT+MHTTPCREATE="https://tls.test"')
+        check(m.c('AT+MHTTPCFG="ssl",0,1,1') == b"\r\nOK\r\n", "onemo: \"ssl\",0,1,1 (4.2)")
+        n = len(tls.snis)
+        kind, _, body = om_get(m, 0)
+        check(kind == "header" and body and tls.snis[n:] == ["tls.test"],
+              "onemo: https, \"auth\" 1 with the right root and \"sni\" 1 -> verified, SNI tls.test")
+        for ssl_id, want, what in ((0, "err", "\"auth\" 1 with no root -> \"err\" 4"),
+                                   (3, "err", "\"auth\" 1 with the wrong root -> \"err\" 4"),
+                                   (4, "header", "\"auth\" 0 -> unverified, it works"),
+                                   (5, "header", "\"ignoreverify\" 1 -> the wrong root passes")):
+            m.c('AT+MHTTPCFG="ssl",0,1,%d' % ssl_id)
+            n = len(tls.snis)
+            kind, nums, body = om_get(m, 0)
+            check(kind == want and (nums == [0, 4] if kind == "err" else body) and tls.snis[n:] in ([None], []),
+                  "onemo: https on ssl_id %d: %s; no SNI without \"sni\" 1" % (ssl_id, what))
+        # the HTTP manual's note to 3.5: http -> https redirects
+        m.c('AT+MHTTPCREATE="http://origin.test"')
+        n = len(tls.requests)
+        kind, nums, body = om_get(m, 1, "/to-https/get")
+        check(kind == "header" and nums[1] == 200 and body and len(tls.requests) == n + 1 and
+              tls.requests[-1].startswith(b"GET /get HTTP/1.1\r\nHost: tls.test\r\n"),
+              "onemo: an http instance without \"ssl\" follows a redirect to https unverified (default config)")
+        check(m.c('AT+MHTTPCFG="ssl",1') == b'\r\n+MHTTPCFG: "ssl",1,0\r\n\r\nOK\r\n' and
+              m.c('AT+MHTTPCFG="ssl",1,0,0') == b"\r\nOK\r\n" and
+              m.c('AT+MHTTPCFG="ssl",1') == b'\r\n+MHTTPCFG: "ssl",1,0,0\r\n\r\nOK\r\n',
+              "onemo: \"ssl\",1,0,0: SSL off, the ssl_id given is shown")
+        kind, nums, _ = om_get(m, 1, "/to-https/get")
+        check(kind == "err" and nums == [1, 4],
+              "onemo: bound to a verifying context with no root, the redirect fails (\"err\" 4)")
+        m.c('AT+MHTTPCFG="ssl",1,0,1')
+        kind, nums, body = om_get(m, 1, "/to-https/get")
+        check(kind == "header" and nums[1] == 200 and body,
+              "onemo: bound to the verifying context, the redirect is verified")
+        kind, nums, body = om_get(m, 1, "/get")
+        check(kind == "header" and nums[1] == 200 and body and not plain.requests[-1].startswith(b"\x16"),
+              "onemo: the same http instance's own requests stay plain")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "onemo tls emulator exits 0")
+    for variant, item in (("noauth", "auth"), ("nosni", "sni")):
+        emu, p, m = om_start(binary, tmp, "onemo-" + variant, routes, "--variant", variant)
+        try:
+            check(m.c('AT+MSSLCFG="%s",1,1' % item) == b"\r\nERROR\r\n" and
+                  m.c('AT+MSSLCFG="%s"' % item) == b"\r\nERROR\r\n" and
+                  b'"%s"' % item.encode() not in m.c("AT+MSSLCFG=?"),
+                  "onemo %s: AT+MSSLCFG=\"%s\" -> ERROR, not listed" % (variant, item))
+            check(m.c('AT+MSSLCFG="ignoreverify",1,0') == b"\r\nOK\r\n", "onemo %s: other items work" % variant)
+            if variant == "nosni":
+                m.c('AT+MHTTPCREATE="https://tls.test"')
+                m.c('AT+MHTTPCFG="ssl",0,1,1')
+                n = len(tls.snis)
+                kind, _, body = om_get(m, 0)
+                check(kind == "header" and body and tls.snis[n:] == [None], "onemo nosni: no SNI is sent")
+        finally:
+            p.close()
+            check(emu.stop() == 0, "onemo %s emulator exits 0" % variant)
+
+
+
 def test_onemo(binary, tmp, quick):
     origin = OnemoOrigin()
     full = socket.socket()          # a listener whose backlog is full: SYNs go unanswered
@@ -2799,6 +2989,7 @@ def test_onemo(binary, tmp, quick):
         p.close()
         check(emu.stop() == 0, "onemo emulator exits 0")
     test_onemo_variants(binary, tmp, routes)
+    test_onemo_tls(binary, tmp)
     for s in held:
         s.close()
     full.close()

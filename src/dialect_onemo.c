@@ -1,13 +1,14 @@
 /*
  * China Mobile OneMO ML302/ML305/ML307, MN316/MN318/MN319/MN326 (AT+MHTTP*,
- * manual 003_f89433d602716ace.txt; the lead's wire decisions in
+ * the OneMO HTTP/HTTPS user manual V6.0.7; the lead's wire decisions in
  * issue4-spec.md).  The module keeps up to four client instances, one per
  * server; a request is its specific headers, its content, then
  * AT+MHTTPREQUEST, and the module prints the origin's answer as URCs.
  *
  * Per request:
- *   AT+MHTTPCREATE="http://host:port"    only for a server without an
+ *   AT+MHTTPCREATE="http[s]://host:port" only for a server without an
  *                                        instance; "+MHTTPCREATE: <id>", OK
+ *   AT+MHTTPCFG="ssl",<id>,<0|1>,<ssl_id> right after it (the SSL side below)
  *   AT+MHTTPHEADER=<id>,<eof>,<len>,"Name: value"     one per header, or
  *   AT+MHTTPHEADER=<id>,<eof>,<len> > <len bytes> OK  in data mode
  *   AT+MHTTPCONTENT=<id>,<eof>,<len> > <len bytes> OK at most 4096 a piece
@@ -19,7 +20,7 @@
  * A GET to a server the module already knows, with curl's two headers, is
  * three commands.
  *
- * Instances: one per host:port, at most four alive (the manual's limit);
+ * Instances: one per scheme, host and port, at most four alive (the manual's limit);
  * the least recently used is deleted (AT+MHTTPDEL) to make room.  A module
  * with fewer slots (MN316A/MN319: two) answers CREATE with +CME ERROR: 651
  * (no free client): the least recently used goes and CREATE is tried once
@@ -53,10 +54,16 @@
  * chapter 5) are 502 naming the code and its meaning (504 for the two
  * timeouts, err 3 and 6).  No answer within the action timeout, counted
  * from the module's last byte, is 504; then AT+MHTTPTERM for the busy
- * instance, and bring-up again.  Not used: HTTPS (athttp speaks plain HTTP
- * to the module), MHTTPCFG (its defaults are what the driver needs: normal
- * mode, not cached, raw encoding), chunked request mode, cached mode,
- * AT+MHTTPDLFILE.
+ * instance, and bring-up again.
+ *
+ * HTTPS: bring-up (given --module-ca; else tls_setup) writes the roots
+ * (AT+MSSLCERTWR) and turns verification on for SSL context 1 (AT+MSSLCFG,
+ * the OneMO SSL user manual); https instances use it.  Bring-up also sets a guard context
+ * that no server passes, for http instances (see "the SSL side").  The
+ * module's TLS failures ("err" 4, CME 655, 750-769) are 502 naming them.
+ * Not used: MHTTPCFG's other items (their defaults are what the driver
+ * needs: normal mode, not cached, raw encoding), chunked request mode,
+ * cached mode, AT+MHTTPDLFILE, client certificates.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -75,7 +82,6 @@
 #define ONEMO_MAX_URL 1024
 #define ONEMO_MAX_HEAD (64 * 1024)
 #define ONEMO_MAX_ORIGIN 300
-#define URL_SCHEME "http://"
 
 static const struct {
 	int cmd_ms;
@@ -101,6 +107,22 @@ static const struct onemo_code {
 	{ 656, 502, "connection failed" },
 	{ 657, 502, "data send failed" },
 	{ 658, 502, "open file failed" },
+	/* The OneMO SSL user manual, 5.2: codes of AT+MSSL*. */
+	{ 750, 502, "SSL/TLS unknown error" },
+	{ 751, 502, "SSL/TLS resource initialisation failed" },
+	{ 752, 502, "SSL/TLS server certificate verification failed" },
+	{ 753, 502, "SSL/TLS negotiation timed out" },
+	{ 754, 502, "SSL/TLS negotiation failed" },
+	{ 760, 502, "certificate/key unknown error" },
+	{ 761, 502, "certificate/key invalid (format or content)" },
+	{ 762, 502, "certificate/key does not exist" },
+	{ 763, 502, "a certificate or key of that name exists" },
+	{ 764, 502, "certificate/key write failed" },
+	{ 765, 502, "another certificate/key is being written" },
+	{ 766, 502, "certificate/key read failed" },
+	{ 767, 502, "certificate/key delete failed" },
+	{ 768, 502, "certificate/key too large" },
+	{ 769, 502, "certificate/key load failed" },
 }, err_codes[] = {
 	/* 3.10: +MHTTPURC: "err",<httpid>,<error_code> */
 	{ 1, 502, "DNS resolution failed" },
@@ -117,6 +139,7 @@ static const struct onemo_code {
 };
 
 #define CME_ERROR_NO_FREE_CLIENT 651
+#define ONEMO_ERR_SSL 4                      /* "err" 4: SSL handshake failed */
 #define CME_ERROR_NOT_CREATED 652
 
 static const struct onemo_code *code_of(const struct onemo_code *table, size_t n, int code)
@@ -138,7 +161,7 @@ static const struct {
 struct onemo_instance {
 	bool live;
 	int id;
-	char origin[ONEMO_MAX_ORIGIN];   /* host:port */
+	char origin[ONEMO_MAX_ORIGIN];   /* scheme://host:port */
 	unsigned long used;              /* for least-recently-used eviction */
 };
 
@@ -146,6 +169,70 @@ struct onemo_state {
 	struct onemo_instance inst[ONEMO_SLOTS];
 	unsigned long tick;
 	int busy;                        /* id + 1 of the instance with a request in flight; 0 none */
+	/* What this bring-up set up on the module's SSL contexts. */
+	bool guard_ready;                /* the guard context refuses every server */
+	bool tls_ready;                  /* tls_setup ran */
+	bool tls_verified;               /* ...and the https context verifies */
+	struct tls_verdict verdict;      /* what it found */
+};
+
+/* ------------------------------------------------------------ the SSL side */
+
+/*
+ * The module's SSL contexts (the OneMO SSL user manual V5.4.5, 3.1
+ * AT+MSSLCFG and 3.2 AT+MSSLCERTWR; the HTTP manual's 4.2 HTTPS example):
+ * an https instance is bound to a context by AT+MHTTPCFG="ssl",<id>,1,<ssl_id>
+ * right after AT+MHTTPCREATE.
+ *
+ * The HTTP manual's note to 3.5: an http instance whose response redirects
+ * to https follows the redirect, and without "ssl" configured it "enables
+ * SSL with the default configuration" - no server verification (3.1:
+ * <cert_verify> defaults to 0).  So every http instance is bound too, with
+ * <ssl_enable> 0 (its own connection stays plain): to the https context
+ * when that one verifies, else to a guard context set to verify with no
+ * roots, which no server passes.  A redirect to https then either is
+ * verified or fails ("err" 4), never followed unverified.
+ *
+ * The choices are data: the contexts, the CA's name and limits
+ * (tls_profile), and the settings that turn verification on (needed) or
+ * are merely wished for (sni: 3.1's note 3 gives the switch to MR880A
+ * only; other firmware answers ERROR and sends SNI as it always does).
+ */
+struct ssl_setting {
+	const char *item;                /* AT+MSSLCFG="<item>",<ssl_id>,<value> */
+	const char *value;               /* NULL: the CA's name, quoted */
+	bool needed;                     /* refused: the module does not verify */
+};
+
+static const struct ssl_setting verify_on[] = {
+	{ "cert", NULL, true },          /* <srv_cert>: the trusted roots */
+	{ "auth", "1", true },           /* <cert_verify> 1: server authentication */
+	{ "ignoreverify", "0", true },   /* a result not ignored (an earlier user may have set 1) */
+	{ "ignorestamp", "0", true },    /* dates checked: <ignore_stamp> defaults to 1, accepting expired certificates */
+	{ "sni", "1", false },
+	{ NULL, NULL, false },
+};
+static const struct ssl_setting verify_off[] = {
+	{ "auth", "0", false },          /* no roots: --insecure-upstream may still run */
+	{ NULL, NULL, false },
+};
+static const struct ssl_setting guard[] = {
+	{ "auth", "1", true },           /* verification with no roots loaded: nothing passes */
+	{ NULL, NULL, false },
+};
+
+static const struct onemo_tls_profile {
+	int https_ctx;                   /* <ssl_id> of https instances */
+	int guard_ctx;                   /* <ssl_id> of http instances while https_ctx does not verify */
+	const char *ca_name;             /* <cert_name>, at most 64 bytes */
+	size_t ca_max;                   /* 3.2: "a certificate holds at most 8K (8192 bytes)" */
+	size_t ca_piece;                 /* bytes per AT+MSSLCERTWR data phase */
+} tls_profile = {
+	.https_ctx = 1,                  /* the manual's example uses SSL 1 */
+	.guard_ctx = 2,
+	.ca_name = "athttp-ca.pem",
+	.ca_max = 8192,
+	.ca_piece = 4096,
 };
 
 /* ------------------------------------------------------------ errors */
@@ -165,7 +252,8 @@ static enum ath_err refused(struct ath_error *err, const struct at_result *r, co
 
 struct plan {
 	int method;
-	char origin[ONEMO_MAX_ORIGIN];   /* host:port, the instance's key */
+	bool tls;                        /* https:// */
+	char origin[ONEMO_MAX_ORIGIN];   /* scheme://host:port, the instance's key */
 	const char *path;                /* into rq->url */
 	char **fields;                   /* "Name: value", one per carried header */
 	size_t n_fields;
@@ -182,7 +270,7 @@ static void plan_free(struct plan *pl)
 
 static bool host_ok(const char *s, size_t n)
 {
-	if (n == 0 || n >= ONEMO_MAX_ORIGIN - 7)
+	if (n == 0 || n >= ONEMO_MAX_ORIGIN - 16)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && !strchr(".-_[]:", s[i]))
@@ -219,10 +307,19 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 				"request body of %zu bytes exceeds the onemo limit of %d bytes (AT+MHTTPCONTENT)",
 				rq->body_len, ONEMO_MAX_BODY);
 
-	size_t slen = strlen(URL_SCHEME);
-	if (strncasecmp(rq->url, URL_SCHEME, slen) != 0)
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an http:// URL");
-	const char *a = rq->url + slen;
+	/* The scheme is part of the instance (3.2: AT+MHTTPCREATE takes
+	 * "http://" or "https://"), so one server on both is two instances. */
+	const char *scheme = NULL;
+	if (strncasecmp(rq->url, "https://", 8) == 0)
+		scheme = "https://";
+	else if (strncasecmp(rq->url, "http://", 7) == 0)
+		scheme = "http://";
+	if (!scheme)
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an http:// or https:// URL");
+	pl->tls = scheme[4] == 's';
+	if (pl->tls != rq->tls)
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "the URL's scheme and the request's TLS flag disagree");
+	const char *a = rq->url + strlen(scheme);
 	const char *slash = strchr(a, '/');
 	size_t alen = slash ? (size_t)(slash - a) : strlen(a);
 	pl->path = slash ? slash : "/";
@@ -235,7 +332,7 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 	if (colon && bracket && colon < bracket)
 		colon = NULL;
 	size_t hlen = colon ? (size_t)(colon - a) : alen;
-	unsigned long port = 80;
+	unsigned long port = pl->tls ? 443 : 80;
 	if (colon) {
 		char *end;
 		port = strtoul(colon + 1, &end, 10);
@@ -245,7 +342,7 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 	if (!host_ok(a, hlen))
 		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
 				"the host name holds characters that cannot go on the AT line");
-	snprintf(pl->origin, sizeof pl->origin, "%.*s:%lu", (int)hlen, a, port);
+	snprintf(pl->origin, sizeof pl->origin, "%s%.*s:%lu", scheme, (int)hlen, a, port);
 	if (!quoted_ok(pl->path, strlen(pl->path)))
 		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
 				"the URL holds a byte that cannot go inside AT+MHTTPREQUEST's quotes");
@@ -385,7 +482,7 @@ static enum ath_err create_instance(struct modem_io *io, const char *origin, str
 	for (int attempt = 0;; attempt++) {
 		struct at_result r;
 		at_chat_clear_queue(io->chat);
-		e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPCREATE=\"" URL_SCHEME "%s\"", origin);
+		e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPCREATE=\"%s\"", origin);
 		if (e != ATH_OK)
 			return at_no_answer(err, e, "AT+MHTTPCREATE");
 		if (r.final == AT_FINAL_CME && r.code == CME_ERROR_NO_FREE_CLIENT && attempt == 0) {
@@ -482,6 +579,171 @@ static enum ath_err send_content(struct modem_io *io, int id, const struct diale
 	return ATH_OK;
 }
 
+/* ------------------------------------------------------------ SSL commands */
+
+/* AT+MSSLCFG for each setting of table on context ctx.  A needed one
+ * refused: false, and why names the command and the module's answer.
+ * Only no answer at all is an error. */
+static enum ath_err apply_settings(struct modem_io *io, int ctx, const struct ssl_setting *table, bool *all,
+				   char *why, size_t why_len, struct ath_error *err)
+{
+	*all = true;
+	for (const struct ssl_setting *t = table; t->item; t++) {
+		struct at_result r;
+		char cmd[160];
+		if (t->value)
+			snprintf(cmd, sizeof cmd, "AT+MSSLCFG=\"%s\",%d,%s", t->item, ctx, t->value);
+		else
+			snprintf(cmd, sizeof cmd, "AT+MSSLCFG=\"%s\",%d,\"%s\"", t->item, ctx, tls_profile.ca_name);
+		enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "%s", cmd);
+		if (e != ATH_OK)
+			return at_no_answer(err, e, "AT+MSSLCFG");
+		if (r.final == AT_FINAL_OK)
+			continue;
+		const struct onemo_code *c = r.final == AT_FINAL_CME
+			? code_of(cme_codes, sizeof cme_codes / sizeof cme_codes[0], r.code) : NULL;
+		trace_note(io->trace, "%s: %s", cmd, r.text);
+		if (t->needed && *all) {
+			*all = false;
+			if (snprintf(why, why_len, "the module refused %s (%s%s%s), so it cannot verify servers", cmd,
+				     r.text, c ? ": " : "", c ? c->meaning : "") >= (int)why_len)
+				trace_note(io->trace, "(the reason was cut short)");
+		}
+	}
+	return ATH_OK;
+}
+
+/* The --module-ca roots into the module's file system: AT+MSSLCERTWR=
+ * "<name>",<remain_length>,<length>, '>', the PEM bytes, OK (3.2; each
+ * piece says how much is still to come, 0 on the last).  Refused: false
+ * and why. */
+static enum ath_err write_ca(struct modem_io *io, bool *written, char *why, size_t why_len, struct ath_error *err)
+{
+	const char *pem = io->tls->ca_pem;
+	size_t len = io->tls->ca_len;
+	*written = false;
+	if (len > tls_profile.ca_max) {
+		snprintf(why, why_len,
+			 "the --module-ca roots are %zu bytes, over the %zu bytes AT+MSSLCERTWR holds in one certificate file",
+			 len, tls_profile.ca_max);
+		return ATH_OK;
+	}
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off < tls_profile.ca_piece ? len - off : tls_profile.ca_piece;
+		struct at_result r;
+		enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.cmd_ms, &r, "AT+MSSLCERTWR=\"%s\",%zu,%zu",
+						    tls_profile.ca_name, len - off - n, n);
+		if (e == ATH_OK && r.final == AT_FINAL_PROMPT) {
+			int ms = data_ms(n, io->baud);
+			e = at_chat_send_data(io->chat, pem + off, n, ms);
+			if (e == ATH_OK)
+				e = at_chat_wait_final(io->chat, ms + timeouts.cmd_ms, &r);
+		}
+		if (e != ATH_OK)
+			return at_no_answer(err, e, "AT+MSSLCERTWR");
+		if (r.final != AT_FINAL_OK) {
+			const struct onemo_code *c = r.final == AT_FINAL_CME
+				? code_of(cme_codes, sizeof cme_codes / sizeof cme_codes[0], r.code) : NULL;
+			if (snprintf(why, why_len, "the module refused the --module-ca roots: AT+MSSLCERTWR answered %s%s%s",
+				     r.text, c ? ": " : "", c ? c->meaning : "") >= (int)why_len)
+				trace_note(io->trace, "(the reason was cut short)");
+			trace_note(io->trace, "%s", why);
+			return ATH_OK;
+		}
+		off += n;
+	}
+	*written = true;
+	return ATH_OK;
+}
+
+static enum ath_err setup_contexts(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	enum ath_err e;
+	bool ok = false;
+	v->verified = false;
+	v->why[0] = '\0';
+	if (!io->tls->ca_pem || io->tls->ca_len == 0) {
+		snprintf(v->why, sizeof v->why, "no --module-ca given");
+	} else if ((e = write_ca(io, &ok, v->why, sizeof v->why, err)) != ATH_OK) {
+		return e;
+	} else if (ok && (e = apply_settings(io, tls_profile.https_ctx, verify_on, &ok, v->why, sizeof v->why,
+					     err)) != ATH_OK) {
+		return e;
+	}
+	if (!ok) {
+		/* The context must not verify half-way: off, so that
+		 * --insecure-upstream can run; modem.c refuses otherwise. */
+		bool off;
+		char ignored[8];
+		if ((e = apply_settings(io, tls_profile.https_ctx, verify_off, &off, ignored, sizeof ignored, err)) !=
+		    ATH_OK)
+			return e;
+	}
+	v->verified = ok;
+	st->tls_ready = true;
+	st->tls_verified = ok;
+	st->verdict = *v;
+	if (!ok)
+		trace_note(io->trace, "https unverified: %s", v->why);
+	return ATH_OK;
+}
+
+/* Done at bring-up already when --module-ca was given (see onemo_bringup):
+ * the verdict of then. */
+static enum ath_err onemo_tls_setup(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	if (st->tls_ready) {
+		*v = st->verdict;
+		return ATH_OK;
+	}
+	return setup_contexts(io, v, err);
+}
+
+/* The guard context, once per bring-up; a module without AT+MSSLCFG
+ * (MN318, MN319, MN316A: no SSL at all) follows no redirect to https. */
+static enum ath_err setup_guard(struct modem_io *io, struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	bool ok;
+	char ignored[8];
+	enum ath_err e = apply_settings(io, tls_profile.guard_ctx, guard, &ok, ignored, sizeof ignored, err);
+	if (e != ATH_OK)
+		return e;
+	st->guard_ready = ok;
+	return ATH_OK;
+}
+
+/* Right after AT+MHTTPCREATE: the instance's SSL context (see the SSL
+ * side above).  For https a refusal fails the request; for http it is
+ * noted (a module without "ssl", note 1 of 3.1, has no SSL to follow a
+ * redirect with). */
+static enum ath_err bind_ssl(struct modem_io *io, const struct onemo_instance *in, bool tls, struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	int ctx;
+	if (tls)
+		ctx = tls_profile.https_ctx;
+	else if (st->tls_verified)
+		ctx = tls_profile.https_ctx;
+	else if (st->guard_ready)
+		ctx = tls_profile.guard_ctx;
+	else
+		return ATH_OK;
+	struct at_result r;
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPCFG=\"ssl\",%d,%d,%d", in->id, tls ? 1 : 0,
+				     ctx);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+MHTTPCFG");
+	if (r.final == AT_FINAL_OK)
+		return ATH_OK;
+	if (tls)
+		return refused(err, &r, "AT+MHTTPCFG=\"ssl\"");
+	trace_note(io->trace, "AT+MHTTPCFG=\"ssl\",%d,0,%d: %s", in->id, ctx, r.text);
+	return ATH_OK;
+}
+
 /* ------------------------------------------------------------ the response */
 
 struct urc_ctx {
@@ -502,6 +764,7 @@ struct urc_ctx {
 	long long content_len, sum_len, cur_len;   /* the content URC under way */
 	unsigned long long got;      /* body bytes so far */
 
+	bool tls;                    /* an https instance's request */
 	bool done, client_gone, failed;
 	char why[160];
 	int err_code;                /* of an "err" URC for our instance; -1 none */
@@ -675,10 +938,14 @@ static void urc_block(void *ctx, const char *header, const void *data, size_t le
 }
 
 /* +MHTTPURC: "err",<id>,<code> as the client's error. */
-static enum ath_err err_urc(struct ath_error *err, int code, bool head_sent)
+static enum ath_err err_urc(struct ath_error *err, int code, bool head_sent, bool tls)
 {
 	const struct onemo_code *c = code_of(err_codes, sizeof err_codes / sizeof err_codes[0], code);
-	ath_fail(err, ATH_E_MODULE, code, "+MHTTPURC \"err\" %d: %s%s", code, c ? c->meaning : "unknown error code",
+	/* An http request meets SSL only by a redirect the module followed
+	 * (the SSL side above): say so. */
+	bool redirect = code == ONEMO_ERR_SSL && !tls;
+	ath_fail(err, ATH_E_MODULE, code, "+MHTTPURC \"err\" %d: %s%s%s", code, c ? c->meaning : "unknown error code",
+		 redirect ? " (the module followed a redirect to https, which it may do only verified)" : "",
 		 head_sent ? " (the response was cut short)" : "");
 	err->http_status = c ? c->http_status : 502;
 	return ATH_E_MODULE;
@@ -732,7 +999,7 @@ static enum ath_err await_response(struct modem_io *io, struct urc_ctx *uc, stru
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+MHTTPREQUEST (waiting for +MHTTPURC)");
 	if (uc->err_code >= 0)
-		return err_urc(err, uc->err_code, uc->head_sent);
+		return err_urc(err, uc->err_code, uc->head_sent, uc->tls);
 	if (uc->failed)
 		return ath_fail(err, ATH_E_PROTOCOL, -1, "%s", uc->why);
 	return ATH_OK;
@@ -770,6 +1037,15 @@ static enum ath_err onemo_bringup(struct modem_io *io, struct ath_error *err)
 	for (int id = 0; id < ONEMO_SLOTS; id++)
 		if ((e = delete_id(io, id, err)) != ATH_OK)
 			return e;
+	if ((e = setup_guard(io, err)) != ATH_OK)
+		return e;
+	/* With roots given, the https context is made to verify now, before
+	 * the first instance: then http instances are bound to it and a
+	 * redirect to https works, verified, instead of meeting the guard. */
+	if (io->tls && io->tls->ca_pem) {
+		struct tls_verdict v;
+		return setup_contexts(io, &v, err);
+	}
 	return ATH_OK;
 }
 
@@ -820,13 +1096,31 @@ static enum ath_err onemo_exchange(struct modem_io *io, const struct dialect_req
 	enum ath_err e = plan_request(rq, &pl, err);
 	if (e != ATH_OK)
 		return e;
-	struct urc_ctx uc = { .io = io, .sink = sink, .verb = rq->verb, .announced = -1, .err_code = -1 };
+	if (pl.tls && (!st->tls_ready || (rq->verify_upstream && !st->tls_verified))) {
+		plan_free(&pl);
+		ath_fail(err, ATH_E_MODULE, -1, "%s",
+			 st->tls_ready ? "https: the module was not set up to verify the server"
+				       : "https: the module's SSL context was not set up");
+		err->http_status = 502;
+		return ATH_E_MODULE;
+	}
+	struct urc_ctx uc = { .io = io, .sink = sink, .verb = rq->verb, .announced = -1, .err_code = -1,
+			      .tls = pl.tls };
 	struct onemo_instance *in = NULL;
 	for (int attempt = 0;; attempt++) {
 		in = instance_for(st, pl.origin);
 		bool reused = in != NULL;
-		if (!in && (e = create_instance(io, pl.origin, &in, err)) != ATH_OK)
-			goto out;
+		if (!in) {
+			if ((e = create_instance(io, pl.origin, &in, err)) != ATH_OK)
+				goto out;
+			if ((e = bind_ssl(io, in, pl.tls, err)) != ATH_OK) {
+				struct ath_error derr;
+				ath_error_clear(&derr);
+				if (e == ATH_E_MODULE && delete_id(io, in->id, &derr) != ATH_OK)
+					trace_note(io->trace, "%s", derr.text);
+				goto out;
+			}
+		}
 		in->used = ++st->tick;
 		uc.id = in->id;
 		/* Armed before the request: a fast origin's answer may come
@@ -938,6 +1232,7 @@ static const struct dialect_ops onemo_ops = {
 	.bringup = onemo_bringup,
 	.exchange = onemo_exchange,
 	.recover = onemo_recover,
+	.tls_setup = onemo_tls_setup,
 };
 
 const struct dialect dialect_onemo = {

@@ -28,6 +28,13 @@
 #   origin-cut-mid-body, post-chunked-request, get-output-lookalike
 #   variants split-urc, nospace, slots2 (two-slots-lru: +CME ERROR: 651,
 #   delete the LRU, retry once), frag512: GET, chunked, HEAD, POSTs.
+#   https: matrix.sh's section_https on the record's D_TLS fields;
+#   redirect-to-https-verified/-guarded (the HTTP manual's note to 3.5: the
+#   module follows http -> https itself; the driver's binding of every
+#   http instance decides whether verified or not at all); the noauth
+#   firmware: 502 naming AT+MSSLCFG="auth", 200 marked unverified with
+#   --insecure-upstream.  These need the engine's https (modem.c's
+#   tls_setup call, ATHTTP_MODULE_CA) and emutls' section_https.
 #
 # Client choice (make check's run time): as httpcfg_family.sh — every core
 # case and issue 3's extras with all four clients, the 5 MB GET with curl
@@ -61,6 +68,14 @@ D_OVER_FILE=body12289
 D_MAX_BODY=12288
 D_LIMIT_TEXT=AT+MHTTPCONTENT
 D_METHOD_BODY=body6k                   # PUT bodies: two AT+MHTTPCONTENT pieces
+# https (matrix.sh's section_https): the module verifies with the
+# --module-ca roots (AT+MSSLCERTWR, AT+MSSLCFG "cert", "auth" 1 on SSL 1);
+# a rejected server certificate ends in +MHTTPURC: "err",<id>,4, the one
+# TLS code of the HTTP manual.
+D_TLS=1
+D_TLS_VERIFIES=1
+D_TLS_ERROR_PAT='onemo 4 '
+D_TLS_EMU_ARGS=
 BIG_CLIENTS="curl python"
 
 body12289() { body_n 12289 "$1"; }
@@ -356,6 +371,54 @@ t_post_chunked_request() {
 	pass
 }
 
+# ------------------------------------------------------------ https
+
+# t_redirect_to_https: the HTTP manual's note to 3.5 - an http instance
+# follows a redirect to https itself, "with the default configuration"
+# (unverified) unless its "ssl" names a context.  The driver binds every
+# http instance: with --module-ca to the verifying context (the redirect
+# is followed, verified: the origin's TLS log shows the request), without
+# to a guard context no server passes (502 naming the redirect, and no
+# request over TLS).
+t_redirect_to_https() {
+	local with=$1 n
+	n=$(grep -c '^TLS origin ' "$ORIGIN_LOG" 2>/dev/null)
+	if [ "$with" = ca ]; then
+		ATHTTP_MODULE_CA=$PKI_ROOT req curl "$P/curl/redirect-to-https-verified" GET "$U/to-https/small.txt"
+		chk_status 200 && chk_body_file "$WWW/small.txt" || return
+		emu_cmds '^AT\+MHTTPCFG="ssl",[0-3],0,1$' | grep -q . ||
+			{ fail "the http instance was not bound to the verifying context 1: $(emu_cmds '^AT\+M(HTTPCFG|SSLCFG)=' | tr '\n' '|')"; return; }
+		[ "$(grep -c '^TLS origin ' "$ORIGIN_LOG")" -gt "$n" ] ||
+			{ fail "the redirect did not reach the https origin"; return; }
+		pass "followed by the module, verified"
+	else
+		req curl "$P/curl/redirect-to-https-guarded" GET "$U/to-https/small.txt"
+		chk_status 502 || return
+		hdr X-Athttp-Error | grep -q 'onemo 4 .*redirect to https' ||
+			{ fail "X-Athttp-Error does not name the redirect: '$(hdr X-Athttp-Error)'"; return; }
+		emu_cmds '^AT\+MHTTPCFG="ssl",[0-3],0,2$' | grep -q . ||
+			{ fail "the http instance was not bound to the guard context 2: $(emu_cmds '^AT\+M(HTTPCFG|SSLCFG)=' | tr '\n' '|')"; return; }
+		origin_since | grep -q '^REQ GET /small.txt' &&
+			{ fail "the redirected request reached the https origin unverified"; return; }
+		pass "not followed unverified"
+	fi
+}
+
+# t_noauth: firmware whose AT+MSSLCFG="auth" answers ERROR cannot verify:
+# https answers 502 naming why, nothing is requested; with
+# --insecure-upstream it runs, marked unverified.
+t_noauth() {
+	ATHTTP_MODULE_CA=$PKI_ROOT req curl "$P/curl/https-refused" GET "https://$HOST/small.txt"
+	chk_status 502 || return
+	hdr X-Athttp-Error | grep -q 'AT+MSSLCFG="auth"' ||
+		{ fail "X-Athttp-Error does not name the refused AT+MSSLCFG=\"auth\": '$(hdr X-Athttp-Error)'"; return; }
+	chk_emu_no 'AT+MHTTPREQUEST=' "a request on firmware that cannot verify" || return
+	pass
+	ATHTTP_MODULE_CA=$PKI_ROOT ATHTTP_INSECURE_UPSTREAM=1 req curl "$P/curl/https-insecure" GET "https://$HOST/small.txt"
+	chk_status 200 && chk_body_file "$WWW/small.txt" && chk_header X-Athttp-Upstream-TLS unverified || return
+	pass "--insecure-upstream: marked unverified"
+}
+
 # ------------------------------------------------------------ the run
 
 O_ROUTES=()
@@ -393,6 +456,16 @@ if start_emu "${O_ROUTES[@]}"; then
 	t_get_small $CORE_CLIENT
 	t_emu_alive
 fi
+
+# https: the matrix's section, the redirect note, the noauth firmware.
+section_https
+P=onemo-https
+if start_emu; then
+	t_redirect_to_https ca
+	t_redirect_to_https guard
+fi
+P=onemo-noauth
+start_emu --variant noauth && t_noauth
 
 # Firmware variants (athttp-emu --variant): a GET and POSTs byte-exact
 # under each.

@@ -1,12 +1,14 @@
 /*
  * The onemo driver against scripted module replies: every example of the
- * OneMO manual (003_f89433d602716ace.txt) the driver's flows meet
+ * OneMO HTTP/HTTPS user manual V6.0.7 the driver's flows meet
  * (AT+MHTTPCREATE with "+MHTTPCREATE: 0" and ":0", AT+MHTTPHEADER,
  * AT+MHTTPCONTENT's data mode, AT+MHTTPREQUEST GET/POST/PUT with the
  * header and content URCs the manual prints, the URC split after its
  * prefix, the manual's typo +MHTTPPURC, "err", +CME ERROR 651/652/653 and
  * the other codes of chapter 5), the exact bytes of every command, and the
- * replies fed in random splits.
+ * replies fed in random splits.  https: the OneMO SSL user manual's
+ * AT+MSSLCERTWR and AT+MSSLCFG as tls_setup and bring-up use them, the
+ * HTTP manual's 4.2 example, and the TLS error codes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,6 +92,19 @@ static void bringup_steps(struct script *sc)
 	step(sc, fmt("AT+CMEE=1\r"), fmt("\r\nOK\r\n"));
 	for (int id = 0; id < 4; id++)
 		step(sc, fmt("AT+MHTTPDEL=%d\r", id), fmt(id == 1 ? "\r\nOK\r\n" : "\r\n+CME ERROR: 652\r\n"));
+	/* The guard context: verification with no roots (the driver's
+	 * answer to the HTTP manual's note on redirects to https, 3.5). */
+	step(sc, fmt("AT+MSSLCFG=\"auth\",2,1\r"), fmt("\r\nOK\r\n"));
+}
+
+/* Whether the script brought the guard context up: then every http
+ * instance is bound to it. */
+static bool guarded(const struct script *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->s[i].expect && !strcmp(sc->s[i].expect, "AT+MSSLCFG=\"auth\",2,1\r"))
+			return true;
+	return false;
 }
 
 /* 3.2: the manual prints both "+MHTTPCREATE: 0" (3.2) and ":0" (4.1). */
@@ -97,6 +112,8 @@ static void create_step(struct script *sc, const char *origin, int id, bool blan
 {
 	step(sc, fmt("AT+MHTTPCREATE=\"http://%s\"\r", origin),
 	     fmt("\r\n+MHTTPCREATE:%s%d\r\n\r\nOK\r\n", blank ? " " : "", id));
+	if (guarded(sc))
+		step(sc, fmt("AT+MHTTPCFG=\"ssl\",%d,0,2\r", id), fmt("\r\nOK\r\n"));
 }
 
 /* 3.3, command mode: the field in quotes with its exact length. */
@@ -191,7 +208,7 @@ static void test_manual_get(void **state)
 			for (int i = 0; i < 2; i++) {
 				unsigned long before = r.chat.commands_sent;
 				assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
-				assert_int_equal(r.chat.commands_sent - before, i == 0 ? 2 : 1);
+				assert_int_equal(r.chat.commands_sent - before, i == 0 ? 3 : 1);
 				assert_int_equal(r.got.heads, 1);
 				assert_int_equal(r.got.status, 200);
 				assert_int_equal(r.got.length, 145);
@@ -561,7 +578,8 @@ static void test_five_origins(void **state)
 			unsigned long before = r.chat.commands_sent;
 			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 			assert_string_equal(r.got.body.p, seq[i].host);
-			assert_int_equal(r.chat.commands_sent - before, 1 + seq[i].create + (seq[i].del >= 0));
+			/* A created instance: CREATE and its "ssl" binding. */
+			assert_int_equal(r.chat.commands_sent - before, 1 + 2 * seq[i].create + (seq[i].del >= 0));
 			free(url);
 		}
 		rig_done(&r);
@@ -1048,6 +1066,358 @@ static void test_caps(void **state)
 	assert_false(at_block_is_head(d->syntax, "+MHTTPURC: \"content\",0,145,145,145,"));
 }
 
+
+/* ------------------------------------------------------------ https */
+
+/* A PEM text of n bytes (its length is what counts on the AT line; the
+ * module is scripted, nothing parses it), with CRLFs, a quote and a comma
+ * that must travel as data. */
+static char *pem_of(size_t n)
+{
+	static const char head[] = "-----BEGIN CERTIFICATE-----\r\nMII\",AT+CMGS=1\r\n";
+	static const char tail[] = "\r\n-----END CERTIFICATE-----\r\n";
+	char *p = filler(n, 'Q');
+	memcpy(p, head, sizeof head - 1);
+	memcpy(p + n - (sizeof tail - 1), tail, sizeof tail - 1);
+	return p;
+}
+
+/* AT+MSSLCFG="<item>",<ctx>,<value> answered reply. */
+static void sslcfg_step(struct script *sc, const char *item, int ctx, const char *value, const char *reply)
+{
+	step(sc, fmt("AT+MSSLCFG=\"%s\",%d,%s\r", item, ctx, value), fmt("%s", reply));
+}
+
+/* The SSL user manual's 3.2 in data mode, 3.1's cert, auth, ignoreverify,
+ * ignorestamp and sni on SSL 1 (the HTTP manual's 4.2 example's context). */
+static void verify_on_steps(struct script *sc, const char *pem, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		size_t n = len - off < 4096 ? len - off : 4096;
+		step(sc, fmt("AT+MSSLCERTWR=\"athttp-ca.pem\",%zu,%zu\r", len - off - n, n), fmt("\r\n>"));
+		char *expect = malloc(n + 1);
+		memcpy(expect, pem + off, n);
+		expect[n] = '\0';
+		stepn(sc, expect, n, fmt("\r\nOK\r\n"), 0);
+		off += n;
+	}
+	sslcfg_step(sc, "cert", 1, "\"athttp-ca.pem\"", "\r\nOK\r\n");
+	sslcfg_step(sc, "auth", 1, "1", "\r\nOK\r\n");
+	sslcfg_step(sc, "ignoreverify", 1, "0", "\r\nOK\r\n");
+	sslcfg_step(sc, "ignorestamp", 1, "0", "\r\nOK\r\n");
+	sslcfg_step(sc, "sni", 1, "1", "\r\nOK\r\n");
+}
+
+static void test_tls_setup_with_ca(void **state)
+{
+	(void)state;
+	/* One piece, and two (the second says 0 remain). */
+	static const size_t sizes[] = { 1310, 4096, 6000, 8192 };
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		char *pem = pem_of(sizes[k]);
+		struct script sc = { 0 };
+		verify_on_steps(&sc, pem, sizes[k]);
+		for (unsigned seed = 0; seed < 6; seed++) {
+			struct rig r;
+			onemo_rig(&r, sc.s, sc.n, seed, 0);
+			struct module_tls mt = { .ca_pem = pem, .ca_len = sizes[k] };
+			r.io.tls = &mt;
+			struct tls_verdict v;
+			memset(&v, 0x55, sizeof v);
+			assert_int_equal(r.d->ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+			assert_true(v.verified);
+			rig_done(&r);
+		}
+		script_free(&sc);
+		free(pem);
+	}
+}
+
+/* No --module-ca: the context set to verify nothing (--insecure-upstream
+ * may run), never verified. */
+static void test_tls_setup_without_ca(void **state)
+{
+	(void)state;
+	struct script sc = { 0 };
+	sslcfg_step(&sc, "auth", 1, "0", "\r\nOK\r\n");
+	struct rig r;
+	onemo_rig(&r, sc.s, sc.n, 3, 0);
+	struct module_tls mt = { 0 };
+	r.io.tls = &mt;
+	struct tls_verdict v = { .verified = true };
+	assert_int_equal(r.d->ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	assert_false(v.verified);
+	assert_string_equal(v.why, "no --module-ca given");
+	rig_done(&r);
+	script_free(&sc);
+}
+
+/* Firmware that refuses a step verification needs: never verified, the
+ * why names the command and the module's answer, verification off. */
+static void test_tls_setup_refused(void **state)
+{
+	(void)state;
+	static const struct {
+		int refused;         /* 0 MSSLCERTWR, 1 cert, 2 auth, 3 ignoreverify, 4 ignorestamp; 5 sni (not needed) */
+		const char *reply;
+		const char *why;     /* NULL: verified */
+	} cases[] = {
+		{ 0, "\r\nERROR\r\n", "AT+MSSLCERTWR answered ERROR" },
+		{ 0, "\r\n+CME ERROR: 761\r\n", "AT+MSSLCERTWR answered +CME ERROR: 761: certificate/key invalid" },
+		{ 1, "\r\n+CME ERROR: 762\r\n", "AT+MSSLCFG=\"cert\",1,\"athttp-ca.pem\" (+CME ERROR: 762: certificate/key does not exist)" },
+		{ 2, "\r\nERROR\r\n", "the module refused AT+MSSLCFG=\"auth\",1,1 (ERROR), so it cannot verify servers" },
+		{ 3, "\r\nERROR\r\n", "AT+MSSLCFG=\"ignoreverify\",1,0 (ERROR)" },
+		{ 4, "\r\n+CME ERROR: 50\r\n", "AT+MSSLCFG=\"ignorestamp\",1,0 (+CME ERROR: 50: parameter error)" },
+		{ 5, "\r\nERROR\r\n", NULL },
+	};
+	static const char *const items[] = { NULL, "cert", "auth", "ignoreverify", "ignorestamp", "sni" };
+	static const char *const values[] = { NULL, "\"athttp-ca.pem\"", "1", "0", "0", "1" };
+	char *pem = pem_of(900);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct script sc = { 0 };
+		if (cases[k].refused == 0) {
+			step(&sc, fmt("AT+MSSLCERTWR=\"athttp-ca.pem\",0,900\r"), fmt("%s", cases[k].reply));
+		} else {
+			step(&sc, fmt("AT+MSSLCERTWR=\"athttp-ca.pem\",0,900\r"), fmt("\r\n>"));
+			stepn(&sc, fmt("%s", pem), 900, fmt("\r\nOK\r\n"), 0);
+			for (int i = 1; i <= 5; i++)
+				sslcfg_step(&sc, items[i], 1, values[i], i == cases[k].refused ? cases[k].reply : "\r\nOK\r\n");
+		}
+		if (cases[k].why)
+			sslcfg_step(&sc, "auth", 1, "0", cases[k].refused == 2 ? "\r\nERROR\r\n" : "\r\nOK\r\n");
+		struct rig r;
+		onemo_rig(&r, sc.s, sc.n, (unsigned)k, 0);
+		struct module_tls mt = { .ca_pem = pem, .ca_len = 900 };
+		r.io.tls = &mt;
+		struct tls_verdict v = { .verified = !cases[k].why };
+		assert_int_equal(r.d->ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+		if (!cases[k].why) {
+			assert_true(v.verified);
+		} else {
+			assert_false(v.verified);
+			if (!strstr(v.why, cases[k].why))
+				fail_msg("case %zu: '%s' lacks '%s'", k, v.why, cases[k].why);
+		}
+		rig_done(&r);
+		script_free(&sc);
+	}
+	free(pem);
+	/* Roots over one certificate file's 8192 bytes: nothing written. */
+	pem = pem_of(8193);
+	struct script sc = { 0 };
+	sslcfg_step(&sc, "auth", 1, "0", "\r\nOK\r\n");
+	struct rig r;
+	onemo_rig(&r, sc.s, sc.n, 0, 0);
+	struct module_tls mt = { .ca_pem = pem, .ca_len = 8193 };
+	r.io.tls = &mt;
+	struct tls_verdict v = { .verified = true };
+	assert_int_equal(r.d->ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	assert_false(v.verified);
+	assert_non_null(strstr(v.why, "8193 bytes, over the 8192 bytes AT+MSSLCERTWR holds"));
+	rig_done(&r);
+	script_free(&sc);
+	free(pem);
+}
+
+static struct dialect_request https_get(const char *url, bool verify)
+{
+	struct dialect_request rq = request(VERB_GET, "GET", url, NULL);
+	rq.tls = true;
+	rq.verify_upstream = verify;
+	return rq;
+}
+
+/* The HTTP manual's 4.2: an https instance, "ssl" 1 on SSL 1 before the
+ * request; the same server again on its instance; http to the same host
+ * is an instance of its own, bound with <ssl_enable> 0 to the verifying
+ * context (a redirect to https it follows is then verified). */
+static void test_https_get(void **state)
+{
+	(void)state;
+	char *pem = pem_of(1310);
+	struct script sc = { 0 };
+	bringup_steps(&sc);
+	verify_on_steps(&sc, pem, 1310);
+	step(&sc, fmt("AT+MHTTPCREATE=\"https://120.27.12.119:10443\"\r"), fmt("\r\n+MHTTPCREATE:0\r\n\r\nOK\r\n"));
+	step(&sc, fmt("AT+MHTTPCFG=\"ssl\",0,1,1\r"), fmt("\r\nOK\r\n"));
+	struct buf urcs = { 0 };
+	urc_header(&urcs, prefixes[3], 0, 200, manual_get_head);
+	urc_content(&urcs, prefixes[3], 0, 145, 145, manual_get_json, 145);
+	request_step(&sc, 0, 1, "/get", &urcs);
+	small_answer(&urcs, 0, "again");
+	request_step(&sc, 0, 1, "/again", &urcs);
+	step(&sc, fmt("AT+MHTTPCREATE=\"http://120.27.12.119:10443\"\r"), fmt("\r\n+MHTTPCREATE: 1\r\n\r\nOK\r\n"));
+	step(&sc, fmt("AT+MHTTPCFG=\"ssl\",1,0,1\r"), fmt("\r\nOK\r\n"));
+	small_answer(&urcs, 1, "plain");
+	request_step(&sc, 1, 1, "/", &urcs);
+	step(&sc, fmt("AT+MHTTPCREATE=\"https://h:443\"\r"), fmt("\r\n+MHTTPCREATE: 2\r\n\r\nOK\r\n"));
+	step(&sc, fmt("AT+MHTTPCFG=\"ssl\",2,1,1\r"), fmt("\r\nOK\r\n"));
+	small_answer(&urcs, 2, "h");
+	request_step(&sc, 2, 1, "/", &urcs);
+	for (unsigned seed = 0; seed < 8; seed++) {
+		struct rig r;
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
+		struct module_tls mt = { .ca_pem = pem, .ca_len = 1310 };
+		r.io.tls = &mt;
+		/* With roots given, bring-up sets the context up (before any
+		 * instance); tls_setup then only tells what it found. */
+		assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
+		struct tls_verdict v = { .verified = false };
+		unsigned long sent = r.chat.commands_sent;
+		assert_int_equal(r.d->ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+		assert_int_equal(r.chat.commands_sent, sent);
+		assert_true(v.verified);
+		struct dialect_request rq = https_get("https://120.27.12.119:10443/get", true);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_int_equal(r.got.status, 200);
+		assert_int_equal(r.got.body.len, 145);
+		assert_memory_equal(r.got.body.p, manual_get_json, 145);
+		rq = https_get("https://120.27.12.119:10443/again", true);
+		unsigned long before = r.chat.commands_sent;
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_int_equal(r.chat.commands_sent - before, 1);
+		assert_string_equal(r.got.body.p, "again");
+		rq = request(VERB_GET, "GET", "http://120.27.12.119:10443/", NULL);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_string_equal(r.got.body.p, "plain");
+		rq = https_get("https://h/", true);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_string_equal(r.got.body.p, "h");
+		rig_done(&r);
+	}
+	script_free(&sc);
+	free(pem);
+}
+
+/* https the module was not set up for, or set up unverified while the
+ * request needs verification: 502, not a byte to the module.  Unverified
+ * and allowed (--insecure-upstream): it runs. */
+static void test_https_unverified(void **state)
+{
+	(void)state;
+	struct rig r;
+	onemo_rig(&r, NULL, 0, 0, 0);
+	struct dialect_request rq = https_get("https://h/", false);
+	assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
+	assert_int_equal(r.err.http_status, 502);
+	assert_non_null(strstr(r.err.text, "not set up"));
+	rig_done(&r);
+
+	struct script sc = { 0 };
+	sslcfg_step(&sc, "auth", 1, "0", "\r\nOK\r\n");
+	step(&sc, fmt("AT+MHTTPCREATE=\"https://h:8443\"\r"), fmt("\r\n+MHTTPCREATE: 0\r\n\r\nOK\r\n"));
+	step(&sc, fmt("AT+MHTTPCFG=\"ssl\",0,1,1\r"), fmt("\r\nOK\r\n"));
+	struct buf urcs = { 0 };
+	small_answer(&urcs, 0, "insecure");
+	request_step(&sc, 0, 1, "/x", &urcs);
+	onemo_rig(&r, sc.s, sc.n, 5, 0);
+	struct module_tls mt = { .insecure = true };
+	r.io.tls = &mt;
+	struct tls_verdict v;
+	assert_int_equal(r.d->ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	assert_false(v.verified);
+	rq = https_get("https://h:8443/x", true);
+	assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
+	assert_int_equal(r.err.http_status, 502);
+	assert_non_null(strstr(r.err.text, "not set up to verify"));
+	rq = https_get("https://h:8443/x", false);
+	assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+	assert_string_equal(r.got.body.p, "insecure");
+	rig_done(&r);
+	script_free(&sc);
+}
+
+/* The module's TLS failures of a request: "err" 4 (handshake, which is
+ * also how a rejected certificate ends), CME 655 (SSL not enabled) and the
+ * SSL manual's 752, each 502 naming code and meaning; an http request's
+ * "err" 4 names the redirect it can only come from. */
+static void test_tls_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		bool tls;
+		bool urc;            /* "err" URC, else +CME ERROR to AT+MHTTPREQUEST */
+		int code;
+		const char *want;
+	} cases[] = {
+		{ true, true, 4, "+MHTTPURC \"err\" 4: SSL handshake failed" },
+		{ true, false, 655, "+CME ERROR: 655 (SSL not enabled)" },
+		{ true, false, 752, "+CME ERROR: 752 (SSL/TLS server certificate verification failed)" },
+		{ true, false, 754, "+CME ERROR: 754 (SSL/TLS negotiation failed)" },
+		{ false, true, 4, "SSL handshake failed (the module followed a redirect to https" },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct script sc = { 0 };
+		sslcfg_step(&sc, "auth", 1, "0", "\r\nOK\r\n");
+		step(&sc, fmt("AT+MHTTPCREATE=\"%s://h:%d\"\r", cases[k].tls ? "https" : "http", cases[k].tls ? 443 : 80),
+		     fmt("\r\n+MHTTPCREATE: 0\r\n\r\nOK\r\n"));
+		if (cases[k].tls)
+			step(&sc, fmt("AT+MHTTPCFG=\"ssl\",0,1,1\r"), fmt("\r\nOK\r\n"));
+		if (cases[k].urc) {
+			struct buf urcs = { 0 };
+			buf_addf(&urcs, "\r\n+MHTTPURC: \"err\",0,%d\r\n", cases[k].code);
+			request_step(&sc, 0, 1, "/", &urcs);
+		} else {
+			step(&sc, fmt("AT+MHTTPREQUEST=0,1,0,\"/\"\r"), fmt("\r\n+CME ERROR: %d\r\n", cases[k].code));
+		}
+		step(&sc, fmt("AT+MHTTPDEL=0\r"), fmt("\r\nOK\r\n"));
+		for (unsigned seed = 0; seed < 4; seed++) {
+			struct rig r;
+			onemo_rig(&r, sc.s, sc.n, seed, 0);
+			struct module_tls mt = { .insecure = true };
+			r.io.tls = &mt;
+			struct tls_verdict v;
+			assert_int_equal(r.d->ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+			struct dialect_request rq = cases[k].tls ? https_get("https://h/", false)
+								 : request(VERB_GET, "GET", "http://h/", NULL);
+			assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
+			assert_int_equal(r.err.http_status, 502);
+			assert_int_equal(r.err.module_code, cases[k].code);
+			if (!strstr(r.err.text, cases[k].want))
+				fail_msg("case %zu: '%s' lacks '%s'", k, r.err.text, cases[k].want);
+			assert_int_equal(r.got.heads, 0);
+			rig_done(&r);
+		}
+		script_free(&sc);
+	}
+}
+
+/* A module without SSL (MN318/MN319/MN316A: no AT+MSSLCFG, no "ssl"):
+ * bring-up and http go on as before, nothing bound. */
+static void test_no_ssl_module(void **state)
+{
+	(void)state;
+	struct script sc = { 0 };
+	bringup_steps(&sc);
+	/* its guard step refused (the script owns the old reply still) */
+	sc.s[sc.n - 1].reply = "\r\nERROR\r\n";
+	sc.s[sc.n - 1].reply_len = 0;
+	step(&sc, fmt("AT+MHTTPCREATE=\"http://h:80\"\r"), fmt("\r\n+MHTTPCREATE: 0\r\n\r\nOK\r\n"));
+	struct buf urcs = { 0 };
+	small_answer(&urcs, 0, "ok");
+	request_step(&sc, 0, 1, "/", &urcs);
+	/* A module with AT+MSSLCFG whose MHTTPCFG has no "ssl": noted. */
+	struct script sc2 = { 0 };
+	bringup_steps(&sc2);
+	step(&sc2, fmt("AT+MHTTPCREATE=\"http://h:80\"\r"), fmt("\r\n+MHTTPCREATE: 0\r\n\r\nOK\r\n"));
+	step(&sc2, fmt("AT+MHTTPCFG=\"ssl\",0,0,2\r"), fmt("\r\n+CME ERROR: 50\r\n"));
+	small_answer(&urcs, 0, "ok");
+	request_step(&sc2, 0, 1, "/", &urcs);
+	const struct script *both[] = { &sc, &sc2 };
+	for (size_t k = 0; k < 2; k++) {
+		struct rig r;
+		onemo_rig(&r, both[k]->s, both[k]->n, (unsigned)k, 0);
+		assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
+		struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_string_equal(r.got.body.p, "ok");
+		rig_done(&r);
+	}
+	script_free(&sc);
+	script_free(&sc2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1069,6 +1439,13 @@ int main(void)
 		cmocka_unit_test(test_client_gone),
 		cmocka_unit_test(test_refused_before_sending),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_tls_setup_with_ca),
+		cmocka_unit_test(test_tls_setup_without_ca),
+		cmocka_unit_test(test_tls_setup_refused),
+		cmocka_unit_test(test_https_get),
+		cmocka_unit_test(test_https_unverified),
+		cmocka_unit_test(test_tls_errors),
+		cmocka_unit_test(test_no_ssl_module),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
