@@ -97,6 +97,9 @@ struct httpcfg_params {
 	int ssl_ctx;
 	/* Where the --module-ca roots are uploaded to, as cacert names it. */
 	const char *ca_file;
+	/* The FILE error "file not found", which a list of one absent name
+	 * may answer instead of an empty list. */
+	int file_not_found;
 };
 
 static const struct {
@@ -527,7 +530,8 @@ static enum ath_err load_ca(struct modem_io *io, struct tls_verdict *v, struct a
 	enum ath_err e = tls_cmd(io, line, &r, &refused, err);
 	if (e != ATH_OK)
 		return e;
-	if (refused) {
+	bool absent = refused && r.final == AT_FINAL_CME && r.code == pa->file_not_found;
+	if (refused && !absent) {
 		refused_why(v, line, &r, what);
 		return ATH_OK;
 	}
@@ -725,6 +729,7 @@ static const struct httpcfg_params httpcfg_params = {
 	.file = "+F",
 	.ssl_ctx = 2,               /* the manual's note to 15.1 */
 	.ca_file = "UFS:athttp_ca.pem",
+	.file_not_found = 405,
 };
 static const struct httpcfg_params quectel_params = {
 	.stem = "+QHTTP",
@@ -732,6 +737,7 @@ static const struct httpcfg_params quectel_params = {
 	.file = "+QF",
 	.ssl_ctx = 1,               /* the default of "sslctxid" */
 	.ca_file = "UFS:athttp_ca.pem",
+	.file_not_found = 405,      /* Quectel's FILE AT manual */
 };
 
 const struct dialect dialect_httpcfg = {

@@ -426,7 +426,7 @@ static const struct {
 	int ctx;
 } tls_rows[] = {
 	{ "+SSLCFG", "+F", 2 },
-	{ "+QSSLCFG", "+Q" "F", 1 },
+	{ "+QSSLCFG", "+QF", 1 },
 };
 
 #define CA_FILE "UFS:athttp_ca.pem"
@@ -487,16 +487,16 @@ static struct module_tls with_ca(const char *pem)
 }
 
 /* tls_setup with --module-ca: the context, the file listed (there from
- * before, as the full name or the bare one: deleted first; or absent:
- * not), uploaded byte for byte with size and checksum checked, named by
+ * before, as the full name or the bare one: deleted first; or absent, by
+ * an empty list or "file not found": not), uploaded byte for byte with size and checksum checked, named by
  * cacert, SNI on, seclevel 1 last: verified. */
 static void test_tls_setup_with_ca(void **state)
 {
 	(void)state;
 	char *pem = two_roots();
-	static const char *const listings[] = { "\"" CA_FILE "\",977", "\"athttp_ca.pem\",12", NULL };
+	static const char *const listings[] = { "\"" CA_FILE "\",977", "\"athttp_ca.pem\",12", NULL, NULL };
 	for (size_t t = 0; t < 2; t++) {
-		for (size_t k = 0; k < 3; k++) {
+		for (size_t k = 0; k < 4; k++) {
 			const char *f = tls_rows[t].file;
 			struct script sc = { 0 };
 			sslctx_step(&sc, t);
@@ -504,10 +504,13 @@ static void test_tls_setup_with_ca(void **state)
 				step(&sc, fmt("AT%sLST=\"" CA_FILE "\"\r", f),
 				     fmt("\r\n%sLST: \"other.pem\",5\r\n%sLST: %s\r\n\r\nOK\r\n", f, f, listings[k]));
 				step(&sc, fmt("AT%sDEL=\"" CA_FILE "\"\r", f), fmt("\r\nOK\r\n"));
-			} else {
+			} else if (k == 2) {
 				/* another file is not the CA file: no delete */
 				step(&sc, fmt("AT%sLST=\"" CA_FILE "\"\r", f),
 				     fmt("\r\n%sLST: \"UFS:athttp_ca.pem.old\",5\r\n\r\nOK\r\n", f));
+			} else {
+				/* "file not found" for a list of one name: absent */
+				step(&sc, fmt("AT%sLST=\"" CA_FILE "\"\r", f), fmt("\r\n+CME ERROR: 405\r\n"));
 			}
 			upload_steps(&sc, t, pem, strlen(pem), xor16(pem, strlen(pem)));
 			ssl_step(&sc, t, "cacert", "\"" CA_FILE "\"", "\r\nOK\r\n");
