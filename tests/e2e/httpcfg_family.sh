@@ -32,6 +32,14 @@ D_OOM_CODE=729                          # alloc memory fail
 D_OVER_NAME=1100k                       # over AT+HTTPPOST's 1024000 bytes
 D_OVER_FILE=body1100k
 BIG_CLIENTS="curl python"
+# https (section_https, matrix.sh): the roots by AT+[Q]FUPL, verified with
+# [Q]SSLCFG "seclevel" 1; a rejected server certificate, like any failed
+# handshake, is the SSL socket's connect failing: 716.
+D_TLS=1
+D_TLS_VERIFIES=1
+D_TLS_ERROR_PAT="^$MODEM 716 "
+D_TLS_EMU_ARGS=
+FILE_STEM=${STEM%HTTP}F                 # F or QF: AT+FUPL, AT+QFUPL
 
 body1100k() {
 	local f=$TMP/body1100k.bin
@@ -98,6 +106,39 @@ if [ "$MODEM" = httpcfg ]; then
 fi
 D_TIMEOUT_PAT='TIMEOUT'
 section_failures
+
+section_https
+
+# Firmware without the upload command (AT+${FILE_STEM}UPL answers ERROR):
+# the roots cannot go in.  With --module-ca, https answers 502 naming the
+# refused command, and nothing reaches the origin; with
+# --insecure-upstream it runs, with seclevel 0, marked unverified.
+t_https_no_upload() {
+	local e
+	CASE=$P/curl/https-refused
+	NO_ROUNDTRIP=1 ATHTTP_MODULE_CA=$PKI_ROOT req curl "$CASE" GET "https://origin.test/small.txt"
+	chk_status 502 || return
+	e=$(hdr X-Athttp-Error)
+	case $e in
+	*"refused AT+${FILE_STEM}UPL="*) ;;
+	*) fail "X-Athttp-Error does not name the refused upload: '$e'"; return ;;
+	esac
+	chk_emu_no "^CMD AT+${STEM}GET=" "a request sent to an unverified upstream" || return
+	pass
+	CASE=$P/curl/https-insecure
+	NO_ROUNDTRIP=1 ATHTTP_MODULE_CA=$PKI_ROOT ATHTTP_INSECURE_UPSTREAM=1 \
+		req curl "$CASE" GET "https://origin.test/small.txt"
+	chk_status 200 && chk_body_file "$WWW/small.txt" || return
+	chk_header X-Athttp-Upstream-TLS unverified || return
+	chk_emu_has "^CMD AT+${STEM%HTTP}SSLCFG=\"seclevel\",[12],0$" "seclevel 0 set" || return
+	chk_emu_no "^CMD AT+${STEM%HTTP}SSLCFG=\"seclevel\",[12],1$" "seclevel 1 after the failed upload" || return
+	pass
+}
+P=$MODEM-no-upload
+if start_emu --variant no-upload; then
+	t_https_no_upload
+	t_emu_alive
+fi
 
 # Firmware that reports a passed <rsptime> as +HTTPGET: 702, not TIMEOUT.
 P=$MODEM-timeout-code
