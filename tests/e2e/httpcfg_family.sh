@@ -109,34 +109,53 @@ section_failures
 
 section_https
 
-# Firmware without the upload command (AT+${FILE_STEM}UPL answers ERROR):
-# the roots cannot go in.  With --module-ca, https answers 502 naming the
-# refused command, and nothing reaches the origin; with
-# --insecure-upstream it runs, with seclevel 0, marked unverified.
-t_https_no_upload() {
+# Firmware that cannot verify: without the upload command (AT+[Q]FUPL
+# answers ERROR: the roots cannot go in), or refusing "seclevel" 1.  With
+# --module-ca, https answers 502 naming the refused command, and no request
+# reaches the module; with --insecure-upstream it runs, with seclevel 0,
+# marked unverified.
+SSLCFG="AT+${STEM%HTTP}SSLCFG"
+t_https_unverifiable() { # REFUSED (what X-Athttp-Error must name)
 	local e
-	CASE=$P/curl/https-refused
-	NO_ROUNDTRIP=1 ATHTTP_MODULE_CA=$PKI_ROOT req curl "$CASE" GET "https://origin.test/small.txt"
+	NO_ROUNDTRIP=1 ATHTTP_MODULE_CA=$PKI_ROOT req curl "$P/curl/https-refused" GET "https://origin.test/small.txt"
 	chk_status 502 || return
 	e=$(hdr X-Athttp-Error)
 	case $e in
-	*"refused AT+${FILE_STEM}UPL="*) ;;
-	*) fail "X-Athttp-Error does not name the refused upload: '$e'"; return ;;
+	*"refused $1"*) ;;
+	*) fail "X-Athttp-Error does not name the refused $1: '$e'"; return ;;
 	esac
-	chk_emu_no "^CMD AT+${STEM}GET=" "a request sent to an unverified upstream" || return
+	chk_emu_no "^CMD AT+${STEM}URL=" "a request for an upstream nobody verifies" || return
 	pass
-	CASE=$P/curl/https-insecure
 	NO_ROUNDTRIP=1 ATHTTP_MODULE_CA=$PKI_ROOT ATHTTP_INSECURE_UPSTREAM=1 \
-		req curl "$CASE" GET "https://origin.test/small.txt"
+		req curl "$P/curl/https-insecure" GET "https://origin.test/small.txt"
 	chk_status 200 && chk_body_file "$WWW/small.txt" || return
 	chk_header X-Athttp-Upstream-TLS unverified || return
-	chk_emu_has "^CMD AT+${STEM%HTTP}SSLCFG=\"seclevel\",[12],0$" "seclevel 0 set" || return
-	chk_emu_no "^CMD AT+${STEM%HTTP}SSLCFG=\"seclevel\",[12],1$" "seclevel 1 after the failed upload" || return
 	pass
 }
 P=$MODEM-no-upload
 if start_emu --variant no-upload; then
-	t_https_no_upload
+	t_https_unverifiable "AT+${FILE_STEM}UPL="
+	CASE=$P/seclevel-0
+	chk_emu_no "^CMD $SSLCFG=\"seclevel\",[12],1$" "seclevel 1 without the roots" &&
+		chk_emu_has "^CMD $SSLCFG=\"seclevel\",[12],0$" "seclevel 0 said out loud" && pass
+	t_emu_alive
+fi
+P=$MODEM-no-seclevel
+if start_emu --variant no-seclevel; then
+	t_https_unverifiable "$SSLCFG=\"seclevel\","
+	t_emu_alive
+fi
+# Firmware that sends no SNI until told: the driver's switch makes it.
+P=$MODEM-sni-off
+if start_emu --variant sni-off; then
+	ATHTTP_MODULE_CA=$PKI_ROOT req curl "$P/curl/https-sni" GET "https://origin.test/small.txt"
+	if chk_status 200 && chk_body_file "$WWW/small.txt"; then
+		if origin_since | grep -q '^TLS origin sni=origin\.test$'; then
+			pass
+		else
+			fail "the module sent no SNI: $(origin_since | grep -m1 '^TLS')"
+		fi
+	fi
 	t_emu_alive
 fi
 
