@@ -117,7 +117,8 @@ section_https
 SSLCFG="AT+${STEM%HTTP}SSLCFG"
 t_https_unverifiable() { # REFUSED (what X-Athttp-Error must name)
 	local e
-	NO_ROUNDTRIP=1 ATHTTP_MODULE_CA=$PKI_ROOT req curl "$P/curl/https-refused" GET "https://origin.test/small.txt"
+	local -a ATH_OPTS=(--module-ca "$PKI_ROOT")
+	NO_ROUNDTRIP=1 req curl "$P/curl/https-refused" GET "https://origin.test/small.txt"
 	chk_status 502 || return
 	e=$(hdr X-Athttp-Error)
 	case $e in
@@ -126,8 +127,8 @@ t_https_unverifiable() { # REFUSED (what X-Athttp-Error must name)
 	esac
 	chk_emu_no "^CMD AT+${STEM}URL=" "a request for an upstream nobody verifies" || return
 	pass
-	NO_ROUNDTRIP=1 ATHTTP_MODULE_CA=$PKI_ROOT ATHTTP_INSECURE_UPSTREAM=1 \
-		req curl "$P/curl/https-insecure" GET "https://origin.test/small.txt"
+	ATH_OPTS=(--module-ca "$PKI_ROOT" --insecure-upstream)
+	NO_ROUNDTRIP=1 req curl "$P/curl/https-insecure" GET "https://origin.test/small.txt"
 	chk_status 200 && chk_body_file "$WWW/small.txt" || return
 	chk_header X-Athttp-Upstream-TLS unverified || return
 	pass
@@ -148,7 +149,9 @@ fi
 # Firmware that sends no SNI until told: the driver's switch makes it.
 P=$MODEM-sni-off
 if start_emu --variant sni-off; then
-	ATHTTP_MODULE_CA=$PKI_ROOT req curl "$P/curl/https-sni" GET "https://origin.test/small.txt"
+	ATH_OPTS=(--module-ca "$PKI_ROOT")
+	NO_ROUNDTRIP=1 req curl "$P/curl/https-sni" GET "https://origin.test/small.txt"
+	ATH_OPTS=()
 	if chk_status 200 && chk_body_file "$WWW/small.txt"; then
 		if origin_since | grep -q '^TLS origin sni=origin\.test$'; then
 			pass
