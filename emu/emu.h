@@ -40,6 +40,10 @@
  *                          framing instead of de-chunked
  *            table12:      AT+HTTPREAD ends as the manual's table 12 prints
  *                          it: +HTTPREAD: 0 with no OK before it
+ *            sni-off:      SSL "sni" is 0 until AT+QSSLCFG="sni",<ctx>,1
+ *            no-upload:    no AT+QFUPL (ERROR): the CA cannot be loaded
+ *            no-seclevel:  "seclevel" 1 and 2 answer ERROR: the module
+ *                          cannot verify servers
  *   onemo    manual:     +MHTTPURC: "header",... on one line, 4 instances,
  *                        "content" pieces of at most 1024 bytes
  *            split-urc:  "+MHTTPURC:" alone on a line, then "header",...

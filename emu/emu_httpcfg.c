@@ -17,9 +17,31 @@
  * no error numbers: these are the HTTP(S) codes of Quectel's manuals (701
  * unknown, 702 timeout, 703 busy, 705 no request, 711 URL, 712 empty URL,
  * 714 DNS, 716 connect, 718 write, 719 closed, 723 bad response, 726 input
- * timeout, 729 memory, 730 invalid parameter).  Not emulated: TLS,
- * AT+HTTPPOSTFILE and AT+HTTPREADFILE (they need the module's files),
- * "rspout/auto" 1 (the manual does not say what it prints).
+ * timeout, 729 memory, 730 invalid parameter).  Not emulated:
+ * AT+HTTPPOSTFILE and AT+HTTPREADFILE, "rspout/auto" 1 (the manual does
+ * not say what it prints).
+ *
+ * https: an https:// URL is fetched over TLS with the SSL context
+ * "sslctxid" names, exactly as far as that context asks: the server is
+ * verified with seclevel 1 or 2 against the file "cacert" names, SNI is
+ * sent with "sni" 1.  The commands (the SSL and FILE AT manuals of
+ * Quectel, which the seed leaves out; the unprefixed twin drops the Q as
+ * everywhere else):
+ *   AT+QSSLCFG="sslversion"|"seclevel"|"sni",<ctx>[,<n>], "cacert",<ctx>[,"<file>"]
+ *                                  (a query without the value; ERROR for
+ *                                  anything else)
+ *   AT+QFUPL="<file>"[,<size>[,<timeout>[,<ackmode>]]]  CONNECT, exactly
+ *                                  <size> bytes, +QFUPL: <size>,<checksum>
+ *                                  (16-bit XOR of big-endian byte pairs),
+ *                                  OK; +CME ERROR: 407 if the file exists,
+ *                                  421 if the bytes do not come in time
+ *   AT+QFLST[="<pattern>"]         +QFLST: "UFS:<file>",<size> ... OK
+ *   AT+QFDEL="<file>"|"*"          OK, or +CME ERROR: 405 (no such file)
+ * Files live in "UFS:" (the prefix may be left out).  Per the unprefixed
+ * manual's note to 15.1, its https works with "sslctxid" 2 only.  A TLS
+ * failure, a rejected certificate included, is the SSL socket's connect
+ * failing: +HTTPGET: 716 (+CME ERROR: 716 to HTTPPOST), as is
+ * verification asked for with no CA file to verify with.
  */
 #include "emu.h"
 
@@ -44,6 +66,8 @@ struct hc_flavour {
 					 * yet) */
 	const char *ati;		/* ATI answer */
 	const char *user_agent;		/* of the requests it builds */
+	unsigned long https_ctx;	/* the only "sslctxid" https works with
+					 * (0: any) */
 };
 
 static const struct hc_flavour httpcfg_flavour = {
@@ -52,6 +76,7 @@ static const struct hc_flavour httpcfg_flavour = {
 	.stop = false,
 	.ati = "\r\nathttp-emu\r\nHTTPCFG\r\nRevision: athttp-emu\r\n",
 	.user_agent = "HTTP_MODULE",
+	.https_ctx = 2,			/* the manual's note to 15.1 */
 };
 
 static const struct hc_flavour quectel_flavour = {
@@ -71,6 +96,10 @@ struct hc_variant {
 					 * with its chunk framing */
 	bool read_no_ok;		/* AT+HTTPREAD ends as table 12
 					 * prints it: +HTTPREAD: 0, no OK */
+	bool sni_off;			/* "sni" is 0 until set */
+	bool no_upload;			/* no AT+QFUPL: no CA can be loaded */
+	bool no_seclevel;		/* "seclevel" 1 and 2 refused: no
+					 * server verification */
 };
 
 static const struct hc_variant variants[] = {
@@ -78,6 +107,9 @@ static const struct hc_variant variants[] = {
 	{ .name = "timeout-code", .timeout_code = true },
 	{ .name = "raw-chunked", .raw_chunked = true },
 	{ .name = "table12", .read_no_ok = true },
+	{ .name = "sni-off", .sni_off = true },
+	{ .name = "no-upload", .no_upload = true },
+	{ .name = "no-seclevel", .no_seclevel = true },
 };
 
 enum {
@@ -88,15 +120,24 @@ enum {
 	E_URL = 711,
 	E_EMPTY_URL = 712,
 	E_WRITE = 718,
+	E_CONNECT = 716,
 	E_INPUT_TIMEOUT = 726,
 	E_PARAM = 730,
+	/* the FILE AT manual's */
+	E_FILE_NOT_FOUND = 405,
+	E_FILE_NAME = 406,
+	E_FILE_EXISTS = 407,
+	E_FILE_TIMEOUT = 421,
+	E_FILE_TOO_LARGE = 423,
 };
 
 static const int fetch_code[EMU_FETCH_NSTATUS] = {
 	[EMU_FETCH_BAD_URL] = E_URL,
-	[EMU_FETCH_TLS] = E_UNKNOWN,
+	/* the SSL socket's connect fails, whatever failed in it */
+	[EMU_FETCH_TLS] = E_CONNECT,
+	[EMU_FETCH_TLS_VERIFY] = E_CONNECT,
 	[EMU_FETCH_DNS] = 714,
-	[EMU_FETCH_CONNECT] = 716,
+	[EMU_FETCH_CONNECT] = E_CONNECT,
 	[EMU_FETCH_TIMEOUT] = E_TIMEOUT,
 	[EMU_FETCH_NOT_HTTP] = 723,
 	[EMU_FETCH_TOO_BIG] = 729,
@@ -144,7 +185,37 @@ enum phase {
 	REQ_RUNNING,			/* OK given; the URC is due */
 };
 
-enum data_kind { DATA_URL, DATA_GET, DATA_POST };
+enum data_kind { DATA_URL, DATA_GET, DATA_POST, DATA_FILE };
+
+/* ------------------------------------------------------------ SSL, files */
+
+#define SSL_CTXS 6			/* <sslctxID> 0-5 */
+#define MAX_FILES 16
+#define MAX_FILE_NAME 80		/* the FILE manual's <filename> */
+#define MAX_FILE_SIZE (256 * 1024)	/* what the UFS takes here */
+#define DEFAULT_FILE_SIZE 10240
+#define DEFAULT_FILE_TIMEOUT 5
+
+enum { S_SSLVERSION, S_SECLEVEL, S_SNI, S_NUM };
+
+static const struct ssl_param {
+	const char *key;
+	unsigned long max, def;
+} ssl_params[S_NUM] = {
+	[S_SSLVERSION] = { "sslversion", 4, 4 },
+	[S_SECLEVEL] = { "seclevel", 2, 0 },
+	[S_SNI] = { "sni", 1, 1 },
+};
+
+struct ssl_ctx {
+	unsigned long v[S_NUM];
+	char *cacert;			/* the file "cacert" names; NULL: none */
+};
+
+struct hc_file {
+	char *name;			/* without "UFS:"; NULL: a free slot */
+	struct emu_buf data;
+};
 
 struct hc {
 	struct emu *emu;
@@ -154,6 +225,10 @@ struct hc {
 	unsigned long cfgv[P_N];
 	char *url;			/* AT+HTTPURL; NULL: none */
 	enum data_kind data_kind;
+	struct ssl_ctx ssl[SSL_CTXS];
+	struct hc_file files[MAX_FILES];
+	char upload[MAX_FILE_NAME + 1];	/* AT+QFUPL's file, during its data */
+	bool tls_unusable;		/* the request's TLS cannot start */
 
 	/* the request in progress */
 	enum phase phase;
@@ -314,10 +389,41 @@ static void on_link(void *ctx, enum emu_link_event ev,
 static void start(struct hc *h)
 {
 	h->parser = emu_resp_new(h->f, h->cfg->max_body);
+	if (h->tls_unusable) {
+		/* as if the handshake had failed: it would */
+		on_link(h, EMU_LINK_CONNECTED, EMU_FETCH_TLS, NULL, 0);
+		return;
+	}
 	h->link = emu_link_open(emu_jobs(h->emu), &h->f->url, h->rsptime_ms,
 				on_link, h);
 	if (h->phase == REQ_RUNNING)
 		emu_link_deadline(h->link, h->rsptime_ms);
+}
+
+static struct hc_file *find_file(struct hc *h, const char *name)
+{
+	for (size_t i = 0; i < MAX_FILES; i++)
+		if (h->files[i].name && !strcmp(h->files[i].name, name))
+			return &h->files[i];
+	return NULL;
+}
+
+/* The TLS of an https URL, as the service's SSL context says. */
+static void set_tls(struct hc *h, struct emu_url *u)
+{
+	unsigned long id = h->cfgv[P_SSLCTXID];
+	const struct ssl_ctx *x = &h->ssl[id];
+	const struct hc_file *ca = x->cacert ? find_file(h, x->cacert) : NULL;
+	bool verify = x->v[S_SECLEVEL] >= 1;
+
+	h->tls_unusable = false;
+	if (!u->tls)
+		return;
+	/* no such context for https; nothing to verify with */
+	h->tls_unusable = (h->fl->https_ctx && id != h->fl->https_ctx) ||
+			  (verify && !ca);
+	emu_url_set_tls(u, verify, x->v[S_SNI] != 0, ca ? ca->data.data : NULL,
+			ca ? ca->data.len : 0);
 }
 
 static void new_request(struct hc *h, const char *urc, bool raw,
@@ -327,6 +433,7 @@ static void new_request(struct hc *h, const char *urc, bool raw,
 	/* AT+HTTPURL checked it */
 	if (emu_url_parse(h->url, &h->f->url) < 0)
 		abort();
+	set_tls(h, &h->f->url);
 	h->urc = urc;
 	h->raw = raw;
 	h->rsptime_ms = (unsigned)rsptime * MS_PER_S;
@@ -363,6 +470,29 @@ static bool num_arg(const struct emu_cmd *c, size_t i, unsigned long min,
 	    c->argv[i].num > max)
 		return false;
 	*out = c->argv[i].num;
+	return true;
+}
+
+/* A file name argument: a quoted name of at most 80 bytes, in "UFS:" (the
+ * prefix may be left out); the name without it into out. */
+static bool file_name(const struct emu_arg *a, char out[MAX_FILE_NAME + 1])
+{
+	const char *p;
+	size_t n;
+
+	if (a->kind != EMU_ARG_STRING)
+		return false;
+	p = a->str;
+	if (!strncmp(p, "UFS:", 4))
+		p += 4;
+	n = strlen(p);
+	if (!n || n > MAX_FILE_NAME || strlen(a->str) != a->len)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f ||
+		    strchr("\"*?:/\\", p[i]))
+			return false;
+	memcpy(out, p, n + 1);
 	return true;
 }
 
@@ -593,11 +723,13 @@ static void http_post(struct hc *h, const struct emu_cmd *c)
 	start(h);
 }
 
+static void file_uploaded(struct hc *h, struct emu_buf *data, bool complete);
+
 static void data_done(void *ctx, struct emu_buf *data, bool complete)
 {
 	struct hc *h = ctx;
 
-	if (!complete) {
+	if (!complete && h->data_kind != DATA_FILE) {
 		/* fewer bytes than announced, and <input_time> passed */
 		if (h->data_kind != DATA_URL)
 			req_clear(h);
@@ -605,6 +737,9 @@ static void data_done(void *ctx, struct emu_buf *data, bool complete)
 		return;
 	}
 	switch (h->data_kind) {
+	case DATA_FILE:
+		file_uploaded(h, data, complete);
+		return;
 	case DATA_URL:
 		if (!valid_url(data)) {
 			cme_error(h, E_URL);
@@ -697,6 +832,196 @@ static void http_stop(struct hc *h, const struct emu_cmd *c)
 	emu_ok(h->emu);
 }
 
+/* ------------------------------------------------------------ AT+QSSLCFG */
+
+/* AT+QSSLCFG="<key>",<ctx>[,<value>]: the SSL manual answers ERROR to
+ * anything it does not take. */
+static void ssl_cfg(struct hc *h, const struct emu_cmd *c)
+{
+	struct ssl_ctx *x;
+	size_t k;
+
+	if (c->argc < 2 || c->argc > 3 || !arg_is(c, 0, EMU_ARG_STRING) ||
+	    !arg_is(c, 1, EMU_ARG_NUMBER) || c->argv[1].num >= SSL_CTXS) {
+		emu_error(h->emu);
+		return;
+	}
+	x = &h->ssl[c->argv[1].num];
+	if (!strcmp(c->argv[0].str, "cacert")) {
+		if (c->argc == 2) {
+			emu_sendf(h->emu, EMU_MARK_NONE,
+				  "\r\n+%sSSLCFG: \"cacert\",%lu,\"%s%s\"\r\n",
+				  h->fl->q, c->argv[1].num, x->cacert ? "UFS:" : "",
+				  x->cacert ? x->cacert : "");
+			emu_ok(h->emu);
+			return;
+		}
+		char name[MAX_FILE_NAME + 1];
+		if (!file_name(&c->argv[2], name)) {
+			emu_error(h->emu);
+			return;
+		}
+		/* the file is looked up when a handshake needs it */
+		free(x->cacert);
+		x->cacert = emu_strndup(name, strlen(name));
+		emu_ok(h->emu);
+		return;
+	}
+	for (k = 0; k < S_NUM; k++)
+		if (!strcmp(c->argv[0].str, ssl_params[k].key))
+			break;
+	if (k == S_NUM) {
+		emu_error(h->emu);
+		return;
+	}
+	if (c->argc == 2) {
+		emu_sendf(h->emu, EMU_MARK_NONE, "\r\n+%sSSLCFG: \"%s\",%lu,%lu\r\n",
+			  h->fl->q, ssl_params[k].key, c->argv[1].num, x->v[k]);
+		emu_ok(h->emu);
+		return;
+	}
+	if (!arg_is(c, 2, EMU_ARG_NUMBER) || c->argv[2].num > ssl_params[k].max ||
+	    (k == S_SECLEVEL && c->argv[2].num > 0 && h->v->no_seclevel)) {
+		emu_error(h->emu);
+		return;
+	}
+	x->v[k] = c->argv[2].num;
+	emu_ok(h->emu);
+}
+
+/* ------------------------------------------------------------ AT+QF... */
+
+/* Quectel's FILE AT manual: a 16-bit XOR of big-endian byte pairs, an odd
+ * last byte as the high half. */
+static unsigned file_checksum(const struct emu_buf *b)
+{
+	unsigned sum = 0;
+
+	for (size_t i = 0; i < b->len; i += 2)
+		sum ^= (unsigned)(unsigned char)b->data[i] << 8 |
+		       (i + 1 < b->len ? (unsigned char)b->data[i + 1] : 0u);
+	return sum;
+}
+
+static void file_upload(struct hc *h, const struct emu_cmd *c)
+{
+	unsigned long size, timeout, ack;
+	char name[MAX_FILE_NAME + 1];
+
+	if (h->v->no_upload) {
+		emu_error(h->emu);
+		return;
+	}
+	/* AT+QFUPL=<filename>[,<file_size>[,<timeout>[,<ackmode>]]] */
+	if (c->argc < 1 || c->argc > 4 || !file_name(&c->argv[0], name) ||
+	    !num_arg(c, 1, 1, ULONG_MAX, DEFAULT_FILE_SIZE, &size) ||
+	    !num_arg(c, 2, 1, MAX_SECONDS, DEFAULT_FILE_TIMEOUT, &timeout) ||
+	    !num_arg(c, 3, 0, 0, 0, &ack)) {	/* no ACK mode here */
+		if (c->argc >= 1 && arg_is(c, 0, EMU_ARG_STRING) &&
+		    !file_name(&c->argv[0], name))
+			cme_error(h, E_FILE_NAME);
+		else
+			emu_error(h->emu);
+		return;
+	}
+	if (find_file(h, name)) {
+		cme_error(h, E_FILE_EXISTS);
+		return;
+	}
+	if (size > MAX_FILE_SIZE) {
+		cme_error(h, E_FILE_TOO_LARGE);
+		return;
+	}
+	memcpy(h->upload, name, sizeof(h->upload));
+	h->data_kind = DATA_FILE;
+	emu_download(h->emu, "\r\nCONNECT\r\n", size, (unsigned)timeout * MS_PER_S);
+}
+
+static void file_uploaded(struct hc *h, struct emu_buf *data, bool complete)
+{
+	size_t i;
+
+	if (!complete) {
+		cme_error(h, E_FILE_TIMEOUT);
+		return;
+	}
+	for (i = 0; i < MAX_FILES && h->files[i].name; i++)
+		;
+	if (i == MAX_FILES) {
+		cme_error(h, E_FILE_TOO_LARGE);
+		return;
+	}
+	h->files[i].name = emu_strndup(h->upload, strlen(h->upload));
+	h->files[i].data = *data;
+	*data = (struct emu_buf){ 0 };
+	emu_sendf(h->emu, EMU_MARK_NONE, "\r\n+%sFUPL: %zu,%x\r\n", h->fl->q,
+		  h->files[i].data.len, file_checksum(&h->files[i].data));
+	emu_ok(h->emu);
+}
+
+/* AT+QFLST[="<pattern>"]: "*" (or "UFS:*") for every file, else a name. */
+static void file_list(struct hc *h, const struct emu_cmd *c)
+{
+	char name[MAX_FILE_NAME + 1] = "*";
+	bool all = true;
+
+	if (c->form == EMU_FORM_SET) {
+		const char *p = arg_is(c, 0, EMU_ARG_STRING) ? c->argv[0].str : NULL;
+
+		if (c->argc != 1 || !p) {
+			emu_error(h->emu);
+			return;
+		}
+		all = !strcmp(p, "*") || !strcmp(p, "UFS:*");
+		if (!all && !file_name(&c->argv[0], name)) {
+			cme_error(h, E_FILE_NAME);
+			return;
+		}
+	}
+	emu_send(h->emu, EMU_MARK_NONE, "\r\n", 2);
+	for (size_t i = 0; i < MAX_FILES; i++)
+		if (h->files[i].name && (all || !strcmp(h->files[i].name, name)))
+			emu_sendf(h->emu, EMU_MARK_NONE, "+%sFLST: \"UFS:%s\",%zu\r\n",
+				  h->fl->q, h->files[i].name, h->files[i].data.len);
+	emu_ok(h->emu);
+}
+
+static void drop_file(struct hc_file *f)
+{
+	free(f->name);
+	f->name = NULL;
+	emu_buf_free(&f->data);
+}
+
+/* AT+QFDEL="<filename>" or "*" */
+static void file_delete(struct hc *h, const struct emu_cmd *c)
+{
+	char name[MAX_FILE_NAME + 1];
+	struct hc_file *f;
+
+	if (c->argc != 1 || !arg_is(c, 0, EMU_ARG_STRING)) {
+		emu_error(h->emu);
+		return;
+	}
+	if (!strcmp(c->argv[0].str, "*") || !strcmp(c->argv[0].str, "UFS:*")) {
+		for (size_t i = 0; i < MAX_FILES; i++)
+			drop_file(&h->files[i]);
+		emu_ok(h->emu);
+		return;
+	}
+	if (!file_name(&c->argv[0], name)) {
+		cme_error(h, E_FILE_NAME);
+		return;
+	}
+	f = find_file(h, name);
+	if (!f) {
+		cme_error(h, E_FILE_NOT_FOUND);
+		return;
+	}
+	drop_file(f);
+	emu_ok(h->emu);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 #define FORM(f) (1u << EMU_FORM_##f)
@@ -713,6 +1038,10 @@ static const struct hc_command {
 	{ "HTTPPOST", FORM(SET) | FORM(TEST), http_post },
 	{ "HTTPREAD", FORM(EXEC) | FORM(SET) | FORM(TEST), http_read },
 	{ "HTTPSTOP", FORM(EXEC) | FORM(TEST), http_stop },
+	{ "SSLCFG", FORM(SET), ssl_cfg },
+	{ "FUPL", FORM(SET), file_upload },
+	{ "FLST", FORM(EXEC) | FORM(SET), file_list },
+	{ "FDEL", FORM(SET), file_delete },
 };
 
 static void command(void *ctx, const struct emu_cmd *c)
@@ -752,7 +1081,7 @@ static void *open_hc(struct emu *e, const struct emu_config *cfg,
 	v = EMU_VARIANT(variants, cfg->variant);
 	if (!v) {
 		*err = "unknown httpcfg/quectel variant (manual, timeout-code, table12, "
-		       "raw-chunked)";
+		       "raw-chunked, sni-off, no-upload, no-seclevel)";
 		return NULL;
 	}
 	h = emu_calloc(1, sizeof(*h));
@@ -762,6 +1091,12 @@ static void *open_hc(struct emu *e, const struct emu_config *cfg,
 	h->v = v;
 	for (size_t i = 0; i < P_N; i++)
 		h->cfgv[i] = params[i].def;
+	for (size_t i = 0; i < SSL_CTXS; i++) {
+		for (size_t k = 0; k < S_NUM; k++)
+			h->ssl[i].v[k] = ssl_params[k].def;
+		if (v->sni_off)
+			h->ssl[i].v[S_SNI] = 0;
+	}
 	return h;
 }
 
@@ -784,6 +1119,10 @@ static void close_hc(void *ctx)
 	req_clear(h);
 	drop_response(h);
 	free(h->url);
+	for (size_t i = 0; i < SSL_CTXS; i++)
+		free(h->ssl[i].cacert);
+	for (size_t i = 0; i < MAX_FILES; i++)
+		drop_file(&h->files[i]);
 	free(h);
 }
 

@@ -1920,6 +1920,245 @@ def test_hc_variants(binary, tmp, routes):
         emu.stop()
 
 
+# ---------------------------------------------------------------- httpcfg / quectel: TLS
+
+def hc_checksum(data):
+    """Quectel's FILE AT manual: XOR of big-endian byte pairs, an odd last
+    byte as the high half."""
+    if len(data) % 2:
+        data += b"\0"
+    s = 0
+    for i in range(0, len(data), 2):
+        s ^= data[i] << 8 | data[i + 1]
+    return s
+
+
+class TlsOrigin:
+    """tests/origin.py with the test PKI (tests/e2e/pki.sh) on TLS listeners."""
+
+    def __init__(self, tmp):
+        root = os.path.join(HERE, "..")
+        self.pki = os.path.join(tmp, "pki")
+        subprocess.run(["bash", os.path.join(root, "tests", "e2e", "pki.sh"), self.pki],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.www = os.path.join(tmp, "www-tls")
+        os.makedirs(self.www, exist_ok=True)
+        self.small = os.urandom(3000)
+        with open(os.path.join(self.www, "small.bin"), "wb") as f:
+            f.write(self.small)
+        self.log = os.path.join(tmp, "origin-tls.log")
+        args = [sys.executable, os.path.join(root, "tests", "origin.py"), "--dir", self.www,
+                "--log", self.log]
+        for n in ("origin", "untrusted", "wrongname"):
+            args += ["--tls", "%s=%s/%s.pem:%s/%s.key" % (n, self.pki, n, self.pki, n)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE)
+        self.ports = {}
+        while True:
+            line = self.proc.stdout.readline().decode().split()
+            if not line:
+                raise RuntimeError("origin.py printed no PORT line")
+            if line[0] == "TLSPORT":
+                self.ports[line[1]] = int(line[2])
+            elif line[0] == "PORT":
+                break
+        self.routes = ["--route=%s.test:443=127.0.0.1:%d" % (n, p) for n, p in self.ports.items()]
+        self.root = open(os.path.join(self.pki, "root.pem"), "rb").read()
+
+    def tls_lines(self):
+        return [l for l in open(self.log, encoding="latin-1").read().splitlines()
+                if l.startswith("TLS")]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def hc_upload(h, name, data, timeout=10):
+    return h.data('AT+FUPL="%s",%d,%d' % (name, len(data), timeout), data), h.q
+
+
+def test_hc_ssl_syntax(h, n, ctx):
+    Q = h.q
+    S = "AT+%sSSLCFG" % Q
+    for key, default in (("sslversion", 4), ("seclevel", 0), ("sni", 1)):
+        check(h.p.cmd('%s="%s",%d' % (S, key, ctx)) ==
+              ('\r\n+%sSSLCFG: "%s",%d,%d\r\n\r\nOK\r\n' % (Q, key, ctx, default)).encode(),
+              "%s: %sSSLCFG=\"%s\",%d queries the default %d" % (n, Q, key, ctx, default))
+    check(h.p.cmd('%s="cacert",%d' % (S, ctx)) == ('\r\n+%sSSLCFG: "cacert",%d,""\r\n\r\nOK\r\n' % (Q, ctx)).encode(),
+          "%s: cacert query with none set" % n)
+    for good in ('"seclevel",%d,2' % ctx, '"seclevel",%d,0' % ctx, '"sni",%d,0' % ctx, '"sni",%d,1' % ctx,
+                 '"sslversion",%d,3' % ctx, '"sslversion",%d,4' % ctx, '"cacert",%d,"UFS:ca.pem"' % ctx,
+                 '"cacert",0,"ca.pem"'):
+        check(h.p.cmd("%s=%s" % (S, good)) == b"\r\nOK\r\n", "%s: %sSSLCFG=%s -> OK" % (n, Q, good))
+    check(h.p.cmd('%s="cacert",%d' % (S, ctx)) ==
+          ('\r\n+%sSSLCFG: "cacert",%d,"UFS:ca.pem"\r\n\r\nOK\r\n' % (Q, ctx)).encode(),
+          "%s: cacert query shows the file" % n)
+    for bad in ('"seclevel",%d,3' % ctx, '"seclevel",6,1', '"seclevel","1",1', '"seclevel",%d,"1"' % ctx,
+                "seclevel,%d,1" % ctx, '"SECLEVEL",%d,1' % ctx, '"sni",%d,2' % ctx, '"sslversion",%d,5' % ctx,
+                '"cacert",%d,5' % ctx, '"cacert",%d,"UFS:a*b"' % ctx, '"cacert",%d,""' % ctx,
+                '"cacert",%d,"x",1' % ctx, '"seclevel",%d,1,1' % ctx, '"seclevel"', '"nosuch",%d,1' % ctx,
+                '"seclevel",%d,1' % ctx + '"'):
+        check(h.p.cmd("%s=%s" % (S, bad)) == b"\r\nERROR\r\n", "%s: %sSSLCFG=%s -> ERROR" % (n, Q, bad))
+    check(h.p.cmd(S + "?") == b"\r\nERROR\r\n", "%s: %sSSLCFG? -> ERROR" % (n, Q))
+    h.p.cmd('%s="cacert",0,"x.pem"' % S)
+
+
+def test_hc_files(h, n):
+    Q = h.q
+    data = b"-----BEGIN CERTIFICATE-----\r\nAT+CMGS=1\r\n\x00\xff+++\r\nOK\r\n-"
+    r, _ = hc_upload(h, "UFS:t.pem", data)
+    check(r[0] == b"\r\nCONNECT\r\n" and r[1] == ("\r\n+%sFUPL: %d,%x\r\n" % (Q, len(data), hc_checksum(data))).encode(),
+          "%s: %sFUPL -> CONNECT, %d bytes, +%sFUPL: <size>,<checksum> %r" % (n, Q, len(data), Q, r))
+    check(h.p.until(b"\r\n", 5) + h.p.until(b"\r\n", 5) == b"\r\nOK\r\n", "%s: ... then OK" % n)
+    check(h.p.cmd('AT+%sFLST="UFS:t.pem"' % Q) == ('\r\n+%sFLST: "UFS:t.pem",%d\r\n\r\nOK\r\n' % (Q, len(data))).encode(),
+          "%s: %sFLST=<name> lists it" % (n, Q))
+    check(h.p.cmd('AT+%sFLST="t.pem"' % Q) == ('\r\n+%sFLST: "UFS:t.pem",%d\r\n\r\nOK\r\n' % (Q, len(data))).encode(),
+          "%s: %sFLST without UFS: the same file" % (n, Q))
+    check(h.p.cmd('AT+%sFLST="nosuch.pem"' % Q) == b"\r\n\r\nOK\r\n", "%s: %sFLST of no file -> OK alone" % (n, Q))
+    check(h.c('AT+FUPL="t.pem",5') == b"\r\n+CME ERROR: 407\r\n", "%s: %sFUPL onto an existing file -> 407" % (n, Q))
+    r, _ = hc_upload(h, "u.pem", b"odd")
+    h.p.until(b"\r\nOK\r\n", 5)
+    check(r[1] == ("\r\n+%sFUPL: 3,%x\r\n" % (Q, 0x6f64 ^ 0x6400)).encode(), "%s: odd length checksum %r" % (n, r))
+    check(h.p.cmd("AT+%sFLST" % Q) == ('\r\n+%sFLST: "UFS:t.pem",%d\r\n+%sFLST: "UFS:u.pem",3\r\n\r\nOK\r\n'
+                                        % (Q, len(data), Q)).encode(), "%s: %sFLST lists every file" % (n, Q))
+    for bad in ('AT+FUPL="x.pem",0', 'AT+FUPL="x.pem",5,0', 'AT+FUPL="x.pem",5,5,1', "AT+FUPL=x.pem,5",
+                'AT+FUPL="x.pem","5"', 'AT+FUPL="x.pem",5,5,0,0', "AT+FUPL", 'AT+FDEL="a",1', "AT+FDEL",
+                "AT+FLST=1", 'AT+FLST="a","b"'):
+        check(h.c(bad) == b"\r\nERROR\r\n", "%s: %s -> ERROR" % (n, bad.replace("AT+", "AT+" + Q)))
+    for bad in ('AT+FUPL="a*b",5', 'AT+FUPL="RAM:x",5', 'AT+FUPL="%s",5' % ("n" * 81), 'AT+FDEL="a/b"'):
+        check(h.c(bad) == b"\r\n+CME ERROR: 406\r\n", "%s: %s -> 406" % (n, bad.replace("AT+", "AT+" + Q)))
+    check(h.c('AT+FUPL="big.pem",%d' % (256 * 1024 + 1)) == b"\r\n+CME ERROR: 423\r\n", "%s: a file too large -> 423" % n)
+    t0 = time.monotonic()
+    r = h.data('AT+FUPL="short.pem",10,1', b"abc")
+    check(r == (b"\r\nCONNECT\r\n", b"\r\n+CME ERROR: 421\r\n") and time.monotonic() - t0 > 0.9,
+          "%s: fewer file bytes than announced -> 421 after <timeout> %r" % (n, r))
+    check(h.p.cmd('AT+%sFLST="short.pem"' % Q) == b"\r\n\r\nOK\r\n", "%s: ... and no file" % n)
+    check(h.c('AT+FDEL="nosuch.pem"') == b"\r\n+CME ERROR: 405\r\n", "%s: %sFDEL of no file -> 405" % (n, Q))
+    check(h.c('AT+FDEL="UFS:u.pem"') == b"\r\nOK\r\n", "%s: %sFDEL -> OK" % (n, Q))
+    check(h.c('AT+FDEL="*"') == b"\r\nOK\r\n" and h.p.cmd("AT+%sFLST" % Q) == b"\r\n\r\nOK\r\n",
+          "%s: %sFDEL=\"*\" deletes every file" % (n, Q))
+
+
+def hc_https_get(h, url, timeout=30):
+    """AT+HTTPURL, AT+HTTPGET: the URC, and the body if it is 0,200."""
+    h.url(url)
+    r = h.c("AT+HTTPGET")
+    if r != b"\r\nOK\r\n":
+        return r.decode(), None
+    u = h.urc(timeout)
+    return u, (h.read() if u.startswith("+%sHTTPGET: 0," % h.q) else None)
+
+
+def test_hc_https(h, n, origin, ctx):
+    Q = h.q
+    S = "AT+%sSSLCFG" % Q
+    U = "+%sHTTPGET" % Q
+    if ctx != 1:
+        # the unprefixed manual's note to 15.1: only context 2 works
+        u, _ = hc_https_get(h, "https://origin.test/small.bin")
+        check(u == U + ": 716", "%s: https with sslctxid 1 -> %s: 716 (%s)" % (n, U, u))
+        h.c('AT+HTTPCFG="sslctxid",%d' % ctx)
+    # seclevel 0: no verification, any certificate
+    for host in ("origin", "untrusted", "wrongname"):
+        u, body = hc_https_get(h, "https://%s.test/small.bin" % host)
+        check(u == "%s: 0,200,3000" % U and body == origin.small,
+              "%s: seclevel 0: https://%s.test: 200, the body (%s)" % (n, host, u))
+    check(origin.tls_lines()[-1] == "TLS wrongname sni=wrongname.test", "%s: sni 1: SNI sent" % n)
+    # verification without a CA file: never unverified
+    h.p.cmd('%s="seclevel",%d,1' % (S, ctx))
+    before = len(origin.tls_lines())
+    u, _ = hc_https_get(h, "https://origin.test/small.bin")
+    check(u == U + ": 716" and len(origin.tls_lines()) == before,
+          "%s: seclevel 1 with no CA file -> 716, no handshake (%s)" % (n, u))
+    # the roots uploaded and named
+    r, _ = hc_upload(h, "UFS:root.pem", origin.root)
+    h.p.until(b"\r\nOK\r\n", 5)
+    check(r[1] == ("\r\n+%sFUPL: %d,%x\r\n" % (Q, len(origin.root), hc_checksum(origin.root))).encode(),
+          "%s: the root uploaded" % n)
+    check(h.p.cmd('%s="cacert",%d,"UFS:root.pem"' % (S, ctx)) == b"\r\nOK\r\n", "%s: cacert -> OK" % n)
+    u, body = hc_https_get(h, "https://origin.test/small.bin")
+    check(u == "%s: 0,200,3000" % U and body == origin.small, "%s: seclevel 1: origin.test verified: 200 (%s)" % (n, u))
+    for host in ("untrusted", "wrongname"):
+        u, _ = hc_https_get(h, "https://%s.test/small.bin" % host)
+        check(u == U + ": 716", "%s: seclevel 1: %s.test rejected -> %s: 716 (%s)" % (n, host, U, u))
+    # by HTTPPOST the failure is the CME error before CONNECT
+    h.url("https://untrusted.test/echo")
+    check(h.c("AT+HTTPPOST=5", 30) == b"\r\n+CME ERROR: 716\r\n", "%s: rejected certificate, HTTPPOST -> 716" % n)
+    # sni 0: none sent (the origin's default certificate still verifies)
+    h.p.cmd('%s="sni",%d,0' % (S, ctx))
+    u, _ = hc_https_get(h, "https://origin.test/small.bin")
+    check(u.startswith(U + ": 0,200") and origin.tls_lines()[-1] == "TLS origin sni=-",
+          "%s: sni 0: no SNI (%s, %s)" % (n, u, origin.tls_lines()[-1]))
+    h.p.cmd('%s="sni",%d,1' % (S, ctx))
+    h.p.cmd('%s="seclevel",%d,0' % (S, ctx))
+    h.c('AT+FDEL="*"')
+
+
+def test_hc_tls(binary, tmp, origin, modem):
+    quectel = modem == "quectel"
+    ctx = 1 if quectel else 2
+    emu = Emu(binary, tmp, modem + "-tls", *origin.routes, modem=modem)
+    p = Port(emu.link)
+    h = HC(p, "Q" if quectel else "")
+    try:
+        start_dialect(p, modem)
+        test_hc_ssl_syntax(h, modem, ctx)
+        test_hc_files(h, modem)
+        test_hc_https(h, modem, origin, ctx)
+    finally:
+        p.close()
+        check(emu.stop() == 0, "%s TLS emulator exits 0" % modem)
+
+
+def test_hc_tls_variants(binary, tmp, origin):
+    emu = Emu(binary, tmp, "quectel-sni", *origin.routes, "--variant", "sni-off", modem="quectel")
+    p = Port(emu.link)
+    h = HC(p, "Q")
+    try:
+        start_dialect(p, "quectel")
+        check(p.cmd('AT+QSSLCFG="sni",1') == b'\r\n+QSSLCFG: "sni",1,0\r\n\r\nOK\r\n', "sni-off: sni is 0")
+        u, _ = hc_https_get(h, "https://origin.test/small.bin")
+        check(u.startswith("+QHTTPGET: 0,200") and origin.tls_lines()[-1] == "TLS origin sni=-",
+              "sni-off: no SNI until the switch (%s)" % u)
+        p.cmd('AT+QSSLCFG="sni",1,1')
+        hc_https_get(h, "https://origin.test/small.bin")
+        check(origin.tls_lines()[-1] == "TLS origin sni=origin.test", "sni-off: SNI once switched on")
+    finally:
+        p.close()
+        emu.stop()
+    emu = Emu(binary, tmp, "httpcfg-noup", *origin.routes, "--variant", "no-upload", modem="httpcfg")
+    p = Port(emu.link)
+    h = HC(p)
+    try:
+        start_dialect(p, "httpcfg")
+        check(h.c('AT+FUPL="root.pem",5') == b"\r\nERROR\r\n", "no-upload: FUPL -> ERROR")
+        check(p.cmd('AT+FLST="root.pem"') == b"\r\n\r\nOK\r\n", "no-upload: FLST still answers")
+        check(p.cmd('AT+SSLCFG="seclevel",2,1') == b"\r\nOK\r\n", "no-upload: seclevel 1 -> OK")
+    finally:
+        p.close()
+        emu.stop()
+    emu = Emu(binary, tmp, "quectel-nosec", *origin.routes, "--variant", "no-seclevel", modem="quectel")
+    p = Port(emu.link)
+    try:
+        start_dialect(p, "quectel")
+        for lv in (1, 2):
+            check(p.cmd('AT+QSSLCFG="seclevel",1,%d' % lv) == b"\r\nERROR\r\n", "no-seclevel: seclevel %d -> ERROR" % lv)
+        check(p.cmd('AT+QSSLCFG="seclevel",1,0') == b"\r\nOK\r\n", "no-seclevel: seclevel 0 -> OK")
+    finally:
+        p.close()
+        emu.stop()
+
+
+def test_hc_tls_all(binary, tmp):
+    origin = TlsOrigin(tmp)
+    try:
+        for modem in ("httpcfg", "quectel"):
+            test_hc_tls(binary, tmp, origin, modem)
+        test_hc_tls_variants(binary, tmp, origin)
+    finally:
+        origin.stop()
+
+
 def test_new_dialects(binary, tmp, quick):
     origin = RawOrigin()
     closer = closing_server(0.5)
@@ -1948,6 +2187,7 @@ def test_new_dialects(binary, tmp, quick):
     for modem in ("httpcfg", "quectel"):
         test_hc(binary, tmp, routes, origin, modem)
     test_hc_variants(binary, tmp, routes)
+    test_hc_tls_all(binary, tmp)
 
 
 # ---------------------------------------------------------------- onemo

@@ -42,6 +42,33 @@
  * manuals, which modules of this family share.  AT+HTTPSTOP is "not
  * supported yet" per the manual, so recovery is a drain and a new
  * bring-up.
+ *
+ * https (tls_setup, once per bring-up; the commands are rows of struct
+ * httpcfg_params, so the twins and firmware choices are data):
+ *   AT+HTTPCFG="sslctxid",<ctx>    the SSL context the requests use (the
+ *                                  manual's note to 15.1: only 2 works for
+ *                                  https on the unprefixed set; 1, the
+ *                                  default, for Quectel's)
+ *   AT+FLST="<file>"               is the CA file there from before?  Then
+ *   AT+FDEL="<file>"               delete it (an upload onto an existing
+ *                                  file is an error), and
+ *   AT+FUPL="<file>",<size>,<s>    CONNECT, the --module-ca PEM exactly,
+ *                                  "+FUPL: <size>,<checksum>", OK: both
+ *                                  checked (Quectel's FILE AT manual: a
+ *                                  16-bit XOR of big-endian byte pairs)
+ *   AT+SSLCFG="cacert",<ctx>,"<file>"
+ *   AT+SSLCFG="sni",<ctx>,1        (firmware that has no SNI by default)
+ *   AT+SSLCFG="seclevel",<ctx>,1   verify the server, last: only once the
+ *                                  roots are in does the verdict say so
+ * (Quectel's spelling: AT+QHTTPCFG, AT+QFLST ..., AT+QSSLCFG.)  Without
+ * --module-ca, or when the module refuses a file command, cacert or
+ * seclevel 1 (firmware without them), seclevel is set to 0 and the verdict
+ * says why: the module then cannot verify, and modem.c refuses https unless
+ * the user allows an unverified upstream.  An https:// URL then goes
+ * through AT+HTTPURL like any other.  TLS failures reach the host as the
+ * same 7xx codes: a failed handshake, a rejected certificate included, is
+ * the SSL socket's connect failing (716); on an https request the
+ * meaning says so.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,6 +89,17 @@ struct httpcfg_params {
 	/* Command stem and URC prefix: "+HTTP" gives AT+HTTPCFG and
 	 * "+HTTPGET:", "+QHTTP" gives AT+QHTTPCFG and "+QHTTPGET:". */
 	const char *stem;
+	/* The SSL configuration command: "+SSLCFG" or "+QSSLCFG". */
+	const char *ssl_cfg;
+	/* The file commands' stem: "+F" gives AT+FUPL, AT+FLST, AT+FDEL. */
+	const char *file;
+	/* The SSL context the HTTP(S) service is given. */
+	int ssl_ctx;
+	/* Where the --module-ca roots are uploaded to, as cacert names it. */
+	const char *ca_file;
+	/* The FILE error "file not found", which a list of one absent name
+	 * may answer instead of an empty list. */
+	int file_not_found;
 };
 
 static const struct {
@@ -78,37 +116,40 @@ static const struct httpcfg_code {
 	int code;
 	int http_status;
 	const char *meaning;
+	/* What else the code covers on an https request, or NULL. */
+	const char *on_https;
 } httpcfg_codes[] = {
-	{ 701, 502, "HTTP(S) unknown error" },
-	{ 702, 504, "HTTP(S) timeout" },
-	{ 703, 503, "HTTP(S) busy" },
-	{ 704, 503, "HTTP(S) UART busy" },
-	{ 705, 502, "HTTP(S) no GET/POST requests" },
-	{ 706, 503, "HTTP(S) network busy" },
-	{ 707, 502, "HTTP(S) network open failed" },
-	{ 708, 502, "HTTP(S) network no configuration" },
-	{ 709, 502, "HTTP(S) network deactivated" },
-	{ 710, 502, "HTTP(S) network error" },
-	{ 711, 502, "HTTP(S) URL error" },
-	{ 712, 502, "HTTP(S) empty URL" },
-	{ 713, 502, "HTTP(S) IP address error" },
-	{ 714, 502, "HTTP(S) DNS error" },
-	{ 715, 502, "HTTP(S) socket create error" },
-	{ 716, 502, "HTTP(S) socket connect error" },
-	{ 717, 502, "HTTP(S) socket read error" },
-	{ 718, 502, "HTTP(S) socket write error" },
-	{ 719, 502, "HTTP(S) socket closed" },
-	{ 720, 502, "HTTP(S) data encode error" },
-	{ 721, 502, "HTTP(S) data decode error" },
-	{ 722, 504, "HTTP(S) read timeout" },
-	{ 723, 502, "HTTP(S) response failed" },
-	{ 724, 503, "incoming call busy" },
-	{ 725, 503, "voice call busy" },
-	{ 726, 502, "input timeout" },
-	{ 727, 502, "wait data timeout" },
-	{ 728, 504, "wait HTTP(S) response timeout" },
-	{ 729, 502, "alloc memory fail" },
-	{ 730, 502, "invalid parameter" },
+	{ 701, 502, "HTTP(S) unknown error", "(https: the module's TLS may have failed)" },
+	{ 702, 504, "HTTP(S) timeout", NULL },
+	{ 703, 503, "HTTP(S) busy", NULL },
+	{ 704, 503, "HTTP(S) UART busy", NULL },
+	{ 705, 502, "HTTP(S) no GET/POST requests", NULL },
+	{ 706, 503, "HTTP(S) network busy", NULL },
+	{ 707, 502, "HTTP(S) network open failed", NULL },
+	{ 708, 502, "HTTP(S) network no configuration", NULL },
+	{ 709, 502, "HTTP(S) network deactivated", NULL },
+	{ 710, 502, "HTTP(S) network error", NULL },
+	{ 711, 502, "HTTP(S) URL error", NULL },
+	{ 712, 502, "HTTP(S) empty URL", NULL },
+	{ 713, 502, "HTTP(S) IP address error", NULL },
+	{ 714, 502, "HTTP(S) DNS error", NULL },
+	{ 715, 502, "HTTP(S) socket create error", NULL },
+	{ 716, 502, "HTTP(S) socket connect error",
+	  "(https: the TLS handshake failed, or the module rejected the server's certificate)" },
+	{ 717, 502, "HTTP(S) socket read error", NULL },
+	{ 718, 502, "HTTP(S) socket write error", NULL },
+	{ 719, 502, "HTTP(S) socket closed", "(https: the server may have ended the TLS session)" },
+	{ 720, 502, "HTTP(S) data encode error", NULL },
+	{ 721, 502, "HTTP(S) data decode error", NULL },
+	{ 722, 504, "HTTP(S) read timeout", NULL },
+	{ 723, 502, "HTTP(S) response failed", NULL },
+	{ 724, 503, "incoming call busy", NULL },
+	{ 725, 503, "voice call busy", NULL },
+	{ 726, 502, "input timeout", NULL },
+	{ 727, 502, "wait data timeout", NULL },
+	{ 728, 504, "wait HTTP(S) response timeout", NULL },
+	{ 729, 502, "alloc memory fail", NULL },
+	{ 730, 502, "invalid parameter", NULL },
 };
 
 static const struct httpcfg_code *httpcfg_code(int code)
@@ -119,26 +160,33 @@ static const struct httpcfg_code *httpcfg_code(int code)
 	return NULL;
 }
 
-/* A module error with its code's meaning and status. */
-static enum ath_err module_failed(struct ath_error *err, int code, const char *what)
+/* A module error with its code's meaning and status; https: the request
+ * was one, and the meaning says what the code covers then. */
+static enum ath_err module_failed(struct ath_error *err, int code, const char *what, bool https)
 {
 	const struct httpcfg_code *c = httpcfg_code(code);
-	ath_fail(err, ATH_E_MODULE, code, "%s%s%s", c ? c->meaning : "", c ? " " : "", what);
+	const char *extra = c && https ? c->on_https : NULL;
+	ath_fail(err, ATH_E_MODULE, code, "%s%s%s%s%s", c ? c->meaning : "", c ? " " : "",
+		 extra ? extra : "", extra ? " " : "", what);
 	err->http_status = c ? c->http_status : 502;
 	return ATH_E_MODULE;
 }
 
 /* A command answered with ERROR or +CME ERROR. */
-static enum ath_err command_refused(struct ath_error *err, const struct at_result *r, const char *cmd)
+static enum ath_err command_refused(struct ath_error *err, const struct at_result *r, const char *cmd,
+				    bool https)
 {
-	char what[256];
+	char what[320];
 	snprintf(what, sizeof what, "(%s answered %s)", cmd, r->text);
-	return module_failed(err, r->code, what);
+	return module_failed(err, r->code, what, https);
 }
 
 struct httpcfg_state {
 	char url[HTTPCFG_MAX_URL + 1];   /* what the module holds; "" unknown */
 	unsigned refused_verbs;          /* methods refused through AT+HTTPPOST */
+	/* What tls_setup set up: it ran; the roots are in the module's
+	 * ca_file and cacert names it; seclevel 1 is on. */
+	bool tls_ready, ca_loaded, verifying;
 };
 
 static const struct httpcfg_params *params_of(const struct modem_io *io)
@@ -169,7 +217,7 @@ static enum ath_err set_cfg(struct modem_io *io, const char *name, int value, st
 	if (e != ATH_OK)
 		return at_no_answer(err, e, cmd);
 	if (r.final != AT_FINAL_OK)
-		return command_refused(err, &r, cmd);
+		return command_refused(err, &r, cmd, false);
 	return ATH_OK;
 }
 
@@ -229,7 +277,7 @@ static enum ath_err set_url(struct modem_io *io, const char *url, struct ath_err
 	if (e != ATH_OK)
 		return at_no_answer(err, e, cmd);
 	if (r.final != AT_FINAL_OK)
-		return command_refused(err, &r, cmd);
+		return command_refused(err, &r, cmd, false);
 	snprintf(st->url, sizeof st->url, "%s", url);
 	return ATH_OK;
 }
@@ -290,7 +338,7 @@ static enum ath_err send_request(struct modem_io *io, const struct dialect_reque
 					"method %s: the module refused the raw request through %s (%s)",
 					rq->method, cmd, r.text);
 		}
-		return command_refused(err, &r, cmd);
+		return command_refused(err, &r, cmd, rq->tls);
 	}
 
 	const char *waits[] = { urc, "TIMEOUT", NULL };
@@ -312,7 +360,7 @@ static enum ath_err send_request(struct modem_io *io, const struct dialect_reque
 	if (code != 0) {
 		char what[256];
 		snprintf(what, sizeof what, "(%s)", line);
-		return module_failed(err, code, what);
+		return module_failed(err, code, what, rq->tls);
 	}
 	return ATH_OK;
 }
@@ -380,11 +428,11 @@ static enum ath_err read_response(struct modem_io *io, const struct dialect_requ
 	 * held back stay unsent, and the client sees a cut. */
 	if (raw_response_open_ended(&rc->rr) && (r.final != AT_FINAL_OK || code != 0)) {
 		if (r.final != AT_FINAL_OK) {
-			e = command_refused(err, &r, cmd);
+			e = command_refused(err, &r, cmd, rq->tls);
 		} else {
 			char what[256];
 			snprintf(what, sizeof what, "(%s)", line);
-			e = module_failed(err, code, what);
+			e = module_failed(err, code, what, rq->tls);
 		}
 		goto out;
 	}
@@ -392,11 +440,11 @@ static enum ath_err read_response(struct modem_io *io, const struct dialect_requ
 	if (rc->rr.client_gone) {
 		e = ath_fail(err, ATH_E_CLIENT_GONE, -1, "client gone");
 	} else if (r.final != AT_FINAL_OK && whole != ATH_OK) {
-		e = command_refused(err, &r, cmd);
+		e = command_refused(err, &r, cmd, rq->tls);
 	} else if (code != 0 && whole != ATH_OK) {
 		char what[256];
 		snprintf(what, sizeof what, "(%s)", line);
-		e = module_failed(err, code, what);
+		e = module_failed(err, code, what, rq->tls);
 	} else if (whole != ATH_OK) {
 		/* The module finished the read in step; the response was
 		 * short or not HTTP (err says which). */
@@ -411,11 +459,210 @@ out:
 	return e;
 }
 
+/* ------------------------------------------------------------ https */
+
+/* Quectel's FILE AT manual, AT+QFUPL: a 16-bit XOR of the data taken as
+ * big-endian byte pairs, an odd last byte as the high half. */
+static unsigned upload_checksum(const unsigned char *p, size_t n)
+{
+	unsigned sum = 0;
+	for (size_t i = 0; i < n; i += 2)
+		sum ^= (unsigned)p[i] << 8 | (i + 1 < n ? p[i + 1] : 0u);
+	return sum;
+}
+
+/* One configuration command; *refused: it answered ERROR or +CME ERROR
+ * (then r says how).  No answer at all is the error. */
+static enum ath_err tls_cmd(struct modem_io *io, const char *line, struct at_result *r, bool *refused,
+			    struct ath_error *err)
+{
+	*refused = false;
+	at_chat_clear_queue(io->chat);
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.cfg_ms, r, "%s", line);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, line);
+	*refused = r->final != AT_FINAL_OK;
+	return ATH_OK;
+}
+
+/* Why the roots could not go in: the command the module refused. */
+static void refused_why(struct tls_verdict *v, const char *line, const struct at_result *r, const char *what)
+{
+	char full[400];
+	snprintf(full, sizeof full, "the module refused %s (%s): %s", line, r->text, what);
+	/* Cut if it must be: the command's name comes first. */
+	size_t n = strlen(full);
+	if (n >= sizeof v->why)
+		n = sizeof v->why - 1;
+	memcpy(v->why, full, n);
+	v->why[n] = '\0';
+}
+
+/* Is name (as the file list prints it, quoted) the CA file, with or
+ * without its "UFS:" storage prefix? */
+static bool is_ca_file(const char *listed, const char *ca_file)
+{
+	size_t n = strlen(listed);
+	if (n < 2 || listed[0] != '"')
+		return false;
+	const char *end = strchr(listed + 1, '"');
+	if (!end)
+		return false;
+	size_t len = (size_t)(end - listed - 1);
+	const char *bare = strncmp(ca_file, "UFS:", 4) == 0 ? ca_file + 4 : ca_file;
+	return (len == strlen(ca_file) && memcmp(listed + 1, ca_file, len) == 0) ||
+	       (len == strlen(bare) && memcmp(listed + 1, bare, len) == 0);
+}
+
+/* The --module-ca PEM into the module's ca_file: list, delete what is
+ * there, upload, check size and checksum.  A refusal leaves v->why set
+ * and st->ca_loaded false; an upload that does not add up is an error. */
+static enum ath_err load_ca(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
+{
+	struct httpcfg_state *st = io->state;
+	const struct httpcfg_params *pa = params_of(io);
+	const char *what = "it cannot load the --module-ca roots";
+	char line[160], listed[128], prefix[24];
+	struct at_result r;
+	bool refused;
+
+	snprintf(line, sizeof line, "AT%sLST=\"%s\"", pa->file, pa->ca_file);
+	enum ath_err e = tls_cmd(io, line, &r, &refused, err);
+	if (e != ATH_OK)
+		return e;
+	bool absent = refused && r.final == AT_FINAL_CME && r.code == pa->file_not_found;
+	if (refused && !absent) {
+		refused_why(v, line, &r, what);
+		return ATH_OK;
+	}
+	bool present = false;
+	snprintf(prefix, sizeof prefix, "%sLST: ", pa->file);
+	while (at_chat_take_line(io->chat, prefix, listed, sizeof listed))
+		present |= is_ca_file(listed + strlen(prefix), pa->ca_file);
+	if (present) {
+		snprintf(line, sizeof line, "AT%sDEL=\"%s\"", pa->file, pa->ca_file);
+		e = tls_cmd(io, line, &r, &refused, err);
+		if (e != ATH_OK)
+			return e;
+		if (refused)
+			return command_refused(err, &r, line, false);
+	}
+
+	size_t len = io->tls->ca_len;
+	int input_s = seconds_for(len, io->baud);
+	snprintf(line, sizeof line, "AT%sUPL=\"%s\",%zu,%d", pa->file, pa->ca_file, len, input_s);
+	at_chat_clear_queue(io->chat);
+	e = at_chat_cmd_prompt(io->chat, timeouts.prompt_ms, &r, "%s", line);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, line);
+	if (r.final != AT_FINAL_PROMPT) {
+		if (r.final == AT_FINAL_OK)
+			return ath_fail(err, ATH_E_PROTOCOL, -1, "%s answered OK without CONNECT", line);
+		refused_why(v, line, &r, what);
+		return ATH_OK;
+	}
+	e = at_chat_send_data(io->chat, io->tls->ca_pem, len, input_s * 1000);
+	if (e == ATH_OK)
+		e = at_chat_wait_final(io->chat, input_s * 1000 + timeouts.prompt_ms, &r);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, line);
+	if (r.final != AT_FINAL_OK)
+		return command_refused(err, &r, line, false);
+	snprintf(prefix, sizeof prefix, "%sUPL: ", pa->file);
+	char got[64];
+	if (!at_chat_take_line(io->chat, prefix, got, sizeof got))
+		return ath_fail(err, ATH_E_PROTOCOL, -1, "%s: no %s line before OK", line, prefix);
+	char *end;
+	const char *p = got + strlen(prefix);
+	unsigned long size = strtoul(p, &end, 10);
+	unsigned long sum = 0;
+	bool framed = end != p && *end == ',';
+	if (framed) {
+		p = end + 1;
+		sum = strtoul(p, &end, 16);
+		framed = end != p && *end == '\0';
+	}
+	unsigned want = upload_checksum((const unsigned char *)io->tls->ca_pem, len);
+	if (!framed || size != len || sum != want)
+		return ath_fail(err, ATH_E_PROTOCOL, -1,
+				"%s: the module stored something else (%s; sent %zu bytes, checksum %x)", line,
+				got, len, want);
+
+	snprintf(line, sizeof line, "AT%s=\"cacert\",%d,\"%s\"", pa->ssl_cfg, pa->ssl_ctx, pa->ca_file);
+	e = tls_cmd(io, line, &r, &refused, err);
+	if (e != ATH_OK)
+		return e;
+	if (refused)
+		refused_why(v, line, &r, "it cannot use the --module-ca roots");
+	else
+		st->ca_loaded = true;
+	return ATH_OK;
+}
+
+static enum ath_err httpcfg_tls_setup(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
+{
+	struct httpcfg_state *st = io->state;
+	const struct httpcfg_params *pa = params_of(io);
+	char line[96];
+	struct at_result r;
+	bool refused;
+
+	st->tls_ready = st->ca_loaded = st->verifying = false;
+	v->verified = false;
+	v->why[0] = '\0';
+	enum ath_err e = set_cfg(io, "sslctxid", pa->ssl_ctx, err);
+	if (e != ATH_OK)
+		return e;
+	if (!io->tls->ca_pem)
+		snprintf(v->why, sizeof v->why, "no --module-ca given");
+	else if ((e = load_ca(io, v, err)) != ATH_OK)
+		return e;
+
+	/* Firmware that sends no SNI by default: servers behind a shared
+	 * address would show another name's certificate.  A module without
+	 * the switch may still send it: not a reason to fail. */
+	snprintf(line, sizeof line, "AT%s=\"sni\",%d,1", pa->ssl_cfg, pa->ssl_ctx);
+	if ((e = tls_cmd(io, line, &r, &refused, err)) != ATH_OK)
+		return e;
+	if (refused)
+		trace_note(io->trace, "%s answered %s: SNI as the firmware does it", line, r.text);
+
+	if (st->ca_loaded) {
+		snprintf(line, sizeof line, "AT%s=\"seclevel\",%d,1", pa->ssl_cfg, pa->ssl_ctx);
+		if ((e = tls_cmd(io, line, &r, &refused, err)) != ATH_OK)
+			return e;
+		if (refused)
+			refused_why(v, line, &r, "it cannot verify servers");
+		else
+			st->verifying = true;
+	}
+	if (!st->verifying) {
+		/* Stated, not assumed: --insecure-upstream runs on this. */
+		snprintf(line, sizeof line, "AT%s=\"seclevel\",%d,0", pa->ssl_cfg, pa->ssl_ctx);
+		if ((e = tls_cmd(io, line, &r, &refused, err)) != ATH_OK)
+			return e;
+		if (refused)
+			return command_refused(err, &r, line, false);
+	}
+	st->tls_ready = true;
+	v->verified = st->verifying;
+	return ATH_OK;
+}
+
 static enum ath_err httpcfg_exchange(struct modem_io *io, const struct dialect_request *rq,
 				     const struct response_sink *sink, struct ath_error *err)
 {
+	struct httpcfg_state *st = io->state;
 	if (!rq->raw)
 		return ath_fail(err, ATH_E_PROTOCOL, -1, "no raw request to send");
+	/* Never an https request the module was not set up for, nor one that
+	 * must be verified on a module that does not verify. */
+	if (rq->tls && (!st->tls_ready || (rq->verify_upstream && !st->verifying))) {
+		ath_fail(err, ATH_E_MODULE, -1, "https: %s", !st->tls_ready ? "the module's TLS is not set up"
+					     : "the module is not verifying servers");
+		err->http_status = 502;
+		return ATH_E_MODULE;
+	}
 	enum ath_err e = set_url(io, rq->url, err);
 	if (e == ATH_OK)
 		e = send_request(io, rq, err);
@@ -473,10 +720,25 @@ static const struct dialect_ops httpcfg_ops = {
 	.bringup = httpcfg_bringup,
 	.exchange = httpcfg_exchange,
 	.recover = NULL, /* drain and bring up again: AT+HTTPSTOP is unsupported */
+	.tls_setup = httpcfg_tls_setup,
 };
 
-static const struct httpcfg_params httpcfg_params = { .stem = "+HTTP" };
-static const struct httpcfg_params quectel_params = { .stem = "+QHTTP" };
+static const struct httpcfg_params httpcfg_params = {
+	.stem = "+HTTP",
+	.ssl_cfg = "+SSLCFG",
+	.file = "+F",
+	.ssl_ctx = 2,               /* the manual's note to 15.1 */
+	.ca_file = "UFS:athttp_ca.pem",
+	.file_not_found = 405,
+};
+static const struct httpcfg_params quectel_params = {
+	.stem = "+QHTTP",
+	.ssl_cfg = "+QSSLCFG",
+	.file = "+QF",
+	.ssl_ctx = 1,               /* the default of "sslctxid" */
+	.ca_file = "UFS:athttp_ca.pem",
+	.file_not_found = 405,      /* Quectel's FILE AT manual */
+};
 
 const struct dialect dialect_httpcfg = {
 	.name = "httpcfg",

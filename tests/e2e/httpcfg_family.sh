@@ -32,6 +32,14 @@ D_OOM_CODE=729                          # alloc memory fail
 D_OVER_NAME=1100k                       # over AT+HTTPPOST's 1024000 bytes
 D_OVER_FILE=body1100k
 BIG_CLIENTS="curl python"
+# https (section_https, matrix.sh): the roots by AT+[Q]FUPL, verified with
+# [Q]SSLCFG "seclevel" 1; a rejected server certificate, like any failed
+# handshake, is the SSL socket's connect failing: 716.
+D_TLS=1
+D_TLS_VERIFIES=1
+D_TLS_ERROR_PAT="^$MODEM 716 "
+D_TLS_EMU_ARGS=
+FILE_STEM=${STEM%HTTP}F                 # F or QF: AT+FUPL, AT+QFUPL
 
 body1100k() {
 	local f=$TMP/body1100k.bin
@@ -98,6 +106,61 @@ if [ "$MODEM" = httpcfg ]; then
 fi
 D_TIMEOUT_PAT='TIMEOUT'
 section_failures
+
+section_https
+
+# Firmware that cannot verify: without the upload command (AT+[Q]FUPL
+# answers ERROR: the roots cannot go in), or refusing "seclevel" 1.  With
+# --module-ca, https answers 502 naming the refused command, and no request
+# reaches the module; with --insecure-upstream it runs, with seclevel 0,
+# marked unverified.
+SSLCFG="AT+${STEM%HTTP}SSLCFG"
+t_https_unverifiable() { # REFUSED (what X-Athttp-Error must name)
+	local e
+	local -a ATH_OPTS=(--module-ca "$PKI_ROOT")
+	NO_ROUNDTRIP=1 req curl "$P/curl/https-refused" GET "https://origin.test/small.txt"
+	chk_status 502 || return
+	e=$(hdr X-Athttp-Error)
+	case $e in
+	*"refused $1"*) ;;
+	*) fail "X-Athttp-Error does not name the refused $1: '$e'"; return ;;
+	esac
+	chk_emu_no "^CMD AT+${STEM}URL=" "a request for an upstream nobody verifies" || return
+	pass
+	ATH_OPTS=(--module-ca "$PKI_ROOT" --insecure-upstream)
+	NO_ROUNDTRIP=1 req curl "$P/curl/https-insecure" GET "https://origin.test/small.txt"
+	chk_status 200 && chk_body_file "$WWW/small.txt" || return
+	chk_header X-Athttp-Upstream-TLS unverified || return
+	pass
+}
+P=$MODEM-no-upload
+if start_emu --variant no-upload; then
+	t_https_unverifiable "AT+${FILE_STEM}UPL="
+	CASE=$P/seclevel-0
+	chk_emu_no "^CMD $SSLCFG=\"seclevel\",[12],1$" "seclevel 1 without the roots" &&
+		chk_emu_has "^CMD $SSLCFG=\"seclevel\",[12],0$" "seclevel 0 said out loud" && pass
+	t_emu_alive
+fi
+P=$MODEM-no-seclevel
+if start_emu --variant no-seclevel; then
+	t_https_unverifiable "$SSLCFG=\"seclevel\","
+	t_emu_alive
+fi
+# Firmware that sends no SNI until told: the driver's switch makes it.
+P=$MODEM-sni-off
+if start_emu --variant sni-off; then
+	ATH_OPTS=(--module-ca "$PKI_ROOT")
+	NO_ROUNDTRIP=1 req curl "$P/curl/https-sni" GET "https://origin.test/small.txt"
+	ATH_OPTS=()
+	if chk_status 200 && chk_body_file "$WWW/small.txt"; then
+		if origin_since | grep -q '^TLS origin sni=origin\.test$'; then
+			pass
+		else
+			fail "the module sent no SNI: $(origin_since | grep -m1 '^TLS')"
+		fi
+	fi
+	t_emu_alive
+fi
 
 # Firmware that reports a passed <rsptime> as +HTTPGET: 702, not TIMEOUT.
 P=$MODEM-timeout-code

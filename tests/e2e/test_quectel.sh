@@ -1,6 +1,7 @@
 #!/bin/bash
-# The Foundation matrix and issue 3's raw-packet cases for the Q-prefixed
-# twin (-m quectel: AT+QHTTPCFG, AT+QHTTPURL, +QHTTPGET: ...): see
+# The Foundation matrix, issue 3's raw-packet cases and https (section_https,
+# and the firmware that cannot verify) for the Q-prefixed twin (-m quectel:
+# AT+QHTTPCFG, AT+QHTTPURL, AT+QSSLCFG, AT+QFUPL, +QHTTPGET: ...): see
 # httpcfg_family.sh, and matrix.sh for the cases.
 MODEM=quectel
 STEM=QHTTP
