@@ -107,7 +107,9 @@ void emu_url_set_tls(struct emu_url *u, bool verify, bool sni, const char *ca,
 	free(u->tls_opts.ca_pem);
 	u->tls_opts = (struct emu_tls_opts){ .verify = verify, .sni = sni };
 	if (ca) {
-		u->tls_opts.ca_pem = emu_strndup(ca, len);
+		/* all len bytes: a DER file has NULs */
+		u->tls_opts.ca_pem = emu_calloc(1, len + 1);
+		memcpy(u->tls_opts.ca_pem, ca, len);
 		u->tls_opts.ca_len = len;
 	}
 }

@@ -118,12 +118,19 @@ struct emu_tls *emu_tls_new(int fd, const struct emu_url *u,
 				     MBEDTLS_SSL_MINOR_VERSION_3);
 	/* A root file that holds no certificate loads nothing, as on a
 	 * module; one bad certificate among good ones keeps the good ones
-	 * (parse() > 0). */
-	if (o->ca_pem &&
-	    mbedtls_x509_crt_parse(&t->ca, (const unsigned char *)o->ca_pem,
-				   o->ca_len + 1) >= 0 &&
-	    t->ca.version != 0)
-		have_ca = true;
+	 * (parse() > 0).  PEM is parsed with its terminating NUL, DER as
+	 * it is. */
+	if (o->ca_pem) {
+		size_t n = o->ca_len;
+
+		if (memmem(o->ca_pem, n, "-----BEGIN ", 11))
+			n++;
+		if (mbedtls_x509_crt_parse(&t->ca,
+					   (const unsigned char *)o->ca_pem,
+					   n) >= 0 &&
+		    t->ca.version != 0)
+			have_ca = true;
+	}
 	if (o->verify) {
 		mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 		/* No roots: mbedTLS rejects the server (CA_CHAIN_REQUIRED). */

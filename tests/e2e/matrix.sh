@@ -1204,7 +1204,9 @@ t_https_keepalive() {
 t_https_redirect() {
 	req curl "$P/curl/redirect-http-to-https" GET "$U/to-https/small.txt"
 	chk_status 200 && chk_body_file "$WWW/small.txt" && chk_upstream_mark || return
-	grep -q '^HTTP/1.1 302' "$TMP/out/${CASE//\//_}.rawhdr" ||
+	# (a module that follows redirects itself, D_SYNTH_HEAD, hands back
+	# only the last answer)
+	[ -n "${D_SYNTH_HEAD:-}" ] || grep -q '^HTTP/1.1 302' "$TMP/out/${CASE//\//_}.rawhdr" ||
 		{ fail "curl never saw the 302 to https"; return; }
 	origin_since | grep -q '^REQ GET /to-https/small.txt ' || { fail "the origin never saw GET /to-https/small.txt"; return; }
 	chk_origin_tls origin || return

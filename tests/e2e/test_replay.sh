@@ -245,6 +245,21 @@ else
 		fail "replay of the redacted transcript: exit $RC, body '${got:0:80}'"
 	fi
 fi
+
+# ---- https: a GET recorded through the module's TLS and replayed without
+# it.  The transcript holds the module's plaintext conversation (simcom:
+# the https:// URL on AT+HTTPPARA, the body in HTTPREAD), never a TLS record.
+. "$(dirname "$0")/matrix.sh"
+P=replay/https CORE_CLIENT=$CLIENT
+ATH_OPTS=(--module-ca "$PKI_ROOT")
+t_https_record_replay
+ATH_OPTS=()
+CASE=replay/https/module-url
+if grep -qF '> AT+HTTPPARA="URL","https://origin.test/small.txt"' "$TMP/https-record.at" 2>/dev/null; then
+	pass "the transcript has the module's https:// URL"
+else
+	RC="" ERR="" TRACE="" fail "the transcript lacks AT+HTTPPARA=\"URL\",\"https://origin.test/small.txt\": $(grep -m1 'HTTPPARA="URL"' "$TMP/https-record.at" 2>/dev/null)"
+fi
 stop_emu
 chk_sanitizer_reports
 e2e_done
