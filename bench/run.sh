@@ -8,7 +8,14 @@
 #      second GET on one curl connection adds, listed;
 #  (c) the preload library's cost on traffic it does not take: build/bench/
 #      loopback (1000 loopback connect/write/read/close rounds) with and
-#      without LD_PRELOAD, median of several runs.
+#      without LD_PRELOAD, median of several runs;
+#  (e) https: the same 4 MB GET over https (local TLS terminated by the
+#      engine, the module's TLS to the origin, --module-ca), as a fraction
+#      of the http GET's goodput in (a), per dialect (neoway, which cannot
+#      verify, with --insecure-upstream);
+#  (f) AT commands per small https GET once up, against the manual's minimum;
+#  (g) the local handshake's cost: build/bench/tls_handshake (leaf minted,
+#      then cached).
 #
 # Environment: BUILD, BENCH_MB (size of the GET, default 4), BENCH_REPS
 # (loopback repetitions, default 21), BENCH_DIALECTS (default "simcom neoway
@@ -27,6 +34,8 @@ BENCH_DIALECTS=${BENCH_DIALECTS-simcom neoway httpcfg quectel onemo espat}
 BAUD=921600
 LINE_RATE=$((BAUD / 10))
 LOOPBACK=$E2E_BUILD/bench/loopback
+HANDSHAKE=$E2E_BUILD/bench/tls_handshake
+HU=https://origin.test
 # a 4 MB transfer at line rate takes 46 s: give it room
 CLIENT_TIMEOUT=$((BENCH_MB * 1024 * 1024 / LINE_RATE * 3 + 60))
 
@@ -46,6 +55,16 @@ row() { printf "$@" | tee -a "$results"; }
 
 echo "athttp benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs)"
 echo
+
+declare -A HTTP_BPS=()
+# The wrapper options for https per dialect: the family's roots, or, where
+# the module cannot verify (neoway), the user's explicit consent.
+https_opts() {
+	case $1 in
+	neoway) echo --module-ca "$PKI_ROOT" --insecure-upstream ;;
+	*) echo --module-ca "$PKI_ROOT" ;;
+	esac
+}
 
 # ------------------------------------------------------------ (a) goodput
 echo "(a) goodput: ${BENCH_MB} MB GET, curl, --baud $BAUD (line rate $LINE_RATE B/s)"
@@ -74,6 +93,7 @@ for MODEM in $BENCH_DIALECTS; do
 		if [ "$(sha "$TMP/out/big.$MODEM.$v")" = "$BIG_SHA" ]; then ok=equal; else ok=DIFFERS; status=1; fi
 		awk -v v="$name" -v b="$1" -v t="$2" -v lr="$LINE_RATE" -v ok="$ok" 'BEGIN {
 			printf "  %-18s %10d %9.2f %10.0f %8.1f%% %9s\n", v, b, t, b / t, 100 * b / t / lr, ok }' | tee -a "$results"
+		[ "$v" = default ] || [ "$v" = sim7600 ] && HTTP_BPS[$MODEM]=$(awk -v b="$1" -v t="$2" 'BEGIN { print b / t }')
 	done
 done
 echo
@@ -90,6 +110,16 @@ declare -A TARGET=(
 	[quectel]="QHTTPURL QHTTPGET QHTTPREAD"
 	# one AT+MHTTPHEADER per header curl sends (User-Agent, Accept; the
 	# module writes Host itself), on the instance the first GET created
+	[onemo]="MHTTPHEADER MHTTPHEADER MHTTPREQUEST"
+	[espat]="HTTPCLIENT"
+)
+# https once the module's TLS is set up: the same commands, the TLS ones
+# only where the family has twins (neoway's S-commands).
+declare -A HTTPS_TARGET=(
+	[simcom]="HTTPPARA HTTPACTION HTTPHEAD HTTPREAD"
+	[neoway]="HTTPSSETUP HTTPSACTION"
+	[httpcfg]="HTTPURL HTTPGET HTTPREAD"
+	[quectel]="QHTTPURL QHTTPGET QHTTPREAD"
 	[onemo]="MHTTPHEADER MHTTPHEADER MHTTPREQUEST"
 	[espat]="HTTPCLIENT"
 )
@@ -138,6 +168,67 @@ if start_emu --baud "$BAUD"; then
 	done
 	[ -n "${t_plain:-}" ] && [ -n "${t_record:-}" ] && awk -v a="$t_plain" -v b="$t_record" -v l="$(grep -c '' "$TMP/bench.at")" 'BEGIN {
 		printf "  recording adds %+.1f %% (transcript: %d lines)\n", (b - a) / a * 100, l }' | tee -a "$results"
+fi
+echo
+
+# ------------------------------------------------------------ (e) https goodput
+echo "(e) https goodput: ${BENCH_MB} MB GET, curl, --baud $BAUD, as a fraction of the http GET in (a) (target: 0.99)"
+row '  %-18s %10s %9s %10s %9s %9s\n' dialect bytes seconds 'B/s' 'of http' 'sha256'
+for MODEM in $BENCH_DIALECTS; do
+	if ! start_emu --baud "$BAUD"; then
+		row '  %-18s emulator did not start\n' "$MODEM"
+		status=1
+		continue
+	fi
+	# shellcheck disable=SC2046 # https_opts prints a list of options
+	ath_raw "bench/https-goodput-$MODEM" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" $(https_opts "$MODEM") -- \
+		curl -sS -o /dev/null -o "$TMP/out/https-big.$MODEM" -w '%{size_download} %{time_total}\n' \
+		"$HU/a.txt" "$HU/big.bin"
+	set -- $(sed -n 2p "$OUT")
+	if [ "$RC" != 0 ] || [ -z "${2:-}" ]; then
+		row '  %-18s failed: curl exit %s %s\n' "$MODEM" "$RC" "$(tail -n1 "$ERR")"
+		status=1
+		continue
+	fi
+	if [ "$(sha "$TMP/out/https-big.$MODEM")" = "$BIG_SHA" ]; then ok=equal; else ok=DIFFERS; status=1; fi
+	awk -v v="$MODEM" -v b="$1" -v t="$2" -v h="${HTTP_BPS[$MODEM]:-0}" -v ok="$ok" 'BEGIN {
+		printf "  %-18s %10d %9.2f %10.0f %9s %9s\n", v, b, t, b / t, h > 0 ? sprintf("%.3f", b / t / h) : "n/a", ok }' | tee -a "$results"
+done
+echo
+
+# ------------------------------------------------------------ (f) commands per https GET
+echo "(f) AT commands per https GET of a small file, session and module TLS up (curl url1 url2, keep-alive)"
+for MODEM in $BENCH_DIALECTS; do
+	echo "  $MODEM:"
+	start_emu || { status=1; continue; }
+	# shellcheck disable=SC2046
+	ath_raw "bench/https-one-$MODEM" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" $(https_opts "$MODEM") -- \
+		curl -sS -o /dev/null "$HU/a.txt"
+	rc1=$RC
+	log1=$EMU_LOG
+	start_emu
+	# shellcheck disable=SC2046
+	ath_raw "bench/https-two-$MODEM" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" $(https_opts "$MODEM") -- \
+		curl -sS -o /dev/null -o /dev/null "$HU/a.txt" "$HU/b.txt"
+	rc2=$RC
+	log2=$EMU_LOG
+	if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then
+		row '    failed: curl exit %s / %s\n' "$rc1" "$rc2"
+		status=1
+		continue
+	fi
+	"$PY" "$E2E_ROOT/bench/commands_per_get.py" "$log1" "$log2" "${HTTPS_TARGET[$MODEM]:-}" | tee -a "$results"
+done
+echo
+
+# ------------------------------------------------------------ (g) local handshake
+echo "(g) the local TLS handshake (engine's server, a verifying mbedTLS client, socketpair)"
+if [ -x "$HANDSHAKE" ]; then
+	"$HANDSHAKE" 50 | sed 's/^/  /' | tee -a "$results"
+	[ "${PIPESTATUS[0]}" = 0 ] || status=1
+else
+	row '  %s is not built (make bench builds it)\n' "$HANDSHAKE"
+	status=1
 fi
 echo
 

@@ -76,6 +76,7 @@ D_TLS=1
 D_TLS_VERIFIES=1
 D_TLS_ERROR_PAT='onemo 4 '
 D_TLS_EMU_ARGS=
+D_FOLLOWS_HTTPS_REDIRECT=1              # an http instance follows a 30x to https itself (HTTP manual, 3.5)
 BIG_CLIENTS="curl python"
 
 body12289() { body_n 12289 "$1"; }
