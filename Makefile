@@ -24,8 +24,9 @@ else ifneq ($(SANITIZER),)
 endif
 
 # http-parser and mbedTLS ship no .pc file; libserialport and cmocka do.
-SP_LIBS     := $(shell pkg-config --libs libserialport 2>/dev/null || echo -lserialport)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+PKG_CONFIG  ?= pkg-config
+SP_LIBS     := $(shell $(PKG_CONFIG) --libs libserialport 2>/dev/null || echo -lserialport)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 TLS_LIBS    := -lmbedtls -lmbedx509 -lmbedcrypto
 ENGINE_LIBS := $(SP_LIBS) -lhttp_parser $(TLS_LIBS) -lpthread
 
@@ -69,9 +70,10 @@ $(PRELOAD): $(PRELOAD_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(LIB) $(ENGINE_LIBS) -ldl
 
-$(WRAPPER): $(BUILD)/tools/athttp.o $(LIB)
+TOOLS_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard tools/*.c)))
+$(WRAPPER): $(TOOLS_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(ENGINE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TOOLS_OBJ) $(LIB) $(ENGINE_LIBS)
 
 $(EMU): $(EMU_OBJ)
 	@mkdir -p $(dir $@)
@@ -126,14 +128,20 @@ bench: deps
 valgrind: all $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done
 
-install: all
+# More that installs or uninstalls (man pages, shell completion, ...): each
+# mk/<piece>.mk adds its own targets to these two lists.
+INSTALL_HOOKS   :=
+UNINSTALL_HOOKS :=
+include $(sort $(wildcard mk/*.mk))
+
+install: all $(INSTALL_HOOKS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/athttp $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(WRAPPER) $(EMU) $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/athttp/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/athttp/
 	install -m 644 include/athttp.h $(DESTDIR)$(PREFIX)/include/
 
-uninstall:
+uninstall: $(UNINSTALL_HOOKS)
 	rm -f $(DESTDIR)$(PREFIX)/bin/athttp $(DESTDIR)$(PREFIX)/bin/athttp-emu
 	rm -rf $(DESTDIR)$(PREFIX)/lib/athttp
 	rm -f $(DESTDIR)$(PREFIX)/include/athttp.h
