@@ -1257,7 +1257,7 @@ static enum ath_err tls_ready(const struct modem_io *io, const struct dialect_re
 	const struct espat_state *st = io->state;
 	if (!rq->tls)
 		return ATH_OK;
-	if (!st->tls_set_up)
+	if (!st || !st->tls_set_up)
 		return ath_fail(err, ATH_E_CONFIG, -1, "https before the module's TLS was set up (tls_setup)");
 	if (rq->verify_upstream && !st->ca_loaded)
 		return ath_fail(err, ATH_E_CONFIG, -1,
