@@ -8,7 +8,10 @@
  *                  data phases, one command at a time, output queue, log
  *   emu_cmdline.c  strict AT command-line tokenizer
  *   emu_origin.c   HTTP/1.1 client to the routed origin, on worker threads;
- *                  raw TCP links that stream what the origin sends
+ *                  raw TCP links that stream what the origin sends; both
+ *                  over TLS for an https:// URL
+ *   emu_tls.c      the module's TLS client (mbedTLS), as far as the
+ *                  dialect's SSL commands ask (struct emu_tls_opts)
  *   emu_<dialect>.c one file per module family: emu_simcom.c (simcom),
  *                  emu_neoway.c (neoway), emu_httpcfg.c (httpcfg and
  *                  quectel: one file, the Q prefix is data),

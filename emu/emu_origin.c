@@ -2,6 +2,8 @@
  * The module's view of the network: an HTTP/1.1 client that sends a request
  * to the origin a URL names (or the one --route puts in its place) and reads
  * the whole response, as modules do before they tell the host anything.
+ * An https:// URL gets a TLS session (emu_tls.c) whose handshake is part of
+ * connecting; everything after it moves over the session the same way.
  *
  * Fetches run on worker threads so the serial line stays responsive; each
  * can be cancelled through its own eventfd, so nothing outlives a shutdown
@@ -9,6 +11,7 @@
  * excepted).
  */
 #include "emu.h"
+#include "emu_tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -237,13 +240,106 @@ static enum emu_fetch_status open_origin(const struct emu_config *cfg,
 	return st;
 }
 
-static enum emu_fetch_status send_all(int fd, const struct emu_buf *b,
+/* A connection to the origin: the socket, and over it the TLS session of
+ * an https URL. */
+struct conn {
+	int fd;
+	struct emu_tls *tls;		/* NULL: plain TCP */
+};
+
+static ssize_t conn_send(struct conn *c, const void *p, size_t n)
+{
+	if (c->tls)
+		return emu_tls_send(c->tls, p, n);
+	return send(c->fd, p, n, MSG_NOSIGNAL);
+}
+
+static ssize_t conn_recv(struct conn *c, void *p, size_t n)
+{
+	if (c->tls)
+		return emu_tls_recv(c->tls, p, n);
+	return recv(c->fd, p, n, 0);
+}
+
+/* After EAGAIN from conn_send/conn_recv: the poll event to wait for (a TLS
+ * session may need to read in order to write, or the other way round). */
+static short conn_wants(const struct conn *c, short plain)
+{
+	short w = c->tls ? emu_tls_wants(c->tls) : 0;
+
+	return w ? w : plain;
+}
+
+/* Bytes a read would return at once though poll() shows none: TLS holds
+ * the rest of a record it decrypted. */
+static bool conn_pending(const struct conn *c)
+{
+	return c->tls && emu_tls_pending(c->tls);
+}
+
+static void conn_close(struct conn *c)
+{
+	emu_tls_free(c->tls);
+	c->tls = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+static unsigned ms_left(uint64_t deadline)
+{
+	uint64_t now = emu_now_ns();
+
+	return now >= deadline ? 0 :
+	       (unsigned)((deadline - now + EMU_NS_PER_MS - 1) / EMU_NS_PER_MS);
+}
+
+/* TCP, then for an https URL the handshake: all within timeout_ms. */
+static enum emu_fetch_status conn_open(const struct emu_config *cfg,
+				       const struct emu_url *u, int cancel_fd,
+				       unsigned timeout_ms, struct conn *c)
+{
+	uint64_t deadline = emu_now_ns() + timeout_ms * EMU_NS_PER_MS;
+	enum emu_fetch_status st;
+
+	*c = (struct conn){ .fd = -1 };
+	st = open_origin(cfg, u, cancel_fd, timeout_ms, &c->fd);
+	if (st != EMU_FETCH_OK || !u->tls)
+		return st;
+	c->tls = emu_tls_new(c->fd, u, &st);
+	while (st == EMU_FETCH_OK) {
+		int want = emu_tls_handshake(c->tls, &st);
+		unsigned left = ms_left(deadline);
+
+		if (want <= 0)
+			break;
+		if (left == 0) {
+			st = EMU_FETCH_TIMEOUT;
+			break;
+		}
+		switch (wait_fd(c->fd, (short)want, cancel_fd, left)) {
+		case WAIT_TIMEOUT:
+			st = EMU_FETCH_TIMEOUT;
+			break;
+		case WAIT_CANCELLED:
+			st = EMU_FETCH_CANCELLED;
+			break;
+		case WAIT_READY:
+			break;
+		}
+	}
+	if (st != EMU_FETCH_OK)
+		conn_close(c);
+	return st;
+}
+
+static enum emu_fetch_status send_all(struct conn *c, const struct emu_buf *b,
 				      int cancel_fd, unsigned timeout_ms)
 {
 	size_t off = 0;
 
 	while (off < b->len) {
-		ssize_t n = send(fd, b->data + off, b->len - off, MSG_NOSIGNAL);
+		ssize_t n = conn_send(c, b->data + off, b->len - off);
 
 		if (n > 0) {
 			off += (size_t)n;
@@ -253,7 +349,8 @@ static enum emu_fetch_status send_all(int fd, const struct emu_buf *b,
 			continue;
 		if (n < 0 && errno != EAGAIN)
 			return EMU_FETCH_CLOSED;
-		switch (wait_fd(fd, POLLOUT, cancel_fd, timeout_ms)) {
+		switch (wait_fd(c->fd, conn_wants(c, POLLOUT), cancel_fd,
+				timeout_ms)) {
 		case WAIT_TIMEOUT:
 			return EMU_FETCH_TIMEOUT;
 		case WAIT_CANCELLED:
@@ -397,7 +494,7 @@ void emu_resp_free(struct emu_resp *er)
 	free(er);
 }
 
-static enum emu_fetch_status receive(int fd, struct emu_fetch *f,
+static enum emu_fetch_status receive(struct conn *c, struct emu_fetch *f,
 				     size_t max_body, int cancel_fd)
 {
 	struct response r = { .f = f, .max_body = max_body };
@@ -406,13 +503,13 @@ static enum emu_fetch_status receive(int fd, struct emu_fetch *f,
 	http_parser_init(&r.parser, HTTP_RESPONSE);
 	r.parser.data = &r;
 	while (!r.message_done) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		ssize_t n = conn_recv(c, buf, sizeof(buf));
 		enum emu_fetch_status st;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			switch (wait_fd(fd, POLLIN, cancel_fd,
+			switch (wait_fd(c->fd, conn_wants(c, POLLIN), cancel_fd,
 					f->recv_timeout_ms)) {
 			case WAIT_TIMEOUT:
 				return EMU_FETCH_TIMEOUT;
@@ -436,21 +533,16 @@ static enum emu_fetch_status receive(int fd, struct emu_fetch *f,
 static void fetch_run(struct emu_fetch *f, const struct emu_config *cfg,
 		      int cancel_fd)
 {
-	int fd = -1;
+	struct conn c;
 
-	if (f->url.tls) {
-		f->status = EMU_FETCH_TLS;
-		return;
-	}
-	f->status = open_origin(cfg, &f->url, cancel_fd, f->connect_timeout_ms,
-				&fd);
+	f->status = conn_open(cfg, &f->url, cancel_fd, f->connect_timeout_ms,
+			      &c);
 	if (f->status == EMU_FETCH_OK)
-		f->status = send_all(fd, &f->request, cancel_fd,
+		f->status = send_all(&c, &f->request, cancel_fd,
 				     f->recv_timeout_ms);
 	if (f->status == EMU_FETCH_OK)
-		f->status = receive(fd, f, cfg->max_body, cancel_fd);
-	if (fd >= 0)
-		close(fd);
+		f->status = receive(&c, f, cfg->max_body, cancel_fd);
+	conn_close(&c);
 	if (f->status != EMU_FETCH_OK) {
 		f->http_status = 0;
 		emu_buf_free(&f->header);
@@ -673,7 +765,7 @@ static uint64_t soonest(uint64_t a, uint64_t b)
 /* Connected: moves bytes both ways until the origin closes, something
  * fails, the deadline passes or the loop cancels.  Returns the CLOSED
  * status, or EMU_FETCH_CANCELLED (nothing to report). */
-static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
+static enum emu_fetch_status link_pump(struct emu_link *l, struct conn *c)
 {
 	struct emu_buf sending = { 0 };
 	size_t off = 0;
@@ -683,12 +775,12 @@ static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
 	for (;;) {
 		uint64_t deadline, now = emu_now_ns(), wake;
 		struct pollfd p[3] = {
-			{ .fd = fd, .events = POLLIN },
+			{ .fd = c->fd, .events = POLLIN },
 			{ .fd = l->ctl_fd, .events = POLLIN },
 			{ .fd = l->cancel_fd, .events = POLLIN },
 		};
 		int timeout = -1;
-		bool reading;
+		bool reading, pending;
 
 		pthread_mutex_lock(&l->mu);
 		if (l->cancel) {
@@ -707,6 +799,8 @@ static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
 		pthread_mutex_unlock(&l->mu);
 		if (!reading)
 			p[0].events = 0;
+		/* What TLS already decrypted is no event for poll(). */
+		pending = reading && conn_pending(c);
 
 		if (sending.len && now >= send_deadline) {
 			emu_buf_free(&sending);
@@ -720,11 +814,13 @@ static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
 			return EMU_FETCH_TIMEOUT;
 		}
 		if (sending.len)
-			p[0].events |= POLLOUT;
+			p[0].events |= conn_wants(c, POLLOUT);
 		wake = soonest(deadline, sending.len ? send_deadline : EMU_NEVER);
 		if (wake != EMU_NEVER)
 			timeout = (int)((wake - now + EMU_NS_PER_MS - 1) /
 					EMU_NS_PER_MS);
+		if (pending)
+			timeout = 0;
 		if (poll(p, 3, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -735,6 +831,8 @@ static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
 			emu_buf_free(&sending);
 			return EMU_FETCH_CANCELLED;
 		}
+		if (pending)
+			p[0].revents |= POLLIN;
 		if (p[1].revents) {
 			uint64_t count;
 
@@ -743,9 +841,10 @@ static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
 				;
 			continue;
 		}
-		if (sending.len && (p[0].revents & (POLLOUT | POLLERR))) {
-			ssize_t n = send(fd, sending.data + off,
-					 sending.len - off, MSG_NOSIGNAL);
+		if (sending.len &&
+		    (p[0].revents & (conn_wants(c, POLLOUT) | POLLERR))) {
+			ssize_t n = conn_send(c, sending.data + off,
+					      sending.len - off);
 
 			if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				emu_buf_free(&sending);
@@ -764,7 +863,7 @@ static enum emu_fetch_status link_pump(struct emu_link *l, int fd)
 		}
 		if ((reading && (p[0].revents & POLLIN)) ||
 		    (p[0].revents & (POLLHUP | POLLERR))) {
-			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			ssize_t n = conn_recv(c, buf, sizeof(buf));
 
 			if (n > 0) {
 				pthread_mutex_lock(&l->mu);
@@ -787,22 +886,18 @@ static void *link_worker(void *arg)
 {
 	struct emu_link *l = arg;
 	enum emu_fetch_status st;
-	int fd = -1;
+	struct conn c;
 
-	if (l->url.tls)
-		st = EMU_FETCH_TLS;
-	else
-		st = open_origin(l->jobs->cfg, &l->url, l->cancel_fd,
-				 l->connect_timeout_ms, &fd);
+	st = conn_open(l->jobs->cfg, &l->url, l->cancel_fd,
+		       l->connect_timeout_ms, &c);
 	if (st != EMU_FETCH_CANCELLED)
 		link_event(l, EMU_LINK_CONNECTED, st);
 	if (st == EMU_FETCH_OK) {
-		st = link_pump(l, fd);
+		st = link_pump(l, &c);
 		if (st != EMU_FETCH_CANCELLED)
 			link_event(l, EMU_LINK_CLOSED, st);
 	}
-	if (fd >= 0)
-		close(fd);
+	conn_close(&c);
 	pthread_mutex_lock(&l->mu);
 	l->finished = true;
 	pthread_mutex_unlock(&l->mu);
@@ -824,6 +919,8 @@ struct emu_link *emu_link_open(struct emu_jobs *jobs, const struct emu_url *u,
 		.authority = emu_strndup(u->authority, strlen(u->authority)),
 		.target = emu_strndup(u->target, strlen(u->target)),
 	};
+	emu_url_set_tls(&l->url, u->tls_opts.verify, u->tls_opts.sni,
+			u->tls_opts.ca_pem, u->tls_opts.ca_len);
 	l->connect_timeout_ms = connect_timeout_ms;
 	l->fn = fn;
 	l->ctx = ctx;

@@ -7,6 +7,12 @@ SIGTERM/SIGINT.  Keep-alive is kept correct: every response is framed by
 Content-Length or by chunked encoding, and every request body is read in full
 before the answer, whatever the path.
 
+TLS (--tls NAME=CERT:KEY, repeatable): one more listener per NAME, on its own
+port of the same host, serving the very same routes over TLS (1.2 or later)
+with that certificate (PEM, the leaf first; any chain after it).  Each
+prints "TLSPORT <NAME> <n>" before the "PORT <n>" line, so a reader that
+waits for PORT has them all.
+
 Routes
   GET/HEAD /<file>            a file of --dir, with Content-Length
   GET/HEAD /chunked           a generated body (deterministic, several chunks)
@@ -21,6 +27,7 @@ Routes
   any      /echo              "method=<M> len=<n> sha256=<hex> ctype=<CT>\\n"
   any      /headers           the request headers, one "Name: value" a line
   any      /redirect          302 to /small.txt
+  any      /to-https/<path>   302 to https://origin.test/<path> (http -> https)
   any      /status/<n>        status n with a short body "status <n>\\n"
   any      /slow/<ms>         waits ms milliseconds (at most 30 s), then "slow\\n"
   any      /truncated/<n>     announces Content-Length 2n, sends the first n bytes
@@ -33,6 +40,9 @@ Routes
 Request log (--log FILE), one block per request, appended and flushed:
   REQ <method> <target> <version> len=<body bytes> sha256=<hex of body>
   HDR <name>: <value>            (one per request header)
+  TLS <NAME> sni=<server name or -> (one per TLS connection, once its
+                                 handshake is done)
+  TLSFAIL <NAME> <reason>        (a TLS handshake that failed)
 Bytes outside printable ASCII (and backslash) are written as \\xHH.
 """
 
@@ -41,7 +51,9 @@ import hashlib
 import http.server
 import os
 import signal
+import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -213,6 +225,10 @@ class Origin(http.server.BaseHTTPRequestHandler):
             self.reply(200, txt.encode("latin-1", "replace"))
         elif path == "/redirect":
             self.reply(302, b"see /small.txt\n", extra=[("Location", "/small.txt")])
+        elif path.startswith("/to-https/"):
+            loc = "https://origin.test/" + path[len("/to-https/"):]
+            self.reply(302, ("see %s\n" % loc).encode("latin-1", "replace"),
+                       extra=[("Location", loc)])
         elif path.startswith("/slow/"):
             try:
                 ms = min(int(path[len("/slow/"):]), 30000)
@@ -310,16 +326,72 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             self.log_file.flush()
 
 
+class TLSServer(Server):
+    """The same origin over TLS.  The handshake runs on the connection's own
+    thread (finish_request), so a client that stalls in it delays nobody."""
+
+    def __init__(self, addr, plain, name, cert, key):
+        super().__init__(addr, plain.root, None, plain.verbose)
+        # one log, one lock: blocks of all listeners never interleave
+        self.log_file = plain.log_file
+        self.log_lock = plain.log_lock
+        self.name = name
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(cert, key)
+        ctx.set_alpn_protocols(["http/1.1"])
+        self.sni = {}
+        self.sni_lock = threading.Lock()
+        ctx.sni_callback = self.note_sni
+        self.ctx = ctx
+
+    def note_sni(self, sslobj, server_name, ctx):
+        with self.sni_lock:
+            self.sni[id(sslobj)] = server_name
+        return None
+
+    def finish_request(self, request, client_address):
+        request.settimeout(60)
+        try:
+            tls = self.ctx.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            self.write_log("TLSFAIL %s %s\n" % (esc(self.name), esc(str(e))))
+            return
+        with self.sni_lock:
+            sni = self.sni.pop(id(tls), None) or self.sni.pop(id(tls._sslobj), None)
+        self.write_log("TLS %s sni=%s\n" % (esc(self.name), esc(sni or "-")))
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            try:
+                tls.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            tls.close()
+
+
+def tls_spec(text):
+    name, sep, files = text.partition("=")
+    cert, sep2, key = files.partition(":")
+    if not (name and sep and cert and sep2 and key):
+        raise argparse.ArgumentTypeError("expected NAME=CERT:KEY, got %r" % text)
+    return name, cert, key
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dir", default=".", help="directory of files to serve")
     ap.add_argument("--log", help="append a log of received requests here")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls", type=tls_spec, action="append", default=[],
+                    metavar="NAME=CERT:KEY", help="a TLS listener (repeatable)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
     srv = Server((a.host, a.port), a.dir, a.log, a.verbose)
+    tls_servers = [TLSServer((a.host, 0), srv, name, cert, key)
+                   for name, cert, key in a.tls]
 
     def stop(signum, frame):
         # shutdown() must not run on the serving thread: exit directly.
@@ -327,6 +399,9 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    for t in tls_servers:
+        threading.Thread(target=t.serve_forever, daemon=True).start()
+        sys.stdout.write("TLSPORT %s %d\n" % (t.name, t.server_address[1]))
     sys.stdout.write("PORT %d\n" % srv.server_address[1])
     sys.stdout.flush()
     srv.serve_forever()

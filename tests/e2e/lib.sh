@@ -4,8 +4,10 @@
 #   . "$(dirname "$0")/lib.sh"
 #   e2e_init                 # temp dir, trap, counters
 #   gen_files                # $WWW/small.txt, big.bin (5 MB), bodies
-#   start_origin             # tests/origin.py on 127.0.0.1:$ORIGIN_PORT
+#   start_origin             # tests/origin.py on 127.0.0.1:$ORIGIN_PORT, and
+#                            # its TLS listeners (test PKI in $TMP/pki)
 #   MODEM=simcom start_emu   # athttp-emu on $TMP/tty, routes origin.test:80
+#                            # and the https hosts below
 #   req curl curl/get-small GET "$U/small.txt"   # client through athttp
 #   chk_status 200 && chk_body_file "$WWW/small.txt" && pass
 #   e2e_done                 # prints the totals, exit status
@@ -168,9 +170,38 @@ bg_start() {
 	[ -n "$BG_LINE" ]
 }
 
+# The https origins: host name -> the certificate (tests/e2e/pki.sh) its
+# TLS listener serves.  Every one of them is routed by start_emu, port 443.
+declare -A TLS_HOST_CERT=(
+	[origin.test]=origin
+	[wrongname.test]=wrongname
+	[expired.test]=expired
+	[untrusted.test]=untrusted
+)
+declare -A TLS_PORT=()	# certificate name -> origin.py's TLS port
+
+# pki_make: the test PKI in $TMP/pki, once per script; exports PKI_ROOT
+# (the root the module is given) and PKI (the directory).
+pki_make() {
+	PKI=$TMP/pki
+	if [ ! -s "$PKI/root.pem" ] && ! bash "$E2E_ROOT/tests/e2e/pki.sh" "$PKI" >"$TMP/pki.log" 2>&1; then
+		FAIL=$((FAIL + 1))
+		echo "fail ${E2E_NAME:-e2e}/setup: tests/e2e/pki.sh could not make the test PKI"
+		sed 's/^/#   /' "$TMP/pki.log" | tail -n 20
+		return 1
+	fi
+	export PKI PKI_ROOT=$PKI/root.pem
+}
+
 start_origin() {
+	local -a tls=()
+	local name port
+	pki_make || return 1
+	for name in "${TLS_HOST_CERT[@]}"; do
+		tls+=(--tls "$name=$PKI/$name.pem:$PKI/$name.key")
+	done
 	if ! bg_start PORT "$TMP/origin.out" "$PY" "$E2E_ROOT/tests/origin.py" \
-		--dir "$WWW" --log "$ORIGIN_LOG"; then
+		--dir "$WWW" --log "$ORIGIN_LOG" "${tls[@]}"; then
 		FAIL=$((FAIL + 1))
 		echo "fail ${E2E_NAME:-e2e}/setup: origin printed no PORT line within ${START_TIMEOUT}s"
 		sed 's/^/#   /' "$TMP/origin.out" "$TMP/origin.out.err" 2>/dev/null | tail -n 20
@@ -178,6 +209,27 @@ start_origin() {
 	fi
 	ORIGIN_PID=$BG_PID
 	ORIGIN_PORT=${BG_LINE#PORT }
+	# the TLSPORT lines came before PORT: bg_start copied them to origin.out
+	TLS_PORT=()
+	while read -r _ name port; do
+		TLS_PORT[$name]=$port
+	done < <(grep '^TLSPORT ' "$TMP/origin.out")
+	for name in "${TLS_HOST_CERT[@]}"; do
+		if [ -z "${TLS_PORT[$name]:-}" ]; then
+			FAIL=$((FAIL + 1))
+			echo "fail ${E2E_NAME:-e2e}/setup: origin printed no TLSPORT line for $name"
+			return 1
+		fi
+	done
+}
+
+# tls_routes: athttp-emu's --route options for every https origin.
+tls_routes() {
+	local h
+	TLS_ROUTES=()
+	for h in "${!TLS_HOST_CERT[@]}"; do
+		TLS_ROUTES+=(--route "$h:443=127.0.0.1:${TLS_PORT[${TLS_HOST_CERT[$h]}]}")
+	done
 }
 
 # start_emu [EXTRA-ARGS...]: athttp-emu -m $MODEM on $TMP/tty, logging to a
@@ -189,8 +241,10 @@ start_emu() {
 	EMU_LOG=$TMP/emu.$EMU_N.log
 	EMU_ARGS="$*"
 	: >"$EMU_LOG"
+	tls_routes
 	if ! bg_start READY "$TMP/emu.$EMU_N.out" "$EMU" -m "$MODEM" --link "$TMP/tty" \
-		--route "$HOST:80=127.0.0.1:$ORIGIN_PORT" --log "$EMU_LOG" "$@" ${E2E_EMU_EXTRA:-}; then
+		--route "$HOST:80=127.0.0.1:$ORIGIN_PORT" "${TLS_ROUTES[@]}" \
+		--log "$EMU_LOG" "$@" ${E2E_EMU_EXTRA:-}; then
 		FAIL=$((FAIL + 1))
 		echo "fail ${E2E_NAME:-e2e}/setup: athttp-emu -m $MODEM $* printed no READY line within ${START_TIMEOUT}s"
 		sed 's/^/#   /' "$TMP/emu.$EMU_N.out" "$TMP/emu.$EMU_N.out.err" 2>/dev/null | tail -n 20
