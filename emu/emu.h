@@ -193,6 +193,10 @@ struct emu_tls_opts {
 					 * (emu_url_set_tls copies, emu_url_free
 					 * frees); NULL: none loaded */
 	size_t ca_len;
+	/* with verify: the certificate's validity dates are not checked
+	 * (SIMCom's ignorelocaltime 1); the chain and name still are.
+	 * Set after emu_url_set_tls, which clears it. */
+	bool ignore_dates;
 };
 
 struct emu_url {

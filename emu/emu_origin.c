@@ -921,6 +921,7 @@ struct emu_link *emu_link_open(struct emu_jobs *jobs, const struct emu_url *u,
 	};
 	emu_url_set_tls(&l->url, u->tls_opts.verify, u->tls_opts.sni,
 			u->tls_opts.ca_pem, u->tls_opts.ca_len);
+	l->url.tls_opts.ignore_dates = u->tls_opts.ignore_dates;
 	l->connect_timeout_ms = connect_timeout_ms;
 	l->fn = fn;
 	l->ctx = ctx;

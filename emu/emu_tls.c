@@ -2,8 +2,8 @@
  * The module's TLS client: what a module's SSL stack does for an https://
  * URL, exactly as far as the SSL commands it was given ask (struct
  * emu_tls_opts): TLS 1.2; with verification the chain must lead to the
- * loaded roots, the dates must hold and the name must be the URL's host;
- * without it anything is accepted.  SNI is sent only when it was switched
+ * loaded roots, the dates must hold (unless ignore_dates) and the name must
+ * be the URL's host; without it anything is accepted.  SNI is sent only when it was switched
  * on: real firmware with SNI off sends none, and a name-based server then
  * shows its default certificate.
  *
@@ -25,7 +25,7 @@
 
 struct emu_tls {
 	int fd;
-	bool verify, check_name_after;
+	bool verify, check_name_after, ignore_dates;
 	char *host;
 	short wants;
 	mbedtls_entropy_context entropy;
@@ -59,6 +59,19 @@ static int bio_recv(void *ctx, unsigned char *p, size_t n)
 	return MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
+/* A module told to ignore its clock (it may have none) checks every
+ * certificate of the chain but their dates. */
+static int forget_dates(void *ctx, mbedtls_x509_crt *crt, int depth,
+			uint32_t *flags)
+{
+	(void)ctx;
+	(void)crt;
+	(void)depth;
+	*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
+			      MBEDTLS_X509_BADCERT_FUTURE);
+	return 0;
+}
+
 /* The module's view of a failed handshake: its certificate checks (chain,
  * dates, name, or no roots to check against) or anything else. */
 static enum emu_fetch_status handshake_failure(int ret)
@@ -82,6 +95,7 @@ struct emu_tls *emu_tls_new(int fd, const struct emu_url *u,
 
 	t->fd = fd;
 	t->verify = o->verify;
+	t->ignore_dates = o->ignore_dates;
 	t->host = emu_strndup(u->host, strlen(u->host));
 	mbedtls_entropy_init(&t->entropy);
 	mbedtls_ctr_drbg_init(&t->drbg);
@@ -115,6 +129,8 @@ struct emu_tls *emu_tls_new(int fd, const struct emu_url *u,
 		/* No roots: mbedTLS rejects the server (CA_CHAIN_REQUIRED). */
 		if (have_ca)
 			mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+		if (o->ignore_dates)
+			mbedtls_ssl_conf_verify(&t->conf, forget_dates, NULL);
 	} else {
 		mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_NONE);
 	}
@@ -156,7 +172,8 @@ int emu_tls_handshake(struct emu_tls *t, enum emu_fetch_status *st)
 		 * with the expected name. */
 		if (!peer ||
 		    mbedtls_x509_crt_verify((mbedtls_x509_crt *)peer, &t->ca,
-					    NULL, t->host, &flags, NULL,
+					    NULL, t->host, &flags,
+					    t->ignore_dates ? forget_dates : NULL,
 					    NULL) != 0) {
 			*st = EMU_FETCH_TLS_VERIFY;
 			return -1;

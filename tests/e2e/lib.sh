@@ -351,13 +351,16 @@ e2e_done() {
 # both times is compared: one more ok/fail line, "roundtrip/CASE".  The
 # case's own checks then see the live run.  NO_ROUNDTRIP=1 opts a case out
 # (a forked child opens the port again: one transcript cannot hold both).
+# ATH_OPTS (array) adds wrapper options, for the live run and its replay
+# alike (https: --module-ca FILE, --insecure-upstream).
+ATH_OPTS=()
 ath() {
 	local case=$1
 	shift
 	if [ "${E2E_ROUNDTRIP:-1}" = 1 ] && [ -z "${NO_ROUNDTRIP:-}" ]; then
 		ath_roundtrip "$case" "$@"
 	else
-		ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" -- "$@"
+		ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" "${ATH_OPTS[@]}" -- "$@"
 	fi
 }
 
@@ -383,7 +386,7 @@ ath_roundtrip() {
 	stem=${case//\//_}
 	rec=$TMP/rec/$stem.at
 	mkdir -p "$TMP/rec" "$TMP/live"
-	ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" --record "$rec" -- "$@"
+	ath_raw "$case" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" "${ATH_OPTS[@]}" --record "$rec" -- "$@"
 	live=$(roundtrip_digest "$stem" "$1")
 	# A request refused before the module saw a byte never opens the
 	# port: its transcript is empty, and the replay must refuse the same.
@@ -396,7 +399,7 @@ ath_roundtrip() {
 	rm -f "$TMP/live/"*
 	cp -p "$TMP/out/$stem".* "$TMP/live/" 2>/dev/null
 	saved=("$CASE" "$OUT" "$ERR" "$TRACE" "$BODY" "$HDRS" "$RC" "$LAST_CMD" "$EMU_MARK" "$ORIGIN_MARK")
-	ATH_NO_TRACE=1 ath_raw "roundtrip/$case" "$ATHTTP" -d "replay:$rec" -m "$MODEM" -- "$@"
+	ATH_NO_TRACE=1 ath_raw "roundtrip/$case" "$ATHTTP" -d "replay:$rec" -m "$MODEM" "${ATH_OPTS[@]}" -- "$@"
 	replay=$(roundtrip_digest "$stem" "$1")
 	if [ "$live" = "$replay" ]; then
 		if [ -n "$empty" ]; then
@@ -455,9 +458,12 @@ last_block() {
 # content type is $CTYPE when set.  Extra client options in REQ_OPTS (array).
 # Afterwards: $STATUS (final status or empty), $HDRS (final header lines),
 # $BODY (response body file).  Returns 2 if the client cannot express it.
+# An https URL: the client trusts what the wrapper's environment says
+# (wget then reads the wrapper's WGETRC: no --no-config).
 req() {
 	local client=$1 case=$2 method=$3 url=$4 body=${5-} ct=${CTYPE:-}
-	local -a a=()
+	local -a a=() wget_cfg=(--no-config)
+	case $url in https://*) wget_cfg=() ;; esac
 	STATUS=
 	case $client in
 	curl)
@@ -477,7 +483,7 @@ req() {
 		[ -n "$ct" ] && a+=(-H "Content-Type: $ct")
 		;;
 	wget)
-		a=(wget -S --tries=1 --timeout=50 --content-on-error --no-config
+		a=(wget -S --tries=1 --timeout=50 --content-on-error "${wget_cfg[@]}"
 			-O "$TMP/out/${case//\//_}.body")
 		case $method in
 		GET) ;;

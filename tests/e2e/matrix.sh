@@ -57,6 +57,20 @@
 #                     module's failure: 502 whose X-Athttp-Error contains
 #                     D_STATUS_ERROR_PAT
 #   D_STATUS_ERROR_PAT (with D_SYNTH_HEAD) see above
+# and for section_https (the https cases; the module's side of TLS):
+#   D_TLS             1: the dialect does https at all; empty: every https
+#                     request answers 502 naming that the dialect has no
+#                     https (section_https asserts that and stops)
+#   D_TLS_VERIFIES    1: the module verifies servers with the --module-ca
+#                     roots; empty: the family cannot verify, so https
+#                     without --insecure-upstream answers 502 whose
+#                     X-Athttp-Error contains "cannot verify" (nothing sent
+#                     to the origin), and the cases run with
+#                     --insecure-upstream and assert
+#                     X-Athttp-Upstream-TLS: unverified on every answer
+#   D_TLS_ERROR_PAT   grep -E pattern the X-Athttp-Error of a rejected server
+#                     certificate must match (e.g. 'simcom 715 ')
+#   D_TLS_EMU_ARGS    (optional) extra athttp-emu options for section_https
 # and the run's shape: BIG_CLIENTS (unset: all) run the 5 MB GET; SLOW_MS
 # is section_slow's latency (default 700).
 #
@@ -968,4 +982,337 @@ section_failures() {
 		t_get_small $CORE_CLIENT
 		t_emu_alive
 	fi
+}
+
+# ------------------------------------------------------------ https
+# section_https: real clients speak TLS to athttp (which they trust through
+# the wrapper's environment), athttp hands the plaintext to the module as an
+# https request, and the emulator does real TLS to origin.py's TLS
+# listeners, checking certificates as far as the module was told to
+# (lib.sh: the test PKI, PKI_ROOT, the routes for origin.test,
+# wrongname.test, expired.test and untrusted.test, port 443).
+# $MODEM-https-<case> names.  The record: D_TLS, D_TLS_VERIFIES,
+# D_TLS_ERROR_PAT, D_TLS_EMU_ARGS (top of this file).
+HU=https://origin.test
+NOT_SMALL='athttp end-to-end test file'	# small.txt's first line
+
+section_https() {
+	local c
+	P=$MODEM-https
+	# shellcheck disable=SC2086 # D_TLS_EMU_ARGS is a list of options
+	start_emu ${D_TLS_EMU_ARGS:-} || return
+	if [ -z "${D_TLS:-}" ]; then
+		ATH_OPTS=(--module-ca "$PKI_ROOT")
+		t_https_absent
+		ATH_OPTS=()
+		t_emu_alive
+		return
+	fi
+	if [ -n "${D_TLS_VERIFIES:-}" ]; then
+		ATH_OPTS=(--module-ca "$PKI_ROOT")
+		HTTPS_UNVERIFIED=
+	else
+		ATH_OPTS=(--module-ca "$PKI_ROOT")
+		t_https_cannot_verify "$P/curl/cannot-verify" "$HU/small.txt"
+		ATH_OPTS=(--module-ca "$PKI_ROOT" --insecure-upstream)
+		HTTPS_UNVERIFIED=1
+	fi
+	https_clients
+	for c in $HTTPS_CLIENTS; do
+		https_client "$c"
+	done
+	if [ "$CORE_CLIENT" = curl ]; then
+		t_https_keepalive
+		t_https_redirect
+		t_https_client_distrust
+		t_https_git
+		if [ -n "${D_TLS_VERIFIES:-}" ]; then
+			t_https_rejected wrongname "a certificate for other.test"
+			t_https_rejected expired "a certificate whose validity is past"
+			t_https_rejected untrusted "a certificate of a root the module was not given"
+		else
+			t_https_unverified_untrusted
+		fi
+	else
+		skip "$P/curl/..." "curl and git do not run in this build (keep-alive, redirect, distrust, git clone and rejected certificates are curl's cases)"
+	fi
+	if [ -n "${D_TLS_VERIFIES:-}" ]; then
+		t_https_insecure_flag
+		ATH_OPTS=()
+		t_https_cannot_verify "$P/$CORE_CLIENT/no-module-ca" "$HU/small.txt"
+		ATH_OPTS=(--module-ca "$PKI_ROOT")
+	fi
+	t_https_record_replay
+	ATH_OPTS=()
+	t_emu_alive
+}
+
+# https_clients: $HTTPS_CLIENTS, the matrix's clients and, when python has
+# it, requests.
+https_clients() {
+	HTTPS_CLIENTS=$CLIENTS
+	if in_list python "$CLIENTS" && "$PY" -c 'import requests' 2>/dev/null; then
+		HTTPS_CLIENTS="$HTTPS_CLIENTS requests"
+	fi
+}
+
+# https_req CLIENT CASE METHOD URL [BODY]: req for https, with the requests
+# client too (same outputs: $STATUS, $HDRS, $BODY).
+https_req() {
+	if [ "$1" != requests ]; then
+		req "$@"
+		return
+	fi
+	local case=$2 method=$3 url=$4 body=${5-} ct=${CTYPE:-} s
+	s=${case//\//_}
+	ath "$case" "$PY" -c '
+import sys, requests
+method, url, out, body, ct = sys.argv[1:6]
+kw = {}
+if body.startswith("@"):
+    kw["data"] = open(body[1:], "rb").read()
+elif body:
+    kw["data"] = body.encode()
+if ct:
+    kw["headers"] = {"Content-Type": ct}
+r = requests.request(method, url, timeout=50, **kw)
+open(out, "wb").write(r.content)
+print("STATUS", r.status_code)
+for k, v in r.headers.items():
+    print("H %s: %s" % (k, v))
+' "$method" "$url" "$TMP/out/$s.body" "$body" "$ct"
+	sed -n -e 's/^STATUS /HTTP\/1.1 /p' -e 's/^H //p' "$OUT" | last_block /dev/stdin >"$HDRS.tmp"
+	STATUS=$(sed -n '1s/^STATUS //p' "$HDRS.tmp")
+	sed 1d "$HDRS.tmp" >"$HDRS"
+	rm -f "$HDRS.tmp"
+	[ -f "$BODY" ] || : >"$BODY"
+}
+
+# chk_upstream_mark: with HTTPS_UNVERIFIED every answer says
+# X-Athttp-Upstream-TLS: unverified; without it none may.
+chk_upstream_mark() {
+	local got
+	got=$(hdr X-Athttp-Upstream-TLS)
+	if [ -n "${HTTPS_UNVERIFIED:-}" ]; then
+		[ "$got" = unverified ] ||
+			{ fail "--insecure-upstream: expected X-Athttp-Upstream-TLS: unverified, got '${got:-<absent>}'"; return 1; }
+	elif [ -n "$got" ]; then
+		fail "the module verified the server, yet X-Athttp-Upstream-TLS: $got"
+		return 1
+	fi
+}
+
+# chk_origin_tls NAME: the origin's TLS listener NAME had a connection in
+# this case (the module spoke TLS, not plain http, to it).
+chk_origin_tls() {
+	origin_since | grep -q "^TLS $1 " ||
+		{ fail "the origin's $1 TLS listener saw no handshake: $(origin_since | grep -m1 -e '^TLSFAIL' -e '^REQ')"; return 1; }
+}
+
+# chk_origin_untouched: no request reached any origin in this case.
+chk_origin_untouched() {
+	if origin_since | grep -q '^REQ'; then
+		fail "the origin received: $(origin_since | grep -m1 '^REQ')"
+		return 1
+	fi
+}
+
+# chk_no_file_body: none of small.txt's bytes reached the client.
+chk_no_file_body() {
+	if grep -qaF "$NOT_SMALL" "$BODY" "$OUT" 2>/dev/null; then
+		fail "the origin's file reached the client"
+		return 1
+	fi
+}
+
+# t_https_absent: a dialect without https: 502 naming it, nothing sent.
+t_https_absent() {
+	local e
+	req "$CORE_CLIENT" "$P/$CORE_CLIENT/no-https" GET "$HU/small.txt"
+	chk_status 502 || return
+	e=$(hdr X-Athttp-Error)
+	printf '%s\n' "$e" | grep -qi 'https' ||
+		{ fail "502, but X-Athttp-Error does not say https is what the dialect lacks: '${e:-<absent>}'"; return; }
+	chk_no_file_body && chk_origin_untouched && chk_emu_no "$D_SEND_PAT" "a request command for https the dialect lacks" || return
+	pass "$e"
+}
+
+# t_https_cannot_verify CASE URL: https where the module will not verify
+# and --insecure-upstream is not given: 502 "cannot verify", nothing sent.
+t_https_cannot_verify() {
+	local e
+	req "$CORE_CLIENT" "$1" GET "$2"
+	chk_status 502 || return
+	e=$(hdr X-Athttp-Error)
+	case $e in
+	*"cannot verify"*) ;;
+	*) fail "502, but X-Athttp-Error lacks 'cannot verify': '${e:-<absent>}'"; return ;;
+	esac
+	chk_no_file_body && chk_origin_untouched && chk_emu_no "$D_SEND_PAT" "a request command for a server nobody would verify" || return
+	pass "$e"
+}
+
+# https_client CLIENT: the Foundation's core cases over https.
+https_client() {
+	local c=$1
+	https_req "$c" "$P/$c/get-small" GET "$HU/small.txt"
+	chk_status 200 && chk_body_file "$WWW/small.txt" && chk_upstream_mark && chk_origin_tls origin && pass
+
+	if in_list "$c" curl python requests; then
+		https_req "$c" "$P/$c/get-5mb" GET "$HU/big.bin"
+		chk_status 200 && chk_body_file "$WWW/big.bin" && chk_upstream_mark && pass
+	fi
+
+	if [ "$c" = busybox ]; then
+		skip "$P/$c/head" "busybox wget cannot send HEAD"
+	else
+		https_req "$c" "$P/$c/head" HEAD "$HU/big.bin"
+		if chk_status 200 && chk_header Content-Length "$BIG_SIZE" && chk_upstream_mark; then
+			if [ -s "$BODY" ]; then fail "HEAD answer delivered $(fsize "$BODY") body bytes"; else pass; fi
+		fi
+	fi
+
+	https_req "$c" "$P/$c/post-form" POST "$HU/echo" "$FORM"
+	if chk_status 200 && chk_echo POST "${#FORM}" "$(sha_str "$FORM")" "$FORM_CT" && chk_upstream_mark; then
+		if origin_since | grep -q "^REQ POST /echo HTTP/1.1 len=${#FORM} sha256=$(sha_str "$FORM")\$"; then
+			pass "the origin got the ${#FORM} bytes (sha256)"
+		else
+			fail "the origin's log lacks the POST with the form's sha256: $(origin_since | grep -m1 '^REQ')"
+		fi
+	fi
+
+	https_req "$c" "$P/$c/get-chunked" GET "$HU/chunked"
+	chk_status 200 && chk_body_sha "$CHUNKED_SHA" && chk_upstream_mark && pass
+}
+
+# t_https_keepalive: curl, two https URLs on one TLS connection to athttp.
+t_https_keepalive() {
+	local b1=$TMP/out/hka1 b2=$TMP/out/hka2
+	rm -f "$b1" "$b2"
+	ath "$P/curl/keep-alive" curl -sS -v -o "$b1" -o "$b2" "$HU/small.txt" "$HU/chunked"
+	[ "$RC" = 0 ] || { fail "curl exit status $RC"; return; }
+	cmp -s "$b1" "$WWW/small.txt" || { fail "first body differs from small.txt"; return; }
+	[ "$(sha "$b2")" = "$CHUNKED_SHA" ] || { fail "second body (chunked) sha256 differs"; return; }
+	grep -q 'Re-using existing connection' "$ERR" ||
+		{ fail "curl did not reuse its TLS connection (no 'Re-using existing connection' in -v)"; return; }
+	[ "$(grep -c '^\* SSL connection using' "$ERR")" = 1 ] ||
+		{ fail "curl made $(grep -c '^\* SSL connection using' "$ERR") TLS handshakes for two URLs"; return; }
+	pass "one TLS handshake, two answers"
+}
+
+# t_https_redirect: curl -L from http to https: the body of the https one.
+t_https_redirect() {
+	req curl "$P/curl/redirect-http-to-https" GET "$U/to-https/small.txt"
+	chk_status 200 && chk_body_file "$WWW/small.txt" && chk_upstream_mark || return
+	grep -q '^HTTP/1.1 302' "$TMP/out/${CASE//\//_}.rawhdr" ||
+		{ fail "curl never saw the 302 to https"; return; }
+	origin_since | grep -q '^REQ GET /to-https/small.txt ' || { fail "the origin never saw GET /to-https/small.txt"; return; }
+	chk_origin_tls origin || return
+	origin_since | grep -q '^REQ GET /small.txt ' || { fail "the origin never saw GET /small.txt after the redirect"; return; }
+	pass
+}
+
+# t_https_client_distrust: a client not given athttp's local CA fails its
+# own check (curl exit 60): nothing is trusted silently.
+t_https_client_distrust() {
+	local roots=/etc/ssl/certs/ca-certificates.crt
+	[ -f "$roots" ] || { skip "$P/curl/client-distrusts" "no $roots"; return; }
+	NO_ROUNDTRIP=1 ath "$P/curl/client-distrusts" curl -sS --cacert "$roots" -o "$TMP/out/distrust.body" "$HU/small.txt"
+	BODY=$TMP/out/distrust.body
+	[ "$RC" = 60 ] || { fail "curl with only the system roots: expected exit 60 (certificate problem), got $RC"; return; }
+	chk_no_file_body && chk_origin_untouched || return
+	pass "curl: $(grep -m1 -o 'SSL certificate problem.*' "$ERR" | head -c 80)"
+}
+
+# t_https_git: git clone over https of a small bare repository that origin.py
+# serves as plain files (git's dumb http protocol).
+t_https_git() {
+	local src=$TMP/git-src repo=$WWW/repo.git dst=$TMP/cwd/repo-clone want got
+	if ! command -v git >/dev/null; then
+		skip "$P/git/clone" "git is not installed"
+		return
+	fi
+	if [ ! -d "$repo" ]; then
+		rm -rf "$src"
+		if ! { git init -q "$src" && cp "$WWW/small.txt" "$src/" &&
+			git -C "$src" add small.txt &&
+			git -C "$src" -c user.name=athttp -c user.email=e2e@athttp.test commit -q -m 'https e2e' &&
+			git clone -q --bare "$src" "$repo" && git -C "$repo" update-server-info; } >"$TMP/git-setup.log" 2>&1; then
+			CASE=$P/git/clone RC="" ERR=$TMP/git-setup.log fail "could not make the test repository"
+			return
+		fi
+	fi
+	want=$(git -C "$repo" rev-parse HEAD)
+	rm -rf "$dst"
+	# git runs git-remote-https as a child that opens the port again.
+	NO_ROUNDTRIP=1 ath "$P/git/clone" env GIT_TERMINAL_PROMPT=0 git clone -q "$HU/repo.git" "$dst"
+	[ "$RC" = 0 ] || { fail "git clone exit status $RC"; return; }
+	got=$(git -C "$dst" rev-parse HEAD 2>/dev/null)
+	[ "$got" = "$want" ] || { fail "cloned HEAD '${got:-none}', expected $want"; return; }
+	cmp -s "$dst/small.txt" "$WWW/small.txt" || { fail "the clone's small.txt differs"; return; }
+	chk_origin_tls origin || return
+	origin_since | grep -q '^REQ GET /repo.git/info/refs' || { fail "the origin never saw GET /repo.git/info/refs"; return; }
+	pass "HEAD ${got:0:12}, dumb http over https"
+}
+
+# t_https_rejected NAME WHAT: a server whose certificate the module must
+# reject: 502 naming the module's error (D_TLS_ERROR_PAT), never the body.
+t_https_rejected() {
+	local name=$1 what=$2 e
+	req curl "$P/curl/reject-$name" GET "https://$name.test/small.txt"
+	chk_status 502 || return
+	e=$(hdr X-Athttp-Error)
+	printf '%s\n' "$e" | grep -Eq -e "$D_TLS_ERROR_PAT" ||
+		{ fail "X-Athttp-Error does not match '$D_TLS_ERROR_PAT': '${e:-<absent>}'"; return; }
+	chk_no_file_body && chk_origin_untouched || return
+	origin_since | grep -q -e "^TLSFAIL $name " -e "^TLS $name " ||
+		{ fail "the module never reached the $name listener (rejected before trying?)"; return; }
+	pass "$what: $e"
+}
+
+# t_https_unverified_untrusted: a family that cannot verify, under
+# --insecure-upstream: even a server of an unknown root answers, marked.
+t_https_unverified_untrusted() {
+	req curl "$P/curl/insecure-untrusted" GET "https://untrusted.test/small.txt"
+	chk_status 200 && chk_body_file "$WWW/small.txt" && chk_upstream_mark && chk_origin_tls untrusted &&
+		pass "unverified, and it says so"
+}
+
+# t_https_insecure_flag: a family that verifies, no --module-ca but
+# --insecure-upstream: the untrusted server answers, marked unverified.
+t_https_insecure_flag() {
+	local saved=$HTTPS_UNVERIFIED
+	ATH_OPTS=(--insecure-upstream)
+	HTTPS_UNVERIFIED=1
+	req "$CORE_CLIENT" "$P/$CORE_CLIENT/insecure-upstream" GET "https://untrusted.test/small.txt"
+	chk_status 200 && chk_body_file "$WWW/small.txt" && chk_upstream_mark && chk_origin_tls untrusted &&
+		pass "untrusted.test answered, marked unverified"
+	HTTPS_UNVERIFIED=$saved
+	ATH_OPTS=(--module-ca "$PKI_ROOT")
+}
+
+# t_https_record_replay: an https GET recorded (--record), then replayed
+# (-d replay:) without the module: the same body; the transcript holds the
+# module conversation in plaintext, never a TLS record.
+t_https_record_replay() {
+	local rec=$TMP/https-record.at b1=$TMP/out/https-rec.body b2=$TMP/out/https-replay.body client=()
+	rm -f "$rec" "$b1" "$b2"
+	if [ "$CORE_CLIENT" = curl ]; then client=(curl -sS -o); else client=("$PY" "$E2E_ROOT/tests/e2e/httpc.py" -o); fi
+	ath_raw "$P/record-replay/record" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" "${ATH_OPTS[@]}" --record "$rec" -- \
+		"${client[@]}" "$b1" "$HU/small.txt"
+	if [ "$RC" != 0 ] || ! cmp -s "$b1" "$WWW/small.txt"; then
+		fail "recording run: exit $RC, body $(cmp -s "$b1" "$WWW/small.txt" 2>/dev/null && echo equal || echo differs)"
+		return
+	fi
+	ath_raw "$P/record-replay" "$ATHTTP" -d "replay:$rec" -m "$MODEM" "${ATH_OPTS[@]}" -- \
+		"${client[@]}" "$b2" "$HU/small.txt"
+	[ "$RC" = 0 ] || { fail "replay: exit $RC"; return; }
+	[ "$(sha "$b2")" = "$SMALL_SHA" ] || { fail "replayed body sha256 $(sha "$b2" | cut -c1-16)…, expected $SMALL_SHA"; return; }
+	grep -q 'origin\.test' "$rec" || { fail "the transcript never names origin.test"; return; }
+	grep -qF "$NOT_SMALL" "$rec" || { fail "the transcript lacks the body in plaintext (the module's conversation)"; return; }
+	if grep -qi -e '\\x16\\x03\\x0[0-4]' -e '\\x17\\x03\\x03' "$rec"; then
+		fail "the transcript holds TLS records: $(grep -m1 -o -i -e '.\{0,20\}\\x16\\x03\\x0[0-4].\{0,20\}' -e '.\{0,20\}\\x17\\x03\\x03.\{0,20\}' "$rec")"
+		return
+	fi
+	pass "$(grep -c '' "$rec") transcript lines, plaintext, body identical"
 }
