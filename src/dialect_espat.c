@@ -133,7 +133,7 @@ static const struct {
 	.no_cert_command = "AT+HTTPCERT and AT+HTTPSCERT answer ERROR: the module has no command to load a CA "
 			   "certificate, so it cannot verify servers (Espressif ESP-AT verifies only with its flash "
 			   "PKI partition)",
-	.no_ca = "no --module-ca given: the module has no roots to verify servers with",
+	.no_ca = "no --module-ca given: the module has no roots, so it cannot verify servers",
 };
 
 /* What a bring-up's tls_setup left in the module (io->state: zeroed at
@@ -1209,8 +1209,8 @@ static enum ath_err espat_tls_setup(struct modem_io *io, struct tls_verdict *v, 
 		return ATH_OK;
 	}
 	if (t->ca_len == 0) {
-		snprintf(v->why, sizeof v->why, "the --module-ca file is empty: the module has no roots to verify "
-			 "servers with");
+		snprintf(v->why, sizeof v->why, "the --module-ca file is empty: the module has no roots, so it "
+			 "cannot verify servers");
 		st->tls_set_up = true;
 		return ATH_OK;
 	}
@@ -1238,9 +1238,9 @@ static enum ath_err espat_tls_setup(struct modem_io *io, struct tls_verdict *v, 
 		}
 		if (out == CA_REFUSED) {
 			snprintf(v->why, sizeof v->why,
-				 "the module refused the --module-ca roots: %s answered %.40s after their %zu bytes "
-				 "(not certificates it can parse, or too many for its RAM)", order[i], result,
-				 t->ca_len);
+				 "the module refused the --module-ca roots (%s answered %.24s after their %zu "
+				 "bytes: not certificates it parses, or too many for its RAM), so it cannot verify "
+				 "servers", order[i], result, t->ca_len);
 			break;
 		}
 		trace_note(io->trace, "%s: the module answered %s", order[i], result);

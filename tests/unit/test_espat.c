@@ -1238,6 +1238,7 @@ static void test_tls_setup_no_ca(void **state)
 		assert_int_equal(run_tls_setup(&r, &mt, &v), ATH_OK);
 		assert_false(v.verified);
 		assert_non_null(strstr(v.why, "no --module-ca given"));
+		assert_non_null(strstr(v.why, "cannot verify"));
 		assert_int_equal(r.chat.commands_sent, 0);
 		struct dialect_request rq =
 			https_request(VERB_GET, "GET", "https://h:8443/x?y=1", "h", 8443, "/x?y=1", true, NULL, 0);
@@ -1295,6 +1296,7 @@ static void test_tls_setup_refused(void **state)
 		assert_int_equal(run_tls_setup(&r, &mt, &v), ATH_OK);
 		assert_false(v.verified);
 		assert_non_null(strstr(v.why, "refused the --module-ca roots"));
+		assert_non_null(strstr(v.why, "cannot verify"));
 		assert_int_equal(r.chat.commands_sent, 1);
 		espat_rig_done(&r);
 		script_free(&sc2);
