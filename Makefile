@@ -93,6 +93,11 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< -lpthread
 
+# The handshake benchmark drives the engine's own TLS server.
+$(BUILD)/bench/tls_handshake: $(BUILD)/bench/tls_handshake.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(ENGINE_LIBS)
+
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(ENGINE_LIBS)

@@ -25,6 +25,8 @@
  * default, and follows the manual):
  *   simcom   sim7600: +HTTPREAD: DATA,<n> ... +HTTPREAD:0, +HTTPHEAD: DATA,<n>
  *            a76xx:   +HTTPREAD: <n> ... +HTTPREAD: 0, +HTTPREAD:LEN,<n>
+ *            nosni:   sim7600 without AT+CSSLCFG="enableSNI" (ERROR; no SNI)
+ *            nocertdown: sim7600 without AT+CCERTDOWN (ERROR)
  *   neoway   n58:     "+HTTPRECV: " line (recvmode 0),
  *                     "+HTTPACTION: SOCKET ID OPEN FAILED"
  *            compact: "+HTTPRECV:" and "+HTTPACTION:SOCKET ID OPEN FAILED"

@@ -6,7 +6,18 @@
  * plus the variations seen on real modules (DESIGN.md).  Whatever the manual
  * does not allow answers ERROR, so that a host which leans on leniency fails
  * here rather than in the field.  Not emulated: AT+HTTPPOSTFILE and
- * AT+HTTPREADFILE (they need the module's file system), TLS.
+ * AT+HTTPREADFILE (they need the module's file system).
+ *
+ * TLS, from SIMCom's SSL Application Note: certificate files by
+ * AT+CCERTDOWN (its ">" phase takes exactly <len> bytes), AT+CCERTLIST,
+ * AT+CCERTDELE; ten SSL contexts set by AT+CSSLCFG="<key>",<ctx>,<value>
+ * with the Note's defaults (sslversion 4, authmode 0, ignorelocaltime 1,
+ * negotiatetime 300, enableSNI 0).  An https:// action uses the context
+ * AT+HTTPPARA="SSLCFG" names, and the network side does exactly what it
+ * asks: verification only with authmode 1 (against the cacert file's
+ * content), SNI only with enableSNI 1, the certificate's dates only with
+ * ignorelocaltime 0.  The certificate files and the contexts are the
+ * module's, not the HTTP service's: AT+HTTPTERM keeps them.
  */
 #include "emu.h"
 
@@ -23,6 +34,8 @@ struct simcom_variant {
 	const char *read_len;		/* before <len> in the AT+HTTPREAD? answer */
 	const char *read_data;		/* before <n> of each AT+HTTPREAD piece */
 	const char *read_end;		/* after the last piece */
+	bool sni_switch;		/* AT+CSSLCFG="enableSNI" exists */
+	bool certdown;			/* AT+CCERTDOWN exists */
 };
 
 static const struct simcom_variant variants[] = {
@@ -33,6 +46,8 @@ static const struct simcom_variant variants[] = {
 		.read_len = "+HTTPREAD: LEN,",
 		.read_data = "+HTTPREAD: DATA,",
 		.read_end = "+HTTPREAD:0",
+		.sni_switch = true,
+		.certdown = true,
 	},
 	{
 		.name = "a76xx",
@@ -41,6 +56,30 @@ static const struct simcom_variant variants[] = {
 		.read_len = "+HTTPREAD:LEN,",
 		.read_data = "+HTTPREAD: ",
 		.read_end = "+HTTPREAD: 0",
+		.sni_switch = true,
+		.certdown = true,
+	},
+	{
+		/* old firmware: "enableSNI" answers ERROR, no SNI is sent */
+		.name = "nosni",
+		.model = "SIMCOM_SIM7600E-H",
+		.head = "+HTTPHEAD: DATA,",
+		.read_len = "+HTTPREAD: LEN,",
+		.read_data = "+HTTPREAD: DATA,",
+		.read_end = "+HTTPREAD:0",
+		.sni_switch = false,
+		.certdown = true,
+	},
+	{
+		/* no certificate download: AT+CCERTDOWN answers ERROR */
+		.name = "nocertdown",
+		.model = "SIMCOM_SIM7600E-H",
+		.head = "+HTTPHEAD: DATA,",
+		.read_len = "+HTTPREAD: LEN,",
+		.read_data = "+HTTPREAD: DATA,",
+		.read_end = "+HTTPREAD:0",
+		.sni_switch = true,
+		.certdown = false,
 	},
 };
 
@@ -49,11 +88,20 @@ static const struct simcom_variant variants[] = {
 #define MAX_POST 153600			/* AT+HTTPDATA <size> */
 #define MAX_DATA_TIME_MS 120000		/* AT+HTTPDATA <time> */
 #define MAX_URL 4096
+#define SSL_CTXS 10			/* <ssl_ctx_index> 0-9 */
+#define MAX_CERT 10240			/* AT+CCERTDOWN <len> */
+#define MAX_CERT_NAME 128		/* AT+CCERTDOWN <filename> */
+#define MAX_CERT_FILES 16
+#define CA_MISSED 719			/* chapter 5: "CA missed" */
+#define HANDSHAKE_FAILED 715
 
 /* The <statuscode> the module reports when there is no HTTP status. */
 static const int error_code[EMU_FETCH_NSTATUS] = {
 	[EMU_FETCH_BAD_URL] = 708,	/* invalid parameter */
-	[EMU_FETCH_TLS] = 715,		/* handshake failed */
+	[EMU_FETCH_TLS] = HANDSHAKE_FAILED,
+	/* Real firmware reports a rejected certificate as a failed
+	 * handshake too; 719 is for a context without its CA file. */
+	[EMU_FETCH_TLS_VERIFY] = HANDSHAKE_FAILED,
 	[EMU_FETCH_DNS] = 713,
 	[EMU_FETCH_CONNECT] = 714,
 	[EMU_FETCH_TIMEOUT] = 705,
@@ -76,6 +124,23 @@ struct simcom_params {
 	unsigned long sslcfg;
 };
 
+/* An SSL context, AT+CSSLCFG's. */
+struct ssl_ctx {
+	unsigned long sslversion;	/* 0 SSL3.0, 1 TLS1.0, 2 TLS1.1, 3 TLS1.2, 4 all */
+	unsigned long authmode;		/* 0 none, 1 server, 2 server and client */
+	unsigned long ignorelocaltime;
+	unsigned long negotiatetime;	/* seconds */
+	unsigned long enable_sni;
+	char *cacert;			/* a file name, NULL: none */
+};
+
+struct cert_file {
+	char *name;			/* NULL: a free slot */
+	struct emu_buf data;
+};
+
+enum download { DOWNLOAD_POST, DOWNLOAD_CERT };
+
 struct simcom {
 	struct emu *emu;
 	const struct emu_config *cfg;
@@ -85,6 +150,12 @@ struct simcom {
 	struct simcom_params p;
 	struct emu_buf post;		/* AT+HTTPDATA, for the next POST */
 	bool have_post;
+	enum download download;		/* what the data phase is for */
+	char *download_name;		/* AT+CCERTDOWN's file */
+
+	/* The module's, kept across AT+HTTPTERM. */
+	struct ssl_ctx ssl[SSL_CTXS];
+	struct cert_file certs[MAX_CERT_FILES];
 
 	struct emu_job *job;		/* AT+HTTPACTION in progress */
 	int job_method;
@@ -246,15 +317,24 @@ static void http_data(struct simcom *s, const struct emu_cmd *c)
 	}
 	emu_buf_free(&s->post);
 	s->have_post = false;
+	s->download = DOWNLOAD_POST;
 	emu_download(s->emu, "\r\nDOWNLOAD\r\n", size, (unsigned)ms);
 }
+
+static void cert_stored(struct simcom *s, struct emu_buf *data);
 
 static void data_done(void *ctx, struct emu_buf *data, bool complete)
 {
 	struct simcom *s = ctx;
 
 	if (!complete) {
+		free(s->download_name);
+		s->download_name = NULL;
 		emu_error(s->emu);
+		return;
+	}
+	if (s->download == DOWNLOAD_CERT) {
+		cert_stored(s, data);
 		return;
 	}
 	s->post = *data;
@@ -319,10 +399,12 @@ static struct emu_fetch *build_request(struct simcom *s, int method)
 	return f;
 }
 
+static int ssl_apply(struct simcom *s, struct emu_fetch *f);
+
 static void http_action(struct simcom *s, const struct emu_cmd *c)
 {
 	struct emu_fetch *f;
-	int method;
+	int method, code;
 
 	if (c->form == EMU_FORM_TEST) {
 		emu_sendf(s->emu, EMU_MARK_NONE, "\r\n+HTTPACTION: (0-3)\r\n");
@@ -341,6 +423,11 @@ static void http_action(struct simcom *s, const struct emu_cmd *c)
 	s->job_method = method;
 	if (f->status != EMU_FETCH_OK) {
 		report(s, method, error_code[f->status], 0);
+		emu_fetch_free(f);
+		return;
+	}
+	if (f->url.tls && (code = ssl_apply(s, f))) {
+		report(s, method, code, 0);
 		emu_fetch_free(f);
 		return;
 	}
@@ -409,6 +496,212 @@ static void http_read(struct simcom *s, const struct emu_cmd *c)
 	emu_sendf(s->emu, EMU_MARK_DONE, "\r\n%s\r\n", s->v->read_end);
 }
 
+/* ------------------------------------------------------------ SSL */
+
+static const struct ssl_ctx ssl_defaults = {
+	.sslversion = 4,
+	.authmode = 0,
+	.ignorelocaltime = 1,
+	.negotiatetime = 300,
+	.enable_sni = 0,
+};
+
+static struct cert_file *find_cert(struct simcom *s, const char *name)
+{
+	for (size_t i = 0; name && i < MAX_CERT_FILES; i++)
+		if (s->certs[i].name && !strcmp(s->certs[i].name, name))
+			return &s->certs[i];
+	return NULL;
+}
+
+/* The Note: a certificate file's name ends in .pem or .der. */
+static bool cert_name_ok(const struct emu_arg *a)
+{
+	return a->len > 4 && a->len <= MAX_CERT_NAME &&
+	       strlen(a->str) == a->len &&
+	       (!strcasecmp(a->str + a->len - 4, ".pem") ||
+		!strcasecmp(a->str + a->len - 4, ".der"));
+}
+
+static void cert_download(struct simcom *s, const struct emu_cmd *c)
+{
+	const struct emu_config *cfg = s->cfg;
+	unsigned long len;
+	unsigned ms;
+
+	if (c->argc != 2 || !arg_is(c, 0, EMU_ARG_STRING) ||
+	    !arg_is(c, 1, EMU_ARG_NUMBER) || !cert_name_ok(&c->argv[0])) {
+		emu_error(s->emu);
+		return;
+	}
+	len = c->argv[1].num;
+	if (len < 1 || len > MAX_CERT) {
+		emu_error(s->emu);
+		return;
+	}
+	/* No <time> parameter: 10 s, and the line time at --baud. */
+	ms = 10000 + (cfg->baud ? (unsigned)(len * 10 * 1000 / cfg->baud) : 0);
+	free(s->download_name);
+	s->download_name = emu_strndup(c->argv[0].str, c->argv[0].len);
+	s->download = DOWNLOAD_CERT;
+	emu_download(s->emu, "\r\n>", len, ms);
+}
+
+static void cert_stored(struct simcom *s, struct emu_buf *data)
+{
+	struct cert_file *f = find_cert(s, s->download_name);
+
+	for (size_t i = 0; !f && i < MAX_CERT_FILES; i++)
+		if (!s->certs[i].name)
+			f = &s->certs[i];
+	if (!f) {
+		free(s->download_name);
+		s->download_name = NULL;
+		emu_error(s->emu);
+		return;
+	}
+	if (f->name) {
+		free(s->download_name);
+	} else {
+		f->name = s->download_name;
+	}
+	s->download_name = NULL;
+	emu_buf_free(&f->data);
+	f->data = *data;
+	*data = (struct emu_buf){ 0 };
+	emu_ok(s->emu);
+}
+
+static void cert_list(struct simcom *s, const struct emu_cmd *c)
+{
+	bool any = false;
+
+	(void)c;
+	for (size_t i = 0; i < MAX_CERT_FILES; i++)
+		if (s->certs[i].name) {
+			emu_sendf(s->emu, EMU_MARK_NONE, "\r\n+CCERTLIST: \"%s\"",
+				  s->certs[i].name);
+			any = true;
+		}
+	if (any)
+		emu_send(s->emu, EMU_MARK_NONE, "\r\n", 2);
+	emu_ok(s->emu);
+}
+
+static void cert_delete(struct simcom *s, const struct emu_cmd *c)
+{
+	struct cert_file *f;
+
+	if (c->argc != 1 || !arg_is(c, 0, EMU_ARG_STRING) ||
+	    !(f = find_cert(s, c->argv[0].str))) {
+		emu_error(s->emu);
+		return;
+	}
+	free(f->name);
+	emu_buf_free(&f->data);
+	*f = (struct cert_file){ 0 };
+	emu_ok(s->emu);
+}
+
+struct ssl_key {
+	const char *key;		/* exactly as the Note spells it */
+	enum emu_arg_kind kind;
+	unsigned long min, max;		/* value, or string length */
+	size_t field;			/* offset in struct ssl_ctx */
+	bool sni;			/* the switch old firmware lacks */
+};
+
+#define SSL_NUM(k, lo, hi, f) \
+	{ k, EMU_ARG_NUMBER, lo, hi, offsetof(struct ssl_ctx, f), false }
+
+static const struct ssl_key ssl_keys[] = {
+	SSL_NUM("sslversion", 0, 4, sslversion),
+	SSL_NUM("authmode", 0, 2, authmode),
+	SSL_NUM("ignorelocaltime", 0, 1, ignorelocaltime),
+	SSL_NUM("negotiatetime", 10, 300, negotiatetime),
+	{ "enableSNI", EMU_ARG_NUMBER, 0, 1, offsetof(struct ssl_ctx, enable_sni), true },
+	{ "cacert", EMU_ARG_STRING, 1, MAX_CERT_NAME, offsetof(struct ssl_ctx, cacert), false },
+};
+
+/* AT+CSSLCFG="<key>",<ctx>,<value>.  No client certificates: a module
+ * without them is what athttp needs, and "clientcert" answering ERROR is
+ * stricter, never more forgiving. */
+static void ssl_config(struct simcom *s, const struct emu_cmd *c)
+{
+	const struct ssl_key *k = NULL;
+	const struct emu_arg *v;
+	char *field;
+
+	if (c->argc == 3 && arg_is(c, 0, EMU_ARG_STRING) &&
+	    arg_is(c, 1, EMU_ARG_NUMBER) && c->argv[1].num < SSL_CTXS)
+		for (size_t i = 0; i < sizeof(ssl_keys) / sizeof(ssl_keys[0]); i++)
+			if (!strcmp(ssl_keys[i].key, c->argv[0].str))
+				k = &ssl_keys[i];
+	if (!k || (k->sni && !s->v->sni_switch) || !arg_is(c, 2, k->kind)) {
+		emu_error(s->emu);
+		return;
+	}
+	v = &c->argv[2];
+	field = (char *)&s->ssl[c->argv[1].num] + k->field;
+	if (k->kind == EMU_ARG_NUMBER) {
+		if (v->num < k->min || v->num > k->max) {
+			emu_error(s->emu);
+			return;
+		}
+		*(unsigned long *)(void *)field = v->num;
+	} else {
+		if (v->len < k->min || v->len > k->max || strlen(v->str) != v->len) {
+			emu_error(s->emu);
+			return;
+		}
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = emu_strndup(v->str, v->len);
+	}
+	emu_ok(s->emu);
+}
+
+/* Sets an https fetch's TLS as the context asks; 0, or the <statuscode>
+ * the action fails with at once. */
+static int ssl_apply(struct simcom *s, struct emu_fetch *f)
+{
+	const struct ssl_ctx *c = &s->ssl[s->p.sslcfg];
+	const struct cert_file *ca = NULL;
+	bool verify = c->authmode >= 1;
+
+	if (verify) {
+		/* authmode 2 also wants a client certificate, which this
+		 * emulator never has */
+		ca = find_cert(s, c->cacert);
+		if (!ca || c->authmode == 2)
+			return CA_MISSED;
+	}
+	/* The network side speaks TLS 1.2: a context limited to SSL 3.0,
+	 * TLS 1.0 or 1.1 cannot agree with it. */
+	if (c->sslversion < 3)
+		return HANDSHAKE_FAILED;
+	emu_url_set_tls(&f->url, verify, c->enable_sni && s->v->sni_switch,
+			ca ? ca->data.data : NULL, ca ? ca->data.len : 0);
+	f->url.tls_opts.ignore_dates = c->ignorelocaltime == 1;
+	return 0;
+}
+
+static void ssl_reset(struct simcom *s)
+{
+	for (size_t i = 0; i < SSL_CTXS; i++)
+		s->ssl[i] = ssl_defaults;
+}
+
+static void ssl_free(struct simcom *s)
+{
+	for (size_t i = 0; i < SSL_CTXS; i++)
+		free(s->ssl[i].cacert);
+	for (size_t i = 0; i < MAX_CERT_FILES; i++) {
+		free(s->certs[i].name);
+		emu_buf_free(&s->certs[i].data);
+	}
+	free(s->download_name);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 #define FORM(f) (1u << EMU_FORM_##f)
@@ -428,6 +721,10 @@ static const struct simcom_command {
 	{ "+HTTPACTION", FORM(SET) | FORM(TEST), true, http_action },
 	{ "+HTTPHEAD", FORM(EXEC), true, http_head },
 	{ "+HTTPREAD", FORM(SET) | FORM(READ), true, http_read },
+	{ "+CCERTDOWN", FORM(SET), false, cert_download },
+	{ "+CCERTLIST", FORM(EXEC), false, cert_list },
+	{ "+CCERTDELE", FORM(SET), false, cert_delete },
+	{ "+CSSLCFG", FORM(SET), false, ssl_config },
 };
 
 static void command(void *ctx, const struct emu_cmd *c)
@@ -441,7 +738,8 @@ static void command(void *ctx, const struct emu_cmd *c)
 			continue;
 		if (!(k->forms & (1u << c->form)) ||
 		    (k->needs_service && c->form != EMU_FORM_TEST &&
-		     !s->started))
+		     !s->started) ||
+		    (k->run == cert_download && !s->v->certdown))
 			break;
 		k->run(s, c);
 		return;
@@ -459,7 +757,7 @@ static void *open_simcom(struct emu *e, const struct emu_config *cfg,
 
 	v = EMU_VARIANT(variants, cfg->variant);
 	if (!v) {
-		*err = "unknown simcom variant (sim7600, a76xx)";
+		*err = "unknown simcom variant (sim7600, a76xx, nosni, nocertdown)";
 		return NULL;
 	}
 	s = emu_calloc(1, sizeof(*s));
@@ -467,6 +765,7 @@ static void *open_simcom(struct emu *e, const struct emu_config *cfg,
 	s->cfg = cfg;
 	s->v = v;
 	reset(s);
+	ssl_reset(s);
 	return s;
 }
 
@@ -475,6 +774,7 @@ static void close_simcom(void *ctx)
 	struct simcom *s = ctx;
 
 	release(s);
+	ssl_free(s);
 	free(s);
 }
 

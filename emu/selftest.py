@@ -623,6 +623,306 @@ def test_cli(binary, tmp):
 
 
 
+# ---------------------------------------------------------------- simcom tls
+
+def cert_down(p, name, data, timeout=10):
+    """AT+CCERTDOWN with its > phase; returns (prompt, final)."""
+    p.send(b'AT+CCERTDOWN="%s",%d\r' % (name.encode(), len(data)))
+    prompt = p.take(3)
+    if prompt != b"\r\n>":
+        return prompt + p.quiet(0.3), None
+    p.send(data)
+    return prompt, p.until(b"\r\n", timeout) + p.until(b"\r\n", timeout)
+
+
+def test_simcom_ssl_syntax(p):
+    # The SSL commands belong to the module, not to the HTTP service.
+    check(p.cmd("AT+HTTPTERM") == b"\r\nOK\r\n", "HTTPTERM before the SSL commands")
+    good = [
+        'AT+CSSLCFG="sslversion",0,3',
+        'AT+CSSLCFG="sslversion",9,4',
+        'AT+CSSLCFG="sslversion",2,0',
+        'AT+CSSLCFG="authmode",1,1',
+        'AT+CSSLCFG="authmode",3,2',
+        'AT+CSSLCFG="ignorelocaltime",1,0',
+        'AT+CSSLCFG="negotiatetime",1,10',
+        'AT+CSSLCFG="negotiatetime",1,300',
+        'AT+CSSLCFG="enableSNI",1,1',
+        'AT+CSSLCFG="cacert",1,"athttp_ca.pem"',
+        'at+csslcfg="enableSNI",0,0',
+    ]
+    for g in good:
+        check(p.cmd(g) == b"\r\nOK\r\n", "%s -> OK (before HTTPINIT)" % g)
+    bad = [
+        'AT+CSSLCFG="sslversion",10,3',         # context 0-9
+        'AT+CSSLCFG="sslversion",0,5',
+        'AT+CSSLCFG="authmode",0,3',
+        'AT+CSSLCFG="ignorelocaltime",0,2',
+        'AT+CSSLCFG="negotiatetime",0,9',
+        'AT+CSSLCFG="negotiatetime",0,301',
+        'AT+CSSLCFG="enableSNI",0,2',
+        'AT+CSSLCFG="enablesni",0,1',           # the key's spelling is exact
+        'AT+CSSLCFG="SSLVERSION",0,3',
+        'AT+CSSLCFG=sslversion,0,3',            # unquoted key
+        'AT+CSSLCFG="sslversion","0",3',        # quoted context
+        'AT+CSSLCFG="sslversion",0,"3"',        # quoted number
+        'AT+CSSLCFG="sslversion",0',
+        'AT+CSSLCFG="sslversion",0,3,1',
+        'AT+CSSLCFG="sslversion",,3',
+        'AT+CSSLCFG="cacert",0,athttp_ca.pem',  # unquoted file name
+        'AT+CSSLCFG="cacert",0,""',
+        'AT+CSSLCFG="cacert",0,"' + "a" * 129 + '"',
+        'AT+CSSLCFG="cacert",0,"a.pem',         # unterminated quote
+        'AT+CSSLCFG="cacert",0,1',
+        'AT+CSSLCFG="clientcert",0,"c.pem"',    # no client certificates
+        'AT+CSSLCFG="foo",0,1',
+        'AT+CSSLCFG',
+        'AT+CSSLCFG?',
+        'AT+CCERTDOWN="a.txt",10',              # .pem or .der only
+        'AT+CCERTDOWN=".pem",10',
+        'AT+CCERTDOWN="a.pem",0',
+        'AT+CCERTDOWN="a.pem",10241',
+        'AT+CCERTDOWN="a.pem","10"',
+        'AT+CCERTDOWN=a.pem,10',
+        'AT+CCERTDOWN="a.pem"',
+        'AT+CCERTDOWN="a.pem",10,1',
+        'AT+CCERTDOWN="' + "a" * 125 + '.pem",10',
+        'AT+CCERTDOWN',
+        'AT+CCERTDELE="nosuch.pem"',
+        'AT+CCERTDELE=nosuch.pem',
+        'AT+CCERTDELE',
+        'AT+CCERTLIST=1',
+    ]
+    for b in bad:
+        check(p.cmd(b) == b"\r\nERROR\r\n", "%s -> ERROR" % b[:60])
+    check(p.cmd("AT+CCERTLIST") == b"\r\nOK\r\n", "CCERTLIST with no files -> OK")
+    pem = b"-----BEGIN CERTIFICATE-----\r\nAT+CMGS=1\r\n\x00-----END CERTIFICATE-----\n"
+    prompt, fin = cert_down(p, "athttp_ca.pem", pem)
+    check(prompt == b"\r\n>" and fin == b"\r\nOK\r\n",
+          "CCERTDOWN: > then exactly <len> bytes (CR, LF, NUL, AT text among them) -> OK")
+    check(p.cmd("AT") == b"\r\nOK\r\n", "the data were not commands")
+    prompt, fin = cert_down(p, "Other.DER", b"x" * 10240)
+    check(fin == b"\r\nOK\r\n", "CCERTDOWN: 10240 bytes, .DER -> OK")
+    check(p.cmd("AT+CCERTLIST") ==
+          b'\r\n+CCERTLIST: "athttp_ca.pem"\r\n+CCERTLIST: "Other.DER"\r\n\r\nOK\r\n',
+          "CCERTLIST lists both files")
+    p.send(b'AT+CCERTDOWN="short.pem",10\r')
+    check(p.take(3) == b"\r\n>", "CCERTDOWN prompt")
+    p.send(b"abc")
+    t0 = time.monotonic()
+    r = p.take(9, 15)
+    check(r == b"\r\nERROR\r\n" and time.monotonic() - t0 > 9,
+          "CCERTDOWN: fewer bytes than <len> -> ERROR after 10 s")
+    check(b"short.pem" not in p.cmd("AT+CCERTLIST"), "no file from the short upload")
+    check(p.cmd('AT+CCERTDELE="Other.DER"') == b"\r\nOK\r\n", "CCERTDELE -> OK")
+    check(p.cmd("AT+CCERTLIST") == b'\r\n+CCERTLIST: "athttp_ca.pem"\r\n\r\nOK\r\n',
+          "CCERTDELE removed the file")
+    p.cmd('AT+CSSLCFG="sslversion",2,4')
+    check(p.cmd("AT+HTTPINIT") == b"\r\nOK\r\n", "HTTPINIT after the SSL commands")
+
+
+def simcom_https_action(p, ctx):
+    check(p.cmd('AT+HTTPPARA="SSLCFG",%d' % ctx) == b"\r\nOK\r\n", "SSLCFG %d" % ctx)
+    urc, _ = action(p, 0, 60)
+    return urc
+
+
+def test_simcom_ssl_actions(p):
+    check(set_url(p, "https://origin.test/get"), "https URL set")
+    # context 4: server authentication without a CA file
+    p.cmd('AT+CSSLCFG="authmode",4,1')
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,719,0",
+          "authmode 1, no cacert -> 719 (CA missed)")
+    p.cmd('AT+CSSLCFG="cacert",4,"missing.pem"')
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,719,0",
+          "authmode 1, cacert names no file -> 719")
+    p.cmd('AT+CSSLCFG="cacert",4,"athttp_ca.pem"')
+    p.cmd('AT+CSSLCFG="authmode",4,2')
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,719,0",
+          "authmode 2 without a client certificate -> 719")
+    p.cmd('AT+CSSLCFG="authmode",4,0')
+    p.cmd('AT+CSSLCFG="sslversion",4,2')
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,715,0",
+          "sslversion 2 (TLS 1.1 only) against a TLS 1.2 server -> 715")
+    # a plain HTTP origin behind an https URL: the handshake fails
+    p.cmd('AT+CSSLCFG="sslversion",4,3')
+    p.cmd('AT+CSSLCFG="authmode",4,1')
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,715,0",
+          "authmode 1 with the file, no TLS at the origin -> 715")
+    check(p.quiet(0.2) == b"" and p.cmd("AT+HTTPREAD?") == b"\r\nERROR\r\n",
+          "no response held after a TLS failure")
+    # HTTPTERM forgets SSLCFG, not the contexts or the files
+    check(p.cmd("AT+HTTPTERM") == b"\r\nOK\r\n" and p.cmd("AT+HTTPINIT") == b"\r\nOK\r\n",
+          "HTTPTERM, HTTPINIT")
+    check(p.cmd("AT+CCERTLIST") == b'\r\n+CCERTLIST: "athttp_ca.pem"\r\n\r\nOK\r\n',
+          "the certificate file survives HTTPTERM")
+    set_url(p, "https://origin.test/get")
+    urc, _ = action(p, 0, 60)
+    check(urc == "+HTTPACTION: 0,715,0",
+          "after HTTPINIT the URL uses context 0 again (authmode 0): %s" % urc)
+    check(simcom_https_action(p, 4) == "+HTTPACTION: 0,715,0" and
+          p.cmd('AT+CSSLCFG="authmode",4,0') == b"\r\nOK\r\n",
+          "context 4 kept its settings")
+    p.cmd("AT+HTTPTERM")
+
+
+def test_simcom_ssl_variants(binary, tmp, routes):
+    emu = Emu(binary, tmp, "nosni", *routes, "--variant", "nosni")
+    p = Port(emu.link)
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        check(p.cmd('AT+CSSLCFG="enableSNI",0,1') == b"\r\nERROR\r\n",
+              "nosni: enableSNI -> ERROR")
+        check(p.cmd('AT+CSSLCFG="enableSNI",0,0') == b"\r\nERROR\r\n",
+              "nosni: enableSNI,0 -> ERROR as well")
+        check(p.cmd('AT+CSSLCFG="authmode",0,1') == b"\r\nOK\r\n" and
+              cert_down(p, "athttp_ca.pem", b"pem")[1] == b"\r\nOK\r\n",
+              "nosni: the other settings and CCERTDOWN work")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "nosni emulator exits 0")
+    emu = Emu(binary, tmp, "nocertdown", *routes, "--variant", "nocertdown")
+    p = Port(emu.link)
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        check(p.cmd('AT+CCERTDOWN="athttp_ca.pem",10') == b"\r\nERROR\r\n",
+              "nocertdown: CCERTDOWN -> ERROR, no prompt")
+        check(p.cmd('AT+CSSLCFG="enableSNI",0,1') == b"\r\nOK\r\n",
+              "nocertdown: enableSNI works")
+        p.cmd("AT+HTTPINIT")
+        p.cmd('AT+CSSLCFG="authmode",0,1')
+        p.cmd('AT+CSSLCFG="cacert",0,"athttp_ca.pem"')
+        set_url(p, "https://origin.test/get")
+        urc, _ = action(p, 0, 60)
+        check(urc == "+HTTPACTION: 0,719,0", "nocertdown: authmode 1 -> 719 (no file)")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "nocertdown emulator exits 0")
+    r = subprocess.run([binary, "-m", "simcom", "--link", os.path.join(tmp, "v"),
+                        "--variant", "sim900"], capture_output=True, timeout=10)
+    check(r.returncode == 2 and b"nosni, nocertdown" in r.stderr,
+          "unknown simcom variant: the TLS variants named")
+    r = subprocess.run([binary, "--help"], capture_output=True, timeout=10)
+    check(b"nosni" in r.stdout + r.stderr and b"nocertdown" in r.stdout + r.stderr,
+          "--help documents nosni and nocertdown")
+
+
+class TlsOrigins:
+    """tests/origin.py's TLS listeners with the e2e test PKI
+    (tests/e2e/pki.sh): origin.test, expired.test, untrusted.test."""
+    NAMES = ("origin", "expired", "untrusted")
+
+    def __init__(self, tmp):
+        root = os.path.join(HERE, "..")
+        self.pki = os.path.join(tmp, "pki")
+        subprocess.run(["bash", os.path.join(root, "tests", "e2e", "pki.sh"), self.pki],
+                       check=True, capture_output=True, timeout=60)
+        www = os.path.join(tmp, "www")
+        os.makedirs(www, exist_ok=True)
+        self.small = b"simcom tls selftest\n" * 10
+        open(os.path.join(www, "small.txt"), "wb").write(self.small)
+        self.log = os.path.join(tmp, "tls-origin.log")
+        args = [sys.executable, os.path.join(root, "tests", "origin.py"), "--dir", www,
+                "--log", self.log]
+        for n in self.NAMES:
+            args += ["--tls", "%s=%s/%s.pem:%s/%s.key" % (n, self.pki, n, self.pki, n)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE)
+        self.ports = {}
+        while True:
+            line = self.proc.stdout.readline().decode()
+            if not line:
+                raise RuntimeError("origin.py printed no PORT line")
+            if line.startswith("TLSPORT "):
+                _, name, port = line.split()
+                self.ports[name] = int(port)
+            elif line.startswith("PORT "):
+                break
+        self.routes = ["--route=%s.test:443=127.0.0.1:%d" % (n, self.ports[n]) for n in self.NAMES]
+
+    def pem(self, name):
+        return open(os.path.join(self.pki, name), "rb").read()
+
+    def mark(self):
+        self.at = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+
+    def since(self):
+        with open(self.log, "rb") as f:
+            f.seek(self.at)
+            return f.read().decode("latin-1")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def simcom_tls_get(p, o, host):
+    """GET https://<host>/small.txt with context 2; (urc, body, origin log)."""
+    o.mark()
+    set_url(p, "https://%s/small.txt" % host)
+    urc, _ = action(p, 0, 60)
+    body = None
+    if urc.startswith("+HTTPACTION: 0,200,"):
+        p.urc()
+        body, _ = p.read_body("AT+HTTPREAD=0,4096")
+    return urc, body, o.since()
+
+
+def test_simcom_ssl_real(binary, tmp):
+    """Real TLS as far as the commands asked: verification against the
+    uploaded file's content, dates only without ignorelocaltime, SNI only
+    with enableSNI."""
+    o = TlsOrigins(tmp)
+    emu = Emu(binary, tmp, "simcom-tls", *o.routes)
+    p = Port(emu.link)
+    try:
+        p.cmd("ATE0")
+        p.quiet(0.3)
+        p.cmd("AT+HTTPINIT")
+        p.cmd('AT+HTTPPARA="SSLCFG",2')
+        check(cert_down(p, "root.pem", o.pem("root.pem"))[1] == b"\r\nOK\r\n", "tls: root.pem uploaded")
+        for c in ('"sslversion",2,3', '"authmode",2,1', '"cacert",2,"root.pem"',
+                  '"enableSNI",2,1', '"ignorelocaltime",2,0'):
+            p.cmd("AT+CSSLCFG=" + c)
+        urc, body, log = simcom_tls_get(p, o, "origin.test")
+        check(urc == "+HTTPACTION: 0,200,%d" % len(o.small) and body == o.small,
+              "tls: verified GET of origin.test: %s" % urc)
+        check("TLS origin sni=origin.test\n" in log, "tls: enableSNI 1 -> SNI origin.test")
+        urc, _, log = simcom_tls_get(p, o, "expired.test")
+        check(urc == "+HTTPACTION: 0,715,0" and "TLSFAIL expired" in log,
+              "tls: expired certificate, ignorelocaltime 0 -> 715: %s" % urc)
+        urc, _, log = simcom_tls_get(p, o, "untrusted.test")
+        check(urc == "+HTTPACTION: 0,715,0", "tls: certificate of another root -> 715: %s" % urc)
+        p.cmd('AT+CSSLCFG="ignorelocaltime",2,1')
+        urc, body, _ = simcom_tls_get(p, o, "expired.test")
+        check(urc.startswith("+HTTPACTION: 0,200,") and body == o.small,
+              "tls: ignorelocaltime 1 -> the expired certificate is accepted: %s" % urc)
+        urc, _, _ = simcom_tls_get(p, o, "untrusted.test")
+        check(urc == "+HTTPACTION: 0,715,0",
+              "tls: ignorelocaltime 1 still checks the chain: %s" % urc)
+        p.cmd('AT+CSSLCFG="ignorelocaltime",2,0')
+        p.cmd('AT+CSSLCFG="enableSNI",2,0')
+        urc, _, log = simcom_tls_get(p, o, "origin.test")
+        check(urc.startswith("+HTTPACTION: 0,200,") and "TLS origin sni=-\n" in log,
+              "tls: enableSNI 0 -> no SNI: %s" % urc)
+        # the file's content counts, not its name
+        check(cert_down(p, "root.pem", o.pem("untrusted-root.pem"))[1] == b"\r\nOK\r\n",
+              "tls: root.pem replaced by the other root")
+        urc, _, _ = simcom_tls_get(p, o, "origin.test")
+        check(urc == "+HTTPACTION: 0,715,0", "tls: origin.test now fails: %s" % urc)
+        urc, body, _ = simcom_tls_get(p, o, "untrusted.test")
+        check(urc.startswith("+HTTPACTION: 0,200,") and body == o.small,
+              "tls: untrusted.test now verifies: %s" % urc)
+        p.cmd('AT+CSSLCFG="authmode",2,0')
+        urc, body, _ = simcom_tls_get(p, o, "expired.test")
+        check(urc.startswith("+HTTPACTION: 0,200,"), "tls: authmode 0 -> nothing verified: %s" % urc)
+    finally:
+        p.close()
+        check(emu.stop() == 0, "tls emulator exits 0")
+        o.stop()
+
+
 # ---------------------------------------------------------------- raw origin
 
 RAW_CHUNKS = [os.urandom(n) for n in (1, 7, 1000, 4096, 333, 12345)]
@@ -3049,6 +3349,7 @@ def main():
         p = Port(emu.link)
         try:
             test_basics(p)
+            test_simcom_ssl_syntax(p)
             test_para(p)
             test_get_big(p)
             test_busy(p)
@@ -3056,6 +3357,7 @@ def main():
             test_post(p, emu)
             test_chunked(p)
             test_failures(p)
+            test_simcom_ssl_actions(p)
         finally:
             p.close()
             rc = emu.stop()
@@ -3068,6 +3370,8 @@ def main():
             test_a76xx(a76)
         finally:
             check(a76.stop() == 0, "a76xx emulator exits 0")
+        test_simcom_ssl_variants(binary, tmp, routes)
+        test_simcom_ssl_real(binary, tmp)
         test_new_dialects(binary, tmp, quick)
         test_onemo(binary, tmp, quick)
         test_espat(binary, tmp, quick)

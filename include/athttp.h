@@ -37,11 +37,20 @@ struct athttp_config {
 	 * NULL or "" = nothing. */
 	const char *redact;
 	int replay_pace;      /* device "replay:FILE": keep the recorded pace */
+	/* https.  The program's TLS is terminated here with a leaf minted by
+	 * a local CA, and the module does the TLS to the server. */
+	const char *module_ca;   /* PEM roots the module verifies servers with */
+	int insecure_upstream;   /* allow https the module does not verify
+				  * (responses say X-Athttp-Upstream-TLS: unverified) */
+	const char *ca_dir;      /* the local CA's directory (created if
+				  * missing); NULL = a CA in memory only, which
+				  * no program trusts */
 };
 
 /* Fills cfg from ATHTTP_DEVICE, ATHTTP_MODEM, ATHTTP_BAUD, ATHTTP_RTSCTS,
  * ATHTTP_TRACE, ATHTTP_VERBOSE, ATHTTP_TIMEOUT_MS, ATHTTP_RECORD,
- * ATHTTP_REDACT, ATHTTP_REPLAY_PACE.  The strings point into the
+ * ATHTTP_REDACT, ATHTTP_REPLAY_PACE, ATHTTP_MODULE_CA,
+ * ATHTTP_INSECURE_UPSTREAM, ATHTTP_CA_DIR.  The strings point into the
  * environment.  A device "replay:FILE" plays a recorded transcript back
  * instead of talking to a module. */
 void athttp_config_from_env(struct athttp_config *cfg);
@@ -71,7 +80,10 @@ struct athttp_peer {
 };
 
 /* Serves HTTP/1.x on a connected stream socket until the client closes it or
- * the connection cannot go on.  Takes ownership of fd (closes it).  Blocking:
+ * the connection cannot go on.  A connection that opens with a TLS
+ * handshake is https: TLS is terminated here (the certificate is minted for
+ * the name the client asks for by SNI, else peer->host) and its requests go
+ * to the module as https.  Takes ownership of fd (closes it).  Blocking:
  * run it on a thread of its own.  Returns the number of requests answered. */
 int athttp_serve(athttp_modem *m, int fd, const struct athttp_peer *peer);
 
@@ -83,7 +95,7 @@ struct athttp_header {
 
 struct athttp_request {
 	const char *method;     /* "GET", "POST", ... */
-	const char *url;        /* absolute: http://host[:port]/path?query */
+	const char *url;        /* absolute: http[s]://host[:port]/path?query */
 	const struct athttp_header *headers;
 	size_t n_headers;
 	const void *body;
@@ -103,7 +115,7 @@ struct athttp_response_cb {
 };
 
 /* Performs one exchange; the response streams through cb.  url must be
- * absolute (http://host[:port]/path).  Returns 0 on success; otherwise -1
+ * absolute (http[s]://host[:port]/path).  Returns 0 on success; otherwise -1
  * and, in err, "<status> <dialect> [<module code>] <reason>": the status
  * athttp_serve would answer (400/413/501/502/504) and the text of its
  * X-Athttp-Error header. */

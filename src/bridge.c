@@ -2,6 +2,7 @@
  * The HTTP bridge: serves requests from a client socket (athttp_serve) or a
  * caller (athttp_request) through the modem, one at a time, in order.
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +16,14 @@
 #include "http_response.h"
 #include "modem.h"
 #include "request_policy.h"
+#include "tls_server.h"
+#include "trace.h"
 
 /* How long a closing connection keeps reading what the client still sends,
  * so the client sees our answer instead of a reset. */
 #define LINGER_MS 2000
+/* The longest a program may take over its side of the TLS handshake. */
+#define TLS_HANDSHAKE_MS 30000
 
 static enum ath_err sink_head(void *ctx, const struct http_head *h, long long len, bool synth)
 {
@@ -31,35 +36,34 @@ static enum ath_err sink_body(void *ctx, const void *data, size_t len)
 }
 
 /* Shut our sending side and swallow input until the client closes. */
-static void linger_close(int fd)
+static void linger_close(struct client_conn *c)
 {
-	shutdown(fd, SHUT_WR);
+	client_conn_shutdown(c);
 	char buf[4096];
 	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		long left = LINGER_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+		if (left <= 0 || !client_conn_wait(c, (int)left))
 			break;
-		if (read(fd, buf, sizeof buf) <= 0)
+		if (client_conn_read(c, buf, sizeof buf) <= 0)
 			break;
 	}
 }
 
-static void answer_error(athttp_modem *m, int fd, const struct ath_error *err, bool keep_alive,
-			 const char *extra)
+static void answer_error(athttp_modem *m, struct client_conn *c, const struct ath_error *err,
+			 bool keep_alive, const char *extra)
 {
 	char hdr[300], body[320];
 	modem_error_header(m, err, hdr, sizeof hdr);
 	snprintf(body, sizeof body, "athttp: %s\n", hdr);
-	resp_simple(fd, err->http_status ? err->http_status : 502, hdr, body, keep_alive, extra);
+	resp_simple(c, err->http_status ? err->http_status : 502, hdr, body, keep_alive, extra);
 }
 
 /* One request on the connection.  Returns true to go on with the next. */
 static bool serve_one(athttp_modem *m, struct req_reader *rr, const struct athttp_peer *peer,
-		      int *served)
+		      const char *tls_name, int *served)
 {
 	const struct dialect *d = modem_dialect(m);
 	struct http_req req;
@@ -69,35 +73,35 @@ static bool serve_one(athttp_modem *m, struct req_reader *rr, const struct athtt
 	int rc = req_read_head(rr, &req, &err);
 	if (rc <= 0) {
 		if (rc < 0 && err.code == ATH_E_BAD_REQUEST) {
-			answer_error(m, rr->fd, &err, false, NULL);
-			linger_close(rr->fd);
+			answer_error(m, rr->conn, &err, false, NULL);
+			linger_close(rr->conn);
 		}
 		http_req_free(&req);
 		return false;
 	}
 
 	struct prepared_request prep;
-	enum ath_err e = request_prepare(d, &req, peer, &prep, &err);
+	enum ath_err e = request_prepare_tls(d, &req, peer, tls_name, &prep, &err);
 	bool keep = req.keep_alive;
 	if (e != ATH_OK) {
 		if (req.expect_continue) {
 			/* The client waits for our word before sending the body:
 			 * refuse now and close, as RFC 9110 10.1.1 allows. */
-			answer_error(m, rr->fd, &err, false, NULL);
-			linger_close(rr->fd);
+			answer_error(m, rr->conn, &err, false, NULL);
+			linger_close(rr->conn);
 			http_req_free(&req);
 			return false;
 		}
 		bool ok = req_read_body(rr, 0, true, &err) == 0;
-		answer_error(m, rr->fd, &err, keep && ok, NULL);
+		answer_error(m, rr->conn, &err, keep && ok, NULL);
 		http_req_free(&req);
 		if (!keep || !ok)
-			linger_close(rr->fd);
+			linger_close(rr->conn);
 		return keep && ok;
 	}
 
 	bool has_body = req.chunked || req.content_length > 0;
-	if (req.expect_continue && has_body && resp_continue(rr->fd) != ATH_OK) {
+	if (req.expect_continue && has_body && resp_continue(rr->conn) != ATH_OK) {
 		prepared_request_free(&prep);
 		http_req_free(&req);
 		return false;
@@ -111,20 +115,20 @@ static bool serve_one(athttp_modem *m, struct req_reader *rr, const struct athtt
 		ath_fail(&err, ATH_E_TOO_LARGE, -1,
 			 "request body exceeds the %s limit of %zu bytes (%s)", d->name,
 			 d->caps->max_body, d->caps->body_limit_name ? d->caps->body_limit_name : "module");
-		answer_error(m, rr->fd, &err, keep, NULL);
+		answer_error(m, rr->conn, &err, keep, NULL);
 		prepared_request_free(&prep);
 		http_req_free(&req);
 		return keep;
 	}
 	if (request_attach_body(d, &prep, req.body, req.body_len, &err) != ATH_OK) {
-		answer_error(m, rr->fd, &err, keep, NULL);
+		answer_error(m, rr->conn, &err, keep, NULL);
 		prepared_request_free(&prep);
 		http_req_free(&req);
 		return keep;
 	}
 
 	struct resp_writer w;
-	resp_init(&w, rr->fd, prep.rq.verb == VERB_HEAD, keep, req.minor);
+	resp_init(&w, rr->conn, prep.rq.verb == VERB_HEAD, keep, req.minor);
 	char extra[600] = "";
 	if (prep.dropped[0])
 		snprintf(extra, sizeof extra, "X-Athttp-Dropped: %s\r\n", prep.dropped);
@@ -137,7 +141,7 @@ static bool serve_one(athttp_modem *m, struct req_reader *rr, const struct athtt
 		e = resp_finish(&w);
 		go_on = e == ATH_OK && !w.close_after && keep;
 	} else if (!w.started) {
-		answer_error(m, rr->fd, &err, keep, w.extra);
+		answer_error(m, rr->conn, &err, keep, w.extra);
 	} else {
 		/* The head is out: the only honest signal left is the cut. */
 		go_on = false;
@@ -149,16 +153,64 @@ static bool serve_one(athttp_modem *m, struct req_reader *rr, const struct athtt
 	return go_on;
 }
 
+/* The first byte, without taking it: 1 got it, 0 the client closed
+ * without a word, -1 failed. */
+static int peek_first(int fd, unsigned char *b)
+{
+	for (;;) {
+		ssize_t n = recv(fd, b, 1, MSG_PEEK);
+		if (n >= 0)
+			return n > 0;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			poll(&pfd, 1, -1);
+		} else if (errno != EINTR) {
+			return -1;
+		}
+	}
+}
+
+/* TLS on conn's socket: the program's https ends here.  The name it was
+ * made for (SNI, else the name connected to) in *name; false when the
+ * handshake failed (there is no way to answer in HTTP then). */
+static bool accept_tls(athttp_modem *m, struct client_conn *conn, const struct athttp_peer *peer,
+		       const char **name)
+{
+	struct ath_error err;
+	ath_error_clear(&err);
+	const char *dflt = peer && peer->host && *peer->host ? peer->host : "localhost";
+	struct tls_server *ts = modem_tls_server(m, &err);
+	if (ts)
+		conn->tls = tls_session_accept(ts, conn->fd, dflt, TLS_HANDSHAKE_MS, &err);
+	if (!conn->tls) {
+		trace_note(modem_trace(m), "local TLS for %s failed: %s", dflt, err.text);
+		return false;
+	}
+	const char *sni = tls_session_sni(conn->tls);
+	*name = sni ? sni : dflt;
+	trace_note(modem_trace(m), "local TLS for %s%s", *name, sni ? "" : " (no SNI)");
+	return true;
+}
+
 int athttp_serve(athttp_modem *m, int fd, const struct athttp_peer *peer)
 {
+	struct client_conn conn = CLIENT_CONN_PLAIN(fd);
 	struct req_reader *rr = malloc(sizeof *rr);
+	const char *tls_name = NULL;
+	unsigned char first;
 	int served = 0;
-	if (rr) {
-		req_reader_init(rr, fd);
-		while (serve_one(m, rr, peer, &served))
+	/* TLS is told by the first byte, not the port: https on 8443 and
+	 * plain http on 443 both occur. */
+	bool go = rr && peek_first(fd, &first) == 1 &&
+		  (!client_conn_is_tls_start(first) || accept_tls(m, &conn, peer, &tls_name));
+	if (go) {
+		req_reader_init(rr, &conn);
+		while (serve_one(m, rr, peer, tls_name, &served))
 			;
-		free(rr);
 	}
+	free(rr);
+	if (conn.tls)
+		client_conn_shutdown(&conn);
 	close(fd);
 	return served;
 }

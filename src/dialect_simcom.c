@@ -11,10 +11,18 @@
  * modules do, or the data, then OK and no terminator, as the manual's own
  * example shows; chunked origin responses reported with datalen 0 yet
  * readable.
+ *
+ * https: the module does the TLS itself for an https:// URL, with the SSL
+ * context AT+HTTPPARA="SSLCFG" names.  SIMCom's SSL Application Note gives
+ * that context's settings (AT+CSSLCFG) and the certificate upload
+ * (AT+CCERTDOWN and its ">" phase); what athttp sets is simcom_tls below,
+ * data, so a firmware that differs is another row.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <mbedtls/sha256.h>
 
 #include "at_sync.h"
 #include "dialect.h"
@@ -40,31 +48,35 @@ static const struct simcom_code {
 	int code;
 	int http_status;
 	const char *meaning;
+	const char *hint;          /* after the meaning, or NULL */
 } simcom_codes[] = {
-	{ 600, 502, "Not HTTP PDU" },
-	{ 601, 502, "Network Error" },
-	{ 602, 502, "No memory" },
-	{ 603, 502, "DNS Error" },
-	{ 604, 503, "Stack Busy" },
-	{ 701, 502, "Alert state" },
-	{ 702, 502, "Unknown error" },
-	{ 703, 503, "Busy" },
-	{ 704, 502, "Connection closed error" },
-	{ 705, 504, "Timeout" },
-	{ 706, 502, "Receive/send socket data failed" },
-	{ 707, 502, "File not exists or other memory error" },
-	{ 708, 502, "Invalid parameter" },
-	{ 709, 502, "Network error" },
-	{ 710, 502, "start a new ssl session failed" },
-	{ 711, 502, "Wrong state" },
-	{ 712, 502, "Failed to create socket" },
-	{ 713, 502, "Get DNS failed" },
-	{ 714, 502, "Connect socket failed" },
-	{ 715, 502, "Handshake failed" },
-	{ 716, 502, "Close socket failed" },
-	{ 717, 502, "No network error" },
-	{ 718, 504, "Send data timeout" },
-	{ 719, 502, "CA missed" },
+	{ 600, 502, "Not HTTP PDU", NULL },
+	{ 601, 502, "Network Error", NULL },
+	{ 602, 502, "No memory", NULL },
+	{ 603, 502, "DNS Error", NULL },
+	{ 604, 503, "Stack Busy", NULL },
+	{ 701, 502, "Alert state", NULL },
+	{ 702, 502, "Unknown error", NULL },
+	{ 703, 503, "Busy", NULL },
+	{ 704, 502, "Connection closed error", NULL },
+	{ 705, 504, "Timeout", NULL },
+	{ 706, 502, "Receive/send socket data failed", NULL },
+	{ 707, 502, "File not exists or other memory error", NULL },
+	{ 708, 502, "Invalid parameter", NULL },
+	{ 709, 502, "Network error", NULL },
+	{ 710, 502, "start a new ssl session failed", "the module's SSL service" },
+	{ 711, 502, "Wrong state", NULL },
+	{ 712, 502, "Failed to create socket", NULL },
+	{ 713, 502, "Get DNS failed", NULL },
+	{ 714, 502, "Connect socket failed", NULL },
+	/* SIMCom firmware reports a server certificate it rejects (chain,
+	 * name, dates) as a failed handshake too: nothing tells them apart. */
+	{ 715, 502, "Handshake failed",
+	  "TLS to the server failed or its certificate was rejected" },
+	{ 716, 502, "Close socket failed", NULL },
+	{ 717, 502, "No network error", NULL },
+	{ 718, 504, "Send data timeout", NULL },
+	{ 719, 502, "CA missed", "the SSL context has no CA certificate file" },
 };
 
 static const struct simcom_code *simcom_code(int code)
@@ -83,10 +95,65 @@ static const struct {
 	{ VERB_GET, 0 }, { VERB_POST, 1 }, { VERB_HEAD, 2 }, { VERB_DELETE, 3 },
 };
 
+/*
+ * The SSL side, from SIMCom's SSL Application Note (AT+CSSLCFG,
+ * AT+CCERTDOWN).  athttp owns one SSL context and one certificate file.
+ *
+ * ignorelocaltime is 0: the module checks the certificate's dates against
+ * its own clock.  With 1 it would accept an expired server certificate,
+ * which the program's own TLS check (against athttp's minted leaf) can
+ * never notice; a module without a valid clock then fails https with 715
+ * instead, which is loud.  The hint in the error says so.
+ */
+struct simcom_ssl_item {
+	const char *key;            /* AT+CSSLCFG="<key>",<ctx>,<value> */
+	int verify_value;           /* with roots loaded; -1: not sent */
+	int plain_value;            /* without (no verification); -1: not sent */
+	bool ca_file;               /* the value is the CA file's quoted name */
+	/* Firmware that lacks the setting answers ERROR: carry on without it
+	 * (old firmware has no "enableSNI", and sends no SNI). */
+	bool may_lack;
+};
+
+struct simcom_tls_profile {
+	int ctx;                    /* SSL context, 0-9 (AT+HTTPPARA="SSLCFG") */
+	const char *ca_file;        /* AT+CCERTDOWN's <filename> */
+	size_t max_ca;              /* AT+CCERTDOWN's largest <len> */
+	int ca_ms;                  /* longest wait for OK after the upload */
+	/* In order: authmode last, so verification is on only once what it
+	 * needs is in place. */
+	const struct simcom_ssl_item *items;
+	size_t nitems;
+};
+
+static const struct simcom_ssl_item simcom_ssl_items[] = {
+	{ "sslversion", 3, 3, false, false },     /* 3: TLS 1.2 only; 4 would allow SSL 3.0-TLS 1.1 */
+	{ "cacert", 0, -1, true, false },
+	{ "ignorelocaltime", 0, -1, false, false },
+	{ "enableSNI", 1, 1, false, true },
+	{ "authmode", 1, 0, false, false },       /* 1: server authentication */
+};
+
+static const struct simcom_tls_profile simcom_tls = {
+	.ctx = 1,                   /* not 0, the default other software configures */
+	.ca_file = "athttp_ca.pem",
+	.max_ca = 10240,
+	.ca_ms = 10000,
+	.items = simcom_ssl_items,
+	.nitems = sizeof simcom_ssl_items / sizeof simcom_ssl_items[0],
+};
+
 struct simcom_state {
 	/* What the module holds now, so a parameter is sent only on change. */
 	char content[SIMCOM_PARAM_MAX + 1];
 	char accept[SIMCOM_PARAM_MAX + 1];
+	bool sslcfg_set;            /* HTTPPARA="SSLCFG" since HTTPINIT */
+	/* What tls_setup did since bring-up. */
+	bool tls_ready;
+	bool verified;              /* authmode 1 with the roots */
+	bool sni;                   /* enableSNI accepted */
+	bool ca_loaded;
+	unsigned char ca_sha256[32];   /* of the file uploaded */
 };
 
 static const char default_content[] = "text/plain";
@@ -119,6 +186,7 @@ static enum ath_err simcom_start(struct modem_io *io, struct ath_error *err, boo
 	}
 	snprintf(st->content, sizeof st->content, "%s", default_content);
 	snprintf(st->accept, sizeof st->accept, "%s", default_accept);
+	st->sslcfg_set = false;     /* HTTPINIT forgot it; the SSL context stays */
 	return ATH_OK;
 }
 
@@ -291,11 +359,28 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	if (action < 0)
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "method %s not supported", rq->method);
 
+	if (rq->tls) {
+		/* modem.c runs tls_setup first and asks for verification only
+		 * when it said verified: anything else is a bug, and must not
+		 * reach a server unverified. */
+		if (!st->tls_ready || (rq->verify_upstream && !st->verified))
+			return ath_fail(err, ATH_E_CONFIG, -1,
+					"https: the module's SSL context is not set up to verify the server");
+	}
+
 	enum ath_err e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"URL\",\"%s\"", rq->url);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+HTTPPARA URL");
 	if (r.final != AT_FINAL_OK)
 		return at_refused(err, &r, "AT+HTTPPARA URL");
+	if (rq->tls && !st->sslcfg_set) {
+		e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"SSLCFG\",%d", simcom_tls.ctx);
+		if (e != ATH_OK)
+			return at_no_answer(err, e, "AT+HTTPPARA SSLCFG");
+		if (r.final != AT_FINAL_OK)
+			return at_refused(err, &r, "AT+HTTPPARA SSLCFG");
+		st->sslcfg_set = true;
+	}
 
 	const char *accept = hdr_get(rq->headers, "Accept");
 	e = set_param(io, "ACCEPT", st->accept, accept ? accept : default_accept, err);
@@ -327,7 +412,10 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 		return ath_fail(err, ATH_E_PROTOCOL, -1, "unexpected URC: %s", urc);
 	const struct simcom_code *sc = simcom_code(status);
 	if (sc || status < 100 || status > 599) {
-		ath_fail(err, ATH_E_MODULE, status, "%s", sc ? sc->meaning : "unknown status");
+		if (sc && sc->hint)
+			ath_fail(err, ATH_E_MODULE, status, "%s (%s)", sc->meaning, sc->hint);
+		else
+			ath_fail(err, ATH_E_MODULE, status, "%s", sc ? sc->meaning : "unknown status");
 		err->http_status = sc ? sc->http_status : 502;
 		return ATH_E_MODULE;
 	}
@@ -376,6 +464,125 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	return e;
 }
 
+/* ------------------------------------------------------------ https setup */
+
+/* AT+CCERTDOWN="<file>",<len>, its ">" phase with exactly len bytes, OK.
+ * *refused: the module answered ERROR to the command (no such command on
+ * this firmware, or it will not take the file), which is no failure of the
+ * line. */
+static enum ath_err upload_ca(struct modem_io *io, const char *pem, size_t len, bool *refused,
+			      struct at_result *r, struct ath_error *err)
+{
+	const struct simcom_tls_profile *tp = &simcom_tls;
+	*refused = false;
+	enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.param_ms, r, "AT+CCERTDOWN=\"%s\",%zu",
+					    tp->ca_file, len);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+CCERTDOWN");
+	if (r->final != AT_FINAL_PROMPT) {
+		*refused = true;
+		return ATH_OK;
+	}
+	int ms = download_time_ms(len, io->baud);
+	e = at_chat_send_data(io->chat, pem, len, ms);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+CCERTDOWN data");
+	e = at_chat_wait_final(io->chat, ms + tp->ca_ms, r);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+CCERTDOWN");
+	if (r->final != AT_FINAL_OK)
+		*refused = true;
+	return ATH_OK;
+}
+
+/* Sends the profile's AT+CSSLCFG settings for verifying (or not). */
+static enum ath_err configure_context(struct modem_io *io, bool verify, struct ath_error *err)
+{
+	struct simcom_state *st = io->state;
+	const struct simcom_tls_profile *tp = &simcom_tls;
+	st->sni = false;
+	for (size_t i = 0; i < tp->nitems; i++) {
+		const struct simcom_ssl_item *it = &tp->items[i];
+		int v = verify ? it->verify_value : it->plain_value;
+		if (v < 0)
+			continue;
+		struct at_result r;
+		enum ath_err e;
+		if (it->ca_file)
+			e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+CSSLCFG=\"%s\",%d,\"%s\"",
+					it->key, tp->ctx, tp->ca_file);
+		else
+			e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+CSSLCFG=\"%s\",%d,%d",
+					it->key, tp->ctx, v);
+		if (e != ATH_OK)
+			return at_no_answer(err, e, "AT+CSSLCFG");
+		if (r.final != AT_FINAL_OK) {
+			if (it->may_lack) {
+				trace_note(io->trace, "simcom: this firmware has no AT+CSSLCFG \"%s\" (%s)",
+					   it->key, r.text);
+				continue;
+			}
+			char what[64];
+			snprintf(what, sizeof what, "AT+CSSLCFG \"%s\"", it->key);
+			return at_refused(err, &r, what);
+		}
+		if (strcmp(it->key, "enableSNI") == 0)
+			st->sni = v == 1;
+	}
+	return ATH_OK;
+}
+
+static enum ath_err simcom_tls_setup(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
+{
+	struct simcom_state *st = io->state;
+	const struct simcom_tls_profile *tp = &simcom_tls;
+	const struct module_tls *mt = io->tls;
+	bool verify = false;
+
+	st->tls_ready = false;
+	st->verified = false;
+	v->verified = false;
+	v->why[0] = '\0';
+	if (!mt->ca_pem) {
+		snprintf(v->why, sizeof v->why, "no --module-ca given");
+	} else if (mt->ca_len == 0 || mt->ca_len > tp->max_ca) {
+		snprintf(v->why, sizeof v->why,
+			 "the --module-ca file is %zu bytes, AT+CCERTDOWN takes 1 to %zu: the module cannot verify the server",
+			 mt->ca_len, tp->max_ca);
+	} else {
+		unsigned char sum[32];
+		mbedtls_sha256_ret((const unsigned char *)mt->ca_pem, mt->ca_len, sum, 0);
+		if (st->ca_loaded && memcmp(sum, st->ca_sha256, sizeof sum) == 0) {
+			verify = true;
+		} else {
+			struct at_result r;
+			bool refused;
+			st->ca_loaded = false;
+			enum ath_err e = upload_ca(io, mt->ca_pem, mt->ca_len, &refused, &r, err);
+			if (e != ATH_OK)
+				return e;
+			if (refused) {
+				snprintf(v->why, sizeof v->why,
+					 "the module refused AT+CCERTDOWN (%s): with no roots it cannot verify the server",
+					 r.text);
+			} else {
+				memcpy(st->ca_sha256, sum, sizeof sum);
+				st->ca_loaded = true;
+				verify = true;
+			}
+		}
+	}
+	enum ath_err e = configure_context(io, verify, err);
+	if (e != ATH_OK)
+		return e;
+	st->tls_ready = true;
+	st->verified = verify;
+	v->verified = verify;
+	if (verify && !st->sni)
+		trace_note(io->trace, "simcom: the module sends no SNI; servers that need it fail with 715");
+	return ATH_OK;
+}
+
 static const struct at_block_rule simcom_blocks[] = {
 	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN", false },
 	{ "+HTTPHEAD:", AT_BLOCK_AFTER_LINE, NULL, true },
@@ -407,6 +614,7 @@ static const struct dialect_ops simcom_ops = {
 	.bringup = simcom_bringup,
 	.exchange = simcom_exchange,
 	.recover = simcom_recover,
+	.tls_setup = simcom_tls_setup,
 };
 
 const struct dialect dialect_simcom = {

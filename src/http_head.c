@@ -93,7 +93,7 @@ const char *http_reason(int status)
 		{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
 		{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 408, "Request Timeout" },
 		{ 411, "Length Required" }, { 413, "Content Too Large" }, { 414, "URI Too Long" },
-		{ 417, "Expectation Failed" }, { 431, "Request Header Fields Too Large" },
+		{ 417, "Expectation Failed" }, { 421, "Misdirected Request" }, { 431, "Request Header Fields Too Large" },
 		{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
 		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
 		{ 505, "HTTP Version Not Supported" },

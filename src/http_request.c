@@ -116,10 +116,10 @@ static int on_message_complete(http_parser *p)
 	return 0;
 }
 
-void req_reader_init(struct req_reader *r, int fd)
+void req_reader_init(struct req_reader *r, struct client_conn *conn)
 {
 	memset(r, 0, sizeof *r);
-	r->fd = fd;
+	r->conn = conn;
 	http_parser_init(&r->parser, HTTP_REQUEST);
 	r->parser.data = r;
 	http_parser_settings_init(&r->settings);
@@ -138,10 +138,7 @@ static int run_until(struct req_reader *r, bool *flag, struct ath_error *err)
 {
 	while (!*flag) {
 		if (r->off == r->len) {
-			ssize_t n;
-			do
-				n = read(r->fd, r->buf, sizeof r->buf);
-			while (n < 0 && errno == EINTR);
+			ssize_t n = client_conn_read(r->conn, r->buf, sizeof r->buf);
 			if (n < 0) {
 				ath_fail(err, ATH_E_CLIENT_GONE, -1, "client connection failed");
 				return -1;

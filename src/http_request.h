@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "client_conn.h"
 #include "err.h"
 #include "http_headers.h"
 
@@ -34,7 +35,7 @@ struct http_req {
 };
 
 struct req_reader {
-	int fd;
+	struct client_conn *conn;
 	http_parser parser;
 	http_parser_settings settings;
 	struct http_req *req;
@@ -49,7 +50,7 @@ struct req_reader {
 	size_t off, len;              /* unparsed bytes: buf[off..len) */
 };
 
-void req_reader_init(struct req_reader *r, int fd);
+void req_reader_init(struct req_reader *r, struct client_conn *conn);
 
 /* Reads the next request's head.  1: got it; 0: the client closed cleanly
  * between requests; -1: a bad request (err says why, status 400/431/414)

@@ -16,25 +16,10 @@ static const char *const owned_fields[] = {
 	"TE", "Trailer", "Upgrade", "Content-Length", NULL,
 };
 
-enum ath_err send_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ATH_E_CLIENT_GONE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return ATH_OK;
-}
-
-void resp_init(struct resp_writer *w, int fd, bool head_request, bool keep_alive, int minor)
+void resp_init(struct resp_writer *w, struct client_conn *conn, bool head_request, bool keep_alive, int minor)
 {
 	memset(w, 0, sizeof *w);
-	w->fd = fd;
+	w->conn = conn;
 	w->head_request = head_request;
 	w->client_keep_alive = keep_alive;
 	w->client_minor = minor;
@@ -140,7 +125,7 @@ enum ath_err resp_start(struct resp_writer *w, const struct http_head *h,
 		return ATH_E_NOMEM;
 	}
 	w->started = true;
-	enum ath_err e = send_all(w->fd, b.p, b.len);
+	enum ath_err e = client_conn_write(w->conn, b.p, b.len);
 	free(b.p);
 	if (e != ATH_OK)
 		w->failed = true;
@@ -162,13 +147,13 @@ enum ath_err resp_body(struct resp_writer *w, const void *data, size_t len)
 	if (w->chunked) {
 		char hdr[24];
 		int n = snprintf(hdr, sizeof hdr, "%zx\r\n", len);
-		e = send_all(w->fd, hdr, (size_t)n);
+		e = client_conn_write(w->conn, hdr, (size_t)n);
 		if (e == ATH_OK)
-			e = send_all(w->fd, data, len);
+			e = client_conn_write(w->conn, data, len);
 		if (e == ATH_OK)
-			e = send_all(w->fd, "\r\n", 2);
+			e = client_conn_write(w->conn, "\r\n", 2);
 	} else {
-		e = send_all(w->fd, data, len);
+		e = client_conn_write(w->conn, data, len);
 	}
 	if (e != ATH_OK)
 		w->failed = true;
@@ -180,13 +165,13 @@ enum ath_err resp_finish(struct resp_writer *w)
 	if (w->failed)
 		return ATH_E_CLIENT_GONE;
 	if (w->chunked)
-		return send_all(w->fd, "0\r\n\r\n", 5);
+		return client_conn_write(w->conn, "0\r\n\r\n", 5);
 	if (w->remaining > 0)
 		return ATH_E_PROTOCOL;
 	return ATH_OK;
 }
 
-enum ath_err resp_simple(int fd, int status, const char *error_header, const char *body,
+enum ath_err resp_simple(struct client_conn *conn, int status, const char *error_header, const char *body,
 			 bool keep_alive, const char *extra)
 {
 	struct buf b = { 0 };
@@ -209,13 +194,13 @@ enum ath_err resp_simple(int fd, int status, const char *error_header, const cha
 		free(b.p);
 		return ATH_E_NOMEM;
 	}
-	enum ath_err e = send_all(fd, b.p, b.len);
+	enum ath_err e = client_conn_write(conn, b.p, b.len);
 	free(b.p);
 	return e;
 }
 
-enum ath_err resp_continue(int fd)
+enum ath_err resp_continue(struct client_conn *conn)
 {
 	static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
-	return send_all(fd, msg, sizeof msg - 1);
+	return client_conn_write(conn, msg, sizeof msg - 1);
 }

@@ -10,11 +10,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "client_conn.h"
 #include "err.h"
 #include "http_head.h"
 
 struct resp_writer {
-	int fd;
+	struct client_conn *conn;
 	bool head_request;        /* the request was HEAD: never a body */
 	bool client_keep_alive;   /* the client wants the connection kept */
 	int client_minor;         /* HTTP/1.<minor> of the request */
@@ -28,7 +29,7 @@ struct resp_writer {
 	bool failed;
 };
 
-void resp_init(struct resp_writer *w, int fd, bool head_request, bool keep_alive, int minor);
+void resp_init(struct resp_writer *w, struct client_conn *conn, bool head_request, bool keep_alive, int minor);
 
 /* Sends the status line and the origin's headers, minus hop-by-hop and
  * framing fields, plus framing for content_length (-1: unknown).  For HEAD
@@ -42,11 +43,8 @@ enum ath_err resp_finish(struct resp_writer *w);
 
 /* A complete short response made here (100 Continue excepted: use
  * resp_continue).  error_header, if given, goes out as X-Athttp-Error. */
-enum ath_err resp_simple(int fd, int status, const char *error_header, const char *body,
+enum ath_err resp_simple(struct client_conn *conn, int status, const char *error_header, const char *body,
 			 bool keep_alive, const char *extra);
-enum ath_err resp_continue(int fd);
-
-/* Writes all of buf to a socket without raising SIGPIPE. */
-enum ath_err send_all(int fd, const void *buf, size_t len);
+enum ath_err resp_continue(struct client_conn *conn);
 
 #endif

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "at_chat.h"
+#include "local_ca.h"
+#include "tls_server.h"
 #include "transport.h"
 
 struct athttp_modem {
@@ -20,6 +22,20 @@ struct athttp_modem {
 	int replay_pace;
 	int baud, rtscts, verbose, timeout_ms;
 	const struct dialect *d;
+
+	/* https: the module's side (its roots, whether it verifies), set up
+	 * by the dialect's tls_setup once per bring-up, under lock. */
+	struct module_tls module_tls;
+	char *module_ca_pem;
+	bool tls_ready;
+	struct tls_verdict verdict;
+	/* The program's side: the local CA and the TLS server, made at the
+	 * first TLS connection, under tls_lock (never the exchange's lock,
+	 * which a long download holds). */
+	char *ca_dir;
+	pthread_mutex_t tls_lock;
+	struct local_ca *local_ca;
+	struct tls_server *tls_server;
 
 	pthread_mutex_t lock;
 	struct transport *tp;
@@ -42,6 +58,7 @@ struct athttp_modem {
 #define PORT_LOCK_TIMEOUT_MS 30000
 #define DEFAULT_ACTION_TIMEOUT_MS 150000
 #define PORT_IDLE_RELEASE_MS 2000
+#define UNVERIFIED_HEADER "X-Athttp-Upstream-TLS"
 
 static long now_ms(void)
 {
@@ -53,6 +70,7 @@ static long now_ms(void)
 static void init_sync(athttp_modem *m)
 {
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->tls_lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -83,6 +101,36 @@ void athttp_config_from_env(struct athttp_config *cfg)
 	cfg->record = getenv("ATHTTP_RECORD");
 	cfg->redact = getenv("ATHTTP_REDACT");
 	cfg->replay_pace = env_int("ATHTTP_REPLAY_PACE", 0);
+	cfg->module_ca = getenv("ATHTTP_MODULE_CA");
+	cfg->insecure_upstream = env_int("ATHTTP_INSECURE_UPSTREAM", 0);
+	cfg->ca_dir = getenv("ATHTTP_CA_DIR");
+}
+
+/* The whole of a PEM file, NUL-terminated; NULL with a reason. */
+static char *read_pem(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "cannot read the module CA file %s: %m", path);
+		return NULL;
+	}
+	/* The roots a module holds are a few certificates; a whole system
+	 * bundle (220 KB) does not fit a module anyway. */
+	enum { MAX_PEM = 512 * 1024 };
+	char *buf = malloc(MAX_PEM + 1);
+	size_t n = buf ? fread(buf, 1, MAX_PEM + 1, f) : 0;
+	bool bad = ferror(f);
+	fclose(f);
+	if (!buf || bad || n > MAX_PEM || !memmem(buf, n, "-----BEGIN CERTIFICATE-----", 27)) {
+		snprintf(err, errlen, "%s: %s", path,
+			 !buf ? "out of memory" : bad ? "read error" : n > MAX_PEM ? "over 512 KB"
+			 : "no PEM certificate in it");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }
 
 /* "credentials,bodies" to TRANSPORT_REDACT_* bits; -1 for a word we don't know. */
@@ -128,16 +176,46 @@ athttp_modem *athttp_open(const struct athttp_config *cfg, char *err, size_t err
 			snprintf(err, errlen, "unknown redaction '%s' (credentials, bodies, all)", cfg->redact);
 		return NULL;
 	}
+	char *ca_pem = NULL;
+	size_t ca_len = 0;
+	if (cfg->module_ca && *cfg->module_ca) {
+		ca_pem = read_pem(cfg->module_ca, &ca_len, err ? err : (char[200]){ 0 },
+				  err ? errlen : 200);
+		if (!ca_pem)
+			return NULL;
+	}
 	athttp_modem *m = calloc(1, sizeof *m);
 	if (!m)
 		goto oom;
+	m->module_ca_pem = ca_pem;
+	ca_pem = NULL;
+	m->module_tls = (struct module_tls){
+		.ca_pem = m->module_ca_pem,
+		.ca_len = ca_len,
+		.insecure = cfg->insecure_upstream != 0,
+	};
+	m->ca_dir = cfg->ca_dir && *cfg->ca_dir ? strdup(cfg->ca_dir) : NULL;
 	m->device = strdup(cfg->device);
 	m->trace_path = cfg->trace ? strdup(cfg->trace) : NULL;
 	m->record_path = cfg->record && *cfg->record ? strdup(cfg->record) : NULL;
 	m->state = d->state_size ? calloc(1, d->state_size) : NULL;
 	if (!m->device || (cfg->trace && !m->trace_path) || (d->state_size && !m->state) ||
-	    (cfg->record && *cfg->record && !m->record_path))
+	    (cfg->record && *cfg->record && !m->record_path) ||
+	    (cfg->ca_dir && *cfg->ca_dir && !m->ca_dir))
 		goto oom;
+	/* A kept CA is loaded now, not at the first https connection: the
+	 * wrapper's per-run directory may be gone by then (a program's
+	 * background child outliving it), and a key that is not private
+	 * must stop the program at once, not its first https request. */
+	if (m->ca_dir) {
+		struct ath_error cerr;
+		m->local_ca = local_ca_open(m->ca_dir, &cerr);
+		if (!m->local_ca) {
+			if (err)
+				snprintf(err, errlen, "local CA: %s", cerr.text);
+			goto fail;
+		}
+	}
 	m->redact = (unsigned)redact;
 	m->replay_pace = cfg->replay_pace;
 	m->d = d;
@@ -149,15 +227,19 @@ athttp_modem *athttp_open(const struct athttp_config *cfg, char *err, size_t err
 	m->trace = trace_open(m->trace_path, m->verbose);
 	return m;
 oom:
+	if (err)
+		snprintf(err, errlen, "out of memory");
+fail:
+	free(ca_pem);
 	if (m) {
+		free(m->module_ca_pem);
+		free(m->ca_dir);
 		free(m->device);
 		free(m->trace_path);
 		free(m->record_path);
 		free(m->state);
 		free(m);
 	}
-	if (err)
-		snprintf(err, errlen, "out of memory");
 	return NULL;
 }
 
@@ -175,8 +257,15 @@ void athttp_close(athttp_modem *m)
 	if (m->tp)
 		m->tp->ops->close(m->tp);
 	trace_close(m->trace);
+	if (m->tls_server)
+		tls_server_free(m->tls_server);
+	if (m->local_ca)
+		local_ca_free(m->local_ca);
 	pthread_cond_destroy(&m->idle_cv);
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->tls_lock);
+	free(m->module_ca_pem);
+	free(m->ca_dir);
 	free(m->device);
 	free(m->trace_path);
 	free(m->record_path);
@@ -231,6 +320,7 @@ static void modem_io_init(athttp_modem *m, struct modem_io *io)
 		.params = m->d->params,
 		.baud = m->baud,
 		.action_timeout_ms = m->timeout_ms,
+		.tls = &m->module_tls,
 	};
 }
 
@@ -334,9 +424,73 @@ static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_e
 		explain_io(m, err);
 		drop_port(m);
 	}
-	else if (e == ATH_OK)
+	else if (e == ATH_OK) {
 		m->up = true;
+		m->tls_ready = false;
+	}
 	return e;
+}
+
+/* The module's https, set up once per bring-up; then the trust decision:
+ * a module that will not verify the server serves https only when the
+ * user said so, and never without saying it in the answer. */
+static enum ath_err upstream_tls(athttp_modem *m, struct modem_io *io, struct ath_error *err)
+{
+	if (!m->d->ops->tls_setup) {
+		ath_fail(err, ATH_E_MODULE, -1, "https is not supported by the %s dialect", m->d->name);
+		err->http_status = 502;
+		return ATH_E_MODULE;
+	}
+	if (!m->tls_ready) {
+		m->verdict = (struct tls_verdict){ 0 };
+		enum ath_err e = m->d->ops->tls_setup(io, &m->verdict, err);
+		if (e != ATH_OK)
+			return e;
+		m->tls_ready = true;
+		trace_note(m->trace, "module TLS: %s%s", m->verdict.verified ? "verifies servers"
+			   : "does not verify servers: ", m->verdict.verified ? "" : m->verdict.why);
+	}
+	if (!m->verdict.verified && !m->module_tls.insecure) {
+		ath_fail(err, ATH_E_MODULE, -1,
+			 "https refused: the module cannot verify the server's certificate (%s); "
+			 "--insecure-upstream allows it, unverified",
+			 m->verdict.why[0] ? m->verdict.why : "no reason given");
+		err->http_status = 502;
+		return ATH_E_MODULE;
+	}
+	return ATH_OK;
+}
+
+/* A sink that marks the response's head as coming over a TLS link the
+ * module did not verify. */
+struct marking_sink {
+	const struct response_sink *inner;
+};
+
+static enum ath_err mark_head(void *ctx, const struct http_head *h, long long len, bool synth)
+{
+	struct marking_sink *ms = ctx;
+	struct http_head copy = *h;
+	copy.headers = (struct hdr_list){ 0 };
+	enum ath_err e = ATH_OK;
+	for (size_t i = 0; i < h->headers.n && e == ATH_OK; i++)
+		if (!hdr_is(h->headers.v[i].name, UNVERIFIED_HEADER) &&
+		    hdr_add(&copy.headers, h->headers.v[i].name, strlen(h->headers.v[i].name),
+			    h->headers.v[i].value, strlen(h->headers.v[i].value)))
+			e = ATH_E_NOMEM;
+	if (e == ATH_OK && hdr_add(&copy.headers, UNVERIFIED_HEADER, strlen(UNVERIFIED_HEADER),
+				   "unverified", strlen("unverified")))
+		e = ATH_E_NOMEM;
+	if (e == ATH_OK)
+		e = ms->inner->head(ms->inner->ctx, &copy, len, synth);
+	hdr_free(&copy.headers);
+	return e;
+}
+
+static enum ath_err mark_body(void *ctx, const void *data, size_t len)
+{
+	struct marking_sink *ms = ctx;
+	return ms->inner->body(ms->inner->ctx, data, len);
 }
 
 enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
@@ -347,8 +501,21 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 	pthread_mutex_lock(&m->lock);
 	enum ath_err e = ensure_up(m, &io, err);
 	if (e == ATH_OK) {
-		trace_note(m->trace, "request %s %s", rq->method, rq->url);
-		e = m->d->ops->exchange(&io, rq, sink, err);
+		struct dialect_request tls_rq;
+		struct marking_sink ms = { sink };
+		struct response_sink marked = { mark_head, mark_body, &ms };
+		if (rq->tls) {
+			e = upstream_tls(m, &io, err);
+			tls_rq = *rq;
+			tls_rq.verify_upstream = m->verdict.verified;
+			rq = &tls_rq;
+			if (!m->verdict.verified)
+				sink = &marked;
+		}
+		if (e == ATH_OK) {
+			trace_note(m->trace, "request %s %s", rq->method, rq->url);
+			e = m->d->ops->exchange(&io, rq, sink, err);
+		}
 		if (e == ATH_E_IO) {
 			explain_io(m, err);
 			drop_port(m);
@@ -375,6 +542,25 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 	m->last_used_ms = now_ms();
 	pthread_mutex_unlock(&m->lock);
 	return e;
+}
+
+struct tls_server *modem_tls_server(athttp_modem *m, struct ath_error *err)
+{
+	pthread_mutex_lock(&m->tls_lock);
+	if (!m->tls_server) {
+		if (!m->local_ca)
+			m->local_ca = local_ca_open(m->ca_dir, err);
+		if (m->local_ca)
+			m->tls_server = tls_server_new(m->local_ca, err);
+	}
+	struct tls_server *s = m->tls_server;
+	pthread_mutex_unlock(&m->tls_lock);
+	return s;
+}
+
+struct trace *modem_trace(const athttp_modem *m)
+{
+	return m->trace;
 }
 
 void modem_error_header(const athttp_modem *m, const struct ath_error *err, char *out, size_t len)

@@ -16,6 +16,12 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
  * "<dialect> <what failed>". */
 void modem_error_header(const athttp_modem *m, const struct ath_error *err, char *out, size_t len);
 
+/* The server side of the program's TLS (the local CA and its leaves),
+ * made at the first call; NULL with a reason when the CA cannot be had. */
+struct tls_server *modem_tls_server(athttp_modem *m, struct ath_error *err);
+
+struct trace *modem_trace(const athttp_modem *m);
+
 /* AT commands sent since the port was opened (benchmarks, tests). */
 unsigned long modem_commands_sent(athttp_modem *m);
 

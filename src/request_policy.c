@@ -140,15 +140,15 @@ static void note_dropped(struct prepared_request *p, const char *name)
 	snprintf(p->dropped + used, sizeof p->dropped - used, "%s%s", used ? ", " : "", name);
 }
 
-/* Builds http://host/path; bytes >= 0x80 become %XX (same meaning, and the
- * module gets plain ASCII). */
-static char *build_url(const char *host, const char *path, size_t plen)
+/* Builds scheme://host/path; bytes >= 0x80 become %XX (same meaning, and
+ * the module gets plain ASCII). */
+static char *build_url(const char *scheme, const char *host, const char *path, size_t plen)
 {
-	size_t cap = 7 + strlen(host) + plen * 3 + 2;
+	size_t cap = strlen(scheme) + 3 + strlen(host) + plen * 3 + 2;
 	char *u = malloc(cap);
 	if (!u)
 		return NULL;
-	size_t o = (size_t)snprintf(u, cap, "http://%s", host);
+	size_t o = (size_t)snprintf(u, cap, "%s://%s", scheme, host);
 	for (size_t i = 0; i < plen; i++) {
 		unsigned char c = (unsigned char)path[i];
 		if (c >= 0x80)
@@ -160,9 +160,53 @@ static char *build_url(const char *host, const char *path, size_t plen)
 	return u;
 }
 
+/* "host", "host:port", "[v6]" or "[v6]:port" (already host_safe) into the
+ * bare host and the port; false for a port that is not 1..65535. */
+static bool split_authority(const char *a, unsigned dflt, char *host, size_t hostlen,
+			    unsigned *port)
+{
+	const char *colon;
+	size_t hl;
+	if (a[0] == '[') {
+		const char *close = strchr(a, ']');
+		if (!close)
+			return false;
+		hl = (size_t)(close - a - 1);
+		a++;
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (close[1] && !colon)
+			return false;
+	} else {
+		colon = strchr(a, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return false;
+		hl = colon ? (size_t)(colon - a) : strlen(a);
+	}
+	if (!hl || hl >= hostlen)
+		return false;
+	memcpy(host, a, hl);
+	host[hl] = '\0';
+	*port = dflt;
+	if (colon) {
+		char *end;
+		unsigned long n = strtoul(colon + 1, &end, 10);
+		if (!isdigit((unsigned char)colon[1]) || *end || n == 0 || n > 65535)
+			return false;
+		*port = (unsigned)n;
+	}
+	return true;
+}
+
 enum ath_err request_prepare(const struct dialect *d, const struct http_req *req,
 			     const struct athttp_peer *peer, struct prepared_request *out,
 			     struct ath_error *err)
+{
+	return request_prepare_tls(d, req, peer, NULL, out, err);
+}
+
+enum ath_err request_prepare_tls(const struct dialect *d, const struct http_req *req,
+				 const struct athttp_peer *peer, const char *tls_name,
+				 struct prepared_request *out, struct ath_error *err)
 {
 	const struct dialect_caps *caps = d->caps;
 	memset(out, 0, sizeof *out);
@@ -175,14 +219,25 @@ enum ath_err request_prepare(const struct dialect *d, const struct http_req *req
 		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "only HTTP/1.x is served");
 
 	/* Where to: the target's authority (absolute form), else Host, else
-	 * the connection's destination. */
+	 * the connection's destination.  The scheme is the connection's: a
+	 * request that arrived inside TLS goes out as https. */
 	const char *target = req->target ? req->target : "";
 	size_t tlen = req->target_len;
+	bool tls = tls_name != NULL;
 	char host[300] = "";
 	const char *path = target;
 	size_t plen = tlen;
-	if (tlen >= 7 && strncasecmp(target, "http://", 7) == 0) {
-		const char *a = target + 7;
+	size_t slen = 0;
+	if (tlen >= 7 && strncasecmp(target, "http://", 7) == 0)
+		slen = 7;
+	else if (tlen >= 8 && strncasecmp(target, "https://", 8) == 0)
+		slen = 8;
+	if (slen) {
+		if (tls_name && slen == 7)
+			return ath_fail(err, ATH_E_BAD_REQUEST, -1,
+					"an http:// request target inside a TLS connection");
+		tls = slen == 8;
+		const char *a = target + slen;
 		const char *slash = strchr(a, '/');
 		size_t alen = slash ? (size_t)(slash - a) : strlen(a);
 		if (alen >= sizeof host)
@@ -199,28 +254,39 @@ enum ath_err request_prepare(const struct dialect *d, const struct http_req *req
 			/* A numeric IPv6 destination needs brackets in a URL. */
 			bool v6 = strchr(peer->host, ':') != NULL;
 			char port[8] = "";
-			if (peer->port != 80)
+			if (peer->port != (tls ? 443u : 80u))
 				snprintf(port, sizeof port, ":%u", peer->port);
 			snprintf(host, sizeof host, "%s%s%s%s", v6 ? "[" : "", peer->host, v6 ? "]" : "", port);
 		}
 	} else {
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
-				"request target form not supported (only /path or http://host/path)");
+				"request target form not supported (only /path or http[s]://host/path)");
 	}
 	if (!host[0])
 		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "no Host header");
-	if (!host_safe(host))
+	if (!host_safe(host) ||
+	    !split_authority(host, tls ? 443 : 80, out->url_host, sizeof out->url_host, &out->port))
 		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
 				"Host contains characters that cannot be sent to the module");
+	/* The program's TLS was checked against a certificate for tls_name:
+	 * a request for another server must not ride on that trust. */
+	if (tls_name && strcasecmp(out->url_host, tls_name) != 0) {
+		ath_fail(err, ATH_E_BAD_REQUEST, -1,
+			 "the request is for %s but the TLS connection was made for %s",
+			 out->url_host, tls_name);
+		err->http_status = 421;
+		return ATH_E_BAD_REQUEST;
+	}
 	const char *bad = first_unsafe_what(path, plen);
 	if (bad)
 		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
 				"the URL contains %s, which cannot be put on the AT command line", bad);
 
-	out->url = build_url(host, path, plen);
+	const char *scheme = tls ? "https" : "http";
+	out->url = build_url(scheme, host, path, plen);
 	if (!out->url)
 		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
-	out->target = out->url + strlen("http://") + strlen(host);
+	out->target = out->url + strlen(scheme) + 3 + strlen(host);
 	/* The client's Host stays authoritative (the module connects to the
 	 * URL's authority, which may be a fake address's name). */
 	const char *client_host = hdr_get(&req->headers, "Host");
@@ -287,6 +353,10 @@ enum ath_err request_prepare(const struct dialect *d, const struct http_req *req
 	out->rq.verb = verb;
 	out->rq.method = req->method;
 	out->rq.url = out->url;
+	out->rq.tls = tls;
+	out->rq.host = out->url_host;
+	out->rq.port = out->port;
+	out->rq.target = out->target;
 	out->rq.headers = &out->carried;
 	return ATH_OK;
 }

@@ -17,6 +17,8 @@ struct prepared_request {
 	char *url;
 	const char *target;        /* origin form, inside url */
 	char host[300];            /* the Host value the origin gets */
+	char url_host[256];        /* the URL's host, without port or brackets */
+	unsigned port;             /* the URL's port (80/443 when not given) */
 	bool body_framed;          /* the client sent Content-Length or chunked */
 	unsigned char *raw;        /* raw_request dialects: the request's bytes */
 	struct hdr_list carried;
@@ -28,6 +30,14 @@ struct prepared_request {
 enum ath_err request_prepare(const struct dialect *d, const struct http_req *req,
 			     const struct athttp_peer *peer, struct prepared_request *out,
 			     struct ath_error *err);
+/* The same for a request that arrived inside a TLS connection made for
+ * tls_name (the SNI name, or the name connected to): the request goes out
+ * as https, and one for another host answers 421.  tls_name NULL: plain,
+ * as request_prepare (an absolute https:// target still goes out as
+ * https). */
+enum ath_err request_prepare_tls(const struct dialect *d, const struct http_req *req,
+				 const struct athttp_peer *peer, const char *tls_name,
+				 struct prepared_request *out, struct ath_error *err);
 /* Attaches the body read after request_prepare; for a raw_request dialect
  * also writes the request's bytes (400 for a field that cannot travel as
  * it is, 413 over the module's raw request limit). */

@@ -3,26 +3,37 @@
  * the command's HTTP goes out through an AT-command module.
  *
  *   athttp [-d DEVICE] [-m MODEM] [-b BAUD] [-v] [--] COMMAND [ARG...]
+ *   athttp ca [--bundle] [--dir DIR]
  *
  * Options only set the ATHTTP_* environment the library reads; option
  * parsing stops at COMMAND so "athttp curl -v URL" gives -v to curl.
+ * COMMAND also gets the environment that makes it trust the local CA the
+ * engine signs its https leaves with; that CA and those files live in a
+ * private directory removed when COMMAND ends, which is why athttp waits
+ * for COMMAND instead of becoming it.
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "athttp.h"
+#include "local_ca.h"
+#include "supervise.h"
+#include "trust_env.h"
 
 #define EXIT_USAGE 2
 #define PRELOAD_RELPATH "/../lib/athttp/libathttp-preload.so"
+#define CA_HOME_RELPATH "/.local/share/athttp/ca"
 
 static void print_dialects(FILE *out)
 {
@@ -34,7 +45,9 @@ static void print_dialects(FILE *out)
 static const char synopsis[] =
 	"usage: athttp [-d DEVICE] [-m MODEM] [-b BAUD] [-v] [--trace FILE]\n"
 	"              [--record FILE [--redact[=WHAT]]] [--replay-pace]\n"
-	"              [--bypass CIDRS] [--] COMMAND [ARG...]\n";
+	"              [--bypass CIDRS] [--module-ca FILE] [--insecure-upstream]\n"
+	"              [--] COMMAND [ARG...]\n"
+	"       athttp ca [--bundle] [--dir DIR]\n";
 
 static void usage(FILE *out)
 {
@@ -58,8 +71,26 @@ static void usage(FILE *out)
 	      "      --replay-pace    replay at the recorded pace (ATHTTP_REPLAY_PACE=1)\n"
 	      "      --bypass CIDRS   networks left on the real network, comma-separated,\n"
 	      "                       e.g. 192.168.0.0/16,fd00::/8 (ATHTTP_BYPASS)\n"
+	      "      --module-ca FILE\n"
+	      "                       the roots (PEM) the module verifies https servers\n"
+	      "                       with (ATHTTP_MODULE_CA)\n"
+	      "      --insecure-upstream\n"
+	      "                       let https through a module that cannot verify the\n"
+	      "                       server; each answer then carries\n"
+	      "                       X-Athttp-Upstream-TLS: unverified\n"
+	      "                       (ATHTTP_INSECURE_UPSTREAM=1)\n"
 	      "  -h, --help           show this help\n"
 	      "      --version        show the version\n"
+	      "\n"
+	      "COMMAND's https is decrypted by athttp with a local CA that COMMAND is\n"
+	      "made to trust (CURL_CA_BUNDLE, SSL_CERT_FILE, REQUESTS_CA_BUNDLE,\n"
+	      "GIT_SSL_CAINFO, NODE_EXTRA_CA_CERTS, WGETRC): a fresh one per run, removed\n"
+	      "when COMMAND ends, or the persistent one in ATHTTP_CA_DIR when set.\n"
+	      "\n"
+	      "athttp ca [--dir DIR] creates a persistent CA in DIR if missing (default\n"
+	      "$ATHTTP_CA_DIR, else ~" CA_HOME_RELPATH ") and prints the path of its\n"
+	      "certificate; --bundle writes DIR/bundle.pem (the system roots plus that\n"
+	      "certificate) and prints its path.\n"
 	      "\n"
 	      "Loopback traffic is never taken over.  Statically linked programs and Go\n"
 	      "programs do not go through the C library, so athttp cannot reach them.\n",
@@ -310,9 +341,146 @@ static const char *absolute(const char *path, char *out, size_t outlen)
 	return out;
 }
 
+/* Creates the directories above dir that are missing (0700: they lead to
+ * a key), leaving dir itself to local_ca_open. */
+static void make_parents(const char *dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s", dir);
+	for (char *p = path + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0700); /* an error shows when local_ca_open fails */
+		*p = '/';
+	}
+}
+
+/* The persistent CA's directory when none is given. */
+static const char *default_ca_dir(char *out, size_t outlen)
+{
+	const char *env = getenv("ATHTTP_CA_DIR");
+	if (env && *env)
+		return env;
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		const struct passwd *pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : NULL;
+	}
+	if (!home) {
+		fputs("athttp ca: no home directory: give --dir DIR or set ATHTTP_CA_DIR\n", stderr);
+		exit(1);
+	}
+	snprintf(out, outlen, "%s%s", home, CA_HOME_RELPATH);
+	return out;
+}
+
+/* athttp ca [--bundle] [--dir DIR]: the persistent CA, for programs started
+ * without the wrapper (a systemd unit: LD_PRELOAD=... ATHTTP_CA_DIR=DIR
+ * SSL_CERT_FILE=DIR/bundle.pem ...). */
+static int ca_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'D' },
+		{ "bundle", no_argument, NULL, 'B' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static char prog[] = "athttp ca"; /* for getopt's messages */
+	const char *dir = NULL;
+	bool bundle = false;
+	int c;
+	argv[0] = prog;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'D': dir = optarg; break;
+		case 'B': bundle = true; break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			short_usage();
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		usage_error("ca takes no argument \"%s\"", argv[optind]);
+	char dflt[PATH_MAX], abs_dir[PATH_MAX];
+	if (!dir)
+		dir = default_ca_dir(dflt, sizeof dflt);
+	if (!*dir)
+		usage_error("--dir needs a directory");
+	dir = absolute(dir, abs_dir, sizeof abs_dir);
+	make_parents(dir);
+
+	struct ath_error err;
+	ath_error_clear(&err);
+	struct local_ca *ca = local_ca_open(dir, &err);
+	if (!ca) {
+		fprintf(stderr, "athttp ca: %s\n", err.text);
+		return 1;
+	}
+	char real[PATH_MAX], file[PATH_MAX + 16];
+	if (!realpath(dir, real)) {
+		fprintf(stderr, "athttp ca: %s: %s\n", dir, strerror(errno));
+		local_ca_free(ca);
+		return 1;
+	}
+	snprintf(file, sizeof file, "%s/%s", real, bundle ? "bundle.pem" : "ca.pem");
+	enum ath_err e = ATH_OK;
+	if (bundle)
+		e = trust_write_bundle(file, trust_user_roots(), local_ca_cert_pem(ca), &err);
+	local_ca_free(ca);
+	if (e != ATH_OK) {
+		fprintf(stderr, "athttp ca: %s\n", err.text);
+		return 1;
+	}
+	puts(file);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* Sets up the trust of the local CA for COMMAND's environment: the CA in
+ * $ATHTTP_CA_DIR, else a fresh one in a fresh private directory, and the
+ * files trust_env_setup writes in a private directory of this run, whose
+ * path goes in run_dir (to be removed when the run ends).  Exits 1 when
+ * any of it fails: never a program with half its trust set. */
+static void setup_trust(char *run_dir, size_t run_dir_len)
+{
+	struct ath_error err;
+	ath_error_clear(&err);
+	char abs_ca[PATH_MAX];
+	const char *ca_dir = getenv("ATHTTP_CA_DIR");
+	if (ca_dir && *ca_dir)
+		ca_dir = absolute(ca_dir, abs_ca, sizeof abs_ca);
+	else
+		ca_dir = NULL;
+
+	if (trust_run_dir_create(run_dir, run_dir_len, &err) != ATH_OK) {
+		fprintf(stderr, "athttp: %s\n", err.text);
+		exit(1);
+	}
+	struct local_ca *ca = local_ca_open(ca_dir ? ca_dir : run_dir, &err);
+	enum ath_err e = ca ? ATH_OK : err.code ? err.code : ATH_E_CONFIG;
+	/* The program may change directory, and ".." reads badly in a path. */
+	char real_ca[PATH_MAX];
+	if (e == ATH_OK && ca_dir && !(ca_dir = realpath(ca_dir, real_ca)))
+		e = ath_fail(&err, ATH_E_CONFIG, -1, "%s: %s", abs_ca, strerror(errno));
+	if (e == ATH_OK)
+		e = trust_env_setup(run_dir, ca_dir ? ca_dir : run_dir, local_ca_cert_pem(ca), &err);
+	local_ca_free(ca);
+	if (e != ATH_OK) {
+		fprintf(stderr, "athttp: cannot set up the local CA: %s\n",
+			*err.text ? err.text : ath_strerror(e));
+		trust_run_dir_remove(run_dir);
+		exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_TRACE = 256, OPT_BYPASS, OPT_VERSION, OPT_RECORD, OPT_REDACT, OPT_PACE };
+	if (argc > 1 && strcmp(argv[1], "ca") == 0)
+		return ca_main(argc - 1, argv + 1);
+
+	enum { OPT_TRACE = 256, OPT_BYPASS, OPT_VERSION, OPT_RECORD, OPT_REDACT, OPT_PACE,
+	       OPT_MODULE_CA, OPT_INSECURE };
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "modem", required_argument, NULL, 'm' },
@@ -323,13 +491,16 @@ int main(int argc, char **argv)
 		{ "record", required_argument, NULL, OPT_RECORD },
 		{ "redact", optional_argument, NULL, OPT_REDACT },
 		{ "replay-pace", no_argument, NULL, OPT_PACE },
+		{ "module-ca", required_argument, NULL, OPT_MODULE_CA },
+		{ "insecure-upstream", no_argument, NULL, OPT_INSECURE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *device = NULL, *modem = NULL, *baud = NULL;
 	const char *trace = NULL, *bypass = NULL, *record = NULL, *redact = NULL;
-	bool verbose = false, pace = false;
+	const char *module_ca = NULL;
+	bool verbose = false, pace = false, insecure = false;
 	int c;
 
 	/* "+": stop at the first non-option, which is COMMAND.  ":" first
@@ -345,6 +516,8 @@ int main(int argc, char **argv)
 		case OPT_RECORD: record = optarg; break;
 		case OPT_REDACT: redact = optarg ? optarg : "credentials"; break;
 		case OPT_PACE: pace = true; break;
+		case OPT_MODULE_CA: module_ca = optarg; break;
+		case OPT_INSECURE: insecure = true; break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -386,9 +559,14 @@ int main(int argc, char **argv)
 		usage_error("--redact takes credentials, bodies or all (comma-separated), not \"%s\"", redact);
 	if (strncmp(device, "replay:", 7) == 0 && access(device + 7, R_OK) != 0)
 		usage_error("cannot read the transcript %s: %s", device + 7, strerror(errno));
+	if (!module_ca)
+		module_ca = getenv("ATHTTP_MODULE_CA");
+	if (module_ca && *module_ca && access(module_ca, R_OK) != 0)
+		usage_error("cannot read the module's CA file %s: %s", module_ca, strerror(errno));
 
 	/* The program may change directory: hand the engine absolute paths. */
 	char abs_device[PATH_MAX + 8], abs_record[PATH_MAX], abs_trace[PATH_MAX];
+	char abs_module_ca[PATH_MAX];
 	if (strncmp(device, "replay:", 7) == 0) {
 		snprintf(abs_device, sizeof abs_device, "replay:");
 		absolute(device + 7, abs_device + 7, sizeof abs_device - 7);
@@ -398,6 +576,12 @@ int main(int argc, char **argv)
 		record = absolute(record, abs_record, sizeof abs_record);
 	if (trace && *trace)
 		trace = absolute(trace, abs_trace, sizeof abs_trace);
+	if (module_ca && *module_ca) {
+		if (!realpath(module_ca, abs_module_ca))
+			usage_error("cannot resolve the module's CA file %s: %s", module_ca,
+				    strerror(errno));
+		module_ca = abs_module_ca;
+	}
 
 	char lib[PATH_MAX];
 	find_library(argv[0], lib);
@@ -419,11 +603,22 @@ int main(int argc, char **argv)
 		set_env("ATHTTP_REDACT", redact);
 	if (pace)
 		set_env("ATHTTP_REPLAY_PACE", "1");
+	if (module_ca && *module_ca)
+		set_env("ATHTTP_MODULE_CA", module_ca);
+	if (insecure)
+		set_env("ATHTTP_INSECURE_UPSTREAM", "1");
+
+	char run_dir[PATH_MAX];
+	setup_trust(run_dir, sizeof run_dir);
 	prepend_preload(lib);
 
 	warn_if_unreachable(argv[optind]);
-	execvp(argv[optind], argv + optind);
-	int e = errno;
-	fprintf(stderr, "athttp: %s: %s\n", argv[optind], strerror(e));
-	return e == EACCES ? 126 : 127;
+	int status = supervise_run(argv + optind);
+	int fork_errno = errno;
+	trust_run_dir_remove(run_dir);
+	if (status < 0) {
+		fprintf(stderr, "athttp: cannot start %s: %s\n", argv[optind], strerror(fork_errno));
+		return 1;
+	}
+	supervise_exit_like(status);
 }

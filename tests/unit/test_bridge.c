@@ -64,7 +64,8 @@ static void test_pipelined_requests(void **state)
 	client_send(fds[0], in, sizeof in - 1);
 	shutdown(fds[0], SHUT_WR);
 	struct req_reader rr;
-	req_reader_init(&rr, fds[1]);
+	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
+	req_reader_init(&rr, &conn);
 	struct http_req q;
 	struct ath_error err;
 	const char *targets[] = { "/a", "/b", "/c" };
@@ -94,7 +95,8 @@ static void test_chunked_body_and_expect(void **state)
 	for (size_t i = 0; i < sizeof in - 1; i++)
 		client_send(fds[0], in + i, 1);
 	struct req_reader rr;
-	req_reader_init(&rr, fds[1]);
+	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
+	req_reader_init(&rr, &conn);
 	struct http_req q;
 	struct ath_error err;
 	assert_int_equal(req_read_head(&rr, &q, &err), 1);
@@ -119,7 +121,8 @@ static void test_body_limit_bounded(void **state)
 			  "a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n";
 	client_send(fds[0], in, sizeof in - 1);
 	struct req_reader rr;
-	req_reader_init(&rr, fds[1]);
+	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
+	req_reader_init(&rr, &conn);
 	struct http_req q;
 	struct ath_error err;
 	assert_int_equal(req_read_head(&rr, &q, &err), 1);
@@ -139,7 +142,8 @@ static void test_bad_request(void **state)
 	const char in[] = "GET /a\"b HTTP/1.1\r\nHost: h\r\n\r\n";
 	client_send(fds[0], in, sizeof in - 1);
 	struct req_reader rr;
-	req_reader_init(&rr, fds[1]);
+	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
+	req_reader_init(&rr, &conn);
 	struct http_req q;
 	struct ath_error err;
 	ath_error_clear(&err);
@@ -238,6 +242,99 @@ static void test_policy_accepts(void **state)
 	struct athttp_peer peer6 = { "2001:db8::1", 80 };
 	assert_int_equal(request_prepare(&dialect_simcom, &q, &peer6, &p, &err), ATH_OK);
 	assert_string_equal(p.rq.url, "http://[2001:db8::1]/z");
+	prepared_request_free(&p);
+	http_req_free(&q);
+}
+
+/* The URL in parts, as drivers get it: host without port or brackets, the
+ * port always set, the origin-form target. */
+static void test_policy_url_parts(void **state)
+{
+	(void)state;
+	struct prepared_request p;
+	struct ath_error err;
+	struct http_req q = mkreq("GET", "/a/b?c=d", "Host", "origin.test:8080", NULL);
+	assert_int_equal(request_prepare(&dialect_simcom, &q, NULL, &p, &err), ATH_OK);
+	assert_false(p.rq.tls);
+	assert_string_equal(p.rq.host, "origin.test");
+	assert_int_equal(p.rq.port, 8080);
+	assert_string_equal(p.rq.target, "/a/b?c=d");
+	prepared_request_free(&p);
+	http_req_free(&q);
+
+	q = mkreq("GET", "/", "Host", "[2001:db8::1]", NULL);
+	assert_int_equal(request_prepare(&dialect_simcom, &q, NULL, &p, &err), ATH_OK);
+	assert_string_equal(p.rq.host, "2001:db8::1");
+	assert_int_equal(p.rq.port, 80);
+	prepared_request_free(&p);
+	http_req_free(&q);
+
+	static const char *const bad_hosts[] = { "h:0", "h:65536", "h:", "h:8x", "[::1", "[::1]x", NULL };
+	for (const char *const *h = bad_hosts; *h; h++) {
+		q = mkreq("GET", "/", "Host", *h, NULL);
+		assert_int_equal(request_prepare(&dialect_simcom, &q, NULL, &p, &err), ATH_E_BAD_REQUEST);
+		http_req_free(&q);
+	}
+}
+
+/* A request that arrived inside TLS goes to the module as https, only for
+ * the name the program's TLS was made for. */
+static void test_policy_tls(void **state)
+{
+	(void)state;
+	struct prepared_request p;
+	struct ath_error err;
+	struct http_req q = mkreq("GET", "/fw.bin", "Host", "Origin.Test", NULL);
+	assert_int_equal(request_prepare_tls(&dialect_simcom, &q, NULL, "origin.test", &p, &err), ATH_OK);
+	assert_true(p.rq.tls);
+	assert_string_equal(p.rq.url, "https://Origin.Test/fw.bin");
+	assert_int_equal(p.rq.port, 443);
+	assert_string_equal(p.rq.target, "/fw.bin");
+	prepared_request_free(&p);
+	http_req_free(&q);
+
+	q = mkreq("GET", "/", "Host", "origin.test:8443", NULL);
+	assert_int_equal(request_prepare_tls(&dialect_simcom, &q, NULL, "origin.test", &p, &err), ATH_OK);
+	assert_string_equal(p.rq.url, "https://origin.test:8443/");
+	assert_int_equal(p.rq.port, 8443);
+	prepared_request_free(&p);
+	http_req_free(&q);
+
+	/* No Host: the connection's destination, 443 left out. */
+	q = mkreq("GET", "/y", NULL);
+	q.minor = 0;
+	struct athttp_peer peer = { "10.1.2.3", 443 };
+	assert_int_equal(request_prepare_tls(&dialect_simcom, &q, &peer, "10.1.2.3", &p, &err), ATH_OK);
+	assert_string_equal(p.rq.url, "https://10.1.2.3/y");
+	prepared_request_free(&p);
+	http_req_free(&q);
+
+	/* Another host than the certificate's: 421, nothing prepared. */
+	q = mkreq("GET", "/", "Host", "evil.test", NULL);
+	assert_int_equal(request_prepare_tls(&dialect_simcom, &q, NULL, "origin.test", &p, &err),
+			 ATH_E_BAD_REQUEST);
+	assert_int_equal(err.http_status, 421);
+	assert_non_null(strstr(err.text, "evil.test"));
+	http_req_free(&q);
+
+	/* An http:// target inside TLS is refused; an https:// one is fine. */
+	q = mkreq("GET", "http://origin.test/", "Host", "origin.test", NULL);
+	assert_int_equal(request_prepare_tls(&dialect_simcom, &q, NULL, "origin.test", &p, &err),
+			 ATH_E_BAD_REQUEST);
+	assert_int_equal(err.http_status, 400);
+	http_req_free(&q);
+	q = mkreq("GET", "https://origin.test/x", "Host", "origin.test", NULL);
+	assert_int_equal(request_prepare_tls(&dialect_simcom, &q, NULL, "origin.test", &p, &err), ATH_OK);
+	assert_string_equal(p.rq.url, "https://origin.test/x");
+	prepared_request_free(&p);
+	http_req_free(&q);
+
+	/* The library's own https URL, without a TLS connection. */
+	q = mkreq("GET", "https://api.test:9443/v1", NULL);
+	assert_int_equal(request_prepare(&dialect_simcom, &q, NULL, &p, &err), ATH_OK);
+	assert_true(p.rq.tls);
+	assert_string_equal(p.rq.host, "api.test");
+	assert_int_equal(p.rq.port, 9443);
 	prepared_request_free(&p);
 	http_req_free(&q);
 }
@@ -365,7 +462,8 @@ static void test_response_rewrites_framing(void **state)
 					 "X-Hop: 1\r\nKeep-Alive: timeout=5\r\nContent-Type: text/plain\r\n\r\n");
 	assert_true(h.chunked);
 	struct resp_writer w;
-	resp_init(&w, fds[1], false, true, 1);
+	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
+	resp_init(&w, &conn, false, true, 1);
 	assert_int_equal(resp_start(&w, &h, 11, false), ATH_OK);
 	assert_int_equal(resp_body(&w, "hello ", 6), ATH_OK);
 	assert_int_equal(resp_body(&w, "world", 5), ATH_OK);
@@ -385,7 +483,8 @@ static void test_response_unknown_length(void **state)
 	pair(fds);
 	struct http_head h = origin_head("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n");
 	struct resp_writer w;
-	resp_init(&w, fds[1], false, true, 1);
+	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
+	resp_init(&w, &conn, false, true, 1);
 	assert_int_equal(resp_start(&w, &h, -1, true), ATH_OK);
 	assert_int_equal(resp_body(&w, "abc", 3), ATH_OK);
 	assert_int_equal(resp_finish(&w), ATH_OK);
@@ -397,7 +496,8 @@ static void test_response_unknown_length(void **state)
 	free(out);
 
 	pair(fds);
-	resp_init(&w, fds[1], false, true, 0);
+	conn = CLIENT_CONN_PLAIN(fds[1]);
+	resp_init(&w, &conn, false, true, 0);
 	assert_int_equal(resp_start(&w, &h, -1, false), ATH_OK);
 	assert_true(w.close_after);
 	out = client_read_all(fds);
@@ -415,7 +515,8 @@ static void test_response_head(void **state)
 	pair(fds);
 	struct http_head h = origin_head("HTTP/1.1 200 OK\r\nContent-Length: 5242880\r\n\r\n");
 	struct resp_writer w;
-	resp_init(&w, fds[1], true, true, 1);
+	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
+	resp_init(&w, &conn, true, true, 1);
 	assert_int_equal(resp_start(&w, &h, 5242880, false), ATH_OK);
 	assert_int_equal(resp_body(&w, "x", 1), ATH_OK);
 	assert_int_equal(resp_finish(&w), ATH_OK);
@@ -433,7 +534,8 @@ static void test_response_short_body(void **state)
 	pair(fds);
 	struct http_head h = origin_head("HTTP/1.1 200 OK\r\n\r\n");
 	struct resp_writer w;
-	resp_init(&w, fds[1], false, true, 1);
+	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
+	resp_init(&w, &conn, false, true, 1);
 	assert_int_equal(resp_start(&w, &h, 10, false), ATH_OK);
 	assert_int_equal(resp_body(&w, "abc", 3), ATH_OK);
 	assert_int_not_equal(resp_finish(&w), ATH_OK);
@@ -446,7 +548,7 @@ static void test_error_response(void **state)
 	(void)state;
 	int fds[2];
 	pair(fds);
-	assert_int_equal(resp_simple(fds[1], 502, "simcom 713 Get DNS failed", "athttp: simcom 713 Get DNS failed\n",
+	assert_int_equal(resp_simple(&CLIENT_CONN_PLAIN(fds[1]), 502, "simcom 713 Get DNS failed", "athttp: simcom 713 Get DNS failed\n",
 				     true, NULL), ATH_OK);
 	char *out = client_read_all(fds);
 	assert_string_equal(out, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -485,6 +587,8 @@ int main(void)
 		cmocka_unit_test(test_response_head),
 		cmocka_unit_test(test_response_short_body),
 		cmocka_unit_test(test_error_response),
+		cmocka_unit_test(test_policy_url_parts),
+		cmocka_unit_test(test_policy_tls),
 		cmocka_unit_test(test_head_parse_without_blank_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -384,6 +384,404 @@ static void test_wrong_urc(void **state)
 	rig_done(&r);
 }
 
+/* ------------------------------------------------------------ https */
+
+/* Two roots, as a --module-ca file holds them: CR/LF and all. */
+static const char two_roots[] =
+	"-----BEGIN CERTIFICATE-----\r\nMIIBfTCCASOgAwIBAgIUQ0EgT25l\r\n-----END CERTIFICATE-----\r\n"
+	"-----BEGIN CERTIFICATE-----\nMIIBfTCCASOgAwIBAgIUQ0EgVHdv\n-----END CERTIFICATE-----\n";
+
+#define SSL_OK(cmd) { cmd "\r", 0, "\r\nOK\r\n", 0 }
+
+/* tls_setup with roots: the upload by AT+CCERTDOWN and its ">" phase
+ * carrying the PEM bytes exactly, then SSL context 1: TLS 1.2, the file,
+ * dates checked, SNI, and server authentication last. */
+#define VERIFY_STEPS(download) \
+	{ download, 0, "\r\n>", 0 }, \
+	{ two_roots, 0, "\r\nOK\r\n", 0 }, \
+	SSL_OK("AT+CSSLCFG=\"sslversion\",1,3"), \
+	SSL_OK("AT+CSSLCFG=\"cacert\",1,\"athttp_ca.pem\""), \
+	SSL_OK("AT+CSSLCFG=\"ignorelocaltime\",1,0"), \
+	SSL_OK("AT+CSSLCFG=\"enableSNI\",1,1"), \
+	SSL_OK("AT+CSSLCFG=\"authmode\",1,1")
+
+/* Without roots the same context, verification off. */
+#define PLAIN_STEPS \
+	SSL_OK("AT+CSSLCFG=\"sslversion\",1,3"), \
+	SSL_OK("AT+CSSLCFG=\"enableSNI\",1,1"), \
+	SSL_OK("AT+CSSLCFG=\"authmode\",1,0")
+
+static struct dialect_request https_get(const char *url, const char *host, const char *target,
+					const struct hdr_list *h, bool verify)
+{
+	return (struct dialect_request){ .verb = VERB_GET, .method = "GET", .url = url, .tls = true,
+					 .host = host, .port = 443, .target = target,
+					 .verify_upstream = verify, .headers = h };
+}
+
+static void test_tls_setup_with_ca(void **state)
+{
+	(void)state;
+	char *download = fmt("AT+CCERTDOWN=\"athttp_ca.pem\",%zu\r", strlen(two_roots));
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+	char *head_reply = fmt("\r\n+HTTPHEAD: %zu\r\n%s\r\nOK\r\n", strlen(head), head);
+	struct script_step steps[] = {
+		BRINGUP_STEPS,
+		VERIFY_STEPS(download),
+		/* the https GET names the context once after HTTPINIT */
+		{ "AT+HTTPPARA=\"URL\",\"https://secure.test/a?b=1\"\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPPARA=\"SSLCFG\",1\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPACTION=0\r", 0, "\r\nOK\r\n\r\n+HTTPACTION: 0,200,5\r\n", 0 },
+		{ "AT+HTTPHEAD\r", 0, head_reply, 0 },
+		{ "AT+HTTPREAD=0,5\r", 0, "\r\nOK\r\n\r\n+HTTPREAD: DATA,5\r\nhello\r\n+HTTPREAD:0\r\n", 0 },
+		/* a second one: no SSLCFG again */
+		{ "AT+HTTPPARA=\"URL\",\"https://secure.test/\"\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPACTION=0\r", 0, "\r\nOK\r\n\r\n+HTTPACTION: 0,200,5\r\n", 0 },
+		{ "AT+HTTPHEAD\r", 0, head_reply, 0 },
+		{ "AT+HTTPREAD=0,5\r", 0, "\r\nOK\r\n\r\n+HTTPREAD: DATA,5\r\nworld\r\n+HTTPREAD:0\r\n", 0 },
+		/* tls_setup again with the same roots: no second upload */
+		SSL_OK("AT+CSSLCFG=\"sslversion\",1,3"),
+		SSL_OK("AT+CSSLCFG=\"cacert\",1,\"athttp_ca.pem\""),
+		SSL_OK("AT+CSSLCFG=\"ignorelocaltime\",1,0"),
+		SSL_OK("AT+CSSLCFG=\"enableSNI\",1,1"),
+		SSL_OK("AT+CSSLCFG=\"authmode\",1,1"),
+	};
+	for (unsigned seed = 0; seed < 10; seed++) {
+		struct rig r;
+		simcom_rig(&r, steps, sizeof steps / sizeof steps[0], seed);
+		struct module_tls mt = { .ca_pem = two_roots, .ca_len = strlen(two_roots) };
+		r.io.tls = &mt;
+		struct tls_verdict v = { .verified = false };
+		snprintf(v.why, sizeof v.why, "stale");
+		assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+		assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+		assert_true(v.verified);
+		assert_string_equal(v.why, "");
+		struct hdr_list h = { 0 };
+		struct dialect_request rq = https_get("https://secure.test/a?b=1", "secure.test", "/a?b=1", &h, true);
+		assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
+		assert_string_equal(r.got.body.p, "hello");
+		rig_got_reset(&r.got);
+		unsigned long before = r.chat.commands_sent;
+		rq = https_get("https://secure.test/", "secure.test", "/", &h, true);
+		assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
+		assert_int_equal(r.chat.commands_sent - before, 4);
+		assert_string_equal(r.got.body.p, "world");
+		v.verified = false;
+		assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+		assert_true(v.verified);
+		rig_done(&r);
+	}
+	free(download);
+	free(head_reply);
+}
+
+/* Other roots after an upload are uploaded again. */
+static void test_tls_setup_new_ca_uploaded(void **state)
+{
+	(void)state;
+	static const char other[] = "-----BEGIN CERTIFICATE-----\nMIIBother\n-----END CERTIFICATE-----\n";
+	char *download = fmt("AT+CCERTDOWN=\"athttp_ca.pem\",%zu\r", strlen(two_roots));
+	char *download2 = fmt("AT+CCERTDOWN=\"athttp_ca.pem\",%zu\r", strlen(other));
+	struct script_step steps[] = {
+		BRINGUP_STEPS,
+		VERIFY_STEPS(download),
+		{ download2, 0, "\r\n>", 0 },
+		{ other, 0, "\r\nOK\r\n", 0 },
+		SSL_OK("AT+CSSLCFG=\"sslversion\",1,3"),
+		SSL_OK("AT+CSSLCFG=\"cacert\",1,\"athttp_ca.pem\""),
+		SSL_OK("AT+CSSLCFG=\"ignorelocaltime\",1,0"),
+		SSL_OK("AT+CSSLCFG=\"enableSNI\",1,1"),
+		SSL_OK("AT+CSSLCFG=\"authmode\",1,1"),
+	};
+	struct rig r;
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 4);
+	struct module_tls mt = { .ca_pem = two_roots, .ca_len = strlen(two_roots) };
+	r.io.tls = &mt;
+	struct tls_verdict v;
+	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+	assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	mt.ca_pem = other;
+	mt.ca_len = strlen(other);
+	assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	assert_true(v.verified);
+	rig_done(&r);
+	free(download);
+	free(download2);
+}
+
+/* Without --module-ca: verification off (so --insecure-upstream can run),
+ * the verdict says why; a request that wants verification is refused
+ * before anything reaches the module; one that does not runs. */
+static void test_tls_setup_without_ca(void **state)
+{
+	(void)state;
+	struct script_step steps[] = {
+		BRINGUP_STEPS,
+		PLAIN_STEPS,
+		{ "AT+HTTPPARA=\"URL\",\"https://secure.test:8443/\"\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPPARA=\"SSLCFG\",1\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPACTION=0\r", 0, "\r\nOK\r\n\r\n+HTTPACTION: 0,204,0\r\n", 0 },
+		{ "AT+HTTPHEAD\r", 0, "\r\n+HTTPHEAD: 27\r\nHTTP/1.1 204 No Content\r\n\r\n\r\nOK\r\n", 0 },
+	};
+	struct rig r;
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 7);
+	struct module_tls mt = { .ca_pem = NULL, .insecure = true };
+	r.io.tls = &mt;
+	struct tls_verdict v = { .verified = true };
+	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+	assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	assert_false(v.verified);
+	assert_string_equal(v.why, "no --module-ca given");
+	struct hdr_list h = { 0 };
+	struct dialect_request rq = https_get("https://secure.test:8443/", "secure.test", "/", &h, true);
+	rq.port = 8443;
+	unsigned long before = r.chat.commands_sent;
+	assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_CONFIG);
+	assert_int_equal(r.chat.commands_sent, before);
+	assert_int_equal(r.got.heads, 0);
+	rq.verify_upstream = false;
+	assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
+	assert_int_equal(r.got.status, 204);
+	rig_done(&r);
+}
+
+/* https before tls_setup ran is refused, nothing sent. */
+static void test_https_without_setup(void **state)
+{
+	(void)state;
+	struct script_step steps[] = { BRINGUP_STEPS };
+	struct rig r;
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 1);
+	struct module_tls mt = { 0 };
+	r.io.tls = &mt;
+	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+	struct hdr_list h = { 0 };
+	struct dialect_request rq = https_get("https://secure.test/", "secure.test", "/", &h, false);
+	assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_CONFIG);
+	rig_done(&r);
+}
+
+/* Firmware without AT+CCERTDOWN (ERROR), or one that takes the command but
+ * not the file: never verified; the module left with verification off,
+ * and the verdict names the command. */
+static void test_tls_setup_certdown_refused(void **state)
+{
+	(void)state;
+	char *download = fmt("AT+CCERTDOWN=\"athttp_ca.pem\",%zu\r", strlen(two_roots));
+	for (int form = 0; form < 3; form++) {
+		struct script_step refused[] = {
+			BRINGUP_STEPS,
+			{ download, 0, "\r\nERROR\r\n", 0 },
+			PLAIN_STEPS,
+		};
+		struct script_step cme[] = {
+			BRINGUP_STEPS,
+			{ download, 0, "\r\n+CME ERROR: 4\r\n", 0 },
+			PLAIN_STEPS,
+		};
+		struct script_step after_data[] = {
+			BRINGUP_STEPS,
+			{ download, 0, "\r\n>", 0 },
+			{ two_roots, 0, "\r\nERROR\r\n", 0 },
+			PLAIN_STEPS,
+		};
+		struct script_step *steps = form == 0 ? refused : form == 1 ? cme : after_data;
+		size_t n = form == 2 ? sizeof after_data / sizeof after_data[0] : sizeof refused / sizeof refused[0];
+		struct rig r;
+		simcom_rig(&r, steps, n, (unsigned)form);
+		struct module_tls mt = { .ca_pem = two_roots, .ca_len = strlen(two_roots) };
+		r.io.tls = &mt;
+		struct tls_verdict v = { .verified = true };
+		assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+		assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+		assert_false(v.verified);
+		assert_non_null(strstr(v.why, "refused AT+CCERTDOWN"));
+		rig_done(&r);
+	}
+	free(download);
+}
+
+/* Roots larger than AT+CCERTDOWN takes are not sent at all. */
+static void test_tls_setup_ca_too_big(void **state)
+{
+	(void)state;
+	struct script_step steps[] = { BRINGUP_STEPS, PLAIN_STEPS };
+	struct rig r;
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 2);
+	char *big = filler(10241, 'A');
+	struct module_tls mt = { .ca_pem = big, .ca_len = 10241 };
+	r.io.tls = &mt;
+	struct tls_verdict v = { .verified = true };
+	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+	assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	assert_false(v.verified);
+	assert_non_null(strstr(v.why, "10241 bytes"));
+	rig_done(&r);
+	free(big);
+}
+
+/* Old firmware without "enableSNI": still verified (chain and name are
+ * checked), the module simply sends no SNI. */
+static void test_tls_setup_no_sni_switch(void **state)
+{
+	(void)state;
+	char *download = fmt("AT+CCERTDOWN=\"athttp_ca.pem\",%zu\r", strlen(two_roots));
+	struct script_step steps[] = {
+		BRINGUP_STEPS,
+		{ download, 0, "\r\n>", 0 },
+		{ two_roots, 0, "\r\nOK\r\n", 0 },
+		SSL_OK("AT+CSSLCFG=\"sslversion\",1,3"),
+		SSL_OK("AT+CSSLCFG=\"cacert\",1,\"athttp_ca.pem\""),
+		SSL_OK("AT+CSSLCFG=\"ignorelocaltime\",1,0"),
+		{ "AT+CSSLCFG=\"enableSNI\",1,1\r", 0, "\r\nERROR\r\n", 0 },
+		SSL_OK("AT+CSSLCFG=\"authmode\",1,1"),
+	};
+	struct rig r;
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 6);
+	struct module_tls mt = { .ca_pem = two_roots, .ca_len = strlen(two_roots) };
+	r.io.tls = &mt;
+	struct tls_verdict v;
+	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+	assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	assert_true(v.verified);
+	rig_done(&r);
+	free(download);
+}
+
+/* A setting verification needs, refused: an error naming it, never a
+ * verified verdict, and https refused afterwards. */
+static void test_tls_setup_authmode_refused(void **state)
+{
+	(void)state;
+	char *download = fmt("AT+CCERTDOWN=\"athttp_ca.pem\",%zu\r", strlen(two_roots));
+	struct script_step steps[] = {
+		BRINGUP_STEPS,
+		{ download, 0, "\r\n>", 0 },
+		{ two_roots, 0, "\r\nOK\r\n", 0 },
+		SSL_OK("AT+CSSLCFG=\"sslversion\",1,3"),
+		SSL_OK("AT+CSSLCFG=\"cacert\",1,\"athttp_ca.pem\""),
+		SSL_OK("AT+CSSLCFG=\"ignorelocaltime\",1,0"),
+		SSL_OK("AT+CSSLCFG=\"enableSNI\",1,1"),
+		{ "AT+CSSLCFG=\"authmode\",1,1\r", 0, "\r\nERROR\r\n", 0 },
+	};
+	struct rig r;
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 8);
+	struct module_tls mt = { .ca_pem = two_roots, .ca_len = strlen(two_roots) };
+	r.io.tls = &mt;
+	struct tls_verdict v = { .verified = true };
+	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+	assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_E_MODULE);
+	assert_false(v.verified);
+	assert_non_null(strstr(r.err.text, "authmode"));
+	struct hdr_list h = { 0 };
+	struct dialect_request rq = https_get("https://secure.test/", "secure.test", "/", &h, true);
+	assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_CONFIG);
+	rig_done(&r);
+	free(download);
+}
+
+/* The module's TLS failures (chapter 5) answer 502 with the code and its
+ * meaning. */
+static void test_tls_error_codes(void **state)
+{
+	(void)state;
+	static const struct { int code; const char *meaning; } cases[] = {
+		{ 710, "start a new ssl session failed" },
+		{ 715, "Handshake failed" },
+		{ 719, "CA missed" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *urc = fmt("\r\nOK\r\n\r\n+HTTPACTION: 0,%d,0\r\n", cases[i].code);
+		struct script_step steps[] = {
+			BRINGUP_STEPS,
+			PLAIN_STEPS,
+			{ "AT+HTTPPARA=\"URL\",\"https://secure.test/\"\r", 0, "\r\nOK\r\n", 0 },
+			{ "AT+HTTPPARA=\"SSLCFG\",1\r", 0, "\r\nOK\r\n", 0 },
+			{ "AT+HTTPACTION=0\r", 0, urc, 0 },
+		};
+		struct rig r;
+		simcom_rig(&r, steps, sizeof steps / sizeof steps[0], (unsigned)i);
+		struct module_tls mt = { .insecure = true };
+		r.io.tls = &mt;
+		struct tls_verdict v;
+		assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+		assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+		struct hdr_list h = { 0 };
+		struct dialect_request rq = https_get("https://secure.test/", "secure.test", "/", &h, false);
+		assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
+		assert_int_equal(r.err.module_code, cases[i].code);
+		assert_int_equal(r.err.http_status, 502);
+		assert_true(strncmp(r.err.text, cases[i].meaning, strlen(cases[i].meaning)) == 0);
+		assert_int_equal(r.got.heads, 0);
+		rig_done(&r);
+		free(urc);
+	}
+}
+
+/* http after tls_setup: exactly the commands it always had, no SSLCFG. */
+static void test_http_unchanged_after_tls(void **state)
+{
+	(void)state;
+	struct script_step steps[] = {
+		BRINGUP_STEPS,
+		PLAIN_STEPS,
+		{ "AT+HTTPPARA=\"URL\",\"http://h/\"\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPACTION=0\r", 0, "\r\nOK\r\n\r\n+HTTPACTION: 0,200,2\r\n", 0 },
+		{ "AT+HTTPHEAD\r", 0, "\r\n+HTTPHEAD: 38\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n\r\nOK\r\n", 0 },
+		{ "AT+HTTPREAD=0,2\r", 0, "\r\nOK\r\n\r\n+HTTPREAD: DATA,2\r\nok\r\n+HTTPREAD:0\r\n", 0 },
+	};
+	struct rig r;
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 3);
+	struct module_tls mt = { 0 };
+	r.io.tls = &mt;
+	struct tls_verdict v;
+	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+	assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	struct hdr_list h = { 0 };
+	struct dialect_request rq = get_req("http://h/", &h);
+	unsigned long before = r.chat.commands_sent;
+	assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_OK);
+	assert_int_equal(r.chat.commands_sent - before, 4);
+	assert_string_equal(r.got.body.p, "ok");
+	rig_done(&r);
+}
+
+/* After recovery (HTTPTERM, HTTPINIT) HTTPPARA="SSLCFG" is sent again: the
+ * service forgot it. */
+static void test_sslcfg_again_after_recover(void **state)
+{
+	(void)state;
+	struct script_step steps[] = {
+		BRINGUP_STEPS,
+		PLAIN_STEPS,
+		{ "AT+HTTPPARA=\"URL\",\"https://secure.test/\"\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPPARA=\"SSLCFG\",1\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPACTION=0\r", 0, "\r\nOK\r\n\r\n+HTTPACTION: 0,715,0\r\n", 0 },
+		{ "AT\r", 0, "\r\nOK\r\n", 0 },
+		{ "ATE0\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPTERM\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPINIT\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPPARA=\"URL\",\"https://secure.test/\"\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPPARA=\"SSLCFG\",1\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPACTION=0\r", 0, "\r\nOK\r\n\r\n+HTTPACTION: 0,715,0\r\n", 0 },
+	};
+	struct rig r;
+	simcom_rig(&r, steps, sizeof steps / sizeof steps[0], 5);
+	struct module_tls mt = { 0 };
+	r.io.tls = &mt;
+	struct tls_verdict v;
+	assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+	assert_int_equal(dialect_simcom.ops->tls_setup(&r.io, &v, &r.err), ATH_OK);
+	struct hdr_list h = { 0 };
+	struct dialect_request rq = https_get("https://secure.test/", "secure.test", "/", &h, false);
+	assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
+	assert_int_equal(dialect_simcom.ops->recover(&r.io, &r.err), ATH_OK);
+	assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_MODULE);
+	assert_int_equal(r.err.module_code, 715);
+	rig_done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +796,17 @@ int main(void)
 		cmocka_unit_test(test_client_gone_mid_body),
 		cmocka_unit_test(test_head_refused_synthesizes),
 		cmocka_unit_test(test_wrong_urc),
+		cmocka_unit_test(test_tls_setup_with_ca),
+		cmocka_unit_test(test_tls_setup_new_ca_uploaded),
+		cmocka_unit_test(test_tls_setup_without_ca),
+		cmocka_unit_test(test_https_without_setup),
+		cmocka_unit_test(test_tls_setup_certdown_refused),
+		cmocka_unit_test(test_tls_setup_ca_too_big),
+		cmocka_unit_test(test_tls_setup_no_sni_switch),
+		cmocka_unit_test(test_tls_setup_authmode_refused),
+		cmocka_unit_test(test_tls_error_codes),
+		cmocka_unit_test(test_http_unchanged_after_tls),
+		cmocka_unit_test(test_sslcfg_again_after_recover),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
