@@ -73,6 +73,11 @@
  * says the module cannot verify (then https needs --insecure-upstream).
  * A failed TLS connection (handshake, a rejected certificate) is a bare
  * ERROR (SEND FAIL after AT+HTTPCPOST's data), like any failure: 502.
+ * What the family cannot do, and athttp cannot see: remove roots from RAM
+ * (without --module-ca, those an earlier run wrote still apply until a
+ * reset: stricter, never looser), and refuse a redirect the module
+ * follows by itself (an https answer may be the end of a redirect to
+ * elsewhere, even to http://; no status or header comes back to tell).
  *
  * Not used: AT+HTTPGETSIZE (a HEAD does more), AT+OTA.
  */
@@ -133,7 +138,8 @@ static const struct {
 	.no_cert_command = "AT+HTTPCERT and AT+HTTPSCERT answer ERROR: the module has no command to load a CA "
 			   "certificate, so it cannot verify servers (Espressif ESP-AT verifies only with its flash "
 			   "PKI partition)",
-	.no_ca = "no --module-ca given: the module has no roots, so it cannot verify servers",
+	.no_ca = "no --module-ca given: athttp gives the module no roots, so it cannot verify servers (roots an "
+		 "earlier run wrote stay in its RAM until a reset, and still apply)",
 };
 
 /* What a bring-up's tls_setup left in the module (io->state: zeroed at
