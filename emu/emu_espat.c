@@ -3,8 +3,9 @@
  * AT+HTTPGETSIZE, as Espressif's ESP-AT prints them, and the Beken BK72xx
  * firmware that implements the same manual with other output.
  *
- * Source of truth: the manual (seeds/004), the lead's wire decisions
- * (issue 4: quoted parameters with ESP-AT's escapes \" \\ \, and the
+ * Source of truth: the manual (the Beken BK72xx AT manual, "HTTP
+ * instruction set"), the lead's wire decisions for this dialect
+ * (quoted parameters with ESP-AT's escapes \" \\ \, and the
  * manual's unquoted form, both parsed by emu_cmdline.c's EMU_PARSE_ESPAT;
  * a command line of at most 256 bytes) and the quirks DESIGN.md lists.
  * Whatever that does not allow answers ERROR.  Not emulated: AT+OTA, the

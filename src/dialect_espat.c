@@ -1,7 +1,8 @@
 /*
  * ESP-AT-style WiFi firmware (Espressif ESP-AT, Beken BK72xx): AT+HTTPCLIENT
- * and AT+HTTPCPOST (manual 004_dd076c096590124c.txt; wire decisions in the
- * lead's issue-4 spec).  One command per request, no set-up, no state:
+ * and AT+HTTPCPOST (the Beken BK72xx AT manual, "HTTP instruction set";
+ * wire decisions in the lead's spec for this dialect).  One command per
+ * request; for http no set-up and no state (https: tls_setup, below):
  *
  *   AT+HTTPCLIENT=<opt>,<content-type>,"<url>",,,1[,"<data>"][,"Name: value"]...
  *   +HTTPCLIENT:<n>,<n bytes>     the body, in pieces (Espressif)

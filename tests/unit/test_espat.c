@@ -1,13 +1,16 @@
 /*
  * The espat driver against scripted module replies, fed in random splits:
- * every example of the ESP-AT/Beken manual (004_dd076c096590124c.txt: the
+ * every example of the ESP-AT-style manual ("HTTP instruction set": the
  * HEAD, GET and POST of AT+HTTPCLIENT, AT+HTTPCPOST's 27 bytes, the TLS
- * examples refused) with the answers in both forms modules print them
+ * examples with transport 2, AT+HTTPCERT's data phase with its example
+ * certificate) with the answers in both forms modules print them
  * (Espressif "+HTTPCLIENT:<n>,<data>", Beken "+HTTPCLIENT:<T>,<data>" with
  * literal angle brackets); exact command bytes for each method; ESP-AT's
  * escapes; the 256-byte command line; Beken reassembly and its refusals;
  * ERROR, SEND FAIL, timeouts; a 1 MB body through the spool with memory
- * flat; and hostile requests that must not reach the AT line as commands.
+ * flat; hostile requests that must not reach the AT line as commands; and
+ * https: tls_setup's verdicts (roots taken, the other spelling, none given,
+ * refused) and the module's failures over TLS.
  */
 #include <setjmp.h>
 #include <stdarg.h>
