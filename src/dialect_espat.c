@@ -1202,7 +1202,6 @@ static enum ath_err espat_tls_setup(struct modem_io *io, struct tls_verdict *v, 
 {
 	struct espat_state *st = io->state;
 	const struct module_tls *t = io->tls;
-	const char *remembered = st->cert_command;
 	st->tls_set_up = false;
 	st->ca_loaded = false;
 	st->cert_command = NULL;
@@ -1221,16 +1220,10 @@ static enum ath_err espat_tls_setup(struct modem_io *io, struct tls_verdict *v, 
 		st->tls_set_up = true;
 		return ATH_OK;
 	}
-	/* The spelling that took the roots before (in this bring-up) first. */
-	const char *order[4];
-	size_t n = 0;
-	if (remembered)
-		order[n++] = remembered;
-	for (const char *const *c = espat_tls.cert_commands; *c; c++)
-		if (*c != remembered)
-			order[n++] = *c;
-	order[n] = NULL;
-	for (size_t i = 0; i < n; i++) {
+	/* Both spellings, in order, after every bring-up: the state that
+	 * names the one that took is zeroed then, as the module's RAM is. */
+	const char *const *order = espat_tls.cert_commands;
+	for (size_t i = 0; order[i]; i++) {
 		char result[AT_LINE_MAX + 1];
 		enum ca_outcome out;
 		enum ath_err e = load_ca(io, order[i], &out, result, sizeof result, err);
