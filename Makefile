@@ -1,6 +1,6 @@
 # athttp — see README.md.  Targets: all check unit e2e demo bench install
 # uninstall deps valgrind clean.  Variables: PREFIX DESTDIR LIBDIR INCLUDEDIR
-# SANITIZER=address|undefined BUILD CC CFLAGS PKG_CONFIG (AR and OBJCOPY
+# SANITIZER=address|undefined BUILD CC CPPFLAGS CFLAGS LDFLAGS PKG_CONFIG (AR and OBJCOPY
 # default to the ones that go with CC).
 
 PREFIX     ?= /usr/local
@@ -15,12 +15,14 @@ CC         ?= cc
 ifeq ($(origin AR),default)
   AR := $(shell $(CC) -print-prog-name=ar)
 endif
-OBJCOPY    ?= $(shell $(CC) -print-prog-name=objcopy)
+ifeq ($(origin OBJCOPY),undefined)
+  OBJCOPY := $(shell $(CC) -print-prog-name=objcopy)
+endif
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 OPT      ?= -O2 -g
 CFLAGS   ?=
-ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS) $(CFLAGS)
 LDFLAGS  ?=
 
 ifeq ($(SANITIZER),address)
@@ -77,7 +79,7 @@ EMU        := $(BUILD)/bin/athttp-emu
 all: $(LIB) $(API_A) $(API_SO) $(API_LINKS) $(PRELOAD) $(WRAPPER) $(EMU) $(EXAMPLE_BIN)
 
 # Objects that only one link uses: kept, so a second make does not redo them.
-.SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(EXAMPLE_SRC) $(BENCH_SRC) $(UNIT_SRC))
+.SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(EXAMPLE_SRC) $(BENCH_SRC) $(UNIT_SRC) $(UNIT_HELP))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
