@@ -1,6 +1,6 @@
 # athttp — see README.md.  Targets: all check demo bench install uninstall
 # deps valgrind clean.  Variables: PREFIX DESTDIR SANITIZER=address|undefined
-# CC CFLAGS.
+# CC CFLAGS CPPFLAGS LDFLAGS.
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -12,6 +12,9 @@ OPT      ?= -O2 -g
 CFLAGS   ?=
 ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc $(CFLAGS)
 LDFLAGS  ?=
+# dpkg-buildflags puts -D_FORTIFY_SOURCE in CPPFLAGS.
+CPPFLAGS ?=
+ALL_CFLAGS += $(CPPFLAGS)
 
 ifeq ($(SANITIZER),address)
   ALL_CFLAGS += -fsanitize=address -fno-omit-frame-pointer
