@@ -27,10 +27,10 @@ FAIL=0
 W=
 INSTALLED=
 
-step() { # NAME: prints the time since the previous step
+step() { # NAME: prints the time the previous step took
 	local now
 	now=$(date +%s.%N)
-	awk -v s="${STEP:-start}" -v a="${STEP_T:-$T0}" -v b="$now" -v t="$T0" \
+	[ -n "${STEP:-}" ] && awk -v s="${STEP:-start}" -v a="${STEP_T:-$T0}" -v b="$now" -v t="$T0" \
 		'BEGIN { printf "# %-10s %6.1f s (%.1f s in all)\n", s, b - a, b - t }'
 	STEP=$1 STEP_T=$now
 }
@@ -142,7 +142,9 @@ has() {
 	if [ -z "$miss" ]; then ok "contents/$p" "$*"; else bad "contents/$p" "not in the package:$miss"; fi
 }
 step contents
-has athttp /usr/bin/athttp /usr/bin/athttp-emu /usr/lib/athttp/libathttp-preload.so
+has athttp /usr/bin/athttp /usr/bin/athttp-emu /usr/lib/athttp/libathttp-preload.so \
+	/usr/share/man/man1/athttp.1.gz /usr/share/man/man1/athttp-emu.1.gz \
+	/usr/share/bash-completion/completions/athttp /usr/share/bash-completion/completions/athttp-emu
 has libathttp0 "/usr/lib/$MA/libathttp.so.0"
 has libathttp-dev /usr/include/athttp.h "/usr/lib/$MA/libathttp.so" "/usr/lib/$MA/libathttp.a" \
 	"/usr/lib/$MA/pkgconfig/athttp.pc"
@@ -238,18 +240,28 @@ step smoke
 		fail "exit $RC, body sha256 $(sha "$OUT" | cut -c1-12), expected ${SMALL_SHA:0:12}"
 	fi
 
-	own deb/installed/man "man athttp"
-	if dpkg -L athttp | grep -q '^/usr/share/man/man1/athttp\.1'; then
-		ERR=$TMP/out/man.err
-		MANWIDTH=80 man -P cat athttp >"$TMP/out/man.out" 2>"$ERR"
+	# man PAGE renders, warning-free, with its NAME line (the dash is an em
+	# dash in a UTF-8 locale).
+	for page in athttp athttp-emu; do
+		own "deb/installed/man-$page" "man $page"
+		ERR=$TMP/out/man-$page.err
+		MANWIDTH=80 man --warnings -P cat "$page" >"$TMP/out/man-$page.out" 2>"$ERR"
 		RC=$?
-		if [ "$RC" = 0 ] && grep -q 'athttp' "$TMP/out/man.out" && [ ! -s "$ERR" ]; then
-			pass "$(wc -l <"$TMP/out/man.out") lines"
+		if [ "$RC" = 0 ] && grep -Eq "^ +$page (-|—) " "$TMP/out/man-$page.out" && [ ! -s "$ERR" ]; then
+			pass "$(wc -l <"$TMP/out/man-$page.out") lines"
 		else
-			fail "man exit $RC, $(wc -l <"$TMP/out/man.out") lines"
+			fail "man exit $RC, $(wc -l <"$TMP/out/man-$page.out") lines, no NAME line '$page - ...' or warnings"
 		fi
+	done
+
+	# The completion file, sourced as bash-completion does, completes both.
+	own deb/installed/completion "complete -p athttp athttp-emu"
+	c=/usr/share/bash-completion/completions
+	if out=$(bash -c '. "$1/athttp" && . "$1/athttp-emu" && complete -p athttp athttp-emu' sh "$c" 2>&1) &&
+		[ "$(grep -c '^complete .* athttp\(-emu\)\?$' <<<"$out")" = 2 ]; then
+		pass "$(tr '\n' ';' <<<"$out")"
 	else
-		skip "$CASE" "the athttp package ships no athttp(1)"
+		fail "$(tr '\n' ';' <<<"$out")"
 	fi
 	e2e_done
 ) >"$W/smoke.log" 2>&1
@@ -257,7 +269,7 @@ cat "$W/smoke.log"
 PASS=$((PASS + $(grep -c '^ok ' "$W/smoke.log")))
 n=$(grep -c '^fail ' "$W/smoke.log")
 FAIL=$((FAIL + n))
-if [ "$(grep -c '^ok ' "$W/smoke.log")" -lt 6 ] && [ "$n" = 0 ]; then
+if [ "$(grep -c '^ok ' "$W/smoke.log")" -lt 9 ] && [ "$n" = 0 ]; then
 	bad smoke "the smoke test ended early"
 fi
 exit 0
