@@ -1,7 +1,7 @@
 # athttp — see README.md.  Targets: all check unit e2e demo bench install
 # uninstall deps valgrind clean.  Variables: PREFIX DESTDIR LIBDIR INCLUDEDIR
-# SANITIZER=address|undefined BUILD CC CFLAGS CPPFLAGS LDFLAGS PKG_CONFIG (AR
-# and OBJCOPY default to the ones that go with CC).
+# SANITIZER=address|undefined BUILD CC CPPFLAGS CFLAGS LDFLAGS PKG_CONFIG (AR and OBJCOPY
+# default to the ones that go with CC).
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -15,16 +15,15 @@ CC         ?= cc
 ifeq ($(origin AR),default)
   AR := $(shell $(CC) -print-prog-name=ar)
 endif
-OBJCOPY    ?= $(shell $(CC) -print-prog-name=objcopy)
+ifeq ($(origin OBJCOPY),undefined)
+  OBJCOPY := $(shell $(CC) -print-prog-name=objcopy)
+endif
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 OPT      ?= -O2 -g
 CFLAGS   ?=
-ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS) $(CFLAGS)
 LDFLAGS  ?=
-# dpkg-buildflags puts -D_FORTIFY_SOURCE in CPPFLAGS.
-CPPFLAGS ?=
-ALL_CFLAGS += $(CPPFLAGS)
 
 ifeq ($(SANITIZER),address)
   ALL_CFLAGS += -fsanitize=address -fno-omit-frame-pointer
@@ -63,7 +62,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 # engine function: the wrapper, the preload library, the unit tests and the
 # benches link it, since they use more than the API.  The public libraries
 # (installed) show the functions of include/athttp.h and nothing else.
-LIB        := $(BUILD)/internal/libathttp-internal.a
+INTERNAL_A := $(BUILD)/internal/libathttp-internal.a
 VERSION    := $(shell sed -n 's/^\#define ATHTTP_VERSION "\(.*\)"$$/\1/p' include/athttp.h)
 SONAME     := libathttp.so.$(firstword $(subst ., ,$(VERSION)))
 API_MAP    := src/libathttp.map
@@ -77,10 +76,10 @@ WRAPPER    := $(BUILD)/bin/athttp
 EMU        := $(BUILD)/bin/athttp-emu
 
 .PHONY: all check unit e2e demo bench install uninstall deps valgrind clean
-all: $(LIB) $(API_A) $(API_SO) $(API_LINKS) $(PRELOAD) $(WRAPPER) $(EMU) $(EXAMPLE_BIN)
+all: $(INTERNAL_A) $(API_A) $(API_SO) $(API_LINKS) $(PRELOAD) $(WRAPPER) $(EMU) $(EXAMPLE_BIN)
 
 # Objects that only one link uses: kept, so a second make does not redo them.
-.SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(EXAMPLE_SRC) $(BENCH_SRC) $(UNIT_SRC))
+.SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(EXAMPLE_SRC) $(BENCH_SRC) $(UNIT_SRC) $(UNIT_HELP))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -91,7 +90,7 @@ $(BUILD)/%.o: %.c
 # defines a function of the same name must never take over the engine's calls.
 $(BUILD)/preload/%.o: ALL_CFLAGS += -fvisibility=hidden
 
-$(LIB): $(ENGINE_OBJ)
+$(INTERNAL_A): $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
@@ -128,22 +127,22 @@ $(API_A): $(API_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(PRELOAD): $(PRELOAD_OBJ) $(LIB)
+$(PRELOAD): $(PRELOAD_OBJ) $(INTERNAL_A)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(LIB) $(ENGINE_LIBS) -ldl
+	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(INTERNAL_A) $(ENGINE_LIBS) -ldl
 
 TOOLS_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard tools/*.c)))
-$(WRAPPER): $(TOOLS_OBJ) $(LIB)
+$(WRAPPER): $(TOOLS_OBJ) $(INTERNAL_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(TOOLS_OBJ) $(LIB) $(ENGINE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TOOLS_OBJ) $(INTERNAL_A) $(ENGINE_LIBS)
 
 $(EMU): $(EMU_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lhttp_parser $(TLS_LIBS) -lpthread -lutil
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HOBJ) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HOBJ) $(INTERNAL_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HOBJ) $(LIB) $(ENGINE_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HOBJ) $(INTERNAL_A) $(ENGINE_LIBS) $(CMOCKA_LIBS)
 
 # Unit tests of the preload library's plain logic: linked with those objects
 # only, never with the hooks (they would interpose inside the test itself).
@@ -158,9 +157,9 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(CC) $(LDFLAGS) -o $@ $< -lpthread
 
 # The handshake benchmark drives the engine's own TLS server.
-$(BUILD)/bench/tls_handshake: $(BUILD)/bench/tls_handshake.o $(LIB)
+$(BUILD)/bench/tls_handshake: $(BUILD)/bench/tls_handshake.o $(INTERNAL_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(ENGINE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(INTERNAL_A) $(ENGINE_LIBS)
 
 # The examples use the API alone: linked with the public archive.
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(API_A)

@@ -10,6 +10,7 @@ E2E_NAME=library
 MODEM=simcom
 CC=${CC:-cc}
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+NM=${NM:-$($CC -print-prog-name=nm)}
 
 e2e_init
 e2e_need_binaries || { e2e_done; exit 1; }
@@ -109,7 +110,7 @@ else
 fi
 
 CASE=library/so-exports
-exports=$(nm -D --defined-only "$L/$SO_REAL" 2>&1 | awk '{ print $NF }' | sort -u)
+exports=$("$NM" -D --defined-only "$L/$SO_REAL" 2>&1 | awk '{ print $NF }' | sort -u)
 if [ "$exports" = "$API" ]; then
 	pass "$(echo $exports)"
 else
@@ -117,7 +118,7 @@ else
 fi
 
 CASE=library/a-globals
-globals=$(nm --defined-only -g "$L/libathttp.a" 2>&1 | awk 'NF == 3 { print $3 }' | sort -u)
+globals=$("$NM" --defined-only -g "$L/libathttp.a" 2>&1 | awk 'NF == 3 { print $3 }' | sort -u)
 if [ "$globals" = "$API" ]; then
 	pass "$(echo $globals)"
 else
@@ -185,7 +186,7 @@ build library/build-static "$STATIC" "$CC" -Wall -Wextra -Werror "${SAN_FLAGS[@]
 CASE=library/static-self-contained
 if ldd "$STATIC" 2>&1 | grep -q libathttp; then
 	fail "the static build needs $(ldd "$STATIC" | grep libathttp)"
-elif ! nm "$STATIC" 2>&1 | grep -q ' T athttp_open$'; then
+elif ! "$NM" "$STATIC" 2>&1 | grep -q ' T athttp_open$'; then
 	fail "athttp_open is not in the program"
 else
 	pass "no libathttp.so needed"
@@ -196,7 +197,7 @@ fetch library/fetch-static "$STATIC"
 # A program may define a function that has the name of one of the engine's
 # own: with the installed archive nothing clashes.  (The name comes from
 # the internal archive, where it is global.)
-internal=$(nm -g --defined-only "$E2E_BUILD/internal/libathttp-internal.a" 2>/dev/null |
+internal=$("$NM" -g --defined-only "$E2E_BUILD/internal/libathttp-internal.a" 2>/dev/null |
 	awk '$2 == "T" && $3 !~ /^athttp_/ { print $3; exit }')
 CASE=library/static-no-clash
 if [ -z "$internal" ]; then
