@@ -367,6 +367,12 @@ done
 CASE=completion/athttp/--redact=
 got=$(comp athttp --redact = "" | sort | tr '\n' ' ')
 if [ "$got" = "all bodies credentials " ]; then pass; else fail "offered '$got'"; fi
+# As bash passes a line that ends in = or :, the break character the word.
+CASE=completion/athttp/--redact=-at-end
+got=$(comp athttp --redact = | sort | tr '\n' ' ')
+if [ "$got" = "all bodies credentials " ]; then pass; else fail "offered '$got'"; fi
+CASE=completion/athttp/-d-replay-at-end
+expect session.at -- athttp -d replay :
 CASE=completion/athttp/ca-dir
 got=$(comp athttp ca --dir "" | tr '\n' ' ')
 if [ "$got" = "cadir " ]; then pass; else fail "offered '$got', expected the directory cadir only"; fi
