@@ -232,7 +232,7 @@ comp() {
 		. "${COMP_FILE:-$COMPLETION}" || exit 1
 		COMP_WORDS=("$@")
 		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-		COMP_LINE= prev=
+		COMP_LINE='' prev=''
 		for w in "${COMP_WORDS[@]}"; do
 			if [ -z "$COMP_LINE" ]; then COMP_LINE=$w
 			elif [[ $w == [=:] || $prev == [=:] ]]; then COMP_LINE+=$w
