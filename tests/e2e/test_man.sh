@@ -82,6 +82,17 @@ page_items() { # PAGE SECTION MACRO DEPTH
 		}' "$1" | sort -u
 }
 
+# athttp's subcommands: the synopsis's "athttp NAME ..." lines.
+help_subcommands() {
+	sed -nE 's/^(usage:)? *athttp ([a-z][a-z-]*)( \[.*)?$/\2/p' "$1" | sort -u
+}
+
+# The subcommands the page's SYNOPSIS gives: "Nm" then "Cm NAME".
+page_subcommands() {
+	awk '/^\.Sh /{ s = substr($0, 5); next } s == "SYNOPSIS" && /^\.Nm/ { nm = 1; next }
+		s == "SYNOPSIS" && nm && /^\.Cm / { print $2 } { nm = 0 }' "$1" | sort -u
+}
+
 # athttp's dialects: the help's "a | b | c" line.
 help_dialects() { grep -E '^ +[a-z]+( \| [a-z]+)+ *$' "$1" | tr -d ' ' | tr '|' '\n' | sort -u; }
 
@@ -273,6 +284,9 @@ chk_completion_lists() {
 	same "athttp -m" "$TMP/c.d" "$TMP/c.got" || bad=1
 	comp athttp --modem = "" | sort -u >"$TMP/c.got"
 	same "athttp --modem=" "$TMP/c.d" "$TMP/c.got" || bad=1
+	help_subcommands "$TMP/athttp.help" >"$TMP/c.s"
+	(. "${COMP_FILE:-$COMPLETION}" && printf '%s\n' $_athttp_subcommands) | sort -u >"$TMP/c.got"
+	same "athttp's subcommands" "$TMP/c.s" "$TMP/c.got" || bad=1
 
 	help_options "$TMP/emu.help" >"$TMP/c.emu"
 	comp athttp-emu - | sort -u >"$TMP/c.got"
@@ -304,6 +318,12 @@ CASE=man/options/athttp
 if why=$(chk_options "$PAGE" "$TMP/athttp.help"); then pass "$(wc -l <"$TMP/o.help") options"; else fail "$why"; fi
 CASE=man/options/athttp-emu
 if why=$(chk_options "$EMU_PAGE" "$TMP/emu.help"); then pass "$(wc -l <"$TMP/o.help") options"; else fail "$why"; fi
+CASE=man/subcommands
+help_subcommands "$TMP/athttp.help" >"$TMP/s.help"
+page_subcommands "$PAGE" >"$TMP/s.page"
+if [ ! -s "$TMP/s.help" ]; then fail "no subcommand found in --help"
+elif why=$(same "athttp.1 SYNOPSIS" "$TMP/s.help" "$TMP/s.page"); then pass "$(tr '\n' ' ' <"$TMP/s.help")"
+else fail "$why"; fi
 CASE=man/environment
 if why=$(chk_environment "$PAGE" "$TMP/athttp.help"); then pass "$(wc -l <"$TMP/e.engine") variables"; else fail "$why"; fi
 CASE=man/dialects/athttp
@@ -460,6 +480,9 @@ sed 's/^\.It Ev ATHTTP_DISABLE$/.It Ev ATHTTP_DISABLED/' "$PAGE" >"$M/badenv.1"
 mutant env-unread chk_environment "$M/badenv.1" "$TMP/athttp.help"
 sed '/^\.It Cm onemo$/d' "$PAGE" >"$M/nodialect.1"
 mutant dialect-undocumented chk_dialects "$M/nodialect.1" "$TMP/athttp.help"
+sed 's/^\(       athttp ca .*\)$/\1\n       athttp selftest [-q]/' "$TMP/athttp.help" >"$M/sub.help"
+help_subcommands "$M/sub.help" >"$M/sub.want"
+mutant subcommand-undocumented same "athttp.1 SYNOPSIS" "$M/sub.want" "$TMP/s.page"
 sed '/^\.It Cm table12$/d' "$EMU_PAGE" >"$M/novariant.1"
 mutant variant-undocumented chk_emu_variants "$M/novariant.1" "$TMP/emu.help"
 # A variant documented under the wrong dialect is missing under its own.
