@@ -204,15 +204,23 @@ static void explain_denied(struct doctor *dr, const struct stat *st)
 			  : "the user is not in that group";
 	report(dr, V_FAIL, "permissions", "%s cannot open %s read-write (%s, owner %s, group %s): %s",
 	       user, dr->device, mode, owner, group, why);
-	if (in_db && !in_now)
+	bool fixed = false;
+	if (in_db && !in_now) {
 		fix("log in again (or run: newgrp %s)", group);
-	else if (!in_now && group_rw)
+		fixed = true;
+	} else if (!in_now && group_rw) {
 		fix("sudo usermod -aG %s %s, then log in again", group, user);
-	fix("or a udev rule for the port, e.g. in /etc/udev/rules.d/99-athttp.rules: "
-	    "SUBSYSTEM==\"tty\", KERNEL==\"%s\", GROUP=\"%s\", MODE=\"0660\"",
-	    strrchr(dr->device, '/') ? strrchr(dr->device, '/') + 1 : dr->device,
-	    group_rw ? group : "dialout");
-	fix("or run athttp as a user who can open %s", dr->device);
+		fixed = true;
+	}
+	char real[PATH_MAX];
+	const char *name = realpath(dr->device, real) ? real : dr->device;
+	name = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	fix("%sa udev rule for the port, e.g. in /etc/udev/rules.d/99-athttp.rules: "
+	    "SUBSYSTEM==\"tty\", KERNEL==\"%s\", GROUP=\"%s\", MODE=\"0660\"%s",
+	    fixed ? "or " : "", name, group_rw ? group : "dialout",
+	    group_rw ? "" : ", then add the user to that group");
+	fix("or run athttp as a user who can open %s (%s, or a member of %s%s)", dr->device, owner,
+	    group, group_rw ? "" : " once the group may read and write");
 }
 
 /* Checks 1 and 2.  Returns the open descriptor, or -1 (reported). */
@@ -240,8 +248,9 @@ static int check_device(struct doctor *dr, struct stat *st)
 		close(fd);
 		return -1;
 	}
-	report(dr, V_OK, "device", "%s is %s (character device %u:%u)", dr->device,
-	       fd >= 0 ? "a tty" : "a character device", major(st->st_rdev), minor(st->st_rdev));
+	report(dr, V_OK, "device", "%s is a %s %u:%u", dr->device,
+	       fd >= 0 ? "tty, character device" : "character device", major(st->st_rdev),
+	       minor(st->st_rdev));
 	if (fd >= 0) {
 		const struct passwd *pw = getpwuid(geteuid());
 		report(dr, V_OK, "permissions", "%s can open it read-write", pw ? pw->pw_name : "this user");
@@ -369,16 +378,22 @@ static bool check_lock(struct doctor *dr, int fd, const struct stat *st)
 		return true;
 	}
 	pid_t pid = flock_holder(st);
-	if (pid > 0) {
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	if (pid > 0 && access(path, F_OK) == 0) {
 		char who[300];
 		describe_pid(pid, who, sizeof who);
 		report(dr, V_FAIL, "lock", "%s is held by pid %d (%s)", dr->device, (int)pid, who);
 		fix("stop that program (kill %d) or let it finish: athttp waits up to 30 s for the "
 		    "port, then gives up", (int)pid);
 	} else {
-		char who[1024];
+		/* The locker is out of sight (another pid namespace) or gone,
+		 * and a process it started inherited the lock. */
+		char who[1024], gone[64] = "";
 		device_openers(st, who, sizeof who);
-		report(dr, V_FAIL, "lock", "%s is locked by another process%s%s", dr->device,
+		if (pid > 0)
+			snprintf(gone, sizeof gone, " (taken by pid %d, which is gone)", (int)pid);
+		report(dr, V_FAIL, "lock", "%s is locked by another process%s%s%s", dr->device, gone,
 		       *who ? "; open by: " : "", who);
 		fix("stop the program that holds it, or let it finish");
 	}
