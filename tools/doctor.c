@@ -121,7 +121,8 @@ static const char *record_part(struct doctor *dr, const char *fmt, ...)
 }
 
 /* One transcript of the whole run: the parts in order, each after a
- * comment saying what it was. */
+ * comment saying what it was, under the first part's magic line (the
+ * others' are left out: the file is one transcript). */
 static void record_join(struct doctor *dr)
 {
 	if (!dr->record)
@@ -133,19 +134,28 @@ static void record_join(struct doctor *dr)
 			close(fd);
 		fprintf(stderr, "athttp doctor: cannot write %s: %s\n", dr->record, strerror(errno));
 	}
+	char *line = NULL;
+	size_t cap = 0;
 	for (int i = 0; i < dr->n_parts; i++) {
 		FILE *in = fopen(dr->part[i], "re");
-		if (out)
-			fprintf(out, "# athttp doctor: %s\n", dr->part_what[i]);
-		char buf[8192];
-		size_t n;
-		while (in && (n = fread(buf, 1, sizeof buf, in)) > 0)
-			if (out)
-				fwrite(buf, 1, n, out);
+		bool first = true;
+		ssize_t n;
+		while (in && (n = getline(&line, &cap, in)) > 0) {
+			bool magic = strncmp(line, "# athttp transcript ", 20) == 0;
+			if (first && out) {
+				if (i == 0 || !magic)
+					fwrite(line, 1, (size_t)n, out);
+				fprintf(out, "# athttp doctor: %s\n", dr->part_what[i]);
+			} else if (out) {
+				fwrite(line, 1, (size_t)n, out);
+			}
+			first = false;
+		}
 		if (in)
 			fclose(in);
 		unlink(dr->part[i]);
 	}
+	free(line);
 	if (out && fclose(out) != 0)
 		fprintf(stderr, "athttp doctor: cannot write %s: %s\n", dr->record, strerror(errno));
 }

@@ -92,7 +92,7 @@ elif ! has "$want"; then
 	fail "request line: $(grep request "$OUT")"
 elif [ ! -s "$REC" ]; then
 	fail "no transcript in $REC"
-elif ! grep -q '^# athttp doctor: the port at 115200 baud' "$REC" ||
+elif [ "$(head -n1 "$REC")" != '# athttp transcript 1' ] || ! grep -q '^# athttp doctor: the port at 115200 baud' "$REC" ||
 	! grep -q 'AT+HTTPACTION=?' "$REC" || ! grep -q '^# athttp doctor: athttp.s bring-up and request as simcom' "$REC" ||
 	! grep -q 'AT+HTTPINIT' "$REC" || ! grep -q 'small.txt' "$REC"; then
 	fail "the transcript lacks a part: $(grep '^# athttp doctor' "$REC" | tr '\n' '|')"
