@@ -221,6 +221,8 @@ doc doctor/usage/two-urls -d "$TMP/tty" http://a/ http://b/
 [ "$RC" = 2 ] && pass || fail "exit $RC, expected 2"
 doc doctor/usage/url -d "$TMP/tty" ftp://a/
 [ "$RC" = 2 ] && grep -q 'http:// or https://' "$ERR" && pass || fail "exit $RC: $(head -n1 "$ERR")"
+CLIENT_TIMEOUT=$DOCTOR_TIMEOUT ath_raw doctor/usage/no-device env -u ATHTTP_DEVICE "$ATHTTP" doctor
+[ "$RC" = 2 ] && grep -q 'no device given' "$ERR" && pass || fail "exit $RC: $(head -n1 "$ERR")"
 ath_raw doctor/help "$ATHTTP" --help
 [ "$RC" = 0 ] && grep -q '^       athttp doctor \[-d DEVICE\] \[-m MODEM|auto\] \[-b BAUD\] \[--record FILE\]' "$OUT" &&
 	grep -q '^athttp doctor ' "$OUT" && pass || fail "--help does not list doctor"
