@@ -102,8 +102,8 @@ static void usage(FILE *out)
 	      "port's lock, the baud rate (-b's, then the usual ones), echo, the family\n"
 	      "(-m auto, the default, identifies it), SIM, registration and signal, the\n"
 	      "HTTP service, and a GET of URL if given; --record FILE keeps the whole\n"
-	      "conversation as a transcript.  Exit 0 when every check passes, 1 when one\n"
-	      "fails.\n"
+	      "conversation as a transcript.  Exit 0 when every check passes (warnings\n"
+	      "allowed), 1 when one fails.\n"
 	      "\n"
 	      "Loopback traffic is never taken over.  Statically linked programs and Go\n"
 	      "programs do not go through the C library, so athttp cannot reach them.\n",
