@@ -135,6 +135,9 @@ struct emu_config {
 	struct emu_route *routes;
 	size_t nroutes;
 	unsigned long baud;		/* 0: as fast as the pty takes it */
+	/* The host's side of the pty must be set to baud: a host at
+	 * another speed reads garbage and is understood by nobody. */
+	bool strict_baud;
 	unsigned latency_ms;
 	size_t max_body;		/* longest response body kept */
 	bool chunked_zero_len;

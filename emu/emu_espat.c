@@ -907,6 +907,25 @@ static void data_done(void *ctx, struct emu_buf *data, bool complete)
 	start(s, JOB_CPOST);
 }
 
+/* ------------------------------------------------------------ wifi */
+
+/* AT+CWMODE?: the ESP-AT User Guide, Wi-Fi AT Commands, AT+CWMODE; the
+ * emulated module is a station (1) and keeps no other mode. */
+static void wifi_mode(struct espat *s, const struct emu_cmd *c)
+{
+	emu_sendf(s->emu, EMU_MARK_NONE, "+CWMODE:1\r\n");
+	emu_ok(s->emu);
+}
+
+/* AT+CWJAP?: joined to one made-up access point (the same guide,
+ * AT+CWJAP: +CWJAP:<ssid>,<bssid>,<channel>,<rssi>,...). */
+static void wifi_joined(struct espat *s, const struct emu_cmd *c)
+{
+	emu_sendf(s->emu, EMU_MARK_NONE,
+		  "+CWJAP:\"athttp-emu\",\"02:00:00:00:00:01\",6,-50\r\n");
+	emu_ok(s->emu);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 #define FORM(f) (1u << EMU_FORM_##f)
@@ -919,6 +938,8 @@ static const struct espat_command {
 	{ "+HTTPCLIENT", FORM(SET), http_client },
 	{ "+HTTPCPOST", FORM(SET), http_cpost },
 	{ "+HTTPGETSIZE", FORM(SET), http_getsize },
+	{ "+CWMODE", FORM(READ), wifi_mode },
+	{ "+CWJAP", FORM(READ), wifi_joined },
 };
 
 static void command(void *ctx, const struct emu_cmd *c)

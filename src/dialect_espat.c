@@ -1359,4 +1359,9 @@ const struct dialect dialect_espat = {
 	.ops = &espat_ops,
 	.state_size = sizeof(struct espat_state),
 	.params = NULL,
+	/* No HTTP command of the family has a test or read form; the WiFi
+	 * mode query does on every ESP-AT firmware (the ESP-AT User Guide,
+	 * Wi-Fi AT Commands, AT+CWMODE) and means nothing to a cellular
+	 * module. */
+	.identify_probe = "AT+CWMODE?",
 };
