@@ -2,7 +2,8 @@
 # The man pages, the programs' --help and the bash completion cannot drift
 # apart: each page lints clean with mandoc and renders with man -l; every
 # option --help prints is an item of the page and every option the page
-# names is one --help prints (athttp and athttp-emu); every ATHTTP_*
+# names is one --help prints (athttp and athttp-emu), and each option's item
+# names the environment variable --help gives as its twin; every ATHTTP_*
 # variable the engine reads is an ENVIRONMENT item of athttp.1 and every
 # such item is read; every dialect is documented, and every emulator
 # variant --help lists is one of its dialect's items in athttp-emu.1 (and
@@ -80,6 +81,22 @@ page_items() { # PAGE SECTION MACRO DEPTH
 					else for (p = 1; p <= np; p++) print parent[p], words[k]
 				}
 		}' "$1" | sort -u
+}
+
+# "--long ATHTTP_X" for each option of --help's table whose text names its
+# environment twin.
+help_twins() {
+	awk '/^  (-[a-zA-Z], |    )--[a-z]/ { opt = $0; sub(/^ *(-[a-zA-Z], )?/, "", opt); sub(/[[ ].*/, "", opt) }
+		/^$/ || /^[^ ]/ { opt = "" }
+		opt != "" { t = $0; while (match(t, /ATHTTP_[A-Z_]+/)) {
+			print opt, substr(t, RSTART, RLENGTH); t = substr(t, RSTART + RLENGTH) } }' "$1" | sort -u
+}
+
+# The same from the page: the Ev names in each option item's text.
+page_twins() {
+	awk '/^\.It / { opt = ""; for (i = 2; i < NF; i++) if ($i == "Fl" && $(i + 1) ~ /^-[a-z]/) opt = "-" $(i + 1) }
+		/^\.(El|Sh|Ss)/ { opt = "" }
+		opt != "" { for (i = 1; i < NF; i++) if ($i ~ /^\.?Ev$/) { v = $(i + 1); sub(/Ns.*/, "", v); print opt, v } }' "$1" | sort -u
 }
 
 # athttp's subcommands: the synopsis's "athttp NAME ..." lines.
@@ -318,6 +335,13 @@ CASE=man/options/athttp
 if why=$(chk_options "$PAGE" "$TMP/athttp.help"); then pass "$(wc -l <"$TMP/o.help") options"; else fail "$why"; fi
 CASE=man/options/athttp-emu
 if why=$(chk_options "$EMU_PAGE" "$TMP/emu.help"); then pass "$(wc -l <"$TMP/o.help") options"; else fail "$why"; fi
+CASE=man/options/environment
+help_twins "$TMP/athttp.help" >"$TMP/t.help"
+page_twins "$PAGE" >"$TMP/t.page"
+if [ "$(wc -l <"$TMP/t.help")" -lt 5 ]; then fail "only $(wc -l <"$TMP/t.help") environment twins found in --help"
+elif why=$(missing "an option's environment twin of --help not in its item" "$TMP/t.help" "$TMP/t.page"); then
+	pass "$(wc -l <"$TMP/t.help") twins"
+else fail "$why"; fi
 CASE=man/subcommands
 help_subcommands "$TMP/athttp.help" >"$TMP/s.help"
 page_subcommands "$PAGE" >"$TMP/s.page"
@@ -474,6 +498,9 @@ sed 's/^\.Op Fl -replay-pace$/&\n.Op Fl -replay-speed/' "$PAGE" >"$M/extra.1"
 mutant option-unknown chk_options "$M/extra.1" "$TMP/athttp.help"
 sed '/^\.It Fl -chunked-zero-len$/,/^\.It /{/^\.It Fl -chunked/d}' "$EMU_PAGE" >"$M/emu-noitem.1"
 mutant emu-option-undocumented chk_options "$M/emu-noitem.1" "$TMP/emu.help"
+sed '/^\.It Fl -trace Ar file$/,/^\.It /{/^\.Ev ATHTTP_TRACE \.$/d}' "$PAGE" >"$M/notwin.1"
+page_twins "$M/notwin.1" >"$M/notwin"
+mutant twin-undocumented missing "twin" "$TMP/t.help" "$M/notwin"
 sed '/^\.It Ev ATHTTP_TIMEOUT_MS$/d' "$PAGE" >"$M/noenv.1"
 mutant env-undocumented chk_environment "$M/noenv.1" "$TMP/athttp.help"
 sed 's/^\.It Ev ATHTTP_DISABLE$/.It Ev ATHTTP_DISABLED/' "$PAGE" >"$M/badenv.1"
