@@ -60,12 +60,18 @@
  *   espat    espressif: +HTTPCLIENT:<n>,<n bytes> pieces (at most 512), then
  *                       OK; status >= 400: the pieces, then ERROR; HEAD:
  *                       one piece per header line; +HTTPCPOST:<n>,<data>
- *                       pieces before SEND OK (SEND FAIL)
+ *                       pieces before SEND OK (SEND FAIL); the CA by
+ *                       AT+HTTPCERT=1,<length> and its '>' data phase
  *            beken:     +HTTPCLIENT:<T>,<data> with the angle brackets, T the
  *                       whole body's length in every piece, data cut at its
  *                       first NUL; nothing printed for a status outside
  *                       200..399 (just OK), nor for HEAD; AT+HTTPCPOST
- *                       prints no pieces
+ *                       prints no pieces; no certificate command
+ *                       (AT+HTTPCERT and AT+HTTPSCERT answer ERROR), so
+ *                       https is never verified
+ *            httpscert: espressif, but the CA command is spelt
+ *                       AT+HTTPSCERT (the manual's examples), not
+ *                       AT+HTTPCERT (its syntax, the espressif default)
  */
 #ifndef ATHTTP_EMU_H
 #define ATHTTP_EMU_H
@@ -129,6 +135,9 @@ struct emu_config {
 	struct emu_route *routes;
 	size_t nroutes;
 	unsigned long baud;		/* 0: as fast as the pty takes it */
+	/* The host's side of the pty must be set to baud: a host at
+	 * another speed reads garbage and is understood by nobody. */
+	bool strict_baud;
 	unsigned latency_ms;
 	size_t max_body;		/* longest response body kept */
 	bool chunked_zero_len;

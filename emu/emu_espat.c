@@ -3,13 +3,28 @@
  * AT+HTTPGETSIZE, as Espressif's ESP-AT prints them, and the Beken BK72xx
  * firmware that implements the same manual with other output.
  *
- * Source of truth: the manual (seeds/004), the lead's wire decisions
- * (issue 4: quoted parameters with ESP-AT's escapes \" \\ \, and the
+ * Source of truth: the manual (the Beken BK72xx AT manual, "HTTP
+ * instruction set"), the lead's wire decisions for this dialect
+ * (quoted parameters with ESP-AT's escapes \" \\ \, and the
  * manual's unquoted form, both parsed by emu_cmdline.c's EMU_PARSE_ESPAT;
  * a command line of at most 256 bytes) and the quirks DESIGN.md lists.
- * Whatever that does not allow answers ERROR.  Not emulated: TLS
- * (transport_type 2, https:// answer ERROR), AT+HTTPCERT, AT+OTA, the
- * provisioning commands.
+ * Whatever that does not allow answers ERROR.  Not emulated: AT+OTA, the
+ * provisioning commands, AT+HTTPCERT's <type> 2 (its data's end is "all
+ * the certificate data sent at once", which no byte count frames: ERROR).
+ *
+ * HTTPS: an https:// URL with <transport_type> 2 (the two must agree; for
+ * <host>,<path> the transport picks the scheme); AT+HTTPCPOST and
+ * AT+HTTPGETSIZE take their scheme from the URL.  AT+HTTPCERT=1,<length>
+ * ("Write CA certificate data to the device": the manual's syntax; its
+ * examples spell it AT+HTTPSCERT, which firmware differs on: the
+ * variant's spellings) prompts '>', takes exactly <length> bytes, and
+ * answers OK if they hold PEM certificates that all parse, else ERROR.
+ * The roots live in RAM (this process) and replace any before.  TLS to
+ * the origin is then done as such a module does it: the server verified
+ * against those roots (chain, name, dates) when a CA was written, not at
+ * all when none was; SNI always (ESP-IDF's esp-tls sends the URL's host).
+ * A failed handshake and a rejected certificate end the command as any
+ * failed connection does: ERROR (SEND FAIL after AT+HTTPCPOST's data).
  *
  * The module's request is what ESP-IDF's esp_http_client writes: request
  * line, User-Agent, Host, Content-Type and Content-Length (POST and PUT
@@ -39,6 +54,7 @@
  */
 #include "emu.h"
 
+#include <mbedtls/x509_crt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,6 +68,9 @@
 #define QUEUE_MAX (128 * 1024)		/* output ahead of the host; the port
 					 * calls drained() below EMU_LOW_WATER */
 #define USER_AGENT "ESP32 HTTP Client/1.0"
+#define MAX_CERT 16384			/* AT+HTTPCERT <length>: the RAM the
+					 * emulator gives the roots */
+#define CERT_DATA_TIMEOUT_MS 10000	/* for the bytes after ">" */
 
 /* How firmwares differ: answers only, never the request they send. */
 struct espat_variant {
@@ -65,6 +84,9 @@ struct espat_variant {
 	bool quiet_status;
 	bool head_lines;		/* HEAD prints the header lines */
 	bool cpost_pieces;		/* AT+HTTPCPOST prints +HTTPCPOST: pieces */
+	/* The names the CA command answers to (none: no way to load a CA,
+	 * so https is never verified). */
+	const char *cert_commands[3];
 };
 
 static const struct espat_variant variants[] = {
@@ -72,11 +94,20 @@ static const struct espat_variant variants[] = {
 		.name = "espressif",
 		.head_lines = true,
 		.cpost_pieces = true,
+		.cert_commands = { "+HTTPCERT" },
 	},
 	{
 		.name = "beken",
 		.bracketed = true,
 		.quiet_status = true,
+	},
+	{
+		/* Espressif's output, the CA command spelt as the manual's
+		 * examples spell it. */
+		.name = "httpscert",
+		.head_lines = true,
+		.cpost_pieces = true,
+		.cert_commands = { "+HTTPSCERT" },
 	},
 };
 
@@ -160,12 +191,13 @@ static void build_request(const struct request *q, int method,
 	size_t n = 0;
 	struct emu_buf host = { 0 };
 
-	/* Host as esp_http_client writes it: the port only if not 80. */
+	/* Host as esp_http_client writes it: the port only if it is
+	 * neither 80 nor 443 (whatever the scheme). */
 	if (strchr(u->host, ':'))
 		emu_buf_addf(&host, "[%s]", u->host);
 	else
 		emu_buf_addf(&host, "%s", u->host);
-	if (u->port != 80)
+	if (u->port != 80 && u->port != 443)
 		emu_buf_addf(&host, ":%u", u->port);
 	set_field(&f, &n, "User-Agent", USER_AGENT);
 	set_field(&f, &n, "Host", host.data);
@@ -250,6 +282,7 @@ enum job {
 	JOB_CPOST_DATA,			/* AT+HTTPCPOST, waiting for its bytes */
 	JOB_CPOST,			/* AT+HTTPCPOST, the request */
 	JOB_GETSIZE,			/* AT+HTTPGETSIZE */
+	JOB_CERT_DATA,			/* AT+HTTPCERT, waiting for its bytes */
 };
 
 struct espat {
@@ -259,6 +292,11 @@ struct espat {
 
 	enum job job;
 	struct request req;		/* the job's request */
+
+	/* The roots AT+HTTPCERT wrote (NULL: none): https is verified
+	 * against them. */
+	char *ca_pem;
+	size_t ca_len;
 
 	/* The exchange in progress: one connection, one request. */
 	struct emu_link *link;
@@ -289,8 +327,18 @@ struct espat {
 static void on_link(void *ctx, enum emu_link_event ev,
 		    enum emu_fetch_status st, const char *p, size_t n);
 
+/* TLS as far as the module was told: verified only with roots written,
+ * SNI always. */
+static void arm_tls(const struct espat *s, struct emu_url *u)
+{
+	if (u->tls)
+		emu_url_set_tls(u, s->ca_pem != NULL, true, s->ca_pem,
+				s->ca_len);
+}
+
 static void open_exchange(struct espat *s)
 {
+	arm_tls(s, &s->url);
 	s->resp = (struct emu_fetch){ .head_only = s->method == M_HEAD };
 	s->parser = emu_resp_new(&s->resp, SIZE_MAX);
 	s->link = emu_link_open(emu_jobs(s->emu), &s->url, NET_TIMEOUT_MS,
@@ -692,17 +740,16 @@ static bool take_params(struct request *q, const struct emu_cmd *c,
 	return true;
 }
 
-/* An http:// URL (https: the emulator has no TLS, so ERROR at once). */
+/* An http:// or https:// URL. */
 static bool take_url(struct request *q, const char *url)
 {
-	if (emu_url_parse(url, &q->url) < 0)
-		return false;
-	return !q->url.tls;
+	return emu_url_parse(url, &q->url) == 0;
 }
 
 /* <url>, or when it is empty <host> and <path>: a bare host name or
- * address (no port, no user) and a path from "/". */
-static bool client_url(struct request *q, const struct emu_cmd *c)
+ * address (no port, no user) and a path from "/"; the scheme the
+ * transport's (tls: 2, HTTP_TRANSPORT_OVER_SSL), which a URL must match. */
+static bool client_url(struct request *q, const struct emu_cmd *c, bool tls)
 {
 	const struct emu_arg *url = &c->argv[2], *host = &c->argv[3],
 			     *path = &c->argv[4];
@@ -710,10 +757,11 @@ static bool client_url(struct request *q, const struct emu_cmd *c)
 	bool ok;
 
 	if (url->len)
-		return take_url(q, url->str);
+		return take_url(q, url->str) && q->url.tls == tls;
 	if (!host->len || !path->len || path->str[0] != '/')
 		return false;
-	emu_buf_addf(&b, "http://%s%s", host->str, path->str);
+	emu_buf_addf(&b, "%s://%s%s", tls ? "https" : "http", host->str,
+		     path->str);
 	/* What the URL parser took for the host must be all of <host>, and
 	 * no port: "[v6]" has its colons inside the brackets. */
 	ok = take_url(q, b.data) && !strcmp(q->url.authority, host->str) &&
@@ -731,8 +779,7 @@ static void http_client(struct espat *s, const struct emu_cmd *c)
 	struct request *q = &s->req;
 
 	if (c->argc < 6 || !num_in(c, 0, M_HEAD, M_DELETE) ||
-	    !num_in(c, 1, 0, 3) || !num_in(c, 5, 1, 1)) {
-		/* transport_type 2 is TLS, which the emulator lacks */
+	    !num_in(c, 1, 0, 3) || !num_in(c, 5, 1, 2)) {
 		emu_error(s->emu);
 		return;
 	}
@@ -749,7 +796,7 @@ static void http_client(struct espat *s, const struct emu_cmd *c)
 	q->ctype = content_type[a[1].num];
 	if (a[0].num == M_POST)
 		emu_buf_add(&q->body, a[6].str, a[6].len);
-	if (!take_params(q, c, first) || !client_url(q, c)) {
+	if (!take_params(q, c, first) || !client_url(q, c, a[5].num == 2)) {
 		request_free(q);
 		emu_error(s->emu);
 		return;
@@ -799,11 +846,56 @@ static void http_getsize(struct espat *s, const struct emu_cmd *c)
 	start(s, JOB_GETSIZE);
 }
 
+/* AT+HTTPCERT=<type>,<length>: '>', then exactly <length> bytes of PEM. */
+static void http_cert(struct espat *s, const struct emu_cmd *c)
+{
+	if (c->argc != 2 || !num_in(c, 0, 1, 1) ||
+	    !num_in(c, 1, 1, MAX_CERT)) {
+		emu_error(s->emu);
+		return;
+	}
+	s->job = JOB_CERT_DATA;
+	emu_download(s->emu, "\r\n>", c->argv[1].num, CERT_DATA_TIMEOUT_MS);
+}
+
+/* Certificates, every one of them well formed (mbedTLS reads PEM among
+ * other text, and says how many it could not parse). */
+static bool parses_as_roots(const struct emu_buf *data)
+{
+	mbedtls_x509_crt crt;
+	int rc;
+
+	if (memchr(data->data, '\0', data->len))
+		return false;
+	mbedtls_x509_crt_init(&crt);
+	/* emu_buf keeps a NUL past len, which PEM parsing needs. */
+	rc = mbedtls_x509_crt_parse(&crt, (const unsigned char *)data->data,
+				    data->len + 1);
+	mbedtls_x509_crt_free(&crt);
+	return rc == 0;
+}
+
+static void cert_done(struct espat *s, struct emu_buf *data, bool complete)
+{
+	s->job = JOB_NONE;
+	if (!complete || !parses_as_roots(data)) {
+		emu_error(s->emu);
+		return;
+	}
+	free(s->ca_pem);
+	s->ca_pem = emu_strndup(data->data, data->len);
+	s->ca_len = data->len;
+	emu_ok(s->emu);
+}
+
 static void data_done(void *ctx, struct emu_buf *data, bool complete)
 {
 	struct espat *s = ctx;
 
-	/* AT+HTTPCPOST's data phase is the only one. */
+	if (s->job == JOB_CERT_DATA) {
+		cert_done(s, data, complete);
+		return;
+	}
 	if (s->job != JOB_CPOST_DATA)
 		return;
 	if (!complete) {
@@ -813,6 +905,25 @@ static void data_done(void *ctx, struct emu_buf *data, bool complete)
 	s->req.body = *data;
 	*data = (struct emu_buf){ 0 };
 	start(s, JOB_CPOST);
+}
+
+/* ------------------------------------------------------------ wifi */
+
+/* AT+CWMODE?: the ESP-AT User Guide, Wi-Fi AT Commands, AT+CWMODE; the
+ * emulated module is a station (1) and keeps no other mode. */
+static void wifi_mode(struct espat *s, const struct emu_cmd *c)
+{
+	emu_sendf(s->emu, EMU_MARK_NONE, "+CWMODE:1\r\n");
+	emu_ok(s->emu);
+}
+
+/* AT+CWJAP?: joined to one made-up access point (the same guide,
+ * AT+CWJAP: +CWJAP:<ssid>,<bssid>,<channel>,<rssi>,...). */
+static void wifi_joined(struct espat *s, const struct emu_cmd *c)
+{
+	emu_sendf(s->emu, EMU_MARK_NONE,
+		  "+CWJAP:\"athttp-emu\",\"02:00:00:00:00:01\",6,-50\r\n");
+	emu_ok(s->emu);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -827,6 +938,8 @@ static const struct espat_command {
 	{ "+HTTPCLIENT", FORM(SET), http_client },
 	{ "+HTTPCPOST", FORM(SET), http_cpost },
 	{ "+HTTPGETSIZE", FORM(SET), http_getsize },
+	{ "+CWMODE", FORM(READ), wifi_mode },
+	{ "+CWJAP", FORM(READ), wifi_joined },
 };
 
 static void command(void *ctx, const struct emu_cmd *c)
@@ -843,6 +956,14 @@ static void command(void *ctx, const struct emu_cmd *c)
 		emu_error(s->emu);
 		return;
 	}
+	for (size_t i = 0; s->v->cert_commands[i]; i++)
+		if (!strcmp(s->v->cert_commands[i], c->name)) {
+			if (c->form == EMU_FORM_SET)
+				http_cert(s, c);
+			else
+				emu_error(s->emu);
+			return;
+		}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(commands[i].name, c->name))
 			continue;
@@ -878,6 +999,7 @@ static void close_espat(void *ctx)
 	struct espat *s = ctx;
 
 	end_job(s);
+	free(s->ca_pem);
 	free(s);
 }
 
@@ -889,7 +1011,7 @@ static void *open_espat(struct emu *e, const struct emu_config *cfg,
 
 	v = EMU_VARIANT(variants, cfg->variant);
 	if (!v) {
-		*err = "unknown espat variant (espressif, beken)";
+		*err = "unknown espat variant (espressif, beken, httpscert)";
 		return NULL;
 	}
 	s = emu_calloc(1, sizeof(*s));

@@ -45,6 +45,8 @@ static void usage(FILE *to)
 	      "  --route H[:P]=IP:P   send requests for host H (port P, or any port)\n"
 	      "                       to IP:P instead of resolving H\n"
 	      "  --baud N             limit output to N/10 bytes/s, like a UART (8N1)\n"
+	      "  --strict-baud        with --baud: a host whose side of the pty is set to\n"
+	      "                       another speed gets garbage and is not understood\n"
 	      "  --latency-ms N       delay every response and URC by N ms\n"
 	      "  --variant NAME       firmware variant: simcom: sim7600 (default), a76xx,\n"
 	      "                       nosni (no AT+CSSLCFG=\"enableSNI\", no SNI sent),\n"
@@ -68,9 +70,11 @@ static void usage(FILE *to)
 	      "                       verification), nosni (AT+MSSLCFG=\"sni\" answers\n"
 	      "                       ERROR, no SNI ever sent);\n"
 	      "                       espat: espressif (default, +HTTPCLIENT:<n>,<data>,\n"
-	      "                       ERROR for status >= 400), beken (+HTTPCLIENT:<T>,<data>\n"
-	      "                       with the brackets, T the whole length, data cut at\n"
-	      "                       NUL; nothing for status outside 200-399)\n"
+	      "                       ERROR for status >= 400, CA by AT+HTTPCERT), beken\n"
+	      "                       (+HTTPCLIENT:<T>,<data> with the brackets, T the whole\n"
+	      "                       length, data cut at NUL; nothing for status outside\n"
+	      "                       200-399; no certificate command: https unverified),\n"
+	      "                       httpscert (espressif, CA by AT+HTTPSCERT only)\n"
 	      "  --max-body N         fail responses whose body exceeds N bytes\n"
 	      "                       (simcom 706, httpcfg/quectel 729, onemo \"err\" 8,\n"
 	      "                       espat ERROR)\n"
@@ -89,6 +93,22 @@ static _Noreturn void bad_usage(const char *why, const char *what)
 }
 
 /* ------------------------------------------------------------ arguments */
+
+/* The termios speed for a baud rate; B0 for none. */
+static speed_t speed_of(unsigned long baud)
+{
+	static const struct { unsigned long baud; speed_t speed; } table[] = {
+		{ 9600, B9600 }, { 19200, B19200 }, { 38400, B38400 }, { 57600, B57600 },
+		{ 115200, B115200 }, { 230400, B230400 }, { 460800, B460800 },
+		{ 921600, B921600 }, { 1000000, B1000000 }, { 2000000, B2000000 },
+		{ 3000000, B3000000 }, { 4000000, B4000000 },
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].baud == baud)
+			return table[i].speed;
+	return B0;
+}
 
 static unsigned long parse_number(const char *s, unsigned long max,
 				  const char *opt)
@@ -183,7 +203,7 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 					    struct emu_config *cfg)
 {
 	enum { O_LINK = 256, O_ROUTE, O_BAUD, O_LATENCY, O_VARIANT,
-	       O_MAX_BODY, O_CHUNKED_ZERO, O_LOG };
+	       O_MAX_BODY, O_CHUNKED_ZERO, O_LOG, O_STRICT_BAUD };
 	static const struct option options[] = {
 		{ "modem", required_argument, NULL, 'm' },
 		{ "link", required_argument, NULL, O_LINK },
@@ -194,6 +214,7 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 		{ "max-body", required_argument, NULL, O_MAX_BODY },
 		{ "chunked-zero-len", no_argument, NULL, O_CHUNKED_ZERO },
 		{ "log", required_argument, NULL, O_LOG },
+		{ "strict-baud", no_argument, NULL, O_STRICT_BAUD },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -233,6 +254,9 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 		case O_LOG:
 			cfg->log_path = optarg;
 			break;
+		case O_STRICT_BAUD:
+			cfg->strict_baud = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -244,6 +268,8 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 		bad_usage("unexpected argument", argv[optind]);
 	if (!cfg->modem)
 		bad_usage("-m MODEM is required", NULL);
+	if (cfg->strict_baud && speed_of(cfg->baud) == B0)
+		bad_usage("--strict-baud needs a --baud the pty can be set to", NULL);
 	if (!cfg->link || !*cfg->link)
 		bad_usage("--link PATH is required", NULL);
 	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
@@ -487,13 +513,44 @@ static int open_signals(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* --strict-baud: is the host's side of the pty at our speed?  On Linux a
+ * pty master's termios are its slave's, so the host's setting shows here. */
+static bool host_at_speed(int master, const struct emu_config *cfg)
+{
+	struct termios t;
+
+	if (!cfg->strict_baud)
+		return true;
+	return tcgetattr(master, &t) == 0 &&
+	       cfgetospeed(&t) == speed_of(cfg->baud);
+}
+
+/* What a UART at the wrong speed makes of bytes: framing errors, high
+ * bits, never a CR or LF a host could take for a line. */
+static void garble(int master, const char *p, size_t n)
+{
+	char out[256];
+
+	if (n > sizeof(out))
+		n = sizeof(out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)(0x80 | ((unsigned char)p[i] ^ 0x2a));
+	if (write(master, out, n) < 0) {
+		/* a full pty drops it, as a line would */
+	}
+}
+
 static void read_input(struct emu *e, int master)
 {
 	char buf[65536];
 	ssize_t n;
 
-	while ((n = read(master, buf, sizeof(buf))) > 0)
-		emu_input(e, buf, (size_t)n);
+	while ((n = read(master, buf, sizeof(buf))) > 0) {
+		if (host_at_speed(master, emu_config(e)))
+			emu_input(e, buf, (size_t)n);
+		else
+			garble(master, buf, (size_t)n);
+	}
 }
 
 static void serve(struct emu *e, struct pty *pty, int sigfd,

@@ -217,6 +217,27 @@ static void identify(struct simcom *s, const struct emu_cmd *c)
 	emu_ok(s->emu);
 }
 
+/* The network side as a module with a working SIM on a good cell sees
+ * it (3GPP TS 27.007, as the SIMCom AT manual has them): AT+CPIN?,
+ * AT+CREG? (not asking for URCs, registered home), AT+CSQ. */
+static void sim_state(struct simcom *s, const struct emu_cmd *c)
+{
+	emu_sendf(s->emu, EMU_MARK_NONE, "\r\n+CPIN: READY\r\n");
+	emu_ok(s->emu);
+}
+
+static void registration(struct simcom *s, const struct emu_cmd *c)
+{
+	emu_sendf(s->emu, EMU_MARK_NONE, "\r\n+CREG: 0,1\r\n");
+	emu_ok(s->emu);
+}
+
+static void signal_quality(struct simcom *s, const struct emu_cmd *c)
+{
+	emu_sendf(s->emu, EMU_MARK_NONE, "\r\n+CSQ: 20,99\r\n");
+	emu_ok(s->emu);
+}
+
 static void http_init(struct simcom *s, const struct emu_cmd *c)
 {
 	(void)c;
@@ -714,6 +735,9 @@ static const struct simcom_command {
 	void (*run)(struct simcom *s, const struct emu_cmd *c);
 } commands[] = {
 	{ "I", FORM(BASIC), false, identify },
+	{ "+CPIN", FORM(READ), false, sim_state },
+	{ "+CREG", FORM(READ), false, registration },
+	{ "+CSQ", FORM(EXEC), false, signal_quality },
 	{ "+HTTPINIT", FORM(EXEC), false, http_init },
 	{ "+HTTPTERM", FORM(EXEC), true, http_term },
 	{ "+HTTPPARA", FORM(SET), true, http_para },

@@ -3444,10 +3444,10 @@ def test_espat_manual(p, origin):
           "espat manual POST: <data> is the body, Content-Type from <content-type>: %r" % origin.last())
     n = origin.count()
     check(esp_raw(p, "AT+HTTPCLIENT=2,0,https://www.baidu.com/,www.baidu.com,/,2") == b"\r\nERROR\r\n",
-          "espat manual TLS GET (transport_type 2) -> ERROR (no TLS here)")
+          "espat manual TLS GET (transport_type 2) to an origin without TLS -> ERROR (handshake failed)")
     check(esp_raw(p, "AT+HTTPCLIENT=3,0,https://www.baidu.com/,www.baidu.com,/,2,hello") == b"\r\nERROR\r\n",
-          "espat manual TLS POST -> ERROR")
-    check(origin.count() == n, "espat: the TLS examples reached no origin")
+          "espat manual TLS POST to an origin without TLS -> ERROR")
+    check(origin.count() == n, "espat: the TLS examples sent no request in the clear")
     r = esp_raw(p, "AT+HTTPGETSIZE=http://www.baidu.com/img/bdlogo.gif")
     check(r == b"+HTTPGETSIZE:%d\r\n\r\nOK\r\n" % len(ESP_GIF),
           "espat manual HTTPGETSIZE: +HTTPGETSIZE:<size>, OK: %r" % r)
@@ -3537,13 +3537,11 @@ def test_espat_refusals(p, origin):
         "AT+HTTPCLIENT",
         "AT+HTTPGETSIZE=%s,1" % u,
         "AT+HTTPGETSIZE=",
-        "AT+HTTPGETSIZE=https://origin.test/",
         "AT+HTTPGETSIZE",
         "AT+HTTPCPOST=%s,0" % u,
         "AT+HTTPCPOST=%s,2049" % u,
         "AT+HTTPCPOST=%s" % u,
         "AT+HTTPCPOST=,10",
-        "AT+HTTPCPOST=https://origin.test/,10",
         "AT+HTTPCPOST=%s,10,2,X-A: b" % u,                      # count 2, one header
         "AT+HTTPCPOST=%s,10,1" % u,
         "AT+HTTPCPOST=%s,10,0,X-A: b" % u,
@@ -3551,7 +3549,6 @@ def test_espat_refusals(p, origin):
         "AT+HTTPCPOST=%s,10," % u,
         "AT+HTTPCPOST=%s,10,1,nope" % u,
         "AT+HTTPCPOST=%s,ten" % u,
-        "AT+HTTPCERT=1,10",
         "AT+CIPSTART=\"TCP\",\"x\",80",
         "ATI",
         "ATE2",
@@ -3803,6 +3800,151 @@ def test_espat_beken(binary, tmp, routes, origin):
         check(emu.stop() == 0, "beken emulator exits 0")
 
 
+# ESP-AT over TLS: the test PKI (tests/e2e/pki.sh), TLS origins with its
+# certificates.
+
+class EspTlsOrigin(EspOrigin):
+    """EspOrigin behind TLS with pki/<name>.pem; sni[] the server names the
+    clients sent (None: none)."""
+
+    def __init__(self, pki, name):
+        import ssl
+        self.ssl = ssl
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(pki, name + ".pem"), os.path.join(pki, name + ".key"))
+        self.sni = []
+        self.ctx.sni_callback = lambda sock, server_name, ctx: self.sni.append(server_name)
+        super().__init__()
+
+    def serve(self, c):
+        try:
+            c.settimeout(10)
+            c = self.ctx.wrap_socket(c, server_side=True)
+        except OSError:
+            c.close()
+            return
+        super().serve(c)
+
+
+def esp_cert(p, cmd, data):
+    """AT+HTTPCERT-style command and its data: (prompt, result)."""
+    p.send(cmd.encode() + b"\r")
+    prompt = p.take(3)
+    if prompt != b"\r\n>":
+        return prompt + p.quiet(0.3), None
+    p.send(data)
+    return prompt, p.until(b"\r\n", 10) + p.until(b"\r\n", 10)
+
+
+def esp_tls_env(tmp):
+    """The PKI and the TLS origins: (pki dir, {name: origin}, routes)."""
+    pki = os.path.join(tmp, "pki")
+    subprocess.run(["bash", os.path.join(HERE, "..", "tests", "e2e", "pki.sh"), pki],
+                   check=True, capture_output=True, timeout=60)
+    origins = {n: EspTlsOrigin(pki, n) for n in ("origin", "wrongname", "expired", "untrusted")}
+    routes = ["--route=%s.test:443=127.0.0.1:%d" % (n, o.port) for n, o in origins.items()]
+    return pki, origins, routes
+
+
+def test_espat_tls(binary, tmp, routes):
+    pki, tls, tls_routes = esp_tls_env(tmp)
+    root = open(os.path.join(pki, "root.pem"), "rb").read()
+    untrusted_root = open(os.path.join(pki, "untrusted-root.pem"), "rb").read()
+    emu = Emu(binary, tmp, "espat-tls", *(routes + tls_routes), modem="espat")
+    p = Port(emu.link)
+    o = tls["origin"]
+    try:
+        start_dialect(p, "espat-tls")
+        # No CA written: the module does TLS without verifying, SNI sent.
+        body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,https://origin.test/text/100,,,2")
+        check(fin == "OK" and body == esp_text(100) and o.sni[-1:] == ["origin.test"],
+              "espat https without a CA: TLS, SNI origin.test, body intact")
+        body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,https://untrusted.test/text/10,,,2")
+        check(fin == "OK" and body == esp_text(10),
+              "espat https without a CA: an untrusted server is not checked (nothing to check with)")
+        body, _, fin = esp_cmd(p, 'AT+HTTPCLIENT=2,0,"",origin.test,/text/20,2')
+        check(fin == "OK" and body == esp_text(20) and o.last().startswith(b"GET /text/20 HTTP/1.1\r\n"),
+              "espat: empty <url>, transport 2 -> https://<host><path>")
+        # AT+HTTPCERT: syntax and strictness.
+        bad = [
+            "AT+HTTPCERT=1,0", "AT+HTTPCERT=1,16385", "AT+HTTPCERT=2,0", "AT+HTTPCERT=2,%d" % len(root),
+            "AT+HTTPCERT=0,10", "AT+HTTPCERT=3,10", 'AT+HTTPCERT="1",10', 'AT+HTTPCERT=1,"10"',
+            "AT+HTTPCERT=1", "AT+HTTPCERT=1,10,1", "AT+HTTPCERT=1,", "AT+HTTPCERT=,10", "AT+HTTPCERT=1,-1",
+            "AT+HTTPCERT?", "AT+HTTPCERT=?", "AT+HTTPCERT", "AT+HTTPSCERT=1,10",
+            "AT+HTTPCLIENT=2,0,https://origin.test/,,,1", "AT+HTTPCLIENT=2,0,http://origin.test/,,,2",
+        ]
+        for line in bad:
+            check(esp_raw(p, line) == b"\r\nERROR\r\n", "espat: %s -> ERROR" % line)
+        junk = b"-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n"
+        prompt, res = esp_cert(p, "AT+HTTPCERT=1,%d" % len(junk), junk)
+        check(prompt == b"\r\n>" and res == b"\r\nERROR\r\n",
+              "espat AT+HTTPCERT: data that is no certificate -> '>', then ERROR")
+        prompt, res = esp_cert(p, "AT+HTTPCERT=1,%d" % (len(root) - 10), root[:-10])
+        check(res == b"\r\nERROR\r\n", "espat AT+HTTPCERT: a cut certificate -> ERROR")
+        body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,https://untrusted.test/text/10,,,2")
+        check(fin == "OK", "espat: refused roots leave the module unverifying")
+        two = b"# two roots\n" + untrusted_root + b"\n" + root
+        prompt, res = esp_cert(p, "AT+HTTPCERT=1,%d" % len(two), two)
+        check(prompt == b"\r\n>" and res == b"\r\nOK\r\n",
+              "espat AT+HTTPCERT=1,<length>: '>', exactly <length> bytes of PEM (two roots), OK")
+        prompt, res = esp_cert(p, "AT+HTTPCERT=1,%d" % len(root), root)
+        check(prompt == b"\r\n>" and res == b"\r\nOK\r\n", "espat AT+HTTPCERT: the test root replaces them")
+        # Verified from now on.
+        body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,https://origin.test/text/700,,,2")
+        check(fin == "OK" and body == esp_text(700), "espat https with the CA: origin.test verified, body intact")
+        for name in ("untrusted", "wrongname", "expired"):
+            n = tls[name].count()
+            check(esp_raw(p, "AT+HTTPCLIENT=2,0,https://%s.test/text/10,,,2" % name) == b"\r\nERROR\r\n"
+                  and tls[name].count() == n,
+                  "espat https with the CA: %s.test's certificate rejected -> ERROR, no request sent" % name)
+        prompt, body, _, fin = esp_cpost(p, "AT+HTTPCPOST=https://origin.test/post,3", b"abc")
+        check(fin == "SEND OK" and o.last() == esp_request(b"POST", b"/post", body=b"abc"),
+              "espat HTTPCPOST over TLS: its URL says https")
+        prompt, body, _, fin = esp_cpost(p, "AT+HTTPCPOST=https://untrusted.test/post,3", b"abc")
+        check(prompt == b"\r\nOK\r\n\r\n>" and fin == "SEND FAIL",
+              "espat HTTPCPOST: a rejected certificate -> SEND FAIL")
+        r = esp_raw(p, "AT+HTTPGETSIZE=https://origin.test/img/bdlogo.gif")
+        check(r == b"+HTTPGETSIZE:%d\r\n\r\nOK\r\n" % len(ESP_GIF), "espat HTTPGETSIZE over TLS")
+        check(esp_raw(p, "AT+HTTPGETSIZE=https://expired.test/img/bdlogo.gif") == b"\r\nERROR\r\n",
+              "espat HTTPGETSIZE: an expired certificate -> ERROR")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "espat-tls emulator exits 0")
+
+    # The examples' spelling: AT+HTTPSCERT only.
+    emu = Emu(binary, tmp, "espat-httpscert", *(routes + tls_routes), "--variant", "httpscert", modem="espat")
+    p = Port(emu.link)
+    try:
+        start_dialect(p, "httpscert")
+        check(esp_raw(p, "AT+HTTPCERT=1,%d" % len(root)) == b"\r\nERROR\r\n",
+              "httpscert: AT+HTTPCERT -> ERROR")
+        prompt, res = esp_cert(p, "AT+HTTPSCERT=1,%d" % len(root), root)
+        check(prompt == b"\r\n>" and res == b"\r\nOK\r\n", "httpscert: AT+HTTPSCERT=1,<length> takes the root")
+        check(esp_raw(p, "AT+HTTPCLIENT=2,0,https://untrusted.test/text/10,,,2") == b"\r\nERROR\r\n",
+              "httpscert: then an untrusted server -> ERROR")
+        body, _, fin = esp_cmd(p, "AT+HTTPCLIENT=2,0,https://origin.test/text/10,,,2")
+        check(fin == "OK" and body == esp_text(10), "httpscert: origin.test verified")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "httpscert emulator exits 0")
+
+    # Beken: no certificate command; https is never verified.
+    emu = Emu(binary, tmp, "beken-tls", *(routes + tls_routes), "--variant", "beken", modem="espat")
+    p = Port(emu.link)
+    try:
+        start_dialect(p, "beken-tls")
+        for cmd in ("AT+HTTPCERT", "AT+HTTPSCERT"):
+            check(esp_raw(p, "%s=1,%d" % (cmd, len(root))) == b"\r\nERROR\r\n",
+                  "beken: %s -> ERROR (no certificate command)" % cmd)
+        p.send(b"AT+HTTPCLIENT=2,0,https://untrusted.test/text/10,,,2\r")
+        pieces, fin = EspReader(p).read_beken()
+        check(fin == "OK" and pieces == [(10, esp_text(10))],
+              "beken https: TLS without verification, an untrusted server answers")
+    finally:
+        p.close()
+        check(emu.stop() == 0, "beken-tls emulator exits 0")
+
+
 def test_espat(binary, tmp, quick):
     origin = EspOrigin()
     routes = ["--route=httpbin.org=127.0.0.1:%d" % origin.port,
@@ -3843,6 +3985,7 @@ def test_espat(binary, tmp, quick):
     finally:
         check(emu.stop() == 0, "espat emulator exits 0")
     test_espat_beken(binary, tmp, routes, origin)
+    test_espat_tls(binary, tmp, routes)
     if not quick:
         test_espat_pacing(binary, tmp, routes, origin)
 

@@ -178,6 +178,10 @@ struct dialect {
 	const struct dialect_ops *ops;
 	size_t state_size;
 	const void *params;           /* for drivers shared by twins (quectel/httpcfg) */
+	/* A harmless test or read command this family answers OK and every
+	 * other family ERROR, for telling which one a module speaks (athttp
+	 * doctor): the twins differ by their prefix. */
+	const char *identify_probe;
 };
 
 const struct dialect *dialect_find(const char *name);

@@ -1,7 +1,8 @@
 /*
  * ESP-AT-style WiFi firmware (Espressif ESP-AT, Beken BK72xx): AT+HTTPCLIENT
- * and AT+HTTPCPOST (manual 004_dd076c096590124c.txt; wire decisions in the
- * lead's issue-4 spec).  One command per request, no set-up, no state:
+ * and AT+HTTPCPOST (the Beken BK72xx AT manual, "HTTP instruction set";
+ * wire decisions in the lead's spec for this dialect).  One command per
+ * request; for http no set-up and no state (https: tls_setup, below):
  *
  *   AT+HTTPCLIENT=<opt>,<content-type>,"<url>",,,1[,"<data>"][,"Name: value"]...
  *   +HTTPCLIENT:<n>,<n bytes>     the body, in pieces (Espressif)
@@ -55,8 +56,31 @@
  * waits for the real end.  (Data that holds a whole piece boundary of the
  * same T, or a final result at T, is ambiguous in Beken's format itself.)
  *
- * Not used: HTTPS (transport 2: athttp speaks plain HTTP to the module),
- * AT+HTTPGETSIZE (a HEAD does more), AT+HTTPCERT, AT+OTA.
+ * HTTPS (DESIGN.md "HTTPS"): the URL is https:// and <transport_type> 2
+ * (HTTP_TRANSPORT_OVER_SSL, the manual's "TLS example"); AT+HTTPCPOST has
+ * no transport parameter, its URL decides.  The module verifies the server
+ * only against a CA it holds: tls_setup (once per bring-up) writes the
+ * --module-ca roots into its RAM with the manual's AT+HTTPCERT=1,<length>
+ * and the data phase after '>' (the manual's examples spell it
+ * AT+HTTPSCERT: whichever the firmware refuses with ERROR, the other is
+ * tried, and the one that took is kept in the state).  RAM only: a reset
+ * loses it, and the state, zeroed at each bring-up, has it loaded again.
+ * The family has no verification switch and no SNI switch: a CA in RAM is
+ * what its TLS client verifies with, and ESP-IDF's esp-tls sends the URL's
+ * host as SNI by itself.  Espressif's own ESP-AT documents no such
+ * command: its HTTP client verifies only against roots in the flash PKI
+ * partition (AT+SYSMFG) once AT+HTTPCFG=2 is compiled in, which athttp does
+ * not write; on such firmware both spellings answer ERROR and tls_setup
+ * says the module cannot verify (then https needs --insecure-upstream).
+ * A failed TLS connection (handshake, a rejected certificate) is a bare
+ * ERROR (SEND FAIL after AT+HTTPCPOST's data), like any failure: 502.
+ * What the family cannot do, and athttp cannot see: remove roots from RAM
+ * (without --module-ca, those an earlier run wrote still apply until a
+ * reset: stricter, never looser), and refuse a redirect the module
+ * follows by itself (an https answer may be the end of a redirect to
+ * elsewhere, even to http://; no status or header comes back to tell).
+ *
+ * Not used: AT+HTTPGETSIZE (a HEAD does more), AT+OTA.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -73,7 +97,6 @@
 #define ESPAT_MAX_BODY 2048      /* AT+HTTPCPOST <length>: "maximum length 2k" */
 #define ESPAT_HEADER_MAX 8192    /* one header piece of a HEAD */
 #define ESPAT_HEAD_MAX 65536     /* all of them */
-#define URL_SCHEME "http://"
 
 static const struct {
 	int drain_ms;     /* quiet time after a response that cannot be reassembled */
@@ -89,6 +112,43 @@ static const struct {
 	int opt;
 } espat_opts[] = {
 	{ VERB_HEAD, 1 }, { VERB_GET, 2 }, { VERB_POST, 3 }, { VERB_PUT, 4 }, { VERB_DELETE, 5 },
+};
+
+/* The scheme and <transport_type> of a request (the manual: 1
+ * HTTP_TRANSPORT_OVER_TCP, 2 HTTP_TRANSPORT_OVER_SSL). */
+static const struct {
+	const char *scheme;
+	int transport;
+} espat_transports[2] = {
+	[false] = { "http://", 1 },
+	[true] = { "https://", 2 },
+};
+
+/* How the family takes a CA: the command (the manual's syntax, then its
+ * examples' spelling; tried in this order, the first that does not answer
+ * ERROR wins), its <type> (1: exactly <length> bytes follow '>'), and what
+ * a module that takes none of them is told as the reason. */
+static const struct {
+	const char *const cert_commands[3];
+	int cert_type;
+	const char *no_cert_command;
+	const char *no_ca;
+} espat_tls = {
+	.cert_commands = { "AT+HTTPCERT", "AT+HTTPSCERT", NULL },
+	.cert_type = 1,
+	.no_cert_command = "AT+HTTPCERT and AT+HTTPSCERT answer ERROR: the module has no command to load a CA "
+			   "certificate, so it cannot verify servers (Espressif ESP-AT verifies only with its flash "
+			   "PKI partition)",
+	.no_ca = "no --module-ca given: athttp gives the module no roots, so it cannot verify servers (roots an "
+		 "earlier run wrote stay in its RAM until a reset, and still apply)",
+};
+
+/* What a bring-up's tls_setup left in the module (io->state: zeroed at
+ * every bring-up, as the module's RAM is at every reset). */
+struct espat_state {
+	bool tls_set_up;
+	bool ca_loaded;                 /* the --module-ca roots are in its RAM */
+	const char *cert_command;       /* the spelling that took them */
 };
 
 /* <content-type> 0..3. */
@@ -206,12 +266,12 @@ static void plan_free(struct plan *pl)
 }
 
 /* The command's fixed part and URL; with_data adds POST's <data>. */
-static void build_client(struct cmdbuf *b, int opt, int ctype, const char *url, const unsigned char *data,
-			 size_t data_len, bool with_data)
+static void build_client(struct cmdbuf *b, int opt, int ctype, const char *url, int transport,
+			 const unsigned char *data, size_t data_len, bool with_data)
 {
 	cb_fmt(b, "AT+HTTPCLIENT=%d,%d", opt, ctype);
 	cb_param(b, url, strlen(url));
-	cb_str(b, ",,,1");
+	cb_fmt(b, ",,,%d", transport);
 	if (with_data)
 		cb_param(b, (const char *)data, data_len);
 }
@@ -268,8 +328,9 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 				rq->body_len, ESPAT_MAX_BODY);
 	/* The bridge checked all of this; what goes on the AT line is checked
 	 * here once more all the same. */
-	if (strncasecmp(rq->url, URL_SCHEME, strlen(URL_SCHEME)) != 0)
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an http:// URL");
+	const char *scheme = espat_transports[rq->tls].scheme;
+	if (strncasecmp(rq->url, scheme, strlen(scheme)) != 0)
+		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an %s URL", scheme);
 	if (has_control(rq->url, strlen(rq->url)))
 		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "the URL holds a control byte");
 	for (size_t i = 0; rq->headers && i < rq->headers->n; i++) {
@@ -282,8 +343,9 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 	const unsigned char *body = rq->body ? rq->body : (const unsigned char *)"";
 	bool post = rq->verb == VERB_POST;
 	struct cmdbuf base = { 0 };
-	build_client(&base, pl->opt, ctype, rq->url, body, rq->body_len, post);
-	build_client(&pl->cmd, pl->opt, ctype, rq->url, body, rq->body_len, post);
+	int transport = espat_transports[rq->tls].transport;
+	build_client(&base, pl->opt, ctype, rq->url, transport, body, rq->body_len, post);
+	build_client(&pl->cmd, pl->opt, ctype, rq->url, transport, body, rq->body_len, post);
 	add_headers(&pl->cmd, rq->headers, false);
 	pl->name = "AT+HTTPCLIENT";
 	bool inline_ok = !post || !has_control(body, rq->body_len);
@@ -846,19 +908,32 @@ static void tap_feed(struct tap *tp, const unsigned char *b, size_t n)
 
 /* ------------------------------------------------------------ the exchange */
 
-static enum ath_err module_error(struct ath_error *err, const char *cmd, const char *result, const struct tap *tp)
+/* What a bare failure may mean, by the request's scheme ([1]: https).
+ * Espressif firmware answers a status of 400 or more the same way, and
+ * over TLS a failed handshake or a rejected server certificate too. */
+static const struct {
+	const char *error, *send_fail;
+} failure_meaning[2] = {
+	[0] = { "Espressif firmware also answers ERROR for an HTTP status of 400 or more",
+		"the POST failed, or the server answered a status of 400 or more" },
+	[1] = { "over TLS: the handshake failed or the server's certificate was rejected; Espressif firmware "
+		"also answers ERROR for an HTTP status of 400 or more",
+		"the POST failed, over TLS the handshake failed or the server's certificate was rejected, or the "
+		"server answered a status of 400 or more" },
+};
+
+static enum ath_err module_error(struct ath_error *err, const char *cmd, const char *result, const struct tap *tp,
+				 bool tls)
 {
 	char said[200] = "";
 	if (tp->other[0])
 		snprintf(said, sizeof said, "; before it the module printed: %s", tp->other);
 	if (strcmp(result, "ERROR") == 0)
-		return ath_fail(err, ATH_E_MODULE, -1,
-				"%s: module answered ERROR (Espressif firmware also answers ERROR for an HTTP "
-				"status of 400 or more)%s", cmd, said);
+		return ath_fail(err, ATH_E_MODULE, -1, "%s: module answered ERROR (%s)%s", cmd,
+				failure_meaning[tls].error, said);
 	if (strcmp(result, "SEND FAIL") == 0)
-		return ath_fail(err, ATH_E_MODULE, -1,
-				"%s: module answered SEND FAIL (the POST failed, or the server answered a status "
-				"of 400 or more)%s", cmd, said);
+		return ath_fail(err, ATH_E_MODULE, -1, "%s: module answered SEND FAIL (%s)%s", cmd,
+				failure_meaning[tls].send_fail, said);
 	return ath_fail(err, ATH_E_MODULE, -1, "%s: module answered %s%s", cmd, result, said);
 }
 
@@ -995,27 +1070,33 @@ static int data_ms(size_t len, int baud)
 	return 2000 + (int)(len * 10 * 1000 * 2 / (size_t)(baud > 0 ? baud : 115200));
 }
 
-/* AT+HTTPCPOST: OK and the prompt (or the prompt alone), the bytes, the
- * pieces, then SEND OK.  result gets the word that ended it. */
-static enum ath_err run_cpost(struct modem_io *io, struct tap *tp, const struct plan *pl,
-			      const struct dialect_request *rq, char *result, size_t rlen, struct ath_error *err)
+/* A command with a data phase (AT+HTTPCPOST, AT+HTTPCERT): OK and the
+ * prompt (or the prompt alone), exactly len bytes, then its result: the
+ * chat's final result when '>' came alone, else a line from after (the
+ * command's own result was the OK).  result gets the word that ended it;
+ * a refusal before the prompt is that result (*sent, if given, says
+ * whether the data went). */
+static enum ath_err run_data_phase(struct modem_io *io, struct tap *tp, const char *cmd, const char *name,
+				   const void *data, size_t len, const char *const *after, char *result, size_t rlen,
+				   bool *sent, struct ath_error *err)
 {
-	static const char *const send_results[] = { "SEND OK", "SEND FAIL", "ERROR", "+CME ERROR:", NULL };
 	char line[AT_LINE_MAX + 1];
+	char what[64];
 	struct at_result r;
 	int which;
 	tp->prompt_watch = true;
-	enum ath_err e = at_chat_cmd_prompt(io->chat, io->action_timeout_ms, &r, "%s", pl->cmd.p);
+	enum ath_err e = at_chat_cmd_prompt(io->chat, io->action_timeout_ms, &r, "%s", cmd);
 	if (e != ATH_OK)
-		return at_no_answer(err, e, pl->name);
+		return at_no_answer(err, e, name);
 	/* '>' without an OK before it: the command is still the chat's, and
-	 * SEND OK or SEND FAIL (the syntax's final and failure lines) ends it. */
+	 * its final result (SEND OK, SEND FAIL: the syntax's lines) ends it. */
 	bool pending = r.final == AT_FINAL_PROMPT;
 	if (r.final == AT_FINAL_OK) {
 		/* OK, then '>': the chat stopped at the OK, the tap sees the '>'. */
 		e = at_chat_wait_until(io->chat, prompt_seen, tp, io->action_timeout_ms);
+		snprintf(what, sizeof what, "%s (waiting for '>')", name);
 		if (e != ATH_OK)
-			return at_no_answer(err, e, "AT+HTTPCPOST (waiting for '>')");
+			return at_no_answer(err, e, what);
 		/* The '>' sits in the parser as the start of a line. */
 		at_parser_reset(&io->chat->parser);
 	} else if (!pending) {
@@ -1023,18 +1104,30 @@ static enum ath_err run_cpost(struct modem_io *io, struct tap *tp, const struct 
 		return ATH_OK;
 	}
 	tp->prompt_watch = false;
-	e = at_chat_send_data(io->chat, rq->body, rq->body_len, data_ms(rq->body_len, io->baud));
+	if (sent)
+		*sent = true;
+	e = at_chat_send_data(io->chat, data, len, data_ms(len, io->baud));
+	snprintf(what, sizeof what, "%s data", name);
 	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+HTTPCPOST data");
-	/* The chat's command's final result; after OK, a plain line. */
+		return at_no_answer(err, e, what);
 	if (pending)
 		e = at_chat_wait_final(io->chat, io->action_timeout_ms, &r);
 	else
-		e = at_chat_wait_line_any(io->chat, send_results, io->action_timeout_ms, &which, line, sizeof line);
+		e = at_chat_wait_line_any(io->chat, after, io->action_timeout_ms, &which, line, sizeof line);
+	snprintf(what, sizeof what, "%s (waiting for its result)", name);
 	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+HTTPCPOST (waiting for SEND OK)");
+		return at_no_answer(err, e, what);
 	snprintf(result, rlen, "%s", pending ? r.text : line);
 	return ATH_OK;
+}
+
+/* AT+HTTPCPOST: the pieces come before SEND OK. */
+static enum ath_err run_cpost(struct modem_io *io, struct tap *tp, const struct plan *pl,
+			      const struct dialect_request *rq, char *result, size_t rlen, struct ath_error *err)
+{
+	static const char *const send_results[] = { "SEND OK", "SEND FAIL", "ERROR", "+CME ERROR:", NULL };
+	return run_data_phase(io, tp, pl->cmd.p, pl->name, rq->body, rq->body_len, send_results, result, rlen, NULL,
+			      err);
 }
 
 static enum ath_err espat_bringup(struct modem_io *io, struct ath_error *err)
@@ -1062,6 +1155,116 @@ static const struct at_syntax espat_syntax = {
 	.final_lines = espat_final_lines,
 };
 
+/* ------------------------------------------------------------ https */
+
+enum ca_outcome {
+	CA_TAKEN,            /* OK after the data */
+	CA_NO_COMMAND,       /* refused before '>': not this firmware's spelling */
+	CA_REFUSED,          /* refused after the data: the roots themselves */
+};
+
+/* One spelling of the CA command with the --module-ca roots in its data
+ * phase.  result gets the module's answer. */
+static enum ath_err load_ca(struct modem_io *io, const char *name, enum ca_outcome *out, char *result, size_t rlen,
+			    struct ath_error *err)
+{
+	static const char *const results[] = { "OK", "SEND OK", "ERROR", "SEND FAIL", "+CME ERROR:", NULL };
+	const struct module_tls *t = io->tls;
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "%s=%d,%zu", name, espat_tls.cert_type, t->ca_len);
+	struct collector *col = malloc(sizeof *col);
+	struct tap *tp = malloc(sizeof *tp);
+	if (!col || !tp) {
+		free(col);
+		free(tp);
+		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+	}
+	collector_init(col, false, io->trace);
+	at_chat_clear_queue(io->chat);
+	tap_init(tp, io, &espat_syntax, col);
+	bool sent = false;
+	result[0] = '\0';
+	enum ath_err e = run_data_phase(io, tp, cmd, name, t->ca_pem, t->ca_len, results, result, rlen, &sent, err);
+	tap_remove(tp);
+	collector_free(col);
+	free(col);
+	free(tp);
+	if (e != ATH_OK)
+		return e;
+	if (strcmp(result, "OK") == 0 || strcmp(result, "SEND OK") == 0)
+		*out = CA_TAKEN;
+	else
+		*out = sent ? CA_REFUSED : CA_NO_COMMAND;
+	return ATH_OK;
+}
+
+static enum ath_err espat_tls_setup(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
+{
+	struct espat_state *st = io->state;
+	const struct module_tls *t = io->tls;
+	st->tls_set_up = false;
+	st->ca_loaded = false;
+	st->cert_command = NULL;
+	v->verified = false;
+	v->why[0] = '\0';
+	/* Without roots nothing is sent: the family has no verification
+	 * switch, and a module without a CA in RAM does not verify. */
+	if (!t->ca_pem) {
+		snprintf(v->why, sizeof v->why, "%s", espat_tls.no_ca);
+		st->tls_set_up = true;
+		return ATH_OK;
+	}
+	if (t->ca_len == 0) {
+		snprintf(v->why, sizeof v->why, "the --module-ca file is empty: the module has no roots, so it "
+			 "cannot verify servers");
+		st->tls_set_up = true;
+		return ATH_OK;
+	}
+	/* Both spellings, in order, after every bring-up: the state that
+	 * names the one that took is zeroed then, as the module's RAM is. */
+	const char *const *order = espat_tls.cert_commands;
+	for (size_t i = 0; order[i]; i++) {
+		char result[AT_LINE_MAX + 1];
+		enum ca_outcome out;
+		enum ath_err e = load_ca(io, order[i], &out, result, sizeof result, err);
+		if (e != ATH_OK)
+			return e;
+		if (out == CA_TAKEN) {
+			st->ca_loaded = true;
+			st->cert_command = order[i];
+			v->verified = true;
+			trace_note(io->trace, "%s took the --module-ca roots (%zu bytes)", order[i], t->ca_len);
+			break;
+		}
+		if (out == CA_REFUSED) {
+			snprintf(v->why, sizeof v->why,
+				 "the module refused the --module-ca roots (%s answered %.24s after their %zu "
+				 "bytes: not certificates it parses, or too many for its RAM), so it cannot verify "
+				 "servers", order[i], result, t->ca_len);
+			break;
+		}
+		trace_note(io->trace, "%s: the module answered %s", order[i], result);
+	}
+	if (!st->ca_loaded && !v->why[0])
+		snprintf(v->why, sizeof v->why, "%s", espat_tls.no_cert_command);
+	st->tls_set_up = true;
+	return ATH_OK;
+}
+
+/* An https request the module is not set up for never reaches it. */
+static enum ath_err tls_ready(const struct modem_io *io, const struct dialect_request *rq, struct ath_error *err)
+{
+	const struct espat_state *st = io->state;
+	if (!rq->tls)
+		return ATH_OK;
+	if (!st || !st->tls_set_up)
+		return ath_fail(err, ATH_E_CONFIG, -1, "https before the module's TLS was set up (tls_setup)");
+	if (rq->verify_upstream && !st->ca_loaded)
+		return ath_fail(err, ATH_E_CONFIG, -1,
+				"https must be verified, but the module holds no roots to verify the server with");
+	return ATH_OK;
+}
+
 static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_request *rq,
 				   const struct response_sink *sink, struct ath_error *err)
 {
@@ -1069,6 +1272,11 @@ static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_req
 	enum ath_err e = plan_request(rq, &pl, err);
 	if (e != ATH_OK)
 		return e;
+	e = tls_ready(io, rq, err);
+	if (e != ATH_OK) {
+		plan_free(&pl);
+		return e;
+	}
 	struct collector *col = malloc(sizeof *col);
 	struct tap *tp = malloc(sizeof *tp);
 	if (!col || !tp) {
@@ -1106,7 +1314,7 @@ static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_req
 		if (strcmp(result, "OK") == 0 || strcmp(result, "SEND OK") == 0)
 			e = deliver(io, col, tp, pl.name, sink, err);
 		else
-			e = module_error(err, pl.name, result, tp);
+			e = module_error(err, pl.name, result, tp, rq->tls);
 	}
 	collector_free(col);
 	free(col);
@@ -1136,7 +1344,11 @@ static const struct dialect_caps espat_caps = {
 static const struct dialect_ops espat_ops = {
 	.bringup = espat_bringup,
 	.exchange = espat_exchange,
-	.recover = NULL, /* drain and sync again: the module keeps no state of ours */
+	/* Drain and sync again: the module keeps no state of ours but the CA,
+	 * which stays in its RAM (a reset clears it, and the bring-up after
+	 * it has it loaded again). */
+	.recover = NULL,
+	.tls_setup = espat_tls_setup,
 };
 
 const struct dialect dialect_espat = {
@@ -1145,6 +1357,11 @@ const struct dialect dialect_espat = {
 	.caps = &espat_caps,
 	.syntax = &espat_syntax,
 	.ops = &espat_ops,
-	.state_size = 0,
+	.state_size = sizeof(struct espat_state),
 	.params = NULL,
+	/* No HTTP command of the family has a test or read form; the WiFi
+	 * mode query does on every ESP-AT firmware (the ESP-AT User Guide,
+	 * Wi-Fi AT Commands, AT+CWMODE) and means nothing to a cellular
+	 * module. */
+	.identify_probe = "AT+CWMODE?",
 };

@@ -748,6 +748,9 @@ const struct dialect dialect_httpcfg = {
 	.ops = &httpcfg_ops,
 	.state_size = sizeof(struct httpcfg_state),
 	.params = &httpcfg_params,
+	/* The AT+HTTPCFG manual, AT+HTTPCFG's test command; the Q twin
+	 * answers ERROR to it, as this one does to AT+QHTTPCFG=?. */
+	.identify_probe = "AT+HTTPCFG=?",
 };
 
 const struct dialect dialect_quectel = {
@@ -758,4 +761,5 @@ const struct dialect dialect_quectel = {
 	.ops = &httpcfg_ops,
 	.state_size = sizeof(struct httpcfg_state),
 	.params = &quectel_params,
+	.identify_probe = "AT+QHTTPCFG=?",
 };

@@ -894,4 +894,7 @@ const struct dialect dialect_neoway = {
 	.ops = &neoway_ops,
 	.state_size = sizeof(struct neoway_state),
 	.params = NULL,
+	/* The Neoway N58 manual, 9.10 AT+HTTPSCFG: the family's one command
+	 * with a test form ("+HTTPSCFG: <type>,<type_name>"). */
+	.identify_probe = "AT+HTTPSCFG=?",
 };

@@ -1243,4 +1243,6 @@ const struct dialect dialect_onemo = {
 	.ops = &onemo_ops,
 	.state_size = sizeof(struct onemo_state),
 	.params = NULL,
+	/* The OneMO AT manual, AT+MHTTPCREATE's test command. */
+	.identify_probe = "AT+MHTTPCREATE=?",
 };

@@ -624,4 +624,7 @@ const struct dialect dialect_simcom = {
 	.syntax = &simcom_syntax,
 	.ops = &simcom_ops,
 	.state_size = sizeof(struct simcom_state),
+	/* The SIMCom HTTP manual, AT+HTTPACTION: its test form answers
+	 * "+HTTPACTION: (0-3)"; the Neoway N58 manual's has none. */
+	.identify_probe = "AT+HTTPACTION=?",
 };

@@ -544,6 +544,17 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 	return e;
 }
 
+enum ath_err modem_bringup_check(athttp_modem *m, struct ath_error *err)
+{
+	struct modem_io io;
+	modem_io_init(m, &io);
+	pthread_mutex_lock(&m->lock);
+	enum ath_err e = ensure_up(m, &io, err);
+	m->last_used_ms = now_ms();
+	pthread_mutex_unlock(&m->lock);
+	return e;
+}
+
 struct tls_server *modem_tls_server(athttp_modem *m, struct ath_error *err)
 {
 	pthread_mutex_lock(&m->tls_lock);

@@ -12,6 +12,11 @@ const struct dialect *modem_dialect(const athttp_modem *m);
 enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 			    const struct response_sink *sink, struct ath_error *err);
 
+/* Opens the port and runs the dialect's bring-up now, under the modem's
+ * lock, instead of at the first exchange (athttp doctor's check that the
+ * HTTP service starts).  ATH_OK: the module is up for exchanges. */
+enum ath_err modem_bringup_check(athttp_modem *m, struct ath_error *err);
+
 /* The X-Athttp-Error value for err: "<dialect> <code> <meaning>" or
  * "<dialect> <what failed>". */
 void modem_error_header(const athttp_modem *m, const struct ath_error *err, char *out, size_t len);

@@ -4,6 +4,7 @@
  *
  *   athttp [-d DEVICE] [-m MODEM] [-b BAUD] [-v] [--] COMMAND [ARG...]
  *   athttp ca [--bundle] [--dir DIR]
+ *   athttp doctor [-d DEVICE] [-m MODEM|auto] [-b BAUD] [--record FILE] [URL]
  *
  * Options only set the ATHTTP_* environment the library reads; option
  * parsing stops at COMMAND so "athttp curl -v URL" gives -v to curl.
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "athttp.h"
+#include "doctor.h"
 #include "local_ca.h"
 #include "supervise.h"
 #include "trust_env.h"
@@ -47,7 +49,9 @@ static const char synopsis[] =
 	"              [--record FILE [--redact[=WHAT]]] [--replay-pace]\n"
 	"              [--bypass CIDRS] [--module-ca FILE] [--insecure-upstream]\n"
 	"              [--] COMMAND [ARG...]\n"
-	"       athttp ca [--bundle] [--dir DIR]\n";
+	"       athttp ca [--bundle] [--dir DIR]\n"
+	"       athttp doctor [-d DEVICE] [-m MODEM|auto] [-b BAUD] [--record FILE]\n"
+	"              [URL]\n";
 
 static void usage(FILE *out)
 {
@@ -91,6 +95,15 @@ static void usage(FILE *out)
 	      "$ATHTTP_CA_DIR, else ~" CA_HOME_RELPATH ") and prints the path of its\n"
 	      "certificate; --bundle writes DIR/bundle.pem (the system roots plus that\n"
 	      "certificate) and prints its path.\n"
+	      "\n"
+	      "athttp doctor [-d DEVICE] [-m MODEM|auto] [-b BAUD] [--record FILE] [URL]\n"
+	      "checks the module step by step, one line each (ok, FAIL, warn, skip) with\n"
+	      "the fix under a failed one: the device, the permission to open it, the\n"
+	      "port's lock, the baud rate (-b's, then the usual ones), echo, the family\n"
+	      "(-m auto, the default, identifies it), SIM, registration and signal, the\n"
+	      "HTTP service, and a GET of URL if given; --record FILE keeps the whole\n"
+	      "conversation as a transcript.  Exit 0 when every check passes, 1 when one\n"
+	      "fails.\n"
 	      "\n"
 	      "Loopback traffic is never taken over.  Statically linked programs and Go\n"
 	      "programs do not go through the C library, so athttp cannot reach them.\n",
@@ -478,6 +491,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "ca") == 0)
 		return ca_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
+		return doctor_main(argc - 1, argv + 1, usage, short_usage);
 
 	enum { OPT_TRACE = 256, OPT_BYPASS, OPT_VERSION, OPT_RECORD, OPT_REDACT, OPT_PACE,
 	       OPT_MODULE_CA, OPT_INSECURE };

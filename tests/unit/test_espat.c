@@ -1,13 +1,16 @@
 /*
  * The espat driver against scripted module replies, fed in random splits:
- * every example of the ESP-AT/Beken manual (004_dd076c096590124c.txt: the
+ * every example of the ESP-AT-style manual ("HTTP instruction set": the
  * HEAD, GET and POST of AT+HTTPCLIENT, AT+HTTPCPOST's 27 bytes, the TLS
- * examples refused) with the answers in both forms modules print them
+ * examples with transport 2, AT+HTTPCERT's data phase with its example
+ * certificate) with the answers in both forms modules print them
  * (Espressif "+HTTPCLIENT:<n>,<data>", Beken "+HTTPCLIENT:<T>,<data>" with
  * literal angle brackets); exact command bytes for each method; ESP-AT's
  * escapes; the 256-byte command line; Beken reassembly and its refusals;
  * ERROR, SEND FAIL, timeouts; a 1 MB body through the spool with memory
- * flat; and hostile requests that must not reach the AT line as commands.
+ * flat; hostile requests that must not reach the AT line as commands; and
+ * https: tls_setup's verdicts (roots taken, the other spelling, none given,
+ * refused) and the module's failures over TLS.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -331,8 +334,9 @@ static void test_manual_cpost(void **state)
 	hdr_free(&h);
 }
 
-/* The TLS examples (https, transport 2): athttp gives the module plain
- * http:// URLs only; anything else never reaches it. */
+/* An https:// URL in a request the bridge did not mark as https (or the
+ * other way round) never reaches the module: the scheme and
+ * <transport_type> go together. */
 static void test_manual_tls_refused(void **state)
 {
 	(void)state;
@@ -340,6 +344,9 @@ static void test_manual_tls_refused(void **state)
 	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 400, "http://");
 	rq = request(VERB_POST, "POST", "https://www.baidu.com/", NULL, "hello", 5);
 	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 400, "http://");
+	rq = request(VERB_GET, "GET", "http://www.baidu.com/", NULL, NULL, 0);
+	rq.tls = true;
+	expect_refused_unsent(&rq, ATH_E_BAD_REQUEST, 400, "https://");
 }
 
 /* ------------------------------------------------------------ command bytes */
@@ -1093,6 +1100,340 @@ static void test_megabyte(void **state)
 	}
 }
 
+/* ------------------------------------------------------------ https */
+
+/* The manual's AT+HTTPCERT example certificate (GlobalSign Root CA), twice
+ * with a comment between, as a --module-ca file with several roots holds
+ * them: the data phase carries the file's bytes as they are. */
+static const char globalsign_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIDdTCCAl2gAwIBAgILBAAAAAABFUtaw5QwDQYJKoZIhvcNAQEFBQAwVzELMAkG\n"
+	"A1UEBhMCQkUxGTAXBgNVBAoTEEdsb2JhbFNpZ24gbnYtc2ExEDAOBgNVBAsTB1Jv\n"
+	"b3QgQ0ExGzAZBgNVBAMTEkdsb2JhbFNpZ24gUm9vdCBDQTAeFw05ODA5MDExMjAw\n"
+	"MDBaFw0yODAxMjgxMjAwMDBaMFcxCzAJBgNVBAYTAkJFMRkwFwYDVQQKExBHbG9i\n"
+	"YWxTaWduIG52LXNhMRAwDgYDVQQLEwdSb290IENBMRswGQYDVQQDExJHbG9iYWxT\n"
+	"aWduIFJvb3QgQ0EwggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEKAoIBAQDaDuaZ\n"
+	"jc6j40+Kfvvxi4Mla+pIH/EqsLmVEQS98GPR4mdmzxzdzxtIK+6NiY6arymAZavp\n"
+	"xy0Sy6scTHAHoT0KMM0VjU/43dSMUBUc71DuxC73/OlS8pF94G3VNTCOXkNz8kHp\n"
+	"1Wrjsok6Vjk4bwY8iGlbKk3Fp1S4bInMm/k8yuX9ifUSPJJ4ltbcdG6TRGHRjcdG\n"
+	"snUOhugZitVtbNV4FpWi6cgKOOvyJBNPc1STE4U6G7weNLWLBYy5d4ux2x8gkasJ\n"
+	"U26Qzns3dLlwR5EiUWMWea6xrkEmCMgZK9FGqkjWZCrXgzT/LCrBbBlDSgeF59N8\n"
+	"9iFo7+ryUp9/k5DPAgMBAAGjQjBAMA4GA1UdDwEB/wQEAwIBBjAPBgNVHRMBAf8E\n"
+	"BTADAQH/MB0GA1UdDgQWBBRge2YaRQ2XyolQL30EzTSo//z9SzANBgkqhkiG9w0B\n"
+	"AQUFAAOCAQEA1nPnfE920I2/7LqivjTFKDK1fPxsnCwrvQmeU79rXqoRSLblCKOz\n"
+	"yj1hTdNGCbM+w6DjY1Ub8rrvrTnhQ7k4o+YviiY776BQVvnGCv04zcQLcFGUl5gE\n"
+	"38NflNUVyRRBnMRddWQVDf9VMOyGj/8N7yy5Y0b2qvzfvGn9LhJIZJrglfCm7ymP\n"
+	"AbEVtQwdpf5pLGkkeB6zpxxxYu7KyJesF12KwvhHhm4qxFYxldBniYUr+WymXUad\n"
+	"DKqC5JlR3XC321Y9YeRq4VzW9v493kHMB65jUr9TU/Qr6cf9tveCX4XSQRjbgbME\n"
+	"HMUfpIBvFSDJ3gyICh3WZlXi/EjJKSZp4A==\n"
+	"-----END CERTIFICATE-----\n";
+
+static char *two_roots(void)
+{
+	return fmt("# GlobalSign Root CA\r\n%s\n%s", globalsign_pem, globalsign_pem);
+}
+
+static enum ath_err run_tls_setup(struct rig *r, const struct module_tls *mt, struct tls_verdict *v)
+{
+	r->io.tls = mt;
+	memset(v, 0x55, sizeof *v);    /* tls_setup must set both fields */
+	return r->d->ops->tls_setup(&r->io, v, &r->err);
+}
+
+static struct dialect_request https_request(unsigned verb, const char *method, const char *url, const char *host,
+					    unsigned port, const char *target, bool verify, const void *body,
+					    size_t body_len)
+{
+	struct dialect_request rq = request(verb, method, url, NULL, body, body_len);
+	rq.tls = true;
+	rq.host = host;
+	rq.port = port;
+	rq.target = target;
+	rq.verify_upstream = verify;
+	return rq;
+}
+
+/* The roots go in AT+HTTPCERT=1,<their length>'s data phase, byte for
+ * byte, whether '>' comes alone or after OK; the module then verifies:
+ * one command, verified, no reason. */
+static void test_tls_setup_ca(void **state)
+{
+	(void)state;
+	char *pem = two_roots();
+	size_t len = strlen(pem);
+	static const struct {
+		const char *prompt, *after;
+	} forms[] = {
+		{ "\r\n>", "\r\nOK\r\n" },
+		{ "\r\nOK\r\n\r\n>", "\r\nOK\r\n" },
+		{ "OK\r\n>", "\r\nSEND OK\r\n" },
+	};
+	for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+		struct script sc = { 0 };
+		step(&sc, fmt("AT+HTTPCERT=1,%zu\r", len), fmt("%s", forms[k].prompt));
+		stepn(&sc, fmt("%s", pem), len, fmt("%s", forms[k].after), 0);
+		for (unsigned seed = 0; seed < 15; seed++) {
+			struct rig r;
+			espat_rig(&r, sc.s, sc.n, seed, false);
+			struct module_tls mt = { .ca_pem = pem, .ca_len = len };
+			struct tls_verdict v;
+			assert_int_equal(run_tls_setup(&r, &mt, &v), ATH_OK);
+			assert_true(v.verified);
+			assert_string_equal(v.why, "");
+			assert_int_equal(r.chat.commands_sent, 1);
+			espat_rig_done(&r);
+		}
+		script_free(&sc);
+	}
+	free(pem);
+}
+
+/* Firmware that spells it as the manual's examples do: AT+HTTPCERT is
+ * refused (ERROR before '>'), AT+HTTPSCERT takes the roots; then an https
+ * GET that must be verified goes, with transport 2 and the https:// URL. */
+static void test_tls_setup_fallback(void **state)
+{
+	(void)state;
+	char *pem = two_roots();
+	size_t len = strlen(pem);
+	struct script sc = { 0 };
+	step(&sc, fmt("AT+HTTPCERT=1,%zu\r", len), fmt("\r\nERROR\r\n"));
+	step(&sc, fmt("AT+HTTPSCERT=1,%zu\r", len), fmt("\r\n>"));
+	stepn(&sc, fmt("%s", pem), len, fmt("\r\nOK\r\n"), 0);
+	struct buf out = { 0 };
+	answer(&out, ESPRESSIF, "secret", 6, 512);
+	step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"https://www.baidu.com/\",,,2\r"), &out);
+	for (unsigned seed = 0; seed < 15; seed++) {
+		struct rig r;
+		espat_rig(&r, sc.s, sc.n, seed, false);
+		struct module_tls mt = { .ca_pem = pem, .ca_len = len };
+		struct tls_verdict v;
+		assert_int_equal(run_tls_setup(&r, &mt, &v), ATH_OK);
+		assert_true(v.verified);
+		assert_string_equal(v.why, "");
+		struct dialect_request rq =
+			https_request(VERB_GET, "GET", "https://www.baidu.com/", "www.baidu.com", 443, "/", true, NULL, 0);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_string_equal(r.got.body.p, "secret");
+		assert_int_equal(r.chat.commands_sent, 3);
+		espat_rig_done(&r);
+	}
+	script_free(&sc);
+	free(pem);
+}
+
+/* No --module-ca: nothing is sent (the family has no verification switch
+ * to turn off, and without a CA in RAM it does not verify); not verified,
+ * and why says so.  A request that must be verified is refused unsent; one
+ * the user allows unverified goes. */
+static void test_tls_setup_no_ca(void **state)
+{
+	(void)state;
+	struct script sc = { 0 };
+	struct buf out = { 0 };
+	answer(&out, ESPRESSIF, "open", 4, 512);
+	step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"https://h:8443/x?y=1\",,,2\r"), &out);
+	for (unsigned seed = 0; seed < 5; seed++) {
+		struct rig r;
+		espat_rig(&r, sc.s, sc.n, seed, false);
+		struct module_tls mt = { .ca_pem = NULL, .insecure = true };
+		struct tls_verdict v;
+		assert_int_equal(run_tls_setup(&r, &mt, &v), ATH_OK);
+		assert_false(v.verified);
+		assert_non_null(strstr(v.why, "no --module-ca given"));
+		assert_non_null(strstr(v.why, "cannot verify"));
+		assert_int_equal(r.chat.commands_sent, 0);
+		struct dialect_request rq =
+			https_request(VERB_GET, "GET", "https://h:8443/x?y=1", "h", 8443, "/x?y=1", true, NULL, 0);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_E_CONFIG);
+		assert_int_equal(r.err.http_status, 502);
+		assert_non_null(strstr(r.err.text, "no roots"));
+		assert_int_equal(r.chat.commands_sent, 0);
+		rq.verify_upstream = false;
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_string_equal(r.got.body.p, "open");
+		espat_rig_done(&r);
+	}
+	script_free(&sc);
+}
+
+/* Firmware without a certificate command (both spellings ERROR): never
+ * verified, why names the commands; an https request that must be
+ * verified never reaches the module.  A module that takes the command but
+ * refuses the roots after their data: not verified either, the other
+ * spelling not tried, why says the roots were refused. */
+static void test_tls_setup_refused(void **state)
+{
+	(void)state;
+	char *pem = two_roots();
+	size_t len = strlen(pem);
+	struct script sc = { 0 };
+	step(&sc, fmt("AT+HTTPCERT=1,%zu\r", len), fmt("\r\nERROR\r\n"));
+	step(&sc, fmt("AT+HTTPSCERT=1,%zu\r", len), fmt("\r\nERROR\r\n"));
+	for (unsigned seed = 0; seed < 10; seed++) {
+		struct rig r;
+		espat_rig(&r, sc.s, sc.n, seed, false);
+		struct module_tls mt = { .ca_pem = pem, .ca_len = len };
+		struct tls_verdict v;
+		assert_int_equal(run_tls_setup(&r, &mt, &v), ATH_OK);
+		assert_false(v.verified);
+		assert_non_null(strstr(v.why, "AT+HTTPCERT and AT+HTTPSCERT answer ERROR"));
+		assert_non_null(strstr(v.why, "cannot verify"));
+		struct dialect_request rq =
+			https_request(VERB_GET, "GET", "https://h/", "h", 443, "/", true, NULL, 0);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_E_CONFIG);
+		assert_int_equal(r.chat.commands_sent, 2);
+		espat_rig_done(&r);
+	}
+	script_free(&sc);
+
+	static const char *const after[] = { "\r\nERROR\r\n", "\r\nSEND FAIL\r\n" };
+	for (size_t k = 0; k < 2; k++) {
+		struct script sc2 = { 0 };
+		step(&sc2, fmt("AT+HTTPCERT=1,%zu\r", len), fmt("\r\n>"));
+		stepn(&sc2, fmt("%s", pem), len, fmt("%s", after[k]), 0);
+		struct rig r;
+		espat_rig(&r, sc2.s, sc2.n, 7, false);
+		struct module_tls mt = { .ca_pem = pem, .ca_len = len };
+		struct tls_verdict v;
+		assert_int_equal(run_tls_setup(&r, &mt, &v), ATH_OK);
+		assert_false(v.verified);
+		assert_non_null(strstr(v.why, "refused the --module-ca roots"));
+		assert_non_null(strstr(v.why, "cannot verify"));
+		assert_int_equal(r.chat.commands_sent, 1);
+		espat_rig_done(&r);
+		script_free(&sc2);
+	}
+	free(pem);
+}
+
+/* A module that goes silent in tls_setup: a timeout, not a verdict. */
+static void test_tls_setup_timeout(void **state)
+{
+	(void)state;
+	char *pem = two_roots();
+	size_t len = strlen(pem);
+	struct script sc = { 0 };
+	step(&sc, fmt("AT+HTTPCERT=1,%zu\r", len), fmt("\r\n>"));
+	stepn(&sc, fmt("%s", pem), len, NULL, 0);
+	struct rig r;
+	espat_rig(&r, sc.s, sc.n, 2, true);
+	struct module_tls mt = { .ca_pem = pem, .ca_len = len };
+	struct tls_verdict v;
+	assert_int_equal(run_tls_setup(&r, &mt, &v), ATH_E_TIMEOUT);
+	assert_false(v.verified);
+	assert_null(r.chat.raw_observer);
+	rig_free(&r);
+	script_free(&sc);
+	free(pem);
+}
+
+/* Each method over https: the exact command, transport 2 after the
+ * https:// URL; POST inline and by AT+HTTPCPOST (which has no transport
+ * parameter: its URL says https). */
+static void test_https_commands(void **state)
+{
+	(void)state;
+	char *pem = two_roots();
+	size_t len = strlen(pem);
+	char pad[200];
+	memset(pad, 'p', sizeof pad);
+	pad[190] = '\0';
+	struct hdr_list h = headers("X-Pad", pad, NULL);
+	struct script sc = { 0 };
+	step(&sc, fmt("AT+HTTPCERT=1,%zu\r", len), fmt("\r\n>"));
+	stepn(&sc, fmt("%s", pem), len, fmt("\r\nOK\r\n"), 0);
+	struct buf out = { 0 };
+	answer(&out, ESPRESSIF, "got", 3, 512);
+	step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"https://h:8443/x?y=1\",,,2\r"), &out);
+	answer(&out, ESPRESSIF, "del", 3, 512);
+	step_buf(&sc, fmt("AT+HTTPCLIENT=5,0,\"https://h/r\",,,2\r"), &out);
+	answer(&out, BEKEN, "posted", 6, 512);
+	step_buf(&sc, fmt("AT+HTTPCLIENT=3,0,\"https://www.baidu.com/\",,,2,\"hello\"\r"), &out);
+	step(&sc, fmt("AT+HTTPCPOST=\"https://h/p\",3,1,\"X-Pad: %s\"\r", pad), fmt("\r\nOK\r\n\r\n>"));
+	pieces(&out, ESPRESSIF, "+HTTPCPOST:", "cposted", 7, 512);
+	buf_adds(&out, "\r\nSEND OK\r\n");
+	step_buf(&sc, fmt("a\nb"), &out);
+	for (unsigned seed = 0; seed < 10; seed++) {
+		struct rig r;
+		espat_rig(&r, sc.s, sc.n, seed, false);
+		struct module_tls mt = { .ca_pem = pem, .ca_len = len };
+		struct tls_verdict v;
+		assert_int_equal(run_tls_setup(&r, &mt, &v), ATH_OK);
+		assert_true(v.verified);
+		struct dialect_request rq =
+			https_request(VERB_GET, "GET", "https://h:8443/x?y=1", "h", 8443, "/x?y=1", true, NULL, 0);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_string_equal(r.got.body.p, "got");
+		rq = https_request(VERB_DELETE, "DELETE", "https://h/r", "h", 443, "/r", true, NULL, 0);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_string_equal(r.got.body.p, "del");
+		rq = https_request(VERB_POST, "POST", "https://www.baidu.com/", "www.baidu.com", 443, "/", true,
+				   "hello", 5);
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_string_equal(r.got.body.p, "posted");
+		rq = https_request(VERB_POST, "POST", "https://h/p", "h", 443, "/p", true, "a\nb", 3);
+		rq.headers = &h;
+		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+		assert_string_equal(r.got.body.p, "cposted");
+		espat_rig_done(&r);
+	}
+	script_free(&sc);
+	hdr_free(&h);
+	free(pem);
+}
+
+/* The module's failures over TLS (a bare ERROR, SEND FAIL after
+ * AT+HTTPCPOST's data: the handshake failed or the certificate was
+ * rejected): 502 saying what that means over TLS, the line before it
+ * named; the module stays in step. */
+static void test_https_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *reply;
+		const char *needle;
+	} cases[] = {
+		{ "\r\nERROR\r\n", "AT+HTTPCLIENT: module answered ERROR (over TLS: the handshake failed or the "
+				   "server's certificate was rejected" },
+		{ "\r\nERR CODE:0x010a7000\r\n\r\nERROR\r\n", "before it the module printed: ERR CODE:0x010a7000" },
+		{ NULL, "AT+HTTPCPOST: module answered SEND FAIL (the POST failed, over TLS the handshake failed or "
+			"the server's certificate was rejected" },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct script sc = { 0 };
+		if (cases[k].reply) {
+			step(&sc, fmt("AT+HTTPCLIENT=2,0,\"https://h/\",,,2\r"), fmt("%s", cases[k].reply));
+		} else {
+			step(&sc, fmt("AT+HTTPCPOST=\"https://h/\",3\r"), fmt("\r\n>"));
+			step(&sc, fmt("a\nb"), fmt("\r\nSEND FAIL\r\n"));
+		}
+		struct buf out = { 0 };
+		answer(&out, ESPRESSIF, "fine", 4, 64);
+		step_buf(&sc, fmt("AT+HTTPCLIENT=2,0,\"https://h/\",,,2\r"), &out);
+		for (unsigned seed = 0; seed < 10; seed++) {
+			struct rig r;
+			espat_rig(&r, sc.s, sc.n, seed, false);
+			struct module_tls mt = { .ca_pem = NULL, .insecure = true };
+			struct tls_verdict v;
+			assert_int_equal(run_tls_setup(&r, &mt, &v), ATH_OK);
+			struct dialect_request rq = cases[k].reply
+				? https_request(VERB_GET, "GET", "https://h/", "h", 443, "/", false, NULL, 0)
+				: https_request(VERB_POST, "POST", "https://h/", "h", 443, "/", false, "a\nb", 3);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_E_MODULE);
+			assert_int_equal(r.err.http_status, 502);
+			if (!strstr(r.err.text, cases[k].needle))
+				fail_msg("case %zu: '%s' lacks '%s'", k, r.err.text, cases[k].needle);
+			assert_int_equal(r.got.heads, 0);
+			rq = https_request(VERB_GET, "GET", "https://h/", "h", 443, "/", false, NULL, 0);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+			assert_string_equal(r.got.body.p, "fine");
+			espat_rig_done(&r);
+		}
+		script_free(&sc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1117,6 +1458,13 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_client_gone),
 		cmocka_unit_test(test_megabyte),
+		cmocka_unit_test(test_tls_setup_ca),
+		cmocka_unit_test(test_tls_setup_fallback),
+		cmocka_unit_test(test_tls_setup_no_ca),
+		cmocka_unit_test(test_tls_setup_refused),
+		cmocka_unit_test(test_tls_setup_timeout),
+		cmocka_unit_test(test_https_commands),
+		cmocka_unit_test(test_https_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,44 @@
+/*
+ * Which module family a module speaks, asked on its command line: each
+ * dialect's identification probe (dialect.identify_probe), and what the
+ * module says about itself (ATI, AT+CGMM, AT+CGMR).  For athttp doctor;
+ * the engine itself is always told its dialect.
+ */
+#ifndef ATH_IDENTIFY_H
+#define ATH_IDENTIFY_H
+
+#include <stddef.h>
+
+#include "at_chat.h"
+#include "dialect.h"
+
+enum identify_answer {
+	IDENTIFY_OK,          /* the probe answered OK: the family fits */
+	IDENTIFY_REFUSED,     /* ERROR / +CME ERROR: the family is ruled out */
+	IDENTIFY_SILENT,      /* no final result in time */
+	IDENTIFY_PORT,        /* the port failed */
+};
+
+struct identify_probe {
+	const struct dialect *dialect;
+	enum identify_answer answer;
+	char final[96];       /* the final result line as received */
+};
+
+/* Sends d's probe and classifies the answer.  Lines before the final
+ * result are dropped. */
+enum identify_answer identify_probe(struct at_chat *chat, const struct dialect *d,
+				    int timeout_ms, struct identify_probe *out);
+
+/* Probes every dialect this build knows, in the dialect table's order;
+ * out has room for max.  Returns the count probed.  Stops at a port
+ * failure (its entry is the last). */
+size_t identify_families(struct at_chat *chat, int timeout_ms, struct identify_probe *out,
+			 size_t max);
+
+/* The module's own words: the lines ATI, AT+CGMM and AT+CGMR print
+ * before OK, joined with " / " into out ("" when none answers).  Returns
+ * how many of the three answered OK; -1 when the port failed. */
+int identify_module(struct at_chat *chat, int timeout_ms, char *out, size_t outlen);
+
+#endif
