@@ -1,16 +1,28 @@
-# athttp — see README.md.  Targets: all check demo bench install uninstall
-# deps valgrind clean.  Variables: PREFIX DESTDIR SANITIZER=address|undefined
-# CC CFLAGS.
+# athttp — see README.md.  Targets: all check unit e2e demo bench install
+# uninstall deps valgrind clean.  Variables: PREFIX DESTDIR LIBDIR INCLUDEDIR
+# SANITIZER=address|undefined BUILD CC CPPFLAGS CFLAGS LDFLAGS PKG_CONFIG (AR and OBJCOPY
+# default to the ones that go with CC).
 
-PREFIX   ?= /usr/local
-DESTDIR  ?=
-BUILD    ?= build
-CC       ?= cc
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+# Debian passes its multiarch directory (/usr/lib/<triplet>) as LIBDIR; the
+# preload library stays in $(PREFIX)/lib/athttp, where the wrapper looks.
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BUILD      ?= build
+CC         ?= cc
+# The binutils of CC's target (a cross compiler finds its own).
+ifeq ($(origin AR),default)
+  AR := $(shell $(CC) -print-prog-name=ar)
+endif
+ifeq ($(origin OBJCOPY),undefined)
+  OBJCOPY := $(shell $(CC) -print-prog-name=objcopy)
+endif
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 OPT      ?= -O2 -g
 CFLAGS   ?=
-ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS) $(CFLAGS)
 LDFLAGS  ?=
 
 ifeq ($(SANITIZER),address)
@@ -28,7 +40,8 @@ PKG_CONFIG  ?= pkg-config
 SP_LIBS     := $(shell $(PKG_CONFIG) --libs libserialport 2>/dev/null || echo -lserialport)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 TLS_LIBS    := -lmbedtls -lmbedx509 -lmbedcrypto
-ENGINE_LIBS := $(SP_LIBS) -lhttp_parser $(TLS_LIBS) -lpthread
+ENGINE_DEPS := -lhttp_parser $(TLS_LIBS) -lpthread
+ENGINE_LIBS := $(SP_LIBS) $(ENGINE_DEPS)
 
 ENGINE_SRC  := $(sort $(wildcard src/*.c))
 ENGINE_OBJ  := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
@@ -45,13 +58,28 @@ BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 
-LIB      := $(BUILD)/lib/libathttp.a
-PRELOAD  := $(BUILD)/lib/athttp/libathttp-preload.so
-WRAPPER  := $(BUILD)/bin/athttp
-EMU      := $(BUILD)/bin/athttp-emu
+# The engine comes as two kinds of library.  The internal archive holds every
+# engine function: the wrapper, the preload library, the unit tests and the
+# benches link it, since they use more than the API.  The public libraries
+# (installed) show the functions of include/athttp.h and nothing else.
+INTERNAL_A := $(BUILD)/internal/libathttp-internal.a
+VERSION    := $(shell sed -n 's/^\#define ATHTTP_VERSION "\(.*\)"$$/\1/p' include/athttp.h)
+SONAME     := libathttp.so.$(firstword $(subst ., ,$(VERSION)))
+API_MAP    := src/libathttp.map
+API_SYMS   := $(BUILD)/public/athttp.syms
+API_OBJ    := $(BUILD)/public/libathttp.o
+API_A      := $(BUILD)/lib/libathttp.a
+API_SO     := $(BUILD)/lib/libathttp.so.$(VERSION)
+API_LINKS  := $(BUILD)/lib/$(SONAME) $(BUILD)/lib/libathttp.so
+PRELOAD    := $(BUILD)/lib/athttp/libathttp-preload.so
+WRAPPER    := $(BUILD)/bin/athttp
+EMU        := $(BUILD)/bin/athttp-emu
 
 .PHONY: all check unit e2e demo bench install uninstall deps valgrind clean
-all: $(LIB) $(PRELOAD) $(WRAPPER) $(EMU) $(EXAMPLE_BIN)
+all: $(INTERNAL_A) $(API_A) $(API_SO) $(API_LINKS) $(PRELOAD) $(WRAPPER) $(EMU) $(EXAMPLE_BIN)
+
+# Objects that only one link uses: kept, so a second make does not redo them.
+.SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(EXAMPLE_SRC) $(BENCH_SRC) $(UNIT_SRC) $(UNIT_HELP))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -62,26 +90,59 @@ $(BUILD)/%.o: %.c
 # defines a function of the same name must never take over the engine's calls.
 $(BUILD)/preload/%.o: ALL_CFLAGS += -fvisibility=hidden
 
-$(LIB): $(ENGINE_OBJ)
+$(INTERNAL_A): $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
-$(PRELOAD): $(PRELOAD_OBJ) $(LIB)
+# The API's function names, from the header.  The version script must list
+# the same ones: a function added to one and not the other stops the build.
+$(API_SYMS): include/athttp.h $(API_MAP)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(LIB) $(ENGINE_LIBS) -ldl
+	@sed -n '/^[A-Za-z]/s/.*\(^\|[^A-Za-z0-9_]\)\(athttp_[a-z0-9_]*\) *(.*/\2/p' include/athttp.h | sort -u >$@.tmp
+	@sed -n 's/^[[:space:]]*\(athttp_[a-z0-9_]*\);.*/\1/p' $(API_MAP) | sort -u >$@.map
+	@if ! [ -s $@.tmp ] || ! cmp -s $@.tmp $@.map; then \
+		echo "$(API_MAP) must list exactly the functions of include/athttp.h (< header, > map):"; \
+		diff $@.tmp $@.map; rm -f $@.tmp $@.map; exit 1; fi
+	@rm -f $@.map && mv $@.tmp $@
+
+# libathttp.so: the engine with the version script's symbols exported.
+$(API_SO): $(ENGINE_OBJ) $(API_MAP) $(API_SYMS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(API_MAP) -Wl,-z,defs $(LDFLAGS) \
+		-o $@ $(ENGINE_OBJ) $(ENGINE_LIBS)
+$(BUILD)/lib/$(SONAME): $(API_SO)
+	ln -sf $(notdir $(API_SO)) $@
+$(BUILD)/lib/libathttp.so: $(BUILD)/lib/$(SONAME)
+	ln -sf $(SONAME) $@
+
+# libathttp.a: the engine linked into one object whose only globals are the
+# API's; the rest is local to it, so a program's own functions of the same
+# names can neither clash with the engine's nor take over its calls.
+$(API_OBJ): $(ENGINE_OBJ) $(API_SYMS)
+	@mkdir -p $(dir $@)
+	$(CC) -r -nostdlib -o $@.all.o $(ENGINE_OBJ)
+	$(OBJCOPY) --keep-global-symbols=$(API_SYMS) $@.all.o $@
+	@rm -f $@.all.o
+$(API_A): $(API_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(PRELOAD): $(PRELOAD_OBJ) $(INTERNAL_A)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(INTERNAL_A) $(ENGINE_LIBS) -ldl
 
 TOOLS_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard tools/*.c)))
-$(WRAPPER): $(TOOLS_OBJ) $(LIB)
+$(WRAPPER): $(TOOLS_OBJ) $(INTERNAL_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(TOOLS_OBJ) $(LIB) $(ENGINE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TOOLS_OBJ) $(INTERNAL_A) $(ENGINE_LIBS)
 
 $(EMU): $(EMU_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lhttp_parser $(TLS_LIBS) -lpthread -lutil
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HOBJ) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HOBJ) $(INTERNAL_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HOBJ) $(LIB) $(ENGINE_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HOBJ) $(INTERNAL_A) $(ENGINE_LIBS) $(CMOCKA_LIBS)
 
 # Unit tests of the preload library's plain logic: linked with those objects
 # only, never with the hooks (they would interpose inside the test itself).
@@ -96,13 +157,14 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(CC) $(LDFLAGS) -o $@ $< -lpthread
 
 # The handshake benchmark drives the engine's own TLS server.
-$(BUILD)/bench/tls_handshake: $(BUILD)/bench/tls_handshake.o $(LIB)
+$(BUILD)/bench/tls_handshake: $(BUILD)/bench/tls_handshake.o $(INTERNAL_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(ENGINE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(INTERNAL_A) $(ENGINE_LIBS)
 
-$(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB)
+# The examples use the API alone: linked with the public archive.
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(API_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(ENGINE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(API_A) $(ENGINE_LIBS)
 
 deps:
 	@sh tools/deps.sh
@@ -134,17 +196,30 @@ INSTALL_HOOKS   :=
 UNINSTALL_HOOKS :=
 include $(sort $(wildcard mk/*.mk))
 
+# athttp.pc names its directories under ${prefix} where they are under PREFIX.
+PC_SUBST = -e 's|@PREFIX@|$(PREFIX)|' \
+	-e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+	-e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' \
+	-e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|-lserialport $(ENGINE_DEPS)|'
+
 install: all $(INSTALL_HOOKS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/athttp $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/athttp $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 755 $(WRAPPER) $(EMU) $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/athttp/
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/athttp/
-	install -m 644 include/athttp.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/athttp/
+	install -m 644 include/athttp.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(API_SO) $(API_A) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(API_SO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libathttp.so
+	sed $(PC_SUBST) athttp.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/athttp.pc
 
 uninstall: $(UNINSTALL_HOOKS)
 	rm -f $(DESTDIR)$(PREFIX)/bin/athttp $(DESTDIR)$(PREFIX)/bin/athttp-emu
 	rm -rf $(DESTDIR)$(PREFIX)/lib/athttp
-	rm -f $(DESTDIR)$(PREFIX)/include/athttp.h
+	rm -f $(DESTDIR)$(INCLUDEDIR)/athttp.h
+	rm -f $(DESTDIR)$(LIBDIR)/libathttp.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/$(notdir $(API_SO)) $(DESTDIR)$(LIBDIR)/libathttp.a \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/athttp.pc
 
 clean:
 	rm -rf $(BUILD)

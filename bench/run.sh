@@ -192,7 +192,9 @@ for MODEM in $BENCH_DIALECTS; do
 	fi
 	if [ "$(sha "$TMP/out/https-big.$MODEM")" = "$BIG_SHA" ]; then ok=equal; else ok=DIFFERS; status=1; fi
 	awk -v v="$MODEM" -v b="$1" -v t="$2" -v h="${HTTP_BPS[$MODEM]:-0}" -v ok="$ok" 'BEGIN {
-		printf "  %-18s %10d %9.2f %10.0f %9s %9s\n", v, b, t, b / t, h > 0 ? sprintf("%.3f", b / t / h) : "n/a", ok }' | tee -a "$results"
+		frac = "n/a"
+		if (h > 0) frac = sprintf("%.3f", b / t / h)
+		printf "  %-18s %10d %9.2f %10.0f %9s %9s\n", v, b, t, b / t, frac, ok }' | tee -a "$results"
 done
 echo
 

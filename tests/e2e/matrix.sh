@@ -1046,8 +1046,35 @@ section_https() {
 		ATH_OPTS=(--module-ca "$PKI_ROOT")
 	fi
 	t_https_record_replay
+	t_https_library
 	ATH_OPTS=()
 	t_emu_alive
+}
+
+# t_https_library: the engine as a library (examples/athttp-fetch, no
+# LD_PRELOAD and no local TLS): athttp_request with an https:// URL goes to
+# the module as https, with the same trust rules, from the environment.
+t_https_library() {
+	local out=$TMP/out/https-library.body err=$TMP/out/https-library.err
+	local -a envs=(ATHTTP_MODULE_CA="$PKI_ROOT")
+	CASE="$P/library/get-small"
+	[ -n "${HTTPS_UNVERIFIED:-}" ] && envs+=(ATHTTP_INSECURE_UPSTREAM=1)
+	mark_logs
+	LAST_CMD="athttp-fetch -d $TMP/tty -m $MODEM $HU/small.txt"
+	env "${envs[@]}" timeout -k 5 60 "$E2E_BUILD/examples/athttp-fetch" -d "$TMP/tty" -m "$MODEM" \
+		"$HU/small.txt" >"$out" 2>"$err"
+	RC=$? ERR=$err
+	[ "$RC" = 0 ] || { fail "athttp-fetch exited $RC: $(tail -n 1 "$err")"; return; }
+	cmp -s "$out" "$WWW/small.txt" || { fail "the body differs from the file (sha256 $(sha "$out"))"; return; }
+	chk_origin_tls origin || return
+	if [ -n "${HTTPS_UNVERIFIED:-}" ]; then
+		grep -qi '^X-Athttp-Upstream-TLS: unverified' "$err" ||
+			{ fail "--insecure-upstream: the head lacks X-Athttp-Upstream-TLS: unverified"; return; }
+	elif grep -qi '^X-Athttp-Upstream-TLS' "$err"; then
+		fail "the module verified the server, yet the head says $(grep -i -m1 '^X-Athttp-Upstream-TLS' "$err")"
+		return
+	fi
+	pass "athttp_request over https, body identical"
 }
 
 # https_clients: $HTTPS_CLIENTS, the matrix's clients and, when python has

@@ -212,6 +212,24 @@ static void test_tls_host_mismatch(void **state)
 	client_done(r);
 }
 
+/* Two requests in one TLS record, the second read from the reader's
+ * buffer of decrypted bytes: both answered, in order. */
+static void test_tls_pipelined(void **state)
+{
+	struct rig *r = *state;
+	connect_rig(r, "198.18.0.7");
+	assert_int_equal(client_handshake(r, "origin.test"), 0);
+	char *out = client_exchange(r, "GET /a HTTP/1.1\r\nHost: origin.test\r\n\r\n"
+				       "GET /b HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n");
+	/* the first reaches the (absent) module, the second is refused here */
+	char *first = strstr(out, "HTTP/1.1 5");
+	assert_non_null(first);
+	char *second = strstr(first + 1, "HTTP/1.1 421 ");
+	assert_non_null(second);
+	free(out);
+	client_done(r);
+}
+
 /* No SNI (an IP-literal URL): the leaf is the connect-time name's. */
 static void test_tls_without_sni(void **state)
 {
@@ -261,6 +279,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tls_served_with_sni, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_host_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_pipelined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_without_sni, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plain_still_plain, setup, teardown),
 	};
