@@ -2,7 +2,8 @@
 # The man pages, the programs' --help and the bash completion cannot drift
 # apart: each page lints clean with mandoc and renders with man -l; every
 # option --help prints is an item of the page and every option the page
-# names is one --help prints (athttp and athttp-emu); every ATHTTP_*
+# names is one --help prints (athttp and athttp-emu), and each option's item
+# names the environment variable --help gives as its twin; every ATHTTP_*
 # variable the engine reads is an ENVIRONMENT item of athttp.1 and every
 # such item is read; every dialect is documented, and every emulator
 # variant --help lists is one of its dialect's items in athttp-emu.1 (and
@@ -34,8 +35,8 @@ help_options() {
 	grep -oE '(^|[][ ,|(])--?[a-zA-Z][a-zA-Z0-9-]*' "$1" | sed -E 's/^[][ ,|(]//' | sort -u
 }
 
-# The options of athttp's ca subcommand: those on the help's "athttp ca" lines.
-help_ca_options() { grep 'athttp ca' "$1" | help_options /dev/stdin; }
+# The options of a subcommand of athttp: those on the help's "athttp SUB" lines.
+help_sub_options() { grep "athttp $2 " "$1" | help_options /dev/stdin; }
 
 # mdoc: the options every Fl macro names (MODE all), or only those of .It
 # lines (MODE items), optionally only inside section SECTION.  A Fl takes
@@ -80,6 +81,22 @@ page_items() { # PAGE SECTION MACRO DEPTH
 					else for (p = 1; p <= np; p++) print parent[p], words[k]
 				}
 		}' "$1" | sort -u
+}
+
+# "--long ATHTTP_X" for each option of --help's table whose text names its
+# environment twin.
+help_twins() {
+	awk '/^  (-[a-zA-Z], |    )--[a-z]/ { opt = $0; sub(/^ *(-[a-zA-Z], )?/, "", opt); sub(/[[ ].*/, "", opt) }
+		/^$/ || /^[^ ]/ { opt = "" }
+		opt != "" { t = $0; while (match(t, /ATHTTP_[A-Z_]+/)) {
+			print opt, substr(t, RSTART, RLENGTH); t = substr(t, RSTART + RLENGTH) } }' "$1" | sort -u
+}
+
+# The same from the page: the Ev names in each option item's text.
+page_twins() {
+	awk '/^\.It / { opt = ""; for (i = 2; i < NF; i++) if ($i == "Fl" && $(i + 1) ~ /^-[a-z]/) opt = "-" $(i + 1) }
+		/^\.(El|Sh|Ss)/ { opt = "" }
+		opt != "" { for (i = 1; i < NF; i++) if ($i ~ /^\.?Ev$/) { v = $(i + 1); sub(/Ns.*/, "", v); print opt, v } }' "$1" | sort -u
 }
 
 # athttp's subcommands: the synopsis's "athttp NAME ..." lines.
@@ -271,14 +288,16 @@ same() {
 # Completion against --help: options, dialects and variants, as sets.
 chk_completion_lists() {
 	local bad=0 d
-	help_options "$TMP/athttp.help" >"$TMP/c.all"
-	help_ca_options "$TMP/athttp.help" >"$TMP/c.ca"
-	comm -23 "$TMP/c.all" "$TMP/c.ca" >"$TMP/c.main"
+	# athttp's own options are those of --help's option table; a
+	# subcommand's, those on its "athttp SUB" lines (and -h, --help).
+	awk '/^  (-[a-zA-Z], |    )--[a-z]/' "$TMP/athttp.help" | help_options /dev/stdin >"$TMP/c.main"
 	comp athttp - | sed 's/=$//' | sort -u >"$TMP/c.got"
 	same "athttp -" "$TMP/c.main" "$TMP/c.got" || bad=1
-	{ cat "$TMP/c.ca"; printf '%s\n' -h --help; } | sort -u >"$TMP/c.ca.want"
-	comp athttp ca - | sort -u >"$TMP/c.got"
-	same "athttp ca -" "$TMP/c.ca.want" "$TMP/c.got" || bad=1
+	for sub in $(help_subcommands "$TMP/athttp.help"); do
+		{ help_sub_options "$TMP/athttp.help" "$sub"; printf '%s\n' -h --help; } | sort -u >"$TMP/c.sub.want"
+		comp athttp "$sub" - | sort -u >"$TMP/c.got"
+		same "athttp $sub -" "$TMP/c.sub.want" "$TMP/c.got" || bad=1
+	done
 	help_dialects "$TMP/athttp.help" >"$TMP/c.d"
 	comp athttp -m "" | sort -u >"$TMP/c.got"
 	same "athttp -m" "$TMP/c.d" "$TMP/c.got" || bad=1
@@ -318,6 +337,13 @@ CASE=man/options/athttp
 if why=$(chk_options "$PAGE" "$TMP/athttp.help"); then pass "$(wc -l <"$TMP/o.help") options"; else fail "$why"; fi
 CASE=man/options/athttp-emu
 if why=$(chk_options "$EMU_PAGE" "$TMP/emu.help"); then pass "$(wc -l <"$TMP/o.help") options"; else fail "$why"; fi
+CASE=man/options/environment
+help_twins "$TMP/athttp.help" >"$TMP/t.help"
+page_twins "$PAGE" >"$TMP/t.page"
+if [ "$(wc -l <"$TMP/t.help")" -lt 5 ]; then fail "only $(wc -l <"$TMP/t.help") environment twins found in --help"
+elif why=$(missing "an option's environment twin of --help not in its item" "$TMP/t.help" "$TMP/t.page"); then
+	pass "$(wc -l <"$TMP/t.help") twins"
+else fail "$why"; fi
 CASE=man/subcommands
 help_subcommands "$TMP/athttp.help" >"$TMP/s.help"
 page_subcommands "$PAGE" >"$TMP/s.page"
@@ -398,6 +424,18 @@ got=$(comp athttp ca --dir "" | tr '\n' ' ')
 if [ "$got" = "cadir " ]; then pass; else fail "offered '$got', expected the directory cadir only"; fi
 CASE=completion/athttp/ca
 expect ca -- athttp c
+if grep -q '^ *athttp doctor ' "$TMP/athttp.help"; then
+	CASE=completion/athttp/doctor
+	expect doctor -- athttp d
+	CASE=completion/athttp/doctor-m
+	got=$(comp athttp doctor -m "" | sort | tr '\n' ' ')
+	want=$({ help_dialects "$TMP/athttp.help"; echo auto; } | sort | tr '\n' ' ')
+	if [ "$got" = "$want" ]; then pass; else fail "offered '$got', expected '$want'"; fi
+	CASE=completion/athttp/doctor-d
+	expect replay: session.at "${devs[@]}" -- athttp doctor -b 9600 -d ""
+	CASE=completion/athttp/doctor-record
+	expect session.at -- athttp doctor --record se
+fi
 
 for mode in plain bash-completion; do
 	flag=
@@ -422,8 +460,9 @@ for mode in plain bash-completion; do
 done
 
 CASE=completion/athttp-emu/--variant=
+want=$(emu_help_variants "$TMP/emu.help" | awk '$1 == "espat" { print $2 }' | sort | tr '\n' ' ')
 got=$(comp athttp-emu --modem = espat --variant = "" | sort | tr '\n' ' ')
-if [ "$got" = "beken espressif " ]; then pass; else fail "offered '$got'"; fi
+if [ -n "$want" ] && [ "$got" = "$want" ]; then pass; else fail "offered '$got', expected '$want'"; fi
 CASE=completion/athttp-emu/--log
 expect session.at -- athttp-emu --log se
 
@@ -474,6 +513,9 @@ sed 's/^\.Op Fl -replay-pace$/&\n.Op Fl -replay-speed/' "$PAGE" >"$M/extra.1"
 mutant option-unknown chk_options "$M/extra.1" "$TMP/athttp.help"
 sed '/^\.It Fl -chunked-zero-len$/,/^\.It /{/^\.It Fl -chunked/d}' "$EMU_PAGE" >"$M/emu-noitem.1"
 mutant emu-option-undocumented chk_options "$M/emu-noitem.1" "$TMP/emu.help"
+sed '/^\.It Fl -trace Ar file$/,/^\.It /{/^\.Ev ATHTTP_TRACE \.$/d}' "$PAGE" >"$M/notwin.1"
+page_twins "$M/notwin.1" >"$M/notwin"
+mutant twin-undocumented missing "twin" "$TMP/t.help" "$M/notwin"
 sed '/^\.It Ev ATHTTP_TIMEOUT_MS$/d' "$PAGE" >"$M/noenv.1"
 mutant env-undocumented chk_environment "$M/noenv.1" "$TMP/athttp.help"
 sed 's/^\.It Ev ATHTTP_DISABLE$/.It Ev ATHTTP_DISABLED/' "$PAGE" >"$M/badenv.1"
