@@ -57,13 +57,57 @@ echo "athttp benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs)"
 echo
 
 declare -A HTTP_BPS=()
-# The wrapper options for https per dialect: the family's roots, or, where
-# the module cannot verify (neoway), the user's explicit consent.
-https_opts() {
-	case $1 in
-	neoway) echo --module-ca "$PKI_ROOT" --insecure-upstream ;;
-	*) echo --module-ca "$PKI_ROOT" ;;
-	esac
+# ATH_OPTS for a scheme: none for http; for https the family's roots, or,
+# where the module cannot verify (neoway), the user's explicit consent.
+scheme_opts() {
+	ATH_OPTS=()
+	[ "$1" = https ] || return 0
+	ATH_OPTS=(--module-ca "$PKI_ROOT")
+	[ "$MODEM" = neoway ] && ATH_OPTS+=(--insecure-upstream)
+	return 0
+}
+
+# measure_get NAME BASE: the 4 MB GET through athttp on the running
+# emulator (the first, small transfer brings the session up; the second is
+# measured); sets G_BYTES, G_SECS, G_SHA (equal or DIFFERS), or prints the
+# failure's row and returns 1.
+measure_get() {
+	local name=$1 base=$2 out=$TMP/out/big.${1//\//-}
+	ath "bench/goodput-${name//\//-}" curl -sS -o /dev/null -o "$out" \
+		-w '%{size_download} %{time_total}\n' "$base/a.txt" "$base/big.bin"
+	set -- $(sed -n 2p "$OUT")
+	if [ "$RC" != 0 ] || [ -z "${2:-}" ]; then
+		row '  %-18s failed: curl exit %s %s\n' "$name" "$RC" "$(tail -n1 "$ERR")"
+		status=1
+		return 1
+	fi
+	G_BYTES=$1 G_SECS=$2 G_SHA=equal
+	[ "$(sha "$out")" = "$BIG_SHA" ] || { G_SHA=DIFFERS; status=1; }
+}
+
+# commands_per_get BASE TARGETS: for each dialect, the commands that a
+# second GET of a small file on one curl connection adds, against the
+# manual's minimum in the associative array named TARGETS.
+commands_per_get() {
+	local base=$1 rc1 rc2 log1 log2
+	local -n targets=$2
+	for MODEM in $BENCH_DIALECTS; do
+		echo "  $MODEM:"
+		scheme_opts "${base%%:*}"
+		start_emu || { status=1; continue; }
+		ath "bench/one-${base%%:*}-$MODEM" curl -sS -o /dev/null "$base/a.txt"
+		rc1=$RC log1=$EMU_LOG
+		start_emu
+		ath "bench/two-${base%%:*}-$MODEM" curl -sS -o /dev/null -o /dev/null "$base/a.txt" "$base/b.txt"
+		rc2=$RC log2=$EMU_LOG
+		if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then
+			row '    failed: curl exit %s / %s\n' "$rc1" "$rc2"
+			status=1
+			continue
+		fi
+		"$PY" "$E2E_ROOT/bench/commands_per_get.py" "$log1" "$log2" "${targets[$MODEM]:-}" | tee -a "$results"
+	done
+	ATH_OPTS=()
 }
 
 # ------------------------------------------------------------ (a) goodput
@@ -81,19 +125,10 @@ for MODEM in $BENCH_DIALECTS; do
 			status=1
 			continue
 		fi
-		# the first transfer brings the session up; the second is measured
-		ath "bench/goodput-${name//\//-}" curl -sS -o /dev/null -o "$TMP/out/big.$MODEM.$v" \
-			-w '%{size_download} %{time_total}\n' "$U/a.txt" "$U/big.bin"
-		set -- $(sed -n 2p "$OUT")
-		if [ "$RC" != 0 ] || [ -z "${2:-}" ]; then
-			row '  %-18s failed: curl exit %s %s\n' "$name" "$RC" "$(tail -n1 "$ERR")"
-			status=1
-			continue
-		fi
-		if [ "$(sha "$TMP/out/big.$MODEM.$v")" = "$BIG_SHA" ]; then ok=equal; else ok=DIFFERS; status=1; fi
-		awk -v v="$name" -v b="$1" -v t="$2" -v lr="$LINE_RATE" -v ok="$ok" 'BEGIN {
+		measure_get "$name" "$U" || continue
+		awk -v v="$name" -v b="$G_BYTES" -v t="$G_SECS" -v lr="$LINE_RATE" -v ok="$G_SHA" 'BEGIN {
 			printf "  %-18s %10d %9.2f %10.0f %8.1f%% %9s\n", v, b, t, b / t, 100 * b / t / lr, ok }' | tee -a "$results"
-		[ "$v" = default ] || [ "$v" = sim7600 ] && HTTP_BPS[$MODEM]=$(awk -v b="$1" -v t="$2" 'BEGIN { print b / t }')
+		[ "$v" = default ] || [ "$v" = sim7600 ] && HTTP_BPS[$MODEM]=$(awk -v b="$G_BYTES" -v t="$G_SECS" 'BEGIN { print b / t }')
 	done
 done
 echo
@@ -123,26 +158,7 @@ declare -A HTTPS_TARGET=(
 	[onemo]="MHTTPHEADER MHTTPHEADER MHTTPREQUEST"
 	[espat]="HTTPCLIENT"
 )
-for MODEM in $BENCH_DIALECTS; do
-	echo "  $MODEM:"
-	if ! start_emu; then
-		status=1
-		continue
-	fi
-	ath "bench/one-$MODEM" curl -sS -o /dev/null "$U/a.txt"
-	rc1=$RC
-	log1=$EMU_LOG
-	start_emu
-	ath "bench/two-$MODEM" curl -sS -o /dev/null -o /dev/null "$U/a.txt" "$U/b.txt"
-	rc2=$RC
-	log2=$EMU_LOG
-	if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then
-		row '    failed: curl exit %s / %s\n' "$rc1" "$rc2"
-		status=1
-		continue
-	fi
-	"$PY" "$E2E_ROOT/bench/commands_per_get.py" "$log1" "$log2" "${TARGET[$MODEM]:-}" | tee -a "$results"
-done
+commands_per_get "$U" TARGET
 echo
 
 # ------------------------------------------------------------ (d) recording
@@ -180,47 +196,19 @@ for MODEM in $BENCH_DIALECTS; do
 		status=1
 		continue
 	fi
-	# shellcheck disable=SC2046 # https_opts prints a list of options
-	ath_raw "bench/https-goodput-$MODEM" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" $(https_opts "$MODEM") -- \
-		curl -sS -o /dev/null -o "$TMP/out/https-big.$MODEM" -w '%{size_download} %{time_total}\n' \
-		"$HU/a.txt" "$HU/big.bin"
-	set -- $(sed -n 2p "$OUT")
-	if [ "$RC" != 0 ] || [ -z "${2:-}" ]; then
-		row '  %-18s failed: curl exit %s %s\n' "$MODEM" "$RC" "$(tail -n1 "$ERR")"
-		status=1
-		continue
-	fi
-	if [ "$(sha "$TMP/out/https-big.$MODEM")" = "$BIG_SHA" ]; then ok=equal; else ok=DIFFERS; status=1; fi
-	awk -v v="$MODEM" -v b="$1" -v t="$2" -v h="${HTTP_BPS[$MODEM]:-0}" -v ok="$ok" 'BEGIN {
+	scheme_opts https
+	measure_get "https/$MODEM" "$HU" || continue
+	awk -v v="$MODEM" -v b="$G_BYTES" -v t="$G_SECS" -v h="${HTTP_BPS[$MODEM]:-0}" -v ok="$G_SHA" 'BEGIN {
 		frac = "n/a"
 		if (h > 0) frac = sprintf("%.3f", b / t / h)
 		printf "  %-18s %10d %9.2f %10.0f %9s %9s\n", v, b, t, b / t, frac, ok }' | tee -a "$results"
 done
+ATH_OPTS=()
 echo
 
 # ------------------------------------------------------------ (f) commands per https GET
 echo "(f) AT commands per https GET of a small file, session and module TLS up (curl url1 url2, keep-alive)"
-for MODEM in $BENCH_DIALECTS; do
-	echo "  $MODEM:"
-	start_emu || { status=1; continue; }
-	# shellcheck disable=SC2046
-	ath_raw "bench/https-one-$MODEM" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" $(https_opts "$MODEM") -- \
-		curl -sS -o /dev/null "$HU/a.txt"
-	rc1=$RC
-	log1=$EMU_LOG
-	start_emu
-	# shellcheck disable=SC2046
-	ath_raw "bench/https-two-$MODEM" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" $(https_opts "$MODEM") -- \
-		curl -sS -o /dev/null -o /dev/null "$HU/a.txt" "$HU/b.txt"
-	rc2=$RC
-	log2=$EMU_LOG
-	if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then
-		row '    failed: curl exit %s / %s\n' "$rc1" "$rc2"
-		status=1
-		continue
-	fi
-	"$PY" "$E2E_ROOT/bench/commands_per_get.py" "$log1" "$log2" "${HTTPS_TARGET[$MODEM]:-}" | tee -a "$results"
-done
+commands_per_get "$HU" HTTPS_TARGET
 echo
 
 # ------------------------------------------------------------ (g) local handshake
