@@ -3,7 +3,8 @@
 # cross toolchains and multiarch libraries, and tested under qemu-user:
 # every unit test, and an end-to-end smoke test (the cross-built athttp-emu
 # and examples/athttp-fetch under qemu, tests/origin.py native: one http
-# and one verified https fetch, bodies compared by sha256).
+# and one verified https fetch, bodies compared by sha256; and `athttp ca`
+# under qemu, its CA's validity read by the native openssl).
 #
 #   sudo bash tools/ci-cross.sh            # from a checkout, root, Debian 12
 #
@@ -228,6 +229,18 @@ smoke() {
 			:
 		else
 			chk_body_file "$WWW/small.txt" && pass "verified by the test root; sha256 ${SMALL_SHA:0:16}…"
+		fi
+
+		# The wrapper's local CA, made on the target: valid for its ten
+		# years (CA_DAYS_AHEAD, 3653 days), read by the native openssl.
+		ath_raw "cross/$a/smoke/local-ca" "$q" "$b/bin/athttp" ca --dir "$TMP/ca"
+		if [ "$RC" != 0 ] || [ "$(cat "$OUT")" != "$TMP/ca/ca.pem" ]; then
+			fail "athttp ca: exit status $RC, printed '$(head -c 200 "$OUT")'"
+		elif ! openssl x509 -in "$TMP/ca/ca.pem" -noout -checkend $((3652 * 86400)) >/dev/null ||
+			openssl x509 -in "$TMP/ca/ca.pem" -noout -checkend $((3654 * 86400)) >/dev/null; then
+			fail "the CA is not valid for 3653 days: $(openssl x509 -in "$TMP/ca/ca.pem" -noout -enddate 2>&1)"
+		else
+			pass "$(openssl x509 -in "$TMP/ca/ca.pem" -noout -enddate)"
 		fi
 		e2e_done
 	)
