@@ -20,6 +20,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+/* --baud's upper bound; the pacing arithmetic below relies on it. */
+#define EMU_MAX_BAUD 100000000ul
+
 /* Every module family DESIGN.md names; NULL: not emulated yet. */
 static const struct {
 	const char *name;
@@ -233,7 +236,7 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 			parse_route(optarg, cfg);
 			break;
 		case O_BAUD:
-			cfg->baud = parse_number(optarg, 100000000, "--baud");
+			cfg->baud = parse_number(optarg, EMU_MAX_BAUD, "--baud");
 			if (!cfg->baud)
 				bad_usage("bad number for", "--baud");
 			break;
@@ -367,19 +370,29 @@ struct writer {
 	bool blocked;			/* pty full: wait for POLLOUT */
 };
 
+/*
+ * A bit lasts 1e9/baud ns and a byte 10 bits, so byte k is due at
+ * k * 1e10 / baud ns.  Both conversions split off the whole multiples first
+ * so that no product exceeds 64 bits (there is no 128-bit integer on 32-bit
+ * targets): with baud at most EMU_MAX_BAUD (1e8) the remainders' products
+ * stay below 1e18.
+ */
+#define NS_PER_BYTE_AT_1_BAUD (10 * 1000000000ull)
+
 static uint64_t bytes_due(const struct writer *w, uint64_t now)
 {
-	unsigned __int128 bits = (unsigned __int128)(now - w->burst_start) *
-				 w->baud;
+	uint64_t dt = now - w->burst_start;
 
-	return (uint64_t)(bits / (10 * 1000000000ull));
+	return dt / NS_PER_BYTE_AT_1_BAUD * w->baud +
+	       dt % NS_PER_BYTE_AT_1_BAUD * w->baud / NS_PER_BYTE_AT_1_BAUD;
 }
 
 static uint64_t time_of_byte(const struct writer *w, uint64_t k)
 {
-	unsigned __int128 ns = (unsigned __int128)k * 10 * 1000000000ull;
+	uint64_t r = k % w->baud * NS_PER_BYTE_AT_1_BAUD;
 
-	return w->burst_start + (uint64_t)((ns + w->baud - 1) / w->baud);
+	return w->burst_start + k / w->baud * NS_PER_BYTE_AT_1_BAUD +
+	       (r + w->baud - 1) / w->baud;
 }
 
 /* Writes what may be written now.  Returns when to come back (EMU_NEVER:

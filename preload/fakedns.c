@@ -88,14 +88,15 @@ bool fakedns_is_candidate(const char *name)
 	return candidate_key(name, key);
 }
 
+/* 64-bit FNV-1a whatever size_t is; a 32-bit size_t keeps its low half. */
 static size_t hash(const char *s)
 {
-	size_t h = 1469598103934665603u; /* FNV-1a */
+	uint64_t h = 1469598103934665603u;
 	for (; *s; s++) {
 		h ^= (unsigned char)*s;
 		h *= 1099511628211u;
 	}
-	return h;
+	return (size_t)h;
 }
 
 static uint32_t *find_slot(uint32_t *table, size_t size, const char *key)

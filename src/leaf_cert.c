@@ -97,11 +97,52 @@ int cert_random_serial(mbedtls_mpi *serial, cert_rng_fn f_rng, void *p_rng)
 	return mbedtls_mpi_read_binary(serial, raw, sizeof raw);
 }
 
-void cert_time(char out[15], time_t t)
+/* The proleptic Gregorian calendar in days since 1970-01-01, both ways, in
+ * 64 bits (H. Hinnant's days_from_civil and civil_from_days): certificate
+ * times must not go through time_t, which ends in 2038 where it has 32 bits. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 15, "%Y%m%d%H%M%S", &tm);
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+void cert_time(char out[15], int64_t t)
+{
+	int64_t days = t / DAY_SECONDS, secs = t % DAY_SECONDS, y;
+	unsigned m, d;
+	if (secs < 0) {
+		secs += DAY_SECONDS;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	char buf[64];
+	snprintf(buf, sizeof buf, "%04lld%02u%02u%02d%02d%02d", (long long)y, m, d,
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+	memcpy(out, buf, 14);
+	out[14] = '\0';
+}
+
+int64_t cert_time_of(const mbedtls_x509_time *t)
+{
+	return days_from_civil(t->year, (unsigned)t->mon, (unsigned)t->day) * DAY_SECONDS +
+	       t->hour * 3600 + t->min * 60 + t->sec;
 }
 
 /* Walks Extensions ::= SEQUENCE OF Extension; v3_ext may or may not still carry
@@ -260,8 +301,8 @@ enum ath_err leaf_cert_mint(const struct cert_issuer *iss, mbedtls_pk_context *l
 	mbedtls_x509write_crt_set_issuer_key(&w, iss->key);
 	STEP("serial", cert_random_serial(&serial, iss->f_rng, iss->p_rng));
 	STEP("serial", mbedtls_x509write_crt_set_serial(&w, &serial));
-	cert_time(not_before, now - LEAF_CERT_DAYS_BACK * DAY_SECONDS);
-	cert_time(not_after, now + LEAF_CERT_DAYS_AHEAD * DAY_SECONDS);
+	cert_time(not_before, (int64_t)now - LEAF_CERT_DAYS_BACK * DAY_SECONDS);
+	cert_time(not_after, (int64_t)now + LEAF_CERT_DAYS_AHEAD * DAY_SECONDS);
 	STEP("validity", mbedtls_x509write_crt_set_validity(&w, not_before, not_after));
 	STEP("issuer", mbedtls_x509_dn_gets(issuer, sizeof issuer, &iss->crt->subject));
 	STEP("issuer", mbedtls_x509write_crt_set_issuer_name(&w, issuer));

@@ -13,6 +13,7 @@
 #define ATH_LEAF_CERT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <mbedtls/bignum.h>
@@ -66,8 +67,11 @@ enum ath_err leaf_cert_mint(const struct cert_issuer *iss, mbedtls_pk_context *l
 /* A random positive serial of exactly CERT_SERIAL_LEN bytes (no DER sign padding). */
 int cert_random_serial(mbedtls_mpi *serial, cert_rng_fn f_rng, void *p_rng);
 
-/* t as x509write's "YYYYMMDDhhmmss" (UTC). */
-void cert_time(char out[15], time_t t);
+/* t (seconds since 1970, UTC) as x509write's "YYYYMMDDhhmmss", for years 0 to
+ * 9999; and a parsed certificate time in the same seconds.  64 bits where
+ * time_t has 32: a certificate may well end after January 2038. */
+void cert_time(char out[15], int64_t t);
+int64_t cert_time_of(const mbedtls_x509_time *t);
 
 /* The extnValue contents (inside the OCTET STRING) of the extension oid in crt:
  * 0 found, -1 absent or the extensions do not parse. */

@@ -40,7 +40,7 @@
 struct leaf_entry {
 	struct leaf_entry *next;
 	char name[LEAF_NAME_MAX + 1];
-	time_t not_after;
+	int64_t not_after;
 	mbedtls_x509_crt chain;
 };
 
@@ -135,12 +135,12 @@ static enum ath_err ca_cert_make(struct local_ca *ca, unsigned char **der, size_
 	mbedtls_mpi_init(&serial);
 	char subject[128], not_before[15], not_after[15];
 	unsigned char out[2048];
-	time_t now = time(NULL);
+	int64_t now = time(NULL);
 	int ret;
 
 	ca_subject(ca, subject, sizeof subject);
 	cert_time(not_before, now - CA_DAYS_BACK * DAY_SECONDS);
-	cert_time(not_after, now + (time_t)CA_DAYS_AHEAD * DAY_SECONDS);
+	cert_time(not_after, now + (int64_t)CA_DAYS_AHEAD * DAY_SECONDS);
 	mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
 	mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
 	mbedtls_x509write_crt_set_subject_key(&w, &ca->key);
@@ -430,7 +430,6 @@ static enum ath_err save_key(struct local_ca *ca, int dfd, const char *dir,
 	return rc;
 }
 
-static time_t crt_not_after(const mbedtls_x509_crt *crt);
 
 static enum ath_err open_in_dir(struct local_ca *ca, const char *dir, struct ath_error *err)
 {
@@ -460,8 +459,8 @@ static enum ath_err open_in_dir(struct local_ca *ca, const char *dir, struct ath
 		rc = err ? err->code : ATH_E_CONFIG;
 		goto out;
 	}
-	if (r == 0 && crt_not_after(&ca->crt) - time(NULL) <
-			      (time_t)(LEAF_CERT_DAYS_AHEAD + 1) * DAY_SECONDS) {
+	if (r == 0 && cert_time_of(&ca->crt.valid_to) - time(NULL) <
+			      (int64_t)(LEAF_CERT_DAYS_AHEAD + 1) * DAY_SECONDS) {
 		/* Leaves must not outlive their CA: a certificate near its end is made
 		 * anew for the same key, once its key has been checked against it. */
 		if (mbedtls_pk_check_pair(&ca->crt.pk, &ca->key) != 0) {
@@ -553,16 +552,6 @@ const mbedtls_x509_crt *local_ca_cert(const struct local_ca *ca)
 	return &ca->crt;
 }
 
-static time_t crt_not_after(const mbedtls_x509_crt *crt)
-{
-	struct tm tm = {
-		.tm_year = crt->valid_to.year - 1900, .tm_mon = crt->valid_to.mon - 1,
-		.tm_mday = crt->valid_to.day, .tm_hour = crt->valid_to.hour,
-		.tm_min = crt->valid_to.min, .tm_sec = crt->valid_to.sec,
-	};
-	return timegm(&tm);
-}
-
 static enum ath_err leaf_mint_entry(struct local_ca *ca, const struct leaf_name *name,
 				    struct leaf_entry **out, struct ath_error *err)
 {
@@ -592,7 +581,7 @@ static enum ath_err leaf_mint_entry(struct local_ca *ca, const struct leaf_name 
 		return mbed_fail(err, ret, "parsing a new leaf", NULL);
 	}
 	snprintf(e->name, sizeof e->name, "%s", name->text);
-	e->not_after = crt_not_after(&e->chain);
+	e->not_after = cert_time_of(&e->chain.valid_to);
 	*out = e;
 	return ATH_OK;
 }
@@ -604,7 +593,7 @@ enum ath_err local_ca_leaf(struct local_ca *ca, const char *name, mbedtls_x509_c
 	enum ath_err rc = leaf_name_parse(name, &ln, err);
 	if (rc)
 		return rc;
-	time_t now = time(NULL);
+	int64_t now = time(NULL);
 	pthread_mutex_lock(&ca->leaves_lock);
 	struct leaf_entry *e;
 	/* The newest entry of a name comes first. */

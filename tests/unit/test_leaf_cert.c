@@ -419,6 +419,43 @@ static void leaves_from_many_threads(void **state)
 	}
 }
 
+/* Certificate times past January 2038 (where a 32-bit time_t ends, as on
+ * armhf: the local CA's ten years reach past it from 2028 on). */
+static void cert_times_past_2038(void **state)
+{
+	(void)state;
+	static const struct { int64_t t; const char *text; } known[] = {
+		{ 0, "19700101000000" },
+		{ -1, "19691231235959" },
+		{ 951782400, "20000229000000" },
+		{ 2147483647, "20380119031407" },
+		{ 2147483648ll, "20380119031408" },
+		{ 2208988800ll, "20400101000000" },
+		{ 4107542399ll, "21000228235959" },
+		{ 4107542400ll, "21000301000000" },
+		{ 253402300799ll, "99991231235959" },
+	};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		char text[15];
+		cert_time(text, known[i].t);
+		assert_string_equal(text, known[i].text);
+		mbedtls_x509_time x;
+		assert_int_equal(sscanf(text, "%4d%2d%2d%2d%2d%2d", &x.year, &x.mon, &x.day,
+					&x.hour, &x.min, &x.sec), 6);
+		assert_true(cert_time_of(&x) == known[i].t);
+	}
+	/* Every day for 400 years from 1900, one second before midnight, both ways. */
+	for (int64_t t = -2208988800ll + 86399; t < 10413792000ll; t += 86400) {
+		char text[15];
+		cert_time(text, t);
+		mbedtls_x509_time x;
+		assert_int_equal(sscanf(text, "%4d%2d%2d%2d%2d%2d", &x.year, &x.mon, &x.day,
+					&x.hour, &x.min, &x.sec), 6);
+		assert_true(cert_time_of(&x) == t);
+		assert_true(x.mon >= 1 && x.mon <= 12 && x.day >= 1 && x.day <= 31);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +466,7 @@ int main(void)
 		cmocka_unit_test(cn_only_under_64),
 		cmocka_unit_test(bad_names),
 		cmocka_unit_test(leaves_from_many_threads),
+		cmocka_unit_test(cert_times_past_2038),
 	};
 	return cmocka_run_group_tests(tests, setup_ca, teardown_ca);
 }
