@@ -118,7 +118,7 @@ SSLCFG="AT+${STEM%HTTP}SSLCFG"
 t_https_unverifiable() { # REFUSED (what X-Athttp-Error must name)
 	local e
 	local -a ATH_OPTS=(--module-ca "$PKI_ROOT")
-	NO_ROUNDTRIP=1 req curl "$P/curl/https-refused" GET "https://origin.test/small.txt"
+	NO_ROUNDTRIP=1 req "$CORE_CLIENT" "$P/$CORE_CLIENT/https-refused" GET "https://origin.test/small.txt"
 	chk_status 502 || return
 	e=$(hdr X-Athttp-Error)
 	case $e in
@@ -128,7 +128,7 @@ t_https_unverifiable() { # REFUSED (what X-Athttp-Error must name)
 	chk_emu_no "^CMD AT+${STEM}URL=" "a request for an upstream nobody verifies" || return
 	pass
 	ATH_OPTS=(--module-ca "$PKI_ROOT" --insecure-upstream)
-	NO_ROUNDTRIP=1 req curl "$P/curl/https-insecure" GET "https://origin.test/small.txt"
+	NO_ROUNDTRIP=1 req "$CORE_CLIENT" "$P/$CORE_CLIENT/https-insecure" GET "https://origin.test/small.txt"
 	chk_status 200 && chk_body_file "$WWW/small.txt" || return
 	chk_header X-Athttp-Upstream-TLS unverified || return
 	pass
@@ -150,7 +150,7 @@ fi
 P=$MODEM-sni-off
 if start_emu --variant sni-off; then
 	ATH_OPTS=(--module-ca "$PKI_ROOT")
-	NO_ROUNDTRIP=1 req curl "$P/curl/https-sni" GET "https://origin.test/small.txt"
+	NO_ROUNDTRIP=1 req "$CORE_CLIENT" "$P/$CORE_CLIENT/https-sni" GET "https://origin.test/small.txt"
 	ATH_OPTS=()
 	if chk_status 200 && chk_body_file "$WWW/small.txt"; then
 		if origin_since | grep -q '^TLS origin sni=origin\.test$'; then

@@ -1029,15 +1029,15 @@ section_https() {
 		t_https_redirect
 		t_https_client_distrust
 		t_https_git
-		if [ -n "${D_TLS_VERIFIES:-}" ]; then
-			t_https_rejected wrongname "a certificate for other.test"
-			t_https_rejected expired "a certificate whose validity is past"
-			t_https_rejected untrusted "a certificate of a root the module was not given"
-		else
-			t_https_unverified_untrusted
-		fi
 	else
-		skip "$P/curl/..." "curl and git do not run in this build (keep-alive, redirect, distrust, git clone and rejected certificates are curl's cases)"
+		skip "$P/curl/..." "curl and git do not run in this build (keep-alive, redirect, distrust and git clone are curl's and git's cases)"
+	fi
+	if [ -n "${D_TLS_VERIFIES:-}" ]; then
+		t_https_rejected wrongname "a certificate for other.test"
+		t_https_rejected expired "a certificate whose validity is past"
+		t_https_rejected untrusted "a certificate of a root the module was not given"
+	else
+		t_https_unverified_untrusted
 	fi
 	if [ -n "${D_TLS_VERIFIES:-}" ]; then
 		t_https_insecure_flag
@@ -1300,7 +1300,7 @@ t_https_git() {
 # reject: 502 naming the module's error (D_TLS_ERROR_PAT), never the body.
 t_https_rejected() {
 	local name=$1 what=$2 e
-	req curl "$P/curl/reject-$name" GET "https://$name.test/small.txt"
+	req "$CORE_CLIENT" "$P/$CORE_CLIENT/reject-$name" GET "https://$name.test/small.txt"
 	chk_status 502 || return
 	e=$(hdr X-Athttp-Error)
 	printf '%s\n' "$e" | grep -Eq -e "$D_TLS_ERROR_PAT" ||
@@ -1314,7 +1314,7 @@ t_https_rejected() {
 # t_https_unverified_untrusted: a family that cannot verify, under
 # --insecure-upstream: even a server of an unknown root answers, marked.
 t_https_unverified_untrusted() {
-	req curl "$P/curl/insecure-untrusted" GET "https://untrusted.test/small.txt"
+	req "$CORE_CLIENT" "$P/$CORE_CLIENT/insecure-untrusted" GET "https://untrusted.test/small.txt"
 	chk_status 200 && chk_body_file "$WWW/small.txt" && chk_upstream_mark && chk_origin_tls untrusted &&
 		pass "unverified, and it says so"
 }

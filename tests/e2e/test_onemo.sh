@@ -363,7 +363,7 @@ t_post_chunked_request() {
 	local f
 	f=$(body_n 10240 curl)
 	REQ_OPTS=(-H "Transfer-Encoding: chunked")
-	CTYPE=$OCTET req curl "$P/curl/post-chunked-request" POST "$U/echo" "@$f"
+	CTYPE=$OCTET req "$CORE_CLIENT" "$P/$CORE_CLIENT/post-chunked-request" POST "$U/echo" "@$f"
 	REQ_OPTS=()
 	chk_status 200 && chk_echo POST 10240 "$(sha "$f")" "$OCTET" || return
 	origin_since | grep -qx 'HDR Content-Length: 10240' ||
@@ -385,7 +385,7 @@ t_redirect_to_https() {
 	local with=$1 n
 	n=$(grep -c '^TLS origin ' "$ORIGIN_LOG" 2>/dev/null)
 	if [ "$with" = ca ]; then
-		ATHTTP_MODULE_CA=$PKI_ROOT req curl "$P/curl/redirect-to-https-verified" GET "$U/to-https/small.txt"
+		ATHTTP_MODULE_CA=$PKI_ROOT req "$CORE_CLIENT" "$P/$CORE_CLIENT/redirect-to-https-verified" GET "$U/to-https/small.txt"
 		chk_status 200 && chk_body_file "$WWW/small.txt" || return
 		emu_cmds '^AT\+MHTTPCFG="ssl",[0-3],0,1$' | grep -q . ||
 			{ fail "the http instance was not bound to the verifying context 1: $(emu_cmds '^AT\+M(HTTPCFG|SSLCFG)=' | tr '\n' '|')"; return; }
@@ -393,7 +393,7 @@ t_redirect_to_https() {
 			{ fail "the redirect did not reach the https origin"; return; }
 		pass "followed by the module, verified"
 	else
-		req curl "$P/curl/redirect-to-https-guarded" GET "$U/to-https/small.txt"
+		req "$CORE_CLIENT" "$P/$CORE_CLIENT/redirect-to-https-guarded" GET "$U/to-https/small.txt"
 		chk_status 502 || return
 		hdr X-Athttp-Error | grep -q 'onemo 4 .*redirect to https' ||
 			{ fail "X-Athttp-Error does not name the redirect: '$(hdr X-Athttp-Error)'"; return; }
@@ -409,13 +409,13 @@ t_redirect_to_https() {
 # https answers 502 naming why, nothing is requested; with
 # --insecure-upstream it runs, marked unverified.
 t_noauth() {
-	ATHTTP_MODULE_CA=$PKI_ROOT req curl "$P/curl/https-refused" GET "https://$HOST/small.txt"
+	ATHTTP_MODULE_CA=$PKI_ROOT req "$CORE_CLIENT" "$P/$CORE_CLIENT/https-refused" GET "https://$HOST/small.txt"
 	chk_status 502 || return
 	hdr X-Athttp-Error | grep -q 'AT+MSSLCFG="auth"' ||
 		{ fail "X-Athttp-Error does not name the refused AT+MSSLCFG=\"auth\": '$(hdr X-Athttp-Error)'"; return; }
 	chk_emu_no 'AT+MHTTPREQUEST=' "a request on firmware that cannot verify" || return
 	pass
-	ATHTTP_MODULE_CA=$PKI_ROOT ATHTTP_INSECURE_UPSTREAM=1 req curl "$P/curl/https-insecure" GET "https://$HOST/small.txt"
+	ATHTTP_MODULE_CA=$PKI_ROOT ATHTTP_INSECURE_UPSTREAM=1 req "$CORE_CLIENT" "$P/$CORE_CLIENT/https-insecure" GET "https://$HOST/small.txt"
 	chk_status 200 && chk_body_file "$WWW/small.txt" && chk_header X-Athttp-Upstream-TLS unverified || return
 	pass "--insecure-upstream: marked unverified"
 }
