@@ -206,6 +206,13 @@ int transcript_load(const char *path, struct transcript *t, char *err, size_t er
 	bool magic = false;
 	while ((got = getline(&line, &cap, f)) >= 0) {
 		no++;
+		/* A last line without its line end is an event the recorder
+		 * was writing when the program exited (the kernel cuts a write
+		 * short for a dying process): every event before it is whole,
+		 * this one is not, so it is left out.  A replay that needs its
+		 * bytes then fails where the live run would have gone on. */
+		if (got == 0 || line[got - 1] != '\n')
+			break;
 		size_t len = (size_t)got;
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			len--;

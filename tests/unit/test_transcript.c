@@ -149,6 +149,25 @@ static void test_load_errors_name_the_line(void **state)
 	free(path);
 }
 
+/* A recording cut off inside its last line (the program exited while it
+ * was written, here even inside an escape): the whole events load, the
+ * cut one is left out. */
+static void test_load_cut_last_line(void **state)
+{
+	(void)state;
+	char *path = tmpfile_path("cut.at");
+	struct transcript t;
+	char err[200];
+	write_file(path, TRANSCRIPT_MAGIC "\n> AT\\r\n< OK\\r\\n\n< \\xab\\x0");
+	assert_int_equal(transcript_load(path, &t, err, sizeof err), 0);
+	assert_int_equal(t.n, 2);
+	assert_int_equal(t.segs[1].dir, '<');
+	assert_int_equal(t.segs[1].len, 4);
+	assert_memory_equal(t.segs[1].bytes, "OK\r\n", 4);
+	transcript_free(&t);
+	free(path);
+}
+
 static const char *const no_prompts[] = { NULL };
 static const struct at_block_rule blocks[] = {
 	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN", false },
@@ -365,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_wildcards),
 		cmocka_unit_test(test_large_binary_roundtrip),
 		cmocka_unit_test(test_load_errors_name_the_line),
+		cmocka_unit_test(test_load_cut_last_line),
 		cmocka_unit_test(test_record_masks),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_replay_pace),
