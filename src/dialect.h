@@ -15,6 +15,7 @@
 #include "err.h"
 #include "http_head.h"
 #include "http_headers.h"
+#include "netup.h"
 #include "trace.h"
 
 /* HTTP methods as bits, for the capability masks. */
@@ -182,6 +183,10 @@ struct dialect {
 	 * other family ERROR, for telling which one a module speaks (athttp
 	 * doctor): the twins differ by their prefix. */
 	const char *identify_probe;
+	/* How a cold module of this family gets onto the network (SIM,
+	 * registration, context or WiFi join); see netup.h.  NULL: nothing
+	 * to do. */
+	const struct netup_profile *netup;
 };
 
 const struct dialect *dialect_find(const char *name);
