@@ -169,6 +169,12 @@ struct dialect_ops {
 	 * as exchange's would (the module's code named). */
 	enum ath_err (*tls_setup)(struct modem_io *io, struct tls_verdict *v,
 				  struct ath_error *err);
+	/* MAY (NULL: nothing to put back): leave the module as a program
+	 * starting after us expects to find it: HTTP service stopped
+	 * (SIMCom AT+HTTPTERM), instances deleted (OneMO).  Called when the
+	 * engine closes with the module up and in step; bounded like any
+	 * command; an error is traced, never fatal. */
+	enum ath_err (*teardown)(struct modem_io *io, struct ath_error *err);
 };
 
 struct dialect {
