@@ -28,4 +28,13 @@
  * directory from ATHTTP_RUN_DIR when set, for tests). */
 int daemon_default_socket(const char *device, char *out, size_t outlen);
 
+/* Client side: connects to the daemon's socket at path, sends line (one of
+ * the verbs above, without its newline) and reads the answer line.
+ * Returns the connected descriptor (O_CLOEXEC) when the answer is 200,
+ * whose further bytes are the verb's; else -1 with *status the daemon's
+ * status (0 when there was no answer: no daemon, connection refused) and
+ * a reason in why.  Bounded: timeout_ms for connecting and the answer. */
+int daemon_client_open(const char *path, const char *line, int timeout_ms,
+		       int *status, char *why, size_t whylen);
+
 #endif

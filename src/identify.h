@@ -41,4 +41,12 @@ size_t identify_families(struct at_chat *chat, int timeout_ms, struct identify_p
  * how many of the three answered OK; -1 when the port failed. */
 int identify_module(struct at_chat *chat, int timeout_ms, char *out, size_t outlen);
 
+/* -m auto: opens device (a transport of its own, closed again), probes
+ * every family and takes the one whose probe alone answered OK.  Returns
+ * that dialect, with what was found ("quectel (ATI: ...)") in found; NULL
+ * with a reason in err: no family answered ("unknown module: no family's
+ * probe answered OK; ATI says ..."), more than one, or the port failed. */
+const struct dialect *identify_device(const char *device, int baud, int rtscts,
+				      char *found, size_t foundlen, struct ath_error *err);
+
 #endif
