@@ -30,4 +30,43 @@ struct trace *modem_trace(const athttp_modem *m);
 /* AT commands sent since the port was opened (benchmarks, tests). */
 unsigned long modem_commands_sent(athttp_modem *m);
 
+/* --- For a long-lived owner of the module (athttpd) and the network bring-up. */
+
+/* Network bring-up (netup.h) before the dialect's own, at every bring-up
+ * (the first, and again after a reset).  cfg is copied; NULL turns it off.
+ * Returns 0, or -1 out of memory. */
+int modem_set_netup(athttp_modem *m, const struct netup_config *cfg);
+
+/* Keeps the port locked and the module up between exchanges (no idle
+ * release): the daemon's mode. */
+void modem_set_persistent(athttp_modem *m, bool on);
+
+/* The idle health probe: when no exchange runs, checks the module answers
+ * (AT) and has not reset; brings it up again if it did.  ATH_OK: up. */
+enum ath_err modem_probe(athttp_modem *m, struct ath_error *err);
+
+/* Runs fn with the module's chat under the modem's lock (opening the port
+ * and bringing the module up first when bring_up), for status queries. */
+enum ath_err modem_with_chat(athttp_modem *m, bool bring_up,
+			     void (*fn)(struct at_chat *chat, const struct dialect *d, void *ctx),
+			     void *ctx, struct ath_error *err);
+
+/* What the engine did since it opened. */
+struct modem_counters {
+	unsigned long requests, errors;
+	unsigned long long bytes_to_module, bytes_from_module;
+	bool up;
+	struct netup_state net;
+	char last_error[200];
+};
+void modem_counters(athttp_modem *m, struct modem_counters *c);
+
+/* Puts the module back (the dialect's teardown) when it is up and in
+ * step, then closes the port.  No exchange may be running. */
+void modem_shutdown(athttp_modem *m);
+
+/* The local CA's certificate, PEM (for the daemon's clients to trust);
+ * NULL with a reason when there is none. */
+const char *modem_ca_pem(athttp_modem *m, struct ath_error *err);
+
 #endif
