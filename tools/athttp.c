@@ -68,8 +68,8 @@ static void usage(FILE *out)
 	      "  -m, --modem MODEM    AT dialect (ATHTTP_MODEM, default simcom):\n"
 	      "                       ", out);
 	print_dialects(out);
-	fputs(" | auto\n"
-	      "                       (auto: identify the module before COMMAND starts)\n"
+	fputs("\n"
+	      "                       or auto: identify the module before COMMAND starts\n"
 	      "  -b, --baud BAUD      serial speed (ATHTTP_BAUD, default 115200)\n"
 	      "  -v, --verbose        trace the AT conversation on stderr (ATHTTP_VERBOSE=1)\n"
 	      "      --trace FILE     write the AT conversation to FILE (ATHTTP_TRACE)\n"
