@@ -75,6 +75,27 @@ else
 	pass
 fi
 
+# A secret in a file every user can read: warned about (with the fix),
+# the run goes on; the same file 0640 is quiet.
+cat "$CONF" >"$TMP/secret.conf"
+echo 'pin = 4321' >>"$TMP/secret.conf"
+chmod 0644 "$TMP/secret.conf"
+get config/secret-readable -c "$TMP/secret.conf"
+if ! grep -q "^athttp: warning: $TMP/secret.conf holds pin and every user can read it: chmod o-r $TMP/secret.conf\$" "$ERR"; then
+	fail "no warning: $(head -c 300 "$ERR")"
+elif grep -q 4321 "$ERR"; then
+	fail "the PIN itself is on stderr"
+elif got_small; then
+	pass
+fi
+chmod 0640 "$TMP/secret.conf"
+get config/secret-group -c "$TMP/secret.conf"
+if grep -q 'warning' "$ERR"; then
+	fail "warned about a 0640 file: $(head -c 300 "$ERR")"
+elif got_small; then
+	pass
+fi
+
 # ------------------------------------------------------------ default files, precedence
 # The system file names a family the module does not speak; the user's
 # file, read later, corrects it.
