@@ -79,8 +79,9 @@
  * the OneMO SSL user manual); https instances use it.  Bring-up also sets a guard context
  * that no server passes, for http instances (see "the SSL side").  The
  * module's TLS failures ("err" 4, CME 655, 750-769) are 502 naming them.
- * Not used: MHTTPCFG's other items (their defaults are what the driver
- * needs: normal mode, not cached, raw encoding), chunked request mode,
+ * Not used: MHTTPCFG's other items as settings (their defaults are what
+ * the driver needs: normal mode, not cached, raw encoding; "chunked" is
+ * only read, to list the instances), chunked request mode,
  * cached mode, AT+MHTTPDLFILE, client certificates.
  */
 #include <ctype.h>
