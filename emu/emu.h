@@ -141,7 +141,12 @@ struct emu_config {
 	unsigned latency_ms;
 	size_t max_body;		/* longest response body kept */
 	bool chunked_zero_len;
+	const char *model;		/* onemo --model; NULL: its default */
 };
+
+/* The model the onemo emulator plays (what AT+CGMM answers), for the
+ * generic identity commands; ctx is the dialect's open() result. */
+const char *emu_onemo_model(void *ctx);
 
 /* ------------------------------------------------------------ emu_cmdline.c */
 

@@ -41,6 +41,7 @@ static void usage(FILE *to)
 	fputs("usage: athttp-emu -m MODEM --link PATH [--route HOST[:PORT]=IP:PORT]...\n"
 	      "                  [--baud N] [--latency-ms N] [--variant NAME]\n"
 	      "                  [--max-body N] [--chunked-zero-len] [--log FILE]\n"
+	      "                  [--model NAME]\n"
 	      "Pretends to be a cellular module that speaks AT HTTP commands, on a\n"
 	      "pty linked at PATH; prints \"READY <pty>\" once it serves.\n"
 	      "  -m, --modem MODEM    simcom, neoway, httpcfg, quectel, onemo, espat\n"
@@ -82,6 +83,10 @@ static void usage(FILE *to)
 	      "                       (simcom 706, httpcfg/quectel 729, onemo \"err\" 8,\n"
 	      "                       espat ERROR)\n"
 	      "  --chunked-zero-len   report datalen 0 for chunked responses\n"
+	      "  --model NAME         onemo: the model AT+CGMM names, whose limits apply:\n"
+	      "                       ML307G (the first: 3 x 4096 content and 4096 header\n"
+	      "                       bytes a request), ML307R, ML307A, ML307S, ML302A,\n"
+	      "                       ML302S, ML305A, ML305U, ML305M (no totals)\n"
 	      "  --log FILE           append every received command and data phase\n"
 	      "  -h, --help           this text\n", to);
 }
@@ -206,7 +211,7 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 					    struct emu_config *cfg)
 {
 	enum { O_LINK = 256, O_ROUTE, O_BAUD, O_LATENCY, O_VARIANT,
-	       O_MAX_BODY, O_CHUNKED_ZERO, O_LOG, O_STRICT_BAUD };
+	       O_MAX_BODY, O_CHUNKED_ZERO, O_LOG, O_STRICT_BAUD, O_MODEL };
 	static const struct option options[] = {
 		{ "modem", required_argument, NULL, 'm' },
 		{ "link", required_argument, NULL, O_LINK },
@@ -218,6 +223,7 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 		{ "chunked-zero-len", no_argument, NULL, O_CHUNKED_ZERO },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "strict-baud", no_argument, NULL, O_STRICT_BAUD },
+		{ "model", required_argument, NULL, O_MODEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -260,6 +266,9 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 		case O_STRICT_BAUD:
 			cfg->strict_baud = true;
 			break;
+		case O_MODEL:
+			cfg->model = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -271,6 +280,8 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 		bad_usage("unexpected argument", argv[optind]);
 	if (!cfg->modem)
 		bad_usage("-m MODEM is required", NULL);
+	if (cfg->model && strcmp(cfg->modem, "onemo"))
+		bad_usage("--model is for -m onemo only", NULL);
 	if (cfg->strict_baud && speed_of(cfg->baud) == B0)
 		bad_usage("--strict-baud needs a --baud the pty can be set to", NULL);
 	if (!cfg->link || !*cfg->link)

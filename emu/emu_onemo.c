@@ -10,6 +10,11 @@
  * The module emulated is an ML30x, the family with the ">" data mode: a
  * header in a command is at most 1024 bytes (note 15), a string parameter
  * holds no quote (note 16) and, by the lead's decision, no backslash.
+ * Which ML30x (--model, AT+CGMM's answer) decides a request's totals:
+ * ML307G (the default) holds 3 x 4096 content bytes and 4096 header
+ * bytes (notes 19 and 15), the others chain pieces without a total.  The
+ * instances that exist are what AT+MHTTPCFG="<cmd>" without <httpid> and
+ * AT+MHTTPCFG? list (3.1: "已创建实例"); none on a fresh module.
  * Whatever the manual does not allow answers ERROR or its +CME ERROR code.
  *
  * An instance names one origin (AT+MHTTPCREATE="http://host:port").  Each
@@ -54,8 +59,9 @@
 #define MAX_DATA 4096			/* <length> of HEADER, CONTENT, REQUEST */
 #define MAX_CMD_HEADER 1024		/* a header inside the command (note 15;
 					 * "header" of AT+MHTTPCFG: note 3) */
-#define MAX_HEADERS 4096		/* a request's headers (ML307G, note 15) */
-#define MAX_CONTENT (3 * 4096)		/* a request's content (ML307G, note 19) */
+/* A model without a stated total still has finite memory: past this much
+ * content (or headers) a request's input fails as out of memory (23). */
+#define MEMORY_BOUND (8u * 1024 * 1024)
 #define MAX_CACHE 8192			/* <cache_length> */
 #define MAX_READ 65535			/* AT+MHTTPREAD <read_len> */
 #define SEND_TIMEOUT_MS 60000
@@ -100,6 +106,35 @@ static const struct onemo_variant variants[] = {
 	{ .name = "nosni", .space = true, .slots = 4, .piece = 1024,
 	  .ind_crlf = true, .no_sni = true },
 };
+
+/* What a model holds (the manual's Table 1 and its notes): ML307G alone
+ * has a total for a request's content (note 19: 3 x 4096 bytes) and its
+ * specific headers (note 15: 4096 bytes); the other ML30x chain 4096-byte
+ * pieces by <eof> 1 without one.  Only the ML30x are here: the MN31x/MN32x
+ * have no '>' data mode, which this file emulates for every model.  The
+ * first entry is the default (the limits this emulator always had). */
+struct onemo_model {
+	const char *name;		/* what AT+CGMM answers */
+	size_t max_content;		/* 0: no total (MEMORY_BOUND) */
+	size_t max_headers;		/* 0: no total (MEMORY_BOUND) */
+};
+
+static const struct onemo_model models[] = {
+	{ "ML307G", 3 * 4096, 4096 },
+	{ "ML307R", 0, 0 },
+	{ "ML307A", 0, 0 },
+	{ "ML307S", 0, 0 },
+	{ "ML302A", 0, 0 },
+	{ "ML302S", 0, 0 },
+	{ "ML305A", 0, 0 },
+	{ "ML305U", 0, 0 },
+	{ "ML305M", 0, 0 },
+};
+
+static size_t total_of(size_t limit)
+{
+	return limit ? limit : MEMORY_BOUND;
+}
 
 /* Chapter 5. */
 enum {
@@ -236,6 +271,7 @@ struct onemo {
 	struct emu *emu;
 	const struct emu_config *cfg;
 	const struct onemo_variant *v;
+	const struct onemo_model *model;
 	bool cmee;			/* AT+CMEE=1 */
 	struct instance inst[MAX_SLOTS];
 	struct ssl_ctx ssl[SSL_CTXS];
@@ -1082,6 +1118,21 @@ static struct instance *created(struct onemo *o, const struct emu_cmd *c,
 	return in;
 }
 
+/* AT+CGMM (3GPP TS 27.007 5.2): the model's name on a line of its own. */
+static void cgmm(struct onemo *o, const struct emu_cmd *c)
+{
+	if (c->form == EMU_FORM_EXEC)
+		emu_sendf(o->emu, EMU_MARK_NONE, "\r\n%s\r\n", o->model->name);
+	emu_ok(o->emu);
+}
+
+const char *emu_onemo_model(void *ctx)
+{
+	const struct onemo *o = ctx;
+
+	return o->model->name;
+}
+
 static void cmee(struct onemo *o, const struct emu_cmd *c)
 {
 	if (c->form == EMU_FORM_TEST) {
@@ -1314,7 +1365,7 @@ static void cfg_header(struct onemo *o, struct instance *in,
 		cme(o, CME_PARAM);
 		return;
 	}
-	if (in->common.len + field.len + 2 > MAX_HEADERS) {
+	if (in->common.len + field.len + 2 > total_of(o->model->max_headers)) {
 		emu_buf_free(&field);
 		cme(o, CME_NO_MEMORY);
 		return;
@@ -1420,7 +1471,7 @@ static void header_done(struct onemo *o, struct instance *in,
 		cme(o, CME_PARAM);
 		return;
 	}
-	if (h->bytes.len + field->len + 2 > MAX_HEADERS) {
+	if (h->bytes.len + field->len + 2 > total_of(o->model->max_headers)) {
 		cme(o, CME_NO_MEMORY);
 		return;
 	}
@@ -1462,7 +1513,7 @@ static void content_done(struct onemo *o, struct instance *in,
 		emu_ok(o->emu);
 		return;
 	}
-	if (ct->bytes.len + data->len > MAX_CONTENT) {
+	if (ct->bytes.len + data->len > total_of(o->model->max_content)) {
 		cme(o, CME_NO_MEMORY);
 		return;
 	}
@@ -2008,6 +2059,7 @@ static const struct onemo_command {
 	void (*run)(struct onemo *o, const struct emu_cmd *c);
 } commands[] = {
 	{ "+CMEE", FORM(SET) | FORM(READ) | FORM(TEST), cmee },
+	{ "+CGMM", FORM(EXEC) | FORM(TEST), cgmm },
 	{ "+MHTTPCREATE", FORM(SET) | FORM(TEST), http_create },
 	{ "+MHTTPCFG", FORM(SET) | FORM(READ) | FORM(TEST), http_cfg },
 	{ "+MHTTPHEADER", FORM(SET) | FORM(TEST), http_header },
@@ -2041,6 +2093,7 @@ static void *open_onemo(struct emu *e, const struct emu_config *cfg,
 			const char **err)
 {
 	const struct onemo_variant *v;
+	const struct onemo_model *model;
 	struct onemo *o;
 
 	v = EMU_VARIANT(variants, cfg->variant);
@@ -2049,10 +2102,17 @@ static void *open_onemo(struct emu *e, const struct emu_config *cfg,
 		       "slots2, frag512, ind-nocrlf, noauth, nosni)";
 		return NULL;
 	}
+	model = EMU_VARIANT(models, cfg->model);
+	if (!model) {
+		*err = "unknown onemo model (ML307G, ML307R, ML307A, ML307S, "
+		       "ML302A, ML302S, ML305A, ML305U, ML305M)";
+		return NULL;
+	}
 	o = emu_calloc(1, sizeof(*o));
 	o->emu = e;
 	o->cfg = cfg;
 	o->v = v;
+	o->model = model;
 	for (unsigned i = 0; i < MAX_SLOTS; i++) {
 		o->inst[i].o = o;
 		o->inst[i].id = i;

@@ -24,6 +24,10 @@
 #   header-field-1024/1025  command mode up to 1024 bytes, data mode above;
 #                           5008 bytes: 501 naming the header
 #   headers-over-4096-total the module's 4096 bytes of a request's headers
+#   bringup-first/-second   AT+CGMM and AT+MHTTPCFG="chunked" at bring-up;
+#                           AT+MHTTPDEL only of instances that exist
+#   post-20k-chained        --model ML307R: 20480 bytes in five pieces;
+#   post-20k-413            --model ML307G: the same refused, naming 12288
 #   status-204/500, get-empty, get-query, response-header-3000,
 #   origin-cut-mid-body, post-chunked-request, get-output-lookalike
 #   variants split-urc, nospace, slots2 (two-slots-lru: +CME ERROR: 651,
@@ -255,7 +259,55 @@ t_five_origins() {
 	[ "$EVICTED" = "o2 o3" ] ||
 		{ fail "AT+MHTTPDEL deleted the instances of '$EVICTED', expected 'o2 o3' (the least recently used each time)"; return; }
 	[ "$MAX_ALIVE" -le 4 ] || { fail "$MAX_ALIVE instances alive at once (at most 4)"; return; }
-	pass "creates: $CREATES; evicted: $EVICTED; at most $MAX_ALIVE alive${STRAY_DEL:+; AT+MHTTPDEL of unknown ids $STRAY_DEL}"
+	# A fresh module has no instance: bring-up asks (AT+MHTTPCFG="chunked")
+	# and deletes nothing.
+	[ -z "$STRAY_DEL" ] || { fail "AT+MHTTPDEL of ids no instance had: $STRAY_DEL"; return; }
+	pass "creates: $CREATES; evicted: $EVICTED; at most $MAX_ALIVE alive"
+}
+
+# t_bringup_query: bring-up names the model (AT+CGMM) and asks which
+# instances exist (AT+MHTTPCFG="chunked", the manual's 3.1) instead of
+# deleting every id: the first program on a fresh module deletes nothing;
+# the next deletes only the instance the first left (or none, had the
+# first deleted it at its end), never one that does not exist.
+t_bringup_query() {
+	local c=$CORE_CLIENT dels created
+	req "$c" "$P/$c/bringup-first" GET "$U/small.txt"
+	chk_status 200 && chk_body_file "$WWW/small.txt" || return
+	emu_cmds . | grep -qx 'AT+CGMM' || { fail "bring-up sent no AT+CGMM"; return; }
+	emu_cmds . | grep -qx 'AT+MHTTPCFG="chunked"' || { fail "bring-up did not ask which instances exist (AT+MHTTPCFG=\"chunked\")"; return; }
+	dels=$(emu_cmds '^AT\+MHTTPDEL=' | tr '\n' ' ')
+	[ -z "$dels" ] || { fail "a fresh module heard ${dels% } (it has no instance)"; return; }
+	pass "AT+CGMM, AT+MHTTPCFG=\"chunked\", no AT+MHTTPDEL"
+	# the id the first program's instance got: the first <id> after its CREATE
+	created=$(emu_cmds '^AT\+MHTTP(CFG|HEADER|REQUEST)=' | sed -n 's/^AT+MHTTP[A-Z]*=\("ssl",\)\{0,1\}\([0-9]\),.*/\2/p' | head -n 1)
+	req "$c" "$P/$c/bringup-second" GET "$U/small.txt"
+	chk_status 200 && chk_body_file "$WWW/small.txt" || return
+	dels=$(emu_cmds '^AT\+MHTTPDEL=' | tr '\n' ' ')
+	case "${dels% }" in
+	"" | "AT+MHTTPDEL=$created") pass "deleted: ${dels:-none} (the first program's instance was $created)" ;;
+	*) fail "the second program deleted '${dels% }'; only instance $created existed" ;;
+	esac
+}
+
+# t_model_limits: the same 20 KB POST through two models.  An ML307R
+# chains pieces by <eof> 1 without a total: five AT+MHTTPCONTENT data
+# phases, byte for byte at the origin.  An ML307G holds 3 x 4096 bytes
+# (the manual's note to AT+MHTTPCONTENT): 413 naming the model's limit,
+# the body's command never sent, the origin never reached.
+t_model_limits() {
+	local model=$1 c=$CORE_CLIENT f
+	f=$(body_n 20480 "$c")
+	if [ "$model" = ML307G ]; then
+		CTYPE=$OCTET req "$c" "$P/$c/post-20k-413" POST "$U/echo" "@$f"
+		chk_refused_413 "$c" || return
+		hdr X-Athttp-Error | grep -q 'ML307G limit of 12288 bytes' ||
+			{ fail "X-Athttp-Error does not name the ML307G's limit: '$(hdr X-Athttp-Error)'"; return; }
+		emu_cmds . | grep -qx 'AT+CGMM' || { fail "no AT+CGMM: the limit was not the model's"; return; }
+		pass "413: $(hdr X-Athttp-Error | head -c 120)"
+	else
+		t_post_pieces "$c" post-20k-chained 20480 "1,4096 1,4096 1,4096 1,4096 0,4096"
+	fi
 }
 
 # t_two_slots: a module with 2 instances (MN316A): o1 o2 o3 o1 — the third
@@ -457,6 +509,17 @@ if start_emu "${O_ROUTES[@]}"; then
 	t_get_small $CORE_CLIENT
 	t_emu_alive
 fi
+
+# Per-model limits (athttp-emu --model: what AT+CGMM answers).  The
+# emulator's default is the ML307G, whose limits the matrix above meets.
+P=onemo-ML307R
+if start_emu --model ML307R; then
+	t_bringup_query
+	t_model_limits ML307R
+	t_emu_alive
+fi
+P=onemo-ML307G
+start_emu --model ML307G && t_model_limits ML307G
 
 # https: the matrix's section, the redirect note, the noauth firmware.
 section_https
