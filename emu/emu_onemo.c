@@ -1118,20 +1118,6 @@ static struct instance *created(struct onemo *o, const struct emu_cmd *c,
 	return in;
 }
 
-/* AT+CGMM (3GPP TS 27.007 5.2): the model's name on a line of its own. */
-static void cgmm(struct onemo *o, const struct emu_cmd *c)
-{
-	if (c->form == EMU_FORM_EXEC)
-		emu_sendf(o->emu, EMU_MARK_NONE, "\r\n%s\r\n", o->model->name);
-	emu_ok(o->emu);
-}
-
-const char *emu_onemo_model(void *ctx)
-{
-	const struct onemo *o = ctx;
-
-	return o->model->name;
-}
 
 static void cmee(struct onemo *o, const struct emu_cmd *c)
 {
@@ -1167,6 +1153,7 @@ static void http_create(struct onemo *o, const struct emu_cmd *c)
 		cme(o, CME_PARAM);
 		return;
 	}
+	if (!emu_net_ready(o->emu)) { cme(o, 30); return; }	/* 27.007: no network service */
 	if (!host_url(&c->argv[0], &u)) {
 		cme(o, CME_URL);
 		return;
@@ -1705,6 +1692,8 @@ static void http_request(struct onemo *o, const struct emu_cmd *c)
 	length = c->argv[2].num;
 	if (!(in = created(o, c, 0)))
 		return;
+	if (!emu_net_ready(o->emu)) { cme(o, 30); return; }	/* 27.007: no network service */
+	emu_request_begin(o->emu);
 	if (c->argc == 4 &&
 	    (!length_matches(in, length, &c->argv[3]) ||
 	     !decode_arg(in, &c->argv[3], &path) ||
@@ -2059,7 +2048,6 @@ static const struct onemo_command {
 	void (*run)(struct onemo *o, const struct emu_cmd *c);
 } commands[] = {
 	{ "+CMEE", FORM(SET) | FORM(READ) | FORM(TEST), cmee },
-	{ "+CGMM", FORM(EXEC) | FORM(TEST), cgmm },
 	{ "+MHTTPCREATE", FORM(SET) | FORM(TEST), http_create },
 	{ "+MHTTPCFG", FORM(SET) | FORM(READ) | FORM(TEST), http_cfg },
 	{ "+MHTTPHEADER", FORM(SET) | FORM(TEST), http_header },
@@ -2113,6 +2101,7 @@ static void *open_onemo(struct emu *e, const struct emu_config *cfg,
 	o->cfg = cfg;
 	o->v = v;
 	o->model = model;
+	emu_net_model(e, model->name);
 	for (unsigned i = 0; i < MAX_SLOTS; i++) {
 		o->inst[i].o = o;
 		o->inst[i].id = i;
