@@ -415,15 +415,17 @@ static enum ath_err registration_step(struct run *rn)
 			return net_fail(rn->err, -1, "registration cannot be queried: every query failed");
 		rn->st->reg_stat = first_stat;
 		snprintf(rn->st->reg_name, sizeof rn->st->reg_name, "%s", netup_reg_name(first_stat));
+		/* The clock is read in whole ms: past the deadline only once
+		 * more than timeout has surely gone by. */
 		long left = deadline - now_ms();
 		/* Denied is final; waiting longer does not change it. */
-		if (left <= 0 || first_stat == 3) {
+		if (left < 0 || first_stat == 3) {
 			char after[16];
 			seconds(after, sizeof after, timeout);
 			return net_fail(rn->err, first_stat, "not registered: %s (%s stat %d) after %s",
 					netup_reg_name(first_stat), first_q, first_stat, after);
 		}
-		pause_ms(left < rn->poll_ms ? (int)left : rn->poll_ms);
+		pause_ms(left + 1 < rn->poll_ms ? (int)left + 1 : rn->poll_ms);
 	}
 }
 
@@ -563,13 +565,13 @@ static enum ath_err context_step(struct run *rn)
 		if (e != ATH_OK || active)
 			return e;
 		long left = deadline - now_ms();
-		if (left <= 0) {
+		if (left < 0) {
 			char after[16];
 			seconds(after, sizeof after, bound);
 			return net_fail(rn->err, -1, "PDP context %d not active %s after its activation (APN \"%s\")",
 					p->cid, after, c->apn ? c->apn : "as the module holds it");
 		}
-		pause_ms(left < rn->poll_ms ? (int)left : rn->poll_ms);
+		pause_ms(left + 1 < rn->poll_ms ? (int)left + 1 : rn->poll_ms);
 	}
 }
 
