@@ -367,7 +367,6 @@ static void test_cfg_refused(void **state)
 	(void)state;
 	struct script sc = { 0 };
 	step(&sc, fmt("AT\r"), fmt("\r\nOK\r\n"));
-	step(&sc, fmt("ATE0\r"), fmt("\r\nOK\r\n"));
 	cfg_query_step(&sc, "+HTTP", 0, 1);
 	step(&sc, fmt("AT+HTTPCFG=\"requestheader\",1\r"), fmt("\r\n+CME ERROR: 730\r\n"));
 	struct rig r;
@@ -393,7 +392,6 @@ static void test_bringup_queries_settings(void **state)
 		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 			struct script sc = { 0 };
 			step(&sc, fmt("AT\r"), fmt("\r\nOK\r\n"));
-			step(&sc, fmt("ATE0\r"), fmt("\r\nOK\r\n"));
 			if (cases[i].refused)
 				step(&sc, fmt("AT%sCFG?\r", stems[k]), fmt("\r\nERROR\r\n"));
 			else
