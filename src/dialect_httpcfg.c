@@ -221,6 +221,19 @@ static enum ath_err set_cfg(struct modem_io *io, const char *name, int value, st
 	return ATH_OK;
 }
 
+/* The settings bring-up needs, and the value each must have. */
+static const struct {
+	const char *name;
+	int value;
+} httpcfg_needed[] = {
+	{ "requestheader", 1 },
+	{ "responseheader", 1 },
+};
+
+/* 15.1: the read form lists every setting ("+HTTPCFG: \"<name>\",<value>"
+ * lines): a module that holds them from a previous user (they last until
+ * a reset) costs one query and no setting.  A setting the query does not
+ * show, or a refused query, is set all the same. */
 static enum ath_err httpcfg_bringup(struct modem_io *io, struct ath_error *err)
 {
 	struct httpcfg_state *st = io->state;
@@ -228,9 +241,30 @@ static enum ath_err httpcfg_bringup(struct modem_io *io, struct ath_error *err)
 	enum ath_err e = at_sync(io->chat, err);
 	if (e != ATH_OK)
 		return e;
-	e = set_cfg(io, "requestheader", 1, err);
-	if (e == ATH_OK)
-		e = set_cfg(io, "responseheader", 1, err);
+	const char *stem = params_of(io)->stem;
+	enum { N_NEEDED = sizeof httpcfg_needed / sizeof httpcfg_needed[0] };
+	bool held[N_NEEDED] = { false };
+	struct at_result r;
+	at_chat_clear_queue(io->chat);
+	char query[24];
+	snprintf(query, sizeof query, "AT%sCFG?", stem);
+	e = at_chat_cmd(io->chat, timeouts.cfg_ms, &r, "%s", query);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, query);
+	char prefix[24], line[AT_LINE_MAX + 1];
+	snprintf(prefix, sizeof prefix, "%sCFG:", stem);
+	while (r.final == AT_FINAL_OK && at_chat_take_line(io->chat, prefix, line, sizeof line)) {
+		char name[32];
+		int v;
+		if (sscanf(line + strlen(prefix), " \"%31[^\"]\",%d", name, &v) != 2)
+			continue;
+		for (size_t i = 0; i < N_NEEDED; i++)
+			if (strcmp(name, httpcfg_needed[i].name) == 0)
+				held[i] = v == httpcfg_needed[i].value;
+	}
+	for (size_t i = 0; i < N_NEEDED && e == ATH_OK; i++)
+		if (!held[i])
+			e = set_cfg(io, httpcfg_needed[i].name, httpcfg_needed[i].value, err);
 	return e;
 }
 
@@ -723,6 +757,50 @@ static const struct dialect_ops httpcfg_ops = {
 	.tls_setup = httpcfg_tls_setup,
 };
 
+/* 3GPP TS 27.007: LTE first, then packet, then circuit registration. */
+static const char *const httpcfg_reg_queries[] = { "+CEREG", "+CGREG", "+CREG", NULL };
+
+/* The network bring-up (netup.h).  The unprefixed twin: 27.007 context,
+ * credentials and activation (AT+CGACT may take up to 150 s). */
+static const struct netup_profile httpcfg_netup = {
+	.kind = NETUP_CELLULAR,
+	.quoting = NETUP_QUOTE_PLAIN,
+	.cid = 1,
+	.reg_queries = httpcfg_reg_queries,
+	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"",
+	.define_query = "AT+CGDCONT?",
+	.define_prefix = "+CGDCONT:",
+	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1,
+	.auth_ctx = "AT+CGAUTH={cid},1,\"{user}\",\"{password}\"",
+	.activate = "AT+CGACT=1,{cid}",
+	.active_query = "AT+CGACT?",
+	.active_prefix = "+CGACT:",
+	.active_cid_field = 0, .active_state_field = 1, .active_addr_field = -1,
+	.activate_timeout_ms = 150000,
+};
+
+/* Quectel's TCP/IP context commands: AT+QICSGP carries APN, user and
+ * password (authentication 1, PAP), its read form "AT+QICSGP=<cid>"
+ * shows them; AT+QIACT (up to 150 s) and AT+QIACT? "+QIACT: <cid>,
+ * <state>,<type>,\"<ip>\"", no line for an inactive context. */
+static const struct netup_profile quectel_netup = {
+	.kind = NETUP_CELLULAR,
+	.quoting = NETUP_QUOTE_PLAIN,
+	.cid = 1,
+	.reg_queries = httpcfg_reg_queries,
+	.define_ctx = "AT+QICSGP={cid},1,\"{apn}\",\"{user}\",\"{password}\",1",
+	.define_carries_auth = true,
+	.define_query = "AT+QICSGP={cid}",
+	.define_prefix = "+QICSGP:",
+	.define_cid_field = -1, .define_apn_field = 1, .define_user_field = 2, .define_password_field = 3,
+	.auth_ctx = NULL,
+	.activate = "AT+QIACT={cid}",
+	.active_query = "AT+QIACT?",
+	.active_prefix = "+QIACT:",
+	.active_cid_field = 0, .active_state_field = 1, .active_addr_field = 3,
+	.activate_timeout_ms = 150000,
+};
+
 static const struct httpcfg_params httpcfg_params = {
 	.stem = "+HTTP",
 	.ssl_cfg = "+SSLCFG",
@@ -751,6 +829,7 @@ const struct dialect dialect_httpcfg = {
 	/* The AT+HTTPCFG manual, AT+HTTPCFG's test command; the Q twin
 	 * answers ERROR to it, as this one does to AT+QHTTPCFG=?. */
 	.identify_probe = "AT+HTTPCFG=?",
+	.netup = &httpcfg_netup,
 };
 
 const struct dialect dialect_quectel = {
@@ -762,4 +841,5 @@ const struct dialect dialect_quectel = {
 	.state_size = sizeof(struct httpcfg_state),
 	.params = &quectel_params,
 	.identify_probe = "AT+QHTTPCFG=?",
+	.netup = &quectel_netup,
 };
