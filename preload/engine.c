@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "daemon_link.h"
 #include "fdtable.h"
 #include "real.h"
 
@@ -122,6 +123,7 @@ void engine_fork_child(void)
 	/* Without this, a parent's connection would not see EOF when its
 	 * engine thread closes, as long as the child lives on. */
 	fdtable_drain_engines(close_inherited, NULL);
+	daemon_link_fork_child();
 	if (engine)
 		athttp_after_fork_child(engine);
 }
