@@ -15,7 +15,6 @@ void fair_lock_init(struct fair_lock *fl)
 {
 	pthread_mutex_init(&fl->mu, NULL);
 	fl->held = false;
-	fl->cancelled = false;
 	fl->head = fl->tail = NULL;
 	fl->waiting = 0;
 }
@@ -42,10 +41,6 @@ static void unlink_waiter(struct fair_lock *fl, struct fair_waiter *w)
 int fair_lock_acquire(struct fair_lock *fl, int timeout_ms)
 {
 	pthread_mutex_lock(&fl->mu);
-	if (fl->cancelled) {
-		pthread_mutex_unlock(&fl->mu);
-		return ECANCELED;
-	}
 	if (!fl->held && !fl->head) {
 		fl->held = true;
 		pthread_mutex_unlock(&fl->mu);
@@ -112,7 +107,6 @@ void fair_lock_release(struct fair_lock *fl)
 void fair_lock_cancel_all(struct fair_lock *fl)
 {
 	pthread_mutex_lock(&fl->mu);
-	fl->cancelled = true;
 	while (fl->head) {
 		struct fair_waiter *w = fl->head;
 		unlink_waiter(fl, w);

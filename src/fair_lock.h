@@ -19,7 +19,6 @@ struct fair_waiter;
 struct fair_lock {
 	pthread_mutex_t mu;
 	bool held;
-	bool cancelled;              /* set by fair_lock_cancel_all: no new waits */
 	struct fair_waiter *head, *tail;
 	unsigned waiting;
 };
@@ -36,8 +35,9 @@ int fair_lock_acquire(struct fair_lock *fl, int timeout_ms);
 /* Hands the lock to the first waiter, or frees it. */
 void fair_lock_release(struct fair_lock *fl);
 
-/* Wakes every waiter with ECANCELED and refuses later acquires (the
- * holder keeps the lock until it releases). */
+/* Wakes every waiter queued now with ECANCELED (the holder keeps the lock
+ * until it releases; later acquires queue as usual: the owner refuses
+ * new work its own way). */
 void fair_lock_cancel_all(struct fair_lock *fl);
 
 /* Waiters in the queue now (tests, status). */

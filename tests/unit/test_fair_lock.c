@@ -222,9 +222,18 @@ static void test_cancel_all(void **state)
 	}
 	assert_int_equal(r.n, 0);
 	assert_int_equal(fair_lock_waiting(&r.fl), 0);
-	/* Later asks are refused, and the holder's release is clean. */
-	assert_int_equal(fair_lock_acquire(&r.fl, 1000), ECANCELED);
+	/* Later asks queue as before: one behind the holder gets it when
+	 * the holder lets go, and nothing is left queued. */
+	struct worker late = { .r = &r, .id = 7, .timeout_ms = 5000 };
+	pthread_t lt;
+	assert_int_equal(pthread_create(&lt, NULL, once, &late), 0);
+	wait_queue(&r.fl, 1);
 	fair_lock_release(&r.fl);
+	pthread_join(lt, NULL);
+	assert_int_equal(late.rc, 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.order[0], 7);
+	assert_int_equal(fair_lock_waiting(&r.fl), 0);
 	rig_free(&r);
 }
 
