@@ -772,6 +772,15 @@ void modem_set_persistent(athttp_modem *m, bool on)
 	pthread_mutex_unlock(&m->lock);
 }
 
+void modem_set_timeout(athttp_modem *m, int timeout_ms)
+{
+	fair_lock_acquire(&m->xlock, -1);
+	pthread_mutex_lock(&m->lock);
+	m->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_ACTION_TIMEOUT_MS;
+	pthread_mutex_unlock(&m->lock);
+	fair_lock_release(&m->xlock);
+}
+
 /* How long the probe's AT may take. */
 #define PROBE_TIMEOUT_MS 3000
 
