@@ -386,6 +386,9 @@ int main(int argc, char **argv)
 	 * runs the engine in process (or waits for the next daemon). */
 	close(lfd);
 	unlink(path);
+	/* Requests queued for the module are answered 503 now; the one on
+	 * the line finishes within the wait below. */
+	modem_stop_queue(m);
 	health_stop(&dm);
 	int left = daemon_drain_clients(&dm, SHUTDOWN_CLIENTS_MS);
 	modem_shutdown(m);

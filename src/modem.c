@@ -93,6 +93,19 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* The exchange lock for a short job that must run (settings, counts):
+ * a shutdown's cancel wakes those queued, and this one asks again. */
+static void take_lock(athttp_modem *m)
+{
+	while (fair_lock_acquire(&m->xlock, -1) != 0)
+		;
+}
+
+static bool shutting_down(athttp_modem *m)
+{
+	return __atomic_load_n(&m->shutting_down, __ATOMIC_SEQ_CST);
+}
+
 static void init_sync(athttp_modem *m)
 {
 	fair_lock_init(&m->xlock);
@@ -339,7 +352,7 @@ unsigned long modem_commands_sent(athttp_modem *m)
 {
 	/* Behind the exchanges, as before: a count taken mid-exchange would
 	 * be half of one. */
-	fair_lock_acquire(&m->xlock, -1);
+	take_lock(m);
 	pthread_mutex_lock(&m->lock);
 	unsigned long n = m->tp ? m->chat.commands_sent : 0;
 	pthread_mutex_unlock(&m->lock);
@@ -610,14 +623,14 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 {
 	struct modem_io io;
 	modem_io_init(m, &io);
-	if (fair_lock_acquire(&m->xlock, -1) != 0) {
+	if (fair_lock_acquire(&m->xlock, -1) != 0) {   /* modem_stop_queue */
 		ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
 		err->http_status = 503;
 		return ATH_E_BUSY;
 	}
 	pthread_mutex_lock(&m->lock);
 	enum ath_err e;
-	if (m->shutting_down) {
+	if (shutting_down(m)) {
 		e = ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
 		err->http_status = 503;
 	} else {
@@ -684,7 +697,7 @@ enum ath_err modem_bringup_check(athttp_modem *m, struct ath_error *err)
 {
 	struct modem_io io;
 	modem_io_init(m, &io);
-	fair_lock_acquire(&m->xlock, -1);
+	take_lock(m);
 	pthread_mutex_lock(&m->lock);
 	enum ath_err e = ensure_up(m, &io, err);
 	m->last_used_ms = now_ms();
@@ -730,7 +743,7 @@ void modem_error_header(const athttp_modem *m, const struct ath_error *err, char
 
 int modem_set_netup(athttp_modem *m, const struct netup_config *cfg)
 {
-	fair_lock_acquire(&m->xlock, -1);
+	take_lock(m);
 	pthread_mutex_lock(&m->lock);
 	for (size_t i = 0; i < sizeof m->net_strings / sizeof m->net_strings[0]; i++) {
 		free(m->net_strings[i]);
@@ -774,7 +787,7 @@ void modem_set_persistent(athttp_modem *m, bool on)
 
 void modem_set_timeout(athttp_modem *m, int timeout_ms)
 {
-	fair_lock_acquire(&m->xlock, -1);
+	take_lock(m);
 	pthread_mutex_lock(&m->lock);
 	m->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_ACTION_TIMEOUT_MS;
 	pthread_mutex_unlock(&m->lock);
@@ -788,10 +801,10 @@ enum ath_err modem_probe(athttp_modem *m, struct ath_error *err)
 {
 	struct modem_io io;
 	modem_io_init(m, &io);
-	fair_lock_acquire(&m->xlock, -1);
+	take_lock(m);
 	pthread_mutex_lock(&m->lock);
 	enum ath_err e = ATH_OK;
-	if (m->shutting_down) {
+	if (shutting_down(m)) {
 		e = ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
 		err->http_status = 503;
 		goto out;
@@ -837,10 +850,10 @@ enum ath_err modem_with_chat(athttp_modem *m, bool bring_up,
 {
 	struct modem_io io;
 	modem_io_init(m, &io);
-	fair_lock_acquire(&m->xlock, -1);
+	take_lock(m);
 	pthread_mutex_lock(&m->lock);
 	enum ath_err e;
-	if (m->shutting_down) {
+	if (shutting_down(m)) {
 		e = ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
 		err->http_status = 503;
 	} else {
@@ -888,19 +901,23 @@ void modem_counters(athttp_modem *m, struct modem_counters *c)
 #define SHUTDOWN_WAIT_MS 15000
 #define TEARDOWN_TIMEOUT_MS 10000
 
+void modem_stop_queue(athttp_modem *m)
+{
+	/* Read by the exchanges under m->lock; a plain store is enough for
+	 * those that take it after this, and the queued ones are woken. */
+	__atomic_store_n(&m->shutting_down, true, __ATOMIC_SEQ_CST);
+	fair_lock_cancel_all(&m->xlock);
+}
+
 void modem_shutdown(athttp_modem *m)
 {
-	pthread_mutex_lock(&m->stats_lock);
-	m->shutting_down = true;   /* read under m->lock too: set before either is taken */
-	pthread_mutex_unlock(&m->stats_lock);
 	/* Those queued get "shutting down"; the one on the line finishes. */
-	fair_lock_cancel_all(&m->xlock);
+	modem_stop_queue(m);
 	if (fair_lock_acquire(&m->xlock, SHUTDOWN_WAIT_MS) != 0) {
 		trace_note(m->trace, "shutdown: an exchange is still running; the port is left as it is");
 		return;
 	}
 	pthread_mutex_lock(&m->lock);
-	m->shutting_down = true;
 	check_restart(m);
 	if (m->tp && m->up && m->d->ops->teardown) {
 		struct modem_io io;

@@ -64,6 +64,10 @@ struct modem_counters {
 };
 void modem_counters(athttp_modem *m, struct modem_counters *c);
 
+/* The start of a shutdown: exchanges queued now and later fail at once
+ * (503 "shutting down"); the one on the line goes on. */
+void modem_stop_queue(athttp_modem *m);
+
 /* Puts the module back (the dialect's teardown) when it is up and in
  * step, then closes the port.  No exchange may be running. */
 void modem_shutdown(athttp_modem *m);
