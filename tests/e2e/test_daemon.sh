@@ -148,6 +148,30 @@ else
 	fail "exit $rc: $(head -c 200 "$TMP/bad.out")"
 fi
 
+# The man page (tests/e2e/test_man.sh covers section 1): it lints clean,
+# and its option items are exactly the options --help prints.
+PAGE8=$E2E_ROOT/man/athttpd.8
+CASE=daemon/man/lint
+if ! command -v mandoc >/dev/null; then
+	fail "mandoc is not installed (apt-get install mandoc)"
+elif out=$(mandoc -Tlint -W warning "$PAGE8" 2>&1) && [ -z "$out" ]; then
+	pass
+else
+	fail "mandoc -Tlint: $(echo "$out" | head -n 3 | tr '\n' ' ')"
+fi
+CASE=daemon/man/options
+"$ATHTTPD" --help >"$TMP/athttpd.help" 2>&1
+grep -oE '(^|[][ ,|(])--?[a-zA-Z][a-zA-Z0-9-]*' "$TMP/athttpd.help" | sed -E 's/^[][ ,|(]//' |
+	grep -v '^-$' | sort -u >"$TMP/help.opts"
+awk '/^\.Sh / { sec = substr($0, 5) } sec == "OPTIONS" && /^\.It / {
+	for (i = 2; i <= NF; i++) if ($(i - 1) == "Fl" || ($(i - 1) == ".It" && $i == "Fl")) if ($i != "Fl") print "-" $i }' \
+	"$PAGE8" | sort -u >"$TMP/page.opts"
+if [ -s "$TMP/help.opts" ] && cmp -s "$TMP/help.opts" "$TMP/page.opts"; then
+	pass "$(wc -l <"$TMP/help.opts") options"
+else
+	fail "--help and the page differ (< help, > page): $(diff "$TMP/help.opts" "$TMP/page.opts" | grep '^[<>]' | tr '\n' ' ')"
+fi
+
 start_daemon --probe-ms 600000 || { e2e_done; exit 1; }
 
 CASE=daemon/socket-mode
