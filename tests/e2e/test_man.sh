@@ -140,10 +140,15 @@ emu_source_variants() {
 }
 
 # The ATHTTP_* variables the engine, the preload library and the wrapper
-# read (getenv or modem.c's env_int).
+# read (getenv or modem.c's env_int), and the twins of the config file's
+# keys (config_file.c's table: config_from_env reads ATHTTP_<KEY>).
 engine_env() {
-	grep -ohE '(getenv|env_int)\("ATHTTP_[A-Z_]+"' "$E2E_ROOT"/src/*.c "$E2E_ROOT"/preload/*.c \
-		"$E2E_ROOT"/tools/*.c | grep -oE 'ATHTTP_[A-Z_]+' | sort -u
+	{
+		grep -ohE '(getenv|env_int)\("ATHTTP_[A-Z_]+"' "$E2E_ROOT"/src/*.c "$E2E_ROOT"/preload/*.c \
+			"$E2E_ROOT"/tools/*.c | grep -oE 'ATHTTP_[A-Z_]+'
+		sed -n 's/^\t{ "\([a-z_]*\)", K_[A-Z]*,.*/ATHTTP_\1/p' "$E2E_ROOT"/src/config_file.c |
+			tr '[:lower:]' '[:upper:]'
+	} | sort -u
 }
 
 # missing WHAT WANTED HAVE: the lines of WANTED not in HAVE, as "#   " detail
