@@ -32,7 +32,15 @@ struct athttp_settings {
 	char *allow_users, *allow_groups;      /* comma-separated names or numbers */
 	char *trace;
 	int verbose;                 /* -1: not set */
+	/* Where config_read_file says a file holding a secret (pin,
+	 * apn_password, wifi_password) is readable by every user; NULL:
+	 * stderr.  Not a setting: config_init clears it, config_free keeps it. */
+	void (*warn)(void *ctx, const char *text);
+	void *warn_ctx;
 };
+
+/* The longest line a file may have, without its newline. */
+#define CONFIG_LINE_MAX 1024
 
 void config_init(struct athttp_settings *s);
 void config_free(struct athttp_settings *s);
@@ -55,5 +63,16 @@ int config_from_env(struct athttp_settings *s, char *err, size_t errlen);
  * overrides /etc for tests) and $XDG_CONFIG_HOME or ~/.config/athttp/athttp.conf.
  * Reads those that exist; with explicit (-c) only that one, which must exist. */
 int config_load(struct athttp_settings *s, const char *explicit_path, char *err, size_t errlen);
+
+/* The keys, in the order above (i < config_key_count()), and each one's
+ * environment twin ("ATHTTP_" and the key in capitals). */
+size_t config_key_count(void);
+const char *config_key_name(size_t i);
+void config_env_name(size_t i, char *out, size_t outlen);
+
+/* The default files' paths (what config_load reads); -1 when there is
+ * none (no home directory) or it does not fit. */
+int config_system_path(char *out, size_t outlen);
+int config_user_path(char *out, size_t outlen);
 
 #endif

@@ -7,6 +7,7 @@
 #ifndef ATH_IDENTIFY_H
 #define ATH_IDENTIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "at_chat.h"
@@ -48,5 +49,26 @@ int identify_module(struct at_chat *chat, int timeout_ms, char *out, size_t outl
  * probe answered OK; ATI says ..."), more than one, or the port failed. */
 const struct dialect *identify_device(const char *device, int baud, int rtscts,
 				      char *found, size_t foundlen, struct ath_error *err);
+
+/* A probe's answer in words: "OK", the final line, "no answer". */
+const char *identify_answer_words(const struct identify_probe *pr);
+
+/* "name (probe answer), ..." of the probes with (with) or without the
+ * answer a. */
+void identify_list(const struct identify_probe *pr, size_t n, enum identify_answer a, bool with,
+		   char *out, size_t outlen);
+
+/* The decision of -m auto over probes already made: the one family whose
+ * probe answered OK, with found as identify_device's; NULL with err:
+ * ATH_E_UNSUPPORTED "unknown module: ..." (none, naming every probe's
+ * answer and what ATI said: model), ATH_E_CONFIG "ambiguous module: ..."
+ * (several), ATH_E_IO (a probe's port failed). */
+const struct dialect *identify_decide(const struct identify_probe *pr, size_t n, const char *model,
+				      char *found, size_t foundlen, struct ath_error *err);
+
+/* identify_device on an open chat: AT, ATI/AT+CGMM/AT+CGMR, every probe,
+ * the decision. */
+const struct dialect *identify_chat(struct at_chat *chat, int timeout_ms, char *found,
+				    size_t foundlen, struct ath_error *err);
 
 #endif

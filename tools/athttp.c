@@ -2,11 +2,12 @@
  * athttp: runs a command with the athttp LD_PRELOAD library in place, so
  * the command's HTTP goes out through an AT-command module.
  *
- *   athttp [-d DEVICE] [-m MODEM] [-b BAUD] [-v] [--] COMMAND [ARG...]
+ *   athttp [-c FILE] [-d DEVICE] [-m MODEM|auto] [-b BAUD] [-v] [--] COMMAND [ARG...]
  *   athttp ca [--bundle] [--dir DIR]
  *   athttp doctor [-d DEVICE] [-m MODEM|auto] [-b BAUD] [--record FILE] [URL]
  *
- * Options only set the ATHTTP_* environment the library reads; option
+ * Options, athttp.conf and the environment only set the ATHTTP_* environment
+ * the library reads (flag over environment over file); option
  * parsing stops at COMMAND so "athttp curl -v URL" gives -v to curl.
  * COMMAND also gets the environment that makes it trust the local CA the
  * engine signs its https leaves with; that CA and those files live in a
@@ -32,6 +33,7 @@
 #include "local_ca.h"
 #include "supervise.h"
 #include "trust_env.h"
+#include "wrapper_config.h"
 
 #define EXIT_USAGE 2
 #define PRELOAD_RELPATH "/../lib/athttp/libathttp-preload.so"
@@ -45,7 +47,8 @@ static void print_dialects(FILE *out)
 }
 
 static const char synopsis[] =
-	"usage: athttp [-d DEVICE] [-m MODEM] [-b BAUD] [-v] [--trace FILE]\n"
+	"usage: athttp [-c FILE] [-d DEVICE] [-m MODEM|auto] [-b BAUD] [-v]\n"
+	"              [--trace FILE]"
 	"              [--record FILE [--redact[=WHAT]]] [--replay-pace]\n"
 	"              [--bypass CIDRS] [--module-ca FILE] [--insecure-upstream]\n"
 	"              [--] COMMAND [ARG...]\n"
@@ -58,12 +61,15 @@ static void usage(FILE *out)
 	fputs(synopsis, out);
 	fputs("Runs COMMAND with its outbound HTTP carried by an AT-command module.\n"
 	      "\n"
+	      "  -c, --config FILE    read FILE instead of /etc/athttp.conf and\n"
+	      "                       ~/.config/athttp/athttp.conf (see athttp(1))\n"
 	      "  -d, --device DEVICE  serial device or pty of the module (ATHTTP_DEVICE);\n"
 	      "                       replay:FILE plays a recorded transcript back\n"
 	      "  -m, --modem MODEM    AT dialect (ATHTTP_MODEM, default simcom):\n"
 	      "                       ", out);
 	print_dialects(out);
-	fputs("\n"
+	fputs(" | auto\n"
+	      "                       (auto: identify the module before COMMAND starts)\n"
 	      "  -b, --baud BAUD      serial speed (ATHTTP_BAUD, default 115200)\n"
 	      "  -v, --verbose        trace the AT conversation on stderr (ATHTTP_VERBOSE=1)\n"
 	      "      --trace FILE     write the AT conversation to FILE (ATHTTP_TRACE)\n"
@@ -497,6 +503,7 @@ int main(int argc, char **argv)
 	enum { OPT_TRACE = 256, OPT_BYPASS, OPT_VERSION, OPT_RECORD, OPT_REDACT, OPT_PACE,
 	       OPT_MODULE_CA, OPT_INSECURE };
 	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "modem", required_argument, NULL, 'm' },
 		{ "baud", required_argument, NULL, 'b' },
@@ -514,14 +521,15 @@ int main(int argc, char **argv)
 	};
 	const char *device = NULL, *modem = NULL, *baud = NULL;
 	const char *trace = NULL, *bypass = NULL, *record = NULL, *redact = NULL;
-	const char *module_ca = NULL;
+	const char *module_ca = NULL, *config = NULL;
 	bool verbose = false, pace = false, insecure = false;
 	int c;
 
 	/* "+": stop at the first non-option, which is COMMAND.  ":" first
 	 * would hide getopt's own messages; we want them, then the usage. */
-	while ((c = getopt_long(argc, argv, "+d:m:b:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:m:b:vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c': config = optarg; break;
 		case 'd': device = optarg; break;
 		case 'm': modem = optarg; break;
 		case 'b': baud = optarg; break;
@@ -545,6 +553,25 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* The environment over athttp.conf, both checked and put in the
+	 * environment; then options over both. */
+	const char *from_flags[10];
+	size_t n_flags = 0;
+	const struct { const char *key; bool given; } flags[] = {
+		{ "device", device }, { "modem", modem }, { "baud", baud }, { "verbose", verbose },
+		{ "trace", trace }, { "bypass", bypass }, { "module_ca", module_ca },
+		{ "insecure_upstream", insecure },
+	};
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (flags[i].given)
+			from_flags[n_flags++] = flags[i].key;
+	from_flags[n_flags] = NULL;
+	char config_err[1400];
+	if (wrapper_config_apply(config, from_flags, config_err, sizeof config_err) < 0) {
+		fprintf(stderr, "athttp: %s\n", config_err);
+		return EXIT_USAGE;
+	}
+
 	/* Options win over the environment; validate whichever applies. */
 	if (!device)
 		device = getenv("ATHTTP_DEVICE");
@@ -553,10 +580,11 @@ int main(int argc, char **argv)
 	if (!baud)
 		baud = getenv("ATHTTP_BAUD");
 
-	if (modem && *modem && !known_dialect(modem)) {
+	bool auto_modem = modem && strcmp(modem, "auto") == 0;
+	if (modem && *modem && !auto_modem && !known_dialect(modem)) {
 		fprintf(stderr, "athttp: unknown modem \"%s\"; choose one of: ", modem);
 		print_dialects(stderr);
-		fputc('\n', stderr);
+		fputs(" | auto\n", stderr);
 		short_usage();
 		return EXIT_USAGE;
 	}
@@ -600,6 +628,13 @@ int main(int argc, char **argv)
 
 	char lib[PATH_MAX];
 	find_library(argv[0], lib);
+
+	if (auto_modem) {
+		int rc = wrapper_resolve_auto(device, baud, getenv("ATHTTP_RTSCTS"));
+		if (rc != 0)
+			return rc;
+		modem = NULL; /* ATHTTP_MODEM names the family found */
+	}
 
 	set_env("ATHTTP_DEVICE", device);
 	if (modem && *modem)

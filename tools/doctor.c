@@ -533,32 +533,6 @@ static bool check_echo(struct doctor *dr, struct port *p)
 
 /* ------------------------------------------------------------ 6: family */
 
-static const char *answer_words(const struct identify_probe *pr)
-{
-	switch (pr->answer) {
-	case IDENTIFY_OK: return "OK";
-	case IDENTIFY_REFUSED: return pr->final[0] ? pr->final : "ERROR";
-	case IDENTIFY_SILENT: return "no answer";
-	case IDENTIFY_PORT: return "port failed";
-	}
-	return "?";
-}
-
-/* "name (probe answer), ..." of the probes with (or without) the given
- * answer. */
-static void list_probes(const struct identify_probe *pr, size_t n, enum identify_answer a,
-			bool with, char *out, size_t outlen)
-{
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if ((pr[i].answer == a) != with)
-			continue;
-		size_t used = strlen(out);
-		snprintf(out + used, outlen - used, "%s%s (%s %s)", used ? ", " : "",
-			 pr[i].dialect->name, pr[i].dialect->identify_probe, answer_words(&pr[i]));
-	}
-}
-
 /* Check 6: the family's name in family. */
 static bool check_family(struct doctor *dr, struct port *p, char *family, size_t familylen)
 {
@@ -582,9 +556,9 @@ static bool check_family(struct doctor *dr, struct port *p, char *family, size_t
 			return true;
 		}
 		report(dr, V_FAIL, "family", "the module does not speak %s: %s answered %s", d->name,
-		       d->identify_probe, answer_words(&mine));
+		       d->identify_probe, identify_answer_words(&mine));
 		size_t n = identify_families(&p->chat, PROBE_WAIT_MS, pr, MAX_PROBES);
-		list_probes(pr, n, IDENTIFY_OK, true, others, sizeof others);
+		identify_list(pr, n, IDENTIFY_OK, true, others, sizeof others);
 		if (*others)
 			fix("it answers as %s: use -m with that family (or -m auto)", others);
 		else
@@ -594,27 +568,32 @@ static bool check_family(struct doctor *dr, struct port *p, char *family, size_t
 	}
 
 	size_t n = identify_families(&p->chat, PROBE_WAIT_MS, pr, MAX_PROBES);
-	size_t n_ok = 0, first = 0;
-	for (size_t i = 0; i < n; i++)
-		if (pr[i].answer == IDENTIFY_OK && n_ok++ == 0)
-			first = i;
-	if (n_ok == 0) {
-		list_probes(pr, n, IDENTIFY_OK, false, others, sizeof others);
+	struct ath_error err;
+	ath_error_clear(&err);
+	char found[400];
+	const struct dialect *d = identify_decide(pr, n, model, found, sizeof found, &err);
+	if (!d && err.code == ATH_E_CONFIG) {
+		/* Several answered: the doctor goes on with the first, saying so. */
+		size_t first = 0;
+		while (pr[first].answer != IDENTIFY_OK)
+			first++;
+		snprintf(family, familylen, "%s", pr[first].dialect->name);
+		identify_list(pr, n, IDENTIFY_OK, true, others, sizeof others);
+		report(dr, V_WARN, "family", "several families answer: %s; taking %s", others, family);
+		fix("give -m MODEM with the one the module's manual names");
+		return true;
+	}
+	if (!d) {
+		identify_list(pr, n, IDENTIFY_OK, false, others, sizeof others);
 		report(dr, V_FAIL, "family", "no family athttp knows answered its probe: %s", others);
 		fix("the module may have no AT HTTP command set athttp speaks, or firmware without "
 		    "it; see its AT manual");
 		return false;
 	}
-	snprintf(family, familylen, "%s", pr[first].dialect->name);
-	if (n_ok > 1) {
-		list_probes(pr, n, IDENTIFY_OK, true, others, sizeof others);
-		report(dr, V_WARN, "family", "several families answer: %s; taking %s", others, family);
-		fix("give -m MODEM with the one the module's manual names");
-		return true;
-	}
-	list_probes(pr, n, IDENTIFY_OK, false, others, sizeof others);
+	snprintf(family, familylen, "%s", d->name);
+	identify_list(pr, n, IDENTIFY_OK, false, others, sizeof others);
 	report(dr, V_OK, "family", "%s (%s answered OK; ruled out: %s)", family,
-	       pr[first].dialect->identify_probe, others);
+	       d->identify_probe, others);
 	return true;
 }
 
