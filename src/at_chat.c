@@ -23,6 +23,11 @@ static const struct {
 	{ "NO DIALTONE", false, AT_FINAL_OTHER },
 };
 
+/* A line of its own, outside any data block or stream: a module that
+ * reset mid-exchange has lost every state, and whatever a wait was
+ * waiting for will never come. */
+const char *const at_restart_lines[] = { "RDY", "ready", NULL };
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -90,6 +95,23 @@ static void on_line(void *ctx, const char *line, size_t len)
 			   (len == AT_LINE_MAX && strncasecmp(line, c->echo, len) == 0))) {
 		c->echo[0] = '\0';
 		return;
+	}
+	/* A dialect that reads data as lines (its raw observer takes the
+	 * bytes) could be handed a body line that reads "ready": no restart
+	 * is told while one is set; the wait's timeout bounds that case. */
+	if (!c->raw_observer) {
+		for (const char *const *r = at_restart_lines; *r; r++) {
+			if (strcmp(line, *r) != 0)
+				continue;
+			c->restarted = true;
+			snprintf(c->restart_line, sizeof c->restart_line, "%s", line);
+			trace_note(c->trace, "the module restarted (%s)", line);
+			c->waiting_final = false;
+			c->want_prompt = false;
+			c->echo[0] = '\0';
+			at_parser_arm_prompt(&c->parser, false);
+			return;
+		}
 	}
 	if (c->waiting_final) {
 		struct at_result res;
@@ -228,7 +250,7 @@ static enum ath_err pump(struct at_chat *c, int timeout_ms,
 {
 	unsigned char buf[4096];
 	long deadline = now_ms() + timeout_ms;
-	while (!done(c, arg)) {
+	while (!c->restarted && !done(c, arg)) {
 		long left = deadline - now_ms();
 		if (left <= 0)
 			return ATH_E_TIMEOUT;
@@ -237,12 +259,13 @@ static enum ath_err pump(struct at_chat *c, int timeout_ms,
 			return ATH_E_IO;
 		if (n == 0)
 			continue;
+		c->bytes_in += (unsigned long long)n;
 		if (c->raw_observer)
 			c->raw_observer(c->raw_ctx, buf, (size_t)n);
 		at_parser_feed(&c->parser, buf, (size_t)n);
 		deadline = now_ms() + timeout_ms;
 	}
-	return ATH_OK;
+	return c->restarted ? ATH_E_PROTOCOL : ATH_OK;
 }
 
 static bool have_result(struct at_chat *c, const void *arg)
@@ -266,6 +289,8 @@ static enum ath_err send_command(struct at_chat *c, bool want_prompt, const char
 	int n = vsnprintf(cmd, sizeof cmd - 1, fmt, ap);
 	if (n < 0 || n >= AT_CMD_MAX)
 		return ATH_E_PROTOCOL;
+	if (c->restarted)
+		return ATH_E_PROTOCOL;
 	if (c->waiting_final) {
 		/* Never talk over a command the module is still answering. */
 		trace_note(c->trace, "refusing to send %s: previous command unfinished", cmd);
@@ -286,6 +311,7 @@ static enum ath_err send_command(struct at_chat *c, bool want_prompt, const char
 	c->want_prompt = want_prompt;
 	at_parser_arm_prompt(&c->parser, want_prompt);
 	c->commands_sent++;
+	c->bytes_out += (unsigned long long)n;
 	enum ath_err e = c->tp->ops->write(c->tp, cmd, (size_t)n, 5000);
 	if (e != ATH_OK)
 		c->waiting_final = false;
@@ -328,7 +354,10 @@ enum ath_err at_chat_cmd_prompt(struct at_chat *c, int timeout_ms, struct at_res
 
 enum ath_err at_chat_send_data(struct at_chat *c, const void *data, size_t len, int timeout_ms)
 {
+	if (c->restarted)
+		return ATH_E_PROTOCOL;
 	trace_data(c->trace, '>', "data", data, len);
+	c->bytes_out += len;
 	if (c->tp->ops->hint)
 		c->tp->ops->hint(c->tp, TRANSPORT_HINT_DATA);
 	return c->tp->ops->write(c->tp, data, len, timeout_ms);
@@ -415,6 +444,36 @@ enum ath_err at_chat_wait_until(struct at_chat *c, bool (*done)(void *ctx), void
 {
 	struct until_wait w = { done, ctx };
 	return pump(c, timeout_ms, until_done, &w);
+}
+
+enum ath_err at_chat_poll(struct at_chat *c)
+{
+	unsigned char buf[4096];
+	/* Bounded: a module streaming without end is read a few buffers'
+	 * worth, and the rest waits for the next wait. */
+	for (int i = 0; i < 16 && !c->restarted; i++) {
+		ssize_t n = c->tp->ops->read(c->tp, buf, sizeof buf, 0);
+		if (n < 0)
+			return ATH_E_IO;
+		if (n == 0)
+			break;
+		c->bytes_in += (unsigned long long)n;
+		if (c->raw_observer)
+			c->raw_observer(c->raw_ctx, buf, (size_t)n);
+		at_parser_feed(&c->parser, buf, (size_t)n);
+	}
+	return c->restarted ? ATH_E_PROTOCOL : ATH_OK;
+}
+
+bool at_chat_restarted(const struct at_chat *c)
+{
+	return c->restarted;
+}
+
+void at_chat_clear_restart(struct at_chat *c)
+{
+	c->restarted = false;
+	c->restart_line[0] = '\0';
 }
 
 void at_chat_drain(struct at_chat *c, int quiet_ms, int max_ms)

@@ -41,6 +41,9 @@ int modem_set_netup(athttp_modem *m, const struct netup_config *cfg);
  * release): the daemon's mode. */
 void modem_set_persistent(athttp_modem *m, bool on);
 
+/* The whole-exchange timeout from now on (SIGHUP); 0: the default. */
+void modem_set_timeout(athttp_modem *m, int timeout_ms);
+
 /* The idle health probe: when no exchange runs, checks the module answers
  * (AT) and has not reset; brings it up again if it did.  ATH_OK: up. */
 enum ath_err modem_probe(athttp_modem *m, struct ath_error *err);
