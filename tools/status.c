@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "at_sync.h"
 #include "daemon_proto.h"
 #include "dialect.h"
 #include "identify.h"
@@ -30,6 +29,8 @@
 #define DEFAULT_BAUD 115200
 #define STATUS_CMD_MS 2000
 #define STATUS_LOCK_MS 2000
+#define STATUS_SYNC_ROUNDS 3
+#define STATUS_SYNC_MS 1500
 #define DAEMON_STATUS_MS 10000
 #define DAEMON_STATUS_MAX (64 * 1024)
 
@@ -64,6 +65,26 @@ static int from_daemon(const char *path, bool json, bool explicit_socket)
 	return 1;
 }
 
+/* The command line in step, quickly: status is asked by a person waiting
+ * (the engine's at_sync waits up to a minute for a slow module).  Echo
+ * stays as the module has it; the chat copes with either. */
+static bool answers_at(struct at_chat *chat)
+{
+	at_chat_drain(chat, 100, 1000);
+	for (int i = 0; i < STATUS_SYNC_ROUNDS; i++) {
+		struct at_result r;
+		enum ath_err e = at_chat_cmd(chat, STATUS_SYNC_MS, &r, "AT");
+		if (e == ATH_E_IO)
+			return false;
+		if (e == ATH_OK && r.final == AT_FINAL_OK) {
+			at_chat_clear_queue(chat);
+			return true;
+		}
+		at_chat_drain(chat, 100, 1000);
+	}
+	return false;
+}
+
 static int from_module(const char *device, const char *modem, int baud, int rtscts, bool json)
 {
 	struct ath_error err;
@@ -88,9 +109,8 @@ static int from_module(const char *device, const char *modem, int baud, int rtsc
 	struct at_chat chat;
 	at_chat_init(&chat, tp, d ? d->syntax : NULL, NULL);
 	int rc = 1;
-	if (at_sync(&chat, &err) != ATH_OK) {
-		fprintf(stderr, "athttp status: %s: %s\n", device,
-			*err.text ? err.text : "the module does not answer AT");
+	if (!answers_at(&chat)) {
+		fprintf(stderr, "athttp status: %s: the module does not answer AT\n", device);
 		goto out;
 	}
 	if (!d) {
