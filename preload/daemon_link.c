@@ -35,9 +35,12 @@ static int open_connect(const char *host, unsigned port, int *status, char *why,
 	return daemon_client_open(link_path, line, LINK_TIMEOUT_MS, status, why, whylen);
 }
 
+/* What connect() says: EACCES for a user the daemon (403) or its
+ * socket's permissions refuse, ECONNREFUSED for everything else (no
+ * daemon, a daemon that cannot serve now, an answer we cannot read). */
 static int failed(const char *why, int status)
 {
-	int e = status == 403 ? EACCES : ECONNREFUSED;
+	int e = status == 403 || (status == 0 && errno == EACCES) ? EACCES : ECONNREFUSED;
 	fprintf(stderr, "athttp: daemon %s: %s\n", link_path, why[0] ? why : "no answer");
 	errno = e;
 	return -2;
@@ -66,11 +69,14 @@ int daemon_link_connect(const char *host, unsigned port)
 			link_way = fd < 0 && status == 0 && (errno == ECONNREFUSED ||
 							     errno == ENOENT)
 					   ? LINK_ENGINE : LINK_DAEMON;
+			enum link_way decided = link_way;
+			int open_errno = errno;
 			pthread_mutex_unlock(&link_lock);
-			if (link_way == LINK_ENGINE) {
+			if (decided == LINK_ENGINE) {
 				errno = saved;
 				return -1;
 			}
+			errno = open_errno;
 			return fd >= 0 ? fd : failed(why, status);
 		}
 	}
