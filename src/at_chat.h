@@ -75,6 +75,10 @@ struct at_chat {
 	 * data): every wait and send fails until at_chat_clear_restart. */
 	bool restarted;
 	char restart_line[16];
+	/* Inside a block or stream, the last bytes read when they may be the
+	 * start of a restart line: held until known to be data. */
+	unsigned char hold[16];
+	size_t nhold;
 };
 
 /* Lines a module prints when it (re)starts: SIMCom's and Quectel's
