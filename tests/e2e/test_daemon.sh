@@ -449,6 +449,48 @@ n=$(emu_cmds '^AT$' | wc -l)
 if [ "$n" -ge 3 ]; then pass "$n AT probes while idle"; else fail "$n AT probes within 5 s"; fi
 stop_daemon
 
+# ---------------------------------------------------- -m auto, a stalled reader
+start_daemon -m auto --probe-ms 600000 --send-timeout-ms 1000 || { e2e_done; exit 1; }
+CASE=daemon/modem-auto
+if grep -q 'found simcom' "$DAEMON_LOG"; then pass "$(grep -m1 'found simcom' "$DAEMON_LOG" | cut -c1-120)"
+else fail "no 'found simcom' in the log: $(head -n 3 "$DAEMON_LOG" | tr '\n' ' ')"; fi
+# A program that asks for 1 MB and never reads: the daemon's writes to it
+# time out, the module is put back in step, and the next program is served.
+cat >"$TMP/stall.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(b"ATHTTP/1 CONNECT origin.test 80\n")
+line = b""
+while not line.endswith(b"\n"):
+    line += s.recv(1)
+print(line.decode().strip(), flush=True)
+s.sendall(b"GET /mb1.bin HTTP/1.1\r\nHost: origin.test\r\n\r\n")
+time.sleep(float(sys.argv[2]))
+PY
+CASE=daemon/stalled-reader
+timeout -k 2 20 "$PY" "$TMP/stall.py" "$SOCK" 12 >"$TMP/stall.out" 2>&1 &
+stall=$!
+for ((i = 0; i < 100; i++)); do
+	[ "$(emu_cmds HTTPREAD | wc -l)" -gt 0 ] && break
+	sleep 0.05
+done
+t0=$(now)
+client curl "$U/small.txt" "$TMP/conc/after-stall"
+rc=$?
+took=$(echo "$(now) - $t0" | bc -l)
+kill "$stall" 2>/dev/null
+wait "$stall" 2>/dev/null
+if [ "$rc" = 0 ] && [ "$(sha "$TMP/conc/after-stall")" = "$SMALL_SHA" ] &&
+	[ "$(echo "$took < 10" | bc -l)" = 1 ]; then
+	pass "served after $(printf %.2f "$took") s while the other stopped reading"
+else
+	fail "exit $rc after $(printf %.2f "$took") s: $(head -c 200 "$TMP/conc/after-stall.stderr"); stalled client: $(head -c 100 "$TMP/stall.out")"
+fi
+stop_daemon
+
 # ---------------------------------------------------- module reset
 if ! "$EMU" --help 2>&1 | grep -q 'reset:'; then
 	skip "daemon/reset/..." "athttp-emu has no --fault reset:N:B in this build yet"
@@ -477,6 +519,32 @@ else
 		fail "exit $rc, $(fsize "$TMP/reset/b" 2>/dev/null) bytes: $(head -c 200 "$TMP/reset/b.stderr")"
 	fi
 	stop_daemon
+fi
+
+# ---------------------------------------------------- no network
+# The bring-up fails (registration never completes within its bound): the
+# daemon keeps running and answers 503 naming the state, retrying.
+if ! "$EMU" --help 2>&1 | grep -q -- '--no-network'; then
+	skip "daemon/no-network" "athttp-emu has no --no-network in this build yet"
+else
+	start_emu --no-network || { e2e_done; exit 1; }
+	write_conf register_timeout_ms=1500
+	start_daemon --probe-ms 600000 || { e2e_done; exit 1; }
+	CASE=daemon/no-network
+	for ((i = 0; i < 200; i++)); do
+		grep -q 'module down' "$DAEMON_LOG" && break
+		sleep 0.05
+	done
+	out=$(dproto "$SOCK" "ATHTTP/1 CONNECT origin.test 80" line)
+	if printf '%s' "$out" | head -n 1 | grep -q '^ATHTTP/1 503 .*regist'; then
+		pass "$(printf '%s' "$out" | head -n 1 | cut -c1-140)"
+	else
+		fail "answer: $(printf '%s' "$out" | head -c 200); log: $(grep -m1 'module down' "$DAEMON_LOG")"
+	fi
+	CASE=daemon/no-network-still-running
+	if kill -0 "$DAEMON_PID" 2>/dev/null; then pass; else fail "athttpd exited"; fi
+	stop_daemon
+	write_conf
 fi
 
 chk_sanitizer_reports
