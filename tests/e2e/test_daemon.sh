@@ -128,6 +128,9 @@ stop_daemon() {
 client() {
 	local kind=$1 url=$2 out=$3
 	local -a cmd
+	# curl and wget hang under a preloaded libasan (see matrix.sh): python
+	# stands in for them there.
+	[ "$E2E_SAN" = address ] && kind=python
 	case $kind in
 	curl) cmd=(curl -sS -o "$out" "$url") ;;
 	wget) cmd=(wget -q --tries=1 --timeout=50 --no-config -O "$out" "$url") ;;
@@ -505,7 +508,7 @@ else
 	n=$(fsize "$TMP/reset/a" 2>/dev/null || echo 0)
 	if [ "$rc" = 0 ]; then
 		fail "exit 0 with $n bytes (sha $( [ "$(sha "$TMP/reset/a")" = "$MB1_SHA" ] && echo right || echo WRONG)): the reset was not seen"
-	elif [ "$n" -ge "$(fsize "$WWW/mb1.bin")" ] || ! cmp -s -n "$n" "$TMP/reset/a" "$WWW/mb1.bin"; then
+	elif [ "$n" != 0 ] && { [ "$n" -ge "$(fsize "$WWW/mb1.bin")" ] || ! cmp -s -n "$n" "$TMP/reset/a" "$WWW/mb1.bin"; }; then
 		fail "exit $rc with $n bytes that are not the body's start"
 	else
 		pass "exit $rc after $n bytes"
