@@ -1,5 +1,8 @@
 #include "at_sync.h"
 
+#include <stdbool.h>
+#include <strings.h>
+
 #define SYNC_FIRST_WAIT_MS 500
 #define SYNC_MAX_WAIT_MS 5000
 #define SYNC_ROUNDS 12
@@ -12,6 +15,33 @@ static enum ath_err echo_off(struct at_chat *chat, struct ath_error *err)
 	return e == ATH_OK ? ATH_OK : at_no_answer(err, e, "ATE0");
 }
 
+/* Watches the module's bytes for the echo of "AT" (a line "AT" ended by
+ * CR), however the reads split it: a module that echoes needs ATE0, one
+ * that does not (a previous process turned it off) is spared it. */
+struct echo_watch {
+	char line[3];
+	size_t n;
+	bool long_line;
+	bool seen;
+};
+
+static void watch_echo(void *ctx, const void *data, size_t len)
+{
+	struct echo_watch *w = ctx;
+	for (const unsigned char *p = data; p < (const unsigned char *)data + len; p++) {
+		if (*p == '\r' || *p == '\n') {
+			if (!w->long_line && w->n == 2 && strncasecmp(w->line, "AT", 2) == 0)
+				w->seen = true;
+			w->n = 0;
+			w->long_line = false;
+		} else if (w->n < 2) {
+			w->line[w->n++] = (char)*p;
+		} else {
+			w->long_line = true;
+		}
+	}
+}
+
 /* After any failed round, an OK may be a late answer to an earlier AT: then
  * let the stragglers arrive and ask once more. */
 enum ath_err at_sync(struct at_chat *chat, struct ath_error *err)
@@ -22,12 +52,15 @@ enum ath_err at_sync(struct at_chat *chat, struct ath_error *err)
 	int wait_ms = SYNC_FIRST_WAIT_MS;
 	bool doubtful = false;
 	for (int i = 0; i < SYNC_ROUNDS; i++) {
+		struct echo_watch w = { .n = 0 };
+		at_chat_set_raw_observer(chat, watch_echo, &w);
 		enum ath_err e = at_chat_cmd(chat, wait_ms, &r, "AT");
+		at_chat_set_raw_observer(chat, NULL, NULL);
 		if (e == ATH_E_IO)
 			return at_no_answer(err, e, "AT");
 		if (e == ATH_OK && r.final == AT_FINAL_OK) {
 			if (!doubtful)
-				return echo_off(chat, err);
+				return w.seen ? echo_off(chat, err) : ATH_OK;
 			at_chat_drain(chat, wait_ms, 2 * wait_ms + 1000);
 			doubtful = false;
 			continue;

@@ -11,9 +11,10 @@
 
 /* AT until OK, each result paired with its own command: the module may be
  * mid-way through something of a previous process (a data phase waiting
- * for bytes, a read still streaming).  Then ATE0: every dialect wants the
- * echo off (the chat copes with it either way).  ATH_E_TIMEOUT if the
- * module never answers. */
+ * for bytes, a read still streaming).  Then ATE0 if the last AT came
+ * back echoed: every dialect wants the echo off (the chat copes with it
+ * either way), and a module a previous process left with the echo off is
+ * spared the command.  ATH_E_TIMEOUT if the module never answers. */
 enum ath_err at_sync(struct at_chat *chat, struct ath_error *err);
 
 /* cmd got no result: a timeout, the port failing, or not sent at all. */

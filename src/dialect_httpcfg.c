@@ -221,6 +221,19 @@ static enum ath_err set_cfg(struct modem_io *io, const char *name, int value, st
 	return ATH_OK;
 }
 
+/* The settings bring-up needs, and the value each must have. */
+static const struct {
+	const char *name;
+	int value;
+} httpcfg_needed[] = {
+	{ "requestheader", 1 },
+	{ "responseheader", 1 },
+};
+
+/* 15.1: the read form lists every setting ("+HTTPCFG: \"<name>\",<value>"
+ * lines): a module that holds them from a previous user (they last until
+ * a reset) costs one query and no setting.  A setting the query does not
+ * show, or a refused query, is set all the same. */
 static enum ath_err httpcfg_bringup(struct modem_io *io, struct ath_error *err)
 {
 	struct httpcfg_state *st = io->state;
@@ -228,9 +241,30 @@ static enum ath_err httpcfg_bringup(struct modem_io *io, struct ath_error *err)
 	enum ath_err e = at_sync(io->chat, err);
 	if (e != ATH_OK)
 		return e;
-	e = set_cfg(io, "requestheader", 1, err);
-	if (e == ATH_OK)
-		e = set_cfg(io, "responseheader", 1, err);
+	const char *stem = params_of(io)->stem;
+	enum { N_NEEDED = sizeof httpcfg_needed / sizeof httpcfg_needed[0] };
+	bool held[N_NEEDED] = { false };
+	struct at_result r;
+	at_chat_clear_queue(io->chat);
+	char query[24];
+	snprintf(query, sizeof query, "AT%sCFG?", stem);
+	e = at_chat_cmd(io->chat, timeouts.cfg_ms, &r, "%s", query);
+	if (e != ATH_OK)
+		return at_no_answer(err, e, query);
+	char prefix[24], line[AT_LINE_MAX + 1];
+	snprintf(prefix, sizeof prefix, "%sCFG:", stem);
+	while (r.final == AT_FINAL_OK && at_chat_take_line(io->chat, prefix, line, sizeof line)) {
+		char name[32];
+		int v;
+		if (sscanf(line + strlen(prefix), " \"%31[^\"]\",%d", name, &v) != 2)
+			continue;
+		for (size_t i = 0; i < N_NEEDED; i++)
+			if (strcmp(name, httpcfg_needed[i].name) == 0)
+				held[i] = v == httpcfg_needed[i].value;
+	}
+	for (size_t i = 0; i < N_NEEDED && e == ATH_OK; i++)
+		if (!held[i])
+			e = set_cfg(io, httpcfg_needed[i].name, httpcfg_needed[i].value, err);
 	return e;
 }
 

@@ -305,6 +305,13 @@ static enum ath_err sim_query(const struct run *rn, char *state, size_t len)
 		snprintf(rn->st->sim, sizeof rn->st->sim, "not inserted");
 		return net_fail(rn->err, r.code, "no SIM (%s)", r.text);
 	}
+	/* 27.007 +CME ERROR 14: SIM busy (still starting, e.g. just after
+	 * a reset): asked again. */
+	if (r.final == AT_FINAL_CME && r.code == 14) {
+		copy_text(state, len, "busy");
+		snprintf(rn->st->sim, sizeof rn->st->sim, "busy");
+		return ATH_OK;
+	}
 	if (r.final != AT_FINAL_OK) {
 		snprintf(rn->st->sim, sizeof rn->st->sim, "error");
 		return net_fail(rn->err, r.code, "SIM: AT+CPIN? failed: %s", r.text);
@@ -323,7 +330,21 @@ static enum ath_err sim_query(const struct run *rn, char *state, size_t len)
 static enum ath_err sim_step(struct run *rn)
 {
 	char state[64];
-	enum ath_err e = sim_query(rn, state, sizeof state);
+	int bound = rn->cfg->register_timeout_ms > 0 ? rn->cfg->register_timeout_ms : NETUP_DEFAULT_REGISTER_MS;
+	long deadline = now_ms() + bound;
+	enum ath_err e;
+	for (;;) {
+		e = sim_query(rn, state, sizeof state);
+		if (e != ATH_OK || strcmp(state, "busy") != 0)
+			break;
+		long left = deadline - now_ms();
+		if (left < 0) {
+			char after[16];
+			seconds(after, sizeof after, bound);
+			return net_fail(rn->err, 14, "SIM still busy (+CME ERROR: 14) after %s", after);
+		}
+		pause_ms(left + 1 < rn->poll_ms ? (int)left + 1 : rn->poll_ms);
+	}
 	if (e != ATH_OK || strcmp(state, "READY") == 0)
 		return e;
 	if (strcmp(state, "SIM PIN") != 0)
@@ -379,8 +400,11 @@ static enum ath_err registration_step(struct run *rn)
 	int timeout = rn->cfg->register_timeout_ms > 0 ? rn->cfg->register_timeout_ms : NETUP_DEFAULT_REGISTER_MS;
 	long deadline = now_ms() + timeout;
 	for (;;) {
-		int first_stat = -1;
+		/* The state named when none is registered: the most telling
+		 * answer (searching, then denied, unknown, not searching). */
+		int first_stat = -1, best_rank = -1;
 		const char *first_q = NULL;
+		bool all_denied = true;
 		for (size_t i = 0; i < nq; i++) {
 			if (dropped[i])
 				continue;
@@ -401,10 +425,15 @@ static enum ath_err registration_step(struct run *rn)
 				dropped[i] = true;
 				continue;
 			}
-			if (!first_q) {
+			static const int rank[] = { [0] = 0, [1] = 9, [2] = 4, [3] = 3, [4] = 1, [5] = 9 };
+			int rk = stat >= 0 && (size_t)stat < sizeof rank / sizeof rank[0] ? rank[stat] : 2;
+			if (rk > best_rank) {
+				best_rank = rk;
 				first_q = p->reg_queries[i];
 				first_stat = stat;
 			}
+			if (stat != 3)
+				all_denied = false;
 			if (registered(stat)) {
 				rn->st->reg_stat = stat;
 				snprintf(rn->st->reg_name, sizeof rn->st->reg_name, "%s", netup_reg_name(stat));
@@ -418,8 +447,8 @@ static enum ath_err registration_step(struct run *rn)
 		/* The clock is read in whole ms: past the deadline only once
 		 * more than timeout has surely gone by. */
 		long left = deadline - now_ms();
-		/* Denied is final; waiting longer does not change it. */
-		if (left < 0 || first_stat == 3) {
+		/* Denied everywhere is final; waiting does not change it. */
+		if (left < 0 || all_denied) {
 			char after[16];
 			seconds(after, sizeof after, timeout);
 			return net_fail(rn->err, first_stat, "not registered: %s (%s stat %d) after %s",

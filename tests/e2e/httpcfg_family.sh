@@ -25,7 +25,7 @@ D_URL_PAT='^DATA [0-9]* @URL@$'         # the URL in AT+HTTPURL's data phase
 D_SEND_PAT="AT+$STEM\\(GET\\|POST\\)="
 D_BODY_PAT="AT+${STEM}POST="
 D_TRACE_PAT="AT+${STEM}GET="
-D_VERIFY_MODEM="AT+${STEM}CFG="
+D_VERIFY_MODEM="AT+${STEM}GET="
 D_VERBOSE_PAT='\[data [0-9]* bytes\] "http://origin\.test/small\.txt"'
 D_DNS_CODE=714                          # HTTP(S) DNS error
 D_OOM_CODE=729                          # alloc memory fail

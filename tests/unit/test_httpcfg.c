@@ -43,11 +43,22 @@ static void httpcfg_rig(struct rig *r, const struct dialect *d, const struct scr
 }
 
 
-/* Bring-up from power-on: echo on, so ATE0 and AT come back. */
+/* 15.1's read form with the given request and response header settings. */
+static void cfg_query_step(struct script *sc, const char *stem, int reqh, int rsph)
+{
+	step(sc, fmt("AT%sCFG?\r", stem),
+	     fmt("\r\n%sCFG: \"contextid\",1\r\n%sCFG: \"requestheader\",%d\r\n"
+		 "%sCFG: \"responseheader\",%d\r\n%sCFG: \"sslctxid\",1\r\n\r\nOK\r\n",
+		 stem, stem, reqh, stem, rsph, stem));
+}
+
+/* Bring-up from power-on: echo on, so ATE0 and AT come back; the settings
+ * are the defaults (0), so both are set. */
 static void bringup_steps(struct script *sc, const char *stem)
 {
 	step(sc, fmt("AT\r"), fmt("AT\r\r\nOK\r\n"));
 	step(sc, fmt("ATE0\r"), fmt("ATE0\r\r\nOK\r\n"));
+	cfg_query_step(sc, stem, 0, 0);
 	step(sc, fmt("AT%sCFG=\"requestheader\",1\r", stem), fmt("\r\nOK\r\n"));
 	step(sc, fmt("AT%sCFG=\"responseheader\",1\r", stem), fmt("\r\nOK\r\n"));
 }
@@ -356,7 +367,7 @@ static void test_cfg_refused(void **state)
 	(void)state;
 	struct script sc = { 0 };
 	step(&sc, fmt("AT\r"), fmt("\r\nOK\r\n"));
-	step(&sc, fmt("ATE0\r"), fmt("\r\nOK\r\n"));
+	cfg_query_step(&sc, "+HTTP", 0, 1);
 	step(&sc, fmt("AT+HTTPCFG=\"requestheader\",1\r"), fmt("\r\n+CME ERROR: 730\r\n"));
 	struct rig r;
 	httpcfg_rig(&r, &dialect_httpcfg, sc.s, sc.n, 1);
@@ -365,6 +376,37 @@ static void test_cfg_refused(void **state)
 	assert_non_null(strstr(r.err.text, "invalid parameter"));
 	rig_done(&r);
 	script_free(&sc);
+}
+
+/* 15.1: settings the module holds from before are not set again; one it
+ * does not hold is; a refused query sets both. */
+static void test_bringup_queries_settings(void **state)
+{
+	(void)state;
+	static const struct { int reqh, rsph; bool refused; } cases[] = {
+		{ 1, 1, false }, { 1, 0, false }, { 0, 1, false }, { 0, 0, true },
+	};
+	const char *stems[] = { "+HTTP", "+QHTTP" };
+	const struct dialect *ds[] = { &dialect_httpcfg, &dialect_quectel };
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			struct script sc = { 0 };
+			step(&sc, fmt("AT\r"), fmt("\r\nOK\r\n"));
+			if (cases[i].refused)
+				step(&sc, fmt("AT%sCFG?\r", stems[k]), fmt("\r\nERROR\r\n"));
+			else
+				cfg_query_step(&sc, stems[k], cases[i].reqh, cases[i].rsph);
+			if (cases[i].reqh != 1)
+				step(&sc, fmt("AT%sCFG=\"requestheader\",1\r", stems[k]), fmt("\r\nOK\r\n"));
+			if (cases[i].rsph != 1)
+				step(&sc, fmt("AT%sCFG=\"responseheader\",1\r", stems[k]), fmt("\r\nOK\r\n"));
+			struct rig r;
+			httpcfg_rig(&r, ds[k], sc.s, sc.n, (unsigned)i);
+			assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
+			rig_done(&r);
+			script_free(&sc);
+		}
+	}
 }
 
 /* A method the module refuses through AT+HTTPPOST: 501 naming it, and the
@@ -789,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_url_refused),
 		cmocka_unit_test(test_cfg_refused),
+		cmocka_unit_test(test_bringup_queries_settings),
 		cmocka_unit_test(test_method_refused),
 		cmocka_unit_test(test_read_cut),
 		cmocka_unit_test(test_read_without_ok),

@@ -375,7 +375,6 @@ static void test_manual_close(void **state)
 		struct script sc = { 0 };
 		struct buf after = { 0 };
 		step(&sc, fmt("AT\r"), fmt("\r\nOK\r\n"));
-		step(&sc, fmt("ATE0\r"), fmt("\r\nOK\r\n"));
 		step(&sc, fmt("AT+HTTPCLOSE\r"), fmt(open ? "\r\nOK\r\n\r\n+HTTPCLOSE: HTTP Link Closed\r\n" : "\r\nOK\r\n"));
 		params_steps(&sc, "h", 80, 1);
 		setup_step(&sc);

@@ -356,6 +356,50 @@ static void test_registration_denied(void **state)
 	script_free(&sc);
 }
 
+/* A SIM still starting (+CME ERROR: 14) is asked again. */
+static void test_sim_busy(void **state)
+{
+	(void)state;
+	struct script sc = { 0 };
+	refused(&sc, "AT+CPIN?", NULL, "+CME ERROR: 14");
+	refused(&sc, "AT+CPIN?", NULL, "+CME ERROR: 14");
+	sim_ready(&sc);
+	registered_home(&sc);
+	context_warm(&sc, &families[2], "internet");
+	struct netup_config cfg = cfg_apn("internet");
+	struct ath_error err;
+	assert_int_equal(play(&dialect_httpcfg, &sc, &cfg, NULL, &err, 3), ATH_OK);
+	script_free(&sc);
+}
+
+/* Denied on one network but searching on another: waited for, and the
+ * searching one named. */
+static void test_denied_on_one_network(void **state)
+{
+	(void)state;
+	struct script sc = { 0 };
+	sim_ready(&sc);
+	for (int k = 0; k < 40; k++) {
+		ok(&sc, "AT+CEREG?", "+CEREG: 0,3");
+		ok(&sc, "AT+CGREG?", "+CGREG: 0,2");
+		ok(&sc, "AT+CREG?", "+CREG: 0,0");
+	}
+	struct netup_config cfg = cfg_apn("internet");
+	cfg.register_timeout_ms = 100;
+	cfg.poll_ms = 20;
+	struct ath_error err;
+	ath_error_clear(&err);
+	struct rig r;
+	rig_init(&r, &dialect_onemo, sc.s, sc.n, 3, false);
+	enum ath_err e = netup_run(&r.chat, NULL, dialect_onemo.netup, &cfg, NULL, &err);
+	assert_string_equal(script_error(r.tp), "");
+	/* more than one round went by */
+	assert_true(r.chat.commands_sent > 4);
+	rig_free(&r);
+	assert_503(e, &err, "not registered: searching (+CGREG stat 2) after 0.1 s");
+	script_free(&sc);
+}
+
 /* Another APN defined: defined anew, then the rest as warm.  Where the
  * activation is a step of its own, the context is then activated only if
  * inactive. */
@@ -687,6 +731,8 @@ int main(void)
 		cmocka_unit_test(test_slow_registration),
 		cmocka_unit_test(test_no_network),
 		cmocka_unit_test(test_registration_denied),
+		cmocka_unit_test(test_sim_busy),
+		cmocka_unit_test(test_denied_on_one_network),
 		cmocka_unit_test(test_apn_defined_when_different),
 		cmocka_unit_test(test_cold_context),
 		cmocka_unit_test(test_activation_only_when_inactive),

@@ -276,7 +276,6 @@ static void test_bringup_already_started(void **state)
 	(void)state;
 	struct script_step steps[] = {
 		{ "AT\r", 0, "\r\nOK\r\n", 0 },
-		{ "ATE0\r", 0, "\r\nOK\r\n", 0 },
 		{ "AT+HTTPINIT\r", 0, "\r\nERROR\r\n", 0 },
 		{ "AT+HTTPTERM\r", 0, "\r\nOK\r\n", 0 },
 		{ "AT+HTTPINIT\r", 0, "\r\nOK\r\n", 0 },
@@ -293,7 +292,6 @@ static void test_bringup_fails(void **state)
 	(void)state;
 	struct script_step steps[] = {
 		{ "AT\r", 0, "\r\nOK\r\n", 0 },
-		{ "ATE0\r", 0, "\r\nOK\r\n", 0 },
 		{ "AT+HTTPINIT\r", 0, "\r\nERROR\r\n", 0 },
 		{ "AT+HTTPTERM\r", 0, "\r\nERROR\r\n", 0 },
 		{ "AT+HTTPINIT\r", 0, "\r\n+CME ERROR: 3\r\n", 0 },
@@ -759,7 +757,6 @@ static void test_sslcfg_again_after_recover(void **state)
 		{ "AT+HTTPPARA=\"SSLCFG\",1\r", 0, "\r\nOK\r\n", 0 },
 		{ "AT+HTTPACTION=0\r", 0, "\r\nOK\r\n\r\n+HTTPACTION: 0,715,0\r\n", 0 },
 		{ "AT\r", 0, "\r\nOK\r\n", 0 },
-		{ "ATE0\r", 0, "\r\nOK\r\n", 0 },
 		{ "AT+HTTPTERM\r", 0, "\r\nOK\r\n", 0 },
 		{ "AT+HTTPINIT\r", 0, "\r\nOK\r\n", 0 },
 		{ "AT+HTTPPARA=\"URL\",\"https://secure.test/\"\r", 0, "\r\nOK\r\n", 0 },
@@ -807,7 +804,6 @@ static void test_url_held_and_teardown(void **state)
 		SMALL_GET("http://h/b"),
 		/* recover: the service started anew forgot it */
 		{ "AT\r", 0, "\r\nOK\r\n", 0 },
-		{ "ATE0\r", 0, "\r\nOK\r\n", 0 },
 		{ "AT+HTTPTERM\r", 0, "\r\nOK\r\n", 0 },
 		{ "AT+HTTPINIT\r", 0, "\r\nOK\r\n", 0 },
 		SMALL_GET("http://h/b"),
