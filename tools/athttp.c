@@ -50,8 +50,7 @@ static void print_dialects(FILE *out)
 
 static const char synopsis[] =
 	"usage: athttp [-c FILE] [-d DEVICE] [-m MODEM|auto] [-b BAUD] [-v]\n"
-	"              [--trace FILE]"
-	"              [--record FILE [--redact[=WHAT]]] [--replay-pace]\n"
+	"              [--trace FILE] [--record FILE [--redact[=WHAT]]] [--replay-pace]\n"
 	"              [--bypass CIDRS] [--module-ca FILE] [--insecure-upstream]\n"
 	"              [--socket PATH] [--] COMMAND [ARG...]\n"
 	"       athttp ca [--bundle] [--dir DIR]\n"

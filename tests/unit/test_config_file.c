@@ -224,6 +224,13 @@ static const struct bad_case bad_values[] = {
 	{ "apn = \"a\\nb\"", "apn: bad escape \\n in quotes (only \\\" and \\\\)" },
 	{ "apn = \"a\" b", "apn: text after the closing quote" },
 	{ "wifi_ssid = 123456789012345678901234567890123", "wifi_ssid: longer than 32 bytes" },
+	{ "apn_user = 12345678901234567890123456789012345678901234567890123456789012345",
+	  "apn_user: longer than 64 bytes" },
+	{ "module_ca =   # nothing", "module_ca: empty value (leave the key out to keep the "
+	  "default)" },
+	{ "ca_dir = \"/var/\x01lib\"", "ca_dir: control byte 0x01 in the value" },
+	{ "trace = \"/tmp/at.log", "trace: unterminated quote" },
+	{ "socket = \"/run/a\rb\"", "socket: control byte 0x0d in the value" },
 	{ "apn_user = x", NULL },   /* a good one among them: the table can tell */
 };
 
