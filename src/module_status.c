@@ -101,20 +101,50 @@ static bool int_field(const char *s, int idx, int lo, int hi, int *out)
 	return true;
 }
 
-static void query_identity(struct at_chat *chat, int t, struct module_status *st)
+/* Where a module names itself, per kind of module: each query fills its
+ * field unless an earlier one did; the first line starting with one of
+ * its prefixes is taken (the prefix cut off), else its first line. */
+struct identity_query {
+	const char *cmd;
+	const char *const *prefixes;   /* NULL-terminated; NULL: the first line */
+	size_t field, fieldlen;
+};
+
+#define IDENTITY_FIELD(m) offsetof(struct module_status, m), sizeof ((struct module_status *)0)->m
+
+/* 27.007 AT+CGMM, AT+CGMR; ATI's free text names the model on a
+ * "Model:" line on some (SIMCom, Quectel), on its first line on others.
+ * Quectel's AT+CGMR prints "Revision: <version>". */
+static const char *const cgmr_prefixes[] = { "+CGMR:", "Revision:", NULL };
+static const char *const ati_prefixes[] = { "Model:", NULL };
+static const struct identity_query cellular_identity[] = {
+	{ "AT+CGMM", NULL, IDENTITY_FIELD(model) },
+	{ "ATI", ati_prefixes, IDENTITY_FIELD(model) },
+	{ "AT+CGMR", cgmr_prefixes, IDENTITY_FIELD(firmware) },
+	{ NULL, NULL, 0, 0 },
+};
+/* The ESP-AT User Guide, Basic AT Commands, AT+GMR: "AT version:<v>",
+ * "SDK version:<v>", ... (no 27.007 identity commands). */
+static const char *const gmr_prefixes[] = { "AT version:", NULL };
+static const struct identity_query wifi_identity[] = {
+	{ "AT+GMR", gmr_prefixes, IDENTITY_FIELD(firmware) },
+	{ NULL, NULL, 0, 0 },
+};
+
+static void query_identity(struct at_chat *chat, const struct identity_query *q, int t,
+			   struct module_status *st)
 {
 	char line[AT_LINE_MAX + 1];
-	if (ask(chat, t, "AT+CGMM") && take(chat, "", line, sizeof line))
-		copy(st->model, sizeof st->model, line);
-	/* ATI prints free text; many modules name the model on a "Model:"
-	 * line among others (SIMCom, Quectel), else the first line is it. */
-	if (!st->model[0] && ask(chat, t, "ATI")) {
-		if (take(chat, "Model:", line, sizeof line) || take(chat, "", line, sizeof line))
-			copy(st->model, sizeof st->model, line);
+	for (; q->cmd; q++) {
+		char *out = (char *)st + q->field;
+		if (*out || !ask(chat, t, q->cmd))
+			continue;
+		bool got = false;
+		for (const char *const *p = q->prefixes; p && *p && !got; p++)
+			got = take(chat, *p, line, sizeof line);
+		if (got || take(chat, "", line, sizeof line))
+			copy(out, q->fieldlen, line);
 	}
-	if (ask(chat, t, "AT+CGMR") &&
-	    (take(chat, "+CGMR:", line, sizeof line) || take(chat, "", line, sizeof line)))
-		copy(st->firmware, sizeof st->firmware, line);
 }
 
 static void query_cellular(struct at_chat *chat, const struct netup_profile *p, int t,
@@ -191,11 +221,13 @@ void module_status_query(struct at_chat *chat, const struct dialect *d, int time
 	snprintf(st->dialect, sizeof st->dialect, "%s", d ? d->name : "");
 
 	const struct netup_profile *p = d ? d->netup : NULL;
-	query_identity(chat, timeout_ms, st);
-	if (p && p->kind == NETUP_WIFI)
+	if (p && p->kind == NETUP_WIFI) {
+		query_identity(chat, wifi_identity, timeout_ms, st);
 		query_wifi(chat, timeout_ms, st);
-	else
+	} else {
+		query_identity(chat, cellular_identity, timeout_ms, st);
 		query_cellular(chat, p, timeout_ms, st);
+	}
 	at_chat_clear_queue(chat);
 }
 

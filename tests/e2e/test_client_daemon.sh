@@ -11,7 +11,9 @@
 # wrapper exits 1; a user the daemon's socket refuses gets a clean error; a
 # daemon that goes away between two connections of one program gives the
 # second a clean ECONNREFUSED, and a new daemon serves the next program;
-# a stale default socket file leaves the engine in the process.
+# a stale default socket file leaves the engine in the process; and with
+# no daemon, ATHTTP_PIN makes the engine in the program enter the PIN of a
+# cold module.
 E2E_NAME=client_daemon
 . "$(dirname "$0")/lib.sh"
 
@@ -243,5 +245,25 @@ got_small "in process"
 ATHTTP_RUN_DIR=$STALE ath_raw daemon/stale/preload env ATHTTP_DEVICE="$TMP/tty" ATHTTP_MODEM=simcom \
 	LD_PRELOAD="$PRELOAD_SO" curl -sS -o "$TMP/out/daemon_stale_preload.body" "$U/small.txt"
 got_small "in process"
+
+# ------------------------------------------------------------ in process: a cold module brought up
+# No daemon: the engine in the program enters the SIM PIN itself when
+# ATHTTP_PIN is set (without it the module refuses HTTP: the PIN is what
+# made the difference).
+MODEM=simcom start_emu --sim-pin 1234 || { e2e_done; exit 1; }
+ath_raw daemon/in-process/no-pin "$ATHTTP" -d "$TMP/tty" -m simcom -- \
+	curl -sS -o "$TMP/out/daemon_in-process_no-pin.body" -w '%{http_code}' "$U/small.txt"
+if [ "$RC" = 0 ] && [ "$(cat "$OUT")" != 200 ] && ! emu_cmds | grep -q '^AT+CPIN='; then
+	pass "HTTP $(cat "$OUT") without a PIN"
+else
+	fail "exit $RC, HTTP '$(cat "$OUT")': a SIM that wants a PIN served without one?"
+fi
+ATHTTP_PIN=1234 ath_raw daemon/in-process/pin "$ATHTTP" -d "$TMP/tty" -m simcom -- \
+	curl -sS -o "$TMP/out/daemon_in-process_pin.body" "$U/small.txt"
+if ! emu_cmds | grep -q '^AT+CPIN="1234"$'; then
+	fail "no AT+CPIN=\"1234\" in the emulator's log"
+else
+	got_small "PIN entered in process"
+fi
 
 e2e_done

@@ -1,9 +1,11 @@
 #!/bin/bash
 # athttp status straight from the emulated module (no daemon): text and
 # --json for each family (-m auto identifies it; the JSON must load and
-# name the family), the SIMCom emulator's identity, SIM, registration and
-# signal, the ESP-AT emulator's access point and signal (and no SIM), only
-# read commands sent (nothing that changes the module's state), and the
+# name the family), the SIMCom emulator's identity, SIM, registration,
+# operator, signal and address, the ESP-AT emulator's firmware, access point
+# and signal (and no SIM), a SIM asking for its PIN and a module with no
+# network shown as they are, only read commands sent (nothing that changes
+# the module's state, no PIN entered), and the
 # exit codes: 1 for a device that is not there or a pty nobody answers,
 # 2 for a bad command line.
 E2E_NAME=status
@@ -60,14 +62,16 @@ MODEM=simcom start_emu
 st status/simcom/text -d "$TMP/tty" -m simcom
 if [ "$RC" != 0 ]; then
 	fail "exit $RC"
-elif ! grep -qx 'model: SIMCOM_SIM7600E-H' "$OUT" || ! grep -qx 'sim: READY' "$OUT" ||
-	! grep -qx 'reg_stat: 1' "$OUT" || ! grep -qx 'signal: -73 dBm (rssi 20)' "$OUT"; then
-	fail "model/sim/registration/signal lines: $(tr '\n' '|' <"$OUT")"
+elif ! grep -qx 'model: SIMCOM_SIM7600E-H' "$OUT" || ! grep -qx 'firmware: athttp-emu' "$OUT" ||
+	! grep -qx 'sim: READY' "$OUT" || ! grep -qx 'reg_stat: 1' "$OUT" ||
+	! grep -qx 'registration: registered (home)' "$OUT" || ! grep -qx 'operator: athttp-emu' "$OUT" ||
+	! grep -qx 'signal: -73 dBm (rssi 20)' "$OUT" || ! grep -qx 'address: 10.64.0.2' "$OUT"; then
+	fail "identity/sim/registration/operator/signal/address lines: $(tr '\n' '|' <"$OUT")"
 else
 	pass
 fi
 # Only read commands (27.007's queries, the identity) and the sync.
-bad=$(emu_cmds | grep -Ev '^AT(E0)?$|^AT\+(CGMM|CGMR|COPS\?|CSQ|CPIN\?|CEREG\?|CGREG\?|CREG\?|CGPADDR=1)$|^ATI$' | head -n 3)
+bad=$(emu_cmds | grep -Ev '^AT$|^AT\+(CGMM|CGMR|COPS\?|CSQ|CPIN\?|CEREG\?|CGREG\?|CREG\?|CGPADDR=1)$|^ATI$' | head -n 3)
 CASE=status/simcom/read-only
 if [ -z "$(emu_cmds | head -n 1)" ]; then
 	fail "the emulator log shows no command at all"
@@ -81,7 +85,7 @@ if [ "$RC" != 0 ] || ! jget model >/dev/null 2>&1; then
 	fail "exit $RC or not JSON: $(head -c 300 "$OUT")"
 elif [ "$(jget model)" != SIMCOM_SIM7600E-H ] || [ "$(jget sim)" != READY ] ||
 	[ "$(jget reg_stat)" != 1 ] || [ "$(jget rssi)" != 20 ] || [ "$(jget signal_dbm)" != -73 ] ||
-	[ "$(jget wifi_ssid)" != "" ]; then
+	[ "$(jget wifi_ssid)" != "" ] || [ "$(jget address)" != 10.64.0.2 ]; then
 	fail "fields: $(head -c 400 "$OUT")"
 else
 	pass
@@ -93,7 +97,7 @@ st status/espat/json --json -d "$TMP/tty" -m espat
 if [ "$RC" != 0 ] || ! jget wifi_ssid >/dev/null 2>&1; then
 	fail "exit $RC or not JSON: $(head -c 300 "$OUT")"
 elif [ "$(jget wifi_ssid)" != athttp-emu ] || [ "$(jget rssi)" != -50 ] ||
-	[ "$(jget sim)" != "" ] || [ "$(jget reg_stat)" != null ]; then
+	[ "$(jget sim)" != "" ] || [ "$(jget reg_stat)" != null ] || [ "$(jget firmware)" != athttp-emu ]; then
 	fail "fields: $(head -c 400 "$OUT")"
 else
 	pass
@@ -110,6 +114,35 @@ if [ "$RC" != 0 ] || ! grep -qx 'wifi_ssid: athttp-emu' "$OUT" || ! grep -qx 'si
 	fail "exit $RC: $(tr '\n' '|' <"$OUT")"
 else
 	pass
+fi
+
+# ------------------------------------------------------------ a module not on the network
+MODEM=simcom start_emu --sim-pin 1234
+st status/simcom/sim-pin --json -d "$TMP/tty" -m simcom
+if [ "$RC" != 0 ] || ! jget sim >/dev/null 2>&1; then
+	fail "exit $RC or not JSON: $(head -c 300 "$OUT")"
+elif [ "$(jget sim)" != "SIM PIN" ]; then
+	fail "sim '$(jget sim)', expected 'SIM PIN': $(head -c 400 "$OUT")"
+else
+	pass
+fi
+CASE=status/simcom/sim-pin-untouched
+if emu_cmds | grep -q '^AT+CPIN='; then
+	fail "status entered a PIN: $(emu_cmds | grep CPIN= | head -n 1)"
+else
+	pass
+fi
+MODEM=simcom start_emu --no-network
+st status/simcom/no-network --json -d "$TMP/tty" -m simcom
+if [ "$RC" != 0 ] || ! jget reg_stat >/dev/null 2>&1; then
+	fail "exit $RC or not JSON: $(head -c 300 "$OUT")"
+else
+	r=$(jget reg_stat)
+	case $r in
+	1 | 5 | null | '<none>') fail "reg_stat '$r' for a module with no network: $(head -c 400 "$OUT")" ;;
+	*) [ -n "$(jget registration)" ] && pass "reg_stat $r: $(jget registration)" ||
+		fail "reg_stat $r without its name" ;;
+	esac
 fi
 stop_emu
 

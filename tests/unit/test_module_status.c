@@ -4,8 +4,9 @@
  * registered, operator with a comma inside its quotes, signal, PDP
  * address) land in their fields and stop the registration queries early;
  * refused commands leave their fields empty (the first registration
- * answer kept when none says registered); ATI stands in for AT+CGMM; a
- * WiFi family asks AT+CWJAP? and AT+CIPSTA? and no SIM; hostile module
+ * answer kept when none says registered); ATI stands in for AT+CGMM and
+ * a "Revision:" prefix is cut; a WiFi family asks AT+GMR, AT+CWJAP? and
+ * AT+CIPSTA? and no SIM; hostile module
  * strings are escaped in JSON and in text (no raw control byte, quote or
  * backslash gets out).
  */
@@ -134,7 +135,7 @@ static void ati_stands_in_for_cgmm(void **state)
 	static const struct script_step steps[] = {
 		{ "AT+CGMM\r", 0, ERR, 0 },
 		{ "ATI\r", 0, "\r\nManufacturer: ACME\r\nModel: EG25-G\r\nRevision: R1\r\n" OK, 0 },
-		{ "AT+CGMR\r", 0, "\r\nEG25GGBR07A08M2G\r\n" OK, 0 },
+		{ "AT+CGMR\r", 0, "\r\nRevision: EG25GGBR07A08M2G\r\n" OK, 0 },
 		{ "AT+CPIN?\r", 0, "\r\n+CPIN: SIM PIN\r\n" OK, 0 },
 		{ "AT+CEREG?\r", 0, "\r\n+CEREG: 2,1,\"00C3\",\"01A2D001\",7\r\n" OK, 0 },
 		{ "AT+COPS?\r", 0, ERR, 0 },
@@ -154,9 +155,7 @@ static void wifi_asks_wifi(void **state)
 {
 	(void)state;
 	static const struct script_step steps[] = {
-		{ "AT+CGMM\r", 0, ERR, 0 },
-		{ "ATI\r", 0, ERR, 0 },
-		{ "AT+CGMR\r", 0, ERR, 0 },
+		{ "AT+GMR\r", 0, "\r\nAT version:2.2.0.0(s-1)\r\nSDK version:v4.0\r\n" OK, 0 },
 		{ "AT+CWJAP?\r", 0, "\r\n+CWJAP:\"home, net\",\"02:00:00:00:00:01\",6,-50,0\r\n" OK, 0 },
 		{ "AT+CIPSTA?\r", 0, "\r\n+CIPSTA:ip:\"192.168.4.2\"\r\n+CIPSTA:gateway:\"192.168.4.1\"\r\n"
 				     "+CIPSTA:netmask:\"255.255.255.0\"\r\n" OK, 0 },
@@ -164,6 +163,8 @@ static void wifi_asks_wifi(void **state)
 	struct module_status st;
 	run(steps, sizeof steps / sizeof steps[0], &wifi_dialect, &st);
 	assert_string_equal(st.dialect, "espat");
+	assert_string_equal(st.firmware, "2.2.0.0(s-1)");
+	assert_string_equal(st.model, "");
 	assert_string_equal(st.wifi_ssid, "home, net");
 	assert_int_equal(st.rssi, -50);
 	assert_string_equal(st.address, "192.168.4.2");
