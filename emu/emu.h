@@ -5,7 +5,12 @@
  * Pieces, one a file:
  *   emu_main.c     command line, pty, event loop, paced writer
  *   emu_port.c     the module's side of the serial line: echo, command lines,
- *                  data phases, one command at a time, output queue, log
+ *                  data phases, one command at a time, output queue, log,
+ *                  --cmd-latency, --fault (a module reset: RDY)
+ *   emu_net.c      the network side, per family as data: SIM (PIN),
+ *                  registration, PDP context (or the family's own), WiFi
+ *                  station (ESP-AT), identity (ATI, AT+CGMI/CGMM/CGMR);
+ *                  offered every command before the dialect
  *   emu_cmdline.c  strict AT command-line tokenizer
  *   emu_origin.c   HTTP/1.1 client to the routed origin, on worker threads;
  *                  raw TCP links that stream what the origin sends; both
@@ -20,6 +25,28 @@
  *
  * Everything but the fetch and link workers runs on the event loop's
  * thread.
+ *
+ * The network (every family; default a warm module: SIM ready, registered
+ * home, context 1 defined with APN "internet" and active, ESP-AT joined to
+ * "athttp-emu"):
+ *   --cold             context neither defined nor active, WiFi off (mode 0)
+ *                      and not joined; registration begins at power-on
+ *   --sim-pin PIN      the SIM asks for PIN (AT+CPIN="PIN"); registration
+ *                      begins once it is given; three wrong: SIM PUK
+ *   --register-ms MS   registration takes MS (stat 2 until then)
+ *   --no-network       stat 2 forever (ESP-AT: every join times out)
+ *   --reg-denied       stat 3
+ *   --apn APN          the only APN activation accepts (+CME ERROR: 533;
+ *                      SIMCom: AT+HTTPINIT ERROR)
+ *   --wifi SSID:PW     ESP-AT's one access point
+ * HTTP while the network is down: simcom AT+HTTPINIT ERROR; neoway
+ * AT+HTTPSETUP ERROR; httpcfg/quectel the action's +CME ERROR: 709;
+ * onemo AT+MHTTPCREATE/MHTTPREQUEST +CME ERROR: 30; espat ERROR.
+ *   --fault reset:N:B  the N-th HTTP request (action command), B bytes of
+ *                      output after it began: the module resets (queued
+ *                      output lost, HTTP state lost, echo on, RDY / ready,
+ *                      network as at power-on with --cold); repeatable
+ *   --cmd-latency NAME=MS  that command's final result comes MS after it
  *
  * Dialects (-m) and their firmware variants (--variant; the first is the
  * default, and follows the manual):
@@ -141,6 +168,38 @@ struct emu_config {
 	unsigned latency_ms;
 	size_t max_body;		/* longest response body kept */
 	bool chunked_zero_len;
+
+	/* The network (emu_net.c).  Default: a warm module. */
+	bool cold;			/* --cold: powered on just now */
+	const char *sim_pin;		/* --sim-pin; NULL: no PIN asked */
+	unsigned register_ms;		/* --register-ms */
+	bool no_network;		/* registration never completes */
+	bool reg_denied;		/* registration denied (stat 3) */
+	const char *apn;		/* the one APN accepted; NULL "internet" */
+	const char *wifi;		/* "SSID:PASSWORD"; NULL athttp-emu:athttp-emu */
+
+	struct emu_fault *faults;	/* --fault */
+	size_t nfaults;
+	struct emu_cmd_latency *cmd_latency;	/* --cmd-latency */
+	size_t ncmd_latency;
+};
+
+/* --fault KIND:ARGS; the kinds are emu_main.c's table. */
+enum emu_fault_kind {
+	EMU_FAULT_RESET,		/* reset:N:B */
+};
+
+struct emu_fault {
+	enum emu_fault_kind kind;
+	unsigned long request;		/* the N-th HTTP request (from 1) */
+	unsigned long after;		/* bytes of output after it began */
+};
+
+/* --cmd-latency NAME=MS: that command's final result (or prompt) comes
+ * MS after the command line. */
+struct emu_cmd_latency {
+	char *name;			/* as emu_cmd names it: "+HTTPINIT" */
+	unsigned ms;
 };
 
 /* ------------------------------------------------------------ emu_cmdline.c */
@@ -343,6 +402,7 @@ enum emu_mark {
 	EMU_MARK_NONE,
 	EMU_MARK_DONE,			/* the command is finished */
 	EMU_MARK_PROMPT,		/* the data phase begins */
+	EMU_MARK_RESET,			/* --fault reset: the module resets */
 };
 
 /* For dialects.  Output is a response or URC: it leaves --latency-ms later. */
@@ -358,6 +418,17 @@ void emu_download(struct emu *e, const char *prompt, size_t size,
 		  unsigned timeout_ms);
 void emu_set_echo(struct emu *e, bool on);
 const struct emu_config *emu_config(const struct emu *e);
+/* The family's HTTP request (action) command begins: counted for
+ * --fault (a reset may be armed by it). */
+void emu_request_begin(struct emu *e);
+/* The network is up for HTTP: SIM ready, registered, the context active
+ * (a family whose HTTP service activates it, SIMCom, gets it activated
+ * here when it can be), or for ESP-AT the station joined.  A family's
+ * HTTP start or action command fails as its manual says when it is not. */
+bool emu_net_ready(struct emu *e);
+/* The model AT+CGMM and ATI report, for dialects whose --variant (or
+ * --model) changes it; model must outlive the emulator. */
+void emu_net_model(struct emu *e, const char *model);
 struct emu_jobs *emu_jobs(struct emu *e);
 /* Bytes of output queued and not yet written. */
 size_t emu_queued(const struct emu *e);
@@ -417,5 +488,25 @@ uint64_t emu_deadline(const struct emu *e);	/* EMU_NEVER: none */
 void emu_tick(struct emu *e);
 /* The last client closed the port: what it did not read is lost. */
 void emu_hangup(struct emu *e);
+
+/* ------------------------------------------------------------ emu_net.c */
+
+/* The network side of a module family (SIM, registration, context,
+ * identity, ESP-AT's station), for emu_port.c. */
+struct emu_net;
+struct emu_net *emu_net_new(struct emu *e, const struct emu_config *cfg,
+			    const char *family);
+void emu_net_free(struct emu_net *n);
+/* State as at power-on; warm: context defined and active, station
+ * joined (the default module), else as --cold. */
+void emu_net_power_on(struct emu_net *n, bool warm);
+/* Answers c if it is one of the family's network commands (true), else
+ * leaves it to the dialect (false). */
+bool emu_net_command(struct emu_net *n, const struct emu_cmd *c);
+bool emu_net_ready_net(struct emu_net *n);
+/* What the module prints as it boots ("RDY" and the SIM's state, or
+ * ESP-AT's "ready"). */
+const char *emu_net_boot_lines(const struct emu_net *n);
+void emu_net_set_model(struct emu_net *n, const char *model);
 
 #endif

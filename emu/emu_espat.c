@@ -382,6 +382,7 @@ static void final(struct espat *s, const char *word)
 /* The command's request goes out: its URL, its method. */
 static void start(struct espat *s, enum job job)
 {
+	emu_request_begin(s->emu);
 	s->job = job;
 	s->url = s->req.url;
 	s->req.url = (struct emu_url){ 0 };
@@ -778,7 +779,7 @@ static void http_client(struct espat *s, const struct emu_cmd *c)
 	size_t first = 6;
 	struct request *q = &s->req;
 
-	if (c->argc < 6 || !num_in(c, 0, M_HEAD, M_DELETE) ||
+	if (!emu_net_ready(s->emu) || c->argc < 6 || !num_in(c, 0, M_HEAD, M_DELETE) ||
 	    !num_in(c, 1, 0, 3) || !num_in(c, 5, 1, 2)) {
 		emu_error(s->emu);
 		return;
@@ -810,7 +811,7 @@ static void http_cpost(struct espat *s, const struct emu_cmd *c)
 {
 	struct request *q = &s->req;
 
-	if (c->argc < 2 || !c->argv[0].len || !num_in(c, 1, 1, MAX_POST) ||
+	if (!emu_net_ready(s->emu) || c->argc < 2 || !c->argv[0].len || !num_in(c, 1, 1, MAX_POST) ||
 	    (c->argc > 2 && !num_in(c, 2, c->argc - 3, c->argc - 3))) {
 		emu_error(s->emu);
 		return;
@@ -833,7 +834,7 @@ static void http_getsize(struct espat *s, const struct emu_cmd *c)
 {
 	struct request *q = &s->req;
 
-	if (c->argc != 1 || !c->argv[0].len) {
+	if (!emu_net_ready(s->emu) || c->argc != 1 || !c->argv[0].len) {
 		emu_error(s->emu);
 		return;
 	}
@@ -907,25 +908,6 @@ static void data_done(void *ctx, struct emu_buf *data, bool complete)
 	start(s, JOB_CPOST);
 }
 
-/* ------------------------------------------------------------ wifi */
-
-/* AT+CWMODE?: the ESP-AT User Guide, Wi-Fi AT Commands, AT+CWMODE; the
- * emulated module is a station (1) and keeps no other mode. */
-static void wifi_mode(struct espat *s, const struct emu_cmd *c)
-{
-	emu_sendf(s->emu, EMU_MARK_NONE, "+CWMODE:1\r\n");
-	emu_ok(s->emu);
-}
-
-/* AT+CWJAP?: joined to one made-up access point (the same guide,
- * AT+CWJAP: +CWJAP:<ssid>,<bssid>,<channel>,<rssi>,...). */
-static void wifi_joined(struct espat *s, const struct emu_cmd *c)
-{
-	emu_sendf(s->emu, EMU_MARK_NONE,
-		  "+CWJAP:\"athttp-emu\",\"02:00:00:00:00:01\",6,-50\r\n");
-	emu_ok(s->emu);
-}
-
 /* ------------------------------------------------------------ dispatch */
 
 #define FORM(f) (1u << EMU_FORM_##f)
@@ -938,8 +920,6 @@ static const struct espat_command {
 	{ "+HTTPCLIENT", FORM(SET), http_client },
 	{ "+HTTPCPOST", FORM(SET), http_cpost },
 	{ "+HTTPGETSIZE", FORM(SET), http_getsize },
-	{ "+CWMODE", FORM(READ), wifi_mode },
-	{ "+CWJAP", FORM(READ), wifi_joined },
 };
 
 static void command(void *ctx, const struct emu_cmd *c)

@@ -64,7 +64,6 @@ struct hc_flavour {
 					 * can be set (the manual: not yet) */
 	bool stop;			/* AT+HTTPSTOP works (the manual: not
 					 * yet) */
-	const char *ati;		/* ATI answer */
 	const char *user_agent;		/* of the requests it builds */
 	unsigned long https_ctx;	/* the only "sslctxid" https works with
 					 * (0: any) */
@@ -74,7 +73,6 @@ static const struct hc_flavour httpcfg_flavour = {
 	.q = "",
 	.all_cfg = false,
 	.stop = false,
-	.ati = "\r\nathttp-emu\r\nHTTPCFG\r\nRevision: athttp-emu\r\n",
 	.user_agent = "HTTP_MODULE",
 	.https_ctx = 2,			/* the manual's note to 15.1 */
 };
@@ -83,7 +81,6 @@ static const struct hc_flavour quectel_flavour = {
 	.q = "Q",
 	.all_cfg = true,
 	.stop = true,
-	.ati = "\r\nQuectel\r\nEC200U\r\nRevision: athttp-emu\r\n",
 	.user_agent = "QUECTEL_MODULE",
 };
 
@@ -121,6 +118,7 @@ enum {
 	E_EMPTY_URL = 712,
 	E_WRITE = 718,
 	E_CONNECT = 716,
+	E_NETWORK_DEACTIVATED = 709,	/* no PDP context active */
 	E_INPUT_TIMEOUT = 726,
 	E_PARAM = 730,
 	/* the FILE AT manual's */
@@ -496,16 +494,6 @@ static bool file_name(const struct emu_arg *a, char out[MAX_FILE_NAME + 1])
 	return true;
 }
 
-static void identify(struct hc *h, const struct emu_cmd *c)
-{
-	if (c->has_num) {
-		emu_error(h->emu);
-		return;
-	}
-	emu_send(h->emu, EMU_MARK_NONE, h->fl->ati, strlen(h->fl->ati));
-	emu_ok(h->emu);
-}
-
 static void http_cfg(struct hc *h, const struct emu_cmd *c)
 {
 	const struct hc_param *p = NULL;
@@ -631,6 +619,11 @@ static bool can_request(struct hc *h)
 		cme_error(h, E_EMPTY_URL);
 		return false;
 	}
+	if (!emu_net_ready(h->emu)) {
+		cme_error(h, E_NETWORK_DEACTIVATED);
+		return false;
+	}
+	emu_request_begin(h->emu);
 	return true;
 }
 
@@ -1050,10 +1043,6 @@ static void command(void *ctx, const struct emu_cmd *c)
 	size_t qlen = strlen(h->fl->q);
 	const char *base;
 
-	if (c->form == EMU_FORM_BASIC && !strcmp(c->name, "I")) {
-		identify(h, c);
-		return;
-	}
 	if (c->name[0] != '+' || strncmp(c->name + 1, h->fl->q, qlen)) {
 		emu_error(h->emu);
 		return;

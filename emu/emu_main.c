@@ -5,6 +5,7 @@
 #include "emu.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -41,6 +42,10 @@ static void usage(FILE *to)
 	fputs("usage: athttp-emu -m MODEM --link PATH [--route HOST[:PORT]=IP:PORT]...\n"
 	      "                  [--baud N] [--latency-ms N] [--variant NAME]\n"
 	      "                  [--max-body N] [--chunked-zero-len] [--log FILE]\n"
+	      "                  [--cold] [--sim-pin PIN] [--register-ms MS]\n"
+	      "                  [--no-network | --reg-denied] [--apn APN]\n"
+	      "                  [--wifi SSID:PASSWORD] [--fault KIND:ARGS]...\n"
+	      "                  [--cmd-latency NAME=MS]...\n"
 	      "Pretends to be a cellular module that speaks AT HTTP commands, on a\n"
 	      "pty linked at PATH; prints \"READY <pty>\" once it serves.\n"
 	      "  -m, --modem MODEM    simcom, neoway, httpcfg, quectel, onemo, espat\n"
@@ -83,6 +88,20 @@ static void usage(FILE *to)
 	      "                       espat ERROR)\n"
 	      "  --chunked-zero-len   report datalen 0 for chunked responses\n"
 	      "  --log FILE           append every received command and data phase\n"
+	      "  --cold               powered on just now: no PDP context defined or\n"
+	      "                       active, WiFi off (AT+CWMODE 0) and not joined\n"
+	      "                       (default: a warm module, on the network)\n"
+	      "  --sim-pin PIN        the SIM asks for PIN (AT+CPIN=\"PIN\") first\n"
+	      "  --register-ms MS     registration takes MS from power-on or the PIN\n"
+	      "  --no-network         registration never completes (searching);\n"
+	      "                       espat: every join times out\n"
+	      "  --reg-denied         registration denied (stat 3)\n"
+	      "  --apn APN            the only APN activation accepts (default internet)\n"
+	      "  --wifi SSID:PASSWORD espat: the one access point (athttp-emu:athttp-emu)\n"
+	      "  --fault reset:N:B    the N-th HTTP request, B output bytes after it began:\n"
+	      "                       the module resets (RDY; espat: ready); repeatable\n"
+	      "  --cmd-latency NAME=MS that command's (e.g. +HTTPINIT) final result comes\n"
+	      "                       MS later; repeatable\n"
 	      "  -h, --help           this text\n", to);
 }
 
@@ -202,11 +221,78 @@ bad:
 	bad_usage("bad --route (HOST[:PORT]=IP:PORT)", spec);
 }
 
+/* --fault KIND:ARGS, a table so that kinds can be added. */
+static bool parse_reset_fault(const char *args, struct emu_fault *f)
+{
+	char *end;
+
+	errno = 0;
+	f->request = strtoul(args, &end, 10);
+	if (end == args || *end != ':' || errno || f->request == 0 ||
+	    !isdigit((unsigned char)args[0]))
+		return false;
+	args = end + 1;
+	f->after = strtoul(args, &end, 10);
+	return end != args && !*end && !errno && isdigit((unsigned char)args[0]);
+}
+
+static const struct {
+	const char *kind;
+	enum emu_fault_kind id;
+	bool (*parse)(const char *args, struct emu_fault *f);
+	const char *syntax;
+} fault_kinds[] = {
+	{ "reset", EMU_FAULT_RESET, parse_reset_fault, "reset:N:B" },
+};
+
+static void parse_fault(const char *spec, struct emu_config *cfg)
+{
+	const char *colon = strchr(spec, ':');
+	struct emu_fault f = { 0 };
+
+	for (size_t i = 0; colon && i < sizeof(fault_kinds) / sizeof(fault_kinds[0]); i++) {
+		if (strlen(fault_kinds[i].kind) != (size_t)(colon - spec) ||
+		    strncmp(fault_kinds[i].kind, spec, (size_t)(colon - spec)))
+			continue;
+		f.kind = fault_kinds[i].id;
+		if (!fault_kinds[i].parse(colon + 1, &f))
+			bad_usage("bad --fault, expected", fault_kinds[i].syntax);
+		cfg->faults = realloc(cfg->faults, (cfg->nfaults + 1) * sizeof(f));
+		if (!cfg->faults)
+			abort();
+		cfg->faults[cfg->nfaults++] = f;
+		return;
+	}
+	bad_usage("unknown --fault kind (reset:N:B)", spec);
+}
+
+/* NAME=MS; NAME as the command is written after AT, upper-cased as the
+ * parser names it (+HTTPINIT, +CGACT, I). */
+static void parse_cmd_latency(const char *spec, struct emu_config *cfg)
+{
+	const char *eq = strchr(spec, '=');
+	struct emu_cmd_latency l;
+
+	if (!eq || eq == spec)
+		bad_usage("bad --cmd-latency (NAME=MS)", spec);
+	l.ms = (unsigned)parse_number(eq + 1, 3600000, "--cmd-latency");
+	l.name = emu_strndup(spec, (size_t)(eq - spec));
+	for (char *p = l.name; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	cfg->cmd_latency = realloc(cfg->cmd_latency,
+				   (cfg->ncmd_latency + 1) * sizeof(l));
+	if (!cfg->cmd_latency)
+		abort();
+	cfg->cmd_latency[cfg->ncmd_latency++] = l;
+}
+
 static const struct emu_dialect *parse_args(int argc, char **argv,
 					    struct emu_config *cfg)
 {
 	enum { O_LINK = 256, O_ROUTE, O_BAUD, O_LATENCY, O_VARIANT,
-	       O_MAX_BODY, O_CHUNKED_ZERO, O_LOG, O_STRICT_BAUD };
+	       O_MAX_BODY, O_CHUNKED_ZERO, O_LOG, O_STRICT_BAUD, O_COLD,
+	       O_SIM_PIN, O_REGISTER_MS, O_NO_NETWORK, O_REG_DENIED, O_APN,
+	       O_WIFI, O_FAULT, O_CMD_LATENCY };
 	static const struct option options[] = {
 		{ "modem", required_argument, NULL, 'm' },
 		{ "link", required_argument, NULL, O_LINK },
@@ -218,6 +304,15 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 		{ "chunked-zero-len", no_argument, NULL, O_CHUNKED_ZERO },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "strict-baud", no_argument, NULL, O_STRICT_BAUD },
+		{ "cold", no_argument, NULL, O_COLD },
+		{ "sim-pin", required_argument, NULL, O_SIM_PIN },
+		{ "register-ms", required_argument, NULL, O_REGISTER_MS },
+		{ "no-network", no_argument, NULL, O_NO_NETWORK },
+		{ "reg-denied", no_argument, NULL, O_REG_DENIED },
+		{ "apn", required_argument, NULL, O_APN },
+		{ "wifi", required_argument, NULL, O_WIFI },
+		{ "fault", required_argument, NULL, O_FAULT },
+		{ "cmd-latency", required_argument, NULL, O_CMD_LATENCY },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -260,6 +355,40 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 		case O_STRICT_BAUD:
 			cfg->strict_baud = true;
 			break;
+		case O_COLD:
+			cfg->cold = true;
+			break;
+		case O_SIM_PIN:
+			/* what a SIM takes: 4 to 8 digits */
+			if (strlen(optarg) < 4 || strlen(optarg) > 8 ||
+			    strspn(optarg, "0123456789") != strlen(optarg))
+				bad_usage("bad --sim-pin (4-8 digits)", optarg);
+			cfg->sim_pin = optarg;
+			break;
+		case O_REGISTER_MS:
+			cfg->register_ms = (unsigned)parse_number(
+				optarg, 3600000, "--register-ms");
+			break;
+		case O_NO_NETWORK:
+			cfg->no_network = true;
+			break;
+		case O_REG_DENIED:
+			cfg->reg_denied = true;
+			break;
+		case O_APN:
+			cfg->apn = optarg;
+			break;
+		case O_WIFI:
+			if (!strchr(optarg, ':') || optarg[0] == ':')
+				bad_usage("bad --wifi (SSID:PASSWORD)", optarg);
+			cfg->wifi = optarg;
+			break;
+		case O_FAULT:
+			parse_fault(optarg, cfg);
+			break;
+		case O_CMD_LATENCY:
+			parse_cmd_latency(optarg, cfg);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -273,6 +402,8 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 		bad_usage("-m MODEM is required", NULL);
 	if (cfg->strict_baud && speed_of(cfg->baud) == B0)
 		bad_usage("--strict-baud needs a --baud the pty can be set to", NULL);
+	if (cfg->no_network && cfg->reg_denied)
+		bad_usage("--no-network and --reg-denied exclude each other", NULL);
 	if (!cfg->link || !*cfg->link)
 		bad_usage("--link PATH is required", NULL);
 	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
@@ -677,5 +808,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < cfg.nroutes; i++)
 		free(cfg.routes[i].host);
 	free(cfg.routes);
+	for (size_t i = 0; i < cfg.ncmd_latency; i++)
+		free(cfg.cmd_latency[i].name);
+	free(cfg.cmd_latency);
+	free(cfg.faults);
 	return rc;
 }

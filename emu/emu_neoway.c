@@ -273,18 +273,6 @@ static bool arg_is(const struct emu_cmd *c, size_t i, enum emu_arg_kind k)
 	return i < c->argc && c->argv[i].kind == k;
 }
 
-static void identify(struct channel *ch, const struct emu_cmd *c)
-{
-	struct emu *e = ch->n->emu;
-
-	if (c->has_num) {
-		emu_error(e);
-		return;
-	}
-	emu_sendf(e, EMU_MARK_NONE, "\r\nNeoway\r\nN58\r\nathttp-emu\r\n");
-	emu_ok(e);
-}
-
 static void clear_params(struct channel *c)
 {
 	free(c->url);
@@ -362,7 +350,9 @@ static void http_setup(struct channel *ch, const struct emu_cmd *c)
 {
 	struct neoway *n = ch->n;
 
-	if (!ch->url || ch->state != LINK_NONE || destination(ch) < 0) {
+	/* no PPP link: ERROR (the Neoway manual, AT+HTTPSETUP) */
+	if (!ch->url || ch->state != LINK_NONE || !emu_net_ready(n->emu) ||
+	    destination(ch) < 0) {
 		emu_error(n->emu);
 		return;
 	}
@@ -446,6 +436,7 @@ static void http_action(struct channel *ch, const struct emu_cmd *c)
 		emu_error(n->emu);
 		return;
 	}
+	emu_request_begin(n->emu);
 	if (ch->state != LINK_OPEN) {
 		/* 9.13 lists only OK and ERROR for AT+HTTPSACTION. */
 		if (ch->s->tls)
@@ -596,7 +587,6 @@ static const struct neoway_command {
 	int channel;
 	void (*run)(struct channel *ch, const struct emu_cmd *c);
 } commands[] = {
-	{ "I", FORM(BASIC), CH_HTTP, identify },
 	{ "+HTTPPARA", FORM(SET), CH_HTTP, http_para },
 	{ "+HTTPSETUP", FORM(EXEC), CH_HTTP, http_setup },
 	{ "+HTTPACTION", FORM(SET), CH_HTTP, http_action },

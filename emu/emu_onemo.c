@@ -1116,6 +1116,7 @@ static void http_create(struct onemo *o, const struct emu_cmd *c)
 		cme(o, CME_PARAM);
 		return;
 	}
+	if (!emu_net_ready(o->emu)) { cme(o, 30); return; }	/* 27.007: no network service */
 	if (!host_url(&c->argv[0], &u)) {
 		cme(o, CME_URL);
 		return;
@@ -1654,6 +1655,8 @@ static void http_request(struct onemo *o, const struct emu_cmd *c)
 	length = c->argv[2].num;
 	if (!(in = created(o, c, 0)))
 		return;
+	if (!emu_net_ready(o->emu)) { cme(o, 30); return; }	/* 27.007: no network service */
+	emu_request_begin(o->emu);
 	if (c->argc == 4 &&
 	    (!length_matches(in, length, &c->argv[3]) ||
 	     !decode_arg(in, &c->argv[3], &path) ||

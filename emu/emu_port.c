@@ -1,8 +1,9 @@
 /*
  * The module's side of the serial line, common to every dialect: echo,
  * command-line assembly, length-counted data phases, the rule that a module
- * runs one command at a time, the output queue with its response latency,
- * and the log of everything received.
+ * runs one command at a time, the output queue with its response latency
+ * (and --cmd-latency's), the log of everything received, and --fault's
+ * module reset.
  */
 #include "emu.h"
 
@@ -45,10 +46,20 @@ struct emu {
 
 	struct emu_chunk *out_head, *out_tail;
 	size_t queued;			/* bytes in the chunks */
+
+	struct emu_net *net;
+	/* --cmd-latency: the running command's final result (or prompt)
+	 * not before this; 0: no such wait */
+	uint64_t done_not_before;
+	/* --fault reset: HTTP requests begun so far; while armed, the
+	 * output bytes still allowed before the reset */
+	unsigned long requests;
+	enum { RESET_NONE, RESET_ARMED, RESET_QUEUED } reset;
+	size_t reset_budget;
 };
 
-static void queue(struct emu *e, uint64_t release, enum emu_mark mark,
-		  const void *p, size_t n)
+static void queue_chunk(struct emu *e, uint64_t release, enum emu_mark mark,
+			const void *p, size_t n)
 {
 	struct emu_chunk *t = e->out_tail;
 
@@ -67,6 +78,33 @@ static void queue(struct emu *e, uint64_t release, enum emu_mark mark,
 	emu_buf_add(&t->bytes, p, n);
 	t->mark = mark;
 	e->queued += n;
+}
+
+/* Queues output; with a reset armed, only as much as its budget allows,
+ * then the reset itself (nothing after it is ever written). */
+static void queue(struct emu *e, uint64_t release, enum emu_mark mark,
+		  const void *p, size_t n)
+{
+	switch (e->reset) {
+	case RESET_NONE:
+		queue_chunk(e, release, mark, p, n);
+		return;
+	case RESET_ARMED:
+		if (n < e->reset_budget) {
+			e->reset_budget -= n;
+			queue_chunk(e, release, mark, p, n);
+			return;
+		}
+		if (e->reset_budget)
+			queue_chunk(e, release, EMU_MARK_NONE, p,
+				    e->reset_budget);
+		queue_chunk(e, release, EMU_MARK_RESET, "", 0);
+		e->reset = RESET_QUEUED;
+		return;
+	case RESET_QUEUED:
+		/* what the module would have said next is never said */
+		return;
+	}
 }
 
 /* "CMD <line>" and "DATA <count> <bytes>", escaped, so tests can count
@@ -97,7 +135,14 @@ static void log_line(struct emu *e, enum log_kind kind, const void *p,
 
 void emu_send(struct emu *e, enum emu_mark mark, const void *p, size_t n)
 {
-	queue(e, emu_now_ns() + e->cfg->latency_ms * EMU_NS_PER_MS, mark, p, n);
+	uint64_t release = emu_now_ns() + e->cfg->latency_ms * EMU_NS_PER_MS;
+
+	if (mark == EMU_MARK_DONE || mark == EMU_MARK_PROMPT) {
+		if (e->done_not_before > release)
+			release = e->done_not_before;
+		e->done_not_before = 0;
+	}
+	queue(e, release, mark, p, n);
 }
 
 void emu_sendf(struct emu *e, enum emu_mark mark, const char *fmt, ...)
@@ -141,6 +186,32 @@ const struct emu_config *emu_config(const struct emu *e)
 	return e->cfg;
 }
 
+void emu_request_begin(struct emu *e)
+{
+	e->requests++;
+	for (size_t i = 0; i < e->cfg->nfaults; i++) {
+		const struct emu_fault *f = &e->cfg->faults[i];
+
+		if (f->kind != EMU_FAULT_RESET || f->request != e->requests ||
+		    e->reset != RESET_NONE)
+			continue;
+		e->reset = RESET_ARMED;
+		e->reset_budget = f->after;
+		if (!f->after)
+			queue(e, emu_now_ns(), EMU_MARK_NONE, "", 0);
+	}
+}
+
+bool emu_net_ready(struct emu *e)
+{
+	return emu_net_ready_net(e->net);
+}
+
+void emu_net_model(struct emu *e, const char *model)
+{
+	emu_net_set_model(e->net, model);
+}
+
 struct emu_jobs *emu_jobs(struct emu *e)
 {
 	return e->jobs;
@@ -161,16 +232,28 @@ static void end_data_phase(struct emu *e, bool complete)
 	emu_buf_free(&e->data);
 }
 
-/* V.250 basics every module shares; the rest is the dialect's. */
+static unsigned cmd_latency(const struct emu *e, const struct emu_cmd *cmd)
+{
+	for (size_t i = 0; i < e->cfg->ncmd_latency; i++)
+		if (!strcmp(e->cfg->cmd_latency[i].name, cmd->name))
+			return e->cfg->cmd_latency[i].ms;
+	return 0;
+}
+
+/* V.250 basics every module shares, then the network's commands; the rest
+ * is the dialect's. */
 static void dispatch(struct emu *e, const struct emu_cmd *cmd)
 {
+	unsigned ms = cmd_latency(e, cmd);
+
+	e->done_not_before = ms ? emu_now_ns() + ms * EMU_NS_PER_MS : 0;
 	if (cmd->form == EMU_FORM_BASIC && !strcmp(cmd->name, "")) {
 		emu_ok(e);
 	} else if (cmd->form == EMU_FORM_BASIC && !strcmp(cmd->name, "E") &&
 		   cmd->has_num && cmd->num <= 1) {
 		e->echo = cmd->num == 1;
 		emu_ok(e);
-	} else {
+	} else if (!emu_net_command(e->net, cmd)) {
 		e->dialect->command(e->dctx, cmd);
 	}
 }
@@ -250,6 +333,8 @@ void emu_tick(struct emu *e)
 
 /* ------------------------------------------------------------ output */
 
+static void reset(struct emu *e);
+
 struct emu_chunk *emu_out_head(struct emu *e)
 {
 	return e->out_head;
@@ -282,10 +367,16 @@ void emu_out_pop(struct emu *e)
 				   e->data_timeout_ms * EMU_NS_PER_MS;
 		emu_buf_free(&e->data);
 		break;
+	case EMU_MARK_RESET:
+		free_chunk(c);
+		reset(e);
+		c = NULL;
+		break;
 	case EMU_MARK_NONE:
 		break;
 	}
-	free_chunk(c);
+	if (c)
+		free_chunk(c);
 	if (e->queued < EMU_LOW_WATER && e->dialect->drained)
 		e->dialect->drained(e->dctx);
 }
@@ -302,6 +393,33 @@ static void drop_output(struct emu *e)
 	e->queued = 0;
 }
 
+/* --fault reset: the module restarts as at power-on.  Whatever was in
+ * flight is lost (the dialect is closed and opened again), the echo is
+ * back on, and it says so: RDY (ESP-AT: ready). */
+static void reset(struct emu *e)
+{
+	const char *err = NULL;
+	const char *boot;
+
+	drop_output(e);
+	e->line.len = 0;
+	e->line_dropped = 0;
+	e->after_cr = false;
+	e->data_state = DATA_NONE;
+	emu_buf_free(&e->data);
+	e->busy = false;
+	e->done_not_before = 0;
+	e->reset = RESET_NONE;
+	e->dialect->close(e->dctx);
+	e->dctx = e->dialect->open(e, e->cfg, &err);
+	if (!e->dctx)
+		abort();	/* it opened with this configuration before */
+	e->echo = true;
+	emu_net_power_on(e->net, false);
+	boot = emu_net_boot_lines(e->net);
+	queue(e, emu_now_ns(), EMU_MARK_NONE, boot, strlen(boot));
+}
+
 void emu_hangup(struct emu *e)
 {
 	e->line.len = 0;
@@ -310,6 +428,11 @@ void emu_hangup(struct emu *e)
 	if (e->data_state != DATA_NONE)
 		end_data_phase(e, false);
 	drop_output(e);
+	if (e->reset == RESET_QUEUED) {
+		/* the reset was in the output nobody reads: it happens now */
+		reset(e);
+		drop_output(e);
+	}
 	e->busy = false;
 	if (e->dialect->hangup)
 		e->dialect->hangup(e->dctx);
@@ -330,6 +453,8 @@ struct emu *emu_new(const struct emu_config *cfg,
 	e->log = log;
 	e->echo = true;			/* as modules leave the factory */
 	e->jobs = emu_jobs_new(cfg);
+	/* before the dialect: its open() may set the model */
+	e->net = emu_net_new(e, cfg, dialect->name);
 	e->dctx = dialect->open(e, cfg, err);
 	if (!e->dctx) {
 		e->dialect = NULL;
@@ -348,6 +473,7 @@ void emu_free(struct emu *e)
 	if (e->dialect)
 		e->dialect->close(e->dctx);
 	emu_jobs_free(e->jobs);
+	emu_net_free(e->net);
 	drop_output(e);
 	emu_buf_free(&e->line);
 	emu_buf_free(&e->data);

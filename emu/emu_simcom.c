@@ -205,43 +205,11 @@ static bool arg_is(const struct emu_cmd *c, size_t i, enum emu_arg_kind k)
 
 /* ------------------------------------------------------------ commands */
 
-static void identify(struct simcom *s, const struct emu_cmd *c)
-{
-	if (c->has_num) {
-		emu_error(s->emu);
-		return;
-	}
-	emu_sendf(s->emu, EMU_MARK_NONE,
-		  "\r\nManufacturer: SIMCOM INCORPORATED\r\n"
-		  "Model: %s\r\nRevision: athttp-emu\r\n", s->v->model);
-	emu_ok(s->emu);
-}
-
-/* The network side as a module with a working SIM on a good cell sees
- * it (3GPP TS 27.007, as the SIMCom AT manual has them): AT+CPIN?,
- * AT+CREG? (not asking for URCs, registered home), AT+CSQ. */
-static void sim_state(struct simcom *s, const struct emu_cmd *c)
-{
-	emu_sendf(s->emu, EMU_MARK_NONE, "\r\n+CPIN: READY\r\n");
-	emu_ok(s->emu);
-}
-
-static void registration(struct simcom *s, const struct emu_cmd *c)
-{
-	emu_sendf(s->emu, EMU_MARK_NONE, "\r\n+CREG: 0,1\r\n");
-	emu_ok(s->emu);
-}
-
-static void signal_quality(struct simcom *s, const struct emu_cmd *c)
-{
-	emu_sendf(s->emu, EMU_MARK_NONE, "\r\n+CSQ: 20,99\r\n");
-	emu_ok(s->emu);
-}
-
 static void http_init(struct simcom *s, const struct emu_cmd *c)
 {
 	(void)c;
-	if (s->started) {
+	/* no network: ERROR (the SIMCom HTTP manual, AT+HTTPINIT) */
+	if (s->started || !emu_net_ready(s->emu)) {
 		emu_error(s->emu);
 		return;
 	}
@@ -437,6 +405,7 @@ static void http_action(struct simcom *s, const struct emu_cmd *c)
 		emu_error(s->emu);
 		return;
 	}
+	emu_request_begin(s->emu);
 	method = (int)c->argv[0].num;
 	drop_response(s);
 	f = build_request(s, method);
@@ -734,10 +703,6 @@ static const struct simcom_command {
 					 * test forms never need it */
 	void (*run)(struct simcom *s, const struct emu_cmd *c);
 } commands[] = {
-	{ "I", FORM(BASIC), false, identify },
-	{ "+CPIN", FORM(READ), false, sim_state },
-	{ "+CREG", FORM(READ), false, registration },
-	{ "+CSQ", FORM(EXEC), false, signal_quality },
 	{ "+HTTPINIT", FORM(EXEC), false, http_init },
 	{ "+HTTPTERM", FORM(EXEC), true, http_term },
 	{ "+HTTPPARA", FORM(SET), true, http_para },
@@ -788,6 +753,7 @@ static void *open_simcom(struct emu *e, const struct emu_config *cfg,
 	s->emu = e;
 	s->cfg = cfg;
 	s->v = v;
+	emu_net_model(e, v->model);
 	reset(s);
 	ssl_reset(s);
 	return s;

@@ -3990,6 +3990,474 @@ def test_espat(binary, tmp, quick):
         test_espat_pacing(binary, tmp, routes, origin)
 
 
+# ---------------------------------------------------------------- the network
+
+NET_FINALS = rb"OK|ERROR|FAIL|\+CME ERROR: \d+"
+
+
+def nc(p, line, timeout=10):
+    """A network command: everything through its final result."""
+    return final(p, line, timeout, NET_FINALS)
+
+
+def info_ok(*lines):
+    return b"".join(b"\r\n" + l + b"\r\n" for l in lines) + b"\r\nOK\r\n"
+
+
+def cme_err(n):
+    return b"\r\n+CME ERROR: %d\r\n" % n
+
+
+ERR = b"\r\nERROR\r\n"
+ADDR = b"10.64.0.2"
+
+# Per family: how its context is defined, activated and queried (the
+# command table agreed with the engine), what it says about itself, and
+# how its HTTP service shows whether the network is up.
+NET_FAMILIES = {
+    "simcom": dict(
+        ident=(b"Manufacturer: SIMCOM INCORPORATED\r\nModel: SIMCOM_SIM7600E-H\r\nRevision: athttp-emu",
+               b"SIMCOM INCORPORATED", b"SIMCOM_SIM7600E-H", b"+CGMR: athttp-emu"),
+        define='AT+CGSOCKCONT=1,"IP","%s"', define_q="AT+CGSOCKCONT?",
+        defined=b'+CGSOCKCONT: 1,"IP","%s","0.0.0.0",0,0',
+        auth='AT+CSOCKAUTH=1,1,"pw","user"',
+        activate=None, active_q=None),
+    "neoway": dict(
+        ident=(b"Neoway\r\nN58\r\nathttp-emu", b"Neoway", b"N58", b"athttp-emu"),
+        define='AT+CGDCONT=1,"IP","%s"', define_q="AT+CGDCONT?",
+        defined=b'+CGDCONT: 1,"IP","%s","0.0.0.0",0,0',
+        auth='AT+XGAUTH=1,1,"user","pw"',
+        activate="AT+XIIC=1", active_q="AT+XIIC?",
+        active=(b"+XIIC: 1," + ADDR,), inactive=(b"+XIIC: 0,0.0.0.0",)),
+    "httpcfg": dict(
+        ident=(b"athttp-emu\r\nHTTPCFG\r\nRevision: athttp-emu", b"athttp-emu", b"HTTPCFG",
+               b"Revision: athttp-emu"),
+        define='AT+CGDCONT=1,"IP","%s"', define_q="AT+CGDCONT?",
+        defined=b'+CGDCONT: 1,"IP","%s","0.0.0.0",0,0',
+        auth='AT+CGAUTH=1,1,"user","pw"',
+        activate="AT+CGACT=1,1", active_q="AT+CGACT?",
+        active=(b"+CGACT: 1,1",), inactive=(b"+CGACT: 1,0",)),
+    "quectel": dict(
+        ident=(b"Quectel\r\nEC200U\r\nRevision: athttp-emu", b"Quectel", b"EC200U",
+               b"Revision: athttp-emu"),
+        define='AT+QICSGP=1,1,"%s","","",1', define_q="AT+QICSGP=1",
+        defined=b'+QICSGP: 1,"%s","","",0',
+        auth='AT+QICSGP=1,1,"%s","user","pw",1',
+        activate="AT+QIACT=1", active_q="AT+QIACT?",
+        active=(b'+QIACT: 1,1,1,"' + ADDR + b'"',), inactive=()),
+    "onemo": dict(
+        ident=(b"China Mobile\r\nML307G\r\nRevision: athttp-emu", b"China Mobile", b"ML307G",
+               b"Revision: athttp-emu"),
+        define='AT+CGDCONT=1,"IP","%s"', define_q="AT+CGDCONT?",
+        defined=b'+CGDCONT: 1,"IP","%s","0.0.0.0",0,0',
+        auth='AT+CGAUTH=1,1,"user","pw"',
+        activate="AT+CGACT=1,1", active_q="AT+CGACT?",
+        active=(b"+CGACT: 1,1",), inactive=(b"+CGACT: 1,0",)),
+}
+
+
+def net_http(p, fam, up):
+    """The family's HTTP start or action command while the network is
+    down (up False: it must fail as the manual says) or up (it must
+    work, against the origin)."""
+    if fam == "simcom":
+        r = p.cmd("AT+HTTPINIT")
+        if not up:
+            return r == ERR
+        ok = r == b"\r\nOK\r\n" and set_url(p, "http://origin.test/request")
+        urc, _ = action(p, 0) if ok else (None, None)
+        p.cmd("AT+HTTPTERM")
+        return bool(urc and urc.startswith("+HTTPACTION: 0,200,"))
+    if fam == "neoway":
+        p.cmd("AT+HTTPPARA=url,origin.test/request")
+        r = p.cmd("AT+HTTPSETUP")
+        if not up:
+            return r == ERR
+        p.cmd("AT+HTTPCLOSE")
+        p.quiet()       # its +HTTPCLOSED
+        return r == b"\r\nOK\r\n"
+    if fam in ("httpcfg", "quectel"):
+        h = HC(p, "Q" if fam == "quectel" else "")
+        if not h.url("http://origin.test/request"):
+            return False
+        r = h.c("AT+HTTPGET")
+        if not up:
+            return r == cme_err(709)
+        if r != b"\r\nOK\r\n":
+            return False
+        return h.urc().startswith("+%sHTTPGET: 0,200," % h.q)
+    if fam == "onemo":
+        r = nc(p, 'AT+MHTTPCREATE="http://origin.test"')
+        if not up:
+            return r == ERR
+        ok = r == b"\r\n+MHTTPCREATE: 0\r\n\r\nOK\r\n"
+        p.cmd("AT+MHTTPDEL=0")
+        return ok
+    raise AssertionError(fam)
+
+
+def net_emu(binary, tmp, fam, name, *extra):
+    emu = Emu(binary, tmp, name, *extra, modem=fam)
+    p = Port(emu.link)
+    p.send(b"ATE0\r")
+    p.take(11)
+    return emu, p
+
+
+def net_stop(emu, p, what):
+    p.close()
+    check(emu.stop() == 0, "%s: emulator exits 0" % what)
+
+
+def test_net_cli(binary, tmp):
+    for bad in (["--sim-pin", "12ab"], ["--sim-pin", "123"], ["--sim-pin", "123456789"],
+                ["--register-ms", "-1"], ["--no-network", "--reg-denied"],
+                ["--wifi", "nocolon"], ["--wifi", ":pw"], ["--fault", "bogus:1:2"],
+                ["--fault", "reset:0:5"], ["--fault", "reset:1"], ["--fault", "reset:1:x"],
+                ["--fault", "reset"], ["--cmd-latency", "+HTTPINIT"],
+                ["--cmd-latency", "=5"], ["--cmd-latency", "+HTTPINIT=abc"]):
+        r = subprocess.run([binary, "-m", "simcom", "--link", os.path.join(tmp, "x")] + bad,
+                           capture_output=True, timeout=10)
+        check(r.returncode == 2 and b"usage:" in r.stderr, "net: %s -> exit 2, usage" % " ".join(bad))
+    r = subprocess.run([binary, "--help"], capture_output=True, timeout=10)
+    for opt in (b"--cold", b"--sim-pin", b"--register-ms", b"--no-network", b"--reg-denied",
+                b"--apn", b"--wifi", b"--fault", b"--cmd-latency"):
+        check(opt in r.stdout, "net: --help names %s" % opt.decode())
+
+
+def test_net_warm(binary, tmp, fam, routes):
+    """A warm module: identity, SIM, registration, signal, operator,
+    context defined and active, HTTP works; and the strict refusals."""
+    f = NET_FAMILIES[fam]
+    emu, p = net_emu(binary, tmp, fam, "warm-" + fam, *routes)
+    try:
+        ati, cgmi, cgmm, cgmr = f["ident"]
+        check(p.cmd("ATI") == info_ok(ati), "%s: ATI" % fam)
+        check(p.cmd("AT+CGMI") == info_ok(cgmi), "%s: AT+CGMI" % fam)
+        check(p.cmd("AT+CGMM") == info_ok(cgmm), "%s: AT+CGMM" % fam)
+        check(p.cmd("AT+CGMR") == info_ok(cgmr), "%s: AT+CGMR" % fam)
+        check(p.cmd("AT+CPIN?") == info_ok(b"+CPIN: READY"), "%s: +CPIN: READY" % fam)
+        for q in ("CREG", "CGREG", "CEREG"):
+            check(p.cmd("AT+%s?" % q) == info_ok(b"+%s: 0,1" % q.encode()),
+                  "%s: AT+%s? -> registered home" % (fam, q))
+        check(p.cmd("AT+CSQ") == info_ok(b"+CSQ: 20,99"), "%s: AT+CSQ" % fam)
+        check(p.cmd("AT+COPS?") == info_ok(b'+COPS: 0,0,"athttp-emu",7'), "%s: AT+COPS?" % fam)
+        check(p.cmd(f["define_q"]) == info_ok(f["defined"] % b"internet"),
+              "%s: %s -> APN internet" % (fam, f["define_q"]))
+        if f["active_q"]:
+            check(p.cmd(f["active_q"]) == info_ok(*f["active"]), "%s: %s -> active" % (fam, f["active_q"]))
+        if fam != "neoway":
+            check(p.cmd("AT+CGPADDR=1") == info_ok(b"+CGPADDR: 1," + ADDR), "%s: AT+CGPADDR=1" % fam)
+        check(p.cmd("AT+CWJAP?") == ERR, "%s: AT+CWJAP? (a WiFi command) -> ERROR" % fam)
+        check(net_http(p, fam, True), "%s: warm: HTTP works" % fam)
+        # Strictness: 27.007's forms only, context 1 only, quotes as the
+        # syntax has them, nothing a SIM that is ready cannot do.
+        bad = ["ATI0", "AT+CGMM?", "AT+CGMM=1", "AT+CPIN", "AT+CPIN=1234", 'AT+CPIN="1234",',
+               "AT+CREG=1", "AT+CREG=0,1", "AT+CSQ?", "AT+COPS", "AT+CGPADDR=2", "AT+CGPADDR"]
+        d = f["define"]
+        bad += [d % "x" + ",1", d.replace("1,", "2,", 1) % "x", d.replace('"%s"', "%s") % "x"
+                if fam != "neoway" else d.replace('"IP"', "IP") % "x"]
+        if fam != "quectel":
+            bad += [d.replace('"IP"', '"PPP"') % "x", d.replace(',"%s"', "")]
+        if f["activate"]:
+            bad += [f["activate"].replace("1", "2"), f["activate"] + ",1", f["activate"].split("=")[0]]
+        if fam in ("httpcfg", "onemo"):
+            bad += ["AT+CGACT=1,2", "AT+CGACT=1", "AT+CGAUTH=2,1,\"u\",\"p\"", "AT+CGAUTH=1,1,\"u\""]
+        if fam == "simcom":
+            bad += ["AT+CGACT=1,1", 'AT+CSOCKAUTH=1,1,"pw"']
+        if fam == "quectel":
+            bad += ['AT+QICSGP=1,1,"x","",""' + ",9", 'AT+QICSGP=1,2,"x","",""', "AT+QIACT=2",
+                    "AT+QIDEACT=2", "AT+CGACT=1,1"]
+        for b in bad:
+            check(p.cmd(b) == ERR, "%s: %s -> ERROR" % (fam, b))
+        check(nc(p, 'AT+CPIN="1234"') == cme_err(3),
+              "%s: a PIN when none is asked -> +CME ERROR: 3" % fam)
+        check(p.cmd(f["auth"] % "internet" if "%s" in f["auth"] else f["auth"]) == b"\r\nOK\r\n",
+              "%s: %s -> OK" % (fam, f["auth"]))
+        check(net_http(p, fam, True), "%s: still on the network after the refusals" % fam)
+    finally:
+        net_stop(emu, p, "warm " + fam)
+
+
+def reg_wait(p, bound):
+    """Polls AT+CREG? until registered; the seconds it took, or None."""
+    t0 = time.monotonic()
+    seen = set()
+    while time.monotonic() - t0 < bound:
+        r = p.cmd("AT+CREG?")
+        m = re.match(rb"\r\n\+CREG: 0,(\d)\r\n", r)
+        seen.add(int(m.group(1)) if m else -1)
+        if m and m.group(1) == b"1":
+            return time.monotonic() - t0, seen
+        time.sleep(0.05)
+    return None, seen
+
+
+def test_net_pin(binary, tmp, routes):
+    # simcom: a SIM with a PIN, registration 800 ms after it is given.
+    emu, p = net_emu(binary, tmp, "simcom", "pin", "--sim-pin", "1234",
+                     "--register-ms", "800", *routes)
+    try:
+        check(p.cmd("AT+CPIN?") == info_ok(b"+CPIN: SIM PIN"), "pin: +CPIN: SIM PIN")
+        check(p.cmd("AT+CREG?") == info_ok(b"+CREG: 0,0"), "pin: locked SIM: stat 0 (not searching)")
+        check(nc(p, 'AT+CGSOCKCONT=1,"IP","internet"') == cme_err(11),
+              "pin: define before the PIN -> +CME ERROR: 11")
+        check(net_http(p, "simcom", False), "pin: AT+HTTPINIT before the PIN -> ERROR")
+        check(nc(p, 'AT+CPIN="0000"') == cme_err(16), "pin: wrong PIN -> +CME ERROR: 16")
+        check(p.cmd("AT+CPIN?") == info_ok(b"+CPIN: SIM PIN"), "pin: still SIM PIN after one wrong")
+        check(p.cmd("AT+CPIN=1234") == ERR, "pin: unquoted PIN -> ERROR")
+        check(p.cmd('AT+CPIN="1234"') == b"\r\nOK\r\n", "pin: right PIN -> OK")
+        t0 = time.monotonic()
+        check(p.cmd("AT+CPIN?") == info_ok(b"+CPIN: READY"), "pin: then +CPIN: READY")
+        check(p.cmd("AT+CREG?") == info_ok(b"+CREG: 0,2"), "pin: searching right after the PIN")
+        check(net_http(p, "simcom", False), "pin: HTTPINIT while searching -> ERROR")
+        took, seen = reg_wait(p, 5)
+        took = took and took + (time.monotonic() - t0 - took)
+        check(took is not None and 0.75 <= took < 3 and seen >= {1, 2},
+              "pin: registered ~800 ms after the PIN (%s s; stats seen %s)" % (took, sorted(seen)))
+        check(net_http(p, "simcom", True), "pin: registered: HTTP works")
+    finally:
+        net_stop(emu, p, "pin")
+    # Three wrong PINs: the SIM wants its PUK.
+    emu, p = net_emu(binary, tmp, "httpcfg", "puk", "--sim-pin", "87654321")
+    try:
+        for i in range(3):
+            check(nc(p, 'AT+CPIN="1111"') == cme_err(16), "puk: wrong PIN %d -> 16" % (i + 1))
+        check(p.cmd("AT+CPIN?") == info_ok(b"+CPIN: SIM PUK"), "puk: after three: SIM PUK")
+        check(nc(p, 'AT+CPIN="87654321"') == cme_err(12), "puk: the right PIN now -> +CME ERROR: 12")
+        check(nc(p, 'AT+CGACT=1,1') == cme_err(12), "puk: activation -> +CME ERROR: 12")
+        check(net_http(p, "httpcfg", False), "puk: HTTPGET -> +CME ERROR: 709")
+    finally:
+        net_stop(emu, p, "puk")
+
+
+def test_net_cold(binary, tmp, fam, routes):
+    """--cold with --apn: no context; the wrong APN refused; the right
+    one activates and HTTP works."""
+    f = NET_FAMILIES[fam]
+    emu, p = net_emu(binary, tmp, fam, "cold-" + fam, "--cold", "--apn", "good.apn",
+                     "--register-ms", "300", *routes)
+    try:
+        check(p.cmd("AT+CEREG?") == info_ok(b"+CEREG: 0,2"), "%s cold: searching at power-on" % fam)
+        if fam == "quectel":
+            check(p.cmd(f["define_q"]) == info_ok(f["defined"] % b""), "%s cold: no APN" % fam)
+        else:
+            check(p.cmd(f["define_q"]) == b"\r\nOK\r\n", "%s cold: no context defined" % fam)
+        if f["active_q"]:
+            want = info_ok(*f["inactive"]) if fam == "neoway" else b"\r\nOK\r\n"
+            check(p.cmd(f["active_q"]) == want, "%s cold: %s -> not active" % (fam, f["active_q"]))
+        check(net_http(p, fam, False), "%s cold: HTTP refused" % fam)
+        check(p.cmd(f["define"] % "good.apn") == b"\r\nOK\r\n", "%s cold: define while searching -> OK" % fam)
+        if f["activate"]:
+            check(nc(p, f["activate"]) == cme_err(30),
+                  "%s cold: activation while searching -> +CME ERROR: 30" % fam)
+        took, _ = reg_wait(p, 5)
+        check(took is not None, "%s cold: registers" % fam)
+        check(p.cmd(f["define"] % "wrong.apn") == b"\r\nOK\r\n", "%s cold: define wrong.apn -> OK" % fam)
+        if f["activate"]:
+            check(nc(p, f["activate"]) == cme_err(533),
+                  "%s cold: activation with the wrong APN -> +CME ERROR: 533" % fam)
+        check(net_http(p, fam, False), "%s cold: wrong APN: HTTP refused" % fam)
+        check(p.cmd(f["define"] % "good.apn") == b"\r\nOK\r\n", "%s cold: define good.apn" % fam)
+        check(p.cmd(f["define_q"]) == info_ok(f["defined"] % b"good.apn"),
+              "%s cold: %s -> good.apn" % (fam, f["define_q"]))
+        if f["activate"]:
+            check(net_http(p, fam, False), "%s cold: defined, not active: HTTP refused" % fam)
+            check(p.cmd(f["activate"]) == b"\r\nOK\r\n", "%s cold: %s -> OK" % (fam, f["activate"]))
+            check(p.cmd(f["active_q"]) == info_ok(*f["active"]), "%s cold: %s -> active" % (fam, f["active_q"]))
+        check(net_http(p, fam, True), "%s cold: brought up: HTTP works" % fam)
+    finally:
+        net_stop(emu, p, "cold " + fam)
+
+
+def test_net_down(binary, tmp, routes):
+    emu, p = net_emu(binary, tmp, "neoway", "nonet", "--no-network", "--register-ms", "0", *routes)
+    try:
+        time.sleep(0.2)
+        check(p.cmd("AT+CREG?") == info_ok(b"+CREG: 0,2"), "no-network: searching")
+        check(p.cmd("AT+CSQ") == info_ok(b"+CSQ: 99,99"), "no-network: no signal")
+        check(p.cmd("AT+COPS?") == info_ok(b"+COPS: 0"), "no-network: no operator")
+        check(nc(p, "AT+XIIC=1") == cme_err(30), "no-network: AT+XIIC=1 -> +CME ERROR: 30")
+        check(p.cmd("AT+XIIC?") == info_ok(b"+XIIC: 0,0.0.0.0"), "no-network: XIIC? inactive")
+        check(net_http(p, "neoway", False), "no-network: AT+HTTPSETUP -> ERROR")
+        time.sleep(0.5)
+        check(p.cmd("AT+CREG?") == info_ok(b"+CREG: 0,2"), "no-network: still searching later")
+    finally:
+        net_stop(emu, p, "no-network")
+    emu, p = net_emu(binary, tmp, "onemo", "denied", "--reg-denied", *routes)
+    try:
+        check(p.cmd("AT+CEREG?") == info_ok(b"+CEREG: 0,3"), "reg-denied: stat 3")
+        check(p.cmd("AT+CGACT?") == info_ok(b"+CGACT: 1,0"), "reg-denied: context not active")
+        check(nc(p, "AT+CGACT=1,1") == cme_err(30), "reg-denied: activation -> 30")
+        check(net_http(p, "onemo", False), "reg-denied: AT+MHTTPCREATE -> ERROR")
+        check(p.cmd("AT+CMEE=1") == b"\r\nOK\r\n", "reg-denied: AT+CMEE=1")
+        check(nc(p, 'AT+MHTTPCREATE="http://origin.test"') == cme_err(30),
+              "reg-denied: with CMEE=1: AT+MHTTPCREATE -> +CME ERROR: 30")
+    finally:
+        net_stop(emu, p, "reg-denied")
+
+
+def esp_net(p, line):
+    return final(p, line, 10, rb"OK|ERROR|FAIL")
+
+
+def test_net_wifi(binary, tmp, routes):
+    def client(p):
+        return esp_net(p, 'AT+HTTPCLIENT=2,0,"http://origin.test/request",,,1')
+
+    emu, p = net_emu(binary, tmp, "espat", "wifi-warm", *routes)
+    try:
+        check(p.cmd("AT+CWMODE?") == b"+CWMODE:1\r\n\r\nOK\r\n", "wifi warm: station mode")
+        check(p.cmd("AT+CWJAP?") == b'+CWJAP:"athttp-emu","02:00:00:00:00:01",6,-50\r\n\r\nOK\r\n',
+              "wifi warm: joined to athttp-emu")
+        check(client(p).endswith(b"\r\nOK\r\n"), "wifi warm: HTTPCLIENT works")
+        for b in ("ATI", "AT+CPIN?", "AT+CREG?", "AT+CGMM", "AT+CWJAP", "AT+CWJAP=\"a\"",
+                  'AT+CWJAP="athttp-emu","athttp-emu","02:00:00:00:00:01"', "AT+CWMODE=4",
+                  "AT+CWMODE=1,2", "AT+CWMODE"):
+            check(p.cmd(b) == ERR, "wifi: %s -> ERROR" % b)
+        check(p.cmd("AT+GMR").startswith(b"AT version:"), "wifi: AT+GMR")
+        check(p.cmd("AT+CWQAP") == b"WIFI DISCONNECT\r\n\r\nOK\r\n", "wifi: AT+CWQAP")
+        check(p.cmd("AT+CWJAP?") == b"No AP\r\n\r\nOK\r\n", "wifi: after CWQAP: No AP")
+        check(client(p) == ERR, "wifi: not joined: HTTPCLIENT -> ERROR")
+    finally:
+        net_stop(emu, p, "wifi warm")
+    emu, p = net_emu(binary, tmp, "espat", "wifi-cold", "--cold", "--wifi", "lab net:s3cret,x", *routes)
+    try:
+        check(p.cmd("AT+CWMODE?") == b"+CWMODE:0\r\n\r\nOK\r\n", "wifi cold: Wi-Fi off (mode 0)")
+        check(p.cmd("AT+CWJAP?") == b"No AP\r\n\r\nOK\r\n", "wifi cold: No AP")
+        check(client(p) == ERR, "wifi cold: HTTPCLIENT -> ERROR")
+        check(esp_net(p, r'AT+CWJAP="lab net","s3cret\,x"') == ERR, "wifi cold: join in mode 0 -> ERROR")
+        check(p.cmd("AT+CWMODE=1") == b"\r\nOK\r\n", "wifi cold: AT+CWMODE=1")
+        check(esp_net(p, r'AT+CWJAP="lab",s3cret\,x') == ERR, "wifi: a bare backslash -> ERROR")
+        check(esp_net(p, r'AT+CWJAP="other","s3cret\,x"') == b"+CWJAP:3\r\n\r\nFAIL\r\n",
+              "wifi: no such AP -> +CWJAP:3, FAIL")
+        check(esp_net(p, r'AT+CWJAP="lab net","s3cret"') == b"+CWJAP:2\r\n\r\nFAIL\r\n",
+              "wifi: wrong password -> +CWJAP:2, FAIL")
+        check(esp_net(p, r'AT+CWJAP="lab net","s3cret\,x"') ==
+              b"WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n", "wifi: the right one -> CONNECTED, GOT IP, OK")
+        check(p.cmd("AT+CWJAP?").startswith(b'+CWJAP:"lab net",'), "wifi: AT+CWJAP? names lab net")
+        check(client(p).endswith(b"\r\nOK\r\n"), "wifi: joined: HTTPCLIENT works")
+        check(p.cmd("AT+CWMODE=2") == b"\r\nOK\r\n" and p.cmd("AT+CWJAP?") == b"No AP\r\n\r\nOK\r\n",
+              "wifi: softAP mode only: no longer joined")
+    finally:
+        net_stop(emu, p, "wifi cold")
+    emu, p = net_emu(binary, tmp, "espat", "wifi-none", "--cold", "--no-network", *routes)
+    try:
+        p.cmd("AT+CWMODE=1")
+        check(esp_net(p, 'AT+CWJAP="athttp-emu","athttp-emu"') == b"+CWJAP:1\r\n\r\nFAIL\r\n",
+              "wifi no-network: join times out -> +CWJAP:1, FAIL")
+    finally:
+        net_stop(emu, p, "wifi no-network")
+
+
+def test_net_reset(binary, tmp, routes):
+    # simcom: request 2 resets at once, request 3 after 40 bytes of output.
+    emu, p = net_emu(binary, tmp, "simcom", "reset", "--fault", "reset:2:0",
+                     "--fault=reset:3:40", *routes)
+    try:
+        ok = p.cmd("AT+HTTPINIT") == b"\r\nOK\r\n" and set_url(p, "http://origin.test/request")
+        urc, _ = action(p, 0) if ok else (None, None)
+        check(urc is not None and urc.startswith("+HTTPACTION: 0,200,"), "reset: request 1 served")
+        p.quiet()       # request 1's +HTTP_PEER_CLOSED
+        p.send(b"AT+HTTPACTION=0\r")
+        got = p.until(b"\r\nRDY\r\n")
+        check(got == b"\r\nRDY\r\n", "reset: request 2: RDY instead of its answer (%r)" % got)
+        check(p.until(b"\r\n+CPIN: READY\r\n") == b"\r\n+CPIN: READY\r\n", "reset: then +CPIN: READY")
+        check(p.quiet() == b"", "reset: nothing of the old request follows")
+        p.send(b"AT\r")
+        check(p.take(9) == b"AT\r\r\nOK\r\n", "reset: echo is back on")
+        p.send(b"ATE0\r")
+        p.take(11)
+        check(p.cmd("AT+HTTPTERM") == ERR, "reset: the HTTP service is gone (HTTPTERM -> ERROR)")
+        check(p.cmd("AT+CGSOCKCONT?") == b"\r\nOK\r\n", "reset: the context is gone")
+        check(p.cmd("AT+HTTPINIT") == ERR, "reset: HTTPINIT without a context -> ERROR")
+        check(p.cmd('AT+CGSOCKCONT=1,"IP","internet"') == b"\r\nOK\r\n", "reset: define it again")
+        ok = p.cmd("AT+HTTPINIT") == b"\r\nOK\r\n" and set_url(p, "http://origin.test/request")
+        check(ok, "reset: HTTPINIT again -> OK")
+        p.send(b"AT+HTTPACTION=0\r")
+        got = p.until(b"\r\nRDY\r\n", 15)[:-len(b"\r\nRDY\r\n")]
+        check(len(got) == 40 and got.startswith(b"\r\nOK\r\n\r\n+HTTPACTION: 0,200,"),
+              "reset: request 3: exactly 40 bytes of its answer, then RDY (%r)" % got)
+        p.until(b"\r\n+CPIN: READY\r\n")
+        p.send(b"AT\r")
+        check(p.take(9) == b"AT\r\r\nOK\r\n", "reset: echo on again")
+        p.send(b"ATE0\r")
+        p.take(11)
+        p.cmd('AT+CGSOCKCONT=1,"IP","internet"')
+        check(net_http(p, "simcom", True), "reset: request 4 served (no fault for it)")
+    finally:
+        net_stop(emu, p, "reset")
+    # with a PIN: the SIM is locked again; espat says ready and forgets its join
+    emu, p = net_emu(binary, tmp, "httpcfg", "reset-pin", "--sim-pin", "1234", "--fault", "reset:1:0", *routes)
+    try:
+        p.cmd('AT+CPIN="1234"')
+        reg_wait(p, 5)
+        h = HC(p)
+        h.url("http://origin.test/request")
+        p.send(b"AT+HTTPGET\r")
+        check(p.until(b"\r\nRDY\r\n\r\n+CPIN: SIM PIN\r\n") == b"\r\nRDY\r\n\r\n+CPIN: SIM PIN\r\n",
+              "reset --sim-pin: RDY, +CPIN: SIM PIN")
+        p.send(b"ATE0\r")
+        p.take(11)
+        check(p.cmd("AT+CPIN?") == info_ok(b"+CPIN: SIM PIN"), "reset --sim-pin: the SIM is locked again")
+    finally:
+        net_stop(emu, p, "reset --sim-pin")
+    emu, p = net_emu(binary, tmp, "espat", "reset-esp", "--fault", "reset:1:0", *routes)
+    try:
+        p.send(b'AT+HTTPCLIENT=2,0,"http://origin.test/request",,,1\r')
+        check(p.until(b"\r\nready\r\n") == b"\r\nready\r\n", "reset espat: ready instead of the answer")
+        check(p.quiet() == b"", "reset espat: nothing after ready")
+        p.send(b"AT\r")
+        check(p.take(9) == b"AT\r\r\nOK\r\n", "reset espat: echo back on")
+        p.send(b"ATE0\r")
+        p.take(11)
+        check(p.cmd("AT+CWJAP?") == b"No AP\r\n\r\nOK\r\n", "reset espat: the join is lost")
+    finally:
+        net_stop(emu, p, "reset espat")
+
+
+def test_net_latency(binary, tmp, routes):
+    emu, p = net_emu(binary, tmp, "simcom", "latency", "--cmd-latency", "+HTTPINIT=700",
+                     "--cmd-latency=+cpin=300", *routes)
+    try:
+        t0 = time.monotonic()
+        r = p.cmd("AT")
+        fast = time.monotonic() - t0
+        t0 = time.monotonic()
+        r = p.cmd("AT+HTTPINIT")
+        slow = time.monotonic() - t0
+        check(r == b"\r\nOK\r\n" and slow >= 0.7 and fast < 0.3,
+              "cmd-latency: HTTPINIT's OK after %.2f s (>= 0.7), AT after %.2f s" % (slow, fast))
+        p.send(b"AT+CPIN?\r")
+        t0 = time.monotonic()
+        first = p.until(b"+CPIN: READY\r\n")
+        t_info = time.monotonic() - t0
+        p.until(b"\r\nOK\r\n")
+        t_ok = time.monotonic() - t0
+        check(first == b"\r\n+CPIN: READY\r\n" and t_ok >= 0.3 and t_info < 0.25,
+              "cmd-latency: +CPIN's line at once (%.2f s), its OK %.2f s later (name case-blind)"
+              % (t_info, t_ok))
+        t0 = time.monotonic()
+        r = p.cmd("AT+HTTPINIT")
+        slow = time.monotonic() - t0
+        check(r == ERR and slow >= 0.7, "cmd-latency: an ERROR final result is late too (%.2f s)" % slow)
+    finally:
+        net_stop(emu, p, "cmd-latency")
+
+
+def test_network(binary, tmp, route):
+    routes = [route]
+    test_net_cli(binary, tmp)
+    for fam in NET_FAMILIES:
+        test_net_warm(binary, tmp, fam, routes)
+        test_net_cold(binary, tmp, fam, routes)
+    test_net_pin(binary, tmp, routes)
+    test_net_down(binary, tmp, routes)
+    test_net_wifi(binary, tmp, routes)
+    test_net_reset(binary, tmp, routes)
+    test_net_latency(binary, tmp, routes)
+
+
 
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
@@ -4004,6 +4472,10 @@ def main():
               "--route=refused.test:80=127.0.0.1:%d" % closed_port()]
     with tempfile.TemporaryDirectory() as tmp:
         test_cli(binary, tmp)
+        if "--net" in sys.argv:
+            test_network(binary, tmp, route)
+            print("%d failure(s)" % failures)
+            return 1 if failures else 0
         emu = Emu(binary, tmp, "modem", *routes)
         p = Port(emu.link)
         try:
@@ -4034,6 +4506,7 @@ def main():
         test_new_dialects(binary, tmp, quick)
         test_onemo(binary, tmp, quick)
         test_espat(binary, tmp, quick)
+        test_network(binary, tmp, route)
         if not quick:
             test_pacing(binary, tmp, route, 200 * 1024, 115200)
     print("%d failure(s)" % failures)

@@ -10,11 +10,41 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config_file.h"
+#include "daemon_link.h"
 #include "fdtable.h"
+#include "modem.h"
+#include "netup.h"
 #include "real.h"
 
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static athttp_modem *engine;
+
+/* A cold module is brought onto the network in process too when the
+ * environment (ATHTTP_PIN, ATHTTP_APN, ATHTTP_WIFI_SSID ...) asks for it. */
+static void netup_from_env(athttp_modem *m)
+{
+	struct athttp_settings s;
+	char err[256] = "";
+
+	config_init(&s);
+	if (config_from_env(&s, err, sizeof err) < 0) {
+		fprintf(stderr, "athttp: %s\n", err);
+	} else if (s.pin || s.apn || s.wifi_ssid) {
+		struct netup_config nc = {
+			.pin = s.pin,
+			.apn = s.apn,
+			.apn_user = s.apn_user,
+			.apn_password = s.apn_password,
+			.wifi_ssid = s.wifi_ssid,
+			.wifi_password = s.wifi_password,
+			.register_timeout_ms = s.register_timeout_ms,
+		};
+		if (modem_set_netup(m, &nc) < 0)
+			fprintf(stderr, "athttp: network bring-up: out of memory\n");
+	}
+	config_free(&s);
+}
 
 static void engine_create(void)
 {
@@ -23,8 +53,11 @@ static void engine_create(void)
 
 	athttp_config_from_env(&cfg);
 	engine = athttp_open(&cfg, err, sizeof err);
-	if (!engine)
+	if (!engine) {
 		fprintf(stderr, "athttp: %s\n", err[0] ? err : "cannot set up the modem");
+		return;
+	}
+	netup_from_env(engine);
 }
 
 athttp_modem *engine_get(void)
@@ -122,6 +155,7 @@ void engine_fork_child(void)
 	/* Without this, a parent's connection would not see EOF when its
 	 * engine thread closes, as long as the child lives on. */
 	fdtable_drain_engines(close_inherited, NULL);
+	daemon_link_fork_child();
 	if (engine)
 		athttp_after_fork_child(engine);
 }

@@ -1,7 +1,8 @@
 /*
  * connect(): where outbound TCP is taken over.  The program's socket is
  * replaced (same fd number) by one end of an AF_UNIX socketpair whose other
- * end an engine thread serves; from then on read/write/poll/epoll work on it
+ * end an engine thread serves, or by a connection to athttpd when one
+ * serves this process; from then on read/write/poll/epoll work on it
  * untouched.
  */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "daemon_link.h"
 #include "engine.h"
 #include "fakedns.h"
 #include "fdtable.h"
@@ -66,46 +68,23 @@ static void peer_host(const struct netaddr *dest, char *host, size_t len)
 	netaddr_format(dest, host, len);
 }
 
-static int take_over(int fd, const struct sockaddr *addr, socklen_t len,
-		     const struct netaddr *dest)
+/* Puts ours (a connected stream socket) on the program's number fd with
+ * the program's flags, and records what the program connected to. */
+static int put_in_place(int ours, int fd, int fl, int fdfl, const struct sockaddr *addr,
+			socklen_t len)
 {
 	struct fd_app app;
 
-	athttp_modem *m = engine_get();
-	if (!m) {
-		errno = ECONNREFUSED;
-		return -1;
-	}
-
-	int fl = real.fcntl(fd, F_GETFL);
-	int fdfl = real.fcntl(fd, F_GETFD);
-	if (fl < 0 || fdfl < 0)
-		return -1;
-
-	char host[FAKEDNS_NAMEMAX + 1];
-	peer_host(dest, host, sizeof host);
-
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	/* The engine thread may start before the program's end is in place;
-	 * it just waits for the request. */
-	if (engine_serve(m, sv[1], host, dest->port) < 0) {
-		int e = errno;
-		real.close(sv[0]);
-		errno = e;
-		return -1;
-	}
-	/* dup3 closes the program's unconnected TCP socket and puts our end
-	 * on its number atomically: no moment when the number is free for
+	/* dup3 closes the program's unconnected TCP socket and puts ours on
+	 * its number atomically: no moment when the number is free for
 	 * another thread's open(). */
-	if (real.dup3(sv[0], fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+	if (real.dup3(ours, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		int e = errno;
-		real.close(sv[0]); /* the engine thread sees EOF and ends */
+		real.close(ours); /* the far end sees EOF and ends */
 		errno = e;
 		return -1;
 	}
-	real.close(sv[0]);
+	real.close(ours);
 	if (fl & O_NONBLOCK)
 		real.fcntl(fd, F_SETFL, O_NONBLOCK);
 
@@ -122,6 +101,44 @@ static int take_over(int fd, const struct sockaddr *addr, socklen_t len,
 	 * takes 0 as well as EINPROGRESS, and wget's blocking one must not
 	 * wait for the module. */
 	return 0;
+}
+
+static int take_over(int fd, const struct sockaddr *addr, socklen_t len,
+		     const struct netaddr *dest)
+{
+	int fl = real.fcntl(fd, F_GETFL);
+	int fdfl = real.fcntl(fd, F_GETFD);
+	if (fl < 0 || fdfl < 0)
+		return -1;
+
+	char host[FAKEDNS_NAMEMAX + 1];
+	peer_host(dest, host, sizeof host);
+
+	/* Through athttpd when one serves this process: its connection is
+	 * the fake socket's far end, and no engine is made here. */
+	int via = daemon_link_connect(host, dest->port);
+	if (via >= 0)
+		return put_in_place(via, fd, fl, fdfl, addr, len);
+	if (via == -2)
+		return -1;
+
+	athttp_modem *m = engine_get();
+	if (!m) {
+		errno = ECONNREFUSED;
+		return -1;
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	/* The engine thread may start before the program's end is in place;
+	 * it just waits for the request. */
+	if (engine_serve(m, sv[1], host, dest->port) < 0) {
+		int e = errno;
+		real.close(sv[0]);
+		errno = e;
+		return -1;
+	}
+	return put_in_place(sv[0], fd, fl, fdfl, addr, len);
 }
 
 PRELOAD_EXPORT int connect(int fd, CONST_SOCKADDR_ARG addr_arg, socklen_t len)

@@ -23,6 +23,21 @@ static const struct {
 	{ "NO DIALTONE", false, AT_FINAL_OTHER },
 };
 
+/* A line of its own, outside any data block or stream: a module that
+ * reset mid-exchange has lost every state, and whatever a wait was
+ * waiting for will never come. */
+const char *const at_restart_lines[] = { "RDY", "ready", NULL };
+
+/* The same inside a block or a stream, where the parser sees no lines: a
+ * module that resets mid-data prints its restart line where the rest of
+ * the data should have been, and those bytes must never reach the body.
+ * Data that itself holds such a line is cut (a failure, never wrong
+ * bytes). */
+static const char *const restart_in_data[] = { "\r\nRDY\r\n", "\r\nready\r\n", NULL };
+
+/* How long bytes held back may wait for the next ones. */
+#define HOLD_MS 100
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -90,6 +105,23 @@ static void on_line(void *ctx, const char *line, size_t len)
 			   (len == AT_LINE_MAX && strncasecmp(line, c->echo, len) == 0))) {
 		c->echo[0] = '\0';
 		return;
+	}
+	/* A dialect that reads data as lines (its raw observer takes the
+	 * bytes) could be handed a body line that reads "ready": no restart
+	 * is told while one is set; the wait's timeout bounds that case. */
+	if (!c->raw_observer) {
+		for (const char *const *r = at_restart_lines; *r; r++) {
+			if (strcmp(line, *r) != 0)
+				continue;
+			c->restarted = true;
+			snprintf(c->restart_line, sizeof c->restart_line, "%s", line);
+			trace_note(c->trace, "the module restarted (%s)", line);
+			c->waiting_final = false;
+			c->want_prompt = false;
+			c->echo[0] = '\0';
+			at_parser_arm_prompt(&c->parser, false);
+			return;
+		}
 	}
 	if (c->waiting_final) {
 		struct at_result res;
@@ -220,6 +252,95 @@ bool at_chat_take_line(struct at_chat *c, const char *prefix, char *out, size_t 
 	return false;
 }
 
+static bool in_data(const struct at_chat *c)
+{
+	return c->parser.state == ATP_BLOCK || c->parser.state == ATP_STREAM;
+}
+
+static void give(struct at_chat *c, const unsigned char *p, size_t n)
+{
+	if (!n)
+		return;
+	if (c->raw_observer)
+		c->raw_observer(c->raw_ctx, p, n);
+	at_parser_feed(&c->parser, p, n);
+}
+
+static void restart_seen(struct at_chat *c, const char *line)
+{
+	c->restarted = true;
+	snprintf(c->restart_line, sizeof c->restart_line, "%s", line);
+	trace_note(c->trace, "the module restarted (%s, inside data)", line);
+	c->waiting_final = false;
+	c->want_prompt = false;
+	c->echo[0] = '\0';
+	at_parser_arm_prompt(&c->parser, false);
+}
+
+/* The bytes read, to the parser: while it is inside data, up to a restart
+ * line (then the rest is dropped), and a tail that may begin one is held
+ * for the next read (flush: give it all). */
+static void feed(struct at_chat *c, const unsigned char *buf, size_t n, bool flush)
+{
+	unsigned char all[4096 + sizeof c->hold];
+	size_t len = c->nhold;
+	memcpy(all, c->hold, c->nhold);
+	c->nhold = 0;
+	if (n > sizeof all - len)
+		n = sizeof all - len;  /* callers read at most 4096 */
+	memcpy(all + len, buf, n);
+	len += n;
+	size_t done = 0;
+	while (done < len && !c->restarted) {
+		if (!c->raw_observer && in_data(c)) {
+			/* The first restart line ahead, if any. */
+			size_t at = len, plen = 0;
+			const char *which = NULL;
+			for (const char *const *r = restart_in_data; *r; r++) {
+				size_t rl = strlen(*r);
+				unsigned char *hit = memmem(all + done, len - done, *r, rl);
+				if (hit && (size_t)(hit - all) < at) {
+					at = (size_t)(hit - all);
+					plen = rl;
+					which = *r;
+				}
+			}
+			if (which) {
+				give(c, all + done, at - done);
+				if (in_data(c)) {
+					char word[16];
+					snprintf(word, sizeof word, "%.*s", (int)(plen - 4), which + 2);
+					restart_seen(c, word);
+					return;
+				}
+				/* The data ended before it: an ordinary line now. */
+				done = at;
+				continue;
+			}
+			/* Hold a tail that could start one, unless flushing. */
+			size_t keep = 0;
+			for (const char *const *r = restart_in_data; *r && !flush; r++) {
+				size_t rl = strlen(*r);
+				for (size_t k = rl - 1; k > keep; k--)
+					if (len - done >= k && memcmp(all + len - k, *r, k) == 0) {
+						keep = k;
+						break;
+					}
+			}
+			give(c, all + done, len - done - keep);
+			if (keep && in_data(c)) {
+				memcpy(c->hold, all + len - keep, keep);
+				c->nhold = keep;
+			} else if (keep) {
+				give(c, all + len - keep, keep);
+			}
+			return;
+		}
+		give(c, all + done, len - done);
+		return;
+	}
+}
+
 /* Reads and parses until done(c) holds (asked first, then after each
  * read's bytes are parsed).  The timeout restarts with every byte
  * received.  The raw observer sees each read before the parser. */
@@ -228,21 +349,25 @@ static enum ath_err pump(struct at_chat *c, int timeout_ms,
 {
 	unsigned char buf[4096];
 	long deadline = now_ms() + timeout_ms;
-	while (!done(c, arg)) {
+	while (!c->restarted && !done(c, arg)) {
 		long left = deadline - now_ms();
 		if (left <= 0)
 			return ATH_E_TIMEOUT;
-		ssize_t n = c->tp->ops->read(c->tp, buf, sizeof buf, (int)left);
+		bool holding = c->nhold > 0;
+		ssize_t n = c->tp->ops->read(c->tp, buf, sizeof buf,
+					     holding && left > HOLD_MS ? HOLD_MS : (int)left);
 		if (n < 0)
 			return ATH_E_IO;
-		if (n == 0)
+		if (n == 0) {
+			if (holding)
+				feed(c, buf, 0, true);   /* nothing followed: it was data */
 			continue;
-		if (c->raw_observer)
-			c->raw_observer(c->raw_ctx, buf, (size_t)n);
-		at_parser_feed(&c->parser, buf, (size_t)n);
+		}
+		c->bytes_in += (unsigned long long)n;
+		feed(c, buf, (size_t)n, false);
 		deadline = now_ms() + timeout_ms;
 	}
-	return ATH_OK;
+	return c->restarted ? ATH_E_PROTOCOL : ATH_OK;
 }
 
 static bool have_result(struct at_chat *c, const void *arg)
@@ -266,6 +391,8 @@ static enum ath_err send_command(struct at_chat *c, bool want_prompt, const char
 	int n = vsnprintf(cmd, sizeof cmd - 1, fmt, ap);
 	if (n < 0 || n >= AT_CMD_MAX)
 		return ATH_E_PROTOCOL;
+	if (c->restarted)
+		return ATH_E_PROTOCOL;
 	if (c->waiting_final) {
 		/* Never talk over a command the module is still answering. */
 		trace_note(c->trace, "refusing to send %s: previous command unfinished", cmd);
@@ -286,6 +413,7 @@ static enum ath_err send_command(struct at_chat *c, bool want_prompt, const char
 	c->want_prompt = want_prompt;
 	at_parser_arm_prompt(&c->parser, want_prompt);
 	c->commands_sent++;
+	c->bytes_out += (unsigned long long)n;
 	enum ath_err e = c->tp->ops->write(c->tp, cmd, (size_t)n, 5000);
 	if (e != ATH_OK)
 		c->waiting_final = false;
@@ -328,7 +456,10 @@ enum ath_err at_chat_cmd_prompt(struct at_chat *c, int timeout_ms, struct at_res
 
 enum ath_err at_chat_send_data(struct at_chat *c, const void *data, size_t len, int timeout_ms)
 {
+	if (c->restarted)
+		return ATH_E_PROTOCOL;
 	trace_data(c->trace, '>', "data", data, len);
+	c->bytes_out += len;
 	if (c->tp->ops->hint)
 		c->tp->ops->hint(c->tp, TRANSPORT_HINT_DATA);
 	return c->tp->ops->write(c->tp, data, len, timeout_ms);
@@ -417,6 +548,34 @@ enum ath_err at_chat_wait_until(struct at_chat *c, bool (*done)(void *ctx), void
 	return pump(c, timeout_ms, until_done, &w);
 }
 
+enum ath_err at_chat_poll(struct at_chat *c)
+{
+	unsigned char buf[4096];
+	/* Bounded: a module streaming without end is read a few buffers'
+	 * worth, and the rest waits for the next wait. */
+	for (int i = 0; i < 16 && !c->restarted; i++) {
+		ssize_t n = c->tp->ops->read(c->tp, buf, sizeof buf, 0);
+		if (n < 0)
+			return ATH_E_IO;
+		if (n == 0)
+			break;
+		c->bytes_in += (unsigned long long)n;
+		feed(c, buf, (size_t)n, false);
+	}
+	return c->restarted ? ATH_E_PROTOCOL : ATH_OK;
+}
+
+bool at_chat_restarted(const struct at_chat *c)
+{
+	return c->restarted;
+}
+
+void at_chat_clear_restart(struct at_chat *c)
+{
+	c->restarted = false;
+	c->restart_line[0] = '\0';
+}
+
 void at_chat_drain(struct at_chat *c, int quiet_ms, int max_ms)
 {
 	unsigned char buf[4096];
@@ -430,6 +589,7 @@ void at_chat_drain(struct at_chat *c, int quiet_ms, int max_ms)
 		trace_data(c->trace, '<', "discarded", buf, (size_t)n);
 	}
 	at_parser_reset(&c->parser);
+	c->nhold = 0;
 	c->waiting_final = false;
 	c->want_prompt = false;
 	c->have_result = false;

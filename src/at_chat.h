@@ -69,7 +69,21 @@ struct at_chat {
 	unsigned qhead, qcount;
 
 	unsigned long commands_sent; /* for benchmarks and tests */
+	unsigned long long bytes_in, bytes_out;  /* read from / written to the port */
+
+	/* The module announced a restart (a line of restart_lines outside
+	 * data): every wait and send fails until at_chat_clear_restart. */
+	bool restarted;
+	char restart_line[16];
+	/* Inside a block or stream, the last bytes read when they may be the
+	 * start of a restart line: held until known to be data. */
+	unsigned char hold[16];
+	size_t nhold;
 };
+
+/* Lines a module prints when it (re)starts: SIMCom's and Quectel's
+ * "RDY", ESP-AT's "ready". */
+extern const char *const at_restart_lines[];
 
 void at_chat_init(struct at_chat *c, struct transport *tp, const struct at_syntax *syn,
 		  struct trace *trace);
@@ -78,6 +92,8 @@ void at_chat_init(struct at_chat *c, struct transport *tp, const struct at_synta
  * result came (see res); ATH_E_TIMEOUT / ATH_E_IO otherwise.  Timeouts are
  * counted from the last byte received, so a slow line with steady data
  * never times out but a silent module does. */
+/* Every wait ends with ATH_E_PROTOCOL at once when a restart line comes
+ * (at_chat_restarted). */
 enum ath_err at_chat_cmd(struct at_chat *c, int timeout_ms, struct at_result *res,
 			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* The same, but a data prompt also ends the wait (res->final ==
@@ -135,6 +151,16 @@ enum ath_err at_chat_wait_until(struct at_chat *c, bool (*done)(void *ctx), void
  * drop queued lines (at_chat_clear_queue) but must not send, read or
  * wait.  The chat never removes it: the dialect does when done. */
 void at_chat_set_raw_observer(struct at_chat *c, at_raw_observer fn, void *ctx);
+
+/* Reads and parses what the module has sent already, without waiting (a
+ * restart line that came while nothing waited).  ATH_E_PROTOCOL when it
+ * restarted, ATH_E_IO when the port failed. */
+enum ath_err at_chat_poll(struct at_chat *c);
+
+/* Whether the module announced a restart, and forgetting it (the owner
+ * brings the module up again). */
+bool at_chat_restarted(const struct at_chat *c);
+void at_chat_clear_restart(struct at_chat *c);
 
 /* Forgets everything in flight: drops input until the module has been
  * quiet for quiet_ms (bounded by max_ms), resets the parser and the queue. */

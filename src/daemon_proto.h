@@ -37,4 +37,13 @@ int daemon_default_socket(const char *device, char *out, size_t outlen);
 int daemon_client_open(const char *path, const char *line, int timeout_ms,
 		       int *status, char *why, size_t whylen);
 
+/* The CONNECT line's host: bytes outside [A-Za-z0-9.-_:~] as %XX (so no
+ * space, control byte or '%' travels bare).  Returns the length, or -1
+ * when out is too small. */
+int daemon_host_encode(const char *host, char *out, size_t outlen);
+
+/* Its inverse, for the daemon: -1 for a bad escape, an encoded NUL, a
+ * byte that should have been encoded, or out too small. */
+int daemon_host_decode(const char *enc, char *out, size_t outlen);
+
 #endif

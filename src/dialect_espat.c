@@ -1146,7 +1146,9 @@ static const struct at_block_rule espat_blocks[] = {
 /* AT+HTTPCPOST's result after its data, when the command is still the
  * chat's ('>' came without an OK before it). */
 static const char *const espat_final_lines[] = { "SEND OK", NULL };
-static const char *const espat_failure_lines[] = { "SEND FAIL", NULL };
+/* FAIL ends a failed AT+CWJAP (after "+CWJAP:<code>"): the ESP-AT User
+ * Guide, Wi-Fi AT Commands. */
+static const char *const espat_failure_lines[] = { "SEND FAIL", "FAIL", NULL };
 
 static const struct at_syntax espat_syntax = {
 	.blocks = espat_blocks,
@@ -1351,6 +1353,33 @@ static const struct dialect_ops espat_ops = {
 	.tls_setup = espat_tls_setup,
 };
 
+/* The ESP-AT User Guide, Wi-Fi AT Commands, AT+CWJAP's <error code>. */
+static const struct netup_code espat_join_codes[] = {
+	{ 1, "connection timeout" },
+	{ 2, "wrong password" },
+	{ 3, "cannot find the target AP" },
+	{ 4, "connection failed" },
+	{ 0, NULL },
+};
+
+/* The network bring-up (netup.h): station mode (1, or 3 with a softAP
+ * beside it) and the access point, ESP-AT's escapes in its strings. */
+static const struct netup_profile espat_netup = {
+	.kind = NETUP_WIFI,
+	.quoting = NETUP_QUOTE_ESPAT,
+	.wifi_query = "AT+CWJAP?",
+	.wifi_prefix = "+CWJAP:",
+	.wifi_mode_query = "AT+CWMODE?",
+	.wifi_mode_prefix = "+CWMODE:",
+	.wifi_station_modes = 1u << 1 | 1u << 3,
+	.wifi_mode = "AT+CWMODE=1",
+	.wifi_join = "AT+CWJAP=\"{ssid}\",\"{password}\"",
+	.wifi_join_fail_prefix = "+CWJAP:",
+	.wifi_join_codes = espat_join_codes,
+	/* AT+CWJAP's own default <jap_timeout> is 15 s. */
+	.wifi_join_timeout_ms = 20000,
+};
+
 const struct dialect dialect_espat = {
 	.name = "espat",
 	.summary = "ESP-AT-style WiFi firmware, Espressif and Beken BK72xx (AT+HTTPCLIENT, AT+HTTPCPOST)",
@@ -1364,4 +1393,5 @@ const struct dialect dialect_espat = {
 	 * Wi-Fi AT Commands, AT+CWMODE) and means nothing to a cellular
 	 * module. */
 	.identify_probe = "AT+CWMODE?",
+	.netup = &espat_netup,
 };

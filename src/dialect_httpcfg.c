@@ -723,6 +723,50 @@ static const struct dialect_ops httpcfg_ops = {
 	.tls_setup = httpcfg_tls_setup,
 };
 
+/* 3GPP TS 27.007: LTE first, then packet, then circuit registration. */
+static const char *const httpcfg_reg_queries[] = { "+CEREG", "+CGREG", "+CREG", NULL };
+
+/* The network bring-up (netup.h).  The unprefixed twin: 27.007 context,
+ * credentials and activation (AT+CGACT may take up to 150 s). */
+static const struct netup_profile httpcfg_netup = {
+	.kind = NETUP_CELLULAR,
+	.quoting = NETUP_QUOTE_PLAIN,
+	.cid = 1,
+	.reg_queries = httpcfg_reg_queries,
+	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"",
+	.define_query = "AT+CGDCONT?",
+	.define_prefix = "+CGDCONT:",
+	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1,
+	.auth_ctx = "AT+CGAUTH={cid},1,\"{user}\",\"{password}\"",
+	.activate = "AT+CGACT=1,{cid}",
+	.active_query = "AT+CGACT?",
+	.active_prefix = "+CGACT:",
+	.active_cid_field = 0, .active_state_field = 1, .active_addr_field = -1,
+	.activate_timeout_ms = 150000,
+};
+
+/* Quectel's TCP/IP context commands: AT+QICSGP carries APN, user and
+ * password (authentication 1, PAP), its read form "AT+QICSGP=<cid>"
+ * shows them; AT+QIACT (up to 150 s) and AT+QIACT? "+QIACT: <cid>,
+ * <state>,<type>,\"<ip>\"", no line for an inactive context. */
+static const struct netup_profile quectel_netup = {
+	.kind = NETUP_CELLULAR,
+	.quoting = NETUP_QUOTE_PLAIN,
+	.cid = 1,
+	.reg_queries = httpcfg_reg_queries,
+	.define_ctx = "AT+QICSGP={cid},1,\"{apn}\",\"{user}\",\"{password}\",1",
+	.define_carries_auth = true,
+	.define_query = "AT+QICSGP={cid}",
+	.define_prefix = "+QICSGP:",
+	.define_cid_field = -1, .define_apn_field = 1, .define_user_field = 2, .define_password_field = 3,
+	.auth_ctx = NULL,
+	.activate = "AT+QIACT={cid}",
+	.active_query = "AT+QIACT?",
+	.active_prefix = "+QIACT:",
+	.active_cid_field = 0, .active_state_field = 1, .active_addr_field = 3,
+	.activate_timeout_ms = 150000,
+};
+
 static const struct httpcfg_params httpcfg_params = {
 	.stem = "+HTTP",
 	.ssl_cfg = "+SSLCFG",
@@ -751,6 +795,7 @@ const struct dialect dialect_httpcfg = {
 	/* The AT+HTTPCFG manual, AT+HTTPCFG's test command; the Q twin
 	 * answers ERROR to it, as this one does to AT+QHTTPCFG=?. */
 	.identify_probe = "AT+HTTPCFG=?",
+	.netup = &httpcfg_netup,
 };
 
 const struct dialect dialect_quectel = {
@@ -762,4 +807,5 @@ const struct dialect dialect_quectel = {
 	.state_size = sizeof(struct httpcfg_state),
 	.params = &quectel_params,
 	.identify_probe = "AT+QHTTPCFG=?",
+	.netup = &quectel_netup,
 };

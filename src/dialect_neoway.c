@@ -479,6 +479,21 @@ static enum ath_err neoway_bringup(struct modem_io *io, struct ath_error *err)
 	return close_link(io, SCHEME_HTTP, false, err);
 }
 
+/* A link the origin has not closed yet (kept after a complete response,
+ * or cut by a failure) is closed, so the next user finds none.  Nothing
+ * else is put back: bring-up closes whatever it finds anyway. */
+static enum ath_err neoway_teardown(struct modem_io *io, struct ath_error *err)
+{
+	for (int s = 0; s < N_SCHEMES; s++) {
+		if (!link_of(io, s)->link_open)
+			continue;
+		enum ath_err e = close_link(io, s, true, err);
+		if (e != ATH_OK)
+			return e;
+	}
+	return ATH_OK;
+}
+
 /* Configures the S-twins as neoway_tls says.  The module never verifies:
  * there is no way to give it roots. */
 static enum ath_err neoway_tls_setup(struct modem_io *io, struct tls_verdict *v, struct ath_error *err)
@@ -879,11 +894,35 @@ static const struct dialect_caps neoway_caps = {
 	.body_limit_name = "AT+HTTPACTION",
 };
 
+/* 3GPP TS 27.007: LTE first, then packet, then circuit registration. */
+static const char *const neoway_reg_queries[] = { "+CEREG", "+CGREG", "+CREG", NULL };
+
+/* The network bring-up (netup.h): the 27.007 context, Neoway's own
+ * credentials (AT+XGAUTH) and link (AT+XIIC=1, whose OK comes before the
+ * link is up: AT+XIIC? says "+XIIC: <state>,<ip>", state 1 up). */
+static const struct netup_profile neoway_netup = {
+	.kind = NETUP_CELLULAR,
+	.quoting = NETUP_QUOTE_PLAIN,
+	.cid = 1,
+	.reg_queries = neoway_reg_queries,
+	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"",
+	.define_query = "AT+CGDCONT?",
+	.define_prefix = "+CGDCONT:",
+	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1,
+	.auth_ctx = "AT+XGAUTH={cid},1,\"{user}\",\"{password}\"",
+	.activate = "AT+XIIC=1",
+	.active_query = "AT+XIIC?",
+	.active_prefix = "+XIIC:",
+	.active_cid_field = -1, .active_state_field = 0, .active_addr_field = 1,
+	.activate_timeout_ms = 60000,
+};
+
 static const struct dialect_ops neoway_ops = {
 	.bringup = neoway_bringup,
 	.exchange = neoway_exchange,
 	.recover = NULL, /* drain and bring up again, which closes any link */
 	.tls_setup = neoway_tls_setup,
+	.teardown = neoway_teardown,
 };
 
 const struct dialect dialect_neoway = {
@@ -897,4 +936,5 @@ const struct dialect dialect_neoway = {
 	/* The Neoway N58 manual, 9.10 AT+HTTPSCFG: the family's one command
 	 * with a test form ("+HTTPSCFG: <type>,<type_name>"). */
 	.identify_probe = "AT+HTTPSCFG=?",
+	.netup = &neoway_netup,
 };

@@ -25,11 +25,29 @@
  * with fewer slots (MN316A/MN319: two) answers CREATE with +CME ERROR: 651
  * (no free client): the least recently used goes and CREATE is tried once
  * more.  An instance the module no longer has (+CME ERROR: 652 on its
- * first use, the module restarted) is created afresh, once.  Bring-up
- * deletes instances 0..3 whatever they answer, so none from an earlier
- * process survives; after any failure inside a request its instance is
- * deleted too (the manual says AT+MHTTPTERM leaves headers and content
- * set, and a request that failed may have left them).
+ * first use, the module restarted) is created afresh, once.  After any
+ * failure inside a request its instance is deleted (the manual says
+ * AT+MHTTPTERM leaves headers and content set, and a request that failed
+ * may have left them).
+ *
+ * Bring-up asks before it deletes: AT+MHTTPCFG="chunked" with no <httpid>
+ * lists one line per created instance (3.1: "只设置<cmd>，将返回所有已创建
+ * 实例的当前配置参数"; AT+MHTTPCREATE has no read form), and only those
+ * are deleted (a busy one is terminated first), so none from an earlier
+ * process survives and a fresh module hears no AT+MHTTPDEL at all.  Only a
+ * firmware that refuses the query gets the old sweep, bounded by the
+ * model's slot count.  teardown deletes what this engine created.
+ *
+ * The model (AT+CGMM, 3GPP TS 27.007) decides the limits, which are data
+ * (onemo_models below): the manual's notes give ML307G alone a total of
+ * 3 x 4096 content bytes (note 19) and 4096 header bytes (note 15) a
+ * request; every other ML30x takes any number of 4096-byte pieces chained
+ * by <eof> 1; the MN31x/MN32x have no '>' data mode at all (the notes to
+ * 3.3 and 3.4).  An unknown model gets the manual's general rules.  The
+ * capability record's max_body is the largest any model takes (the bridge
+ * decides from it before bring-up has named the model); the exchange
+ * refuses a body over the model's own limit with 413 before the module
+ * hears a byte of the request.
  *
  * What goes on the AT line: the host (letters, digits, ".-_:[]") and the
  * path (request_policy.c: no quote, backslash or control byte) inside
@@ -76,9 +94,10 @@
 
 #define ONEMO_SLOTS 4                        /* "at most 4 instances" (3.2) */
 #define ONEMO_PIECE 4096                     /* <length> of HEADER and CONTENT */
-#define ONEMO_MAX_BODY (3 * ONEMO_PIECE)     /* ML307G: "content total 3*4096" */
 #define ONEMO_CMD_HEADER_MAX 1024            /* command-mode <header> */
-#define ONEMO_HEADERS_MAX 4096               /* ML307G: "header total 4096" */
+/* The manual sets no total for a body chained by <eof> 1; the bridge holds
+ * a request's body in memory, so athttp bounds it. */
+#define ONEMO_CHAINED_BODY_MAX (1024 * 1024)
 #define ONEMO_MAX_URL 1024
 #define ONEMO_MAX_HEAD (64 * 1024)
 #define ONEMO_MAX_ORIGIN 300
@@ -141,6 +160,7 @@ static const struct onemo_code {
 #define CME_ERROR_NO_FREE_CLIENT 651
 #define ONEMO_ERR_SSL 4                      /* "err" 4: SSL handshake failed */
 #define CME_ERROR_NOT_CREATED 652
+#define CME_ERROR_BUSY 653
 
 static const struct onemo_code *code_of(const struct onemo_code *table, size_t n, int code)
 {
@@ -148,6 +168,56 @@ static const struct onemo_code *code_of(const struct onemo_code *table, size_t n
 		if (table[i].code == code)
 			return &table[i];
 	return NULL;
+}
+
+/* What a model takes (the manual's Table 1 series and its notes). */
+struct onemo_model {
+	const char *series;              /* AT+CGMM's answer begins with it */
+	size_t max_body;                 /* a request's content in all */
+	size_t max_headers;              /* its specific headers in all (0: no total) */
+	bool data_mode;                  /* '>' data mode of HEADER and CONTENT */
+	int slots;                       /* instances (3.2 and its note 11) */
+};
+
+static const struct onemo_model onemo_models[] = {
+	/* Note 19: "ML307G：支持的content总长度为3*4096字节"; note 15:
+	 * "ML307G: 支持的header总长度为4096字节". */
+	{ "ML307G", 3 * ONEMO_PIECE, 4096, true, 4 },
+	{ "ML307R", ONEMO_CHAINED_BODY_MAX, 0, true, 4 },
+	{ "ML307A", ONEMO_CHAINED_BODY_MAX, 0, true, 4 },
+	{ "ML307S", ONEMO_CHAINED_BODY_MAX, 0, true, 4 },
+	{ "ML302A", ONEMO_CHAINED_BODY_MAX, 0, true, 4 },
+	{ "ML302S", ONEMO_CHAINED_BODY_MAX, 0, true, 4 },
+	{ "ML305A", ONEMO_CHAINED_BODY_MAX, 0, true, 4 },
+	{ "ML305U", ONEMO_CHAINED_BODY_MAX, 0, true, 4 },
+	{ "ML305M", ONEMO_CHAINED_BODY_MAX, 0, true, 4 },
+	/* The notes to 3.3/3.4: "MN318/MN316/MN319/MN326/MN316A: 不支持>下的
+	 * 数据输入模式"; note 11: MN319/MN316A hold two instances.  This
+	 * driver sends a body only in the data mode: none on these. */
+	{ "MN316A", 0, 0, false, 2 },
+	{ "MN319", 0, 0, false, 2 },
+	{ "MN316-S", 0, 0, false, 4 },
+	{ "MN316", 0, 0, false, 4 },
+	{ "MN318", 0, 0, false, 4 },
+	{ "MN326", 0, 0, false, 4 },
+};
+
+/* A model AT+CGMM did not name: the manual's general rules. */
+static const struct onemo_model onemo_general = { "unknown model", ONEMO_CHAINED_BODY_MAX, 0, true, ONEMO_SLOTS };
+
+/* The model whose series the AT+CGMM answer begins with (the longest
+ * such series: MN316-S over MN316), followed by nothing or a '-'
+ * ("ML307R-DC"); NULL if none. */
+static const struct onemo_model *model_named(const char *answer)
+{
+	const struct onemo_model *best = NULL;
+	for (size_t i = 0; i < sizeof onemo_models / sizeof onemo_models[0]; i++) {
+		size_t n = strlen(onemo_models[i].series);
+		if (strncasecmp(answer, onemo_models[i].series, n) == 0 && (answer[n] == '\0' || answer[n] == '-') &&
+		    (!best || n > strlen(best->series)))
+			best = &onemo_models[i];
+	}
+	return best;
 }
 
 /* AT+MHTTPREQUEST <method> */
@@ -169,6 +239,8 @@ struct onemo_state {
 	struct onemo_instance inst[ONEMO_SLOTS];
 	unsigned long tick;
 	int busy;                        /* id + 1 of the instance with a request in flight; 0 none */
+	const struct onemo_model *model; /* what AT+CGMM named; NULL: unknown */
+	char model_name[48];             /* its answer, for messages */
 	/* What this bring-up set up on the module's SSL contexts. */
 	bool guard_ready;                /* the guard context refuses every server */
 	bool tls_ready;                  /* tls_setup ran */
@@ -291,7 +363,8 @@ static bool quoted_ok(const char *s, size_t n)
 
 /* Checks everything before the module hears a byte: a request that cannot
  * be expressed sends nothing. */
-static enum ath_err plan_request(const struct dialect_request *rq, struct plan *pl, struct ath_error *err)
+static enum ath_err plan_request(const struct dialect_request *rq, const struct onemo_model *model,
+				 const char *model_name, struct plan *pl, struct ath_error *err)
 {
 	memset(pl, 0, sizeof *pl);
 	pl->method = -1;
@@ -302,10 +375,14 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "method %s is not one of AT+MHTTPREQUEST's", rq->method);
 	if (rq->body_len && rq->verb != VERB_POST && rq->verb != VERB_PUT)
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "the onemo dialect sends a body only with POST and PUT");
-	if (rq->body_len > ONEMO_MAX_BODY)
+	if (rq->body_len && !model->data_mode)
+		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
+				"the onemo %s has no data mode for AT+MHTTPCONTENT: it cannot send a request body",
+				model_name);
+	if (rq->body_len > model->max_body)
 		return ath_fail(err, ATH_E_TOO_LARGE, -1,
-				"request body of %zu bytes exceeds the onemo limit of %d bytes (AT+MHTTPCONTENT)",
-				rq->body_len, ONEMO_MAX_BODY);
+				"request body of %zu bytes exceeds the onemo %s limit of %zu bytes (AT+MHTTPCONTENT)",
+				rq->body_len, model_name, model->max_body);
 
 	/* The scheme is part of the instance (3.2: AT+MHTTPCREATE takes
 	 * "http://" or "https://"), so one server on both is two instances. */
@@ -365,13 +442,21 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 		 * bytes of them in all (the manual's note to AT+MHTTPHEADER).
 		 * Refused before the first is sent, not half-way. */
 		total += nl + 2 + vl + 2;
-		if (total > ONEMO_HEADERS_MAX) {
+		if (model->max_headers && total > model->max_headers) {
 			plan_free(pl);
 			ath_fail(err, ATH_E_UNSUPPORTED, -1,
-				 "the request's headers come to over %d bytes, more than AT+MHTTPHEADER holds",
-				 ONEMO_HEADERS_MAX);
+				 "the request's headers come to over %zu bytes, more than AT+MHTTPHEADER of the %s holds",
+				 model->max_headers, model_name);
 			err->http_status = 431;
 			return ATH_E_UNSUPPORTED;
+		}
+		/* Without the data mode a field travels inside the command. */
+		if (!model->data_mode && !(nl + 2 + vl <= ONEMO_CMD_HEADER_MAX && quoted_ok(h->name, nl) &&
+					   quoted_ok(h->value, vl))) {
+			plan_free(pl);
+			return ath_fail(err, ATH_E_UNSUPPORTED, -1,
+					"header %s cannot go inside AT+MHTTPHEADER's quotes, and the %s has no data mode",
+					h->name, model_name);
 		}
 		/* The data phase carries any byte, but a line break would add
 		 * a header of its own to the request. */
@@ -431,32 +516,111 @@ static void forget_id(struct onemo_state *st, int id)
 			st->inst[i].live = false;
 }
 
-/* AT+MHTTPDEL=<id>, whatever it answers (652: there was none). */
-static enum ath_err delete_id(struct modem_io *io, int id, struct ath_error *err)
+/* AT+MHTTPDEL=<id>, whatever it answers (652: there was none); the
+ * answer in *r when r is not NULL. */
+static enum ath_err delete_id_as(struct modem_io *io, int id, struct at_result *r, struct ath_error *err)
 {
-	struct at_result r;
+	struct at_result own;
+	if (!r)
+		r = &own;
 	forget_id(state_of(io), id);
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPDEL=%d", id);
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, r, "AT+MHTTPDEL=%d", id);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+MHTTPDEL");
-	if (r.final != AT_FINAL_OK)
-		trace_note(io->trace, "AT+MHTTPDEL=%d: %s", id, r.text);
+	if (r->final != AT_FINAL_OK)
+		trace_note(io->trace, "AT+MHTTPDEL=%d: %s", id, r->text);
+	return ATH_OK;
+}
+
+static enum ath_err delete_id(struct modem_io *io, int id, struct ath_error *err)
+{
+	return delete_id_as(io, id, NULL, err);
+}
+
+static const struct onemo_model *model_of(const struct onemo_state *st)
+{
+	return st->model ? st->model : &onemo_general;
+}
+
+static const char *model_name_of(const struct onemo_state *st)
+{
+	return st->model_name[0] ? st->model_name : onemo_general.series;
+}
+
+static int urc_fields(const char *s, const char *word, long long *v, int n);
+static const char *urc_rest(const char *line);
+
+/* The instances the module has, by AT+MHTTPCFG="chunked" (3.1: with only
+ * <cmd>, one line per created instance, none at all on a fresh module).
+ * *n is -1 when the module refused the query. */
+static enum ath_err query_instances(struct modem_io *io, int ids[ONEMO_SLOTS * 4], int *n, struct ath_error *err)
+{
+	struct at_result r;
+	*n = 0;
+	at_chat_clear_queue(io->chat);
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPCFG=\"chunked\"");
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+MHTTPCFG=\"chunked\"");
+	if (r.final != AT_FINAL_OK) {
+		trace_note(io->trace, "AT+MHTTPCFG=\"chunked\": %s (instances unknown)", r.text);
+		*n = -1;
+		return ATH_OK;
+	}
+	char line[AT_LINE_MAX + 1];
+	while (at_chat_take_line(io->chat, "+MHTTPCFG:", line, sizeof line)) {
+		long long v[2];
+		if (urc_fields(urc_rest(line), "\"chunked\"", v, 2) != 2 || v[0] >= 64) {
+			at_chat_clear_queue(io->chat);
+			return ath_fail(err, ATH_E_PROTOCOL, -1, "AT+MHTTPCFG=\"chunked\" answered an unknown line: %s",
+					line);
+		}
+		bool seen = false;
+		for (int i = 0; i < *n; i++)
+			seen = seen || ids[i] == (int)v[0];
+		if (!seen && *n < ONEMO_SLOTS * 4)
+			ids[(*n)++] = (int)v[0];
+	}
+	return ATH_OK;
+}
+
+/* Deletes every instance the module has: those the query names (one
+ * busy with another program's request is terminated first, 3.8), or,
+ * where the firmware refuses the query, every id the model has. */
+static enum ath_err delete_existing(struct modem_io *io, struct ath_error *err)
+{
+	int ids[ONEMO_SLOTS * 4], n;
+	enum ath_err e = query_instances(io, ids, &n, err);
+	if (e != ATH_OK)
+		return e;
+	if (n < 0) {
+		n = model_of(state_of(io))->slots;
+		for (int id = 0; id < n; id++)
+			ids[id] = id;
+	}
+	for (int i = 0; i < n; i++) {
+		struct at_result r;
+		if ((e = delete_id_as(io, ids[i], &r, err)) != ATH_OK)
+			return e;
+		if (r.final == AT_FINAL_CME && r.code == CME_ERROR_BUSY) {
+			e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPTERM=%d", ids[i]);
+			if (e != ATH_OK)
+				return at_no_answer(err, e, "AT+MHTTPTERM");
+			if ((e = delete_id(io, ids[i], err)) != ATH_OK)
+				return e;
+		}
+	}
 	return ATH_OK;
 }
 
 /* Makes room for one more instance: the least recently used goes, or,
- * with none known, every id (another user's may hold the slots). */
+ * with none known, every one the module has (another user's may hold the
+ * slots). */
 static enum ath_err make_room(struct modem_io *io, struct ath_error *err)
 {
 	struct onemo_instance *lru = least_recent(state_of(io));
 	if (lru)
 		return delete_id(io, lru->id, err);
-	for (int id = 0; id < ONEMO_SLOTS; id++) {
-		enum ath_err e = delete_id(io, id, err);
-		if (e != ATH_OK)
-			return e;
-	}
-	return ATH_OK;
+	return delete_existing(io, err);
 }
 
 /* "+MHTTPCREATE: <id>" (or without the blank) into an id; -1 if not one. */
@@ -1020,6 +1184,42 @@ static enum ath_err abandon_transfer(struct modem_io *io, int id, struct ath_err
 
 /* ------------------------------------------------------------ ops */
 
+/* AT+CGMM (3GPP TS 27.007 5.2): the model's name on a line of its own
+ * ("+CGMM: " before it tolerated).  Not answered, or a model the table
+ * does not know: the general rules. */
+static enum ath_err learn_model(struct modem_io *io, struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	struct at_result r;
+	at_chat_clear_queue(io->chat);
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+CGMM");
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+CGMM");
+	char line[AT_LINE_MAX + 1];
+	const char *name = NULL;
+	while (r.final == AT_FINAL_OK && !name && at_chat_take_line(io->chat, "", line, sizeof line)) {
+		const char *p = line;
+		if (strncasecmp(p, "+CGMM:", 6) == 0)
+			p += 6;
+		while (*p == ' ' || *p == '"')
+			p++;
+		if (*p)
+			name = p;
+	}
+	at_chat_clear_queue(io->chat);
+	if (!name) {
+		trace_note(io->trace, "AT+CGMM: %s (model unknown: the manual's general limits)", r.text);
+		return ATH_OK;
+	}
+	snprintf(st->model_name, sizeof st->model_name, "%.*s", (int)strcspn(name, "\""), name);
+	st->model = model_named(st->model_name);
+	const struct onemo_model *m = model_of(st);
+	trace_note(io->trace, "model %s%s: bodies up to %zu bytes, headers %zu bytes in all (0: no total)%s",
+		   st->model_name, st->model ? "" : " (not in the table: the manual's general limits)", m->max_body,
+		   m->max_headers, m->data_mode ? "" : ", no data mode");
+	return ATH_OK;
+}
+
 static enum ath_err onemo_bringup(struct modem_io *io, struct ath_error *err)
 {
 	struct onemo_state *st = state_of(io);
@@ -1033,10 +1233,11 @@ static enum ath_err onemo_bringup(struct modem_io *io, struct ath_error *err)
 		return at_no_answer(err, e, "AT+CMEE=1");
 	if (r.final != AT_FINAL_OK)
 		trace_note(io->trace, "AT+CMEE=1: %s (errors come without codes)", r.text);
+	if ((e = learn_model(io, err)) != ATH_OK)
+		return e;
 	/* Whatever an earlier process left. */
-	for (int id = 0; id < ONEMO_SLOTS; id++)
-		if ((e = delete_id(io, id, err)) != ATH_OK)
-			return e;
+	if ((e = delete_existing(io, err)) != ATH_OK)
+		return e;
 	if ((e = setup_guard(io, err)) != ATH_OK)
 		return e;
 	/* With roots given, the https context is made to verify now, before
@@ -1093,7 +1294,7 @@ static enum ath_err onemo_exchange(struct modem_io *io, const struct dialect_req
 {
 	struct onemo_state *st = state_of(io);
 	struct plan pl;
-	enum ath_err e = plan_request(rq, &pl, err);
+	enum ath_err e = plan_request(rq, model_of(st), model_name_of(st), &pl, err);
 	if (e != ATH_OK)
 		return e;
 	if (pl.tls && (!st->tls_ready || (rq->verify_upstream && !st->tls_verified))) {
@@ -1176,6 +1377,27 @@ out:
 	return e;
 }
 
+/* What this engine created goes, so the next program finds the module as
+ * a fresh one (its own bring-up then deletes nothing).  A request still in
+ * flight is terminated first (3.8). */
+static enum ath_err onemo_teardown(struct modem_io *io, struct ath_error *err)
+{
+	struct onemo_state *st = state_of(io);
+	enum ath_err e;
+	at_chat_set_block_sink(io->chat, NULL, NULL);
+	if (st->busy) {
+		struct at_result r;
+		e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPTERM=%d", st->busy - 1);
+		if (e != ATH_OK)
+			return at_no_answer(err, e, "AT+MHTTPTERM");
+		st->busy = 0;
+	}
+	for (size_t i = 0; i < ONEMO_SLOTS; i++)
+		if (st->inst[i].live && (e = delete_id(io, st->inst[i].id, err)) != ATH_OK)
+			return e;
+	return ATH_OK;
+}
+
 /* ------------------------------------------------------------ the record */
 
 /* The URCs, in every spelling the manual prints (its typo +MHTTPPURC
@@ -1216,7 +1438,10 @@ static const char *const onemo_carried[] = { "*", NULL };
 static const struct dialect_caps onemo_caps = {
 	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_PUT | VERB_DELETE,
 	.body_methods = VERB_POST | VERB_PUT,
-	.max_body = ONEMO_MAX_BODY,
+	/* The largest any model takes: before bring-up has named the model
+	 * the bridge must let every body through that some model can send;
+	 * the exchange holds each model to its own (onemo_models). */
+	.max_body = ONEMO_CHAINED_BODY_MAX,
 	.max_url = ONEMO_MAX_URL,
 	.raw_request = false,
 	.carried_headers = onemo_carried,
@@ -1233,6 +1458,29 @@ static const struct dialect_ops onemo_ops = {
 	.exchange = onemo_exchange,
 	.recover = onemo_recover,
 	.tls_setup = onemo_tls_setup,
+	.teardown = onemo_teardown,
+};
+
+/* 3GPP TS 27.007: LTE first, then packet, then circuit registration. */
+static const char *const onemo_reg_queries[] = { "+CEREG", "+CGREG", "+CREG", NULL };
+
+/* The network bring-up (netup.h): 27.007 context, credentials and
+ * activation. */
+static const struct netup_profile onemo_netup = {
+	.kind = NETUP_CELLULAR,
+	.quoting = NETUP_QUOTE_PLAIN,
+	.cid = 1,
+	.reg_queries = onemo_reg_queries,
+	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"",
+	.define_query = "AT+CGDCONT?",
+	.define_prefix = "+CGDCONT:",
+	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1,
+	.auth_ctx = "AT+CGAUTH={cid},1,\"{user}\",\"{password}\"",
+	.activate = "AT+CGACT=1,{cid}",
+	.active_query = "AT+CGACT?",
+	.active_prefix = "+CGACT:",
+	.active_cid_field = 0, .active_state_field = 1, .active_addr_field = -1,
+	.activate_timeout_ms = 150000,
 };
 
 const struct dialect dialect_onemo = {
@@ -1245,4 +1493,5 @@ const struct dialect dialect_onemo = {
 	.params = NULL,
 	/* The OneMO AT manual, AT+MHTTPCREATE's test command. */
 	.identify_probe = "AT+MHTTPCREATE=?",
+	.netup = &onemo_netup,
 };

@@ -32,6 +32,7 @@
 #define SIMCOM_READ_CHUNK 65536
 #define SIMCOM_MAX_HEAD (64 * 1024)
 #define SIMCOM_PARAM_MAX 256
+#define SIMCOM_MAX_URL 2048
 
 static const struct {
 	int init_ms, param_ms, action_ok_ms, head_ms, read_idle_ms;
@@ -147,6 +148,7 @@ struct simcom_state {
 	/* What the module holds now, so a parameter is sent only on change. */
 	char content[SIMCOM_PARAM_MAX + 1];
 	char accept[SIMCOM_PARAM_MAX + 1];
+	char url[SIMCOM_MAX_URL + 1];    /* "" : none since HTTPINIT */
 	bool sslcfg_set;            /* HTTPPARA="SSLCFG" since HTTPINIT */
 	/* What tls_setup did since bring-up. */
 	bool tls_ready;
@@ -186,6 +188,7 @@ static enum ath_err simcom_start(struct modem_io *io, struct ath_error *err, boo
 	}
 	snprintf(st->content, sizeof st->content, "%s", default_content);
 	snprintf(st->accept, sizeof st->accept, "%s", default_accept);
+	st->url[0] = '\0';
 	st->sslcfg_set = false;     /* HTTPINIT forgot it; the SSL context stays */
 	return ATH_OK;
 }
@@ -198,6 +201,24 @@ static enum ath_err simcom_bringup(struct modem_io *io, struct ath_error *err)
 static enum ath_err simcom_recover(struct modem_io *io, struct ath_error *err)
 {
 	return simcom_start(io, err, true);
+}
+
+/* The manual has no read form of AT+HTTPINIT, nor any other command that
+ * says whether the service runs: a start finds out by HTTPINIT's ERROR.
+ * So the service is stopped when the engine closes (the manual's Step 7),
+ * and the next start's HTTPINIT succeeds at once. */
+static enum ath_err simcom_teardown(struct modem_io *io, struct ath_error *err)
+{
+	struct simcom_state *st = io->state;
+	struct at_result r;
+	enum ath_err e = at_chat_cmd(io->chat, timeouts.init_ms, &r, "AT+HTTPTERM");
+	st->url[0] = '\0';
+	st->sslcfg_set = false;
+	if (e != ATH_OK)
+		return at_no_answer(err, e, "AT+HTTPTERM");
+	if (r.final != AT_FINAL_OK)
+		return at_refused(err, &r, "AT+HTTPTERM");
+	return ATH_OK;
 }
 
 /* Sets a string parameter when the module holds another value. */
@@ -368,11 +389,19 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 					"https: the module's SSL context is not set up to verify the server");
 	}
 
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"URL\",\"%s\"", rq->url);
-	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+HTTPPARA URL");
-	if (r.final != AT_FINAL_OK)
-		return at_refused(err, &r, "AT+HTTPPARA URL");
+	/* The module holds the URL until HTTPTERM (the manual, 2.3): the same
+	 * URL again costs no command. */
+	enum ath_err e;
+	if (strcmp(st->url, rq->url) != 0) {
+		st->url[0] = '\0';
+		e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"URL\",\"%s\"", rq->url);
+		if (e != ATH_OK)
+			return at_no_answer(err, e, "AT+HTTPPARA URL");
+		if (r.final != AT_FINAL_OK)
+			return at_refused(err, &r, "AT+HTTPPARA URL");
+		if (strlen(rq->url) <= SIMCOM_MAX_URL)
+			snprintf(st->url, sizeof st->url, "%s", rq->url);
+	}
 	if (rq->tls && !st->sslcfg_set) {
 		e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"SSLCFG\",%d", simcom_tls.ctx);
 		if (e != ATH_OK)
@@ -602,7 +631,7 @@ static const struct dialect_caps simcom_caps = {
 	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_DELETE,
 	.body_methods = VERB_POST,
 	.max_body = 153600,
-	.max_url = 2048,
+	.max_url = SIMCOM_MAX_URL,
 	.raw_request = false,
 	.carried_headers = simcom_carried,
 	.max_header_value = SIMCOM_PARAM_MAX,
@@ -610,11 +639,33 @@ static const struct dialect_caps simcom_caps = {
 	.body_limit_name = "AT+HTTPDATA",
 };
 
+/* 3GPP TS 27.007: LTE first, then packet, then circuit registration. */
+static const char *const simcom_reg_queries[] = { "+CEREG", "+CGREG", "+CREG", NULL };
+
+/* The network bring-up (netup.h).  SIMCom's own context and credential
+ * commands (its AT manual, AT+CGSOCKCONT and AT+CSOCKAUTH, the password
+ * before the user); no activation step: AT+HTTPINIT activates the
+ * context (the SIMCom HTTP manual, 1.1 "Step 3"). */
+static const struct netup_profile simcom_netup = {
+	.kind = NETUP_CELLULAR,
+	.quoting = NETUP_QUOTE_PLAIN,
+	.cid = 1,
+	.reg_queries = simcom_reg_queries,
+	.define_ctx = "AT+CGSOCKCONT={cid},\"IP\",\"{apn}\"",
+	.define_query = "AT+CGSOCKCONT?",
+	.define_prefix = "+CGSOCKCONT:",
+	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1,
+	.auth_ctx = "AT+CSOCKAUTH={cid},1,\"{password}\",\"{user}\"",
+	.activate = NULL,
+	.active_cid_field = -1, .active_state_field = -1, .active_addr_field = -1,
+};
+
 static const struct dialect_ops simcom_ops = {
 	.bringup = simcom_bringup,
 	.exchange = simcom_exchange,
 	.recover = simcom_recover,
 	.tls_setup = simcom_tls_setup,
+	.teardown = simcom_teardown,
 };
 
 const struct dialect dialect_simcom = {
@@ -627,4 +678,5 @@ const struct dialect dialect_simcom = {
 	/* The SIMCom HTTP manual, AT+HTTPACTION: its test form answers
 	 * "+HTTPACTION: (0-3)"; the Neoway N58 manual's has none. */
 	.identify_probe = "AT+HTTPACTION=?",
+	.netup = &simcom_netup,
 };

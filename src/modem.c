@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include "at_chat.h"
+#include "at_sync.h"
+#include "fair_lock.h"
 #include "local_ca.h"
+#include "netup.h"
 #include "tls_server.h"
 #include "transport.h"
 
@@ -37,6 +40,10 @@ struct athttp_modem {
 	struct local_ca *local_ca;
 	struct tls_server *tls_server;
 
+	/* Exchanges queue for the module here, in the order they asked
+	 * (round-robin across the daemon's clients), then take lock, which
+	 * guards the port's state against the idle releaser. */
+	struct fair_lock xlock;
 	pthread_mutex_t lock;
 	struct transport *tp;
 	struct at_chat chat;
@@ -52,6 +59,25 @@ struct athttp_modem {
 	bool releaser_running, closing;
 	pthread_t releaser;
 	pthread_cond_t idle_cv;
+
+	/* The daemon's mode: the port stays locked, the module up. */
+	bool persistent;
+	bool shutting_down;
+	/* Network bring-up (netup.h), strings owned. */
+	bool have_netup;
+	struct netup_config netcfg;
+	char *net_strings[6];
+	struct netup_state net;
+
+	/* Counters, under stats_lock (never the exchange's locks: athttp
+	 * status must answer while a long download runs). */
+	pthread_mutex_t stats_lock;
+	unsigned long requests, errors;
+	unsigned long long bytes_to_module, bytes_from_module;
+	unsigned long long seen_in, seen_out;  /* the chat's counts accounted */
+	bool stat_up;
+	struct netup_state stat_net;
+	char last_error[200];
 };
 
 /* How long an exchange waits for another process to release the port. */
@@ -67,8 +93,23 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* The exchange lock for a short job that must run (settings, counts):
+ * a shutdown's cancel wakes those queued, and this one asks again. */
+static void take_lock(athttp_modem *m)
+{
+	while (fair_lock_acquire(&m->xlock, -1) != 0)
+		;
+}
+
+static bool shutting_down(athttp_modem *m)
+{
+	return __atomic_load_n(&m->shutting_down, __ATOMIC_SEQ_CST);
+}
+
 static void init_sync(athttp_modem *m)
 {
+	fair_lock_init(&m->xlock);
+	pthread_mutex_init(&m->stats_lock, NULL);
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->tls_lock, NULL);
 	pthread_condattr_t ca;
@@ -262,6 +303,10 @@ void athttp_close(athttp_modem *m)
 	if (m->local_ca)
 		local_ca_free(m->local_ca);
 	pthread_cond_destroy(&m->idle_cv);
+	for (size_t i = 0; i < sizeof m->net_strings / sizeof m->net_strings[0]; i++)
+		free(m->net_strings[i]);
+	fair_lock_destroy(&m->xlock);
+	pthread_mutex_destroy(&m->stats_lock);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->tls_lock);
 	free(m->module_ca_pem);
@@ -305,9 +350,13 @@ const struct dialect *modem_dialect(const athttp_modem *m)
 
 unsigned long modem_commands_sent(athttp_modem *m)
 {
+	/* Behind the exchanges, as before: a count taken mid-exchange would
+	 * be half of one. */
+	take_lock(m);
 	pthread_mutex_lock(&m->lock);
 	unsigned long n = m->tp ? m->chat.commands_sent : 0;
 	pthread_mutex_unlock(&m->lock);
+	fair_lock_release(&m->xlock);
 	return n;
 }
 
@@ -333,8 +382,26 @@ static void explain_io(athttp_modem *m, struct ath_error *err)
 		ath_fail(err, ATH_E_IO, -1, "%s", why);
 }
 
+/* Adds what the chat moved since the last call to the counters; under
+ * m->lock. */
+static void account(athttp_modem *m)
+{
+	unsigned long long in = m->tp ? m->chat.bytes_in : m->seen_in;
+	unsigned long long out = m->tp ? m->chat.bytes_out : m->seen_out;
+	pthread_mutex_lock(&m->stats_lock);
+	m->bytes_from_module += in - m->seen_in;
+	m->bytes_to_module += out - m->seen_out;
+	m->stat_up = m->tp && m->up;
+	m->stat_net = m->net;
+	pthread_mutex_unlock(&m->stats_lock);
+	m->seen_in = in;
+	m->seen_out = out;
+}
+
 static void drop_port(athttp_modem *m)
 {
+	account(m);
+	m->seen_in = m->seen_out = 0;
 	if (m->tp)
 		m->tp->ops->close(m->tp);
 	m->tp = NULL;
@@ -383,7 +450,7 @@ static void start_releaser(athttp_modem *m)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_error *err)
+static enum ath_err open_port(athttp_modem *m, struct ath_error *err)
 {
 	if (!m->tp) {
 		struct transport_config tc = {
@@ -414,12 +481,70 @@ static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_e
 		m->up = false;
 		trace_note(m->trace, "port lock taken again");
 	}
-	start_releaser(m);
+	if (!m->persistent)
+		start_releaser(m);
+	return ATH_OK;
+}
+
+/* A restart the module announced while nothing waited (the daemon's
+ * module sits open between exchanges): seen now, before an exchange
+ * would trip over it. */
+static void check_restart(athttp_modem *m)
+{
+	if (!m->persistent || !m->tp || !m->up)
+		return;
+	enum ath_err e = at_chat_poll(&m->chat);
+	if (e == ATH_E_IO) {
+		explain_io(m, &(struct ath_error){ 0 });
+		drop_port(m);
+	} else if (e == ATH_E_PROTOCOL) {
+		m->up = false;
+	}
+}
+
+/* After a restart line: the module is at power-on; what follows it
+ * (+CPIN: READY, SMS Ready ...) is the boot's, not an answer. */
+static void settle_after_restart(athttp_modem *m)
+{
+	if (!at_chat_restarted(&m->chat))
+		return;
+	trace_note(m->trace, "module restarted (%s): bringing it up again", m->chat.restart_line);
+	at_chat_clear_restart(&m->chat);
+	at_chat_drain(&m->chat, 300, 3000);
+}
+
+static void note_restart(athttp_modem *m, struct ath_error *err)
+{
+	ath_fail(err, ATH_E_PROTOCOL, -1, "the module restarted (%s)", m->chat.restart_line);
+	err->http_status = 502;
+	m->up = false;
+}
+
+static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_error *err)
+{
+	enum ath_err e = open_port(m, err);
+	if (e != ATH_OK)
+		return e;
+	check_restart(m);
+	if (!m->tp && (e = open_port(m, err)) != ATH_OK)
+		return e;
 	if (m->up)
 		return ATH_OK;
+	settle_after_restart(m);
 	if (m->d->state_size)
 		memset(m->state, 0, m->d->state_size);
-	enum ath_err e = m->d->ops->bringup(io, err);
+	e = ATH_OK;
+	if (m->have_netup && m->d->netup && m->d->netup->kind != NETUP_NONE) {
+		e = at_sync(&m->chat, err);
+		if (e == ATH_OK)
+			e = netup_run(&m->chat, m->trace, m->d->netup, &m->netcfg, &m->net, err);
+		if (e != ATH_OK && at_chat_restarted(&m->chat))
+			note_restart(m, err);
+	}
+	if (e == ATH_OK)
+		e = m->d->ops->bringup(io, err);
+	if (e != ATH_OK && at_chat_restarted(&m->chat))
+		note_restart(m, err);
 	if (e == ATH_E_IO) {
 		explain_io(m, err);
 		drop_port(m);
@@ -498,8 +623,19 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 {
 	struct modem_io io;
 	modem_io_init(m, &io);
+	if (fair_lock_acquire(&m->xlock, -1) != 0) {   /* modem_stop_queue */
+		ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
+		err->http_status = 503;
+		return ATH_E_BUSY;
+	}
 	pthread_mutex_lock(&m->lock);
-	enum ath_err e = ensure_up(m, &io, err);
+	enum ath_err e;
+	if (shutting_down(m)) {
+		e = ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
+		err->http_status = 503;
+	} else {
+		e = ensure_up(m, &io, err);
+	}
 	if (e == ATH_OK) {
 		struct dialect_request tls_rq;
 		struct marking_sink ms = { sink };
@@ -516,7 +652,11 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 			trace_note(m->trace, "request %s %s", rq->method, rq->url);
 			e = m->d->ops->exchange(&io, rq, sink, err);
 		}
-		if (e == ATH_E_IO) {
+		if (e != ATH_OK && at_chat_restarted(&m->chat)) {
+			/* Every state is gone: the full bring-up (network
+			 * included) runs before the next exchange. */
+			note_restart(m, err);
+		} else if (e == ATH_E_IO) {
 			explain_io(m, err);
 			drop_port(m);
 		} else if (e == ATH_E_TIMEOUT || e == ATH_E_PROTOCOL) {
@@ -540,7 +680,16 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 		}
 	}
 	m->last_used_ms = now_ms();
+	account(m);
+	pthread_mutex_lock(&m->stats_lock);
+	m->requests++;
+	if (e != ATH_OK) {
+		m->errors++;
+		snprintf(m->last_error, sizeof m->last_error, "%.199s", err->text);
+	}
+	pthread_mutex_unlock(&m->stats_lock);
 	pthread_mutex_unlock(&m->lock);
+	fair_lock_release(&m->xlock);
 	return e;
 }
 
@@ -548,10 +697,18 @@ enum ath_err modem_bringup_check(athttp_modem *m, struct ath_error *err)
 {
 	struct modem_io io;
 	modem_io_init(m, &io);
+	take_lock(m);
 	pthread_mutex_lock(&m->lock);
 	enum ath_err e = ensure_up(m, &io, err);
 	m->last_used_ms = now_ms();
+	if (e != ATH_OK) {
+		pthread_mutex_lock(&m->stats_lock);
+		snprintf(m->last_error, sizeof m->last_error, "%.199s", err->text);
+		pthread_mutex_unlock(&m->stats_lock);
+	}
+	account(m);
 	pthread_mutex_unlock(&m->lock);
+	fair_lock_release(&m->xlock);
 	return e;
 }
 
@@ -580,4 +737,212 @@ void modem_error_header(const athttp_modem *m, const struct ath_error *err, char
 		snprintf(out, len, "%s %d %s", m->d->name, err->module_code, err->text);
 	else
 		snprintf(out, len, "%s %s", m->d->name, err->text);
+}
+
+/* ------------------------------------------------ the daemon's side */
+
+int modem_set_netup(athttp_modem *m, const struct netup_config *cfg)
+{
+	take_lock(m);
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < sizeof m->net_strings / sizeof m->net_strings[0]; i++) {
+		free(m->net_strings[i]);
+		m->net_strings[i] = NULL;
+	}
+	m->have_netup = false;
+	m->netcfg = (struct netup_config){ 0 };
+	int rc = 0;
+	if (cfg) {
+		const char *src[6] = { cfg->pin, cfg->apn, cfg->apn_user, cfg->apn_password,
+				       cfg->wifi_ssid, cfg->wifi_password };
+		for (size_t i = 0; i < 6; i++)
+			if (src[i] && !(m->net_strings[i] = strdup(src[i])))
+				rc = -1;
+		m->netcfg = (struct netup_config){
+			.pin = m->net_strings[0],
+			.apn = m->net_strings[1],
+			.apn_user = m->net_strings[2],
+			.apn_password = m->net_strings[3],
+			.wifi_ssid = m->net_strings[4],
+			.wifi_password = m->net_strings[5],
+			.register_timeout_ms = cfg->register_timeout_ms,
+		};
+		m->have_netup = rc == 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	fair_lock_release(&m->xlock);
+	return rc;
+}
+
+void modem_set_persistent(athttp_modem *m, bool on)
+{
+	pthread_mutex_lock(&m->lock);
+	m->persistent = on;
+	if (on && m->tp && !m->port_locked) {
+		/* Taken again by the next ensure_up (open_port). */
+		trace_note(m->trace, "persistent: the port stays locked from the next exchange");
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void modem_set_timeout(athttp_modem *m, int timeout_ms)
+{
+	take_lock(m);
+	pthread_mutex_lock(&m->lock);
+	m->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_ACTION_TIMEOUT_MS;
+	pthread_mutex_unlock(&m->lock);
+	fair_lock_release(&m->xlock);
+}
+
+/* How long the probe's AT may take. */
+#define PROBE_TIMEOUT_MS 3000
+
+enum ath_err modem_probe(athttp_modem *m, struct ath_error *err)
+{
+	struct modem_io io;
+	modem_io_init(m, &io);
+	take_lock(m);
+	pthread_mutex_lock(&m->lock);
+	enum ath_err e = ATH_OK;
+	if (shutting_down(m)) {
+		e = ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
+		err->http_status = 503;
+		goto out;
+	}
+	check_restart(m);
+	if (m->tp && m->up) {
+		struct at_result r;
+		e = at_chat_cmd(&m->chat, PROBE_TIMEOUT_MS, &r, "AT");
+		if (e == ATH_OK && r.final != AT_FINAL_OK)
+			e = ath_fail(err, ATH_E_PROTOCOL, -1, "the health probe AT got %s", r.text);
+		if (e != ATH_OK) {
+			if (at_chat_restarted(&m->chat))
+				trace_note(m->trace, "probe: the module restarted (%s)",
+					   m->chat.restart_line);
+			else
+				trace_note(m->trace, "probe: AT failed (%s)", ath_strerror(e));
+			m->up = false;
+			if (e == ATH_E_IO) {
+				explain_io(m, err);
+				drop_port(m);
+			} else if (!at_chat_restarted(&m->chat)) {
+				at_chat_drain(&m->chat, 200, 2000);
+			}
+		}
+	}
+	e = ensure_up(m, &io, err);
+	if (e != ATH_OK) {
+		pthread_mutex_lock(&m->stats_lock);
+		snprintf(m->last_error, sizeof m->last_error, "%.199s", err->text);
+		pthread_mutex_unlock(&m->stats_lock);
+	}
+out:
+	m->last_used_ms = now_ms();
+	account(m);
+	pthread_mutex_unlock(&m->lock);
+	fair_lock_release(&m->xlock);
+	return e;
+}
+
+enum ath_err modem_with_chat(athttp_modem *m, bool bring_up,
+			     void (*fn)(struct at_chat *chat, const struct dialect *d, void *ctx),
+			     void *ctx, struct ath_error *err)
+{
+	struct modem_io io;
+	modem_io_init(m, &io);
+	take_lock(m);
+	pthread_mutex_lock(&m->lock);
+	enum ath_err e;
+	if (shutting_down(m)) {
+		e = ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
+		err->http_status = 503;
+	} else {
+		e = bring_up ? ensure_up(m, &io, err) : open_port(m, err);
+	}
+	if (e == ATH_OK) {
+		check_restart(m);
+		if (!m->tp) {
+			e = open_port(m, err);
+		} else if (at_chat_restarted(&m->chat)) {
+			settle_after_restart(m);
+			m->up = false;
+		}
+	}
+	if (e == ATH_OK) {
+		fn(&m->chat, m->d, ctx);
+		if (at_chat_restarted(&m->chat)) {
+			/* The next exchange or probe brings it up again. */
+			m->up = false;
+		}
+	}
+	m->last_used_ms = now_ms();
+	account(m);
+	pthread_mutex_unlock(&m->lock);
+	fair_lock_release(&m->xlock);
+	return e;
+}
+
+void modem_counters(athttp_modem *m, struct modem_counters *c)
+{
+	pthread_mutex_lock(&m->stats_lock);
+	*c = (struct modem_counters){
+		.requests = m->requests,
+		.errors = m->errors,
+		.bytes_to_module = m->bytes_to_module,
+		.bytes_from_module = m->bytes_from_module,
+		.up = m->stat_up,
+		.net = m->stat_net,
+	};
+	snprintf(c->last_error, sizeof c->last_error, "%s", m->last_error);
+	pthread_mutex_unlock(&m->stats_lock);
+}
+
+/* How long shutdown waits for the exchange on the line to end. */
+#define SHUTDOWN_WAIT_MS 15000
+#define TEARDOWN_TIMEOUT_MS 10000
+
+void modem_stop_queue(athttp_modem *m)
+{
+	/* Read by the exchanges under m->lock; a plain store is enough for
+	 * those that take it after this, and the queued ones are woken. */
+	__atomic_store_n(&m->shutting_down, true, __ATOMIC_SEQ_CST);
+	fair_lock_cancel_all(&m->xlock);
+}
+
+void modem_shutdown(athttp_modem *m)
+{
+	/* Those queued get "shutting down"; the one on the line finishes. */
+	modem_stop_queue(m);
+	if (fair_lock_acquire(&m->xlock, SHUTDOWN_WAIT_MS) != 0) {
+		trace_note(m->trace, "shutdown: an exchange is still running; the port is left as it is");
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	check_restart(m);
+	if (m->tp && m->up && m->d->ops->teardown) {
+		struct modem_io io;
+		modem_io_init(m, &io);
+		io.action_timeout_ms = TEARDOWN_TIMEOUT_MS;
+		struct ath_error err;
+		ath_error_clear(&err);
+		if (m->d->ops->teardown(&io, &err) != ATH_OK)
+			trace_note(m->trace, "teardown failed: %s", err.text);
+		else
+			trace_note(m->trace, "teardown done");
+	}
+	if (m->tp)
+		drop_port(m);
+	account(m);
+	pthread_mutex_unlock(&m->lock);
+	fair_lock_release(&m->xlock);
+}
+
+const char *modem_ca_pem(athttp_modem *m, struct ath_error *err)
+{
+	pthread_mutex_lock(&m->tls_lock);
+	if (!m->local_ca)
+		m->local_ca = local_ca_open(m->ca_dir, err);
+	const char *pem = m->local_ca ? local_ca_cert_pem(m->local_ca) : NULL;
+	pthread_mutex_unlock(&m->tls_lock);
+	return pem;
 }

@@ -41,6 +41,9 @@ int modem_set_netup(athttp_modem *m, const struct netup_config *cfg);
  * release): the daemon's mode. */
 void modem_set_persistent(athttp_modem *m, bool on);
 
+/* The whole-exchange timeout from now on (SIGHUP); 0: the default. */
+void modem_set_timeout(athttp_modem *m, int timeout_ms);
+
 /* The idle health probe: when no exchange runs, checks the module answers
  * (AT) and has not reset; brings it up again if it did.  ATH_OK: up. */
 enum ath_err modem_probe(athttp_modem *m, struct ath_error *err);
@@ -60,6 +63,10 @@ struct modem_counters {
 	char last_error[200];
 };
 void modem_counters(athttp_modem *m, struct modem_counters *c);
+
+/* The start of a shutdown: exchanges queued now and later fail at once
+ * (503 "shutting down"); the one on the line goes on. */
+void modem_stop_queue(athttp_modem *m);
 
 /* Puts the module back (the dialect's teardown) when it is up and in
  * step, then closes the port.  No exchange may be running. */

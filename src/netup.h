@@ -28,9 +28,11 @@ struct netup_config {
 	const char *apn_user, *apn_password;
 	const char *wifi_ssid, *wifi_password;
 	int register_timeout_ms;       /* 0: NETUP_DEFAULT_REGISTER_MS */
+	int poll_ms;                   /* between state queries; 0: NETUP_DEFAULT_POLL_MS */
 };
 
 #define NETUP_DEFAULT_REGISTER_MS 60000
+#define NETUP_DEFAULT_POLL_MS 500
 
 enum netup_kind {
 	NETUP_NONE = 0,                /* the family needs nothing: skip */
@@ -38,44 +40,82 @@ enum netup_kind {
 	NETUP_WIFI,
 };
 
+/* How a configured value travels inside a quoted AT string. */
+enum netup_quoting {
+	/* 27.007 strings: no escapes, so a '"', a backslash (some character
+	 * sets read it as an escape), CR, LF or another control byte cannot
+	 * travel: such a value is a configuration error. */
+	NETUP_QUOTE_PLAIN = 0,
+	/* ESP-AT's: \" \\ and \, escaped; control bytes cannot travel. */
+	NETUP_QUOTE_ESPAT,
+};
+
+/* A family's numbered failure, e.g. ESP-AT's "+CWJAP:2" (wrong password). */
+struct netup_code {
+	int code;
+	const char *meaning;
+};
+
 /*
- * A family's bring-up.  Every command string is a printf format for
- * at_chat_cmd; a NULL slot means the family has no such step.  The
- * runner (netup.c) quotes nothing itself: values go through the
- * family's string rules (netup_value_ok) and are refused with a
- * configuration error when they cannot travel.
+ * A family's bring-up, as data.  Command slots are templates: "{cid}" is
+ * replaced by cid, "{apn}", "{user}", "{password}", "{ssid}" by the
+ * configured values (checked and, for ESP-AT, escaped by the quoting
+ * rule; an absent user or password is empty).  A NULL slot means the
+ * family has no such step.  Answers are read by field: fields are the
+ * comma-separated values after the prefix, counted from 0, quotes taken
+ * off; -1 means the answer has no such field.
  */
 struct netup_profile {
 	enum netup_kind kind;
+	enum netup_quoting quoting;
 	/* Cellular. */
 	int cid;                       /* the PDP context the HTTP service uses */
 	/* Registration queries, tried in order; registered when any says
-	 * stat 1 (home) or 5 (roaming).  E.g. { "+CEREG", "+CGREG", "+CREG" }
-	 * sent as "AT+CEREG?", answered "+CEREG: <n>,<stat>[,...]". */
+	 * stat 1 (home) or 5 (roaming).  E.g. { "+CEREG", "+CGREG", "+CREG",
+	 * NULL } sent as "AT+CEREG?", answered "+CEREG: <n>,<stat>[,...]". */
 	const char *const *reg_queries;
-	/* Defines the context: args cid, apn.  E.g. "AT+CGDCONT=%d,\"IP\",\"%s\"". */
+	/* Defines the context, e.g. "AT+CGDCONT={cid},\"IP\",\"{apn}\"". */
 	const char *define_ctx;
-	/* Its query, listing defined contexts: "AT+CGDCONT?" answered
-	 * "+CGDCONT: <cid>,\"IP\",\"<apn>\",..."; NULL: always define. */
+	/* Carries {user} and {password} too (Quectel's AT+QICSGP): then the
+	 * query's user and password fields are compared as well. */
+	bool define_carries_auth;
+	/* Its query and the answer: "AT+CGDCONT?" answered
+	 * "+CGDCONT: <cid>,\"IP\",\"<apn>\",..." (cid field 0, apn field 2);
+	 * NULL: always define. */
 	const char *define_query;
-	/* Sets user and password: args cid, user, password (the family's
-	 * argument order is in the format); NULL: unsupported (a
-	 * configured user is then a configuration error). */
+	const char *define_prefix;
+	int define_cid_field, define_apn_field, define_user_field, define_password_field;
+	/* Sets user and password, e.g. "AT+CGAUTH={cid},1,\"{user}\",\"{password}\"".
+	 * NULL (and !define_carries_auth): unsupported, a configured user is
+	 * a configuration error.  The families' read forms do not show the
+	 * password, so it is sent whenever the context is defined or
+	 * activated here, or, without an activation step, at every run. */
 	const char *auth_ctx;
-	/* Activation: args cid.  NULL: the HTTP service activates it
-	 * (SIMCom's AT+HTTPINIT). */
+	/* Activation, e.g. "AT+CGACT=1,{cid}".  NULL: the HTTP service
+	 * activates it (SIMCom's AT+HTTPINIT). */
 	const char *activate;
-	/* Activation query, e.g. "AT+CGACT?" answered "+CGACT: <cid>,<state>";
-	 * active_prefix is the answer's prefix ("+CGACT:"). */
+	/* Activation query: "AT+CGACT?" answered "+CGACT: <cid>,<state>"
+	 * (prefix "+CGACT:", cid field 0, state field 1, state 1 active);
+	 * addr_field the address where the answer has one.  No line for cid:
+	 * inactive. */
 	const char *active_query;
 	const char *active_prefix;
-	int activate_timeout_ms;
+	int active_cid_field, active_state_field, active_addr_field;
+	int activate_timeout_ms;       /* the activation and its polling */
 	/* WiFi. */
-	const char *wifi_mode;         /* "AT+CWMODE=1" (station) */
-	const char *wifi_mode_query;   /* "AT+CWMODE?" answered "+CWMODE:<mode>" */
-	const char *wifi_join;         /* args ssid, password */
 	const char *wifi_query;        /* "AT+CWJAP?" answered "+CWJAP:\"<ssid>\",..." or "No AP" */
+	const char *wifi_prefix;       /* "+CWJAP:" */
+	const char *wifi_mode_query;   /* "AT+CWMODE?" answered "+CWMODE:<mode>" */
+	const char *wifi_mode_prefix;  /* "+CWMODE:" */
+	unsigned wifi_station_modes;   /* bit m set: mode m includes a station */
+	const char *wifi_mode;         /* "AT+CWMODE=1" (station) */
+	const char *wifi_join;         /* "AT+CWJAP=\"{ssid}\",\"{password}\"" */
+	/* The join's failure line ("+CWJAP:<code>" before FAIL) and its codes,
+	 * ended by { 0, NULL }. */
+	const char *wifi_join_fail_prefix;
+	const struct netup_code *wifi_join_codes;
 	int wifi_join_timeout_ms;
+	int command_timeout_ms;        /* every other command; 0: 5000 */
 };
 
 /* What netup_run found, for athttp status and the trace. */
@@ -84,6 +124,10 @@ struct netup_state {
 	int reg_stat;                  /* 27.007 <stat>, -1 unknown */
 	char reg_name[48];             /* "registered (home)", "searching" ... */
 	char address[64];              /* PDP address or WiFi IP, "" unknown */
+	/* Kept across runs (zero it once, then pass the same state to every
+	 * run): the SIM refused the configured PIN, so no later run (after a
+	 * module reset) sends it again; a SIM locks after 3 wrong ones. */
+	bool pin_refused;
 };
 
 /* Runs p's steps.  ATH_OK: on the network.  A SIM that needs a PIN none

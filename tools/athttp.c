@@ -34,6 +34,8 @@
 #include "supervise.h"
 #include "trust_env.h"
 #include "wrapper_config.h"
+#include "wrapper_daemon.h"
+#include "status.h"
 
 #define EXIT_USAGE 2
 #define PRELOAD_RELPATH "/../lib/athttp/libathttp-preload.so"
@@ -50,10 +52,12 @@ static const char synopsis[] =
 	"usage: athttp [-c FILE] [-d DEVICE] [-m MODEM|auto] [-b BAUD] [-v]\n"
 	"              [--trace FILE] [--record FILE [--redact[=WHAT]]] [--replay-pace]\n"
 	"              [--bypass CIDRS] [--module-ca FILE] [--insecure-upstream]\n"
-	"              [--] COMMAND [ARG...]\n"
+	"              [--socket PATH] [--] COMMAND [ARG...]\n"
 	"       athttp ca [--bundle] [--dir DIR]\n"
 	"       athttp doctor [-d DEVICE] [-m MODEM|auto] [-b BAUD] [--record FILE]\n"
-	"              [URL]\n";
+	"              [URL]\n"
+	"       athttp status [--json] [-d DEVICE] [-m MODEM|auto] [-b BAUD]\n"
+	"              [--socket PATH]\n";
 
 static void usage(FILE *out)
 {
@@ -88,13 +92,18 @@ static void usage(FILE *out)
 	      "                       server; each answer then carries\n"
 	      "                       X-Athttp-Upstream-TLS: unverified\n"
 	      "                       (ATHTTP_INSECURE_UPSTREAM=1)\n"
+	      "      --socket PATH    athttpd's socket: COMMAND's connections go to that\n"
+	      "                       daemon (ATHTTP_SOCKET); without it, the default\n"
+	      "                       socket of DEVICE (/run/athttp/<name>.sock) is used\n"
+	      "                       when a daemon answers there\n"
 	      "  -h, --help           show this help\n"
 	      "      --version        show the version\n"
 	      "\n"
 	      "COMMAND's https is decrypted by athttp with a local CA that COMMAND is\n"
 	      "made to trust (CURL_CA_BUNDLE, SSL_CERT_FILE, REQUESTS_CA_BUNDLE,\n"
 	      "GIT_SSL_CAINFO, NODE_EXTRA_CA_CERTS, WGETRC): a fresh one per run, removed\n"
-	      "when COMMAND ends, or the persistent one in ATHTTP_CA_DIR when set.\n"
+	      "when COMMAND ends, or the persistent one in ATHTTP_CA_DIR when set; with a\n"
+	      "daemon, the daemon's CA (it terminates the TLS and keeps the key).\n"
 	      "\n"
 	      "athttp ca [--dir DIR] creates a persistent CA in DIR if missing (default\n"
 	      "$ATHTTP_CA_DIR, else ~" CA_HOME_RELPATH ") and prints the path of its\n"
@@ -109,6 +118,12 @@ static void usage(FILE *out)
 	      "HTTP service, and a GET of URL if given; --record FILE keeps the whole\n"
 	      "conversation as a transcript.  Exit 0 when every check passes (warnings\n"
 	      "allowed), 1 when one fails.\n"
+	      "\n"
+	      "athttp status [--json] [-d DEVICE] [-m MODEM|auto] [-b BAUD] [--socket PATH]\n"
+	      "reports the module: model, firmware, SIM, registration, operator, signal,\n"
+	      "address (WiFi: access point and address), as \"key: value\" lines or one\n"
+	      "JSON object; from the daemon (with what it served) when one answers, else\n"
+	      "from the module itself.  Exit 0 shown, 1 the module or daemon unreachable.\n"
 	      "\n"
 	      "Loopback traffic is never taken over.  Statically linked programs and Go\n"
 	      "programs do not go through the C library, so athttp cannot reach them.\n",
@@ -498,9 +513,11 @@ int main(int argc, char **argv)
 		return ca_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
 		return doctor_main(argc - 1, argv + 1, usage, short_usage);
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_main(argc - 1, argv + 1, usage, short_usage);
 
 	enum { OPT_TRACE = 256, OPT_BYPASS, OPT_VERSION, OPT_RECORD, OPT_REDACT, OPT_PACE,
-	       OPT_MODULE_CA, OPT_INSECURE };
+	       OPT_MODULE_CA, OPT_INSECURE, OPT_SOCKET };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "device", required_argument, NULL, 'd' },
@@ -514,13 +531,14 @@ int main(int argc, char **argv)
 		{ "replay-pace", no_argument, NULL, OPT_PACE },
 		{ "module-ca", required_argument, NULL, OPT_MODULE_CA },
 		{ "insecure-upstream", no_argument, NULL, OPT_INSECURE },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *device = NULL, *modem = NULL, *baud = NULL;
 	const char *trace = NULL, *bypass = NULL, *record = NULL, *redact = NULL;
-	const char *module_ca = NULL, *config = NULL;
+	const char *module_ca = NULL, *config = NULL, *socket_path = NULL;
 	bool verbose = false, pace = false, insecure = false;
 	int c;
 
@@ -540,6 +558,7 @@ int main(int argc, char **argv)
 		case OPT_PACE: pace = true; break;
 		case OPT_MODULE_CA: module_ca = optarg; break;
 		case OPT_INSECURE: insecure = true; break;
+		case OPT_SOCKET: socket_path = optarg; break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -559,7 +578,7 @@ int main(int argc, char **argv)
 	const struct { const char *key; bool given; } flags[] = {
 		{ "device", device }, { "modem", modem }, { "baud", baud }, { "verbose", verbose },
 		{ "trace", trace }, { "bypass", bypass }, { "module_ca", module_ca },
-		{ "insecure_upstream", insecure },
+		{ "insecure_upstream", insecure }, { "socket", socket_path },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
 		if (flags[i].given)
@@ -578,6 +597,8 @@ int main(int argc, char **argv)
 		modem = getenv("ATHTTP_MODEM");
 	if (!baud)
 		baud = getenv("ATHTTP_BAUD");
+	if (!socket_path)
+		socket_path = getenv("ATHTTP_SOCKET");
 
 	bool auto_modem = modem && strcmp(modem, "auto") == 0;
 	if (modem && *modem && !auto_modem && !known_dialect(modem)) {
@@ -591,8 +612,10 @@ int main(int argc, char **argv)
 		usage_error("baud rate must be a positive integer, not \"%s\"", baud);
 	if (optind >= argc)
 		usage_error("no command given");
-	if (!device || !*device)
+	if ((!device || !*device) && !(socket_path && *socket_path))
 		usage_error("no device given: use -d DEVICE or set ATHTTP_DEVICE");
+	if (!device)
+		device = "";
 	if (!record)
 		record = getenv("ATHTTP_RECORD");
 	if (!redact)
@@ -628,14 +651,21 @@ int main(int argc, char **argv)
 	char lib[PATH_MAX];
 	find_library(argv[0], lib);
 
-	if (auto_modem) {
+	/* A daemon that serves owns the module: no port opened here, its CA
+	 * trusted instead of a per-run one. */
+	char run_dir[PATH_MAX];
+	int served = wrapper_daemon_setup(socket_path, device, run_dir, sizeof run_dir);
+	if (served < 0)
+		return 1;
+	if (auto_modem && !served) {
 		int rc = wrapper_resolve_auto(device, baud, getenv("ATHTTP_RTSCTS"));
 		if (rc != 0)
 			return rc;
 		modem = NULL; /* ATHTTP_MODEM names the family found */
 	}
 
-	set_env("ATHTTP_DEVICE", device);
+	if (*device)
+		set_env("ATHTTP_DEVICE", device);
 	if (modem && *modem)
 		set_env("ATHTTP_MODEM", modem);
 	if (baud && *baud)
@@ -657,8 +687,8 @@ int main(int argc, char **argv)
 	if (insecure)
 		set_env("ATHTTP_INSECURE_UPSTREAM", "1");
 
-	char run_dir[PATH_MAX];
-	setup_trust(run_dir, sizeof run_dir);
+	if (!served)
+		setup_trust(run_dir, sizeof run_dir);
 	prepend_preload(lib);
 
 	warn_if_unreachable(argv[optind]);

@@ -694,6 +694,32 @@ static void test_no_response_timeout(void **state)
 	script_free(&sc);
 }
 
+/* teardown closes a link that may still be open (here: the origin never
+ * answered), taking its close report; with no link open it sends nothing. */
+static void test_teardown(void **state)
+{
+	(void)state;
+	static const char raw[] = "GET /slow HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+	struct script sc = { 0 };
+	struct buf after = { 0 };
+	params_steps(&sc, "h", 80, 1);
+	setup_step(&sc);
+	buf_adds(&after, "\r\nOK\r\n");
+	packet_steps(&sc, raw, strlen(raw), &after);
+	step(&sc, fmt("AT+HTTPCLOSE\r"), fmt("\r\nOK\r\n\r\n+HTTPCLOSE: HTTP Link Closed\r\n"));
+	struct rig r;
+	neoway_rig(&r, sc.s, sc.n, 5, true);
+	struct dialect_request rq = request(VERB_GET, "GET", "http://h/slow", raw, strlen(raw), NULL);
+	assert_int_equal(rig_exchange(&r, &rq), ATH_E_TIMEOUT);
+	assert_non_null(dialect_neoway.ops->teardown);
+	assert_int_equal(dialect_neoway.ops->teardown(&r.io, &r.err), ATH_OK);
+	unsigned long before = r.chat.commands_sent;
+	assert_int_equal(dialect_neoway.ops->teardown(&r.io, &r.err), ATH_OK);
+	assert_int_equal(r.chat.commands_sent, before);
+	rig_done(&r);
+	script_free(&sc);
+}
+
 /* A client gone mid-body: the module is still read to the link's end. */
 static void test_client_gone(void **state)
 {
@@ -1473,6 +1499,7 @@ int main(void)
 		cmocka_unit_test(test_recvmode_tolerance),
 		cmocka_unit_test(test_params_forgotten),
 		cmocka_unit_test(test_server_keeps_link),
+		cmocka_unit_test(test_teardown),
 		cmocka_unit_test(test_no_response_timeout),
 		cmocka_unit_test(test_client_gone),
 		cmocka_unit_test(test_failures),

@@ -83,18 +83,43 @@ static void onemo_rig(struct rig *r, const struct script_step *steps, size_t n, 
 
 /* ------------------------------------------------------------ scripts */
 
-/* Power-on: echo on, so AT and ATE0 come back; CMEE; every instance id
- * deleted (3.7), whether it existed (OK) or not (652). */
-static void bringup_steps(struct script *sc)
+/* Power-on: echo on, so AT and ATE0 come back; CMEE; the model
+ * (AT+CGMM answers model, NULL: ERROR); the instances the module has
+ * (3.1: AT+MHTTPCFG="chunked" lists one line per created instance,
+ * listed: their ids, -1 ended; NULL: the query refused) and only those
+ * deleted (3.7). */
+static void bringup_head_steps(struct script *sc, const char *model)
 {
 	step(sc, fmt("AT\r"), fmt("AT\r\r\nOK\r\n"));
 	step(sc, fmt("ATE0\r"), fmt("ATE0\r\r\nOK\r\n"));
 	step(sc, fmt("AT+CMEE=1\r"), fmt("\r\nOK\r\n"));
-	for (int id = 0; id < 4; id++)
-		step(sc, fmt("AT+MHTTPDEL=%d\r", id), fmt(id == 1 ? "\r\nOK\r\n" : "\r\n+CME ERROR: 652\r\n"));
+	step(sc, fmt("AT+CGMM\r"), model ? fmt("\r\n%s\r\n\r\nOK\r\n", model) : fmt("\r\nERROR\r\n"));
+}
+
+static void bringup_model_steps(struct script *sc, const char *model, const int *listed)
+{
+	bringup_head_steps(sc, model);
+	if (!listed) {
+		step(sc, fmt("AT+MHTTPCFG=\"chunked\"\r"), fmt("\r\nERROR\r\n"));
+	} else {
+		struct buf reply = { 0 };
+		for (const int *id = listed; *id >= 0; id++)
+			buf_addf(&reply, "\r\n+MHTTPCFG: \"chunked\",%d,0", *id);
+		buf_adds(&reply, reply.len ? "\r\n\r\nOK\r\n" : "\r\nOK\r\n");
+		step_buf(sc, fmt("AT+MHTTPCFG=\"chunked\"\r"), &reply);
+		for (const int *id = listed; *id >= 0; id++)
+			step(sc, fmt("AT+MHTTPDEL=%d\r", *id), fmt("\r\nOK\r\n"));
+	}
 	/* The guard context: verification with no roots (the driver's
 	 * answer to the HTTP manual's note on redirects to https, 3.5). */
 	step(sc, fmt("AT+MSSLCFG=\"auth\",2,1\r"), fmt("\r\nOK\r\n"));
+}
+
+/* An ML307G with instance 1 left by an earlier program. */
+static void bringup_steps(struct script *sc)
+{
+	static const int one[] = { 1, -1 };
+	bringup_model_steps(sc, "ML307G-DL", one);
 }
 
 /* Whether the script brought the guard context up: then every http
@@ -480,6 +505,8 @@ static void test_header_data_mode(void **state)
 		struct rig rr;
 		struct script sc2 = { 0 };
 		struct buf urcs2 = { 0 };
+		/* The total is ML307G's (note 15): bring-up names the model. */
+		bringup_steps(&sc2);
 		if (!over) {
 			create_step(&sc2, "h:80", 1, true);
 			char *fa = fmt("X-A: %s", va), *fb = fmt("X-B: %s", vb);
@@ -491,6 +518,8 @@ static void test_header_data_mode(void **state)
 			request_step(&sc2, 1, 1, "/", &urcs2);
 		}
 		onemo_rig(&rr, sc2.s, sc2.n, 3, 0);
+		assert_int_equal(rr.d->ops->bringup(&rr.io, &rr.err), ATH_OK);
+		unsigned long sent = rr.chat.commands_sent;
 		struct dialect_request rq2 = request(VERB_GET, "GET", "http://h/", &h);
 		if (!over) {
 			assert_int_equal(rig_exchange(&rr, &rq2), ATH_OK);
@@ -499,7 +528,8 @@ static void test_header_data_mode(void **state)
 			assert_int_equal(rr.d->ops->exchange(&rr.io, &rq2, &rr.sink, &rr.err), ATH_E_UNSUPPORTED);
 			assert_int_equal(rr.err.http_status, 431);
 			assert_non_null(strstr(rr.err.text, "4096"));
-			assert_int_equal(rr.chat.commands_sent, 0);
+			assert_non_null(strstr(rr.err.text, "ML307G"));
+			assert_int_equal(rr.chat.commands_sent, sent);
 		}
 		rig_done(&rr);
 		script_free(&sc2);
@@ -632,11 +662,14 @@ static void test_no_free_client(void **state)
 	}
 	script_free(&sc);
 
-	/* No instance known (another program's hold the slots). */
+	/* No instance known (another program's hold the slots): the
+	 * module is asked which it has, and those go. */
 	struct script sc2 = { 0 };
 	step(&sc2, fmt("AT+MHTTPCREATE=\"http://e:80\"\r"), fmt("\r\n+CME ERROR: 651\r\n"));
-	for (int id = 0; id < 4; id++)
-		step(&sc2, fmt("AT+MHTTPDEL=%d\r", id), fmt(id < 2 ? "\r\nOK\r\n" : "\r\n+CME ERROR: 50\r\n"));
+	step(&sc2, fmt("AT+MHTTPCFG=\"chunked\"\r"),
+	     fmt("\r\n+MHTTPCFG: \"chunked\",0,0\r\n+MHTTPCFG:\"chunked\",1,1\r\n\r\nOK\r\n"));
+	for (int id = 0; id < 2; id++)
+		step(&sc2, fmt("AT+MHTTPDEL=%d\r", id), fmt("\r\nOK\r\n"));
 	create_step(&sc2, "e:80", 0, true);
 	small_answer(&urcs, 0, "five");
 	request_step(&sc2, 0, 1, "/", &urcs);
@@ -1005,7 +1038,6 @@ static void test_refused_before_sending(void **state)
 		{ VERB_PATCH, "PATCH", "http://h/", 0, ATH_E_UNSUPPORTED, 501 },
 		{ VERB_OPTIONS, "OPTIONS", "http://h/", 0, ATH_E_UNSUPPORTED, 501 },
 		{ VERB_GET, "GET", "http://h/", 3, ATH_E_UNSUPPORTED, 501 },
-		{ VERB_POST, "POST", "http://h/", 12289, ATH_E_TOO_LARGE, 413 },
 		{ VERB_GET, "GET", "http://h/a\"b", 0, ATH_E_BAD_REQUEST, 400 },
 		{ VERB_GET, "GET", "http://h/a\\b", 0, ATH_E_BAD_REQUEST, 400 },
 		{ VERB_GET, "GET", "http://h/a\r\nAT+CMGS=1", 0, ATH_E_BAD_REQUEST, 400 },
@@ -1026,22 +1058,171 @@ static void test_refused_before_sending(void **state)
 		assert_int_equal(r.chat.commands_sent, 0);
 		rig_done(&r);
 	}
-	/* Exactly 12288 bytes is three full pieces. */
+}
+
+/* The limits are the model's (AT+CGMM at bring-up): ML307G holds 3 x 4096
+ * content bytes (note 19), so 12288 is three full pieces and 12289 a 413
+ * before the module hears a byte of the request; an ML307R chains 20 KB
+ * through <eof> 1 (4096 x 5 + 480); an unknown model follows the manual's
+ * general rules, like the ML307R; an MN316A (no data mode) cannot send a
+ * body at all. */
+static void test_model_limits(void **state)
+{
+	(void)state;
+	enum { KB20 = 20 * 1024 };
+	char *big = filler(KB20, 'z');
+	for (size_t i = 0; i < KB20; i++)
+		big[i] = (char)('a' + i * 7 % 26);
+	static const int none[] = { -1 };
+	static const struct {
+		const char *cgmm;          /* NULL: AT+CGMM refused */
+		size_t len;
+		int status;                /* 0: sent */
+		const char *why;
+	} cases[] = {
+		{ "ML307G-DL", 12288, 0, NULL },
+		{ "ML307G-DL", 12289, 413, "onemo ML307G-DL limit of 12288 bytes (AT+MHTTPCONTENT)" },
+		{ "ML307G", KB20, 413, "ML307G limit of 12288" },
+		{ "ML307R-DC", KB20, 0, NULL },
+		{ "+CGMM: ML307A-DSLN", KB20, 0, NULL },
+		{ NULL, KB20, 0, NULL },
+		{ "XY999", KB20, 0, NULL },
+		{ "MN316A-DC", 10, 501, "MN316A-DC has no data mode" },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct script sc = { 0 };
+		struct buf urcs = { 0 };
+		bringup_model_steps(&sc, cases[k].cgmm, none);
+		if (!cases[k].status) {
+			create_step(&sc, "h:80", 0, true);
+			for (size_t off = 0; off < cases[k].len; off += 4096) {
+				size_t n = cases[k].len - off < 4096 ? cases[k].len - off : 4096;
+				data_steps(&sc, "AT+MHTTPCONTENT", 0, off + n < cases[k].len, big + off, n);
+			}
+			small_answer(&urcs, 0, "put");
+			request_step(&sc, 0, 2, "/", &urcs);
+		}
+		struct rig r;
+		onemo_rig(&r, sc.s, sc.n, (unsigned)k, 0);
+		assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
+		unsigned long sent = r.chat.commands_sent;
+		struct dialect_request rq = request(VERB_POST, "POST", "http://h/", NULL);
+		rq.body = (const unsigned char *)big;
+		rq.body_len = cases[k].len;
+		if (!cases[k].status) {
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+			assert_string_equal(r.got.body.p, "put");
+		} else {
+			assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err),
+					 cases[k].status == 413 ? ATH_E_TOO_LARGE : ATH_E_UNSUPPORTED);
+			assert_int_equal(r.err.http_status, cases[k].status);
+			assert_non_null(strstr(r.err.text, cases[k].why));
+			assert_int_equal(r.chat.commands_sent, sent);
+		}
+		rig_done(&r);
+		script_free(&sc);
+	}
+	free(big);
+	/* The capability record lets through what the most capable model
+	 * takes: the bridge decides before bring-up named the model. */
+	assert_true(dialect_onemo.caps->max_body >= KB20);
+}
+
+/* Bring-up asks which instances exist (3.1) and deletes those alone: a
+ * fresh module hears no AT+MHTTPDEL; one busy with another program's
+ * request is terminated first (3.8: AT+MHTTPTERM, then AT+MHTTPDEL); a
+ * firmware that refuses the query gets one AT+MHTTPDEL per slot of its
+ * model (an MN316A: two); a line the query cannot mean fails bring-up. */
+static void test_bringup_instances(void **state)
+{
+	(void)state;
+	static const int none[] = { -1 }, two[] = { 0, 3, -1 };
+	struct script fresh = { 0 }, left = { 0 }, busy = { 0 }, refused = { 0 }, bad = { 0 };
+	bringup_model_steps(&fresh, "ML307R", none);
+	bringup_model_steps(&left, "ML307R", two);
+	bringup_model_steps(&refused, "MN316A-DC", NULL);
+	/* refused: the query's ERROR, then ids 0 and 1 of the MN316A */
+	{
+		size_t g = refused.n - 1; /* the guard step comes last */
+		struct script_step guard = refused.s[g];
+		refused.n = g;
+		step(&refused, fmt("AT+MHTTPDEL=0\r"), fmt("\r\nOK\r\n"));
+		step(&refused, fmt("AT+MHTTPDEL=1\r"), fmt("\r\n+CME ERROR: 652\r\n"));
+		refused.s[refused.n++] = guard;
+	}
+	bringup_head_steps(&busy, "ML307R-DL");
+	step(&busy, fmt("AT+MHTTPCFG=\"chunked\"\r"), fmt("\r\n+MHTTPCFG:\"chunked\",2,0\r\n\r\nOK\r\n"));
+	step(&busy, fmt("AT+MHTTPDEL=2\r"), fmt("\r\n+CME ERROR: 653\r\n"));
+	step(&busy, fmt("AT+MHTTPTERM=2\r"), fmt("\r\nOK\r\n"));
+	step(&busy, fmt("AT+MHTTPDEL=2\r"), fmt("\r\nOK\r\n"));
+	step(&busy, fmt("AT+MSSLCFG=\"auth\",2,1\r"), fmt("\r\nOK\r\n"));
+	bringup_head_steps(&bad, "ML307R-DL");
+	step(&bad, fmt("AT+MHTTPCFG=\"chunked\"\r"), fmt("\r\n+MHTTPCFG: \"chunked\",x\r\n\r\nOK\r\n"));
+	const struct {
+		struct script *sc;
+		int dels;
+		enum ath_err e;
+	} cases[] = {
+		{ &fresh, 0, ATH_OK }, { &left, 2, ATH_OK }, { &busy, 2, ATH_OK },
+		{ &refused, 2, ATH_OK }, { &bad, 0, ATH_E_PROTOCOL },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		int dels = 0;
+		for (size_t i = 0; i < cases[k].sc->n; i++)
+			dels += cases[k].sc->s[i].expect && !strncmp(cases[k].sc->s[i].expect, "AT+MHTTPDEL=", 12);
+		assert_int_equal(dels, cases[k].dels);
+		for (unsigned seed = 0; seed < 6; seed++) {
+			struct rig r;
+			onemo_rig(&r, cases[k].sc->s, cases[k].sc->n, seed, 0);
+			assert_int_equal(r.d->ops->bringup(&r.io, &r.err), cases[k].e);
+			rig_done(&r);
+		}
+	}
+	script_free(&fresh);
+	script_free(&left);
+	script_free(&busy);
+	script_free(&refused);
+	script_free(&bad);
+}
+
+/* teardown deletes the instances this engine created (and terminates a
+ * request in flight first), so the next program's bring-up finds none;
+ * with none created it sends nothing. */
+static void test_teardown(void **state)
+{
+	(void)state;
+	static const int none[] = { -1 };
 	struct script sc = { 0 };
 	struct buf urcs = { 0 };
-	create_step(&sc, "h:80", 0, true);
-	for (int i = 0; i < 3; i++)
-		data_steps(&sc, "AT+MHTTPCONTENT", 0, i < 2, big, 4096);
-	small_answer(&urcs, 0, "put");
-	request_step(&sc, 0, 3, "/", &urcs);
-	struct rig r;
-	onemo_rig(&r, sc.s, sc.n, 4, 0);
-	struct dialect_request rq = request(VERB_PUT, "PUT", "http://h/", NULL);
-	rq.body = (const unsigned char *)big;
-	rq.body_len = 12288;
-	assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
-	assert_string_equal(r.got.body.p, "put");
-	rig_done(&r);
+	bringup_model_steps(&sc, "ML307R", none);
+	create_step(&sc, "a:80", 0, true);
+	small_answer(&urcs, 0, "a");
+	request_step(&sc, 0, 1, "/", &urcs);
+	create_step(&sc, "b:80", 2, true);
+	small_answer(&urcs, 2, "b");
+	request_step(&sc, 2, 1, "/", &urcs);
+	step(&sc, fmt("AT+MHTTPDEL=0\r"), fmt("\r\nOK\r\n"));
+	step(&sc, fmt("AT+MHTTPDEL=2\r"), fmt("\r\nOK\r\n"));
+	for (unsigned seed = 0; seed < 6; seed++) {
+		struct rig r;
+		onemo_rig(&r, sc.s, sc.n, seed, 0);
+		assert_non_null(r.d->ops->teardown);
+		assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
+		static const char *const hosts[] = { "a", "b" };
+		for (int i = 0; i < 2; i++) {
+			char *url = fmt("http://%s/", hosts[i]);
+			struct dialect_request rq = request(VERB_GET, "GET", url, NULL);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+			assert_string_equal(r.got.body.p, hosts[i]);
+			free(url);
+		}
+		assert_int_equal(r.d->ops->teardown(&r.io, &r.err), ATH_OK);
+		/* Nothing is left to delete a second time. */
+		unsigned long sent = r.chat.commands_sent;
+		assert_int_equal(r.d->ops->teardown(&r.io, &r.err), ATH_OK);
+		assert_int_equal(r.chat.commands_sent, sent);
+		rig_done(&r);
+	}
 	script_free(&sc);
 }
 
@@ -1054,7 +1235,7 @@ static void test_caps(void **state)
 	const struct dialect_caps *c = d->caps;
 	assert_int_equal(c->methods, VERB_GET | VERB_HEAD | VERB_POST | VERB_PUT | VERB_DELETE);
 	assert_int_equal(c->body_methods, VERB_POST | VERB_PUT);
-	assert_int_equal(c->max_body, 12288);
+	assert_int_equal(c->max_body, 1024 * 1024); /* the largest a model takes (test_model_limits) */
 	assert_int_equal(c->max_header_value, 4090);
 	assert_int_equal(c->value_carriage, CARRY_ANY);
 	assert_string_equal(c->carried_headers[0], "*");
@@ -1438,6 +1619,9 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_client_gone),
 		cmocka_unit_test(test_refused_before_sending),
+		cmocka_unit_test(test_model_limits),
+		cmocka_unit_test(test_bringup_instances),
+		cmocka_unit_test(test_teardown),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_tls_setup_with_ca),
 		cmocka_unit_test(test_tls_setup_without_ca),

@@ -782,6 +782,62 @@ static void test_sslcfg_again_after_recover(void **state)
 	rig_done(&r);
 }
 
+/* The module holds the URL until HTTPTERM: the same URL again is the
+ * action, head and read alone; another URL is set; after a recovery
+ * (HTTPTERM, HTTPINIT) it is set again.  teardown stops the service
+ * (HTTPTERM), and a URL after it is set again. */
+static void test_url_held_and_teardown(void **state)
+{
+	(void)state;
+	const char *small_head = "\r\n+HTTPHEAD: 38\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n\r\nOK\r\n";
+	const char *small_read = "\r\nOK\r\n\r\n+HTTPREAD: 2\r\nok\r\n+HTTPREAD: 0\r\n";
+	const char *action = "\r\nOK\r\n\r\n+HTTPACTION: 0,200,2\r\n";
+#define SMALL_GET(url) \
+		{ "AT+HTTPPARA=\"URL\",\"" url "\"\r", 0, "\r\nOK\r\n", 0 }, \
+		{ "AT+HTTPACTION=0\r", 0, action, 0 }, \
+		{ "AT+HTTPHEAD\r", 0, small_head, 0 }, \
+		{ "AT+HTTPREAD=0,2\r", 0, small_read, 0 }
+	struct script_step steps[] = {
+		BRINGUP_STEPS,
+		SMALL_GET("http://h/a"),
+		/* the same URL: no HTTPPARA */
+		{ "AT+HTTPACTION=0\r", 0, action, 0 },
+		{ "AT+HTTPHEAD\r", 0, small_head, 0 },
+		{ "AT+HTTPREAD=0,2\r", 0, small_read, 0 },
+		SMALL_GET("http://h/b"),
+		/* recover: the service started anew forgot it */
+		{ "AT\r", 0, "\r\nOK\r\n", 0 },
+		{ "ATE0\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPTERM\r", 0, "\r\nOK\r\n", 0 },
+		{ "AT+HTTPINIT\r", 0, "\r\nOK\r\n", 0 },
+		SMALL_GET("http://h/b"),
+		{ "AT+HTTPTERM\r", 0, "\r\nOK\r\n", 0 },
+	};
+#undef SMALL_GET
+	const char *urls[] = { "http://h/a", "http://h/a", "http://h/b", NULL, "http://h/b" };
+	const unsigned long cost[] = { 4, 3, 4, 0, 4 };
+	for (unsigned seed = 0; seed < 5; seed++) {
+		struct rig r;
+		simcom_rig(&r, steps, sizeof steps / sizeof steps[0], seed);
+		struct hdr_list h = { 0 };
+		assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+		for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+			if (!urls[i]) {
+				assert_int_equal(dialect_simcom.ops->recover(&r.io, &r.err), ATH_OK);
+				continue;
+			}
+			unsigned long before = r.chat.commands_sent;
+			struct dialect_request rq = get_req(urls[i], &h);
+			assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
+			assert_int_equal(r.chat.commands_sent - before, cost[i]);
+			assert_string_equal(r.got.body.p, "ok");
+		}
+		assert_non_null(dialect_simcom.ops->teardown);
+		assert_int_equal(dialect_simcom.ops->teardown(&r.io, &r.err), ATH_OK);
+		rig_done(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -789,6 +845,7 @@ int main(void)
 		cmocka_unit_test(test_manual_post),
 		cmocka_unit_test(test_manual_head),
 		cmocka_unit_test(test_a76xx_large_body_two_requests),
+		cmocka_unit_test(test_url_held_and_teardown),
 		cmocka_unit_test(test_chunked_zero_len),
 		cmocka_unit_test(test_error_codes),
 		cmocka_unit_test(test_bringup_already_started),
