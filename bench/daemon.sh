@@ -220,10 +220,10 @@ for MODEM in $BENCH_DAEMON_FAMILIES; do
 	fi
 	row '  athttpd bring-up, once: %d commands, %.2f s (%s)\n' "$(printf '%s' "$BRINGUP_CMDS" | grep -c '')" \
 		"$BRINGUP_SECS" "$(words "$BRINGUP_CMDS" | cut -c1-200)"
-	row '  in process, first run: %s\n' "$(words "$ip_first" | cut -c1-220)"
-	row '  in process, last run:  %s\n' "$(words "$ip_last" | cut -c1-220)"
-	row '  athttpd, first run:    %s\n' "$(words "$d_first" | cut -c1-220)"
-	row '  athttpd, last run:     %s\n' "$(words "$d_last" | cut -c1-220)"
+	row '  in process, first run: %s\n' "$(words "$ip_first" | cut -c1-400)"
+	row '  in process, last run:  %s\n' "$(words "$ip_last" | cut -c1-400)"
+	row '  athttpd, first run:    %s\n' "$(words "$d_first" | cut -c1-400)"
+	row '  athttpd, last run:     %s\n' "$(words "$d_last" | cut -c1-400)"
 	awk -v a="$ip_cmds" -v b="$d_cmds" -v ta="$ip_wall" -v tb="$d_wall" -v n="$BENCH_ONESHOTS" 'BEGIN {
 		printf "  athttpd saves %d commands (%.1f a run) and %.2f s (%.3f s a run, %.1fx faster)\n",
 			a - b, (a - b) / n, ta - tb, (ta - tb) / n, (tb > 0 ? ta / tb : 0) }'
