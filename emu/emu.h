@@ -503,7 +503,7 @@ void emu_net_power_on(struct emu_net *n, bool warm);
 /* Answers c if it is one of the family's network commands (true), else
  * leaves it to the dialect (false). */
 bool emu_net_command(struct emu_net *n, const struct emu_cmd *c);
-bool emu_net_ready_net(struct emu_net *n);
+bool emu_net_is_up(struct emu_net *n);
 /* What the module prints as it boots ("RDY" and the SIM's state, or
  * ESP-AT's "ready"). */
 const char *emu_net_boot_lines(const struct emu_net *n);

@@ -288,9 +288,16 @@ static void csq(struct emu_net *n, const struct emu_cmd *c)
 	emu_ok(n->emu);
 }
 
+/* AT+COPS? and AT+COPS=0 (automatic selection, the one mode there is) */
 static void cops(struct emu_net *n, const struct emu_cmd *c)
 {
-	(void)c;
+	if (c->form == EMU_FORM_SET) {
+		if (c->argc != 1 || !num_is(c, 0, 0))
+			emu_error(n->emu);
+		else if (need_sim(n))
+			emu_ok(n->emu);
+		return;
+	}
 	if (registered(n))
 		info(n, "+COPS: 0,0,\"%s\",7", OPERATOR);
 	else
@@ -632,7 +639,7 @@ static const struct net_cmd cellular[] = {
 	{ "+CGREG", FORM(READ) | FORM(SET) | FORM(TEST), creg },
 	{ "+CEREG", FORM(READ) | FORM(SET) | FORM(TEST), creg },
 	{ "+CSQ", FORM(EXEC), csq },
-	{ "+COPS", FORM(READ), cops },
+	{ "+COPS", FORM(READ) | FORM(SET), cops },
 	{ NULL },
 };
 
@@ -777,7 +784,8 @@ void emu_net_power_on(struct emu_net *n, bool warm)
 
 bool emu_net_command(struct emu_net *n, const struct emu_cmd *c)
 {
-	for (size_t l = 0; l < 3 && n->fam->lists[l]; l++)
+	for (size_t l = 0; l < sizeof(n->fam->lists) / sizeof(n->fam->lists[0]) &&
+			   n->fam->lists[l]; l++)
 		for (const struct net_cmd *k = n->fam->lists[l]; k->name; k++) {
 			if (strcmp(k->name, c->name))
 				continue;
@@ -790,7 +798,7 @@ bool emu_net_command(struct emu_net *n, const struct emu_cmd *c)
 	return false;
 }
 
-bool emu_net_ready_net(struct emu_net *n)
+bool emu_net_is_up(struct emu_net *n)
 {
 	if (n->fam->wifi)
 		return station(n) && n->joined;

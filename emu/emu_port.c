@@ -204,7 +204,7 @@ void emu_request_begin(struct emu *e)
 
 bool emu_net_ready(struct emu *e)
 {
-	return emu_net_ready_net(e->net);
+	return emu_net_is_up(e->net);
 }
 
 void emu_net_model(struct emu *e, const char *model)

@@ -3,6 +3,8 @@
 
 usage: emu/selftest.py [PATH-TO-athttp-emu]   (default: build/bin/athttp-emu)
        --quick skips the slow pacing measurement.
+       --net runs only the network checks (SIM, registration, context,
+       WiFi, --fault, --cmd-latency).
 
 Exits nonzero on any failure.  Standard library only.
 """
@@ -4142,6 +4144,7 @@ def test_net_warm(binary, tmp, fam, routes):
                   "%s: AT+%s? -> registered home" % (fam, q))
         check(p.cmd("AT+CSQ") == info_ok(b"+CSQ: 20,99"), "%s: AT+CSQ" % fam)
         check(p.cmd("AT+COPS?") == info_ok(b'+COPS: 0,0,"athttp-emu",7'), "%s: AT+COPS?" % fam)
+        check(p.cmd("AT+COPS=0") == b"\r\nOK\r\n", "%s: AT+COPS=0 (automatic)" % fam)
         check(p.cmd(f["define_q"]) == info_ok(f["defined"] % b"internet"),
               "%s: %s -> APN internet" % (fam, f["define_q"]))
         if f["active_q"]:
@@ -4153,7 +4156,7 @@ def test_net_warm(binary, tmp, fam, routes):
         # Strictness: 27.007's forms only, context 1 only, quotes as the
         # syntax has them, nothing a SIM that is ready cannot do.
         bad = ["ATI0", "AT+CGMM?", "AT+CGMM=1", "AT+CPIN", "AT+CPIN=1234", 'AT+CPIN="1234",',
-               "AT+CREG=1", "AT+CREG=0,1", "AT+CSQ?", "AT+COPS", "AT+CGPADDR=2", "AT+CGPADDR"]
+               "AT+CREG=1", "AT+CREG=0,1", "AT+CSQ?", "AT+COPS", "AT+COPS=1", 'AT+COPS=0,0,"x"', "AT+CGPADDR=2", "AT+CGPADDR"]
         d = f["define"]
         bad += [d % "x" + ",1", d.replace("1,", "2,", 1) % "x", d.replace('"%s"', "%s") % "x"
                 if fam != "neoway" else d.replace('"IP"', "IP") % "x"]
@@ -4226,6 +4229,7 @@ def test_net_pin(binary, tmp, routes):
         check(p.cmd("AT+CPIN?") == info_ok(b"+CPIN: SIM PUK"), "puk: after three: SIM PUK")
         check(nc(p, 'AT+CPIN="87654321"') == cme_err(12), "puk: the right PIN now -> +CME ERROR: 12")
         check(nc(p, 'AT+CGACT=1,1') == cme_err(12), "puk: activation -> +CME ERROR: 12")
+        check(nc(p, 'AT+COPS=0') == cme_err(12), "puk: AT+COPS=0 -> +CME ERROR: 12")
         check(net_http(p, "httpcfg", False), "puk: HTTPGET -> +CME ERROR: 709")
     finally:
         net_stop(emu, p, "puk")

@@ -547,5 +547,14 @@ else
 	write_conf
 fi
 
+# Every daemon's log: no sanitizer report (sanitizer builds), no crash.
+CASE=daemon/logs-clean
+bad=$(grep -l 'Sanitizer\|runtime error:\|Segmentation' "$TMP"/athttpd.*.log 2>/dev/null | head -n 3)
+if [ -z "$bad" ]; then
+	pass "$DAEMON_N daemons"
+else
+	fail "reports in $(echo $bad): $(grep -h -m2 'Sanitizer\|runtime error:' $bad | cut -c1-160 | tr '\n' ' ')"
+fi
+
 chk_sanitizer_reports
 e2e_done
