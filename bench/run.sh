@@ -15,12 +15,17 @@
 #      verify, with --insecure-upstream);
 #  (f) AT commands per small https GET once up, against the manual's minimum;
 #  (g) the local handshake's cost: build/bench/tls_handshake (leaf minted,
-#      then cached).
+#      then cached);
+#  (h)-(j) athttpd, last (bench/daemon.sh, also runnable alone): AT commands
+#      and wall time of one-shot curl runs with and without the daemon at a
+#      real module's latency; 4 concurrent GETs' goodput through it against
+#      one alone; its RSS idle and with 16 clients.
 #
 # Environment: BUILD, BENCH_MB (size of the GET, default 4), BENCH_REPS
 # (loopback repetitions, default 21), BENCH_DIALECTS (default "simcom neoway
 # httpcfg quectel onemo espat"), BENCH_VARIANTS (simcom's, default "sim7600
-# a76xx").
+# a76xx"); bench/daemon.sh's BENCH_ONESHOTS, BENCH_DAEMON_FAMILIES and
+# BENCH_DAEMON_SECTIONS.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 
 E2E_NAME=bench
@@ -250,4 +255,8 @@ awk -v a="$n0" -v b="$n1" 'BEGIN {
 case "${with[*]} ${without[*]}" in *nan*) status=1 ;; esac
 echo
 stop_emu
+
+# ------------------------------------------------------------ (h)-(j) athttpd
+# Its own origin, emulators and daemons; the same build and sizes.
+BUILD=$E2E_BUILD BENCH_MB=$BENCH_MB bash "$E2E_ROOT/bench/daemon.sh" || status=1
 exit $status
