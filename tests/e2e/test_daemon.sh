@@ -37,35 +37,7 @@ start_emu || { e2e_done; exit 1; }
 export ATHTTP_SYSCONFDIR=$TMP/etc XDG_CONFIG_HOME=$TMP/xdg ATHTTP_CA_DIR=$TMP/ca
 mkdir -p "$TMP/etc" "$TMP/xdg" "$TMP/run"
 SOCK=$TMP/run/athttpd.sock
-DAEMON_PID=
-DAEMON_N=0
-
-# The daemon's protocol, spoken directly: prints the answer line, then
-# what followed it (up to 64 KB).
-cat >"$TMP/dproto.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-try:
-    s.connect(sys.argv[1])
-except OSError as e:
-    print("CONNECT-FAILED %s" % e)
-    sys.exit(0)
-s.sendall(sys.argv[2].encode() + b"\n")
-data = b""
-try:
-    while len(data) < 65536:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-        if len(sys.argv) > 3 and b"\n" in data:
-            break
-except OSError as e:
-    data += b"\nRECV-FAILED %s" % str(e).encode()
-sys.stdout.write(data.decode("latin-1"))
-PY
-dproto() { timeout -k 2 15 "$PY" "$TMP/dproto.py" "$@"; }
+. "$(dirname "$0")/daemon_lib.sh"
 
 # write_conf [KEY=VALUE...]: the daemon's config file.
 write_conf() {
@@ -78,49 +50,6 @@ write_conf() {
 		echo "apn = internet"
 		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
 	} >"$TMP/athttpd.conf"
-}
-
-# start_daemon [ARGS...]: athttpd -f on $TMP/tty and $SOCK; waits (bounded)
-# until its socket answers STATUS.
-start_daemon() {
-	local i
-	DAEMON_N=$((DAEMON_N + 1))
-	DAEMON_LOG=$TMP/athttpd.$DAEMON_N.log
-	"$ATHTTPD" -f -d "$TMP/tty" -m simcom -c "$TMP/athttpd.conf" --socket "$SOCK" "$@" \
-		</dev/null >"$DAEMON_LOG" 2>&1 &
-	DAEMON_PID=$!
-	E2E_PIDS+=("$DAEMON_PID")
-	for ((i = 0; i < 150; i++)); do
-		if [ -S "$SOCK" ] && dproto "$SOCK" "ATHTTP/1 STATUS" | head -n 1 | grep -q '^ATHTTP/1 200'; then
-			return 0
-		fi
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "fail daemon/setup: athttpd did not answer on $SOCK within 15 s"
-	sed 's/^/#   /' "$DAEMON_LOG" | tail -n 20
-	FAIL=$((FAIL + 1))
-	return 1
-}
-
-# stop_daemon: SIGTERM and a bounded wait (stop_pid: 5 s, then KILL);
-# DAEMON_RC its exit status.
-stop_daemon() {
-	local i
-	[ -n "$DAEMON_PID" ] || return 0
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -KILL "$DAEMON_PID" 2>/dev/null
-		DAEMON_RC=timeout
-	fi
-	wait "$DAEMON_PID" 2>/dev/null
-	local rc=$?
-	[ "${DAEMON_RC:-}" = timeout ] || DAEMON_RC=$rc
-	DAEMON_PID=
 }
 
 # client KIND URL OUT: one program through the daemon (the wrapper, the
@@ -364,9 +293,6 @@ if [ "$DAEMON_RC" != 0 ]; then
 	fail "athttpd exit $DAEMON_RC on SIGTERM: $(tail -n 3 "$DAEMON_LOG" | tr '\n' ' ')"
 elif [ -e "$SOCK" ]; then
 	fail "the socket is still there"
-elif ! grep -q 'teardown' "$E2E_ROOT/src/dialect_simcom.c"; then
-	pass "exit 0, socket removed"
-	skip "daemon/sigterm-teardown" "the simcom driver has no teardown op in this build yet"
 elif [ "$(emu_cmds '^AT\+HTTPTERM$' | wc -l)" -gt 0 ]; then
 	pass "exit 0, socket removed, AT+HTTPTERM sent"
 else
@@ -495,60 +421,52 @@ fi
 stop_daemon
 
 # ---------------------------------------------------- module reset
-if ! "$EMU" --help 2>&1 | grep -q 'reset:'; then
-	skip "daemon/reset/..." "athttp-emu has no --fault reset:N:B in this build yet"
+start_emu --fault reset:1:20000 || { e2e_done; exit 1; }
+start_daemon --probe-ms 600000 || { e2e_done; exit 1; }
+mkdir -p "$TMP/reset"
+CASE=daemon/reset/cut-mid-body
+mark_logs
+client curl "$U/mb1.bin" "$TMP/reset/a"
+rc=$?
+n=$(fsize "$TMP/reset/a" 2>/dev/null || echo 0)
+if [ "$rc" = 0 ]; then
+	fail "exit 0 with $n bytes (sha $( [ "$(sha "$TMP/reset/a")" = "$MB1_SHA" ] && echo right || echo WRONG)): the reset was not seen"
+elif [ "$n" != 0 ] && { [ "$n" -ge "$(fsize "$WWW/mb1.bin")" ] || ! cmp -s -n "$n" "$TMP/reset/a" "$WWW/mb1.bin"; }; then
+	fail "exit $rc with $n bytes that are not the body's start"
 else
-	start_emu --fault reset:1:20000 || { e2e_done; exit 1; }
-	start_daemon --probe-ms 600000 || { e2e_done; exit 1; }
-	mkdir -p "$TMP/reset"
-	CASE=daemon/reset/cut-mid-body
-	mark_logs
-	client curl "$U/mb1.bin" "$TMP/reset/a"
-	rc=$?
-	n=$(fsize "$TMP/reset/a" 2>/dev/null || echo 0)
-	if [ "$rc" = 0 ]; then
-		fail "exit 0 with $n bytes (sha $( [ "$(sha "$TMP/reset/a")" = "$MB1_SHA" ] && echo right || echo WRONG)): the reset was not seen"
-	elif [ "$n" != 0 ] && { [ "$n" -ge "$(fsize "$WWW/mb1.bin")" ] || ! cmp -s -n "$n" "$TMP/reset/a" "$WWW/mb1.bin"; }; then
-		fail "exit $rc with $n bytes that are not the body's start"
-	else
-		pass "exit $rc after $n bytes"
-	fi
-	CASE=daemon/reset/next-served
-	client curl "$U/mb1.bin" "$TMP/reset/b"
-	rc=$?
-	if [ "$rc" = 0 ] && [ "$(sha "$TMP/reset/b")" = "$MB1_SHA" ] && [ "$(emu_cmds '^AT\+HTTPINIT$' | wc -l)" -gt 0 ]; then
-		pass "served after a full bring-up"
-	else
-		fail "exit $rc, $(fsize "$TMP/reset/b" 2>/dev/null) bytes: $(head -c 200 "$TMP/reset/b.stderr")"
-	fi
-	stop_daemon
+	pass "exit $rc after $n bytes"
 fi
+CASE=daemon/reset/next-served
+client curl "$U/mb1.bin" "$TMP/reset/b"
+rc=$?
+if [ "$rc" = 0 ] && [ "$(sha "$TMP/reset/b")" = "$MB1_SHA" ] && [ "$(emu_cmds '^AT\+HTTPINIT$' | wc -l)" -gt 0 ]; then
+	pass "served after a full bring-up"
+else
+	fail "exit $rc, $(fsize "$TMP/reset/b" 2>/dev/null) bytes: $(head -c 200 "$TMP/reset/b.stderr")"
+fi
+stop_daemon
 
 # ---------------------------------------------------- no network
 # The bring-up fails (registration never completes within its bound): the
 # daemon keeps running and answers 503 naming the state, retrying.
-if ! "$EMU" --help 2>&1 | grep -q -- '--no-network'; then
-	skip "daemon/no-network" "athttp-emu has no --no-network in this build yet"
+start_emu --no-network || { e2e_done; exit 1; }
+write_conf register_timeout_ms=1500
+start_daemon --probe-ms 600000 || { e2e_done; exit 1; }
+CASE=daemon/no-network
+for ((i = 0; i < 200; i++)); do
+	grep -q 'module down' "$DAEMON_LOG" && break
+	sleep 0.05
+done
+out=$(dproto "$SOCK" "ATHTTP/1 CONNECT origin.test 80" line)
+if printf '%s' "$out" | head -n 1 | grep -q '^ATHTTP/1 503 .*regist'; then
+	pass "$(printf '%s' "$out" | head -n 1 | cut -c1-140)"
 else
-	start_emu --no-network || { e2e_done; exit 1; }
-	write_conf register_timeout_ms=1500
-	start_daemon --probe-ms 600000 || { e2e_done; exit 1; }
-	CASE=daemon/no-network
-	for ((i = 0; i < 200; i++)); do
-		grep -q 'module down' "$DAEMON_LOG" && break
-		sleep 0.05
-	done
-	out=$(dproto "$SOCK" "ATHTTP/1 CONNECT origin.test 80" line)
-	if printf '%s' "$out" | head -n 1 | grep -q '^ATHTTP/1 503 .*regist'; then
-		pass "$(printf '%s' "$out" | head -n 1 | cut -c1-140)"
-	else
-		fail "answer: $(printf '%s' "$out" | head -c 200); log: $(grep -m1 'module down' "$DAEMON_LOG")"
-	fi
-	CASE=daemon/no-network-still-running
-	if kill -0 "$DAEMON_PID" 2>/dev/null; then pass; else fail "athttpd exited"; fi
-	stop_daemon
-	write_conf
+	fail "answer: $(printf '%s' "$out" | head -c 200); log: $(grep -m1 'module down' "$DAEMON_LOG")"
 fi
+CASE=daemon/no-network-still-running
+if kill -0 "$DAEMON_PID" 2>/dev/null; then pass; else fail "athttpd exited"; fi
+stop_daemon
+write_conf
 
 # Every daemon's log: no sanitizer report (sanitizer builds), no crash.
 CASE=daemon/logs-clean
