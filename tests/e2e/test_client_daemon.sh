@@ -188,7 +188,8 @@ EOF
 (ATHTTP_SOCKET=$SOCK LD_PRELOAD=$PRELOAD_SO timeout 60 "$PY" "$TMP/twice.py" "$U/small.txt" "$CTL" \
 	>"$TMP/twice.out" 2>"$TMP/twice.err") &
 TWICE_PID=$!
-exec {ctl_fd}>"$CTL"
+# read-write: opening a fifo so never blocks, even if the reader died
+exec {ctl_fd}<>"$CTL"
 wait_line() { # PATTERN: bounded wait for a line in twice.out
 	local deadline=$((SECONDS + 30))
 	while [ $SECONDS -lt $deadline ]; do
