@@ -51,7 +51,8 @@ wait_log() {
 
 # fetch URL OUT: one program through the daemon's socket.
 fetch() {
-	timeout -k 2 "$CLIENT_TIMEOUT" "$ATHTTP" --socket "$SOCK" -- "$PY" -c '
+	# under a sanitizer, its runtime preloaded first (lib.sh)
+	env "${E2E_SAN_ENV[@]}" timeout -k 2 "$CLIENT_TIMEOUT" "$ATHTTP" --socket "$SOCK" -- "$PY" -c '
 import sys, urllib.request
 sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1], timeout=30).read())' "$1" >"$2" 2>"$2.err"
 }
