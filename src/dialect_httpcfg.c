@@ -757,28 +757,6 @@ static const struct dialect_ops httpcfg_ops = {
 	.tls_setup = httpcfg_tls_setup,
 };
 
-/* 3GPP TS 27.007: LTE first, then packet, then circuit registration. */
-static const char *const httpcfg_reg_queries[] = { "+CEREG", "+CGREG", "+CREG", NULL };
-
-/* The network bring-up (netup.h).  The unprefixed twin: 27.007 context,
- * credentials and activation (AT+CGACT may take up to 150 s). */
-static const struct netup_profile httpcfg_netup = {
-	.kind = NETUP_CELLULAR,
-	.quoting = NETUP_QUOTE_PLAIN,
-	.cid = 1,
-	.reg_queries = httpcfg_reg_queries,
-	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"",
-	.define_query = "AT+CGDCONT?",
-	.define_prefix = "+CGDCONT:",
-	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1,
-	.auth_ctx = "AT+CGAUTH={cid},1,\"{user}\",\"{password}\"",
-	.activate = "AT+CGACT=1,{cid}",
-	.active_query = "AT+CGACT?",
-	.active_prefix = "+CGACT:",
-	.active_cid_field = 0, .active_state_field = 1, .active_addr_field = -1,
-	.activate_timeout_ms = 150000,
-};
-
 /* Quectel's TCP/IP context commands: AT+QICSGP carries APN, user and
  * password (authentication 1, PAP), its read form "AT+QICSGP=<cid>"
  * shows them; AT+QIACT (up to 150 s) and AT+QIACT? "+QIACT: <cid>,
@@ -787,7 +765,7 @@ static const struct netup_profile quectel_netup = {
 	.kind = NETUP_CELLULAR,
 	.quoting = NETUP_QUOTE_PLAIN,
 	.cid = 1,
-	.reg_queries = httpcfg_reg_queries,
+	.reg_queries = netup_reg_queries_27007,
 	.define_ctx = "AT+QICSGP={cid},1,\"{apn}\",\"{user}\",\"{password}\",1",
 	.define_carries_auth = true,
 	.define_query = "AT+QICSGP={cid}",
@@ -829,7 +807,7 @@ const struct dialect dialect_httpcfg = {
 	/* The AT+HTTPCFG manual, AT+HTTPCFG's test command; the Q twin
 	 * answers ERROR to it, as this one does to AT+QHTTPCFG=?. */
 	.identify_probe = "AT+HTTPCFG=?",
-	.netup = &httpcfg_netup,
+	.netup = &netup_profile_27007,
 };
 
 const struct dialect dialect_quectel = {

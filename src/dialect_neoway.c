@@ -894,8 +894,6 @@ static const struct dialect_caps neoway_caps = {
 	.body_limit_name = "AT+HTTPACTION",
 };
 
-/* 3GPP TS 27.007: LTE first, then packet, then circuit registration. */
-static const char *const neoway_reg_queries[] = { "+CEREG", "+CGREG", "+CREG", NULL };
 
 /* The network bring-up (netup.h): the 27.007 context, Neoway's own
  * credentials (AT+XGAUTH) and link (AT+XIIC=1, whose OK comes before the
@@ -904,7 +902,7 @@ static const struct netup_profile neoway_netup = {
 	.kind = NETUP_CELLULAR,
 	.quoting = NETUP_QUOTE_PLAIN,
 	.cid = 1,
-	.reg_queries = neoway_reg_queries,
+	.reg_queries = netup_reg_queries_27007,
 	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"",
 	.define_query = "AT+CGDCONT?",
 	.define_prefix = "+CGDCONT:",

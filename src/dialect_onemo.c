@@ -1462,28 +1462,6 @@ static const struct dialect_ops onemo_ops = {
 	.teardown = onemo_teardown,
 };
 
-/* 3GPP TS 27.007: LTE first, then packet, then circuit registration. */
-static const char *const onemo_reg_queries[] = { "+CEREG", "+CGREG", "+CREG", NULL };
-
-/* The network bring-up (netup.h): 27.007 context, credentials and
- * activation. */
-static const struct netup_profile onemo_netup = {
-	.kind = NETUP_CELLULAR,
-	.quoting = NETUP_QUOTE_PLAIN,
-	.cid = 1,
-	.reg_queries = onemo_reg_queries,
-	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"",
-	.define_query = "AT+CGDCONT?",
-	.define_prefix = "+CGDCONT:",
-	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1,
-	.auth_ctx = "AT+CGAUTH={cid},1,\"{user}\",\"{password}\"",
-	.activate = "AT+CGACT=1,{cid}",
-	.active_query = "AT+CGACT?",
-	.active_prefix = "+CGACT:",
-	.active_cid_field = 0, .active_state_field = 1, .active_addr_field = -1,
-	.activate_timeout_ms = 150000,
-};
-
 const struct dialect dialect_onemo = {
 	.name = "onemo",
 	.summary = "China Mobile OneMO ML302/ML307/MN316 (AT+MHTTPCREATE, +MHTTPURC)",
@@ -1494,5 +1472,5 @@ const struct dialect dialect_onemo = {
 	.params = NULL,
 	/* The OneMO AT manual, AT+MHTTPCREATE's test command. */
 	.identify_probe = "AT+MHTTPCREATE=?",
-	.netup = &onemo_netup,
+	.netup = &netup_profile_27007,
 };

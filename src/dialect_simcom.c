@@ -639,8 +639,6 @@ static const struct dialect_caps simcom_caps = {
 	.body_limit_name = "AT+HTTPDATA",
 };
 
-/* 3GPP TS 27.007: LTE first, then packet, then circuit registration. */
-static const char *const simcom_reg_queries[] = { "+CEREG", "+CGREG", "+CREG", NULL };
 
 /* The network bring-up (netup.h).  SIMCom's own context and credential
  * commands (its AT manual, AT+CGSOCKCONT and AT+CSOCKAUTH, the password
@@ -650,7 +648,7 @@ static const struct netup_profile simcom_netup = {
 	.kind = NETUP_CELLULAR,
 	.quoting = NETUP_QUOTE_PLAIN,
 	.cid = 1,
-	.reg_queries = simcom_reg_queries,
+	.reg_queries = netup_reg_queries_27007,
 	.define_ctx = "AT+CGSOCKCONT={cid},\"IP\",\"{apn}\"",
 	.define_query = "AT+CGSOCKCONT?",
 	.define_prefix = "+CGSOCKCONT:",

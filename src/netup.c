@@ -737,3 +737,22 @@ const char *netup_reg_name(int stat)
 		return "unknown";
 	return names[stat];
 }
+
+const char *const netup_reg_queries_27007[] = { "+CEREG", "+CGREG", "+CREG", NULL };
+
+const struct netup_profile netup_profile_27007 = {
+	.kind = NETUP_CELLULAR,
+	.quoting = NETUP_QUOTE_PLAIN,
+	.cid = 1,
+	.reg_queries = netup_reg_queries_27007,
+	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"",
+	.define_query = "AT+CGDCONT?",
+	.define_prefix = "+CGDCONT:",
+	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1,
+	.auth_ctx = "AT+CGAUTH={cid},1,\"{user}\",\"{password}\"",
+	.activate = "AT+CGACT=1,{cid}",
+	.active_query = "AT+CGACT?",
+	.active_prefix = "+CGACT:",
+	.active_cid_field = 0, .active_state_field = 1, .active_addr_field = -1,
+	.activate_timeout_ms = 150000,
+};

@@ -139,6 +139,15 @@ enum ath_err netup_run(struct at_chat *chat, struct trace *trace,
 		       const struct netup_profile *p, const struct netup_config *cfg,
 		       struct netup_state *st, struct ath_error *err);
 
+/* 3GPP TS 27.007's registration queries, LTE first, then packet, then
+ * circuit: what every cellular family asks. */
+extern const char *const netup_reg_queries_27007[];
+
+/* The plain 27.007 bring-up: AT+CGDCONT context, AT+CGAUTH credentials,
+ * AT+CGACT activation (up to 150 s), for the families that have no
+ * commands of their own (httpcfg, OneMO). */
+extern const struct netup_profile netup_profile_27007;
+
 /* The 27.007 <stat> in words. */
 const char *netup_reg_name(int stat);
 
