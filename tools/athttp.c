@@ -35,6 +35,7 @@
 #include "trust_env.h"
 #include "wrapper_config.h"
 #include "wrapper_daemon.h"
+#include "cli_number.h"
 #include "status.h"
 
 #define EXIT_USAGE 2
@@ -158,14 +159,6 @@ static bool known_dialect(const char *name)
 		if (strcmp(d[i], name) == 0)
 			return true;
 	return false;
-}
-
-static bool positive_int(const char *s)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	return *s >= '0' && *s <= '9' && !*end && errno == 0 && v > 0 && v <= INT_MAX;
 }
 
 static void set_env(const char *name, const char *value)
@@ -608,7 +601,7 @@ int main(int argc, char **argv)
 		short_usage();
 		return EXIT_USAGE;
 	}
-	if (baud && *baud && !positive_int(baud))
+	if (baud && *baud && !cli_positive_int(baud, NULL))
 		usage_error("baud rate must be a positive integer, not \"%s\"", baud);
 	if (optind >= argc)
 		usage_error("no command given");

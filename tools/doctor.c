@@ -10,6 +10,8 @@
  */
 #include "doctor.h"
 
+#include "cli_number.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -890,17 +892,6 @@ static int run(struct doctor *dr)
 	return dr->failed;
 }
 
-static bool positive_int(const char *s, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || errno || v <= 0 || v > INT_MAX)
-		return false;
-	*out = (int)v;
-	return true;
-}
-
 int doctor_main(int argc, char **argv, void (*help)(FILE *out), void (*short_help)(void))
 {
 	enum { OPT_RECORD = 256 };
@@ -952,7 +943,7 @@ int doctor_main(int argc, char **argv, void (*help)(FILE *out), void (*short_hel
 		why = "the doctor checks a module, not a transcript";
 	else if (strcmp(modem, "auto") != 0 && !dialect_find(modem))
 		why = "unknown modem (athttp --help lists them, or -m auto)";
-	else if (baud && *baud && (!positive_int(baud, &dr->baud) || !known_rate(dr->baud)))
+	else if (baud && *baud && (!cli_positive_int(baud, &dr->baud) || !known_rate(dr->baud)))
 		why = "the baud rate must be one of 9600 19200 38400 57600 115200 230400 460800 "
 		      "921600 1000000 2000000 3000000 4000000";
 	else if (dr->url && strncmp(dr->url, "http://", 7) != 0 && strncmp(dr->url, "https://", 8) != 0)

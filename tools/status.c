@@ -8,6 +8,8 @@
  */
 #include "status.h"
 
+#include "cli_number.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -134,17 +136,6 @@ out:
 	return rc;
 }
 
-static bool positive(const char *s, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || errno || v <= 0 || v > INT_MAX)
-		return false;
-	*out = (int)v;
-	return true;
-}
-
 int status_main(int argc, char **argv, void (*help)(FILE *out), void (*short_help)(void))
 {
 	enum { OPT_JSON = 256, OPT_SOCKET };
@@ -212,7 +203,7 @@ int status_main(int argc, char **argv, void (*help)(FILE *out), void (*short_hel
 		socket_path = getenv("ATHTTP_SOCKET");
 
 	int baud = DEFAULT_BAUD;
-	if (baud_s && *baud_s && !positive(baud_s, &baud)) {
+	if (baud_s && *baud_s && !cli_positive_int(baud_s, &baud)) {
 		fprintf(stderr, "athttp status: baud rate must be a positive integer, not \"%s\"\n",
 			baud_s);
 		short_help();
