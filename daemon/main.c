@@ -311,15 +311,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	dm.m = m;
-	struct netup_config nc = {
-		.pin = s.pin,
-		.apn = s.apn,
-		.apn_user = s.apn_user,
-		.apn_password = s.apn_password,
-		.wifi_ssid = s.wifi_ssid,
-		.wifi_password = s.wifi_password,
-		.register_timeout_ms = s.register_timeout_ms,
-	};
+	struct netup_config nc;
+	config_netup(&s, &nc);
 	if (modem_set_netup(m, &nc) != 0) {
 		dlog(LOG_ERR, "out of memory");
 		return 1;

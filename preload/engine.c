@@ -31,15 +31,8 @@ static void netup_from_env(athttp_modem *m)
 	if (config_from_env(&s, err, sizeof err) < 0) {
 		fprintf(stderr, "athttp: %s\n", err);
 	} else if (s.pin || s.apn || s.wifi_ssid) {
-		struct netup_config nc = {
-			.pin = s.pin,
-			.apn = s.apn,
-			.apn_user = s.apn_user,
-			.apn_password = s.apn_password,
-			.wifi_ssid = s.wifi_ssid,
-			.wifi_password = s.wifi_password,
-			.register_timeout_ms = s.register_timeout_ms,
-		};
+		struct netup_config nc;
+		config_netup(&s, &nc);
 		if (modem_set_netup(m, &nc) < 0)
 			fprintf(stderr, "athttp: network bring-up: out of memory\n");
 	}

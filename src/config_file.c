@@ -5,6 +5,8 @@
  */
 #include "config_file.h"
 
+#include "netup.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -569,4 +571,17 @@ int config_load(struct athttp_settings *s, const char *explicit_path, char *err,
 	    config_read_file(s, path, true, err, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+void config_netup(const struct athttp_settings *s, struct netup_config *nc)
+{
+	*nc = (struct netup_config){
+		.pin = s->pin,
+		.apn = s->apn,
+		.apn_user = s->apn_user,
+		.apn_password = s->apn_password,
+		.wifi_ssid = s->wifi_ssid,
+		.wifi_password = s->wifi_password,
+		.register_timeout_ms = s->register_timeout_ms,
+	};
 }

@@ -75,4 +75,8 @@ void config_env_name(size_t i, char *out, size_t outlen);
 int config_system_path(char *out, size_t outlen);
 int config_user_path(char *out, size_t outlen);
 
+struct netup_config;
+/* The network bring-up settings of s (netup.h), pointing into s. */
+void config_netup(const struct athttp_settings *s, struct netup_config *nc);
+
 #endif
