@@ -83,6 +83,28 @@ open(sys.argv[1], "wb").write(urllib.request.urlopen(sys.argv[2], timeout=30).re
 		GET_CMD=(curl -sS -o "$1" "$2")
 	fi
 }
+# code_cmd OUT URL: CODE_CMD, the same client printing the HTTP status
+# (curl's -w '%{http_code}') on stdout.
+code_cmd() {
+	if [ "$E2E_SAN" = address ]; then
+		CODE_CMD=("$PY" -c 'import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(sys.argv[2], timeout=30)
+except urllib.error.HTTPError as e:
+    r = e
+open(sys.argv[1], "wb").write(r.read())
+print(r.status if hasattr(r, "status") else r.code, end="")' "$1" "$2")
+	else
+		CODE_CMD=(curl -sS -o "$1" -w '%{http_code}' "$2")
+	fi
+}
+# The library preloaded by hand (no wrapper): under ASan its runtime must
+# come first in LD_PRELOAD.
+PRELOAD_ENV=(LD_PRELOAD="$PRELOAD_SO")
+if [ "$E2E_SAN" = address ]; then
+	PRELOAD_ENV=("${E2E_SAN_ENV[@]}")
+	PRELOAD_ENV[0]="${E2E_SAN_ENV[0]} $PRELOAD_SO"
+fi
 
 # ------------------------------------------------------------ the wrapper, --socket
 # No -d: the daemon owns the device.  The port is flock'ed by the daemon,
@@ -185,7 +207,7 @@ get("second")
 ctl.readline()
 get("third")
 EOF
-(ATHTTP_SOCKET=$SOCK LD_PRELOAD=$PRELOAD_SO timeout 60 "$PY" "$TMP/twice.py" "$U/small.txt" "$CTL" \
+(env "${PRELOAD_ENV[@]}" ATHTTP_SOCKET="$SOCK" timeout 60 "$PY" "$TMP/twice.py" "$U/small.txt" "$CTL" \
 	>"$TMP/twice.out" 2>"$TMP/twice.err") &
 TWICE_PID=$!
 # read-write: opening a fifo so never blocks, even if the reader died
@@ -252,8 +274,9 @@ fi
 STALE=$TMP/stale
 mkdir -p "$STALE"
 "$PY" -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$STALE/tty.sock"
+get_cmd "$TMP/out/daemon_stale_in-process.body" "$U/small.txt"
 ATHTTP_RUN_DIR=$STALE ath_raw daemon/stale/in-process "$ATHTTP" -d "$TMP/tty" -m simcom -- \
-	curl -sS -o "$TMP/out/daemon_stale_in-process.body" "$U/small.txt"
+	"${GET_CMD[@]}"
 got_small "in process"
 ATHTTP_RUN_DIR=$STALE ath_raw daemon/stale/preload env ATHTTP_DEVICE="$TMP/tty" ATHTTP_MODEM=simcom \
 	LD_PRELOAD="$PRELOAD_SO" curl -sS -o "$TMP/out/daemon_stale_preload.body" "$U/small.txt"
@@ -264,15 +287,15 @@ got_small "in process"
 # ATHTTP_PIN is set (without it the module refuses HTTP: the PIN is what
 # made the difference).
 MODEM=simcom start_emu --sim-pin 1234 || { e2e_done; exit 1; }
-ath_raw daemon/in-process/no-pin "$ATHTTP" -d "$TMP/tty" -m simcom -- \
-	curl -sS -o "$TMP/out/daemon_in-process_no-pin.body" -w '%{http_code}' "$U/small.txt"
+code_cmd "$TMP/out/daemon_in-process_no-pin.body" "$U/small.txt"
+ath_raw daemon/in-process/no-pin "$ATHTTP" -d "$TMP/tty" -m simcom -- "${CODE_CMD[@]}"
 if [ "$RC" = 0 ] && [ "$(cat "$OUT")" != 200 ] && ! emu_cmds | grep -q '^AT+CPIN='; then
 	pass "HTTP $(cat "$OUT") without a PIN"
 else
 	fail "exit $RC, HTTP '$(cat "$OUT")': a SIM that wants a PIN served without one?"
 fi
-ATHTTP_PIN=1234 ath_raw daemon/in-process/pin "$ATHTTP" -d "$TMP/tty" -m simcom -- \
-	curl -sS -o "$TMP/out/daemon_in-process_pin.body" "$U/small.txt"
+get_cmd "$TMP/out/daemon_in-process_pin.body" "$U/small.txt"
+ATHTTP_PIN=1234 ath_raw daemon/in-process/pin "$ATHTTP" -d "$TMP/tty" -m simcom -- "${GET_CMD[@]}"
 if ! emu_cmds | grep -q '^AT+CPIN="1234"$'; then
 	fail "no AT+CPIN=\"1234\" in the emulator's log"
 else
