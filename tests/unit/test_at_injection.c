@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -134,7 +135,8 @@ static void bytes_add(struct bytes *b, const void *data, size_t n)
 		assert_non_null(b->p);
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, data, n);
+	if (n)
+		memcpy(b->p + b->len, data, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 }
@@ -185,6 +187,7 @@ static const char *shown(const char *p, size_t n, char *out, size_t outlen)
  *       no '"', '\' or ','
  *   %q  a quoted string: '"', printable ASCII but '"' and '\', '"'
  *   %Q  the same, bytes 0x80-0xff allowed too
+ *   %U  a %q that starts with "http://" or "https://"
  *   %e  an ESP-AT string: '"', printable ASCII and 0x80-0xff, where
  *       '"', '\' and ',' appear only escaped by '\', and '\' escapes
  *       only those three, '"'
@@ -235,7 +238,7 @@ static const struct shape simcom_shapes[] = {
 	COMMON_SHAPES,
 	{ "AT+HTTPINIT", OK, REPLY_TEXT, 0, 0, 0, 0, 0, NULL, NULL },
 	{ "AT+HTTPTERM", OK, REPLY_TEXT, 0, 0, 0, 0, 0, NULL, NULL },
-	{ "AT+HTTPPARA=\"URL\",%q", OK, REPLY_TEXT, 0, 0, 0, 0, 0, NULL, NULL },
+	{ "AT+HTTPPARA=\"URL\",%U", OK, REPLY_TEXT, 0, 0, 0, 0, 0, NULL, NULL },
 	{ "AT+HTTPPARA=\"CONTENT\",%Q", OK, REPLY_TEXT, 0, 256, 0, 0, 0, NULL, NULL },
 	{ "AT+HTTPPARA=\"ACCEPT\",%Q", OK, REPLY_TEXT, 0, 256, 0, 0, 0, NULL, NULL },
 	{ "AT+HTTPPARA=\"SSLCFG\",%[0-9]", OK, REPLY_TEXT, 0, 0, 0, 0, 0, NULL, NULL },
@@ -311,7 +314,7 @@ static const struct shape onemo_shapes[] = {
 	{ "AT+CGMM", "\r\nML307R\r\n" OK, REPLY_TEXT, 0, 0, 0, 0, 0, NULL, NULL },
 	{ "AT+MHTTPCFG=\"chunked\"", OK, REPLY_TEXT, 0, 0, 0, 0, 0, NULL, NULL },
 	{ "AT+MHTTPCFG=\"ssl\",%[0-3],%[0-1],%d", OK, REPLY_TEXT, 0, 0, 0, 0, 0, NULL, NULL },
-	{ "AT+MHTTPCREATE=%q", NULL, REPLY_ONEMO_CREATE, 0, 0, 0, 0, 0, NULL, NULL },
+	{ "AT+MHTTPCREATE=%U", NULL, REPLY_ONEMO_CREATE, 0, 0, 0, 0, 0, NULL, NULL },
 	{ "AT+MHTTPHEADER=%[0-3],%[0-2],%[0-4096],%q", OK, REPLY_TEXT, 0, 1024, 3, 0, 0, NULL, NULL },
 	{ "AT+MHTTPHEADER=%[0-3],%[0-2],%d", NULL, REPLY_TEXT, 0, 0, 0, 3, 4096, "\r\n>", OK },
 	{ "AT+MHTTPCONTENT=%[0-3],%[0-2],%d", NULL, REPLY_TEXT, 0, 0, 0, 3, 4096, "\r\n>", OK },
@@ -458,6 +461,15 @@ static bool match_shape(const struct shape *sh, const char *s, size_t n, struct 
 			if (!match_quoted(s, n, &i, *p == 'Q', false, m))
 				return false;
 			break;
+		case 'U': {
+			size_t at = i + 1;
+			if (!match_quoted(s, n, &i, false, false, m))
+				return false;
+			if (strncasecmp(s + at, "http://", 7) != 0 && strncasecmp(s + at, "https://", 8) != 0 &&
+			    !m->why[0])
+				snprintf(m->why, sizeof m->why, "a URL that does not start with http:// or https://");
+			break;
+		}
 		case 'e':
 			if (!match_quoted(s, n, &i, true, true, m))
 				return false;
@@ -1187,6 +1199,7 @@ static void test_checker_refuses_malformed_commands(void **state)
 		bool ok;
 	} cases[] = {
 		{ &simcom_grammar, "AT+HTTPPARA=\"URL\",\"http://h/a\"", 0, true },
+		{ &simcom_grammar, "AT+HTTPPARA=\"URL\",\"ftp://h/a\"", 0, false },
 		{ &simcom_grammar, "AT+HTTPPARA=\"URL\",\"http://h/a\"b\"", 0, false },
 		{ &simcom_grammar, "AT+HTTPPARA=\"URL\",\"http://h/a\\b\"", 0, false },
 		{ &simcom_grammar, "AT+HTTPPARA=\"URL\",\"http://h/\x01\"", 0, false },
