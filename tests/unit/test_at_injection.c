@@ -158,6 +158,14 @@ static void bytes_addf(struct bytes *b, const char *f, ...)
 	bytes_add(b, tmp, (size_t)n);
 }
 
+static char *fmt_head(const char *f, const char *arg) __attribute__((format(printf, 1, 0)));
+static char *fmt_head(const char *f, const char *arg)
+{
+	char *out = NULL;
+	assert_true(asprintf(&out, f, arg) >= 0);
+	return out;
+}
+
 /* For messages: the bytes with everything unprintable as \xNN, cut. */
 static const char *shown(const char *p, size_t n, char *out, size_t outlen)
 {
@@ -975,10 +983,13 @@ static void check_refusal(struct inject_run *ir, unsigned long idx, const struct
 	ir->refused++;
 }
 
+enum outcome { OUT_UNPARSED, OUT_REFUSED, OUT_SERVED };
+
 /* The request in ir->rq through the bridge's steps (bridge.c serve_one):
  * read the head, prepare, read the body, attach it, exchange. */
-static void run_one(struct inject_run *ir, unsigned long idx)
+static enum outcome run_one(struct inject_run *ir, unsigned long idx)
 {
+	unsigned long refused = ir->refused, served = ir->served;
 	/* The client's bytes, then its end: a file reads as a socket whose
 	 * peer wrote them and shut down. */
 	assert_int_equal(ftruncate(ir->fd, 0), 0);
@@ -1050,6 +1061,7 @@ static void run_one(struct inject_run *ir, unsigned long idx)
 out:
 	http_req_free(&req);
 	free(rr);
+	return ir->served != served ? OUT_SERVED : ir->refused != refused ? OUT_REFUSED : OUT_UNPARSED;
 }
 
 static void run_init(struct inject_run *ir, const struct dialect *d, const struct grammar *g)
@@ -1184,6 +1196,84 @@ static void test_inject_espat(void **state)
 	inject_dialect(&dialect_espat, &espat_grammar);
 }
 
+/* ------------------------------------------------------------ directed cases */
+
+/* The nastiest requests, whatever the seed: each dialect either refuses
+ * them writing nothing, or carries them in well-formed commands. */
+static void test_directed_hostile_requests(void **state)
+{
+	(void)state;
+	enum { ANY = -1 };
+	char big[4200];
+	memset(big, 'v', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	char *pad_4092 = strndup(big, 4092), *pad_1030 = strndup(big, 1030), *pad_2100 = strndup(big, 2100);
+	assert_non_null(pad_4092);
+	assert_non_null(pad_1030);
+	assert_non_null(pad_2100);
+	struct {
+		const char *head;       /* up to the blank line, without it */
+		const char *body;       /* NULL: none */
+		int expect;             /* an outcome everywhere, or ANY */
+	} cases[] = {
+		{ "GET / HTTP/1.1\r\nHost: example.com\r\nAccept: text/html\",AT+CFUN=0,\"", NULL, ANY },
+		{ "GET / HTTP/1.1\r\nHost: example.com\r\nAccept: a\\,b\\\"c\\", NULL, ANY },
+		{ "POST / HTTP/1.1\r\nHost: example.com\r\nContent-Type: text/plain\";AT+HTTPTERM;\"", "abc", ANY },
+		{ "GET /a%22b%0d%0aAT+CFUN=0 HTTP/1.1\r\nHost: example.com", NULL, OUT_SERVED },
+		{ "GET /a,b;c'd HTTP/1.1\r\nHost: example.com\r\nX-V: caf\xc3\xa9 \xff\x80", NULL, ANY },
+		{ "POST /p HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json", "x\r\nAT+CFUN=0\r\n\x1a\x1b", ANY },
+		{ "POST /p HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json", "{\"a\":\"b,c\\\\d\"}", ANY },
+		{ "GET / HTTP/1.1\r\nHost: example.com\r\nX'|~: v\r\nX-Empty:", NULL, ANY },
+		{ "GET https://example.com/;AT+HTTPTERM HTTP/1.1\r\nHost: example.com", NULL, ANY },
+		{ "GET / HTTP/1.1\r\nHost: example.com\"", NULL, OUT_REFUSED },
+		{ "GET /a\"b HTTP/1.1\r\nHost: example.com", NULL, OUT_REFUSED },
+		{ "GET /a\\b HTTP/1.1\r\nHost: example.com", NULL, OUT_REFUSED },
+		{ "GET / HTTP/1.1\r\nHost: ex\\ample.com", NULL, OUT_REFUSED },
+		{ "GET / HTTP/1.1\r\nHost: example.com:0", NULL, OUT_REFUSED },
+		{ NULL, NULL, ANY },  /* X-V of 1030 bytes (OneMO: past the command mode) */
+		{ NULL, NULL, ANY },  /* X-V of 4092 bytes (OneMO: "X-V: " + 4092 is over 4096) */
+		{ NULL, NULL, ANY },  /* over Neoway's packet, with a comma in the path */
+	};
+	enum { N = sizeof cases / sizeof cases[0] };
+	char *owned[3];
+	owned[0] = fmt_head("GET / HTTP/1.1\r\nHost: example.com\r\nX-V: %s", pad_1030);
+	owned[1] = fmt_head("GET / HTTP/1.1\r\nHost: example.com\r\nX-V: %s", pad_4092);
+	owned[2] = fmt_head("GET /a,b HTTP/1.1\r\nHost: example.com\r\nX-Pad: %s", pad_2100);
+	cases[N - 3].head = owned[0];
+	cases[N - 2].head = owned[1];
+	cases[N - 1].head = owned[2];
+	const struct { const struct dialect *d; const struct grammar *g; } all[] = {
+		{ &dialect_simcom, &simcom_grammar }, { &dialect_neoway, &neoway_grammar },
+		{ &dialect_httpcfg, &httpcfg_grammar }, { &dialect_quectel, &quectel_grammar },
+		{ &dialect_onemo, &onemo_grammar }, { &dialect_espat, &espat_grammar },
+	};
+	for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
+		struct inject_run *ir = malloc(sizeof *ir);
+		assert_non_null(ir);
+		run_init(ir, all[k].d, all[k].g);
+		for (size_t i = 0; i < N; i++) {
+			ir->rq.len = 0;
+			bytes_adds(&ir->rq, cases[i].head);
+			if (cases[i].body)
+				bytes_addf(&ir->rq, "\r\nContent-Length: %zu", strlen(cases[i].body));
+			bytes_adds(&ir->rq, "\r\n\r\n");
+			if (cases[i].body)
+				bytes_adds(&ir->rq, cases[i].body);
+			enum outcome o = run_one(ir, i);
+			if (cases[i].expect != ANY && (int)o != cases[i].expect)
+				fail_msg("%s, directed case %zu: outcome %d, expected %d", all[k].d->name, i, (int)o,
+					 cases[i].expect);
+		}
+		run_free(ir);
+		free(ir);
+	}
+	for (size_t i = 0; i < 3; i++)
+		free(owned[i]);
+	free(pad_4092);
+	free(pad_1030);
+	free(pad_2100);
+}
+
 /* ------------------------------------------------------------ the checker itself */
 
 /* The checker must refuse what an injection would look like: otherwise
@@ -1265,6 +1355,7 @@ int main(void)
 		(unsigned long long)env_number("ATHTTP_INJECT_COUNT", INJECT_DEFAULT_COUNT));
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_checker_refuses_malformed_commands),
+		cmocka_unit_test(test_directed_hostile_requests),
 		cmocka_unit_test(test_inject_simcom),
 		cmocka_unit_test(test_inject_neoway),
 		cmocka_unit_test(test_inject_httpcfg),
