@@ -9,7 +9,7 @@
  * comma, semicolon, backslash, CR, LF, NUL, "AT+" and whole forged
  * commands in the target, the Host, header names and values and bodies;
  * empty fields and fields at and over the limits) go through the real
- * request path: http_request.c reads them from a pipe, request_policy.c
+ * request path: http_request.c reads them from a memfd, request_policy.c
  * prepares them, and the dialect's driver carries them out against a
  * module that answers every command of its grammar (OK, the prompts, a
  * minimal 200 response) and checks each byte the driver writes.
@@ -240,8 +240,11 @@ struct grammar {
 
 /* SIMCom HTTP manual chapter 2: HTTPINIT (2.1), HTTPTERM (2.2), HTTPPARA
  * (2.3: CONTENT and ACCEPT strings of at most 256), HTTPACTION (2.4:
- * methods 0-3), HTTPHEAD (2.5), HTTPDATA (2.7: "DOWNLOAD", then the
- * bytes); the SSL Application Note's AT+CSSLCFG="<item>",<ctx>,<value>. */
+ * methods 0-3), HTTPHEAD (2.5), HTTPDATA (2.7: "DOWNLOAD", then 1 to
+ * 153600 bytes); the SSL Application Note's AT+CSSLCFG="<item>",<ctx>,
+ * <value>.  The manual calls CONTENT and ACCEPT "String type" and says no
+ * more: bytes 0x80-0xff pass (%Q) as the bridge lets them through, though
+ * V.250's string constants (5.4.2.2) are IA5 only. */
 static const struct shape simcom_shapes[] = {
 	COMMON_SHAPES,
 	{ "AT+HTTPINIT", OK, REPLY_TEXT, 0, 0, 0, 0, 0, NULL, NULL },
