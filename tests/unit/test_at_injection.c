@@ -358,6 +358,8 @@ struct match {
 	long long num[MAX_NUMS];
 	int nnum;
 	size_t qlen[MAX_QUOTED];
+	size_t qoff[MAX_QUOTED];   /* where each string's content starts in the line */
+	bool qesc[MAX_QUOTED];     /* with ESP-AT's escapes */
 	int nq;
 	char why[160];
 };
@@ -392,8 +394,11 @@ static bool match_quoted(const char *s, size_t n, size_t *i, bool high, bool esc
 			return false;
 		k++, len++;
 	}
-	if (m->nq < MAX_QUOTED)
+	if (m->nq < MAX_QUOTED) {
+		m->qoff[m->nq] = *i + 1;
+		m->qesc[m->nq] = escaped;
 		m->qlen[m->nq++] = len;
+	}
 	*i = k + 1;
 	return true;
 }
@@ -557,6 +562,11 @@ struct fake_module {
 	char error[1200];           /* the first violation; "" none */
 	unsigned onemo_ids;         /* OneMO instances alive, a bit per id */
 	unsigned long hits[64];     /* commands per shape */
+	/* The last command's strings, unescaped, and its data phase: what
+	 * the module understood, to compare with what the client sent. */
+	struct bytes strings[MAX_QUOTED];
+	int nstrings;
+	struct bytes data;
 };
 
 static void fake_violation(struct fake_module *fm, const char *what, const char *line, size_t n)
@@ -615,6 +625,18 @@ static void fake_command(struct fake_module *fm, const char *s, size_t n)
 		size_t k = (size_t)(sh - fm->g->shapes);
 		if (k < sizeof fm->hits / sizeof fm->hits[0])
 			fm->hits[k]++;
+		fm->nstrings = m.nq;
+		fm->data.len = 0;
+		for (int q = 0; q < m.nq; q++) {
+			struct bytes *b = &fm->strings[q];
+			b->len = 0;
+			bytes_add(b, "", 0);
+			for (size_t j = m.qoff[q]; j < m.qoff[q] + m.qlen[q]; j++) {
+				if (m.qesc[q] && s[j] == '\\')
+					j++;
+				bytes_add(b, s + j, 1);
+			}
+		}
 		if (sh->data_len) {
 			fm->in_data = true;
 			fm->data_left = (size_t)m.num[sh->data_len - 1];
@@ -637,6 +659,7 @@ static enum ath_err fake_write(struct transport *t, const void *buf, size_t len,
 	for (size_t i = 0; i < len && !fm->error[0];) {
 		if (fm->in_data) {
 			size_t take = len - i < fm->data_left ? len - i : fm->data_left;
+			bytes_add(&fm->data, b + i, take);
 			i += take;
 			fm->data_left -= take;
 			if (fm->data_left == 0) {
@@ -690,6 +713,9 @@ static void fake_free(struct fake_module *fm)
 {
 	free(fm->line.p);
 	free(fm->out.p);
+	free(fm->data.p);
+	for (int q = 0; q < MAX_QUOTED; q++)
+		free(fm->strings[q].p);
 	memset(fm, 0, sizeof *fm);
 }
 
@@ -990,6 +1016,43 @@ static void check_refusal(struct inject_run *ir, unsigned long idx, const struct
 	ir->refused++;
 }
 
+static bool same(const struct bytes *b, const void *p, size_t n)
+{
+	return b->len == n && (n == 0 || memcmp(b->p, p, n) == 0);
+}
+
+/* ESP-AT's one command carries everything in escaped strings: unescaped,
+ * they must be the client's request exactly (the URL, POST's <data> or
+ * AT+HTTPCPOST's data phase, then "Name: value" per header, in order).
+ * An escape that garbles a byte without breaking the syntax shows here. */
+static void check_espat_meaning(struct inject_run *ir, unsigned long idx, const struct dialect_request *rq)
+{
+	const struct fake_module *fm = &ir->fm;
+	bool cpost = fm->data.len > 0;
+	int q = 0;
+	if (fm->nstrings < 1 || !same(&fm->strings[q++], rq->url, strlen(rq->url)))
+		run_failed(ir, idx, "the module read another URL than the request's", fm->strings[0].p);
+	if (cpost) {
+		if (!same(&fm->data, rq->body, rq->body_len))
+			run_failed(ir, idx, "AT+HTTPCPOST's data is not the request's body", "");
+	} else if (rq->verb == VERB_POST) {
+		if (q >= fm->nstrings || !same(&fm->strings[q], rq->body, rq->body_len))
+			run_failed(ir, idx, "AT+HTTPCLIENT's <data> is not the request's body", "");
+		q++;
+	}
+	size_t n = rq->headers ? rq->headers->n : 0;
+	if (fm->nstrings - q != (int)n)
+		run_failed(ir, idx, "the module read another number of headers than the request has", "");
+	for (size_t i = 0; i < n; i++, q++) {
+		char *want = NULL;
+		assert_true(asprintf(&want, "%s: %s", rq->headers->v[i].name, rq->headers->v[i].value) >= 0);
+		bool ok = same(&fm->strings[q], want, strlen(want));
+		free(want);
+		if (!ok)
+			run_failed(ir, idx, "the module read another header than the request's", fm->strings[q].p);
+	}
+}
+
 enum outcome { OUT_UNPARSED, OUT_REFUSED, OUT_SERVED };
 
 /* The request in ir->rq through the bridge's steps (bridge.c serve_one):
@@ -1050,9 +1113,11 @@ static enum outcome run_one(struct inject_run *ir, unsigned long idx)
 	int heads = 0;
 	struct response_sink sink = { ignore_head, ignore_body, &heads };
 	e = ir->d->ops->exchange(&ir->io, &prep.rq, &sink, &err);
-	prepared_request_free(&prep);
 	if (ir->fm.error[0])
 		run_failed(ir, idx, "the module saw a malformed command", ir->fm.error);
+	if (e == ATH_OK && ir->d == &dialect_espat)
+		check_espat_meaning(ir, idx, &prep.rq);
+	prepared_request_free(&prep);
 	if (e != ATH_OK) {
 		if (refusal(e)) {
 			check_refusal(ir, idx, &err, before);
