@@ -460,7 +460,8 @@ static enum ath_err send_command(struct at_chat *c, bool want_prompt, const char
 	int n = vsnprintf(cmd, sizeof cmd - 1, fmt, ap);
 	if (n < 0 || n >= AT_CMD_MAX)
 		return ATH_E_PROTOCOL;
-	if (c->restarted)
+	/* Nothing is sent over a line out of step: a drain comes first. */
+	if (c->restarted || c->framing_broken)
 		return ATH_E_PROTOCOL;
 	if (c->waiting_final) {
 		/* Never talk over a command the module is still answering. */
@@ -525,7 +526,7 @@ enum ath_err at_chat_cmd_prompt(struct at_chat *c, int timeout_ms, struct at_res
 
 enum ath_err at_chat_send_data(struct at_chat *c, const void *data, size_t len, int timeout_ms)
 {
-	if (c->restarted)
+	if (c->restarted || c->framing_broken)
 		return ATH_E_PROTOCOL;
 	trace_data(c->trace, '>', "data", data, len);
 	c->bytes_out += len;

@@ -82,7 +82,7 @@ struct at_chat {
 
 	/* What the module sent did not add up (a block's trailer missing, a
 	 * stray line in a read's strict window, a dialect's own count): every
-	 * wait fails with ATH_E_PROTOCOL until at_chat_drain.  The first
+	 * wait and send fails with ATH_E_PROTOCOL until at_chat_drain.  The first
 	 * reason is kept. */
 	bool framing_broken;
 	char framing_why[200];
