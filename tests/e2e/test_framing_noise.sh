@@ -31,16 +31,22 @@ start_noise() {
 	NOISE_PID=$BG_PID
 }
 
-# get CASE: curl GETs mb.bin through athttp on the noisy line.
+# get CASE: curl GETs mb.bin through athttp on the noisy line (python's
+# urllib in a sanitizer build, where curl hangs with libasan preloaded).
 get() {
-	local case=$1
-	ath_raw "$case" "$ATHTTP" -d "$TMP/noisy" -m "$MODEM" -- \
-		curl -sS -D "$TMP/out/${case//\//_}.rawhdr" -o "$TMP/out/${case//\//_}.body" "$U/mb.bin"
-	BODY=$TMP/out/${case//\//_}.body
+	local case=$1 stem=$TMP/out/${1//\//_}
+	if [ -n "$E2E_SAN" ]; then
+		ath_raw "$case" "$ATHTTP" -d "$TMP/noisy" -m "$MODEM" -- \
+			"$PY" "$E2E_ROOT/tests/e2e/httpc.py" -o "$stem.body" "$U/mb.bin"
+		STATUS=$(sed -n 's/^STATUS //p' "$OUT")
+	else
+		ath_raw "$case" "$ATHTTP" -d "$TMP/noisy" -m "$MODEM" -- \
+			curl -sS -D "$stem.rawhdr" -o "$stem.body" "$U/mb.bin"
+		STATUS=
+		[ -f "$stem.rawhdr" ] && STATUS=$(last_block "$stem.rawhdr" | sed -n '1s/^STATUS //p')
+	fi
+	BODY=$stem.body
 	[ -f "$BODY" ] || : >"$BODY"
-	STATUS=
-	[ -f "$TMP/out/${case//\//_}.rawhdr" ] &&
-		STATUS=$(last_block "$TMP/out/${case//\//_}.rawhdr" | sed -n '1s/^STATUS //p')
 }
 
 for MODEM in simcom httpcfg neoway onemo espat; do
@@ -81,4 +87,5 @@ for MODEM in simcom httpcfg neoway onemo espat; do
 	NOISE_PID=
 done
 
+chk_sanitizer_reports
 e2e_done
