@@ -623,7 +623,7 @@ enum ath_err at_chat_poll(struct at_chat *c)
 	unsigned char buf[4096];
 	/* Bounded: a module streaming without end is read a few buffers'
 	 * worth, and the rest waits for the next wait. */
-	for (int i = 0; i < 16 && !c->restarted; i++) {
+	for (int i = 0; i < 16 && !c->restarted && !c->framing_broken; i++) {
 		ssize_t n = c->tp->ops->read(c->tp, buf, sizeof buf, 0);
 		if (n < 0)
 			return ATH_E_IO;
@@ -632,7 +632,7 @@ enum ath_err at_chat_poll(struct at_chat *c)
 		c->bytes_in += (unsigned long long)n;
 		feed(c, buf, (size_t)n, false);
 	}
-	return c->restarted ? ATH_E_PROTOCOL : ATH_OK;
+	return c->restarted || c->framing_broken ? ATH_E_PROTOCOL : ATH_OK;
 }
 
 bool at_chat_restarted(const struct at_chat *c)

@@ -169,7 +169,8 @@ void at_chat_set_raw_observer(struct at_chat *c, at_raw_observer fn, void *ctx);
 
 /* Reads and parses what the module has sent already, without waiting (a
  * restart line that came while nothing waited).  ATH_E_PROTOCOL when it
- * restarted, ATH_E_IO when the port failed. */
+ * restarted or its framing did not add up (at_chat_framing_broken), ATH_E_IO
+ * when the port failed. */
 enum ath_err at_chat_poll(struct at_chat *c);
 
 /* Whether the module announced a restart, and forgetting it (the owner

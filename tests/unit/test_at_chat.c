@@ -595,6 +595,11 @@ static void test_framing_errors_end_waits(void **state)
 	ath_error_clear(&err);
 	at_chat_failed(&chat, &err, ATH_E_PROTOCOL, "AT+X");
 	assert_non_null(strstr(err.text, "pieces 3 of 2"));
+	/* Nothing is sent over a line out of step, and a poll between
+	 * requests tells it (the owner then brings the module up again). */
+	struct at_result r;
+	assert_int_equal(at_chat_cmd(&chat, 1000, &r, "AT"), ATH_E_PROTOCOL);
+	assert_int_equal(at_chat_poll(&chat), ATH_E_PROTOCOL);
 	script_transport_free(tp);
 }
 
