@@ -1,4 +1,5 @@
 #include "at_chat.h"
+#include "at_sync.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,12 @@ static const struct {
  * reset mid-exchange has lost every state, and whatever a wait was
  * waiting for will never come. */
 const char *const at_restart_lines[] = { "RDY", "ready", NULL };
+
+const char *const at_urc_lines[] = {
+	"RING", "+CRING:", "+CLIP:", "+CCWA:", "+CUSD:", "+CREG:", "+CGREG:", "+CEREG:",
+	"+C5GREG:", "+CGEV:", "+CMTI:", "+CMT:", "+CBM:", "+CDS:", "+CDSI:", "+CBMI:",
+	"+CTZV:", "+CTZE:", "+CTZR:", "+CIEV:", "+CPIN:", NULL,
+};
 
 /* The same inside a block or a stream, where the parser sees no lines: a
  * module that resets mid-data prints its restart line where the rest of
@@ -95,6 +102,51 @@ static bool classify_listed(const char *const *lines, enum at_final final, const
 	return false;
 }
 
+static bool starts_with_any(const char *line, const char *const *prefixes)
+{
+	for (const char *const *p = prefixes; p && *p; p++)
+		if (strncmp(line, *p, strlen(*p)) == 0)
+			return true;
+	return false;
+}
+
+static void framing_broken(struct at_chat *c, const char *why)
+{
+	if (c->framing_broken)
+		return;
+	c->framing_broken = true;
+	snprintf(c->framing_why, sizeof c->framing_why, "%s", why);
+	trace_note(c->trace, "framing error: %s", why);
+}
+
+void at_chat_framing_error(struct at_chat *c, const char *fmt, ...)
+{
+	char why[sizeof c->framing_why];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	framing_broken(c, why);
+}
+
+bool at_chat_framing_broken(const struct at_chat *c)
+{
+	return c->framing_broken;
+}
+
+void at_chat_strict_lines(struct at_chat *c, const char *const *expect)
+{
+	c->strict_expect = expect;
+}
+
+enum ath_err at_chat_failed(const struct at_chat *c, struct ath_error *err, enum ath_err e, const char *cmd)
+{
+	if (e == ATH_E_PROTOCOL && c->framing_broken)
+		return ath_fail(err, ATH_E_PROTOCOL, -1, "%s: the module's framing does not add up: %s", cmd,
+				c->framing_why);
+	return at_no_answer(err, e, cmd);
+}
+
 static void on_line(void *ctx, const char *line, size_t len)
 {
 	struct at_chat *c = ctx;
@@ -149,7 +201,22 @@ static void on_line(void *ctx, const char *line, size_t len)
 			}
 		}
 	}
+	if (c->strict_expect && !starts_with_any(line, c->strict_expect) &&
+	    !starts_with_any(line, at_urc_lines) && !starts_with_any(line, c->urc_lines)) {
+		char why[sizeof c->framing_why];
+		snprintf(why, sizeof why, "a stray line inside a read: \"%.60s\"", line);
+		framing_broken(c, why);
+		return;
+	}
 	enqueue(c, line, len);
+}
+
+static void on_framing(void *ctx, const char *header, const char *why)
+{
+	struct at_chat *c = ctx;
+	char text[sizeof c->framing_why];
+	snprintf(text, sizeof text, "after \"%.40s\": %s", header, why);
+	framing_broken(c, text);
 }
 
 static void on_prompt(void *ctx)
@@ -190,6 +257,7 @@ static const struct at_parser_cb chat_parser_cb = {
 	.prompt = on_prompt,
 	.block = on_block,
 	.stream = on_stream,
+	.framing = on_framing,
 };
 
 void at_chat_init(struct at_chat *c, struct transport *tp, const struct at_syntax *syn,
@@ -201,6 +269,7 @@ void at_chat_init(struct at_chat *c, struct transport *tp, const struct at_synta
 	c->prompt_lines = syn ? syn->prompt_lines : NULL;
 	c->failure_lines = syn ? syn->failure_lines : NULL;
 	c->final_lines = syn ? syn->final_lines : NULL;
+	c->urc_lines = syn ? syn->urc_lines : NULL;
 	at_parser_init(&c->parser, syn, &chat_parser_cb, c);
 }
 
@@ -349,7 +418,7 @@ static enum ath_err pump(struct at_chat *c, int timeout_ms,
 {
 	unsigned char buf[4096];
 	long deadline = now_ms() + timeout_ms;
-	while (!c->restarted && !done(c, arg)) {
+	while (!c->restarted && !c->framing_broken && !done(c, arg)) {
 		long left = deadline - now_ms();
 		if (left <= 0)
 			return ATH_E_TIMEOUT;
@@ -367,7 +436,7 @@ static enum ath_err pump(struct at_chat *c, int timeout_ms,
 		feed(c, buf, (size_t)n, false);
 		deadline = now_ms() + timeout_ms;
 	}
-	return c->restarted ? ATH_E_PROTOCOL : ATH_OK;
+	return c->restarted || c->framing_broken ? ATH_E_PROTOCOL : ATH_OK;
 }
 
 static bool have_result(struct at_chat *c, const void *arg)
@@ -391,7 +460,8 @@ static enum ath_err send_command(struct at_chat *c, bool want_prompt, const char
 	int n = vsnprintf(cmd, sizeof cmd - 1, fmt, ap);
 	if (n < 0 || n >= AT_CMD_MAX)
 		return ATH_E_PROTOCOL;
-	if (c->restarted)
+	/* Nothing is sent over a line out of step: a drain comes first. */
+	if (c->restarted || c->framing_broken)
 		return ATH_E_PROTOCOL;
 	if (c->waiting_final) {
 		/* Never talk over a command the module is still answering. */
@@ -456,7 +526,7 @@ enum ath_err at_chat_cmd_prompt(struct at_chat *c, int timeout_ms, struct at_res
 
 enum ath_err at_chat_send_data(struct at_chat *c, const void *data, size_t len, int timeout_ms)
 {
-	if (c->restarted)
+	if (c->restarted || c->framing_broken)
 		return ATH_E_PROTOCOL;
 	trace_data(c->trace, '>', "data", data, len);
 	c->bytes_out += len;
@@ -553,7 +623,7 @@ enum ath_err at_chat_poll(struct at_chat *c)
 	unsigned char buf[4096];
 	/* Bounded: a module streaming without end is read a few buffers'
 	 * worth, and the rest waits for the next wait. */
-	for (int i = 0; i < 16 && !c->restarted; i++) {
+	for (int i = 0; i < 16 && !c->restarted && !c->framing_broken; i++) {
 		ssize_t n = c->tp->ops->read(c->tp, buf, sizeof buf, 0);
 		if (n < 0)
 			return ATH_E_IO;
@@ -562,7 +632,7 @@ enum ath_err at_chat_poll(struct at_chat *c)
 		c->bytes_in += (unsigned long long)n;
 		feed(c, buf, (size_t)n, false);
 	}
-	return c->restarted ? ATH_E_PROTOCOL : ATH_OK;
+	return c->restarted || c->framing_broken ? ATH_E_PROTOCOL : ATH_OK;
 }
 
 bool at_chat_restarted(const struct at_chat *c)
@@ -594,5 +664,8 @@ void at_chat_drain(struct at_chat *c, int quiet_ms, int max_ms)
 	c->want_prompt = false;
 	c->have_result = false;
 	c->echo[0] = '\0';
+	c->framing_broken = false;
+	c->framing_why[0] = '\0';
+	c->strict_expect = NULL;
 	at_chat_clear_queue(c);
 }

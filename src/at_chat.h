@@ -79,11 +79,26 @@ struct at_chat {
 	 * start of a restart line: held until known to be data. */
 	unsigned char hold[16];
 	size_t nhold;
+
+	/* What the module sent did not add up (a block's trailer missing, a
+	 * stray line in a read's strict window, a dialect's own count): every
+	 * wait and send fails with ATH_E_PROTOCOL until at_chat_drain.  The first
+	 * reason is kept. */
+	bool framing_broken;
+	char framing_why[200];
+	/* The strict window of a read (at_chat_strict_lines), and the
+	 * dialect's own unsolicited lines. */
+	const char *const *strict_expect;
+	const char *const *urc_lines;
 };
 
 /* Lines a module prints when it (re)starts: SIMCom's and Quectel's
  * "RDY", ESP-AT's "ready". */
 extern const char *const at_restart_lines[];
+/* Unsolicited result codes of 3GPP TS 27.007 / 27.005 a module may print
+ * at any time (registration, ring, new message): ignored everywhere
+ * outside data, also in a read's strict window. */
+extern const char *const at_urc_lines[];
 
 void at_chat_init(struct at_chat *c, struct transport *tp, const struct at_syntax *syn,
 		  struct trace *trace);
@@ -154,13 +169,31 @@ void at_chat_set_raw_observer(struct at_chat *c, at_raw_observer fn, void *ctx);
 
 /* Reads and parses what the module has sent already, without waiting (a
  * restart line that came while nothing waited).  ATH_E_PROTOCOL when it
- * restarted, ATH_E_IO when the port failed. */
+ * restarted or its framing did not add up (at_chat_framing_broken), ATH_E_IO
+ * when the port failed. */
 enum ath_err at_chat_poll(struct at_chat *c);
 
 /* Whether the module announced a restart, and forgetting it (the owner
  * brings the module up again). */
 bool at_chat_restarted(const struct at_chat *c);
 void at_chat_clear_restart(struct at_chat *c);
+
+/* Opens (expect not NULL) or closes a read's strict window: while it is
+ * open, a line that is not the pending command's echo or result, a restart
+ * line, a data prompt, a line starting with one of expect
+ * (NULL-terminated) or a known unsolicited line (at_urc_lines, the
+ * syntax's urc_lines) is a framing error: inside a read it can only be
+ * displaced data.  at_chat_drain closes it. */
+void at_chat_strict_lines(struct at_chat *c, const char *const *expect);
+/* A dialect's own count did not add up (pieces against the announced
+ * total, a field against the running sum): the chat is broken as for a
+ * framing error the parser finds.  why: one line, printf-style. */
+void at_chat_framing_error(struct at_chat *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether the module's framing did not add up since the last drain. */
+bool at_chat_framing_broken(const struct at_chat *c);
+/* A wait for cmd's answer failed with e: fills err (a framing error with
+ * its reason, else as at_no_answer) and returns the error. */
+enum ath_err at_chat_failed(const struct at_chat *c, struct ath_error *err, enum ath_err e, const char *cmd);
 
 /* Forgets everything in flight: drops input until the module has been
  * quiet for quiet_ms (bounded by max_ms), resets the parser and the queue. */

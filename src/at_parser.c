@@ -19,6 +19,7 @@ void at_parser_reset(struct at_parser *p)
 	p->overflow = false;
 	p->lf_due = false;
 	p->block_left = 0;
+	p->trailer_matched = 0;
 	p->stream = NULL;
 	p->marker_matched = 0;
 }
@@ -253,10 +254,37 @@ static size_t feed_block(struct at_parser *p, const unsigned char *b, size_t len
 	if (p->cb->block)
 		p->cb->block(p->ctx, p->line, b, take, p->block_left);
 	if (p->block_left == 0) {
-		p->state = ATP_LINE;
-		p->len = 0;
+		/* The header stays in p->line for a framing report. */
+		p->trailer_matched = 0;
+		if (p->syn && p->syn->block_trailer && *p->syn->block_trailer) {
+			p->state = ATP_BLOCK_TRAILER;
+		} else {
+			p->state = ATP_LINE;
+			p->len = 0;
+		}
 	}
 	return take;
+}
+
+/* One byte after a block: the next of the trailer, or a framing error
+ * (then the byte is read again as the start of a line).  Returns whether
+ * it was taken. */
+static bool feed_trailer(struct at_parser *p, unsigned char c)
+{
+	const char *t = p->syn->block_trailer;
+	if ((unsigned char)t[p->trailer_matched] == c) {
+		if (t[++p->trailer_matched] == '\0') {
+			p->state = ATP_LINE;
+			p->len = 0;
+		}
+		return true;
+	}
+	p->state = ATP_LINE;
+	if (p->cb->framing)
+		p->cb->framing(p->ctx, p->line,
+			       "the bytes after the block are not its line end (the length and the data disagree)");
+	p->len = 0;
+	return false;
 }
 
 static void close_stream(struct at_parser *p)
@@ -462,6 +490,12 @@ void at_parser_feed(struct at_parser *p, const void *buf, size_t len)
 			continue;
 		case ATP_STREAM:
 			i += feed_stream(p, b + i, len - i);
+			continue;
+		case ATP_BLOCK_TRAILER:
+			if (feed_trailer(p, c)) {
+				i++;
+				p->lf_due = c == '\r' && p->state == ATP_BLOCK_TRAILER;
+			}
 			continue;
 		case ATP_LINE:
 			break;

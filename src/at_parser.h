@@ -47,19 +47,24 @@ struct at_parser_cb {
 	 * (maybe empty) and the stream is over whatever is returned. */
 	size_t (*stream)(void *ctx, const char *header, const void *data, size_t len, bool at_end,
 			 enum at_stream_watch *watch);
+	/* The bytes after a block are not the syntax's block_trailer: the
+	 * announced length and the data disagree.  Parsing goes on with
+	 * those bytes as lines. */
+	void (*framing)(void *ctx, const char *header, const char *why);
 };
 
 struct at_parser {
 	const struct at_syntax *syn;
 	const struct at_parser_cb *cb;
 	void *ctx;
-	enum { ATP_LINE, ATP_BLOCK_LF, ATP_BLOCK, ATP_PROMPT_SPACE, ATP_STREAM_LF, ATP_STREAM } state;
+	enum { ATP_LINE, ATP_BLOCK_LF, ATP_BLOCK, ATP_PROMPT_SPACE, ATP_STREAM_LF, ATP_STREAM, ATP_BLOCK_TRAILER } state;
 	char line[AT_LINE_MAX + 1];
 	size_t len;
 	bool overflow;
 	bool prompt_armed;
 	bool lf_due;             /* the last line ended with CR: its LF is still on the way */
 	size_t block_left;
+	size_t trailer_matched;  /* how much of the syntax's block_trailer came */
 	/* Streams: recognized only while armed; the rule of the open one,
 	 * how its end is watched, and how much of which end marker the last
 	 * bytes matched (held back until known to be data or marker). */

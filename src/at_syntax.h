@@ -98,6 +98,17 @@ struct at_syntax {
 	/* Lines that may come without a line end; ends with a {NULL} entry;
 	 * may be NULL. */
 	const struct at_bare_line_rule *bare_lines;
+	/* Bytes that must come right after every block's data, e.g. "\r\n":
+	 * each manual ends a data report with its line break, or starts the
+	 * next report with one.  Anything else there means the count and the
+	 * data disagree (a byte lost or added on the line): a framing error,
+	 * never more data.  NULL: no check. */
+	const char *block_trailer;
+	/* Unsolicited lines the dialect's module may print between the lines
+	 * of a read (besides the 27.007 ones, at_urc_lines): while a read's
+	 * strict window is open (at_chat_strict_lines) any other line is a
+	 * framing error.  NULL-terminated; may be NULL. */
+	const char *const *urc_lines;
 };
 
 #endif

@@ -1007,7 +1007,7 @@ static enum ath_err real_result(struct modem_io *io, struct tap *tp, const char 
 				   tp->total);
 			tap_settle(tp);
 		} else if (e != ATH_OK) {
-			return at_no_answer(err, e, cmd);
+			return at_chat_failed(io->chat, err, e, cmd);
 		}
 	}
 	return ATH_OK;
@@ -1150,7 +1150,13 @@ static const char *const espat_final_lines[] = { "SEND OK", NULL };
  * Guide, Wi-Fi AT Commands. */
 static const char *const espat_failure_lines[] = { "SEND FAIL", "FAIL", NULL };
 
+/* An Espressif piece's data ends with its line break (the ESP-AT HTTP AT
+ * commands, AT+HTTPCLIENT: "+HTTPCLIENT:<size>,<data>" then OK on its own
+ * line).  Beken pieces are no blocks to the parser, so this never looks at
+ * them; a Beken body line that reads like an Espressif piece with a wrong
+ * count fails the exchange (a failure, never wrong bytes). */
 static const struct at_syntax espat_syntax = {
+	.block_trailer = "\r\n",
 	.blocks = espat_blocks,
 	.prompt_lines = NULL, /* '>' at a line start, which the parser knows */
 	.failure_lines = espat_failure_lines,
@@ -1301,7 +1307,7 @@ static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_req
 	} else {
 		e = at_chat_cmd(io->chat, io->action_timeout_ms, &r, "%s", pl.cmd.p);
 		if (e != ATH_OK)
-			e = at_no_answer(err, e, pl.name);
+			e = at_chat_failed(io->chat, err, e, pl.name);
 		else
 			snprintf(result, sizeof result, "%s", r.text);
 	}

@@ -432,23 +432,38 @@ static enum ath_err read_response(struct modem_io *io, const struct dialect_requ
 	struct at_result r;
 	at_chat_clear_queue(io->chat);
 	at_chat_set_stream_sink(io->chat, read_stream, rc);
+	/* The read prints its stream, OK and its result line: any other line
+	 * (but a URC) is displaced data. */
+	const char *const expect[] = { urc, NULL };
+	at_chat_strict_lines(io->chat, expect);
 	enum ath_err e = at_chat_cmd(io->chat, timeouts.read_wait_s * 1000 + timeouts.read_tail_ms, &r,
 				     "AT%sREAD=%d", stem, timeouts.read_wait_s);
 	at_chat_set_stream_sink(io->chat, NULL, NULL);
 	if (e != ATH_OK) {
-		e = at_no_answer(err, e, cmd);
+		e = at_chat_failed(io->chat, err, e, cmd);
 		goto out;
 	}
 	if (rc->rr.state == RAW_FAILED)
 		trace_note(io->trace, "response unreadable: %s", rc->rr.why);
-	if (rc->leftover)
-		trace_note(io->trace, "%zu bytes after the origin's message ignored", rc->leftover);
+	/* Bytes between the message's end and the module's OK: the message
+	 * and the stream disagree (bytes added on the line), so what seemed
+	 * whole may hold them. */
+	if (rc->leftover) {
+		at_chat_framing_error(io->chat, "%zu bytes after the origin's message", rc->leftover);
+		e = at_chat_failed(io->chat, err, ATH_E_PROTOCOL, cmd);
+		goto out;
+	}
 	char line[96] = "";
 	int code = 0, status;
 	if (r.final == AT_FINAL_OK) {
 		/* "+HTTPREAD: <err>" follows OK. */
-		if (at_chat_wait_line(io->chat, urc, timeouts.read_tail_ms, line, sizeof line) == ATH_OK &&
-		    !parse_result_urc(line, strlen(urc), &code, &status))
+		e = at_chat_wait_line(io->chat, urc, timeouts.read_tail_ms, line, sizeof line);
+		if (e == ATH_E_PROTOCOL) {
+			e = at_chat_failed(io->chat, err, e, cmd);
+			goto out;
+		}
+		e = ATH_OK;
+		if (line[0] && !parse_result_urc(line, strlen(urc), &code, &status))
 			code = 0;
 	} else if (r.final == AT_FINAL_LINE && strncmp(r.text, urc, strlen(urc)) == 0) {
 		/* The manual's form: the result line with no OK before it. */
@@ -488,6 +503,7 @@ static enum ath_err read_response(struct modem_io *io, const struct dialect_requ
 		e = ATH_OK;
 	}
 out:
+	at_chat_strict_lines(io->chat, NULL);
 	raw_response_free(&rc->rr);
 	free(rc);
 	return e;

@@ -674,7 +674,7 @@ static enum ath_err send_action(struct modem_io *io, const struct plan *pl, stru
 		e = at_chat_cmd(io->chat, timeouts.action_ms, &r, "%s", cmd);
 	}
 	if (e != ATH_OK)
-		return at_no_answer(err, e, cmd);
+		return at_chat_failed(io->chat, err, e, cmd);
 	if (r.final == AT_FINAL_OK)
 		return ATH_OK;
 	if (r.final == AT_FINAL_ERROR && strcmp(r.text, "ERROR") == 0)
@@ -742,7 +742,7 @@ static enum ath_err await_response(struct modem_io *io, const struct plan *pl, s
 		if (e == ATH_OK)
 			break;
 		if (e != ATH_E_TIMEOUT)
-			return at_no_answer(err, e, "the response");
+			return at_chat_failed(io->chat, err, e, "the response");
 		idle_ms = rc->bytes == seen ? idle_ms + timeouts.poll_ms : 0;
 		seen = rc->bytes;
 		if (message_over(rc)) {
@@ -778,17 +778,26 @@ static enum ath_err exchange_response(struct modem_io *io, const struct plan *pl
 	at_chat_clear_queue(io->chat);
 	at_chat_set_block_sink(io->chat, recv_block, rc);
 	at_chat_set_stream_sink(io->chat, recv_stream, rc);
+	/* From the request on, a line is the action's result, a report that
+	 * ends the response, or a URC: anything else is displaced data. */
+	at_chat_strict_lines(io->chat, pl->scheme->end_lines);
 	enum ath_err e = send_action(io, pl, err);
 	if (e == ATH_OK)
 		e = await_response(io, pl, rc, err);
+	at_chat_strict_lines(io->chat, NULL);
 	at_chat_set_block_sink(io->chat, NULL, NULL);
 	at_chat_set_stream_sink(io->chat, NULL, NULL);
 	if (rc->rr.state == RAW_FAILED)
 		trace_note(io->trace, "response unreadable: %s", rc->rr.why);
+	/* Bytes the module counted past the message's own end: a count and
+	 * the data disagree (bytes added on the line), so the message that
+	 * seemed whole may hold them. */
 	if (rc->leftover)
-		trace_note(io->trace, "%zu bytes after the origin's message ignored", rc->leftover);
+		at_chat_framing_error(io->chat, "%zu bytes after the origin's message", rc->leftover);
 	if (rc->rr.client_gone) {
 		e = ath_fail(err, ATH_E_CLIENT_GONE, -1, "client gone");
+	} else if (at_chat_framing_broken(io->chat)) {
+		e = at_chat_failed(io->chat, err, ATH_E_PROTOCOL, "the response");
 	} else if (e == ATH_OK) {
 		struct ath_error whole;
 		ath_error_clear(&whole);
@@ -871,7 +880,10 @@ static const struct at_stream_rule neoway_streams[] = {
 	{ NULL, { NULL } },
 };
 
+/* Each piece's data runs up to the next report, which starts on a line of
+ * its own (the N58 manual, 9.5 +HTTPRECV, and its URC framing). */
 static const struct at_syntax neoway_syntax = {
+	.block_trailer = "\r\n",
 	.blocks = neoway_blocks,
 	.prompt_lines = NULL, /* the prompt is "\r\n>", which the parser knows */
 	.streams = neoway_streams,

@@ -1076,8 +1076,25 @@ static void block_end(struct urc_ctx *uc)
 		head_complete(uc);
 		return;
 	}
-	if (uc->got != (unsigned long long)uc->sum_len)
-		trace_note(uc->io->trace, "content URC says %lld bytes so far, %llu arrived", uc->sum_len, uc->got);
+	/* The pieces' own counts must add up (the OneMO HTTP manual,
+	 * +MHTTPURC "content": sum_len is the bytes so far, this piece
+	 * included, of content_len in all): otherwise bytes were lost or
+	 * added on the line, and the body is not the origin's. */
+	if (uc->got != (unsigned long long)uc->sum_len) {
+		at_chat_framing_error(uc->io->chat, "content URC says %lld bytes so far, %llu arrived", uc->sum_len,
+				      uc->got);
+		return;
+	}
+	if (uc->content_len > 0 && uc->sum_len > uc->content_len) {
+		at_chat_framing_error(uc->io->chat, "content URC: %lld bytes so far of %lld", uc->sum_len,
+				      uc->content_len);
+		return;
+	}
+	if (uc->announced >= 0 && uc->got > (unsigned long long)uc->announced) {
+		at_chat_framing_error(uc->io->chat, "%llu body bytes for a Content-Length of %lld", uc->got,
+				      uc->announced);
+		return;
+	}
 	if (uc->cur_len == 0 || (uc->content_len > 0 && uc->sum_len >= uc->content_len) ||
 	    (uc->announced >= 0 && uc->got >= (unsigned long long)uc->announced))
 		uc->done = true;
@@ -1147,9 +1164,16 @@ static bool response_over(void *ctx)
 /* Waits for the response's end: the block sink says when it came. */
 static enum ath_err await_response(struct modem_io *io, struct urc_ctx *uc, struct ath_error *err)
 {
+	/* Until the response's end a line is one of the manual's URCs (or a
+	 * 27.007 one): anything else is displaced data. */
+	static const char *const expect[] = { "+MHTTPURC:", "+MHTTPPURC:", NULL };
 	enum ath_err e = ATH_OK;
+	if (at_chat_framing_broken(io->chat))
+		return at_chat_failed(io->chat, err, ATH_E_PROTOCOL, "AT+MHTTPREQUEST (waiting for +MHTTPURC)");
+	at_chat_strict_lines(io->chat, expect);
 	if (!response_ended(uc))
 		e = at_chat_wait_until(io->chat, response_over, uc, io->action_timeout_ms);
+	at_chat_strict_lines(io->chat, NULL);
 	if (e == ATH_E_TIMEOUT) {
 		char span[32];
 		if (io->action_timeout_ms % 1000)
@@ -1162,7 +1186,7 @@ static enum ath_err await_response(struct modem_io *io, struct urc_ctx *uc, stru
 		return ath_fail(err, ATH_E_TIMEOUT, -1, "no response from the server within %s", span);
 	}
 	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+MHTTPREQUEST (waiting for +MHTTPURC)");
+		return at_chat_failed(io->chat, err, e, "AT+MHTTPREQUEST (waiting for +MHTTPURC)");
 	if (uc->err_code >= 0)
 		return err_urc(err, uc->err_code, uc->head_sent, uc->tls);
 	if (uc->failed)
@@ -1284,7 +1308,7 @@ static enum ath_err send_request(struct modem_io *io, const struct dialect_reque
 	e = at_chat_cmd(io->chat, io->action_timeout_ms, &r, "AT+MHTTPREQUEST=%d,%d,0,\"%s\"", id, pl->method,
 			pl->path);
 	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+MHTTPREQUEST");
+		return at_chat_failed(io->chat, err, e, "AT+MHTTPREQUEST");
 	if (r.final != AT_FINAL_OK)
 		return refused(err, &r, "AT+MHTTPREQUEST");
 	return ATH_OK;
@@ -1424,7 +1448,9 @@ static const struct at_bare_line_rule onemo_bare_lines[] = {
 	{ NULL, NULL, 0 },
 };
 
+/* Each URC's data ends with its line break (the manual's examples). */
 static const struct at_syntax onemo_syntax = {
+	.block_trailer = "\r\n",
 	.blocks = onemo_blocks,
 	.prompt_lines = NULL, /* the prompt is '>', which the parser knows */
 	.streams = NULL,

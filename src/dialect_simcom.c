@@ -266,6 +266,28 @@ static enum ath_err send_body(struct modem_io *io, const struct dialect_request 
 	return ATH_OK;
 }
 
+static const struct at_block_rule simcom_blocks[] = {
+	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN", false },
+	{ "+HTTPHEAD:", AT_BLOCK_AFTER_LINE, NULL, true },
+	{ NULL, 0, NULL, false },
+};
+
+static const char *const simcom_prompts[] = { "DOWNLOAD", NULL };
+
+/* Every piece's data ends with a line break: the next piece, OK or
+ * "+HTTPREAD: 0" comes on a line of its own (the SIMCom HTTP manual, 2.6
+ * and its examples in chapter 3). */
+/* The manual's notifications (chapter 5, "Summary of HTTP error Code"):
+ * they may come between a read's lines. */
+static const char *const simcom_urcs[] = { "+HTTP_PEER_CLOSED", "+HTTP_NONET_EVENT", NULL };
+
+static const struct at_syntax simcom_syntax = {
+	.blocks = simcom_blocks,
+	.prompt_lines = simcom_prompts,
+	.block_trailer = "\r\n",
+	.urc_lines = simcom_urcs,
+};
+
 /* Collects HTTPHEAD's block. */
 struct head_buf {
 	char *p;
@@ -321,6 +343,12 @@ static long read_terminator(const char *line)
 	return end != p && *end == '\0' ? v : -1;
 }
 
+/* What a read may print besides its blocks and its result: the
+ * terminator "+HTTPREAD: 0" (the SIMCom HTTP manual, 2.6).  Any other line
+ * inside a read is displaced data. */
+static const char *const simcom_read_lines[] = { "+HTTPREAD:", NULL };
+static const char *const simcom_head_lines[] = { "+HTTPHEAD:", NULL };
+
 static enum ath_err read_body(struct modem_io *io, long long total, struct body_fwd *bf,
 			      struct ath_error *err)
 {
@@ -338,7 +366,7 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 		enum ath_err e = at_chat_cmd(io->chat, timeouts.read_idle_ms, &r,
 					     "AT+HTTPREAD=%llu,%zu", off, want);
 		if (e != ATH_OK)
-			return at_no_answer(err, e, "AT+HTTPREAD");
+			return at_chat_failed(io->chat, err, e, "AT+HTTPREAD");
 		if (r.final != AT_FINAL_OK) {
 			if (total < 0)
 				return ATH_OK; /* length unknown: ERROR means no more */
@@ -351,11 +379,22 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 				break;
 			e = at_chat_wait_line(io->chat, "+HTTPREAD:", timeouts.read_idle_ms, line, sizeof line);
 			if (e != ATH_OK)
-				return at_no_answer(err, e, "AT+HTTPREAD (waiting for +HTTPREAD: 0)");
+				return at_chat_failed(io->chat, err, e, "AT+HTTPREAD (waiting for +HTTPREAD: 0)");
 			if (read_terminator(line) == 0)
 				break;
+			/* An empty piece ("+HTTPREAD: DATA,0") is no data; any
+			 * other line here is not the manual's. */
+			if (at_block_length(&simcom_syntax, line, strlen(line)) != 0) {
+				at_chat_framing_error(io->chat, "AT+HTTPREAD: unexpected \"%.40s\"", line);
+				return at_chat_failed(io->chat, err, ATH_E_PROTOCOL, "AT+HTTPREAD");
+			}
 		}
 		unsigned long long got = bf->got - before;
+		if (got > want) {
+			/* The pieces add up to more than was asked for. */
+			at_chat_framing_error(io->chat, "AT+HTTPREAD of %zu at %llu gave %llu bytes", want, off, got);
+			return at_chat_failed(io->chat, err, ATH_E_PROTOCOL, "AT+HTTPREAD");
+		}
 		off += got;
 		if (got == 0) {
 			if (total >= 0)
@@ -454,14 +493,16 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	if (!hb.p)
 		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
 	at_chat_set_block_sink(io->chat, head_sink, &hb);
+	at_chat_strict_lines(io->chat, simcom_head_lines);
 	e = at_chat_cmd(io->chat, timeouts.head_ms, &r, "AT+HTTPHEAD");
+	at_chat_strict_lines(io->chat, NULL);
 	at_chat_set_block_sink(io->chat, NULL, NULL);
 	struct http_head h;
 	bool synthesized = e != ATH_OK || r.final != AT_FINAL_OK ||
 			   http_head_parse(&h, hb.p, hb.len) != 0;
 	free(hb.p);
 	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+HTTPHEAD");
+		return at_chat_failed(io->chat, err, e, "AT+HTTPHEAD");
 	if (synthesized) {
 		memset(&h, 0, sizeof h);
 		h.content_length = -1;
@@ -486,7 +527,9 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 
 	struct body_fwd bf = { .sink = sink, .chat = io->chat };
 	at_chat_set_block_sink(io->chat, body_sink, &bf);
+	at_chat_strict_lines(io->chat, simcom_read_lines);
 	e = read_body(io, length, &bf, err);
+	at_chat_strict_lines(io->chat, NULL);
 	at_chat_set_block_sink(io->chat, NULL, NULL);
 	if (e == ATH_E_CLIENT_GONE)
 		return ath_fail(err, e, -1, "client gone");
@@ -612,18 +655,6 @@ static enum ath_err simcom_tls_setup(struct modem_io *io, struct tls_verdict *v,
 	return ATH_OK;
 }
 
-static const struct at_block_rule simcom_blocks[] = {
-	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN", false },
-	{ "+HTTPHEAD:", AT_BLOCK_AFTER_LINE, NULL, true },
-	{ NULL, 0, NULL, false },
-};
-
-static const char *const simcom_prompts[] = { "DOWNLOAD", NULL };
-
-static const struct at_syntax simcom_syntax = {
-	.blocks = simcom_blocks,
-	.prompt_lines = simcom_prompts,
-};
 
 static const char *const simcom_carried[] = { "Content-Type", "Accept", NULL };
 

@@ -507,6 +507,102 @@ static void test_result_after_prompt(void **state)
 	}
 }
 
+/* ------------------------------------------------------------ framing */
+
+static const char *const read_lines[] = { "+END", NULL };
+static const struct at_syntax trailer_syn = {
+	.blocks = blocks,
+	.block_trailer = "\r\n",
+};
+
+/* A read's strict window: the expected lines, 27.007 URCs and the result
+ * pass; a stray line fails every wait with ATH_E_PROTOCOL until a drain,
+ * and the reason says what came.  Outside the window the same line is
+ * queued like any URC. */
+static void test_strict_window(void **state)
+{
+	(void)state;
+	for (int stray = 0; stray < 2; stray++) {
+		char *reply = fmt("\r\nOK\r\n\r\n+CREG: 1\r\n\r\nRING\r\n%s+END\r\n", stray ? "\r\nmoved data\r\n" : "");
+		const struct script_step steps[] = {
+			{ "AT+READ\r", 0, reply, 0 },
+			{ "AT\r", 0, "\r\nlater stray\r\nOK\r\n", 0 },
+		};
+		for (unsigned seed = 0; seed < SEEDS; seed++) {
+			struct transport *tp = script_transport_new(steps, 2, seed, 1 + seed % 5);
+			struct at_chat chat;
+			at_chat_init(&chat, tp, &syn, NULL);
+			at_chat_strict_lines(&chat, read_lines);
+			struct at_result r;
+			char line[64];
+			enum ath_err e = at_chat_cmd(&chat, 1000, &r, "AT+READ");
+			if (e == ATH_OK)
+				e = at_chat_wait_line(&chat, "+END", 1000, line, sizeof line);
+			if (!stray) {
+				assert_int_equal(e, ATH_OK);
+				assert_false(at_chat_framing_broken(&chat));
+			} else {
+				assert_int_equal(e, ATH_E_PROTOCOL);
+				assert_true(at_chat_framing_broken(&chat));
+				struct ath_error err;
+				ath_error_clear(&err);
+				assert_int_equal(at_chat_failed(&chat, &err, e, "AT+READ"), ATH_E_PROTOCOL);
+				assert_non_null(strstr(err.text, "moved data"));
+				/* Every wait fails at once, without reading. */
+				assert_int_equal(at_chat_wait_line(&chat, "+END", 1000, line, sizeof line), ATH_E_PROTOCOL);
+				at_chat_drain(&chat, 10, 100);
+				assert_false(at_chat_framing_broken(&chat));
+			}
+			/* The window closed, a stray line is a URC again. */
+			at_chat_strict_lines(&chat, NULL);
+			assert_int_equal(at_chat_cmd(&chat, 1000, &r, "AT"), ATH_OK);
+			assert_int_equal(r.final, AT_FINAL_OK);
+			assert_true(at_chat_take_line(&chat, "later", line, sizeof line));
+			assert_string_equal(script_error(tp), "");
+			script_transport_free(tp);
+		}
+		free(reply);
+	}
+}
+
+/* A block whose trailer is missing, and a dialect's own count that does
+ * not add up: the wait fails, the sink got no more than the count. */
+static void test_framing_errors_end_waits(void **state)
+{
+	(void)state;
+	static const struct script_step steps[] = {
+		{ NULL, 0, "\r\n+DATA:3,abcd\r\n+URC: 1\r\n", 0 },
+	};
+	for (unsigned seed = 0; seed < SEEDS; seed++) {
+		struct transport *tp = script_transport_new(steps, 1, seed, 1 + seed % 5);
+		struct at_chat chat;
+		at_chat_init(&chat, tp, &trailer_syn, NULL);
+		struct cond c = { .chat = &chat };
+		at_chat_set_block_sink(&chat, cond_block, &c);
+		char line[64];
+		assert_int_equal(at_chat_wait_line(&chat, "+URC:", 1000, line, sizeof line), ATH_E_PROTOCOL);
+		assert_true(at_chat_framing_broken(&chat));
+		assert_int_equal(c.data_len, 3);
+		script_transport_free(tp);
+	}
+	struct transport *tp = script_transport_new(steps, 1, 0, 1);
+	struct at_chat chat;
+	at_chat_init(&chat, tp, &syn, NULL);
+	at_chat_framing_error(&chat, "pieces %d of %d", 3, 2);
+	char line[64];
+	assert_int_equal(at_chat_wait_line(&chat, "+URC:", 1000, line, sizeof line), ATH_E_PROTOCOL);
+	struct ath_error err;
+	ath_error_clear(&err);
+	at_chat_failed(&chat, &err, ATH_E_PROTOCOL, "AT+X");
+	assert_non_null(strstr(err.text, "pieces 3 of 2"));
+	/* Nothing is sent over a line out of step, and a poll between
+	 * requests tells it (the owner then brings the module up again). */
+	struct at_result r;
+	assert_int_equal(at_chat_cmd(&chat, 1000, &r, "AT"), ATH_E_PROTOCOL);
+	assert_int_equal(at_chat_poll(&chat), ATH_E_PROTOCOL);
+	script_transport_free(tp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +615,8 @@ int main(void)
 		cmocka_unit_test(test_raw_observer_clears),
 		cmocka_unit_test(test_take_line_any),
 		cmocka_unit_test(test_result_after_prompt),
+		cmocka_unit_test(test_strict_window),
+		cmocka_unit_test(test_framing_errors_end_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

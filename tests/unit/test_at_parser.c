@@ -73,7 +73,18 @@ static void ev_block(void *ctx, const char *header, const void *data, size_t len
 	}
 }
 
-static const struct at_parser_cb cb = { .line = ev_line, .prompt = ev_prompt, .block = ev_block };
+/* "F<header>\n": the bytes after a block were not the trailer. */
+static void ev_framing(void *ctx, const char *header, const char *why)
+{
+	struct log *l = ctx;
+	assert_non_null(why);
+	log_add(l, "F", 1);
+	log_add(l, header, strlen(header));
+	log_add(l, "\n", 1);
+}
+
+static const struct at_parser_cb cb = { .line = ev_line, .prompt = ev_prompt, .block = ev_block,
+					.framing = ev_framing };
 
 /* Feeds input split by the pieces function under syntax sy; returns the
  * event log. */
@@ -501,10 +512,46 @@ static void test_onemo_rules_are_data(void **state)
 	assert_false(at_block_is_head(&syn, "+HTTPREAD: 5"));
 }
 
+/* The syntax's block_trailer: after every block, CR LF, or a framing
+ * report and the bytes read on as lines. */
+static const struct at_syntax trailer_syn = { .blocks = simcom_blocks, .prompt_lines = prompts,
+					      .block_trailer = "\r\n" };
+
+static void check_trailer(const char *in, const char *want)
+{
+	for (unsigned seed = 0; seed < 30; seed++) {
+		char *got = run_syn(&trailer_syn, in, strlen(in), seed ? random_piece : one, seed, false);
+		assert_string_equal(got, want);
+		free(got);
+	}
+}
+
+static void test_block_trailer(void **state)
+{
+	(void)state;
+	/* Clean: the line end after each block is the trailer. */
+	check_trailer("\r\n+HTTPREAD: 5\r\nhello\r\n+HTTPREAD: 3\r\nabc\r\n+HTTPREAD: 0\r\n",
+		      "B+HTTPREAD: 5|hello\nB+HTTPREAD: 3|abc\nL+HTTPREAD: 0\n");
+	check_trailer("+HTTPCLIENT:3,abc\r\nOK\r\n", "B+HTTPCLIENT:3,|abc\nLOK\n");
+	/* One byte long: the extra byte is where the line end should be. */
+	check_trailer("\r\n+HTTPREAD: 5\r\nhelloX\r\n+HTTPREAD: 0\r\n",
+		      "B+HTTPREAD: 5|hello\nF+HTTPREAD: 5\nLX\nL+HTTPREAD: 0\n");
+	/* One byte short: the block takes the CR, and LF is no trailer. */
+	check_trailer("\r\n+HTTPREAD: 5\r\nhell\r\n+HTTPREAD: 0\r\n",
+		      "B+HTTPREAD: 5|hell\r\nF+HTTPREAD: 5\nL+HTTPREAD: 0\n");
+	/* No line end at all. */
+	check_trailer("+HTTPCLIENT:3,abcOK\r\n", "B+HTTPCLIENT:3,|abc\nF+HTTPCLIENT:3,\nLOK\n");
+	/* Without a trailer in the syntax nothing is checked. */
+	char *got = run("\r\n+HTTPREAD: 5\r\nhelloX\r\n", 24, NULL, 0, false);
+	assert_string_equal(got, "B+HTTPREAD: 5|hello\nLX\n");
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_manual_get),
+		cmocka_unit_test(test_block_trailer),
 		cmocka_unit_test(test_manual_post),
 		cmocka_unit_test(test_manual_head_forms),
 		cmocka_unit_test(test_manual_other_examples),

@@ -820,10 +820,106 @@ static void test_https_errors(void **state)
 	}
 }
 
+/* ------------------------------------------------------------ framing */
+
+/* One GET of a 3000-byte body, HTTPREAD answering read (after CONNECT);
+ * returns the exchange's result. */
+static enum ath_err framing_get(size_t t, const struct buf *read, unsigned seed, struct rig *r)
+{
+	const char *stem = twins[t].stem;
+	struct script sc = { 0 };
+	bringup_steps(&sc, stem);
+	url_steps(&sc, stem, "http://example.com/index.html");
+	step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(get_raw)), fmt("\r\nCONNECT\r\n"));
+	step(&sc, fmt("%s", get_raw), fmt("\r\nOK\r\n\r\n%sGET: 0,200,3000\r\n", stem));
+	char *rep = malloc(read->len + 1);
+	memcpy(rep, read->p, read->len + 1);
+	stepn(&sc, fmt("AT%sREAD=60\r", stem), 0, rep, read->len);
+	httpcfg_rig(r, twins[t].d, sc.s, sc.n, seed);
+	assert_int_equal(r->d->ops->bringup(&r->io, &r->err), ATH_OK);
+	struct hdr_list h = { 0 };
+	struct dialect_request rq = req(VERB_GET, "GET", "http://example.com/index.html", get_raw, &h);
+	rig_got_reset(&r->got);
+	enum ath_err e = r->d->ops->exchange(&r->io, &rq, &r->sink, &r->err);
+	script_free(&sc);
+	return e;
+}
+
+/* form 0: clean, a URC between OK and the result line; 1: noise inside a
+ * Content-Length body; 2: a stray line between OK and the result line;
+ * 3: noise inside a chunked body. */
+static void framing_read(struct buf *b, const char *stem, int form, char *body)
+{
+	for (size_t i = 0; i < 3000; i++)
+		body[i] = (char)('a' + (i * 7 + (i >> 5)) % 26);
+	buf_adds(b, "\r\nCONNECT\r\n");
+	if (form == 3) {
+		buf_adds(b, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nbb8\r\n");
+		buf_add(b, body, 1000);
+		buf_adds(b, "\x13\xfe~Zn");
+		buf_add(b, body + 1000, 2000);
+		buf_adds(b, "\r\n0\r\n\r\n");
+	} else {
+		buf_adds(b, "HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n");
+		buf_add(b, body, 1000);
+		if (form == 1)
+			buf_adds(b, "\x13\xfe~Zn");
+		buf_add(b, body + 1000, 2000);
+	}
+	buf_adds(b, "\r\nOK\r\n");
+	if (form == 0)
+		buf_adds(b, "\r\n+CREG: 1\r\n");
+	if (form == 2)
+		buf_adds(b, "\r\nmoved bytes\r\n");
+	buf_addf(b, "\r\n%sREAD: 0\r\n", stem);
+}
+
+static void test_framing_clean_with_urc(void **state)
+{
+	(void)state;
+	char body[3000];
+	for (size_t t = 0; t < 2; t++) {
+		struct buf rd = { 0 };
+		framing_read(&rd, twins[t].stem, 0, body);
+		for (unsigned seed = 0; seed < 10; seed++) {
+			struct rig r;
+			assert_int_equal(framing_get(t, &rd, seed, &r), ATH_OK);
+			assert_int_equal(r.got.body.len, 3000);
+			assert_memory_equal(r.got.body.p, body, 3000);
+			rig_done(&r);
+		}
+		free(rd.p);
+	}
+}
+
+/* Noise in the body (with a length or chunked) and a stray line: a
+ * framing error, and the body never reaches the client whole. */
+static void test_framing_errors(void **state)
+{
+	(void)state;
+	char body[3000];
+	for (size_t t = 0; t < 2; t++)
+		for (int form = 1; form <= 3; form++) {
+			struct buf rd = { 0 };
+			framing_read(&rd, twins[t].stem, form, body);
+			for (unsigned seed = 0; seed < 10; seed++) {
+				struct rig r;
+				r.verbose = false;
+				assert_int_equal(framing_get(t, &rd, seed, &r), ATH_E_PROTOCOL);
+				assert_non_null(strstr(r.err.text, "framing"));
+				assert_true(r.got.body.len < 3000);
+				rig_free(&r);
+			}
+			free(rd.p);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_get_custom_headers),
+		cmocka_unit_test(test_framing_clean_with_urc),
+		cmocka_unit_test(test_framing_errors),
 		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_post_and_other_methods),
 		cmocka_unit_test(test_large_get_through_post),

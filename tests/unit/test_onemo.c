@@ -1599,10 +1599,79 @@ static void test_no_ssl_module(void **state)
 	script_free(&sc2);
 }
 
+/* ------------------------------------------------------------ framing */
+
+/* A 3000-byte body in three content URCs, edited by form: 0 clean with
+ * 27.007 URCs between them, 1 noise inside the second, 2 its sum_len
+ * one short, 3 its data one byte short, 4 a stray line between them. */
+static enum ath_err framing_case(int form, unsigned seed, struct rig *r, char *body)
+{
+	static const char *const pfx = "+MHTTPURC: ";
+	for (size_t i = 0; i < 3000; i++)
+		body[i] = (char)('a' + (i * 7 + (i >> 5)) % 26);
+	struct script sc = { 0 };
+	struct buf urcs = { 0 };
+	create_step(&sc, "h:80", 0, true);
+	urc_header(&urcs, pfx, 0, 200, "HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n");
+	urc_content(&urcs, pfx, 0, 3000, 1000, body, 1000);
+	if (form == 0)
+		buf_adds(&urcs, "\r\n+CREG: 1\r\n\r\nRING\r\n");
+	if (form == 4)
+		buf_adds(&urcs, "\r\nmoved bytes\r\n");
+	buf_addf(&urcs, "\r\n%s\"content\",0,3000,%d,1000,", pfx, form == 2 ? 1999 : 2000);
+	if (form == 1) {
+		buf_add(&urcs, body + 1000, 500);
+		buf_adds(&urcs, "\x13\xfe~Zn");
+		buf_add(&urcs, body + 1500, 500);
+	} else {
+		buf_add(&urcs, body + 1000, form == 3 ? 999 : 1000);
+	}
+	buf_adds(&urcs, "\r\n");
+	urc_content(&urcs, pfx, 0, 3000, 3000, body + 2000, 1000);
+	request_step(&sc, 0, 1, "/", &urcs);
+	onemo_rig(r, sc.s, sc.n, seed, 0);
+	r->verbose = form == 0;
+	struct dialect_request rq = request(VERB_GET, "GET", "http://h/", NULL);
+	enum ath_err e = rig_exchange(r, &rq);
+	script_free(&sc);
+	return e;
+}
+
+static void test_framing_clean_with_urcs(void **state)
+{
+	(void)state;
+	char body[3000];
+	for (unsigned seed = 0; seed < 10; seed++) {
+		struct rig r;
+		assert_int_equal(framing_case(0, seed, &r, body), ATH_OK);
+		assert_int_equal(r.got.body.len, 3000);
+		assert_memory_equal(r.got.body.p, body, 3000);
+		rig_done(&r);
+	}
+}
+
+/* Noise, a sum that does not add up, a piece short, a stray line: a
+ * framing error after the head (the bridge cuts the connection). */
+static void test_framing_errors(void **state)
+{
+	(void)state;
+	char body[3000];
+	for (int form = 1; form <= 4; form++)
+		for (unsigned seed = 0; seed < 10; seed++) {
+			struct rig r;
+			assert_int_equal(framing_case(form, seed, &r, body), ATH_E_PROTOCOL);
+			assert_non_null(strstr(r.err.text, "framing"));
+			assert_true(r.got.body.len < 3000);
+			rig_free(&r);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_manual_get),
+		cmocka_unit_test(test_framing_clean_with_urcs),
+		cmocka_unit_test(test_framing_errors),
 		cmocka_unit_test(test_manual_header),
 		cmocka_unit_test(test_manual_post_put),
 		cmocka_unit_test(test_get_command_bytes),

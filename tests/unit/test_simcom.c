@@ -834,6 +834,141 @@ static void test_url_held_and_teardown(void **state)
 	}
 }
 
+/* ------------------------------------------------------------ framing */
+
+/* A 4000-byte GET whose one read answers reply (the head and the URC
+ * clean), on r; returns the exchange's result. */
+static enum ath_err framed_get(const char *reply, size_t rlen, unsigned seed, struct rig *r)
+{
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n";
+	struct script sc = { 0 };
+	step(&sc, fmt("AT\r"), fmt("AT\r\r\nOK\r\n"));
+	step(&sc, fmt("ATE0\r"), fmt("ATE0\r\r\nOK\r\n"));
+	step(&sc, fmt("AT+HTTPINIT\r"), fmt("\r\nOK\r\n"));
+	step(&sc, fmt("AT+HTTPPARA=\"URL\",\"http://h/f\"\r"), fmt("\r\nOK\r\n"));
+	step(&sc, fmt("AT+HTTPACTION=0\r"), fmt("\r\nOK\r\n\r\n+HTTPACTION: 0,200,4000\r\n"));
+	step(&sc, fmt("AT+HTTPHEAD\r"), fmt("\r\n+HTTPHEAD: %zu\r\n%s\r\nOK\r\n", strlen(head), head));
+	char *rep = malloc(rlen);
+	memcpy(rep, reply, rlen);
+	stepn(&sc, fmt("AT+HTTPREAD=0,4000\r"), 0, rep, rlen);
+	simcom_rig(r, sc.s, sc.n, seed);
+	struct hdr_list h = { 0 };
+	assert_int_equal(dialect_simcom.ops->bringup(&r->io, &r->err), ATH_OK);
+	struct dialect_request rq = get_req("http://h/f", &h);
+	enum ath_err e = dialect_simcom.ops->exchange(&r->io, &rq, &r->sink, &r->err);
+	script_free(&sc);
+	return e;
+}
+
+/* A body of letters (no line breaks: a cut shows as a stray line). */
+static void body_bytes(char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (char)('a' + (i * 7 + (i >> 5)) % 26);
+}
+
+/* Framing that adds up: two pieces, a 27.007 URC and the manual's own
+ * notification between them; the body byte-exact. */
+static void test_framing_clean_with_urcs(void **state)
+{
+	(void)state;
+	char body[4000];
+	body_bytes(body, sizeof body);
+	struct buf rep = { 0 };
+	buf_adds(&rep, "\r\nOK\r\n\r\n+HTTPREAD: DATA,2500\r\n");
+	buf_add(&rep, body, 2500);
+	buf_adds(&rep, "\r\n\r\n+CREG: 1\r\n\r\nRING\r\n\r\n+HTTP_PEER_CLOSED\r\n\r\n+HTTPREAD: DATA,1500\r\n");
+	buf_add(&rep, body + 2500, 1500);
+	buf_adds(&rep, "\r\n+HTTPREAD:0\r\n");
+	for (unsigned seed = 0; seed < 10; seed++) {
+		struct rig r;
+		assert_int_equal(framed_get(rep.p, rep.len, seed, &r), ATH_OK);
+		assert_int_equal(r.got.body.len, 4000);
+		assert_memory_equal(r.got.body.p, body, 4000);
+		rig_done(&r);
+	}
+	free(rep.p);
+}
+
+/* A read whose framing does not add up: the exchange fails with a framing
+ * error (the bridge then cuts the connection), whatever the splits. */
+static void expect_framing_error(const struct buf *rep)
+{
+	for (unsigned seed = 0; seed < 10; seed++) {
+		struct rig r;
+		assert_int_equal(framed_get(rep->p, rep->len, seed, &r), ATH_E_PROTOCOL);
+		assert_non_null(strstr(r.err.text, "framing"));
+		assert_true(at_chat_framing_broken(&r.chat));
+		rig_free(&r);
+	}
+}
+
+/* Line noise inside a piece: the count takes the noise and leaves the
+ * piece's tail where its line end should be. */
+static void test_framing_noise_in_block(void **state)
+{
+	(void)state;
+	char body[4000];
+	body_bytes(body, sizeof body);
+	struct buf rep = { 0 };
+	buf_adds(&rep, "\r\nOK\r\n\r\n+HTTPREAD: DATA,4000\r\n");
+	buf_add(&rep, body, 1000);
+	buf_adds(&rep, "\x13\xff\r\nZ\x7f~noise");
+	buf_add(&rep, body + 1000, 3000);
+	buf_adds(&rep, "\r\n+HTTPREAD:0\r\n");
+	expect_framing_error(&rep);
+	free(rep.p);
+}
+
+/* A piece one byte short, one byte long, and one without its line end. */
+static void test_framing_short_long_unterminated(void **state)
+{
+	(void)state;
+	char body[4001];
+	body_bytes(body, sizeof body);
+	for (int form = 0; form < 3; form++) {
+		struct buf rep = { 0 };
+		buf_adds(&rep, "\r\nOK\r\n\r\n+HTTPREAD: DATA,4000\r\n");
+		buf_add(&rep, body, form == 0 ? 3999 : form == 1 ? 4001 : 4000);
+		buf_adds(&rep, form == 2 ? "+HTTPREAD:0\r\n" : "\r\n+HTTPREAD:0\r\n");
+		expect_framing_error(&rep);
+		free(rep.p);
+	}
+}
+
+/* A line between the pieces that is neither the terminator nor a known
+ * notification: displaced data. */
+static void test_framing_stray_line(void **state)
+{
+	(void)state;
+	char body[4000];
+	body_bytes(body, sizeof body);
+	struct buf rep = { 0 };
+	buf_adds(&rep, "\r\nOK\r\n\r\n+HTTPREAD: DATA,2000\r\n");
+	buf_add(&rep, body, 2000);
+	buf_adds(&rep, "\r\nxq7 of the body\r\n\r\n+HTTPREAD: DATA,2000\r\n");
+	buf_add(&rep, body + 2000, 2000);
+	buf_adds(&rep, "\r\n+HTTPREAD:0\r\n");
+	expect_framing_error(&rep);
+	free(rep.p);
+}
+
+/* Pieces that add up to more than the read asked for. */
+static void test_framing_pieces_over_read(void **state)
+{
+	(void)state;
+	char body[4001];
+	body_bytes(body, sizeof body);
+	struct buf rep = { 0 };
+	buf_adds(&rep, "\r\nOK\r\n\r\n+HTTPREAD: DATA,2000\r\n");
+	buf_add(&rep, body, 2000);
+	buf_adds(&rep, "\r\n+HTTPREAD: DATA,2001\r\n");
+	buf_add(&rep, body + 2000, 2001);
+	buf_adds(&rep, "\r\n+HTTPREAD:0\r\n");
+	expect_framing_error(&rep);
+	free(rep.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +984,11 @@ int main(void)
 		cmocka_unit_test(test_client_gone_mid_body),
 		cmocka_unit_test(test_head_refused_synthesizes),
 		cmocka_unit_test(test_wrong_urc),
+		cmocka_unit_test(test_framing_clean_with_urcs),
+		cmocka_unit_test(test_framing_noise_in_block),
+		cmocka_unit_test(test_framing_short_long_unterminated),
+		cmocka_unit_test(test_framing_stray_line),
+		cmocka_unit_test(test_framing_pieces_over_read),
 		cmocka_unit_test(test_tls_setup_with_ca),
 		cmocka_unit_test(test_tls_setup_new_ca_uploaded),
 		cmocka_unit_test(test_tls_setup_without_ca),
