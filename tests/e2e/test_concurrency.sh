@@ -310,7 +310,7 @@ CASE=conc/no-self-binding
 self=$(comm -12 <(nm -D --defined-only "$PRELOAD_SO" | awk '{ print $3 }' | sort -u) \
 	<(readelf -rW "$PRELOAD_SO" | awk '/JUMP_SLOT|GLOB_DAT/ { sub(/@.*/, "", $5); print $5 }' | sort -u))
 if [ -z "$self" ]; then pass
-else fail "relocations to our own exports: $self"; fi
+else fail "relocations to our own exports: $(echo $self)"; fi
 
 # Two copies of the library: refused with a message, never a loop.
 CASE=conc/second-copy
@@ -319,8 +319,9 @@ cp "$PRELOAD_SO" "$TMP/copy/"
 LAST_CMD="LD_PRELOAD=two copies $PY -c pass"
 # (in a subshell: the abort is expected, bash need not announce it)
 (env "${E2E_SAN_ENV[@]}" LD_PRELOAD="${E2E_SAN_ENV:+${E2E_SAN_ENV[0]#LD_PRELOAD=} }$PRELOAD_SO $TMP/copy/$(basename "$PRELOAD_SO")" \
-	timeout -k 5 20 "$PY" -c pass >"$TMP/out/second.out" 2>"$TMP/out/second.err") 2>/dev/null
-RC=$?
+	timeout -k 5 20 "$PY" -c pass >"$TMP/out/second.out" 2>"$TMP/out/second.err"
+	echo $? >"$TMP/out/second.rc") 2>/dev/null
+RC=$(cat "$TMP/out/second.rc")
 if [ "$RC" != 0 ] && grep -q "another copy of athttp's preload library" "$TMP/out/second.err"; then pass
 else ERR=$TMP/out/second.err fail "exit status $RC, no message naming the second copy"; fi
 
