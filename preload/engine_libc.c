@@ -101,7 +101,8 @@ PRELOAD_HIDDEN int __wrap_dup3(int from, int to, int flags)
 PRELOAD_HIDDEN int __wrap_open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	if (flags & (O_CREAT | O_TMPFILE)) {
+	/* As glibc's __OPEN_NEEDS_MODE: O_TMPFILE contains O_DIRECTORY. */
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
 		va_list ap;
 		va_start(ap, flags);
 		mode = (mode_t)va_arg(ap, int);
