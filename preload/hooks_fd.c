@@ -128,7 +128,9 @@ PRELOAD_EXPORT void closefrom(int lowfd)
 /* After a successful dup of from onto to. */
 static void duplicated(int from, int to)
 {
-	if (fdtable_kind(from) != FD_NONE || fdtable_kind(to) != FD_NONE)
+	/* (In a vfork child, as in fd_close, the table is the parent's.) */
+	if ((fdtable_kind(from) != FD_NONE || fdtable_kind(to) != FD_NONE) &&
+	    fdtable_owns_process())
 		fdtable_dup(from, to);
 }
 

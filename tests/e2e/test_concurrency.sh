@@ -37,6 +37,14 @@ same_files() {
 	done
 }
 
+# body_sha_of_response FILE: sha256 of what follows the head of the raw
+# HTTP response in FILE (the programs below write the whole answer).
+body_sha_of_response() {
+	"$PY" -c 'import sys, hashlib
+d = open(sys.argv[1], "rb").read()
+print(hashlib.sha256(d[d.index(b"\r\n\r\n") + 4:]).hexdigest())' "$1" 2>/dev/null
+}
+
 cat >"$TMP/get.py" <<'EOF'
 # get.py URL OUT: one GET; the body to OUT, "STATUS n" on stdout.
 import sys, urllib.request, urllib.error
@@ -303,11 +311,70 @@ if ! ${CC:-cc} -O1 -o "$TMP/interpose" "$TMP/interpose.c" -ldl 2>"$TMP/interpose
 	fail "cannot compile the test program: $(head -c 300 "$TMP/interpose.cc.err")"
 else
 	through "$TMP/interpose" k1.bin "$TMP/got.interpose"
-	# the response's body: after the head's blank line
-	body_sha=$("$PY" -c 'import sys,hashlib; d=open(sys.argv[1],"rb").read(); print(hashlib.sha256(d[d.index(b"\r\n\r\n")+4:]).hexdigest())' "$TMP/got.interpose" 2>/dev/null)
 	if [ "$RC" != 0 ]; then fail "exit status $RC: $(cat "$OUT")"
-	elif [ "$body_sha" != "$(sha "$WWW/k1.bin")" ]; then fail "the body differs"
+	elif [ "$(body_sha_of_response "$TMP/got.interpose")" != "$(sha "$WWW/k1.bin")" ]; then fail "the body differs"
 	else pass "the engine made no call to the program's close() or fcntl()"; fi
+fi
+
+# A vfork child shares our memory, not our fds' fate: its close() of a fake
+# socket must leave the parent's record alone (getpeername still answers
+# the address connected to, and the socket still works).
+CASE=conc/vfork-close
+cat >"$TMP/vfork.c" <<'EOF'
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai;
+	if (argc != 3 || getaddrinfo("origin.test", "80", &hints, &ai) != 0)
+		return 2;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+		return 3;
+	pid_t pid = vfork();
+	if (pid == 0) {
+		close(fd);
+		_exit(0);
+	}
+	int status;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 4;
+	struct sockaddr_in peer;
+	socklen_t len = sizeof peer;
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0 || peer.sin_family != AF_INET ||
+	    ntohs(peer.sin_port) != 80) {
+		printf("getpeername after the vfork child's close: not the address connected to\n");
+		return 1;
+	}
+	char rq[256];
+	int n = snprintf(rq, sizeof rq, "GET /%s HTTP/1.1\r\nHost: origin.test\r\n"
+		       "Connection: close\r\n\r\n", argv[1]);
+	if (write(fd, rq, (size_t)n) != n)
+		return 5;
+	FILE *out = fopen(argv[2], "wb");
+	char buf[65536];
+	ssize_t got;
+	while ((got = read(fd, buf, sizeof buf)) > 0)
+		fwrite(buf, 1, (size_t)got, out);
+	fclose(out);
+	return 0;
+}
+EOF
+if ! ${CC:-cc} -O1 -o "$TMP/vfork" "$TMP/vfork.c" 2>"$TMP/vfork.cc.err"; then
+	fail "cannot compile the test program: $(head -c 300 "$TMP/vfork.cc.err")"
+else
+	through "$TMP/vfork" k1.bin "$TMP/got.vfork"
+	if [ "$RC" != 0 ]; then fail "exit status $RC: $(cat "$OUT")"
+	elif [ "$(body_sha_of_response "$TMP/got.vfork")" != "$(sha "$WWW/k1.bin")" ]; then fail "the body differs"
+	else pass "the parent's socket kept its record and answered byte-exact"; fi
 fi
 
 # The preload library binds none of its calls to its own exported names
