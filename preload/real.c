@@ -11,12 +11,11 @@ struct real_fns real;
 
 static void die(const char *fmt, const char *name, const char *detail)
 {
-	/* No stdio: this runs from the first hook, maybe inside malloc's
-	 * caller or before stdio is set up. */
+	/* Straight to fd 2, no FILE: this runs from the first hook, maybe
+	 * before stdio is set up. */
 	char msg[512];
-	int n = snprintf(msg, sizeof msg, fmt, name, detail);
-	if (n > 0)
-		(void)!write(2, msg, strlen(msg) < sizeof msg ? strlen(msg) : sizeof msg - 1);
+	if (snprintf(msg, sizeof msg, fmt, name, detail) > 0)
+		(void)!write(2, msg, strlen(msg));
 	abort();
 }
 
