@@ -127,9 +127,16 @@ $(API_A): $(API_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
+# The engine's calls to the functions we hook (and to those that make its
+# own descriptors) go to preload/engine_libc.c's __wrap_ functions, bound in
+# the link: never through the PLT to our exported hooks, or to a program's
+# own close() or fcntl().
+PRELOAD_WRAP := close fcntl connect getsockopt setsockopt getsockname getpeername dup dup2 dup3 \
+	open sp_open
 $(PRELOAD): $(PRELOAD_OBJ) $(INTERNAL_A)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(INTERNAL_A) $(ENGINE_LIBS) -ldl
+	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(PRELOAD_WRAP:%=-Wl,--wrap=%) \
+		$(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(INTERNAL_A) $(ENGINE_LIBS) -ldl
 
 TOOLS_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard tools/*.c)))
 $(WRAPPER): $(TOOLS_OBJ) $(INTERNAL_A)

@@ -259,4 +259,5 @@ stop_emu
 # ------------------------------------------------------------ (h)-(j) athttpd
 # Its own origin, emulators and daemons; the same build and sizes.
 BUILD=$E2E_BUILD BENCH_MB=$BENCH_MB bash "$E2E_ROOT/bench/daemon.sh" || status=1
+BUILD=$E2E_BUILD bash "$E2E_ROOT/bench/soak.sh" || status=1
 exit $status

@@ -166,6 +166,9 @@ struct emu_config {
 	 * another speed reads garbage and is understood by nobody. */
 	bool strict_baud;
 	unsigned latency_ms;
+	/* --chaos SEED: every output split at random points into pieces
+	 * written apart (valid framing, torn reads); 0: off */
+	unsigned long chaos_seed;
 	size_t max_body;		/* longest response body kept */
 	bool chunked_zero_len;
 	const char *model;		/* onemo --model; NULL: its default */

@@ -46,7 +46,7 @@ static void usage(FILE *to)
 	      "                  [--cold] [--sim-pin PIN] [--register-ms MS]\n"
 	      "                  [--no-network | --reg-denied] [--apn APN]\n"
 	      "                  [--wifi SSID:PASSWORD] [--fault KIND:ARGS]...\n"
-	      "                  [--cmd-latency NAME=MS]...\n"
+	      "                  [--cmd-latency NAME=MS]... [--chaos SEED]\n"
 	      "Pretends to be a cellular module that speaks AT HTTP commands, on a\n"
 	      "pty linked at PATH; prints \"READY <pty>\" once it serves.\n"
 	      "  -m, --modem MODEM    simcom, neoway, httpcfg, quectel, onemo, espat\n"
@@ -107,6 +107,8 @@ static void usage(FILE *to)
 	      "                       the module resets (RDY; espat: ready); repeatable\n"
 	      "  --cmd-latency NAME=MS that command's (e.g. +HTTPINIT) final result comes\n"
 	      "                       MS later; repeatable\n"
+	      "  --chaos SEED         split all output at random points (seeded, not 0)\n"
+	      "                       into pieces written up to 200 us apart\n"
 	      "  -h, --help           this text\n", to);
 }
 
@@ -297,7 +299,7 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 	enum { O_LINK = 256, O_ROUTE, O_BAUD, O_LATENCY, O_VARIANT,
 	       O_MAX_BODY, O_CHUNKED_ZERO, O_LOG, O_STRICT_BAUD, O_MODEL, O_COLD,
 	       O_SIM_PIN, O_REGISTER_MS, O_NO_NETWORK, O_REG_DENIED, O_APN,
-	       O_WIFI, O_FAULT, O_CMD_LATENCY };
+	       O_WIFI, O_FAULT, O_CMD_LATENCY, O_CHAOS };
 	static const struct option options[] = {
 		{ "modem", required_argument, NULL, 'm' },
 		{ "link", required_argument, NULL, O_LINK },
@@ -319,6 +321,7 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 		{ "wifi", required_argument, NULL, O_WIFI },
 		{ "fault", required_argument, NULL, O_FAULT },
 		{ "cmd-latency", required_argument, NULL, O_CMD_LATENCY },
+		{ "chaos", required_argument, NULL, O_CHAOS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -397,6 +400,11 @@ static const struct emu_dialect *parse_args(int argc, char **argv,
 			break;
 		case O_CMD_LATENCY:
 			parse_cmd_latency(optarg, cfg);
+			break;
+		case O_CHAOS:
+			cfg->chaos_seed = parse_number(optarg, ULONG_MAX, "--chaos");
+			if (!cfg->chaos_seed)
+				bad_usage("bad number for", "--chaos");
 			break;
 		case 'h':
 			usage(stdout);

@@ -2,8 +2,8 @@
  * The module's side of the serial line, common to every dialect: echo,
  * command-line assembly, length-counted data phases, the rule that a module
  * runs one command at a time, the output queue with its response latency
- * (and --cmd-latency's), the log of everything received, and --fault's
- * module reset.
+ * (and --cmd-latency's), the log of everything received, --fault's
+ * module reset, and --chaos's torn output.
  */
 #include "emu.h"
 
@@ -56,6 +56,9 @@ struct emu {
 	unsigned long requests;
 	enum { RESET_NONE, RESET_ARMED, RESET_QUEUED } reset;
 	size_t reset_budget;
+	/* --chaos: xorshift64 state; 0 off */
+	uint64_t chaos;
+	uint64_t chaos_release;		/* the last piece's release time */
 };
 
 static void queue_chunk(struct emu *e, uint64_t release, enum emu_mark mark,
@@ -80,11 +83,47 @@ static void queue_chunk(struct emu *e, uint64_t release, enum emu_mark mark,
 	e->queued += n;
 }
 
+static uint64_t chaos_next(struct emu *e)
+{
+	uint64_t x = e->chaos;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return e->chaos = x;
+}
+
+/* --chaos: the bytes in pieces of 1 to 64 bytes, each its own chunk
+ * released 0 to 200 us after the one before, so a host reads them torn at
+ * any point (inside "\r\n", a URC, a length), as a busy UART delivers
+ * them.  The mark stays with the last piece. */
+static void queue_torn(struct emu *e, uint64_t release, enum emu_mark mark,
+		       const char *p, size_t n)
+{
+	if (e->chaos_release > release)
+		release = e->chaos_release;
+	do {
+		size_t piece = 1 + (size_t)(chaos_next(e) % 64);
+		if (piece > n)
+			piece = n;
+		release += chaos_next(e) % (200 * 1000);
+		/* Past the tail's time, so never appended to it. */
+		release += 1;
+		queue_chunk(e, release, piece == n ? mark : EMU_MARK_NONE, p, piece);
+		p += piece;
+		n -= piece;
+	} while (n);
+	e->chaos_release = release;
+}
+
 /* Queues output; with a reset armed, only as much as its budget allows,
  * then the reset itself (nothing after it is ever written). */
 static void queue(struct emu *e, uint64_t release, enum emu_mark mark,
 		  const void *p, size_t n)
 {
+	if (e->chaos && n && e->reset == RESET_NONE) {
+		queue_torn(e, release, mark, p, n);
+		return;
+	}
 	switch (e->reset) {
 	case RESET_NONE:
 		queue_chunk(e, release, mark, p, n);
@@ -452,6 +491,7 @@ struct emu *emu_new(const struct emu_config *cfg,
 	e->dialect = dialect;
 	e->log = log;
 	e->echo = true;			/* as modules leave the factory */
+	e->chaos = cfg->chaos_seed;
 	e->jobs = emu_jobs_new(cfg);
 	/* before the dialect: its open() may set the model */
 	e->net = emu_net_new(e, cfg, dialect->name);

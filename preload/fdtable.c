@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,46 @@ int fdtable_set_app(int fd, const struct fd_app *app)
 	int rc = set_locked(fd, FD_APP, &e);
 	pthread_mutex_unlock(&lock);
 	return rc;
+}
+
+int fdtable_set_private(int fd, const struct fd_ident *id)
+{
+	struct fdt_entry e;
+	memset(&e, 0, sizeof e);
+	e.app.id = *id;
+	pthread_mutex_lock(&lock);
+	int rc = set_locked(fd, FD_PRIVATE, &e);
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+int fdtable_next_kept(unsigned from, unsigned last, struct fd_ident *id)
+{
+	if (last >= FDT_MAX_FD)
+		last = FDT_MAX_FD - 1;
+	for (unsigned fd = from; fd <= last; fd++) {
+		struct fdt_page *page = atomic_load_explicit(&fdt_pages[fd >> FDT_PAGE_BITS],
+							     memory_order_acquire);
+		if (!page) {
+			/* Skip the missing page at once. */
+			fd |= FDT_PAGE_SIZE - 1;
+			continue;
+		}
+		unsigned char k = atomic_load_explicit(&page->kind[SLOT(fd)], memory_order_acquire);
+		if (k != FD_ENGINE && k != FD_PRIVATE)
+			continue;
+		bool kept = false;
+		pthread_mutex_lock(&lock);
+		k = atomic_load_explicit(&page->kind[SLOT(fd)], memory_order_relaxed);
+		if ((k == FD_ENGINE || k == FD_PRIVATE) && page->entry[SLOT(fd)]) {
+			*id = page->entry[SLOT(fd)]->app.id;
+			kept = true;
+		}
+		pthread_mutex_unlock(&lock);
+		if (kept)
+			return (int)fd;
+	}
+	return -1;
 }
 
 int fdtable_set_engine(int fd, const struct fd_ident *id)
@@ -256,6 +297,22 @@ void fdtable_drain_engines(void (*fn)(int fd, const struct fd_ident *id, void *c
 	pthread_mutex_unlock(&lock);
 }
 
+/* The process the table describes: the one that loaded us, then each
+ * fork() child.  getpid() is a system call on glibc >= 2.25 (no cached
+ * value), so a vfork child sees its own. */
+static _Atomic pid_t owner_pid;
+
+__attribute__((constructor)) static void note_owner(void)
+{
+	atomic_store(&owner_pid, getpid());
+}
+
+bool fdtable_owns_process(void)
+{
+	pid_t owner = atomic_load(&owner_pid);
+	return owner == 0 || owner == getpid();
+}
+
 void fdtable_fork_prepare(void)
 {
 	pthread_mutex_lock(&lock);
@@ -269,6 +326,7 @@ void fdtable_fork_parent(void)
 void fdtable_fork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
+	atomic_store(&owner_pid, getpid());
 }
 
 void fdtable_reset(void)

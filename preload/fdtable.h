@@ -1,10 +1,13 @@
 /*
- * Which file descriptors are ours.  Two kinds:
+ * Which file descriptors are ours.  Three kinds:
  *  - FD_APP: a program's socket whose connect we took over; it now holds one
  *    end of a socketpair, and we keep what the program believes it is (the
  *    family, the peer it connected to, the TCP options it set).
  *  - FD_ENGINE: the other end, served by an engine thread; a forked child
  *    closes its copies so the parent's connections still see EOF.
+ *  - FD_PRIVATE: a descriptor the engine opened for itself (the serial
+ *    port, the trace file); like FD_ENGINE it is kept out of the program's
+ *    close_range() and closefrom().
  *
  * Every entry remembers the identity (st_dev, st_ino) of the socket it was
  * made for: glibc closes some fds behind our back (fclose's
@@ -23,7 +26,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-enum fd_kind { FD_NONE = 0, FD_APP = 1, FD_ENGINE = 2 };
+enum fd_kind { FD_NONE = 0, FD_APP = 1, FD_ENGINE = 2, FD_PRIVATE = 3 };
 
 struct fd_ident {
 	dev_t dev;
@@ -71,6 +74,15 @@ int fdtable_set_app(int fd, const struct fd_app *app);
 /* Records fd as the engine end of a socketpair. */
 int fdtable_set_engine(int fd, const struct fd_ident *id);
 
+/* Records fd as one of the engine's own descriptors. */
+int fdtable_set_private(int fd, const struct fd_ident *id);
+
+/* The lowest fd in [from, last] recorded FD_ENGINE or FD_PRIVATE, with the
+ * identity it was recorded for in *id; -1 if none.  Takes no lock when no
+ * such fd was ever recorded on the pages in the range (a vfork child may
+ * call it). */
+int fdtable_next_kept(unsigned from, unsigned last, struct fd_ident *id);
+
 /* Copies fd's record into out (if given) when fd is FD_APP and still holds
  * the socket id; an FD_APP record for another socket is stale and dropped. */
 bool fdtable_get_app(int fd, const struct fd_ident *id, struct fd_app *out);
@@ -103,6 +115,12 @@ int fdtable_getopt(int fd, const struct fd_ident *id, int level, int name,
 /* Calls fn for every FD_ENGINE fd and forgets them all (a forked child's
  * copies; see engine.c). */
 void fdtable_drain_engines(void (*fn)(int fd, const struct fd_ident *id, void *ctx), void *ctx);
+
+/* Whether this process is the one the table describes: false in a child
+ * that shares our memory without fork()'s handlers having run (vfork(),
+ * clone(CLONE_VM) as posix_spawn and Python's subprocess do).  Such a child
+ * must not change the table: every change would be the parent's. */
+bool fdtable_owns_process(void);
 
 /* fork(): keep the table consistent across it (see preload.c). */
 void fdtable_fork_prepare(void);

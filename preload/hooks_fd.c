@@ -10,9 +10,13 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "hooks.h"
 #include "preload.h"
 #include "real.h"
 
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -20,16 +24,13 @@
 PRELOAD_EXPORT int close(int fd)
 {
 	preload_init();
-	/* Forget first: once the number is closed another thread may get it
-	 * back from socket() and have it taken over, and we would then drop
-	 * the new entry. */
-	if (fdtable_kind(fd) != FD_NONE)
-		fdtable_drop(fd);
-	return real.close(fd);
+	return fd_close(fd);
 }
 
 static int close_range_syscall(unsigned first, unsigned last, int flags)
 {
+	if (real.close_range)
+		return real.close_range(first, last, flags);
 #ifdef SYS_close_range
 	return (int)syscall(SYS_close_range, first, last, flags);
 #else
@@ -39,15 +40,69 @@ static int close_range_syscall(unsigned first, unsigned last, int flags)
 #endif
 }
 
+/* Whether fd still holds what the table recorded it for. */
+static bool still_holds(int fd, const struct fd_ident *id)
+{
+	struct fd_ident now;
+	return fd_ident_of(fd, &now) && now.dev == id->dev && now.ino == id->ino;
+}
+
+/* The next fd in [from, last] the engine needs (its serial port, trace
+ * file, connection ends), or -1.  Records left behind for a number that
+ * now holds something else are not kept. */
+static int next_kept(unsigned from, unsigned last)
+{
+	struct fd_ident id;
+	int fd;
+	while (from <= last && (fd = fdtable_next_kept(from, last, &id)) >= 0) {
+		if (still_holds(fd, &id))
+			return fd;
+		from = (unsigned)fd + 1;
+	}
+	return -1;
+}
+
+/* One piece of the program's range, which holds nothing of the engine's. */
+static int close_piece(unsigned first, unsigned last, int flags, bool forget)
+{
+	/* Forget first, as close() does. */
+	if (forget)
+		fdtable_drop_range(first, last);
+	return close_range_syscall(first, last, flags);
+}
+
+/*
+ * close_range(2) for the program: its range, split around the engine's own
+ * descriptors, which the program never opened and must not close (a daemon
+ * or a subprocess child closes everything above 2 before it goes on).  The
+ * fake sockets in the range are forgotten as close() forgets them, unless
+ * the fds stay open (CLOSE_RANGE_CLOEXEC only marks them) or are closed in
+ * a copy of the fd table (CLOSE_RANGE_UNSHARE, or a vfork child, which
+ * shares our memory but not our fds' fate).
+ */
+static int close_range_around_engine(unsigned first, unsigned last, int flags)
+{
+	bool forget = !(flags & (CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)) &&
+		      fdtable_owns_process();
+	unsigned from = first;
+	int kept;
+
+	if (first > last || (flags & ~(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)))
+		return close_range_syscall(first, last, flags); /* EINVAL */
+	while ((kept = next_kept(from, last)) >= 0) {
+		if ((unsigned)kept > from && close_piece(from, (unsigned)kept - 1, flags, forget) < 0)
+			return -1;
+		from = (unsigned)kept + 1;
+	}
+	if (from > last)
+		return 0;
+	return close_piece(from, last, flags, forget);
+}
+
 PRELOAD_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
 	preload_init();
-	/* CLOSE_RANGE_CLOEXEC only marks them; the fds stay open. */
-	if (first <= last && !(flags & CLOSE_RANGE_CLOEXEC))
-		fdtable_drop_range(first, last);
-	if (real.close_range)
-		return real.close_range(first, last, flags);
-	return close_range_syscall(first, last, flags);
+	return close_range_around_engine(first, last, flags);
 }
 
 PRELOAD_EXPORT void closefrom(int lowfd)
@@ -55,23 +110,27 @@ PRELOAD_EXPORT void closefrom(int lowfd)
 	preload_init();
 	if (lowfd < 0)
 		lowfd = 0;
-	fdtable_drop_range((unsigned)lowfd, ~0U);
-	if (real.closefrom) {
-		real.closefrom(lowfd);
+	if (close_range_around_engine((unsigned)lowfd, ~0U, 0) == 0)
 		return;
-	}
-	if (close_range_syscall((unsigned)lowfd, ~0U, 0) == 0)
-		return;
-	/* Old kernel and old libc: the slow way. */
+	/* A kernel without close_range: the slow way, as glibc does. */
+	bool forget = fdtable_owns_process();
 	long max = sysconf(_SC_OPEN_MAX);
-	for (long fd = lowfd; fd < max; fd++)
+	for (long fd = lowfd; fd < max; fd++) {
+		struct fd_ident id;
+		if (fdtable_next_kept((unsigned)fd, (unsigned)fd, &id) == fd && still_holds((int)fd, &id))
+			continue;
+		if (forget && fdtable_kind((int)fd) != FD_NONE)
+			fdtable_drop((int)fd);
 		real.close((int)fd);
+	}
 }
 
 /* After a successful dup of from onto to. */
 static void duplicated(int from, int to)
 {
-	if (fdtable_kind(from) != FD_NONE || fdtable_kind(to) != FD_NONE)
+	/* (In a vfork child, as in fd_close, the table is the parent's.) */
+	if ((fdtable_kind(from) != FD_NONE || fdtable_kind(to) != FD_NONE) &&
+	    fdtable_owns_process())
 		fdtable_dup(from, to);
 }
 

@@ -24,6 +24,7 @@ struct real_fns {
 	int (*dup3)(int, int, int);
 	int (*fcntl)(int, int, ...);
 	int (*fcntl64)(int, int, ...);                /* NULL before glibc 2.28 */
+	int (*open)(const char *, int, ...);          /* not hooked: the engine's */
 
 	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
 			   struct addrinfo **);
@@ -38,7 +39,9 @@ struct real_fns {
 extern struct real_fns real __attribute__((visibility("hidden")));
 
 /* Fills `real`; aborts with a message if libc lacks a function we cannot do
- * without. */
+ * without, or if a name leads back into a copy of this library (ours, or a
+ * second libathttp-preload.so loaded after us): calling it would recurse or
+ * take every connection over twice. */
 void real_resolve(void);
 
 #endif

@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fdtable.h"
 
@@ -241,6 +243,62 @@ static void fork_handlers(void **state)
 	assert_int_equal(fdtable_kind(30), FD_NONE);
 }
 
+/* What close_range() and closefrom() keep: the engine's ends and its own
+ * descriptors, lowest first, across pages; never the program's sockets. */
+static void kept_fds(void **state)
+{
+	(void)state;
+	struct fd_ident a = { 7, 100 }, b = { 7, 101 }, got;
+	struct fd_app app = app_for(102, 80);
+
+	assert_int_equal(fdtable_next_kept(0, ~0U, &got), -1);
+	assert_int_equal(fdtable_set_app(5, &app), 0);
+	assert_int_equal(fdtable_next_kept(0, ~0U, &got), -1);
+	assert_int_equal(fdtable_set_engine(9, &a), 0);
+	assert_int_equal(fdtable_set_private(FDT_PAGE_SIZE + 3, &b), 0);
+	assert_int_equal(fdtable_kind(FDT_PAGE_SIZE + 3), FD_PRIVATE);
+
+	assert_int_equal(fdtable_next_kept(3, ~0U, &got), 9);
+	assert_true(got.dev == a.dev && got.ino == a.ino);
+	assert_int_equal(fdtable_next_kept(10, ~0U, &got), FDT_PAGE_SIZE + 3);
+	assert_true(got.ino == b.ino);
+	assert_int_equal(fdtable_next_kept(10, FDT_PAGE_SIZE + 2, &got), -1);
+	assert_int_equal(fdtable_next_kept(FDT_PAGE_SIZE + 4, ~0U, &got), -1);
+	assert_int_equal(fdtable_next_kept(9, 9, &got), 9);
+
+	fdtable_drop(9);
+	assert_int_equal(fdtable_next_kept(0, ~0U, &got), FDT_PAGE_SIZE + 3);
+	/* A forked child's drain closes engine ends only. */
+	fdtable_drain_engines(on_engine, NULL);
+	assert_int_equal(fdtable_kind(FDT_PAGE_SIZE + 3), FD_PRIVATE);
+}
+
+/* The table belongs to the process that loaded it, and after fork() to
+ * the child; a vfork child (another pid, no fork handlers) must not
+ * change it. */
+static void owner_process(void **state)
+{
+	(void)state;
+	assert_true(fdtable_owns_process());
+	pid_t pid = vfork();
+	if (pid == 0)
+		_exit(fdtable_owns_process() ? 1 : 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	pid = fork();
+	if (pid == 0) {
+		fdtable_fork_child();
+		_exit(fdtable_owns_process() ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(fdtable_owns_process());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +308,8 @@ int main(void)
 		cmocka_unit_test_setup(ranges, reset),
 		cmocka_unit_test_setup(engine_ends, reset),
 		cmocka_unit_test_setup(fork_handlers, reset),
+		cmocka_unit_test_setup(kept_fds, reset),
+		cmocka_unit_test_setup(owner_process, reset),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	fdtable_reset();
