@@ -103,6 +103,26 @@ def main():
         for d, b in runs:
             if d == ">" and re.match(rb"^[A-Z]+ /", b):
                 put("fuzz_http_request", bytes([di]) + b)
+    requests = [
+        b"GET /small.txt HTTP/1.1\r\nHost: origin.test\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n",
+        b"GET http://origin.test:8080/a?b=c HTTP/1.1\r\nHost: origin.test:8080\r\nRange: bytes=0-9\r\n\r\n",
+        b"POST /post HTTP/1.1\r\nHost: origin.test\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 13\r\n\r\n{\"a\": \"b\"}\r\n",
+        b"PUT /up HTTP/1.1\r\nHost: origin.test\r\nTransfer-Encoding: chunked\r\n"
+        b"Expect: 100-continue\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nTrailer: t\r\n\r\n",
+        b"HEAD / HTTP/1.0\r\nHost: origin.test\r\n\r\n",
+        b"GET /1 HTTP/1.1\r\nHost: origin.test\r\n\r\nDELETE /2 HTTP/1.1\r\nHost: origin.test\r\n"
+        b"Authorization: Basic dXNlcjpwYXNz\r\nCookie: a=b\r\nConnection: close\r\n\r\n",
+    ]
+    for di in range(len(DIALECTS)):
+        for r in requests:
+            put("fuzz_http_request", bytes([di]) + r)
+    # https: the GET transcripts with the request kind that asks for it
+    for fn in os.listdir(os.path.join(CORPUS, "fuzz_driver")):
+        with open(os.path.join(CORPUS, "fuzz_driver", fn), "rb") as f:
+            seed = f.read()
+        if seed[1] == 0 and seed[2] == 255:
+            put("fuzz_driver", bytes([seed[0], 3, 255]) + seed[3:])
     return 0
 
 
