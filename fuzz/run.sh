@@ -13,25 +13,22 @@
 # $BUILD/fuzz/crashes/ and the exit status is 1.
 #
 # Environment: BUILD (default build); FUZZ_SECONDS (per target, default
-# 60); FUZZ_RUNS (instead: that many executions); FUZZ_FLAGS (more
-# libFuzzer flags).
+# 60); FUZZ_RUNS (also: at most that many executions); FUZZ_FLAGS (more
+# libFuzzer flags); FUZZ_CORPUS (where new inputs go instead of
+# $BUILD/fuzz/corpus).
 
 here=$(cd "$(dirname "$0")" && pwd)
 : "${BUILD:=build}"
 : "${FUZZ_SECONDS:=60}"
 crashes=$BUILD/fuzz/crashes
 mkdir -p "$crashes" || exit 1
-if [ -n "${FUZZ_RUNS:-}" ]; then
-	bound="-runs=$FUZZ_RUNS"
-else
-	bound="-max_total_time=$FUZZ_SECONDS"
-fi
+bound="-max_total_time=$FUZZ_SECONDS${FUZZ_RUNS:+ -runs=$FUZZ_RUNS}"
 
 status=0
 for bin in "$@"; do
 	name=${bin##*/}
 	seeds=$here/corpus/$name
-	corpus=$BUILD/fuzz/corpus/$name
+	corpus=${FUZZ_CORPUS:-$BUILD/fuzz/corpus}/$name
 	log=$BUILD/fuzz/$name.log
 	mkdir -p "$corpus" || exit 1
 	if [ ! -d "$seeds" ]; then

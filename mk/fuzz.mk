@@ -38,3 +38,17 @@ fuzz: fuzz-build $(INJECT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ifneq ($(INJECT_SRC),)
 	ATHTTP_INJECT_COUNT=10000000 $(BUILD)/tests/test_at_injection
 endif
+
+# The same targets compiled as plain objects (CC, SANITIZER as for the
+# rest), each entry point renamed <target>_one, for
+# tests/unit/test_fuzz_regressions.c: it replays every input under
+# fuzz/regressions/<target>/ (the crashes fuzzing found, kept once fixed).
+FUZZ_PLAIN_OBJ := $(patsubst fuzz/%.c,$(BUILD)/fuzz/plain/%.o,$(FUZZ_SRC) $(FUZZ_HELP))
+$(BUILD)/fuzz/plain/%.o: fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ifuzz -DLLVMFuzzerTestOneInput=$*_one -MMD -MP -c $< -o $@
+$(BUILD)/tests/unit/test_fuzz_regressions.o: ALL_CFLAGS += -Ifuzz -DFUZZ_REGRESSIONS='"$(CURDIR)/fuzz/regressions"'
+$(BUILD)/tests/test_fuzz_regressions: $(BUILD)/tests/unit/test_fuzz_regressions.o $(FUZZ_PLAIN_OBJ) $(UNIT_HOBJ) $(INTERNAL_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(FUZZ_PLAIN_OBJ) $(UNIT_HOBJ) $(INTERNAL_A) $(ENGINE_LIBS) $(CMOCKA_LIBS)
+.SECONDARY: $(FUZZ_PLAIN_OBJ)
