@@ -6,7 +6,8 @@
 #
 #   sh fuzz/run.sh BINARY...
 #
-# Each starts from its seeds, fuzz/corpus/<target>/, and the corpus of
+# Each starts from its seeds, fuzz/corpus/<target>/ and
+# fuzz/regressions/<target>/, and the corpus of
 # earlier runs, $BUILD/fuzz/corpus/<target>/, where new inputs go (the
 # seeds are never written).  A crash, a leak, a timeout or a broken
 # promise stops that target; its reproducer is left in
@@ -37,12 +38,15 @@ for bin in "$@"; do
 		continue
 	fi
 	before=$(ls "$crashes" | wc -l)
+	# the inputs that once crashed it go along as seeds
+	extra=
+	[ -d "$here/regressions/$name" ] && extra=$here/regressions/$name
 	dict=
 	[ -f "$here/$name.dict" ] && dict="-dict=$here/$name.dict"
 	# -timeout: one input over 10 s is a hang; -rss_limit_mb: a leak
 	# of the kind ASan cannot see.
 	"$bin" $bound -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 $dict \
-		-artifact_prefix="$crashes/$name-" ${FUZZ_FLAGS:-} "$corpus" "$seeds" >"$log" 2>&1
+		-artifact_prefix="$crashes/$name-" ${FUZZ_FLAGS:-} "$corpus" "$seeds" $extra >"$log" 2>&1
 	rc=$?
 	after=$(ls "$crashes" | wc -l)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
