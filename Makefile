@@ -1,5 +1,5 @@
 # athttp — see README.md.  Targets: all check unit e2e demo bench install
-# uninstall deps valgrind clean.  Variables: PREFIX DESTDIR LIBDIR INCLUDEDIR
+# uninstall deps valgrind fuzz (FUZZ_SECONDS per target; mk/fuzz.mk) clean.  Variables: PREFIX DESTDIR LIBDIR INCLUDEDIR
 # SANITIZER=address|undefined BUILD CC CPPFLAGS CFLAGS LDFLAGS PKG_CONFIG (AR and OBJCOPY
 # default to the ones that go with CC).
 

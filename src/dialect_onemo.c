@@ -1098,6 +1098,9 @@ static void block_end(struct urc_ctx *uc)
 	if (uc->cur_len == 0 || (uc->content_len > 0 && uc->sum_len >= uc->content_len) ||
 	    (uc->announced >= 0 && uc->got >= (unsigned long long)uc->announced))
 		uc->done = true;
+	/* The URCs' own count ended the body short of the head's. */
+	if (uc->done && uc->announced >= 0 && uc->got < (unsigned long long)uc->announced)
+		urc_fail(uc, "the module's content ended short of the response's Content-Length");
 }
 
 static void urc_block(void *ctx, const char *header, const void *data, size_t len, size_t left)
@@ -1109,6 +1112,10 @@ static void urc_block(void *ctx, const char *header, const void *data, size_t le
 		if (uc->head_block) {
 			memcpy(uc->head + uc->head_len, data, len);
 			uc->head_len += len;
+		} else if (uc->announced >= 0 && uc->got + len > (unsigned long long)uc->announced) {
+			/* Never a byte past the head's Content-Length. */
+			urc_fail(uc, "the module's content runs past the response's Content-Length");
+			uc->skip_block = true;
 		} else {
 			uc->got += len;
 			if (!uc->client_gone && uc->sink->body(uc->sink->ctx, data, len) != ATH_OK)

@@ -317,6 +317,8 @@ struct body_fwd {
 	unsigned long long got;
 	bool client_gone;
 	bool data_before_final;   /* the manual's order: no terminator follows */
+	size_t room;              /* what the current AT+HTTPREAD may still return */
+	bool overrun;             /* it returned more: those bytes are dropped */
 };
 
 static void body_sink(void *ctx, const char *header, const void *data, size_t len, size_t left)
@@ -325,6 +327,11 @@ static void body_sink(void *ctx, const char *header, const void *data, size_t le
 	(void)left;
 	if (strncmp(header, "+HTTPREAD:", 10) != 0)
 		return;
+	if (len > bf->room) {
+		bf->overrun = true;
+		len = bf->room;
+	}
+	bf->room -= len;
 	bf->got += len;
 	if (!at_chat_final_seen(bf->chat))
 		bf->data_before_final = true;
@@ -362,6 +369,8 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 		unsigned long long before = bf->got;
 		struct at_result r;
 		bf->data_before_final = false;
+		bf->room = want;
+		bf->overrun = false;
 		at_chat_clear_queue(io->chat);
 		enum ath_err e = at_chat_cmd(io->chat, timeouts.read_idle_ms, &r,
 					     "AT+HTTPREAD=%llu,%zu", off, want);
@@ -389,6 +398,9 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 				return at_chat_failed(io->chat, err, ATH_E_PROTOCOL, "AT+HTTPREAD");
 			}
 		}
+		if (bf->overrun)
+			return ath_fail(err, ATH_E_PROTOCOL, -1,
+					"AT+HTTPREAD=%llu,%zu returned more than the %zu bytes asked for", off, want, want);
 		unsigned long long got = bf->got - before;
 		if (got > want) {
 			/* The pieces add up to more than was asked for. */

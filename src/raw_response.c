@@ -80,11 +80,14 @@ static int on_headers_complete(http_parser *p)
 {
 	struct raw_response *rr = of(p);
 	int status = p->status_code;
+	/* http-parser takes "HTTP/1.1 0": a status line needs three digits. */
+	if (status < 100)
+		return fail(rr, "the response's status code is not three digits");
 	/* 1xx (101 aside: athttp never asks for an upgrade) is interim: the
 	 * real response follows it. */
 	if (status >= 100 && status < 200 && status != 101) {
 		rr->interim = true;
-		return 0;
+		return 1; /* no body, whatever its fields say (RFC 9110 15.2) */
 	}
 	struct http_head *h = &rr->head;
 	h->status = status;
