@@ -110,7 +110,19 @@ static size_t on_stream(void *ctx, const char *header, const void *data, size_t 
 	return draining ? len : take;
 }
 
-static const struct at_parser_cb callbacks = { on_line, on_prompt, on_block, on_stream };
+/* The bytes after a block were not its trailer: an event like any other,
+ * the same however the bytes were split. */
+static void on_framing(void *ctx, const char *header, const char *why)
+{
+	struct run *r = ctx;
+	FUZZ_CHECK(!r->in_block, "a framing error inside a block");
+	(void)why;
+	event_log_add(&r->log, 'F', header, strlen(header));
+}
+
+static const struct at_parser_cb callbacks = {
+	.line = on_line, .prompt = on_prompt, .block = on_block, .stream = on_stream, .framing = on_framing,
+};
 
 static const struct dialect *pick_dialect(uint8_t b)
 {

@@ -398,15 +398,14 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 				return at_chat_failed(io->chat, err, ATH_E_PROTOCOL, "AT+HTTPREAD");
 			}
 		}
-		if (bf->overrun)
-			return ath_fail(err, ATH_E_PROTOCOL, -1,
-					"AT+HTTPREAD=%llu,%zu returned more than the %zu bytes asked for", off, want, want);
-		unsigned long long got = bf->got - before;
-		if (got > want) {
-			/* The pieces add up to more than was asked for. */
-			at_chat_framing_error(io->chat, "AT+HTTPREAD of %zu at %llu gave %llu bytes", want, off, got);
+		if (bf->overrun) {
+			/* The pieces add up to more than was asked for (the bytes
+			 * past it were held back by body_sink). */
+			at_chat_framing_error(io->chat, "AT+HTTPREAD=%llu,%zu returned more than the bytes asked for",
+					      off, want);
 			return at_chat_failed(io->chat, err, ATH_E_PROTOCOL, "AT+HTTPREAD");
 		}
+		unsigned long long got = bf->got - before;
 		off += got;
 		if (got == 0) {
 			if (total >= 0)
