@@ -49,8 +49,6 @@ E2E_NAME=onemo
 . "$(dirname "$0")/matrix.sh"
 MODEM=onemo
 
-e2e_dialect_present onemo || { e2e_done; exit; }
-
 # onemo's record (see matrix.sh): parameterized commands that carry every
 # header (AT+MHTTPHEADER, a data phase for values a quoted string cannot
 # hold), real status and headers (+MHTTPURC: "header"), methods 1-5 of
