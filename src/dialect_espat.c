@@ -1,7 +1,7 @@
 /*
  * ESP-AT-style WiFi firmware (Espressif ESP-AT, Beken BK72xx): AT+HTTPCLIENT
  * and AT+HTTPCPOST (the Beken BK72xx AT manual, "HTTP instruction set";
- * wire decisions in the lead's spec for this dialect).  One command per
+ * where it is silent, the choice is noted where it is made).  One command per
  * request; for http no set-up and no state (https: tls_setup, below):
  *
  *   AT+HTTPCLIENT=<opt>,<content-type>,"<url>",,,1[,"<data>"][,"Name: value"]...

@@ -1,6 +1,7 @@
 /*
  * The Quectel-style HTTP(S) set: AT+HTTPCFG, AT+HTTPURL, AT+HTTPGET,
- * AT+HTTPPOST, AT+HTTPREAD (manual 002_4346508f9aee3c37.txt, chapter 15),
+ * AT+HTTPPOST, AT+HTTPREAD (chapter 15 of the module's manual, "HTTP(S)
+ * commands"),
  * and its twin with the Q prefix (AT+QHTTPCFG, ..., "+QHTTPGET:").  The two
  * differ only in that prefix, which is data (struct httpcfg_params); this is
  * one driver with two table entries.

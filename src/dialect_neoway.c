@@ -1,7 +1,7 @@
 /*
  * Neoway N58: AT+HTTPPARA, AT+HTTPSETUP, AT+HTTPACTION, AT+HTTPCLOSE and
- * the +HTTPRECV / +HTTPCLOSED reports (manual 001_ca8de732f15d14dc.txt,
- * chapter 9).  The module holds one TCP link to the origin: HTTPSETUP opens
+ * the +HTTPRECV / +HTTPCLOSED reports (the N58 AT Commands
+ * Manual, chapter 9, "HTTP/HTTPS Commands").  The module holds one TCP link to the origin: HTTPSETUP opens
  * it, HTTPACTION writes a request into it, and whatever the origin answers
  * is printed as it arrives, unparsed, until the link closes.
  *

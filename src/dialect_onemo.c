@@ -1,7 +1,7 @@
 /*
  * China Mobile OneMO ML302/ML305/ML307, MN316/MN318/MN319/MN326 (AT+MHTTP*,
- * the OneMO HTTP/HTTPS user manual V6.0.7; the lead's wire decisions in
- * issue4-spec.md).  The module keeps up to four client instances, one per
+ * the OneMO HTTP/HTTPS user manual V6.0.7; where the manual is silent the
+ * choice is noted where it is made).  The module keeps up to four client instances, one per
  * server; a request is its specific headers, its content, then
  * AT+MHTTPREQUEST, and the module prints the origin's answer as URCs.
  *

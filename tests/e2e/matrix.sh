@@ -41,7 +41,7 @@
 #                     carried headers are "*"): Authorization and Range are
 #                     carried, not refused; cookies and the client's own
 #                     User-Agent/Accept arrive verbatim (always so with D_RAW)
-#   D_EXTRAS          1: issue 3's extra cases run for every client (PUT and
+#   D_EXTRAS          1: the raw-packet extras run for every client (PUT and
 #                     PATCH with a body, OPTIONS, a header and a cookie, chunked
 #                     with trailers, the client's own headers), each asserting
 #                     what the record says (carried, or the exact 501); they
@@ -661,7 +661,7 @@ t_emu_alive() {
 	fi
 }
 
-# ------------------------------------------------------------ more response shapes (issue 4)
+# ------------------------------------------------------------ more response shapes
 # Not in matrix_client (the older dialects' suites do not call them).
 
 # t_get_empty CLIENT: a file of 0 bytes (Content-Length: 0, no body at
@@ -745,7 +745,7 @@ t_big_response_header() {
 	pass
 }
 
-# ------------------------------------------------------------ raw-packet extras (issue 3)
+# ------------------------------------------------------------ raw-packet extras
 
 # t_options CLIENT: OPTIONS reaches the origin as OPTIONS.
 t_options() {
@@ -958,7 +958,7 @@ t_packet_boundary() {
 # ------------------------------------------------------------ drivers
 
 # matrix_client CLIENT: the Foundation cases for one client, in their
-# order; with D_RAW or D_EXTRAS, the extras of issue 3 follow.  BIG_CLIENTS
+# order; with D_RAW or D_EXTRAS, the raw-packet extras follow.  BIG_CLIENTS
 # (unset: every client) names the clients that run the 5 MB GET.
 matrix_client() {
 	local c=$1

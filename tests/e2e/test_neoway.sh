@@ -1,5 +1,5 @@
 #!/bin/bash
-# The Foundation matrix and issue 3's raw-packet cases for the Neoway N58
+# The Foundation matrix and the raw-packet cases for the Neoway N58
 # (-m neoway: AT+HTTPPARA, AT+HTTPSETUP, AT+HTTPACTION=99 custom packets of
 # at most 2048 bytes, +HTTPRECV/+HTTPCLOSED), against athttp-emu -m neoway.
 # The cases are matrix.sh's; this file is neoway's record and its sections.
@@ -58,7 +58,7 @@ for c in $CLIENTS; do
 	matrix_client "$c"
 done
 # ($CORE_CLIENT: curl, or python under ASan)
-# Issue 3: a request of 2049+ bytes falls back or is refused (413
+# A request of 2049+ bytes falls back or is refused (413
 # naming the limit), never truncated.  A GET with a 3 KB cosmetic
 # header (fallback: AT+HTTPACTION=0 without it, or 413), one with a
 # 3 KB Cookie (which no fallback may drop), and POSTs whose packet is

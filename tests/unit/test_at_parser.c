@@ -1,7 +1,8 @@
 /*
  * The AT parser fed the module's side of every example in the SIMCom manual
- * (000_5c96bf55d4e720da.txt, chapter 3) and OneMO's URC forms
- * (003_f89433d602716ace.txt), whole, byte by byte and in random splits: the
+ * (the SIM7500/SIM7600/SIM7800 Series HTTP AT Command Manual,
+ * chapter 3) and OneMO's URC forms (the OneMO HTTP/HTTPS user manual,
+ * V6.0.7), whole, byte by byte and in random splits: the
  * events must be the same every way.
  */
 #include <setjmp.h>
@@ -326,7 +327,7 @@ static void test_block_length(void **state)
 
 /* ------------------------------------------------------------ OneMO */
 
-/* OneMO's URCs (003_f89433d602716ace.txt 3.10): the length is a later
+/* OneMO's URCs (OneMO HTTP/HTTPS user manual, 3.10): the length is a later
  * field, the prefix may stand alone on its line, "ind" may come without
  * a line end, and the manual's own typo +MHTTPPURC is the same URC. */
 static const struct at_block_rule no_blocks[] = { { NULL, 0, NULL, false } };

@@ -1,6 +1,6 @@
 /*
  * The neoway driver against scripted module replies: every example of the
- * N58 manual (001_ca8de732f15d14dc.txt chapter 9) adapted to the driver's
+ * N58 AT Commands Manual (chapter 9) adapted to the driver's
  * command sequence (HTTPPARA url/port/recvmode, HTTPSETUP, HTTPACTION=99
  * with its '>' data phase; HTTPACTION=0/1/2 for requests over the 2048-byte
  * packet), the responses in recvmode 0 (one "+HTTPRECV:" line, raw bytes,
