@@ -81,10 +81,7 @@ static enum ath_err net_fail(struct ath_error *err, int code, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	ath_fail(err, ATH_E_MODULE, code, "%s", text);
-	if (err)
-		err->http_status = 503;
-	return ATH_E_MODULE;
+	return ath_fail_status(err, ATH_E_MODULE, 503, code, "%s", text);
 }
 
 /* "60 s", "0.2 s": the bound as a person reads it. */

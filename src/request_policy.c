@@ -271,11 +271,9 @@ enum ath_err request_prepare_tls(const struct dialect *d, const struct http_req 
 	/* The program's TLS was checked against a certificate for tls_name:
 	 * a request for another server must not ride on that trust. */
 	if (tls_name && strcasecmp(out->url_host, tls_name) != 0) {
-		ath_fail(err, ATH_E_BAD_REQUEST, -1,
-			 "the request is for %s but the TLS connection was made for %s",
-			 out->url_host, tls_name);
-		err->http_status = 421;
-		return ATH_E_BAD_REQUEST;
+		return ath_fail_status(err, ATH_E_BAD_REQUEST, 421, -1,
+				       "the request is for %s but the TLS connection was made for %s",
+				       out->url_host, tls_name);
 	}
 	const char *bad = first_unsafe_what(path, plen);
 	if (bad)
@@ -294,9 +292,9 @@ enum ath_err request_prepare_tls(const struct dialect *d, const struct http_req 
 	out->body_framed = req->chunked || req->content_length >= 0;
 	enum ath_err e;
 	if (caps->max_url && strlen(out->url) > caps->max_url) {
-		e = ath_fail(err, ATH_E_BAD_REQUEST, -1, "URL longer than the %s module takes (%zu bytes)",
-			     d->name, caps->max_url);
-		err->http_status = 414;
+		e = ath_fail_status(err, ATH_E_BAD_REQUEST, 414, -1,
+				    "URL longer than the %s module takes (%zu bytes)", d->name,
+				    caps->max_url);
 		goto refused;
 	}
 
