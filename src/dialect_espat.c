@@ -114,15 +114,9 @@ static const struct {
 	{ VERB_HEAD, 1 }, { VERB_GET, 2 }, { VERB_POST, 3 }, { VERB_PUT, 4 }, { VERB_DELETE, 5 },
 };
 
-/* The scheme and <transport_type> of a request (the manual: 1
+/* The <transport_type> of a request, http or https (the manual: 1
  * HTTP_TRANSPORT_OVER_TCP, 2 HTTP_TRANSPORT_OVER_SSL). */
-static const struct {
-	const char *scheme;
-	int transport;
-} espat_transports[2] = {
-	[false] = { "http://", 1 },
-	[true] = { "https://", 2 },
-};
+static const int espat_transports[2] = { [false] = 1, [true] = 2 };
 
 /* How the family takes a CA: the command (the manual's syntax, then its
  * examples' spelling; tried in this order, the first that does not answer
@@ -297,18 +291,13 @@ static void add_headers(struct cmdbuf *b, const struct hdr_list *h, bool counted
 /* The reason a command is too long: the URL alone, or its headers. */
 static enum ath_err too_long(struct ath_error *err, const char *cmd, size_t base_len, size_t full_len)
 {
-	if (base_len > ESPAT_CMD_MAX) {
-		ath_fail(err, ATH_E_BAD_REQUEST, -1,
-			 "the URL makes %s %zu bytes, over the module's %d-byte command line", cmd, base_len,
-			 ESPAT_CMD_MAX);
-		err->http_status = 414;
-		return ATH_E_BAD_REQUEST;
-	}
-	ath_fail(err, ATH_E_BAD_REQUEST, -1,
-		 "the headers make %s %zu bytes, over the module's %d-byte command line", cmd, full_len,
-		 ESPAT_CMD_MAX);
-	err->http_status = 431;
-	return ATH_E_BAD_REQUEST;
+	if (base_len > ESPAT_CMD_MAX)
+		return ath_fail_status(err, ATH_E_BAD_REQUEST, 414, -1,
+				       "the URL makes %s %zu bytes, over the module's %d-byte command line",
+				       cmd, base_len, ESPAT_CMD_MAX);
+	return ath_fail_status(err, ATH_E_BAD_REQUEST, 431, -1,
+			       "the headers make %s %zu bytes, over the module's %d-byte command line",
+			       cmd, full_len, ESPAT_CMD_MAX);
 }
 
 static enum ath_err plan_request(const struct dialect_request *rq, struct plan *pl, struct ath_error *err)
@@ -320,30 +309,14 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 			pl->opt = espat_opts[i].opt;
 	if (pl->opt < 0)
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "method %s is not one of AT+HTTPCLIENT's", rq->method);
-	if (rq->body_len && rq->verb != VERB_POST)
-		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
-				"the module sends a body only with POST (AT+HTTPCLIENT's <data>, AT+HTTPCPOST)");
-	if (rq->body_len > ESPAT_MAX_BODY)
-		return ath_fail(err, ATH_E_TOO_LARGE, -1, "request body of %zu bytes exceeds AT+HTTPCPOST's %d",
-				rq->body_len, ESPAT_MAX_BODY);
-	/* The bridge checked all of this; what goes on the AT line is checked
-	 * here once more all the same. */
-	const char *scheme = espat_transports[rq->tls].scheme;
-	if (strncasecmp(rq->url, scheme, strlen(scheme)) != 0)
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an %s URL", scheme);
-	if (has_control(rq->url, strlen(rq->url)))
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "the URL holds a control byte");
-	for (size_t i = 0; rq->headers && i < rq->headers->n; i++) {
-		const struct hdr *h = &rq->headers->v[i];
-		if (has_control(h->name, strlen(h->name)) || has_control(h->value, strlen(h->value)))
-			return ath_fail(err, ATH_E_BAD_REQUEST, -1, "header %.80s holds a control byte", h->name);
-	}
+	/* Method, body, its size, the URL and the header bytes: the bridge
+	 * checked them against espat_caps (dialect.h). */
 
 	int ctype = content_type_param(rq->headers);
 	const unsigned char *body = rq->body ? rq->body : (const unsigned char *)"";
 	bool post = rq->verb == VERB_POST;
 	struct cmdbuf base = { 0 };
-	int transport = espat_transports[rq->tls].transport;
+	int transport = espat_transports[rq->tls];
 	build_client(&base, pl->opt, ctype, rq->url, transport, body, rq->body_len, post);
 	build_client(&pl->cmd, pl->opt, ctype, rq->url, transport, body, rq->body_len, post);
 	add_headers(&pl->cmd, rq->headers, false);

@@ -327,7 +327,7 @@ struct plan {
 	int method;
 	bool tls;                        /* https:// */
 	char origin[ONEMO_MAX_ORIGIN];   /* scheme://host:port, the instance's key */
-	const char *path;                /* into rq->url */
+	const char *path;                /* rq->target */
 	char **fields;                   /* "Name: value", one per carried header */
 	size_t n_fields;
 };
@@ -339,16 +339,6 @@ static void plan_free(struct plan *pl)
 	free(pl->fields);
 	pl->fields = NULL;
 	pl->n_fields = 0;
-}
-
-static bool host_ok(const char *s, size_t n)
-{
-	if (n == 0 || n >= ONEMO_MAX_ORIGIN - 16)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr(".-_[]:", s[i]))
-			return false;
-	return true;
 }
 
 /* Inside the quotes of AT+MHTTPREQUEST: no quote, backslash or control. */
@@ -374,8 +364,6 @@ static enum ath_err plan_request(const struct dialect_request *rq, const struct 
 			pl->method = onemo_methods[i].method;
 	if (pl->method < 0)
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "method %s is not one of AT+MHTTPREQUEST's", rq->method);
-	if (rq->body_len && rq->verb != VERB_POST && rq->verb != VERB_PUT)
-		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "the onemo dialect sends a body only with POST and PUT");
 	if (rq->body_len && !model->data_mode)
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
 				"the onemo %s has no data mode for AT+MHTTPCONTENT: it cannot send a request body",
@@ -386,44 +374,17 @@ static enum ath_err plan_request(const struct dialect_request *rq, const struct 
 				rq->body_len, model_name, model->max_body);
 
 	/* The scheme is part of the instance (3.2: AT+MHTTPCREATE takes
-	 * "http://" or "https://"), so one server on both is two instances. */
-	const char *scheme = NULL;
-	if (strncasecmp(rq->url, "https://", 8) == 0)
-		scheme = "https://";
-	else if (strncasecmp(rq->url, "http://", 7) == 0)
-		scheme = "http://";
-	if (!scheme)
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an http:// or https:// URL");
-	pl->tls = scheme[4] == 's';
-	if (pl->tls != rq->tls)
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "the URL's scheme and the request's TLS flag disagree");
-	const char *a = rq->url + strlen(scheme);
-	const char *slash = strchr(a, '/');
-	size_t alen = slash ? (size_t)(slash - a) : strlen(a);
-	pl->path = slash ? slash : "/";
-	/* The port follows the last colon, unless that is inside [v6]. */
-	const char *colon = NULL;
-	for (const char *p = a; p < a + alen; p++)
-		if (*p == ':')
-			colon = p;
-	const char *bracket = memchr(a, ']', alen);
-	if (colon && bracket && colon < bracket)
-		colon = NULL;
-	size_t hlen = colon ? (size_t)(colon - a) : alen;
-	unsigned long port = pl->tls ? 443 : 80;
-	if (colon) {
-		char *end;
-		port = strtoul(colon + 1, &end, 10);
-		if (end != a + alen || end == colon + 1 || port < 1 || port > 65535)
-			return ath_fail(err, ATH_E_BAD_REQUEST, -1, "bad port in the URL");
-	}
-	if (!host_ok(a, hlen))
+	 * "http://" or "https://"), so one server on both is two instances.
+	 * The bridge split and checked the URL (dialect.h). */
+	pl->tls = rq->tls;
+	pl->path = rq->target;
+	bool v6 = strchr(rq->host, ':') != NULL;
+	int olen = snprintf(pl->origin, sizeof pl->origin, "%s%s%s%s:%u",
+			    pl->tls ? "https://" : "http://", v6 ? "[" : "", rq->host,
+			    v6 ? "]" : "", rq->port);
+	if (olen < 0 || (size_t)olen >= sizeof pl->origin)
 		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
-				"the host name holds characters that cannot go on the AT line");
-	snprintf(pl->origin, sizeof pl->origin, "%s%.*s:%lu", scheme, (int)hlen, a, port);
-	if (!quoted_ok(pl->path, strlen(pl->path)))
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
-				"the URL holds a byte that cannot go inside AT+MHTTPREQUEST's quotes");
+				"the host name is too long for AT+MHTTPCREATE");
 
 	size_t n = rq->headers ? rq->headers->n : 0;
 	pl->fields = n ? calloc(n, sizeof *pl->fields) : NULL;

@@ -132,6 +132,18 @@ static const char *first_unsafe_what(const char *s, size_t len)
 	return NULL;
 }
 
+/* RFC 9110 5.1: a field name is a token.  http-parser holds a program's
+ * requests to that; the API's callers are held here. */
+static bool field_name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return false;
+	return true;
+}
+
 static void note_dropped(struct prepared_request *p, const char *name)
 {
 	size_t used = strlen(p->dropped);
@@ -302,6 +314,10 @@ enum ath_err request_prepare_tls(const struct dialect *d, const struct http_req 
 	bool has_body = req->chunked || req->content_length > 0;
 	for (size_t i = 0; i < req->headers.n; i++) {
 		const struct hdr *h = &req->headers.v[i];
+		if (!field_name_ok(h->name)) {
+			e = ath_fail(err, ATH_E_BAD_REQUEST, -1, "a header name that is not a token (RFC 9110 5.1)");
+			goto refused;
+		}
 		enum header_class hc = classify(h->name);
 		if (hc == HC_LOCAL)
 			continue;
