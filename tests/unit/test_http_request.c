@@ -23,7 +23,6 @@
 
 extern const struct dialect dialect_simcom;
 
-
 /* A connected pair: fds[0] the client, fds[1] the bridge's end. */
 static void pair(int fds[2])
 {
@@ -143,7 +142,6 @@ static void test_bad_request(void **state)
 	close(fds[0]);
 	close(fds[1]);
 }
-
 
 int main(void)
 {

@@ -21,7 +21,6 @@
 #include "http_response.h"
 #include "unit_util.h"
 
-
 /* A connected pair: fds[0] the client, fds[1] the bridge's end. */
 static void pair(int fds[2])
 {

@@ -23,7 +23,6 @@
 extern const struct dialect dialect_simcom;
 extern const struct dialect dialect_httpcfg;
 
-
 static void expect_refusal(struct http_req q, enum ath_err code, int status, const char *needle)
 {
 	struct prepared_request p;
