@@ -78,6 +78,7 @@
 
 #include "at_sync.h"
 #include "dialect.h"
+#include "module_codes.h"
 #include "raw_response.h"
 
 #define HTTPCFG_MAX_URL 2048          /* AT+HTTPURL <URL_length> */
@@ -113,13 +114,9 @@ static const struct {
 	.read_tail_ms = 5000,   /* "+HTTPREAD: <err>" after OK */
 };
 
-static const struct httpcfg_code {
-	int code;
-	int http_status;
-	const char *meaning;
-	/* What else the code covers on an https request, or NULL. */
-	const char *on_https;
-} httpcfg_codes[] = {
+/* The manual's error codes; hint: what else the code covers on an https
+ * request. */
+static const struct module_code httpcfg_codes[] = {
 	{ 701, 502, "HTTP(S) unknown error", "(https: the module's TLS may have failed)" },
 	{ 702, 504, "HTTP(S) timeout", NULL },
 	{ 703, 503, "HTTP(S) busy", NULL },
@@ -153,24 +150,14 @@ static const struct httpcfg_code {
 	{ 730, 502, "invalid parameter", NULL },
 };
 
-static const struct httpcfg_code *httpcfg_code(int code)
-{
-	for (size_t i = 0; i < sizeof httpcfg_codes / sizeof httpcfg_codes[0]; i++)
-		if (httpcfg_codes[i].code == code)
-			return &httpcfg_codes[i];
-	return NULL;
-}
-
 /* A module error with its code's meaning and status; https: the request
  * was one, and the meaning says what the code covers then. */
 static enum ath_err module_failed(struct ath_error *err, int code, const char *what, bool https)
 {
-	const struct httpcfg_code *c = httpcfg_code(code);
-	const char *extra = c && https ? c->on_https : NULL;
-	ath_fail(err, ATH_E_MODULE, code, "%s%s%s%s%s", c ? c->meaning : "", c ? " " : "",
-		 extra ? extra : "", extra ? " " : "", what);
-	err->http_status = c ? c->http_status : 502;
-	return ATH_E_MODULE;
+	const struct module_code *c = module_code_find(MODULE_CODES(httpcfg_codes), code);
+	const char *extra = c && https ? c->hint : NULL;
+	return ath_fail_status(err, ATH_E_MODULE, c ? c->http_status : 502, code, "%s%s%s%s%s",
+			       c ? c->meaning : "", c ? " " : "", extra ? extra : "", extra ? " " : "", what);
 }
 
 /* A command answered with ERROR or +CME ERROR. */
@@ -384,10 +371,8 @@ static enum ath_err send_request(struct modem_io *io, const struct dialect_reque
 	if (e != ATH_OK)
 		return at_no_answer(err, e, cmd);
 	if (which == 1) {
-		ath_fail(err, ATH_E_MODULE, -1, "TIMEOUT: no answer from the server within %d s (%s)",
-			 rsp_s, cmd);
-		err->http_status = 504;
-		return ATH_E_MODULE;
+		return ath_fail_status(err, ATH_E_MODULE, 504, -1,
+				       "TIMEOUT: no answer from the server within %d s (%s)", rsp_s, cmd);
 	}
 	int code, status;
 	if (!parse_result_urc(line, strlen(urc), &code, &status))
@@ -693,10 +678,9 @@ static enum ath_err httpcfg_exchange(struct modem_io *io, const struct dialect_r
 	/* Never an https request the module was not set up for, nor one that
 	 * must be verified on a module that does not verify. */
 	if (rq->tls && (!st->tls_ready || (rq->verify_upstream && !st->verifying))) {
-		ath_fail(err, ATH_E_MODULE, -1, "https: %s", !st->tls_ready ? "the module's TLS is not set up"
-					     : "the module is not verifying servers");
-		err->http_status = 502;
-		return ATH_E_MODULE;
+		return ath_fail_status(err, ATH_E_MODULE, 502, -1, "https: %s",
+				       !st->tls_ready ? "the module's TLS is not set up"
+						      : "the module is not verifying servers");
 	}
 	enum ath_err e = set_url(io, rq->url, err);
 	if (e == ATH_OK)

@@ -92,6 +92,7 @@
 
 #include "at_sync.h"
 #include "dialect.h"
+#include "module_codes.h"
 
 #define ONEMO_SLOTS 4                        /* "at most 4 instances" (3.2) */
 #define ONEMO_PIECE 4096                     /* <length> of HEADER and CONTENT */
@@ -110,66 +111,54 @@ static const struct {
 };
 
 /* Chapter 5: +CME ERROR codes of the HTTP commands. */
-static const struct onemo_code {
-	int code;
-	int http_status;
-	const char *meaning;
-} cme_codes[] = {
-	{ 3, 502, "operation not allowed" },
-	{ 23, 502, "memory allocation failed" },
-	{ 50, 502, "parameter error" },
-	{ 650, 502, "unknown error" },
-	{ 651, 502, "no free client" },
-	{ 652, 502, "client not created" },
-	{ 653, 502, "client busy" },
-	{ 654, 502, "URL parse failed" },
-	{ 655, 502, "SSL not enabled" },
-	{ 656, 502, "connection failed" },
-	{ 657, 502, "data send failed" },
-	{ 658, 502, "open file failed" },
+static const struct module_code cme_codes[] = {
+	{ 3, 502, "operation not allowed", NULL },
+	{ 23, 502, "memory allocation failed", NULL },
+	{ 50, 502, "parameter error", NULL },
+	{ 650, 502, "unknown error", NULL },
+	{ 651, 502, "no free client", NULL },
+	{ 652, 502, "client not created", NULL },
+	{ 653, 502, "client busy", NULL },
+	{ 654, 502, "URL parse failed", NULL },
+	{ 655, 502, "SSL not enabled", NULL },
+	{ 656, 502, "connection failed", NULL },
+	{ 657, 502, "data send failed", NULL },
+	{ 658, 502, "open file failed", NULL },
 	/* The OneMO SSL user manual, 5.2: codes of AT+MSSL*. */
-	{ 750, 502, "SSL/TLS unknown error" },
-	{ 751, 502, "SSL/TLS resource initialisation failed" },
-	{ 752, 502, "SSL/TLS server certificate verification failed" },
-	{ 753, 502, "SSL/TLS negotiation timed out" },
-	{ 754, 502, "SSL/TLS negotiation failed" },
-	{ 760, 502, "certificate/key unknown error" },
-	{ 761, 502, "certificate/key invalid (format or content)" },
-	{ 762, 502, "certificate/key does not exist" },
-	{ 763, 502, "a certificate or key of that name exists" },
-	{ 764, 502, "certificate/key write failed" },
-	{ 765, 502, "another certificate/key is being written" },
-	{ 766, 502, "certificate/key read failed" },
-	{ 767, 502, "certificate/key delete failed" },
-	{ 768, 502, "certificate/key too large" },
-	{ 769, 502, "certificate/key load failed" },
+	{ 750, 502, "SSL/TLS unknown error", NULL },
+	{ 751, 502, "SSL/TLS resource initialisation failed", NULL },
+	{ 752, 502, "SSL/TLS server certificate verification failed", NULL },
+	{ 753, 502, "SSL/TLS negotiation timed out", NULL },
+	{ 754, 502, "SSL/TLS negotiation failed", NULL },
+	{ 760, 502, "certificate/key unknown error", NULL },
+	{ 761, 502, "certificate/key invalid (format or content)", NULL },
+	{ 762, 502, "certificate/key does not exist", NULL },
+	{ 763, 502, "a certificate or key of that name exists", NULL },
+	{ 764, 502, "certificate/key write failed", NULL },
+	{ 765, 502, "another certificate/key is being written", NULL },
+	{ 766, 502, "certificate/key read failed", NULL },
+	{ 767, 502, "certificate/key delete failed", NULL },
+	{ 768, 502, "certificate/key too large", NULL },
+	{ 769, 502, "certificate/key load failed", NULL },
 }, err_codes[] = {
 	/* 3.10: +MHTTPURC: "err",<httpid>,<error_code> */
-	{ 1, 502, "DNS resolution failed" },
-	{ 2, 502, "connection to the server failed" },
-	{ 3, 504, "connection to the server timed out" },
-	{ 4, 502, "SSL handshake failed" },
-	{ 5, 502, "connection closed abnormally" },
-	{ 6, 504, "response from the server timed out" },
-	{ 7, 502, "received data could not be parsed" },
-	{ 8, 502, "cache space insufficient" },
-	{ 9, 502, "data lost" },
-	{ 10, 502, "file write failed" },
-	{ 255, 502, "unknown error" },
+	{ 1, 502, "DNS resolution failed", NULL },
+	{ 2, 502, "connection to the server failed", NULL },
+	{ 3, 504, "connection to the server timed out", NULL },
+	{ 4, 502, "SSL handshake failed", NULL },
+	{ 5, 502, "connection closed abnormally", NULL },
+	{ 6, 504, "response from the server timed out", NULL },
+	{ 7, 502, "received data could not be parsed", NULL },
+	{ 8, 502, "cache space insufficient", NULL },
+	{ 9, 502, "data lost", NULL },
+	{ 10, 502, "file write failed", NULL },
+	{ 255, 502, "unknown error", NULL },
 };
 
 #define CME_ERROR_NO_FREE_CLIENT 651
 #define ONEMO_ERR_SSL 4                      /* "err" 4: SSL handshake failed */
 #define CME_ERROR_NOT_CREATED 652
 #define CME_ERROR_BUSY 653
-
-static const struct onemo_code *code_of(const struct onemo_code *table, size_t n, int code)
-{
-	for (size_t i = 0; i < n; i++)
-		if (table[i].code == code)
-			return &table[i];
-	return NULL;
-}
 
 /* What a model takes (the manual's Table 1 series and its notes). */
 struct onemo_model {
@@ -315,10 +304,9 @@ static enum ath_err refused(struct ath_error *err, const struct at_result *r, co
 {
 	if (r->final != AT_FINAL_CME)
 		return at_refused(err, r, cmd);
-	const struct onemo_code *c = code_of(cme_codes, sizeof cme_codes / sizeof cme_codes[0], r->code);
-	ath_fail(err, ATH_E_MODULE, r->code, "%s failed: %s (%s)", cmd, r->text, c ? c->meaning : "unknown code");
-	err->http_status = c ? c->http_status : 502;
-	return ATH_E_MODULE;
+	const struct module_code *c = module_code_find(MODULE_CODES(cme_codes), r->code);
+	return ath_fail_status(err, ATH_E_MODULE, c ? c->http_status : 502, r->code, "%s failed: %s (%s)",
+			       cmd, r->text, c ? c->meaning : "unknown code");
 }
 
 /* ------------------------------------------------------------ the request */
@@ -406,11 +394,10 @@ static enum ath_err plan_request(const struct dialect_request *rq, const struct 
 		total += nl + 2 + vl + 2;
 		if (model->max_headers && total > model->max_headers) {
 			plan_free(pl);
-			ath_fail(err, ATH_E_UNSUPPORTED, -1,
-				 "the request's headers come to over %zu bytes, more than AT+MHTTPHEADER of the %s holds",
-				 model->max_headers, model_name);
-			err->http_status = 431;
-			return ATH_E_UNSUPPORTED;
+			return ath_fail_status(err, ATH_E_UNSUPPORTED, 431, -1,
+					       "the request's headers come to over %zu bytes, more than "
+					       "AT+MHTTPHEADER of the %s holds",
+					       model->max_headers, model_name);
 		}
 		/* Without the data mode a field travels inside the command. */
 		if (!model->data_mode && !(nl + 2 + vl <= ONEMO_CMD_HEADER_MAX && quoted_ok(h->name, nl) &&
@@ -726,8 +713,8 @@ static enum ath_err apply_settings(struct modem_io *io, int ctx, const struct ss
 			return at_no_answer(err, e, "AT+MSSLCFG");
 		if (r.final == AT_FINAL_OK)
 			continue;
-		const struct onemo_code *c = r.final == AT_FINAL_CME
-			? code_of(cme_codes, sizeof cme_codes / sizeof cme_codes[0], r.code) : NULL;
+		const struct module_code *c = r.final == AT_FINAL_CME
+			? module_code_find(MODULE_CODES(cme_codes), r.code) : NULL;
 		trace_note(io->trace, "%s: %s", cmd, r.text);
 		if (t->needed && *all) {
 			*all = false;
@@ -768,8 +755,8 @@ static enum ath_err write_ca(struct modem_io *io, bool *written, char *why, size
 		if (e != ATH_OK)
 			return at_no_answer(err, e, "AT+MSSLCERTWR");
 		if (r.final != AT_FINAL_OK) {
-			const struct onemo_code *c = r.final == AT_FINAL_CME
-				? code_of(cme_codes, sizeof cme_codes / sizeof cme_codes[0], r.code) : NULL;
+			const struct module_code *c = r.final == AT_FINAL_CME
+				? module_code_find(MODULE_CODES(cme_codes), r.code) : NULL;
 			if (snprintf(why, why_len, "the module refused the --module-ca roots: AT+MSSLCERTWR answered %s%s%s",
 				     r.text, c ? ": " : "", c ? c->meaning : "") >= (int)why_len)
 				trace_note(io->trace, "(the reason was cut short)");
@@ -1066,15 +1053,15 @@ static void urc_block(void *ctx, const char *header, const void *data, size_t le
 /* +MHTTPURC: "err",<id>,<code> as the client's error. */
 static enum ath_err err_urc(struct ath_error *err, int code, bool head_sent, bool tls)
 {
-	const struct onemo_code *c = code_of(err_codes, sizeof err_codes / sizeof err_codes[0], code);
+	const struct module_code *c = module_code_find(MODULE_CODES(err_codes), code);
 	/* An http request meets SSL only by a redirect the module followed
 	 * (the SSL side above): say so. */
 	bool redirect = code == ONEMO_ERR_SSL && !tls;
-	ath_fail(err, ATH_E_MODULE, code, "+MHTTPURC \"err\" %d: %s%s%s", code, c ? c->meaning : "unknown error code",
-		 redirect ? " (the module followed a redirect to https, which it may do only verified)" : "",
-		 head_sent ? " (the response was cut short)" : "");
-	err->http_status = c ? c->http_status : 502;
-	return ATH_E_MODULE;
+	return ath_fail_status(err, ATH_E_MODULE, c ? c->http_status : 502, code, "+MHTTPURC \"err\" %d: %s%s%s",
+			       code, c ? c->meaning : "unknown error code",
+			       redirect ? " (the module followed a redirect to https, which it may do only verified)"
+					: "",
+			       head_sent ? " (the response was cut short)" : "");
 }
 
 /* The response is over, as the block sink saw it. */
@@ -1261,11 +1248,9 @@ static enum ath_err onemo_exchange(struct modem_io *io, const struct dialect_req
 		return e;
 	if (pl.tls && (!st->tls_ready || (rq->verify_upstream && !st->tls_verified))) {
 		plan_free(&pl);
-		ath_fail(err, ATH_E_MODULE, -1, "%s",
-			 st->tls_ready ? "https: the module was not set up to verify the server"
-				       : "https: the module's SSL context was not set up");
-		err->http_status = 502;
-		return ATH_E_MODULE;
+		return ath_fail_status(err, ATH_E_MODULE, 502, -1, "%s",
+				       st->tls_ready ? "https: the module was not set up to verify the server"
+						     : "https: the module's SSL context was not set up");
 	}
 	struct urc_ctx uc = { .io = io, .sink = sink, .verb = rq->verb, .announced = -1, .err_code = -1,
 			      .tls = pl.tls };
