@@ -92,6 +92,7 @@
 #include "at_sync.h"
 #include "body_spool.h"
 #include "dialect.h"
+#include "strbuf.h"
 
 #define ESPAT_CMD_MAX 256        /* ESP-AT's longest command line, without CR */
 #define ESPAT_MAX_BODY 2048      /* AT+HTTPCPOST <length>: "maximum length 2k" */
@@ -158,73 +159,31 @@ static const char *const dropped_fields[] = {
 
 /* ------------------------------------------------------------ the command */
 
-struct cmdbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void cb_add(struct cmdbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap * 2 : 512) + n;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void cb_str(struct cmdbuf *b, const char *s)
-{
-	cb_add(b, s, strlen(s));
-}
-
-static void cb_fmt(struct cmdbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cb_fmt(struct cmdbuf *b, const char *fmt, ...)
-{
-	char tmp[64];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		cb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
 /* ESP-AT's escapes inside a quoted parameter. */
-static void cb_escaped(struct cmdbuf *b, const char *s, size_t n)
+static void cb_escaped(struct strbuf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '"' || s[i] == '\\' || s[i] == ',')
-			cb_add(b, "\\", 1);
-		cb_add(b, s + i, 1);
+			strbuf_add(b, "\\", 1);
+		strbuf_add(b, s + i, 1);
 	}
 }
 
 /* A quoted, escaped parameter after a comma. */
-static void cb_param(struct cmdbuf *b, const char *s, size_t n)
+static void cb_param(struct strbuf *b, const char *s, size_t n)
 {
-	cb_add(b, ",\"", 2);
+	strbuf_add(b, ",\"", 2);
 	cb_escaped(b, s, n);
-	cb_add(b, "\"", 1);
+	strbuf_add(b, "\"", 1);
 }
 
-static void cb_header(struct cmdbuf *b, const struct hdr *h)
+static void cb_header(struct strbuf *b, const struct hdr *h)
 {
-	cb_add(b, ",\"", 2);
+	strbuf_add(b, ",\"", 2);
 	cb_escaped(b, h->name, strlen(h->name));
-	cb_add(b, ": ", 2);
+	strbuf_add(b, ": ", 2);
 	cb_escaped(b, h->value, strlen(h->value));
-	cb_add(b, "\"", 1);
+	strbuf_add(b, "\"", 1);
 }
 
 static bool has_control(const void *data, size_t n)
@@ -249,41 +208,41 @@ static int content_type_param(const struct hdr_list *h)
 struct plan {
 	int opt;
 	bool cpost;              /* AT+HTTPCPOST with a data phase */
-	struct cmdbuf cmd;
+	struct strbuf cmd;
 	const char *name;        /* the command, for messages */
 };
 
 static void plan_free(struct plan *pl)
 {
-	free(pl->cmd.p);
+	strbuf_free(&pl->cmd);
 	memset(pl, 0, sizeof *pl);
 }
 
 /* The command's fixed part and URL; with_data adds POST's <data>. */
-static void build_client(struct cmdbuf *b, int opt, int ctype, const char *url, int transport,
+static void build_client(struct strbuf *b, int opt, int ctype, const char *url, int transport,
 			 const unsigned char *data, size_t data_len, bool with_data)
 {
-	cb_fmt(b, "AT+HTTPCLIENT=%d,%d", opt, ctype);
+	strbuf_addf(b, "AT+HTTPCLIENT=%d,%d", opt, ctype);
 	cb_param(b, url, strlen(url));
-	cb_fmt(b, ",,,%d", transport);
+	strbuf_addf(b, ",,,%d", transport);
 	if (with_data)
 		cb_param(b, (const char *)data, data_len);
 }
 
-static void build_cpost(struct cmdbuf *b, const char *url, size_t len)
+static void build_cpost(struct strbuf *b, const char *url, size_t len)
 {
-	cb_str(b, "AT+HTTPCPOST=");
-	cb_add(b, "\"", 1);
+	strbuf_adds(b, "AT+HTTPCPOST=");
+	strbuf_add(b, "\"", 1);
 	cb_escaped(b, url, strlen(url));
-	cb_fmt(b, "\",%zu", len);
+	strbuf_addf(b, "\",%zu", len);
 }
 
-static void add_headers(struct cmdbuf *b, const struct hdr_list *h, bool counted)
+static void add_headers(struct strbuf *b, const struct hdr_list *h, bool counted)
 {
 	if (!h || !h->n)
 		return;
 	if (counted)
-		cb_fmt(b, ",%zu", h->n);
+		strbuf_addf(b, ",%zu", h->n);
 	for (size_t i = 0; i < h->n; i++)
 		cb_header(b, &h->v[i]);
 }
@@ -315,7 +274,7 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 	int ctype = content_type_param(rq->headers);
 	const unsigned char *body = rq->body ? rq->body : (const unsigned char *)"";
 	bool post = rq->verb == VERB_POST;
-	struct cmdbuf base = { 0 };
+	struct strbuf base = { 0 };
 	int transport = espat_transports[rq->tls];
 	build_client(&base, pl->opt, ctype, rq->url, transport, body, rq->body_len, post);
 	build_client(&pl->cmd, pl->opt, ctype, rq->url, transport, body, rq->body_len, post);
@@ -331,10 +290,8 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 		e = too_long(err, "AT+HTTPCLIENT", base.len, pl->cmd.len);
 	} else {
 		/* The body goes in AT+HTTPCPOST's data phase. */
-		free(base.p);
-		free(pl->cmd.p);
-		memset(&base, 0, sizeof base);
-		memset(&pl->cmd, 0, sizeof pl->cmd);
+		strbuf_free(&base);
+		strbuf_free(&pl->cmd);
 		build_cpost(&base, rq->url, rq->body_len);
 		build_cpost(&pl->cmd, rq->url, rq->body_len);
 		add_headers(&pl->cmd, rq->headers, true);
@@ -345,7 +302,7 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 		else if (pl->cmd.len > ESPAT_CMD_MAX)
 			e = too_long(err, "AT+HTTPCPOST", base.len, pl->cmd.len);
 	}
-	free(base.p);
+	strbuf_free(&base);
 	if (e != ATH_OK)
 		plan_free(pl);
 	return e;
