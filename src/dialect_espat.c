@@ -92,6 +92,7 @@
 #include "at_sync.h"
 #include "body_spool.h"
 #include "dialect.h"
+#include "wire_time.h"
 #include "strbuf.h"
 
 #define ESPAT_CMD_MAX 256        /* ESP-AT's longest command line, without CR */
@@ -995,11 +996,6 @@ static enum ath_err deliver(struct modem_io *io, struct collector *col, const st
 	return ATH_OK;
 }
 
-static int data_ms(size_t len, int baud)
-{
-	return 2000 + (int)(len * 10 * 1000 * 2 / (size_t)(baud > 0 ? baud : 115200));
-}
-
 /* A command with a data phase (AT+HTTPCPOST, AT+HTTPCERT): OK and the
  * prompt (or the prompt alone), exactly len bytes, then its result: the
  * chat's final result when '>' came alone, else a line from after (the
@@ -1036,7 +1032,7 @@ static enum ath_err run_data_phase(struct modem_io *io, struct tap *tp, const ch
 	tp->prompt_watch = false;
 	if (sent)
 		*sent = true;
-	e = at_chat_send_data(io->chat, data, len, data_ms(len, io->baud));
+	e = at_chat_send_data(io->chat, data, len, (int)wire_ms(len, io->baud));
 	snprintf(what, sizeof what, "%s data", name);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, what);

@@ -78,6 +78,7 @@
 
 #include "at_sync.h"
 #include "dialect.h"
+#include "wire_time.h"
 #include "module_codes.h"
 #include "raw_response.h"
 
@@ -184,8 +185,7 @@ static const struct httpcfg_params *params_of(const struct modem_io *io)
 
 static int seconds_for(size_t len, int baud)
 {
-	/* Twice the line time, plus slack; in whole seconds, at least 1. */
-	long s = 2 + (long)(len * 10 * 2 / (size_t)(baud > 0 ? baud : 115200));
+	long long s = wire_s(len, baud);
 	return s > HTTPCFG_MAX_SECONDS ? HTTPCFG_MAX_SECONDS : (int)s;
 }
 

@@ -97,6 +97,7 @@
 
 #include "at_sync.h"
 #include "dialect.h"
+#include "wire_time.h"
 #include "raw_response.h"
 #include "request_policy.h"
 
@@ -603,12 +604,6 @@ static enum ath_err open_link(struct modem_io *io, const struct plan *pl, struct
 	return ATH_OK;
 }
 
-static int seconds_for(size_t len, int baud)
-{
-	/* Twice the line time, plus slack. */
-	return 2 + (int)(len * 10 * 2 / (size_t)(baud > 0 ? baud : 115200));
-}
-
 /* AT+HTTP(S)ACTION, with its data phase for POST and custom packets. */
 static enum ath_err send_action(struct modem_io *io, const struct plan *pl, struct ath_error *err)
 {
@@ -625,7 +620,7 @@ static enum ath_err send_action(struct modem_io *io, const struct plan *pl, stru
 	if (pl->data) {
 		e = at_chat_cmd_prompt(io->chat, timeouts.action_ms, &r, "%s", cmd);
 		if (e == ATH_OK && r.final == AT_FINAL_PROMPT) {
-			int data_ms = seconds_for(pl->data_len, io->baud) * 1000;
+			int data_ms = (int)wire_ms(pl->data_len, io->baud);
 			e = at_chat_send_data(io->chat, pl->data, pl->data_len, data_ms);
 			if (e == ATH_OK)
 				e = at_chat_wait_final(io->chat, data_ms + timeouts.action_ms, &r);

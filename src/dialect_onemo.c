@@ -92,6 +92,7 @@
 
 #include "at_sync.h"
 #include "dialect.h"
+#include "wire_time.h"
 #include "module_codes.h"
 
 #define ONEMO_SLOTS 4                        /* "at most 4 instances" (3.2) */
@@ -626,11 +627,6 @@ static enum ath_err create_instance(struct modem_io *io, const char *origin, str
 
 /* ------------------------------------------------------------ sending */
 
-static int data_ms(size_t len, int baud)
-{
-	return 2000 + (int)(len * 10 * 1000 * 2 / (size_t)(baud > 0 ? baud : 115200));
-}
-
 /* "<cmd>=<id>,<eof>,<len>", the prompt, the bytes, OK. */
 static enum ath_err data_phase(struct modem_io *io, const char *cmd, int id, int eof, const void *data,
 			       size_t len, struct ath_error *err)
@@ -641,7 +637,7 @@ static enum ath_err data_phase(struct modem_io *io, const char *cmd, int id, int
 		return at_no_answer(err, e, cmd);
 	if (r.final != AT_FINAL_PROMPT)
 		return refused(err, &r, cmd);
-	int ms = data_ms(len, io->baud);
+	int ms = (int)wire_ms(len, io->baud);
 	e = at_chat_send_data(io->chat, data, len, ms);
 	if (e == ATH_OK)
 		e = at_chat_wait_final(io->chat, ms + timeouts.cmd_ms, &r);
@@ -747,7 +743,7 @@ static enum ath_err write_ca(struct modem_io *io, bool *written, char *why, size
 		enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.cmd_ms, &r, "AT+MSSLCERTWR=\"%s\",%zu,%zu",
 						    tls_profile.ca_name, len - off - n, n);
 		if (e == ATH_OK && r.final == AT_FINAL_PROMPT) {
-			int ms = data_ms(n, io->baud);
+			int ms = (int)wire_ms(n, io->baud);
 			e = at_chat_send_data(io->chat, pem + off, n, ms);
 			if (e == ATH_OK)
 				e = at_chat_wait_final(io->chat, ms + timeouts.cmd_ms, &r);

@@ -26,6 +26,7 @@
 
 #include "at_sync.h"
 #include "dialect.h"
+#include "wire_time.h"
 #include "module_codes.h"
 
 /* Per read: large, so the per-command overhead is a small fraction of the
@@ -228,7 +229,7 @@ static enum ath_err set_param(struct modem_io *io, const char *name, char *held,
 
 static int download_time_ms(size_t len, int baud)
 {
-	long ms = 2000 + (long)(len * 10 * 1000 * 2 / (size_t)(baud > 0 ? baud : 115200));
+	long long ms = wire_ms(len, baud);
 	return ms > 120000 ? 120000 : (int)ms;
 }
 
