@@ -53,6 +53,9 @@ UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELP   := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 UNIT_HOBJ   := $(UNIT_HELP:%.c=$(BUILD)/%.o)
+# Programs the end-to-end suites run (not installed): tests/tools/NAME.c.
+TESTTOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TESTTOOL_BIN := $(TESTTOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 BENCH_SRC   := $(sort $(wildcard bench/*.c))
 BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
@@ -79,7 +82,7 @@ EMU        := $(BUILD)/bin/athttp-emu
 all: $(INTERNAL_A) $(API_A) $(API_SO) $(API_LINKS) $(PRELOAD) $(WRAPPER) $(EMU) $(EXAMPLE_BIN)
 
 # Objects that only one link uses: kept, so a second make does not redo them.
-.SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(EXAMPLE_SRC) $(BENCH_SRC) $(UNIT_SRC) $(UNIT_HELP))
+.SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(EXAMPLE_SRC) $(BENCH_SRC) $(UNIT_SRC) $(UNIT_HELP) $(TESTTOOL_SRC))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -159,6 +162,10 @@ $(BUILD)/tests/test_preload_%: $(BUILD)/tests/unit/test_preload_%.o $(PRELOAD_PU
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lpthread
 
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(INTERNAL_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(INTERNAL_A) $(ENGINE_LIBS)
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< -lpthread
@@ -177,13 +184,13 @@ deps:
 	@sh tools/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TESTTOOL_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN)
 
 unit: all $(UNIT_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh --unit-only $(UNIT_BIN)
 
-e2e: all
+e2e: all $(TESTTOOL_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh --e2e-only
 
 demo: deps

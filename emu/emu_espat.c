@@ -4,7 +4,7 @@
  * firmware that implements the same manual with other output.
  *
  * Source of truth: the manual (the Beken BK72xx AT manual, "HTTP
- * instruction set"), the lead's wire decisions for this dialect
+ * instruction set"), the driver's choices where it is silent
  * (quoted parameters with ESP-AT's escapes \" \\ \, and the
  * manual's unquoted form, both parsed by emu_cmdline.c's EMU_PARSE_ESPAT;
  * a command line of at most 256 bytes) and the quirks DESIGN.md lists.

@@ -6,10 +6,11 @@
  *
  * Source of truth: the OneMO HTTP/HTTPS user manual V6.0.7 (its PDF text
  * misspells the names as AT+MHTTTP... and +MHTTPPURC; the module spells
- * them AT+MHTTP... and +MHTTPURC) and the lead's wire notes for issue 4.
+ * them AT+MHTTP... and +MHTTPURC) and, where the manual is silent, the
+ * driver's choices (noted where they are made).
  * The module emulated is an ML30x, the family with the ">" data mode: a
  * header in a command is at most 1024 bytes (note 15), a string parameter
- * holds no quote (note 16) and, by the lead's decision, no backslash.
+ * holds no quote (note 16) and, as the driver assumes, no backslash.
  * Which ML30x (--model, AT+CGMM's answer) decides a request's totals:
  * ML307G (the default) holds 3 x 4096 content bytes and 4096 header
  * bytes (notes 19 and 15), the others chain pieces without a total.  The

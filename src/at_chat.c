@@ -1,5 +1,6 @@
 #include "at_chat.h"
 #include "at_sync.h"
+#include "clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,13 +45,6 @@ static const char *const restart_in_data[] = { "\r\nRDY\r\n", "\r\nready\r\n", N
 
 /* How long bytes held back may wait for the next ones. */
 #define HOLD_MS 100
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void enqueue(struct at_chat *c, const char *line, size_t len)
 {
@@ -417,9 +411,9 @@ static enum ath_err pump(struct at_chat *c, int timeout_ms,
 			 bool (*done)(struct at_chat *, const void *), const void *arg)
 {
 	unsigned char buf[4096];
-	long deadline = now_ms() + timeout_ms;
+	long long deadline = now_ms() + timeout_ms;
 	while (!c->restarted && !c->framing_broken && !done(c, arg)) {
-		long left = deadline - now_ms();
+		long long left = deadline - now_ms();
 		if (left <= 0)
 			return ATH_E_TIMEOUT;
 		bool holding = c->nhold > 0;
@@ -649,7 +643,7 @@ void at_chat_clear_restart(struct at_chat *c)
 void at_chat_drain(struct at_chat *c, int quiet_ms, int max_ms)
 {
 	unsigned char buf[4096];
-	long end = now_ms() + max_ms;
+	long long end = now_ms() + max_ms;
 	if (c->tp->ops->flush_input)
 		c->tp->ops->flush_input(c->tp);
 	while (now_ms() < end) {

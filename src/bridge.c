@@ -67,7 +67,9 @@ static bool serve_one(athttp_modem *m, struct req_reader *rr, const struct athtt
 {
 	const struct dialect *d = modem_dialect(m);
 	struct http_req req;
+	struct prepared_request prep = { 0 };
 	struct ath_error err;
+	bool go_on = false;
 	ath_error_clear(&err);
 
 	int rc = req_read_head(rr, &req, &err);
@@ -76,55 +78,43 @@ static bool serve_one(athttp_modem *m, struct req_reader *rr, const struct athtt
 			answer_error(m, rr->conn, &err, false, NULL);
 			linger_close(rr->conn);
 		}
-		http_req_free(&req);
-		return false;
+		goto done;
 	}
 
-	struct prepared_request prep;
-	enum ath_err e = request_prepare_tls(d, &req, peer, tls_name, &prep, &err);
 	bool keep = req.keep_alive;
+	enum ath_err e = request_prepare_tls(d, &req, peer, tls_name, &prep, &err);
 	if (e != ATH_OK) {
 		if (req.expect_continue) {
 			/* The client waits for our word before sending the body:
 			 * refuse now and close, as RFC 9110 10.1.1 allows. */
 			answer_error(m, rr->conn, &err, false, NULL);
 			linger_close(rr->conn);
-			http_req_free(&req);
-			return false;
+			goto done;
 		}
-		bool ok = req_read_body(rr, 0, true, &err) == 0;
-		answer_error(m, rr->conn, &err, keep && ok, NULL);
-		http_req_free(&req);
-		if (!keep || !ok)
+		go_on = req_read_body(rr, 0, true, &err) == 0 && keep;
+		answer_error(m, rr->conn, &err, go_on, NULL);
+		if (!go_on)
 			linger_close(rr->conn);
-		return keep && ok;
+		goto done;
 	}
 
 	bool has_body = req.chunked || req.content_length > 0;
-	if (req.expect_continue && has_body && resp_continue(rr->conn) != ATH_OK) {
-		prepared_request_free(&prep);
-		http_req_free(&req);
-		return false;
-	}
-	if (req_read_body(rr, request_body_limit(d, &prep), false, &err) != 0) {
-		prepared_request_free(&prep);
-		http_req_free(&req);
-		return false;
-	}
+	if (req.expect_continue && has_body && resp_continue(rr->conn) != ATH_OK)
+		goto done;
+	if (req_read_body(rr, request_body_limit(d, &prep), false, &err) != 0)
+		goto done;
 	if (req.body_overflow) {
 		ath_fail(&err, ATH_E_TOO_LARGE, -1,
 			 "request body exceeds the %s limit of %zu bytes (%s)", d->name,
 			 d->caps->max_body, d->caps->body_limit_name ? d->caps->body_limit_name : "module");
 		answer_error(m, rr->conn, &err, keep, NULL);
-		prepared_request_free(&prep);
-		http_req_free(&req);
-		return keep;
+		go_on = keep;
+		goto done;
 	}
 	if (request_attach_body(d, &prep, req.body, req.body_len, &err) != ATH_OK) {
 		answer_error(m, rr->conn, &err, keep, NULL);
-		prepared_request_free(&prep);
-		http_req_free(&req);
-		return keep;
+		go_on = keep;
+		goto done;
 	}
 
 	struct resp_writer w;
@@ -136,18 +126,17 @@ static bool serve_one(athttp_modem *m, struct req_reader *rr, const struct athtt
 	struct response_sink sink = { sink_head, sink_body, &w };
 
 	e = modem_exchange(m, &prep.rq, &sink, &err);
-	bool go_on = keep;
 	if (e == ATH_OK) {
 		e = resp_finish(&w);
 		go_on = e == ATH_OK && !w.close_after && keep;
 	} else if (!w.started) {
 		answer_error(m, rr->conn, &err, keep, w.extra);
-	} else {
-		/* The head is out: the only honest signal left is the cut. */
-		go_on = false;
+		go_on = keep;
 	}
+	/* else the head is out: the only honest signal left is the cut. */
 	if (e == ATH_OK)
 		(*served)++;
+done:
 	prepared_request_free(&prep);
 	http_req_free(&req);
 	return go_on;
@@ -256,36 +245,35 @@ int athttp_request(athttp_modem *m, const struct athttp_request *rq,
 	struct ath_error err;
 	ath_error_clear(&err);
 	struct http_req req = { .major = 1, .minor = 1, .content_length = -1 };
+	struct prepared_request prep = { 0 };
+	enum ath_err e = ATH_OK;
 	snprintf(req.method, sizeof req.method, "%s", rq->method ? rq->method : "GET");
-	req.target = (char *)rq->url;
-	req.target_len = rq->url ? strlen(rq->url) : 0;
-	for (size_t i = 0; i < rq->n_headers; i++)
+	/* req owns what it points to (http_req_free frees it): a copy. */
+	if (rq->url && !(req.target = strdup(rq->url)))
+		e = ath_fail(&err, ATH_E_NOMEM, -1, "out of memory");
+	req.target_len = req.target ? strlen(req.target) : 0;
+	for (size_t i = 0; e == ATH_OK && i < rq->n_headers; i++)
 		if (hdr_add(&req.headers, rq->headers[i].name, strlen(rq->headers[i].name),
 			    rq->headers[i].value, strlen(rq->headers[i].value)))
-			goto fail_nomem;
+			e = ath_fail(&err, ATH_E_NOMEM, -1, "out of memory");
 	if (rq->body_len)
 		req.content_length = (long long)rq->body_len;
 
-	struct prepared_request prep;
-	enum ath_err e = request_prepare(modem_dialect(m), &req, NULL, &prep, &err);
-	if (e == ATH_OK) {
+	if (e == ATH_OK)
+		e = request_prepare(modem_dialect(m), &req, NULL, &prep, &err);
+	if (e == ATH_OK)
 		e = request_attach_body(modem_dialect(m), &prep, rq->body, rq->body_len, &err);
+	if (e == ATH_OK) {
 		struct direct_sink ds = { cb, 0 };
 		struct response_sink sink = { direct_head, direct_body, &ds };
-		if (e == ATH_OK)
-			e = modem_exchange(m, &prep.rq, &sink, &err);
-		prepared_request_free(&prep);
+		e = modem_exchange(m, &prep.rq, &sink, &err);
 	}
-	hdr_free(&req.headers);
+	prepared_request_free(&prep);
+	http_req_free(&req);
 	if (e != ATH_OK && errbuf) {
 		char hdr[300];
 		modem_error_header(m, &err, hdr, sizeof hdr);
 		snprintf(errbuf, errlen, "%d %s", err.http_status, hdr);
 	}
 	return e == ATH_OK ? 0 : -1;
-fail_nomem:
-	hdr_free(&req.headers);
-	if (errbuf)
-		snprintf(errbuf, errlen, "out of memory");
-	return -1;
 }

@@ -1,5 +1,6 @@
 /* The client side of the daemon's socket protocol; see daemon_proto.h. */
 #include "daemon_proto.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,13 +98,6 @@ int daemon_host_decode(const char *enc, char *out, size_t outlen)
 		return -1;
 	out[n] = '\0';
 	return (int)n;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Waits for events on fd until deadline: 1 ready, 0 timed out, -1 error. */

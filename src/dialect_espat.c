@@ -1,7 +1,7 @@
 /*
  * ESP-AT-style WiFi firmware (Espressif ESP-AT, Beken BK72xx): AT+HTTPCLIENT
  * and AT+HTTPCPOST (the Beken BK72xx AT manual, "HTTP instruction set";
- * wire decisions in the lead's spec for this dialect).  One command per
+ * where it is silent, the choice is noted where it is made).  One command per
  * request; for http no set-up and no state (https: tls_setup, below):
  *
  *   AT+HTTPCLIENT=<opt>,<content-type>,"<url>",,,1[,"<data>"][,"Name: value"]...
@@ -92,6 +92,8 @@
 #include "at_sync.h"
 #include "body_spool.h"
 #include "dialect.h"
+#include "wire_time.h"
+#include "strbuf.h"
 
 #define ESPAT_CMD_MAX 256        /* ESP-AT's longest command line, without CR */
 #define ESPAT_MAX_BODY 2048      /* AT+HTTPCPOST <length>: "maximum length 2k" */
@@ -114,15 +116,9 @@ static const struct {
 	{ VERB_HEAD, 1 }, { VERB_GET, 2 }, { VERB_POST, 3 }, { VERB_PUT, 4 }, { VERB_DELETE, 5 },
 };
 
-/* The scheme and <transport_type> of a request (the manual: 1
+/* The <transport_type> of a request, http or https (the manual: 1
  * HTTP_TRANSPORT_OVER_TCP, 2 HTTP_TRANSPORT_OVER_SSL). */
-static const struct {
-	const char *scheme;
-	int transport;
-} espat_transports[2] = {
-	[false] = { "http://", 1 },
-	[true] = { "https://", 2 },
-};
+static const int espat_transports[2] = { [false] = 1, [true] = 2 };
 
 /* How the family takes a CA: the command (the manual's syntax, then its
  * examples' spelling; tried in this order, the first that does not answer
@@ -164,73 +160,31 @@ static const char *const dropped_fields[] = {
 
 /* ------------------------------------------------------------ the command */
 
-struct cmdbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void cb_add(struct cmdbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap * 2 : 512) + n;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void cb_str(struct cmdbuf *b, const char *s)
-{
-	cb_add(b, s, strlen(s));
-}
-
-static void cb_fmt(struct cmdbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cb_fmt(struct cmdbuf *b, const char *fmt, ...)
-{
-	char tmp[64];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		cb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
 /* ESP-AT's escapes inside a quoted parameter. */
-static void cb_escaped(struct cmdbuf *b, const char *s, size_t n)
+static void cb_escaped(struct strbuf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '"' || s[i] == '\\' || s[i] == ',')
-			cb_add(b, "\\", 1);
-		cb_add(b, s + i, 1);
+			strbuf_add(b, "\\", 1);
+		strbuf_add(b, s + i, 1);
 	}
 }
 
 /* A quoted, escaped parameter after a comma. */
-static void cb_param(struct cmdbuf *b, const char *s, size_t n)
+static void cb_param(struct strbuf *b, const char *s, size_t n)
 {
-	cb_add(b, ",\"", 2);
+	strbuf_add(b, ",\"", 2);
 	cb_escaped(b, s, n);
-	cb_add(b, "\"", 1);
+	strbuf_add(b, "\"", 1);
 }
 
-static void cb_header(struct cmdbuf *b, const struct hdr *h)
+static void cb_header(struct strbuf *b, const struct hdr *h)
 {
-	cb_add(b, ",\"", 2);
+	strbuf_add(b, ",\"", 2);
 	cb_escaped(b, h->name, strlen(h->name));
-	cb_add(b, ": ", 2);
+	strbuf_add(b, ": ", 2);
 	cb_escaped(b, h->value, strlen(h->value));
-	cb_add(b, "\"", 1);
+	strbuf_add(b, "\"", 1);
 }
 
 static bool has_control(const void *data, size_t n)
@@ -255,41 +209,41 @@ static int content_type_param(const struct hdr_list *h)
 struct plan {
 	int opt;
 	bool cpost;              /* AT+HTTPCPOST with a data phase */
-	struct cmdbuf cmd;
+	struct strbuf cmd;
 	const char *name;        /* the command, for messages */
 };
 
 static void plan_free(struct plan *pl)
 {
-	free(pl->cmd.p);
+	strbuf_free(&pl->cmd);
 	memset(pl, 0, sizeof *pl);
 }
 
 /* The command's fixed part and URL; with_data adds POST's <data>. */
-static void build_client(struct cmdbuf *b, int opt, int ctype, const char *url, int transport,
+static void build_client(struct strbuf *b, int opt, int ctype, const char *url, int transport,
 			 const unsigned char *data, size_t data_len, bool with_data)
 {
-	cb_fmt(b, "AT+HTTPCLIENT=%d,%d", opt, ctype);
+	strbuf_addf(b, "AT+HTTPCLIENT=%d,%d", opt, ctype);
 	cb_param(b, url, strlen(url));
-	cb_fmt(b, ",,,%d", transport);
+	strbuf_addf(b, ",,,%d", transport);
 	if (with_data)
 		cb_param(b, (const char *)data, data_len);
 }
 
-static void build_cpost(struct cmdbuf *b, const char *url, size_t len)
+static void build_cpost(struct strbuf *b, const char *url, size_t len)
 {
-	cb_str(b, "AT+HTTPCPOST=");
-	cb_add(b, "\"", 1);
+	strbuf_adds(b, "AT+HTTPCPOST=");
+	strbuf_add(b, "\"", 1);
 	cb_escaped(b, url, strlen(url));
-	cb_fmt(b, "\",%zu", len);
+	strbuf_addf(b, "\",%zu", len);
 }
 
-static void add_headers(struct cmdbuf *b, const struct hdr_list *h, bool counted)
+static void add_headers(struct strbuf *b, const struct hdr_list *h, bool counted)
 {
 	if (!h || !h->n)
 		return;
 	if (counted)
-		cb_fmt(b, ",%zu", h->n);
+		strbuf_addf(b, ",%zu", h->n);
 	for (size_t i = 0; i < h->n; i++)
 		cb_header(b, &h->v[i]);
 }
@@ -297,18 +251,13 @@ static void add_headers(struct cmdbuf *b, const struct hdr_list *h, bool counted
 /* The reason a command is too long: the URL alone, or its headers. */
 static enum ath_err too_long(struct ath_error *err, const char *cmd, size_t base_len, size_t full_len)
 {
-	if (base_len > ESPAT_CMD_MAX) {
-		ath_fail(err, ATH_E_BAD_REQUEST, -1,
-			 "the URL makes %s %zu bytes, over the module's %d-byte command line", cmd, base_len,
-			 ESPAT_CMD_MAX);
-		err->http_status = 414;
-		return ATH_E_BAD_REQUEST;
-	}
-	ath_fail(err, ATH_E_BAD_REQUEST, -1,
-		 "the headers make %s %zu bytes, over the module's %d-byte command line", cmd, full_len,
-		 ESPAT_CMD_MAX);
-	err->http_status = 431;
-	return ATH_E_BAD_REQUEST;
+	if (base_len > ESPAT_CMD_MAX)
+		return ath_fail_status(err, ATH_E_BAD_REQUEST, 414, -1,
+				       "the URL makes %s %zu bytes, over the module's %d-byte command line",
+				       cmd, base_len, ESPAT_CMD_MAX);
+	return ath_fail_status(err, ATH_E_BAD_REQUEST, 431, -1,
+			       "the headers make %s %zu bytes, over the module's %d-byte command line",
+			       cmd, full_len, ESPAT_CMD_MAX);
 }
 
 static enum ath_err plan_request(const struct dialect_request *rq, struct plan *pl, struct ath_error *err)
@@ -320,30 +269,14 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 			pl->opt = espat_opts[i].opt;
 	if (pl->opt < 0)
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "method %s is not one of AT+HTTPCLIENT's", rq->method);
-	if (rq->body_len && rq->verb != VERB_POST)
-		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
-				"the module sends a body only with POST (AT+HTTPCLIENT's <data>, AT+HTTPCPOST)");
-	if (rq->body_len > ESPAT_MAX_BODY)
-		return ath_fail(err, ATH_E_TOO_LARGE, -1, "request body of %zu bytes exceeds AT+HTTPCPOST's %d",
-				rq->body_len, ESPAT_MAX_BODY);
-	/* The bridge checked all of this; what goes on the AT line is checked
-	 * here once more all the same. */
-	const char *scheme = espat_transports[rq->tls].scheme;
-	if (strncasecmp(rq->url, scheme, strlen(scheme)) != 0)
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an %s URL", scheme);
-	if (has_control(rq->url, strlen(rq->url)))
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "the URL holds a control byte");
-	for (size_t i = 0; rq->headers && i < rq->headers->n; i++) {
-		const struct hdr *h = &rq->headers->v[i];
-		if (has_control(h->name, strlen(h->name)) || has_control(h->value, strlen(h->value)))
-			return ath_fail(err, ATH_E_BAD_REQUEST, -1, "header %.80s holds a control byte", h->name);
-	}
+	/* Method, body, its size, the URL and the header bytes: the bridge
+	 * checked them against espat_caps (dialect.h). */
 
 	int ctype = content_type_param(rq->headers);
 	const unsigned char *body = rq->body ? rq->body : (const unsigned char *)"";
 	bool post = rq->verb == VERB_POST;
-	struct cmdbuf base = { 0 };
-	int transport = espat_transports[rq->tls].transport;
+	struct strbuf base = { 0 };
+	int transport = espat_transports[rq->tls];
 	build_client(&base, pl->opt, ctype, rq->url, transport, body, rq->body_len, post);
 	build_client(&pl->cmd, pl->opt, ctype, rq->url, transport, body, rq->body_len, post);
 	add_headers(&pl->cmd, rq->headers, false);
@@ -358,10 +291,8 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 		e = too_long(err, "AT+HTTPCLIENT", base.len, pl->cmd.len);
 	} else {
 		/* The body goes in AT+HTTPCPOST's data phase. */
-		free(base.p);
-		free(pl->cmd.p);
-		memset(&base, 0, sizeof base);
-		memset(&pl->cmd, 0, sizeof pl->cmd);
+		strbuf_free(&base);
+		strbuf_free(&pl->cmd);
 		build_cpost(&base, rq->url, rq->body_len);
 		build_cpost(&pl->cmd, rq->url, rq->body_len);
 		add_headers(&pl->cmd, rq->headers, true);
@@ -372,7 +303,7 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 		else if (pl->cmd.len > ESPAT_CMD_MAX)
 			e = too_long(err, "AT+HTTPCPOST", base.len, pl->cmd.len);
 	}
-	free(base.p);
+	strbuf_free(&base);
 	if (e != ATH_OK)
 		plan_free(pl);
 	return e;
@@ -1065,11 +996,6 @@ static enum ath_err deliver(struct modem_io *io, struct collector *col, const st
 	return ATH_OK;
 }
 
-static int data_ms(size_t len, int baud)
-{
-	return 2000 + (int)(len * 10 * 1000 * 2 / (size_t)(baud > 0 ? baud : 115200));
-}
-
 /* A command with a data phase (AT+HTTPCPOST, AT+HTTPCERT): OK and the
  * prompt (or the prompt alone), exactly len bytes, then its result: the
  * chat's final result when '>' came alone, else a line from after (the
@@ -1106,7 +1032,7 @@ static enum ath_err run_data_phase(struct modem_io *io, struct tap *tp, const ch
 	tp->prompt_watch = false;
 	if (sent)
 		*sent = true;
-	e = at_chat_send_data(io->chat, data, len, data_ms(len, io->baud));
+	e = at_chat_send_data(io->chat, data, len, (int)wire_ms(len, io->baud));
 	snprintf(what, sizeof what, "%s data", name);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, what);

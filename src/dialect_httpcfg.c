@@ -1,6 +1,7 @@
 /*
  * The Quectel-style HTTP(S) set: AT+HTTPCFG, AT+HTTPURL, AT+HTTPGET,
- * AT+HTTPPOST, AT+HTTPREAD (manual 002_4346508f9aee3c37.txt, chapter 15),
+ * AT+HTTPPOST, AT+HTTPREAD (chapter 15 of the module's manual, "HTTP(S)
+ * commands"),
  * and its twin with the Q prefix (AT+QHTTPCFG, ..., "+QHTTPGET:").  The two
  * differ only in that prefix, which is data (struct httpcfg_params); this is
  * one driver with two table entries.
@@ -77,6 +78,8 @@
 
 #include "at_sync.h"
 #include "dialect.h"
+#include "wire_time.h"
+#include "module_codes.h"
 #include "raw_response.h"
 
 #define HTTPCFG_MAX_URL 2048          /* AT+HTTPURL <URL_length> */
@@ -112,13 +115,9 @@ static const struct {
 	.read_tail_ms = 5000,   /* "+HTTPREAD: <err>" after OK */
 };
 
-static const struct httpcfg_code {
-	int code;
-	int http_status;
-	const char *meaning;
-	/* What else the code covers on an https request, or NULL. */
-	const char *on_https;
-} httpcfg_codes[] = {
+/* The manual's error codes; hint: what else the code covers on an https
+ * request. */
+static const struct module_code httpcfg_codes[] = {
 	{ 701, 502, "HTTP(S) unknown error", "(https: the module's TLS may have failed)" },
 	{ 702, 504, "HTTP(S) timeout", NULL },
 	{ 703, 503, "HTTP(S) busy", NULL },
@@ -152,24 +151,14 @@ static const struct httpcfg_code {
 	{ 730, 502, "invalid parameter", NULL },
 };
 
-static const struct httpcfg_code *httpcfg_code(int code)
-{
-	for (size_t i = 0; i < sizeof httpcfg_codes / sizeof httpcfg_codes[0]; i++)
-		if (httpcfg_codes[i].code == code)
-			return &httpcfg_codes[i];
-	return NULL;
-}
-
 /* A module error with its code's meaning and status; https: the request
  * was one, and the meaning says what the code covers then. */
 static enum ath_err module_failed(struct ath_error *err, int code, const char *what, bool https)
 {
-	const struct httpcfg_code *c = httpcfg_code(code);
-	const char *extra = c && https ? c->on_https : NULL;
-	ath_fail(err, ATH_E_MODULE, code, "%s%s%s%s%s", c ? c->meaning : "", c ? " " : "",
-		 extra ? extra : "", extra ? " " : "", what);
-	err->http_status = c ? c->http_status : 502;
-	return ATH_E_MODULE;
+	const struct module_code *c = module_code_find(MODULE_CODES(httpcfg_codes), code);
+	const char *extra = c && https ? c->hint : NULL;
+	return ath_fail_status(err, ATH_E_MODULE, c ? c->http_status : 502, code, "%s%s%s%s%s",
+			       c ? c->meaning : "", c ? " " : "", extra ? extra : "", extra ? " " : "", what);
 }
 
 /* A command answered with ERROR or +CME ERROR. */
@@ -196,8 +185,7 @@ static const struct httpcfg_params *params_of(const struct modem_io *io)
 
 static int seconds_for(size_t len, int baud)
 {
-	/* Twice the line time, plus slack; in whole seconds, at least 1. */
-	long s = 2 + (long)(len * 10 * 2 / (size_t)(baud > 0 ? baud : 115200));
+	long long s = wire_s(len, baud);
 	return s > HTTPCFG_MAX_SECONDS ? HTTPCFG_MAX_SECONDS : (int)s;
 }
 
@@ -383,10 +371,8 @@ static enum ath_err send_request(struct modem_io *io, const struct dialect_reque
 	if (e != ATH_OK)
 		return at_no_answer(err, e, cmd);
 	if (which == 1) {
-		ath_fail(err, ATH_E_MODULE, -1, "TIMEOUT: no answer from the server within %d s (%s)",
-			 rsp_s, cmd);
-		err->http_status = 504;
-		return ATH_E_MODULE;
+		return ath_fail_status(err, ATH_E_MODULE, 504, -1,
+				       "TIMEOUT: no answer from the server within %d s (%s)", rsp_s, cmd);
 	}
 	int code, status;
 	if (!parse_result_urc(line, strlen(urc), &code, &status))
@@ -708,10 +694,9 @@ static enum ath_err httpcfg_exchange(struct modem_io *io, const struct dialect_r
 	/* Never an https request the module was not set up for, nor one that
 	 * must be verified on a module that does not verify. */
 	if (rq->tls && (!st->tls_ready || (rq->verify_upstream && !st->verifying))) {
-		ath_fail(err, ATH_E_MODULE, -1, "https: %s", !st->tls_ready ? "the module's TLS is not set up"
-					     : "the module is not verifying servers");
-		err->http_status = 502;
-		return ATH_E_MODULE;
+		return ath_fail_status(err, ATH_E_MODULE, 502, -1, "https: %s",
+				       !st->tls_ready ? "the module's TLS is not set up"
+						      : "the module is not verifying servers");
 	}
 	enum ath_err e = set_url(io, rq->url, err);
 	if (e == ATH_OK)

@@ -1,7 +1,7 @@
 /*
  * Neoway N58: AT+HTTPPARA, AT+HTTPSETUP, AT+HTTPACTION, AT+HTTPCLOSE and
- * the +HTTPRECV / +HTTPCLOSED reports (manual 001_ca8de732f15d14dc.txt,
- * chapter 9).  The module holds one TCP link to the origin: HTTPSETUP opens
+ * the +HTTPRECV / +HTTPCLOSED reports (the N58 AT Commands
+ * Manual, chapter 9, "HTTP/HTTPS Commands").  The module holds one TCP link to the origin: HTTPSETUP opens
  * it, HTTPACTION writes a request into it, and whatever the origin answers
  * is printed as it arrives, unparsed, until the link closes.
  *
@@ -97,6 +97,7 @@
 
 #include "at_sync.h"
 #include "dialect.h"
+#include "wire_time.h"
 #include "raw_response.h"
 #include "request_policy.h"
 
@@ -145,8 +146,6 @@ static const struct neoway_failure {
 /* The two command sets: plain (9.1-9.5, 9.9) and the S-twins (9.11-9.15,
  * 9.22), the same flow under other names. */
 struct neoway_scheme {
-	const char *url_scheme;         /* what the bridge's URL starts with */
-	unsigned default_port;
 	const char *para, *setup, *action, *close;  /* the commands */
 	const char *close_report;       /* starts the link's end, both spellings */
 	size_t max_url;                 /* the url parameter */
@@ -164,14 +163,12 @@ static const char *const https_end_lines[] = { "+HTTPSCLOSE", "+HTTPSACTION:", "
 
 static const struct neoway_scheme neoway_schemes[N_SCHEMES] = {
 	[SCHEME_HTTP] = {
-		.url_scheme = URL_SCHEME, .default_port = 80,
 		.para = "AT+HTTPPARA", .setup = "AT+HTTPSETUP", .action = "AT+HTTPACTION",
 		.close = "AT+HTTPCLOSE", .close_report = "+HTTPCLOSE", .max_url = NEOWAY_MAX_URL,
 		.end_lines = http_end_lines,
 		.setup_error = "DNS lookup of, or connection to, %s failed",
 	},
 	[SCHEME_HTTPS] = {
-		.url_scheme = "https://", .default_port = 443,
 		.para = "AT+HTTPSPARA", .setup = "AT+HTTPSSETUP", .action = "AT+HTTPSACTION",
 		.close = "AT+HTTPSCLOSE", .close_report = "+HTTPSCLOSE", .max_url = NEOWAY_MAX_URL_TLS,
 		.end_lines = https_end_lines,
@@ -239,18 +236,6 @@ struct plan {
 
 /* ------------------------------------------------------------ the request */
 
-/* Host characters allowed on the AT line: a name, an IPv4 address or a
- * bracketed IPv6 one. */
-static bool host_word_ok(const char *s, size_t n)
-{
-	if (n == 0 || n > 255)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr(".-_[]:", s[i]))
-			return false;
-	return true;
-}
-
 /* An unquoted AT parameter: printable, and no blank, quote, backslash or
  * the comma that would end it. */
 static const char *url_word_unsafe(const char *s)
@@ -263,42 +248,18 @@ static const char *url_word_unsafe(const char *s)
 	return NULL;
 }
 
-/* "http[s]://host[:port]/path" into the url parameter's host, the port
- * and the path. */
-static enum ath_err split_url(const char *url, struct plan *pl, const char **path, struct ath_error *err)
+/* The url parameter's host (a v6 address in brackets) and the port, as
+ * the bridge split them (dialect.h). */
+static enum ath_err plan_origin(const struct dialect_request *rq, struct plan *pl, struct ath_error *err)
 {
-	size_t slen = strlen(pl->scheme->url_scheme);
-	if (strncasecmp(url, pl->scheme->url_scheme, slen) != 0)
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an %s URL", pl->scheme->url_scheme);
-	const char *a = url + slen;
-	const char *slash = strchr(a, '/');
-	size_t alen = slash ? (size_t)(slash - a) : strlen(a);
-	*path = slash ? slash : "/";
-	/* The port follows the last colon, unless that is inside [v6]. */
-	const char *colon = NULL;
-	for (const char *p = a; p < a + alen; p++)
-		if (*p == ':')
-			colon = p;
-	const char *bracket = memchr(a, ']', alen);
-	if (colon && bracket && colon < bracket)
-		colon = NULL;
-	size_t hlen = colon ? (size_t)(colon - a) : alen;
-	pl->port = pl->scheme->default_port;
-	if (colon) {
-		char *end;
-		unsigned long port = strtoul(colon + 1, &end, 10);
-		if (end != a + alen || end == colon + 1 || port < 1 || port > 65535)
-			return ath_fail(err, ATH_E_BAD_REQUEST, -1, "bad port in the URL");
-		pl->port = (unsigned)port;
-	}
-	if (!host_word_ok(a, hlen))
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
-				"the host name holds characters that cannot go on the AT line");
+	bool v6 = strchr(rq->host, ':') != NULL;
+	size_t hlen = strlen(rq->host) + (v6 ? 2 : 0);
 	if (hlen > pl->scheme->max_url)
 		return ath_fail(err, ATH_E_TOO_LARGE, -1, "the host name is over %s's %zu bytes",
 				pl->scheme->para, pl->scheme->max_url);
-	snprintf(pl->url, sizeof pl->url, "%.*s", (int)hlen, a);
-	snprintf(pl->dest, sizeof pl->dest, "%.*s:%u", (int)hlen, a, pl->port);
+	snprintf(pl->url, sizeof pl->url, "%s%s%s", v6 ? "[" : "", rq->host, v6 ? "]" : "");
+	pl->port = rq->port;
+	snprintf(pl->dest, sizeof pl->dest, "%s%s%s:%u", v6 ? "[" : "", rq->host, v6 ? "]" : "", pl->port);
 	return ATH_OK;
 }
 
@@ -396,8 +357,8 @@ static enum ath_err plan_request(const struct dialect_request *rq, struct plan *
 	pl->scheme = &neoway_schemes[pl->scheme_id];
 	if (!rq->raw || !rq->raw_len)
 		return ath_fail(err, ATH_E_PROTOCOL, -1, "no raw request to send");
-	const char *path = "/";
-	enum ath_err e = split_url(rq->url, pl, &path, err);
+	const char *path = rq->target;
+	enum ath_err e = plan_origin(rq, pl, err);
 	if (e != ATH_OK)
 		return e;
 	if (rq->raw_len <= NEOWAY_MAX_PACKET) {
@@ -643,12 +604,6 @@ static enum ath_err open_link(struct modem_io *io, const struct plan *pl, struct
 	return ATH_OK;
 }
 
-static int seconds_for(size_t len, int baud)
-{
-	/* Twice the line time, plus slack. */
-	return 2 + (int)(len * 10 * 2 / (size_t)(baud > 0 ? baud : 115200));
-}
-
 /* AT+HTTP(S)ACTION, with its data phase for POST and custom packets. */
 static enum ath_err send_action(struct modem_io *io, const struct plan *pl, struct ath_error *err)
 {
@@ -665,7 +620,7 @@ static enum ath_err send_action(struct modem_io *io, const struct plan *pl, stru
 	if (pl->data) {
 		e = at_chat_cmd_prompt(io->chat, timeouts.action_ms, &r, "%s", cmd);
 		if (e == ATH_OK && r.final == AT_FINAL_PROMPT) {
-			int data_ms = seconds_for(pl->data_len, io->baud) * 1000;
+			int data_ms = (int)wire_ms(pl->data_len, io->baud);
 			e = at_chat_send_data(io->chat, pl->data, pl->data_len, data_ms);
 			if (e == ATH_OK)
 				e = at_chat_wait_final(io->chat, data_ms + timeouts.action_ms, &r);

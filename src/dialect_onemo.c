@@ -1,7 +1,7 @@
 /*
  * China Mobile OneMO ML302/ML305/ML307, MN316/MN318/MN319/MN326 (AT+MHTTP*,
- * the OneMO HTTP/HTTPS user manual V6.0.7; the lead's wire decisions in
- * issue4-spec.md).  The module keeps up to four client instances, one per
+ * the OneMO HTTP/HTTPS user manual V6.0.7; where the manual is silent the
+ * choice is noted where it is made).  The module keeps up to four client instances, one per
  * server; a request is its specific headers, its content, then
  * AT+MHTTPREQUEST, and the module prints the origin's answer as URCs.
  *
@@ -92,6 +92,8 @@
 
 #include "at_sync.h"
 #include "dialect.h"
+#include "wire_time.h"
+#include "module_codes.h"
 
 #define ONEMO_SLOTS 4                        /* "at most 4 instances" (3.2) */
 #define ONEMO_PIECE 4096                     /* <length> of HEADER and CONTENT */
@@ -110,66 +112,54 @@ static const struct {
 };
 
 /* Chapter 5: +CME ERROR codes of the HTTP commands. */
-static const struct onemo_code {
-	int code;
-	int http_status;
-	const char *meaning;
-} cme_codes[] = {
-	{ 3, 502, "operation not allowed" },
-	{ 23, 502, "memory allocation failed" },
-	{ 50, 502, "parameter error" },
-	{ 650, 502, "unknown error" },
-	{ 651, 502, "no free client" },
-	{ 652, 502, "client not created" },
-	{ 653, 502, "client busy" },
-	{ 654, 502, "URL parse failed" },
-	{ 655, 502, "SSL not enabled" },
-	{ 656, 502, "connection failed" },
-	{ 657, 502, "data send failed" },
-	{ 658, 502, "open file failed" },
+static const struct module_code cme_codes[] = {
+	{ 3, 502, "operation not allowed", NULL },
+	{ 23, 502, "memory allocation failed", NULL },
+	{ 50, 502, "parameter error", NULL },
+	{ 650, 502, "unknown error", NULL },
+	{ 651, 502, "no free client", NULL },
+	{ 652, 502, "client not created", NULL },
+	{ 653, 502, "client busy", NULL },
+	{ 654, 502, "URL parse failed", NULL },
+	{ 655, 502, "SSL not enabled", NULL },
+	{ 656, 502, "connection failed", NULL },
+	{ 657, 502, "data send failed", NULL },
+	{ 658, 502, "open file failed", NULL },
 	/* The OneMO SSL user manual, 5.2: codes of AT+MSSL*. */
-	{ 750, 502, "SSL/TLS unknown error" },
-	{ 751, 502, "SSL/TLS resource initialisation failed" },
-	{ 752, 502, "SSL/TLS server certificate verification failed" },
-	{ 753, 502, "SSL/TLS negotiation timed out" },
-	{ 754, 502, "SSL/TLS negotiation failed" },
-	{ 760, 502, "certificate/key unknown error" },
-	{ 761, 502, "certificate/key invalid (format or content)" },
-	{ 762, 502, "certificate/key does not exist" },
-	{ 763, 502, "a certificate or key of that name exists" },
-	{ 764, 502, "certificate/key write failed" },
-	{ 765, 502, "another certificate/key is being written" },
-	{ 766, 502, "certificate/key read failed" },
-	{ 767, 502, "certificate/key delete failed" },
-	{ 768, 502, "certificate/key too large" },
-	{ 769, 502, "certificate/key load failed" },
+	{ 750, 502, "SSL/TLS unknown error", NULL },
+	{ 751, 502, "SSL/TLS resource initialisation failed", NULL },
+	{ 752, 502, "SSL/TLS server certificate verification failed", NULL },
+	{ 753, 502, "SSL/TLS negotiation timed out", NULL },
+	{ 754, 502, "SSL/TLS negotiation failed", NULL },
+	{ 760, 502, "certificate/key unknown error", NULL },
+	{ 761, 502, "certificate/key invalid (format or content)", NULL },
+	{ 762, 502, "certificate/key does not exist", NULL },
+	{ 763, 502, "a certificate or key of that name exists", NULL },
+	{ 764, 502, "certificate/key write failed", NULL },
+	{ 765, 502, "another certificate/key is being written", NULL },
+	{ 766, 502, "certificate/key read failed", NULL },
+	{ 767, 502, "certificate/key delete failed", NULL },
+	{ 768, 502, "certificate/key too large", NULL },
+	{ 769, 502, "certificate/key load failed", NULL },
 }, err_codes[] = {
 	/* 3.10: +MHTTPURC: "err",<httpid>,<error_code> */
-	{ 1, 502, "DNS resolution failed" },
-	{ 2, 502, "connection to the server failed" },
-	{ 3, 504, "connection to the server timed out" },
-	{ 4, 502, "SSL handshake failed" },
-	{ 5, 502, "connection closed abnormally" },
-	{ 6, 504, "response from the server timed out" },
-	{ 7, 502, "received data could not be parsed" },
-	{ 8, 502, "cache space insufficient" },
-	{ 9, 502, "data lost" },
-	{ 10, 502, "file write failed" },
-	{ 255, 502, "unknown error" },
+	{ 1, 502, "DNS resolution failed", NULL },
+	{ 2, 502, "connection to the server failed", NULL },
+	{ 3, 504, "connection to the server timed out", NULL },
+	{ 4, 502, "SSL handshake failed", NULL },
+	{ 5, 502, "connection closed abnormally", NULL },
+	{ 6, 504, "response from the server timed out", NULL },
+	{ 7, 502, "received data could not be parsed", NULL },
+	{ 8, 502, "cache space insufficient", NULL },
+	{ 9, 502, "data lost", NULL },
+	{ 10, 502, "file write failed", NULL },
+	{ 255, 502, "unknown error", NULL },
 };
 
 #define CME_ERROR_NO_FREE_CLIENT 651
 #define ONEMO_ERR_SSL 4                      /* "err" 4: SSL handshake failed */
 #define CME_ERROR_NOT_CREATED 652
 #define CME_ERROR_BUSY 653
-
-static const struct onemo_code *code_of(const struct onemo_code *table, size_t n, int code)
-{
-	for (size_t i = 0; i < n; i++)
-		if (table[i].code == code)
-			return &table[i];
-	return NULL;
-}
 
 /* What a model takes (the manual's Table 1 series and its notes). */
 struct onemo_model {
@@ -315,10 +305,9 @@ static enum ath_err refused(struct ath_error *err, const struct at_result *r, co
 {
 	if (r->final != AT_FINAL_CME)
 		return at_refused(err, r, cmd);
-	const struct onemo_code *c = code_of(cme_codes, sizeof cme_codes / sizeof cme_codes[0], r->code);
-	ath_fail(err, ATH_E_MODULE, r->code, "%s failed: %s (%s)", cmd, r->text, c ? c->meaning : "unknown code");
-	err->http_status = c ? c->http_status : 502;
-	return ATH_E_MODULE;
+	const struct module_code *c = module_code_find(MODULE_CODES(cme_codes), r->code);
+	return ath_fail_status(err, ATH_E_MODULE, c ? c->http_status : 502, r->code, "%s failed: %s (%s)",
+			       cmd, r->text, c ? c->meaning : "unknown code");
 }
 
 /* ------------------------------------------------------------ the request */
@@ -327,7 +316,7 @@ struct plan {
 	int method;
 	bool tls;                        /* https:// */
 	char origin[ONEMO_MAX_ORIGIN];   /* scheme://host:port, the instance's key */
-	const char *path;                /* into rq->url */
+	const char *path;                /* rq->target */
 	char **fields;                   /* "Name: value", one per carried header */
 	size_t n_fields;
 };
@@ -339,16 +328,6 @@ static void plan_free(struct plan *pl)
 	free(pl->fields);
 	pl->fields = NULL;
 	pl->n_fields = 0;
-}
-
-static bool host_ok(const char *s, size_t n)
-{
-	if (n == 0 || n >= ONEMO_MAX_ORIGIN - 16)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr(".-_[]:", s[i]))
-			return false;
-	return true;
 }
 
 /* Inside the quotes of AT+MHTTPREQUEST: no quote, backslash or control. */
@@ -374,8 +353,6 @@ static enum ath_err plan_request(const struct dialect_request *rq, const struct 
 			pl->method = onemo_methods[i].method;
 	if (pl->method < 0)
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "method %s is not one of AT+MHTTPREQUEST's", rq->method);
-	if (rq->body_len && rq->verb != VERB_POST && rq->verb != VERB_PUT)
-		return ath_fail(err, ATH_E_UNSUPPORTED, -1, "the onemo dialect sends a body only with POST and PUT");
 	if (rq->body_len && !model->data_mode)
 		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
 				"the onemo %s has no data mode for AT+MHTTPCONTENT: it cannot send a request body",
@@ -386,44 +363,17 @@ static enum ath_err plan_request(const struct dialect_request *rq, const struct 
 				rq->body_len, model_name, model->max_body);
 
 	/* The scheme is part of the instance (3.2: AT+MHTTPCREATE takes
-	 * "http://" or "https://"), so one server on both is two instances. */
-	const char *scheme = NULL;
-	if (strncasecmp(rq->url, "https://", 8) == 0)
-		scheme = "https://";
-	else if (strncasecmp(rq->url, "http://", 7) == 0)
-		scheme = "http://";
-	if (!scheme)
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "not an http:// or https:// URL");
-	pl->tls = scheme[4] == 's';
-	if (pl->tls != rq->tls)
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1, "the URL's scheme and the request's TLS flag disagree");
-	const char *a = rq->url + strlen(scheme);
-	const char *slash = strchr(a, '/');
-	size_t alen = slash ? (size_t)(slash - a) : strlen(a);
-	pl->path = slash ? slash : "/";
-	/* The port follows the last colon, unless that is inside [v6]. */
-	const char *colon = NULL;
-	for (const char *p = a; p < a + alen; p++)
-		if (*p == ':')
-			colon = p;
-	const char *bracket = memchr(a, ']', alen);
-	if (colon && bracket && colon < bracket)
-		colon = NULL;
-	size_t hlen = colon ? (size_t)(colon - a) : alen;
-	unsigned long port = pl->tls ? 443 : 80;
-	if (colon) {
-		char *end;
-		port = strtoul(colon + 1, &end, 10);
-		if (end != a + alen || end == colon + 1 || port < 1 || port > 65535)
-			return ath_fail(err, ATH_E_BAD_REQUEST, -1, "bad port in the URL");
-	}
-	if (!host_ok(a, hlen))
+	 * "http://" or "https://"), so one server on both is two instances.
+	 * The bridge split and checked the URL (dialect.h). */
+	pl->tls = rq->tls;
+	pl->path = rq->target;
+	bool v6 = strchr(rq->host, ':') != NULL;
+	int olen = snprintf(pl->origin, sizeof pl->origin, "%s%s%s%s:%u",
+			    pl->tls ? "https://" : "http://", v6 ? "[" : "", rq->host,
+			    v6 ? "]" : "", rq->port);
+	if (olen < 0 || (size_t)olen >= sizeof pl->origin)
 		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
-				"the host name holds characters that cannot go on the AT line");
-	snprintf(pl->origin, sizeof pl->origin, "%s%.*s:%lu", scheme, (int)hlen, a, port);
-	if (!quoted_ok(pl->path, strlen(pl->path)))
-		return ath_fail(err, ATH_E_BAD_REQUEST, -1,
-				"the URL holds a byte that cannot go inside AT+MHTTPREQUEST's quotes");
+				"the host name is too long for AT+MHTTPCREATE");
 
 	size_t n = rq->headers ? rq->headers->n : 0;
 	pl->fields = n ? calloc(n, sizeof *pl->fields) : NULL;
@@ -445,11 +395,10 @@ static enum ath_err plan_request(const struct dialect_request *rq, const struct 
 		total += nl + 2 + vl + 2;
 		if (model->max_headers && total > model->max_headers) {
 			plan_free(pl);
-			ath_fail(err, ATH_E_UNSUPPORTED, -1,
-				 "the request's headers come to over %zu bytes, more than AT+MHTTPHEADER of the %s holds",
-				 model->max_headers, model_name);
-			err->http_status = 431;
-			return ATH_E_UNSUPPORTED;
+			return ath_fail_status(err, ATH_E_UNSUPPORTED, 431, -1,
+					       "the request's headers come to over %zu bytes, more than "
+					       "AT+MHTTPHEADER of the %s holds",
+					       model->max_headers, model_name);
 		}
 		/* Without the data mode a field travels inside the command. */
 		if (!model->data_mode && !(nl + 2 + vl <= ONEMO_CMD_HEADER_MAX && quoted_ok(h->name, nl) &&
@@ -678,11 +627,6 @@ static enum ath_err create_instance(struct modem_io *io, const char *origin, str
 
 /* ------------------------------------------------------------ sending */
 
-static int data_ms(size_t len, int baud)
-{
-	return 2000 + (int)(len * 10 * 1000 * 2 / (size_t)(baud > 0 ? baud : 115200));
-}
-
 /* "<cmd>=<id>,<eof>,<len>", the prompt, the bytes, OK. */
 static enum ath_err data_phase(struct modem_io *io, const char *cmd, int id, int eof, const void *data,
 			       size_t len, struct ath_error *err)
@@ -693,7 +637,7 @@ static enum ath_err data_phase(struct modem_io *io, const char *cmd, int id, int
 		return at_no_answer(err, e, cmd);
 	if (r.final != AT_FINAL_PROMPT)
 		return refused(err, &r, cmd);
-	int ms = data_ms(len, io->baud);
+	int ms = (int)wire_ms(len, io->baud);
 	e = at_chat_send_data(io->chat, data, len, ms);
 	if (e == ATH_OK)
 		e = at_chat_wait_final(io->chat, ms + timeouts.cmd_ms, &r);
@@ -765,8 +709,8 @@ static enum ath_err apply_settings(struct modem_io *io, int ctx, const struct ss
 			return at_no_answer(err, e, "AT+MSSLCFG");
 		if (r.final == AT_FINAL_OK)
 			continue;
-		const struct onemo_code *c = r.final == AT_FINAL_CME
-			? code_of(cme_codes, sizeof cme_codes / sizeof cme_codes[0], r.code) : NULL;
+		const struct module_code *c = r.final == AT_FINAL_CME
+			? module_code_find(MODULE_CODES(cme_codes), r.code) : NULL;
 		trace_note(io->trace, "%s: %s", cmd, r.text);
 		if (t->needed && *all) {
 			*all = false;
@@ -799,7 +743,7 @@ static enum ath_err write_ca(struct modem_io *io, bool *written, char *why, size
 		enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.cmd_ms, &r, "AT+MSSLCERTWR=\"%s\",%zu,%zu",
 						    tls_profile.ca_name, len - off - n, n);
 		if (e == ATH_OK && r.final == AT_FINAL_PROMPT) {
-			int ms = data_ms(n, io->baud);
+			int ms = (int)wire_ms(n, io->baud);
 			e = at_chat_send_data(io->chat, pem + off, n, ms);
 			if (e == ATH_OK)
 				e = at_chat_wait_final(io->chat, ms + timeouts.cmd_ms, &r);
@@ -807,8 +751,8 @@ static enum ath_err write_ca(struct modem_io *io, bool *written, char *why, size
 		if (e != ATH_OK)
 			return at_no_answer(err, e, "AT+MSSLCERTWR");
 		if (r.final != AT_FINAL_OK) {
-			const struct onemo_code *c = r.final == AT_FINAL_CME
-				? code_of(cme_codes, sizeof cme_codes / sizeof cme_codes[0], r.code) : NULL;
+			const struct module_code *c = r.final == AT_FINAL_CME
+				? module_code_find(MODULE_CODES(cme_codes), r.code) : NULL;
 			if (snprintf(why, why_len, "the module refused the --module-ca roots: AT+MSSLCERTWR answered %s%s%s",
 				     r.text, c ? ": " : "", c ? c->meaning : "") >= (int)why_len)
 				trace_note(io->trace, "(the reason was cut short)");
@@ -1129,15 +1073,15 @@ static void urc_block(void *ctx, const char *header, const void *data, size_t le
 /* +MHTTPURC: "err",<id>,<code> as the client's error. */
 static enum ath_err err_urc(struct ath_error *err, int code, bool head_sent, bool tls)
 {
-	const struct onemo_code *c = code_of(err_codes, sizeof err_codes / sizeof err_codes[0], code);
+	const struct module_code *c = module_code_find(MODULE_CODES(err_codes), code);
 	/* An http request meets SSL only by a redirect the module followed
 	 * (the SSL side above): say so. */
 	bool redirect = code == ONEMO_ERR_SSL && !tls;
-	ath_fail(err, ATH_E_MODULE, code, "+MHTTPURC \"err\" %d: %s%s%s", code, c ? c->meaning : "unknown error code",
-		 redirect ? " (the module followed a redirect to https, which it may do only verified)" : "",
-		 head_sent ? " (the response was cut short)" : "");
-	err->http_status = c ? c->http_status : 502;
-	return ATH_E_MODULE;
+	return ath_fail_status(err, ATH_E_MODULE, c ? c->http_status : 502, code, "+MHTTPURC \"err\" %d: %s%s%s",
+			       code, c ? c->meaning : "unknown error code",
+			       redirect ? " (the module followed a redirect to https, which it may do only verified)"
+					: "",
+			       head_sent ? " (the response was cut short)" : "");
 }
 
 /* The response is over, as the block sink saw it. */
@@ -1331,11 +1275,9 @@ static enum ath_err onemo_exchange(struct modem_io *io, const struct dialect_req
 		return e;
 	if (pl.tls && (!st->tls_ready || (rq->verify_upstream && !st->tls_verified))) {
 		plan_free(&pl);
-		ath_fail(err, ATH_E_MODULE, -1, "%s",
-			 st->tls_ready ? "https: the module was not set up to verify the server"
-				       : "https: the module's SSL context was not set up");
-		err->http_status = 502;
-		return ATH_E_MODULE;
+		return ath_fail_status(err, ATH_E_MODULE, 502, -1, "%s",
+				       st->tls_ready ? "https: the module was not set up to verify the server"
+						     : "https: the module's SSL context was not set up");
 	}
 	struct urc_ctx uc = { .io = io, .sink = sink, .verb = rq->verb, .announced = -1, .err_code = -1,
 			      .tls = pl.tls };

@@ -26,6 +26,8 @@
 
 #include "at_sync.h"
 #include "dialect.h"
+#include "wire_time.h"
+#include "module_codes.h"
 
 /* Per read: large, so the per-command overhead is a small fraction of the
  * line; the module answers in ~1 KB pieces anyway. */
@@ -45,12 +47,7 @@ static const struct {
 };
 
 /* Chapter 4 (600-604) and chapter 5 (701-719) of the manual. */
-static const struct simcom_code {
-	int code;
-	int http_status;
-	const char *meaning;
-	const char *hint;          /* after the meaning, or NULL */
-} simcom_codes[] = {
+static const struct module_code simcom_codes[] = {
 	{ 600, 502, "Not HTTP PDU", NULL },
 	{ 601, 502, "Network Error", NULL },
 	{ 602, 502, "No memory", NULL },
@@ -79,14 +76,6 @@ static const struct simcom_code {
 	{ 718, 504, "Send data timeout", NULL },
 	{ 719, 502, "CA missed", "the SSL context has no CA certificate file" },
 };
-
-static const struct simcom_code *simcom_code(int code)
-{
-	for (size_t i = 0; i < sizeof simcom_codes / sizeof simcom_codes[0]; i++)
-		if (simcom_codes[i].code == code)
-			return &simcom_codes[i];
-	return NULL;
-}
 
 /* HTTPACTION's <method> numbers. */
 static const struct {
@@ -240,7 +229,7 @@ static enum ath_err set_param(struct modem_io *io, const char *name, char *held,
 
 static int download_time_ms(size_t len, int baud)
 {
-	long ms = 2000 + (long)(len * 10 * 1000 * 2 / (size_t)(baud > 0 ? baud : 115200));
+	long long ms = wire_ms(len, baud);
 	return ms > 120000 ? 120000 : (int)ms;
 }
 
@@ -489,15 +478,11 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	if (sscanf(urc, "+HTTPACTION: %d,%d,%lld", &method, &status, &datalen) != 3 ||
 	    method != action || datalen < 0)
 		return ath_fail(err, ATH_E_PROTOCOL, -1, "unexpected URC: %s", urc);
-	const struct simcom_code *sc = simcom_code(status);
-	if (sc || status < 100 || status > 599) {
-		if (sc && sc->hint)
-			ath_fail(err, ATH_E_MODULE, status, "%s (%s)", sc->meaning, sc->hint);
-		else
-			ath_fail(err, ATH_E_MODULE, status, "%s", sc ? sc->meaning : "unknown status");
-		err->http_status = sc ? sc->http_status : 502;
-		return ATH_E_MODULE;
-	}
+	const struct module_code *sc = module_code_find(MODULE_CODES(simcom_codes), status);
+	if (sc || status < 100 || status > 599)
+		return ath_fail_status(err, ATH_E_MODULE, sc ? sc->http_status : 502, status, "%s%s%s%s",
+				       sc ? sc->meaning : "unknown status", sc && sc->hint ? " (" : "",
+				       sc && sc->hint ? sc->hint : "", sc && sc->hint ? ")" : "");
 
 	/* The origin's head.  Without one (ERROR), the status is all we know. */
 	struct head_buf hb = { malloc(SIMCOM_MAX_HEAD), 0, false };

@@ -29,23 +29,42 @@ const char *ath_strerror(enum ath_err e)
 	return err_table[e].text;
 }
 
+static void fill(struct ath_error *e, enum ath_err code, int http_status, int module_code,
+		 const char *fmt, va_list ap)
+{
+	e->code = code;
+	e->module_code = module_code;
+	e->http_status = http_status ? http_status
+		       : (size_t)code < sizeof err_table / sizeof err_table[0]
+				 ? err_table[code].http_status : 502;
+	vsnprintf(e->text, sizeof e->text, fmt, ap);
+	/* The text goes into a response header: keep it on one line. */
+	for (char *p = e->text; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+}
+
 enum ath_err ath_fail(struct ath_error *e, enum ath_err code, int module_code,
 		      const char *fmt, ...)
 {
 	if (!e)
 		return code;
-	e->code = code;
-	e->module_code = module_code;
-	e->http_status = (size_t)code < sizeof err_table / sizeof err_table[0]
-				 ? err_table[code].http_status : 502;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->text, sizeof e->text, fmt, ap);
+	fill(e, code, 0, module_code, fmt, ap);
 	va_end(ap);
-	/* The text goes into a response header: keep it on one line. */
-	for (char *p = e->text; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	return code;
+}
+
+enum ath_err ath_fail_status(struct ath_error *e, enum ath_err code, int http_status,
+			     int module_code, const char *fmt, ...)
+{
+	if (!e)
+		return code;
+	va_list ap;
+	va_start(ap, fmt);
+	fill(e, code, http_status, module_code, fmt, ap);
+	va_end(ap);
 	return code;
 }
 

@@ -35,6 +35,12 @@ const char *ath_strerror(enum ath_err e);
 enum ath_err ath_fail(struct ath_error *e, enum ath_err code, int module_code,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* ath_fail with the client's status given (421, 431, 503, ...) instead of
+ * the code's usual one; 0 picks the usual one too. */
+enum ath_err ath_fail_status(struct ath_error *e, enum ath_err code, int http_status,
+			     int module_code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 void ath_error_clear(struct ath_error *e);
 
 #endif

@@ -164,11 +164,10 @@ static int run_until(struct req_reader *r, bool *flag, struct ath_error *err)
 			continue;
 		if (e != HPE_OK || r->failed) {
 			int status = r->failed && r->fail_status ? r->fail_status : 400;
-			ath_fail(err, ATH_E_BAD_REQUEST, -1, "%s",
-				 status == 431 ? "request header block too large"
-				 : status == 414 ? "request target too long"
-				 : http_errno_description(e));
-			err->http_status = status;
+			ath_fail_status(err, ATH_E_BAD_REQUEST, status, -1, "%s",
+					status == 431 ? "request header block too large"
+					: status == 414 ? "request target too long"
+					: http_errno_description(e));
 			return -1;
 		}
 	}

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "http_headers.h"
+#include "strbuf.h"
 
 /* Fields the bridge owns: connection management and framing (RFC 9110
  * 7.6.1 hop-by-hop, plus the framing it rewrites). */
@@ -23,48 +24,6 @@ void resp_init(struct resp_writer *w, struct client_conn *conn, bool head_reques
 	w->head_request = head_request;
 	w->client_keep_alive = keep_alive;
 	w->client_minor = minor;
-}
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t len)
-{
-	if (b->oom)
-		return;
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap * 2 : 1024) + len;
-		char *n = realloc(b->p, cap);
-		if (!n) {
-			b->oom = true;
-			return;
-		}
-		b->p = n;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_fmt(struct buf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		buf_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
 static bool is_owned(const struct hdr_list *origin, const char *name)
@@ -84,29 +43,29 @@ static bool status_has_no_body(int status)
 enum ath_err resp_start(struct resp_writer *w, const struct http_head *h,
 			long long content_length, bool synthesized)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	w->no_body = w->head_request || status_has_no_body(h->status);
 	w->close_after = !w->client_keep_alive;
-	buf_fmt(&b, "HTTP/1.1 %d %s\r\n", h->status, h->reason[0] ? h->reason : http_reason(h->status));
+	strbuf_addf(&b, "HTTP/1.1 %d %s\r\n", h->status, h->reason[0] ? h->reason : http_reason(h->status));
 	for (size_t i = 0; i < h->headers.n; i++) {
 		const struct hdr *f = &h->headers.v[i];
 		bool keep_length = w->head_request && hdr_is(f->name, "Content-Length");
 		if (!keep_length && is_owned(&h->headers, f->name))
 			continue;
-		buf_str(&b, f->name);
-		buf_str(&b, ": ");
-		buf_str(&b, f->value);
-		buf_str(&b, "\r\n");
+		strbuf_adds(&b, f->name);
+		strbuf_adds(&b, ": ");
+		strbuf_adds(&b, f->value);
+		strbuf_adds(&b, "\r\n");
 	}
 	if (w->no_body) {
 		/* No framing field: nothing follows the head (HEAD keeps the
 		 * origin's Content-Length above, as RFC 9110 9.3.2 wants). */
 		w->remaining = 0;
 	} else if (content_length >= 0) {
-		buf_fmt(&b, "Content-Length: %lld\r\n", content_length);
+		strbuf_addf(&b, "Content-Length: %lld\r\n", content_length);
 		w->remaining = content_length;
 	} else if (w->client_minor >= 1) {
-		buf_str(&b, "Transfer-Encoding: chunked\r\n");
+		strbuf_adds(&b, "Transfer-Encoding: chunked\r\n");
 		w->chunked = true;
 		w->remaining = -1;
 	} else {
@@ -115,18 +74,18 @@ enum ath_err resp_start(struct resp_writer *w, const struct http_head *h,
 		w->remaining = -1;
 	}
 	if (synthesized)
-		buf_str(&b, "X-Athttp-Synthesized: status and headers made up by athttp; the module does not report them\r\n");
+		strbuf_adds(&b, "X-Athttp-Synthesized: status and headers made up by athttp; the module does not report them\r\n");
 	if (w->extra)
-		buf_str(&b, w->extra);
-	buf_str(&b, w->close_after ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
-	buf_str(&b, "\r\n");
+		strbuf_adds(&b, w->extra);
+	strbuf_adds(&b, w->close_after ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
+	strbuf_adds(&b, "\r\n");
 	if (b.oom) {
-		free(b.p);
+		strbuf_free(&b);
 		return ATH_E_NOMEM;
 	}
 	w->started = true;
 	enum ath_err e = client_conn_write(w->conn, b.p, b.len);
-	free(b.p);
+	strbuf_free(&b);
 	if (e != ATH_OK)
 		w->failed = true;
 	return e;
@@ -174,28 +133,28 @@ enum ath_err resp_finish(struct resp_writer *w)
 enum ath_err resp_simple(struct client_conn *conn, int status, const char *error_header, const char *body,
 			 bool keep_alive, const char *extra)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	size_t blen = body ? strlen(body) : 0;
-	buf_fmt(&b, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
-	buf_str(&b, "Content-Type: text/plain; charset=utf-8\r\n");
-	buf_fmt(&b, "Content-Length: %zu\r\n", blen);
+	strbuf_addf(&b, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	strbuf_adds(&b, "Content-Type: text/plain; charset=utf-8\r\n");
+	strbuf_addf(&b, "Content-Length: %zu\r\n", blen);
 	if (error_header) {
-		buf_str(&b, "X-Athttp-Error: ");
-		buf_str(&b, error_header);
-		buf_str(&b, "\r\n");
+		strbuf_adds(&b, "X-Athttp-Error: ");
+		strbuf_adds(&b, error_header);
+		strbuf_adds(&b, "\r\n");
 	}
 	if (extra)
-		buf_str(&b, extra);
-	buf_str(&b, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-	buf_str(&b, "\r\n");
+		strbuf_adds(&b, extra);
+	strbuf_adds(&b, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+	strbuf_adds(&b, "\r\n");
 	if (blen)
-		buf_add(&b, body, blen);
+		strbuf_add(&b, body, blen);
 	if (b.oom) {
-		free(b.p);
+		strbuf_free(&b);
 		return ATH_E_NOMEM;
 	}
 	enum ath_err e = client_conn_write(conn, b.p, b.len);
-	free(b.p);
+	strbuf_free(&b);
 	return e;
 }
 

@@ -1,4 +1,5 @@
 #include "modem.h"
+#include "clock.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -55,7 +56,7 @@ struct athttp_modem {
 	 * exchange, so a forked child or another program can use the module
 	 * while this one is idle; the descriptor stays open. */
 	bool port_locked;
-	long last_used_ms;
+	long long last_used_ms;
 	bool releaser_running, closing;
 	pthread_t releaser;
 	pthread_cond_t idle_cv;
@@ -85,13 +86,6 @@ struct athttp_modem {
 #define DEFAULT_ACTION_TIMEOUT_MS 150000
 #define PORT_IDLE_RELEASE_MS 2000
 #define UNVERIFIED_HEADER "X-Athttp-Upstream-TLS"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* The exchange lock for a short job that must run (settings, counts):
  * a shutdown's cancel wakes those queued, and this one asks again. */
@@ -415,7 +409,7 @@ static void *releaser_main(void *arg)
 	athttp_modem *m = arg;
 	pthread_mutex_lock(&m->lock);
 	while (!m->closing && m->tp && m->port_locked) {
-		long due = m->last_used_ms + PORT_IDLE_RELEASE_MS;
+		long long due = m->last_used_ms + PORT_IDLE_RELEASE_MS;
 		if (now_ms() >= due) {
 			/* Exchanges hold m->lock, so none is running now. */
 			flock(m->tp->fd, LOCK_UN);

@@ -9,6 +9,7 @@
  * configuration error, never a command of its own on the line.
  */
 #include "netup.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -40,13 +41,6 @@ struct run {
 	struct ath_error *err;
 	int poll_ms;
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void pause_ms(int ms)
 {
@@ -81,10 +75,7 @@ static enum ath_err net_fail(struct ath_error *err, int code, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	ath_fail(err, ATH_E_MODULE, code, "%s", text);
-	if (err)
-		err->http_status = 503;
-	return ATH_E_MODULE;
+	return ath_fail_status(err, ATH_E_MODULE, 503, code, "%s", text);
 }
 
 /* "60 s", "0.2 s": the bound as a person reads it. */
@@ -331,13 +322,13 @@ static enum ath_err sim_step(struct run *rn)
 {
 	char state[64];
 	int bound = rn->cfg->register_timeout_ms > 0 ? rn->cfg->register_timeout_ms : NETUP_DEFAULT_REGISTER_MS;
-	long deadline = now_ms() + bound;
+	long long deadline = now_ms() + bound;
 	enum ath_err e;
 	for (;;) {
 		e = sim_query(rn, state, sizeof state);
 		if (e != ATH_OK || strcmp(state, "busy") != 0)
 			break;
-		long left = deadline - now_ms();
+		long long left = deadline - now_ms();
 		if (left < 0) {
 			char after[16];
 			seconds(after, sizeof after, bound);
@@ -368,7 +359,7 @@ static enum ath_err sim_step(struct run *rn)
 				r.text);
 	}
 	trace_note(rn->trace, "netup: SIM PIN accepted");
-	long until = now_ms() + NETUP_PIN_SETTLE_MS;
+	long long until = now_ms() + NETUP_PIN_SETTLE_MS;
 	for (;;) {
 		e = sim_query(rn, state, sizeof state);
 		if (e != ATH_OK || strcmp(state, "READY") == 0)
@@ -398,7 +389,7 @@ static enum ath_err registration_step(struct run *rn)
 	if (nq > sizeof dropped / sizeof dropped[0])
 		nq = sizeof dropped / sizeof dropped[0];
 	int timeout = rn->cfg->register_timeout_ms > 0 ? rn->cfg->register_timeout_ms : NETUP_DEFAULT_REGISTER_MS;
-	long deadline = now_ms() + timeout;
+	long long deadline = now_ms() + timeout;
 	for (;;) {
 		/* The state named when none is registered: the most telling
 		 * answer (searching, then denied, unknown, not searching). */
@@ -446,7 +437,7 @@ static enum ath_err registration_step(struct run *rn)
 		snprintf(rn->st->reg_name, sizeof rn->st->reg_name, "%s", netup_reg_name(first_stat));
 		/* The clock is read in whole ms: past the deadline only once
 		 * more than timeout has surely gone by. */
-		long left = deadline - now_ms();
+		long long left = deadline - now_ms();
 		/* Denied everywhere is final; waiting does not change it. */
 		if (left < 0 || all_denied) {
 			char after[16];
@@ -582,7 +573,7 @@ static enum ath_err context_step(struct run *rn)
 	if (!p->activate || active)
 		return ATH_OK;
 	int bound = p->activate_timeout_ms > 0 ? p->activate_timeout_ms : NETUP_CMD_MS;
-	long deadline = now_ms() + bound;
+	long long deadline = now_ms() + bound;
 	enum ath_err e = send_step(rn, p->activate, bound, "activating the PDP context");
 	if (e != ATH_OK)
 		return e;
@@ -593,7 +584,7 @@ static enum ath_err context_step(struct run *rn)
 		e = context_active(rn, &active);
 		if (e != ATH_OK || active)
 			return e;
-		long left = deadline - now_ms();
+		long long left = deadline - now_ms();
 		if (left < 0) {
 			char after[16];
 			seconds(after, sizeof after, bound);

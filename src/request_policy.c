@@ -132,6 +132,18 @@ static const char *first_unsafe_what(const char *s, size_t len)
 	return NULL;
 }
 
+/* RFC 9110 5.1: a field name is a token.  http-parser holds a program's
+ * requests to that; the API's callers are held here. */
+static bool field_name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return false;
+	return true;
+}
+
 static void note_dropped(struct prepared_request *p, const char *name)
 {
 	size_t used = strlen(p->dropped);
@@ -271,11 +283,9 @@ enum ath_err request_prepare_tls(const struct dialect *d, const struct http_req 
 	/* The program's TLS was checked against a certificate for tls_name:
 	 * a request for another server must not ride on that trust. */
 	if (tls_name && strcasecmp(out->url_host, tls_name) != 0) {
-		ath_fail(err, ATH_E_BAD_REQUEST, -1,
-			 "the request is for %s but the TLS connection was made for %s",
-			 out->url_host, tls_name);
-		err->http_status = 421;
-		return ATH_E_BAD_REQUEST;
+		return ath_fail_status(err, ATH_E_BAD_REQUEST, 421, -1,
+				       "the request is for %s but the TLS connection was made for %s",
+				       out->url_host, tls_name);
 	}
 	const char *bad = first_unsafe_what(path, plen);
 	if (bad)
@@ -292,18 +302,22 @@ enum ath_err request_prepare_tls(const struct dialect *d, const struct http_req 
 	const char *client_host = hdr_get(&req->headers, "Host");
 	snprintf(out->host, sizeof out->host, "%s", client_host && *client_host ? client_host : host);
 	out->body_framed = req->chunked || req->content_length >= 0;
+	enum ath_err e;
 	if (caps->max_url && strlen(out->url) > caps->max_url) {
-		prepared_request_free(out);
-		ath_fail(err, ATH_E_BAD_REQUEST, -1, "URL longer than the %s module takes (%zu bytes)",
-			 d->name, caps->max_url);
-		err->http_status = 414;
-		return ATH_E_BAD_REQUEST;
+		e = ath_fail_status(err, ATH_E_BAD_REQUEST, 414, -1,
+				    "URL longer than the %s module takes (%zu bytes)", d->name,
+				    caps->max_url);
+		goto refused;
 	}
 
 	/* Headers: carried, dropped, or a reason to refuse. */
 	bool has_body = req->chunked || req->content_length > 0;
 	for (size_t i = 0; i < req->headers.n; i++) {
 		const struct hdr *h = &req->headers.v[i];
+		if (!field_name_ok(h->name)) {
+			e = ath_fail(err, ATH_E_BAD_REQUEST, -1, "a header name that is not a token (RFC 9110 5.1)");
+			goto refused;
+		}
 		enum header_class hc = classify(h->name);
 		if (hc == HC_LOCAL)
 			continue;
@@ -312,42 +326,42 @@ enum ath_err request_prepare_tls(const struct dialect *d, const struct http_req 
 			size_t vlen = strlen(h->value);
 			if (!value_carriable(caps->value_carriage, h->value, vlen) ||
 			    (caps->max_header_value && vlen > caps->max_header_value)) {
-				prepared_request_free(out);
-				return ath_fail(err, ATH_E_UNSUPPORTED, -1,
-						"header %s: its value cannot be sent by the %s dialect "
-						"(%s over %zu bytes)",
-						h->name, d->name, carriage_refusal(caps->value_carriage),
-						caps->max_header_value);
+				e = ath_fail(err, ATH_E_UNSUPPORTED, -1,
+					     "header %s: its value cannot be sent by the %s dialect "
+					     "(%s over %zu bytes)",
+					     h->name, d->name, carriage_refusal(caps->value_carriage),
+					     caps->max_header_value);
+				goto refused;
 			}
 		}
 		if (carried) {
 			if (hdr_add(&out->carried, h->name, strlen(h->name), h->value, strlen(h->value))) {
-				prepared_request_free(out);
-				return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+				e = ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
+				goto refused;
 			}
 			continue;
 		}
 		/* Content-Type matters only with a body. */
 		if (hc == HC_MEANINGFUL && !(hdr_is(h->name, "Content-Type") && !has_body)) {
-			prepared_request_free(out);
-			return ath_fail(err, ATH_E_UNSUPPORTED, -1,
-					"header %s cannot be carried by the %s dialect, and the request "
-					"would mean something else without it", h->name, d->name);
+			e = ath_fail(err, ATH_E_UNSUPPORTED, -1,
+				     "header %s cannot be carried by the %s dialect, and the request "
+				     "would mean something else without it", h->name, d->name);
+			goto refused;
 		}
 		note_dropped(out, h->name);
 	}
 
 	if (has_body && !(caps->body_methods & verb)) {
-		prepared_request_free(out);
-		return ath_fail(err, ATH_E_UNSUPPORTED, -1,
-				"the %s dialect cannot send a request body with %s", d->name, req->method);
+		e = ath_fail(err, ATH_E_UNSUPPORTED, -1,
+			     "the %s dialect cannot send a request body with %s", d->name, req->method);
+		goto refused;
 	}
 	if (req->content_length > 0 && (size_t)req->content_length > caps->max_body) {
-		prepared_request_free(out);
-		return ath_fail(err, ATH_E_TOO_LARGE, -1,
-				"request body of %lld bytes exceeds the %s limit of %zu bytes (%s)",
-				req->content_length, d->name, caps->max_body,
-				caps->body_limit_name ? caps->body_limit_name : "module");
+		e = ath_fail(err, ATH_E_TOO_LARGE, -1,
+			     "request body of %lld bytes exceeds the %s limit of %zu bytes (%s)",
+			     req->content_length, d->name, caps->max_body,
+			     caps->body_limit_name ? caps->body_limit_name : "module");
+		goto refused;
 	}
 
 	out->rq.verb = verb;
@@ -359,6 +373,10 @@ enum ath_err request_prepare_tls(const struct dialect *d, const struct http_req 
 	out->rq.target = out->target;
 	out->rq.headers = &out->carried;
 	return ATH_OK;
+
+refused:
+	prepared_request_free(out);
+	return e;
 }
 
 enum ath_err request_attach_body(const struct dialect *d, struct prepared_request *p,

@@ -1,6 +1,7 @@
 /* The local TLS server: one handshake per program connection, with the leaf for the name
  * it asked for, then decrypted reads and encrypted writes on its socket. */
 #include "tls_server.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -84,13 +85,6 @@ struct tls_server *tls_server_new(struct local_ca *ca, struct ath_error *err)
 void tls_server_free(struct tls_server *s)
 {
 	free(s);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Waits for events on fd until deadline (ms on now_ms's clock; -1: no bound).

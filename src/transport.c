@@ -1,5 +1,6 @@
 /* Picks the transport for a device and holds what fd-based ones share. */
 #include "transport.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -50,16 +51,9 @@ struct transport *transport_open(const struct transport_config *cfg, struct ath_
 	return t;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 ssize_t transport_fd_read(int fd, void *buf, size_t len, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long long deadline = now_ms() + timeout_ms;
 	for (;;) {
 		ssize_t n = read(fd, buf, len);
 		if (n > 0)
@@ -70,7 +64,7 @@ ssize_t transport_fd_read(int fd, void *buf, size_t len, int timeout_ms)
 			continue;
 		if (errno != EAGAIN)
 			return -1;
-		long left = deadline - now_ms();
+		long long left = deadline - now_ms();
 		if (left <= 0)
 			return 0;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -85,7 +79,7 @@ ssize_t transport_fd_read(int fd, void *buf, size_t len, int timeout_ms)
 enum ath_err transport_fd_write(int fd, const void *buf, size_t len, int timeout_ms)
 {
 	const char *p = buf;
-	long deadline = now_ms() + timeout_ms;
+	long long deadline = now_ms() + timeout_ms;
 	while (len) {
 		ssize_t n = write(fd, p, len);
 		if (n > 0) {
@@ -98,7 +92,7 @@ enum ath_err transport_fd_write(int fd, const void *buf, size_t len, int timeout
 			continue;
 		if (n < 0 && errno != EAGAIN)
 			return ATH_E_IO;
-		long left = deadline - now_ms();
+		long long left = deadline - now_ms();
 		if (left <= 0)
 			return ATH_E_TIMEOUT;
 		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
@@ -120,7 +114,7 @@ enum ath_err transport_fd_op_write(struct transport *t, const void *buf, size_t 
 
 enum ath_err transport_lock(int fd, const char *path, int timeout_ms, struct ath_error *err)
 {
-	long deadline = now_ms() + timeout_ms;
+	long long deadline = now_ms() + timeout_ms;
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return ATH_OK;

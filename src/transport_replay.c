@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "transcript.h"
+#include "clock.h"
 #include "transport.h"
 
 #define REPLAY_GRACE_MS 500
@@ -24,18 +25,11 @@
 struct replay {
 	struct transcript t;
 	size_t seg, off;          /* the next byte to send or to expect */
-	long seg_start_ms;        /* when the previous segment ended */
+	long long seg_start_ms;        /* when the previous segment ended */
 	bool pace;
 	bool failed;
 	char error[360];
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void sleep_ms(long ms)
 {
@@ -104,8 +98,8 @@ static ssize_t replay_read(struct transport *t, void *buf, size_t len, int timeo
 		return (ssize_t)n;
 	}
 	/* athttp speaks next (or the transcript is over): nothing to read. */
-	long allowed = r->seg_start_ms + (s ? s->delay_ms : 0) + REPLAY_GRACE_MS;
-	long wait = allowed - now_ms();
+	long long allowed = r->seg_start_ms + (s ? s->delay_ms : 0) + REPLAY_GRACE_MS;
+	long long wait = allowed - now_ms();
 	if (wait > timeout_ms) {
 		sleep_ms(timeout_ms);
 		return 0;

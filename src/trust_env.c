@@ -11,46 +11,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "strbuf.h"
+
 /* A roots file or wgetrc larger than this is not one. */
 #define TRUST_FILE_MAX (16u << 20)
 
-struct text {
-	char *data;
-	size_t len, cap;
-};
-
-static enum ath_err text_add(struct text *t, const char *s, size_t n, struct ath_error *err)
+/* The text functions fail with the error the caller hands on. */
+static enum ath_err text_add(struct strbuf *t, const char *s, size_t n, struct ath_error *err)
 {
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		char *p = realloc(t->data, cap);
-		if (!p)
-			return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
-		t->data = p;
-		t->cap = cap;
-	}
-	memcpy(t->data + t->len, s, n);
-	t->len += n;
-	t->data[t->len] = '\0';
-	return ATH_OK;
+	strbuf_add(t, s, n);
+	return t->oom ? ath_fail(err, ATH_E_NOMEM, -1, "out of memory") : ATH_OK;
 }
 
-static enum ath_err text_adds(struct text *t, const char *s, struct ath_error *err)
+static enum ath_err text_adds(struct strbuf *t, const char *s, struct ath_error *err)
 {
 	return text_add(t, s, strlen(s), err);
 }
 
 /* Ends the text with a newline unless it is empty or ends with one. */
-static enum ath_err text_end_line(struct text *t, struct ath_error *err)
+static enum ath_err text_end_line(struct strbuf *t, struct ath_error *err)
 {
-	if (t->len && t->data[t->len - 1] != '\n')
+	if (t->len && t->p[t->len - 1] != '\n')
 		return text_add(t, "\n", 1, err);
 	return ATH_OK;
 }
 
-static enum ath_err text_add_file(struct text *t, const char *path, struct ath_error *err)
+static enum ath_err text_add_file(struct strbuf *t, const char *path, struct ath_error *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -82,7 +68,7 @@ static enum ath_err text_add_file(struct text *t, const char *path, struct ath_e
 
 /* Replaces path by a file holding t: readers see the old or the new file,
  * never half of one. */
-static enum ath_err write_atomic(const char *path, const struct text *t, mode_t mode,
+static enum ath_err write_atomic(const char *path, const struct strbuf *t, mode_t mode,
 				 struct ath_error *err)
 {
 	char tmp[PATH_MAX];
@@ -94,7 +80,7 @@ static enum ath_err write_atomic(const char *path, const struct text *t, mode_t 
 	size_t off = 0;
 	int saved = 0;
 	while (off < t->len) {
-		ssize_t n = write(fd, t->data + off, t->len - off);
+		ssize_t n = write(fd, t->p + off, t->len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -137,11 +123,11 @@ const char *trust_user_roots(void)
 enum ath_err trust_write_bundle(const char *path, const char *roots, const char *ca_pem,
 				struct ath_error *err)
 {
-	struct text t = { 0 };
+	struct strbuf t = { 0 };
 	enum ath_err e = ATH_OK;
 	if (roots)
 		e = text_add_file(&t, roots, err);
-	if (e == ATH_OK && !(t.data && strstr(t.data, ca_pem))) {
+	if (e == ATH_OK && !(t.p && strstr(t.p, ca_pem))) {
 		e = text_end_line(&t, err);
 		if (e == ATH_OK)
 			e = text_adds(&t, ca_pem, err);
@@ -150,7 +136,7 @@ enum ath_err trust_write_bundle(const char *path, const char *roots, const char 
 	}
 	if (e == ATH_OK)
 		e = write_atomic(path, &t, 0644, err);
-	free(t.data);
+	strbuf_free(&t);
 	return e;
 }
 
@@ -174,7 +160,7 @@ enum ath_err trust_write_wgetrc(const char *path, const char *bundle, struct ath
 				"line break", bundle);
 	char home_rc[PATH_MAX];
 	const char *mine = user_wgetrc(home_rc, sizeof home_rc);
-	struct text t = { 0 };
+	struct strbuf t = { 0 };
 	enum ath_err e = ATH_OK;
 	if (mine)
 		e = text_add_file(&t, mine, err);
@@ -190,7 +176,7 @@ enum ath_err trust_write_wgetrc(const char *path, const char *bundle, struct ath
 		e = text_adds(&t, "\n", err);
 	if (e == ATH_OK)
 		e = write_atomic(path, &t, 0600, err);
-	free(t.data);
+	strbuf_free(&t);
 	return e;
 }
 

@@ -5,6 +5,7 @@
  * program must trust; the key stays with the daemon.
  */
 #include "wrapper_daemon.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,13 +26,6 @@
 
 #define DAEMON_WAIT_MS 5000
 #define CA_PEM_MAX (64 * 1024)
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 char *daemon_read_all(int fd, size_t max, int timeout_ms, size_t *len, char *why,
 		      size_t whylen)

@@ -4,7 +4,7 @@
 # prefix as data, one emulator likewise, so one test plan.
 #
 # Client choice (make check's run time): all four clients run every core
-# case and every raw-packet extra of issue 3 (PUT/PATCH with a body,
+# case and every raw-packet extra (PUT/PATCH with a body,
 # OPTIONS, X-Trace and a cookie, chunked with trailers, the client's own
 # headers verbatim); the 5 MB GET only with curl and python
 # (BIG_CLIENTS): 5 MB through a pty, recorded and replayed, is the

@@ -645,39 +645,6 @@ for line in sys.stdin.buffer:
 emu_cmds() { emu_log_decode cmds "${1:-.}"; }
 emu_data_after() { emu_log_decode data "$1" "$2"; }
 
-# e2e_dialect_present MODEM: for a dialect being written, the driver
-# (athttp -m MODEM) and the emulator (athttp-emu -m MODEM) may not be in
-# the build yet.  Returns 0 when both are; else prints, for each missing
-# piece, one ok line for its exact refusal (exit 2 naming the dialect) and
-# a skip line, and returns 1: the script then ends with e2e_done.
-e2e_dialect_present() {
-	local m=$1 err rc absent=
-	[ -x "$ATHTTP" ] && [ -x "$EMU" ] || return 0   # e2e_need_binaries says so
-	err=$("$ATHTTP" -m "$m" -d /dev/null -- true 2>&1 >/dev/null)
-	rc=$?
-	if [ "$rc" = 2 ] && printf '%s\n' "$err" | grep -q 'unknown modem'; then
-		CASE=$m/driver-absent RC=$rc ERR= TRACE= LAST_CMD="athttp -m $m -d /dev/null -- true"
-		if printf '%s\n' "$err" | grep -q "unknown modem \"$m\""; then
-			pass "athttp -m $m: exit 2, $(printf '%s\n' "$err" | head -n 1)"
-		else
-			fail "exit 2 but the message does not name the dialect: $(printf '%s\n' "$err" | head -n 1)"
-		fi
-		absent="the $m driver"
-	fi
-	# A link in a directory that does not exist: an emulated dialect gets
-	# as far as linking its pty and exits 1; a missing one exits 2 first.
-	err=$("$EMU" -m "$m" --link /nonexistent/athttp-e2e-probe </dev/null 2>&1 >/dev/null)
-	rc=$?
-	if [ "$rc" = 2 ] && printf '%s\n' "$err" | grep -q 'not implemented\|unknown modem'; then
-		CASE=$m/emulator-absent RC=$rc ERR= TRACE= LAST_CMD="athttp-emu -m $m --link /nonexistent/athttp-e2e-probe"
-		pass "athttp-emu -m $m: exit 2, $(printf '%s\n' "$err" | head -n 1)"
-		absent="${absent:+$absent and }the $m emulator"
-	fi
-	[ -z "$absent" ] && return 0
-	skip "$m/..." "$absent: not in this build yet"
-	return 1
-}
-
 chk_emu_no() { # PATTERN WHAT
 	if emu_since | grep -q -e "$1"; then
 		fail "emulator log shows $2: $(emu_since | grep -m1 -e "$1" | cut -c1-120)"

@@ -41,7 +41,7 @@
 #                     carried headers are "*"): Authorization and Range are
 #                     carried, not refused; cookies and the client's own
 #                     User-Agent/Accept arrive verbatim (always so with D_RAW)
-#   D_EXTRAS          1: issue 3's extra cases run for every client (PUT and
+#   D_EXTRAS          1: the raw-packet extras run for every client (PUT and
 #                     PATCH with a body, OPTIONS, a header and a cookie, chunked
 #                     with trailers, the client's own headers), each asserting
 #                     what the record says (carried, or the exact 501); they
@@ -119,6 +119,7 @@ url_pat() {
 matrix_setup() {
 	e2e_init
 	e2e_need_binaries || { e2e_done; return 1; }
+	t_record_agrees
 	gen_files
 	start_origin || { e2e_done; return 1; }
 	start_emu || { e2e_done; return 1; }
@@ -135,6 +136,61 @@ matrix_setup() {
 		CORE_CLIENT=curl
 		CLIENT_GET=(curl -sS -o)
 	fi
+}
+
+# The driver's capability record, printed by a test tool built with the
+# engine (tests/tools/dialect_caps.c).
+DIALECT_CAPS=${E2E_DIALECT_CAPS:-$E2E_BUILD/tests/tools/dialect_caps}
+ALL_VERBS="GET HEAD POST PUT DELETE PATCH OPTIONS"
+
+# t_record_agrees: the record above states what the module's manual allows;
+# the driver's capability record (src/dialect_<family>.c) must claim the
+# same, field for field, so that neither drifts unseen.  A dialect missing
+# from the build fails here, loudly, before any other case.
+t_record_agrees() {
+	local caps got want m diffs=
+	CASE=$MODEM/record LAST_CMD="$DIALECT_CAPS $MODEM" RC= ERR= TRACE=
+	if ! caps=$("$DIALECT_CAPS" "$MODEM" 2>&1); then
+		fail "the driver's capability record: $caps"
+		return 1
+	fi
+	capv() { printf '%s\n' "$caps" | sed -n "s/^$1=//p"; }
+	# same_set NAME RECORD DRIVER: one difference line when they differ
+	same_set() {
+		local a b
+		a=$(printf '%s\n' $2 | sort -u | xargs)
+		b=$(printf '%s\n' $3 | sort -u | xargs)
+		[ "$a" = "$b" ] || diffs="$diffs; $1: record '$a', driver '$b'"
+	}
+	got=
+	for m in $ALL_VERBS; do in_list "$m" "$(capv methods)" || got="$got $m"; done
+	same_set "refused methods (D_REFUSED_METHODS)" "${D_REFUSED_METHODS:-}" "$got"
+	# the verbs t_other_method sends with a body
+	got=
+	for m in PUT PATCH; do
+		in_list "$m" "$(capv methods)" && ! in_list "$m" "$(capv body_methods)" && got="$got $m"
+	done
+	same_set "methods without a body (D_NOBODY_METHODS)" "${D_NOBODY_METHODS:-}" "$got"
+	want=0; [ -n "${D_RAW:-}" ] && want=1
+	[ "$want" = "$(capv raw)" ] || diffs="$diffs; raw request (D_RAW): record $want, driver $(capv raw)"
+	if [ -z "${D_RAW:-}" ]; then
+		want=0; [ -n "${D_HEADERS_ALL:-}" ] && want=1
+		[ "$want" = "$(capv all_headers)" ] ||
+			diffs="$diffs; every header carried (D_HEADERS_ALL): record $want, driver $(capv all_headers)"
+	fi
+	want=1; [ -n "${D_SYNTH_HEAD:-}" ] && want=0
+	[ "$want" = "$(capv real_head)" ] ||
+		diffs="$diffs; the origin's head (not D_SYNTH_HEAD): record $want, driver $(capv real_head)"
+	want=0; [ -n "${D_TLS:-}" ] && want=1
+	[ "$want" = "$(capv tls)" ] || diffs="$diffs; https (D_TLS): record $want, driver $(capv tls)"
+	if [ -n "${D_MAX_BODY:-}" ] && [ "$D_MAX_BODY" -gt "$(capv max_body)" ]; then
+		diffs="$diffs; largest body (D_MAX_BODY): record $D_MAX_BODY, over the driver's $(capv max_body)"
+	fi
+	if [ -n "$diffs" ]; then
+		fail "the suite's record and the driver's disagree:${diffs#;}"
+		return 1
+	fi
+	pass "$(printf '%s\n' "$caps" | xargs)"
 }
 
 # in_list WORD LIST...
@@ -605,7 +661,7 @@ t_emu_alive() {
 	fi
 }
 
-# ------------------------------------------------------------ more response shapes (issue 4)
+# ------------------------------------------------------------ more response shapes
 # Not in matrix_client (the older dialects' suites do not call them).
 
 # t_get_empty CLIENT: a file of 0 bytes (Content-Length: 0, no body at
@@ -689,7 +745,7 @@ t_big_response_header() {
 	pass
 }
 
-# ------------------------------------------------------------ raw-packet extras (issue 3)
+# ------------------------------------------------------------ raw-packet extras
 
 # t_options CLIENT: OPTIONS reaches the origin as OPTIONS.
 t_options() {
@@ -902,7 +958,7 @@ t_packet_boundary() {
 # ------------------------------------------------------------ drivers
 
 # matrix_client CLIENT: the Foundation cases for one client, in their
-# order; with D_RAW or D_EXTRAS, the extras of issue 3 follow.  BIG_CLIENTS
+# order; with D_RAW or D_EXTRAS, the raw-packet extras follow.  BIG_CLIENTS
 # (unset: every client) names the clients that run the 5 MB GET.
 matrix_client() {
 	local c=$1

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The Foundation matrix and issue 4's cases for ESP-AT-style WiFi firmware
+# The Foundation matrix and the family's own cases for ESP-AT-style WiFi firmware
 # (-m espat: AT+HTTPCLIENT for HEAD/GET/DELETE and inline POST bodies,
 # AT+HTTPCPOST with a `>` data phase for other POST bodies up to 2048
 # bytes, request headers as quoted parameters with ESP-AT's escapes, at
@@ -13,7 +13,7 @@
 # implemented yet"), this script checks only those refusals, says so on a
 # skip line, and exits 0.
 #
-# Issue 4's cases for espat, besides the matrix read through the record
+# The espat cases, besides the matrix read through the record
 # (every 200 synthesized with X-Athttp-Synthesized and the body's
 # Content-Length; 404 -> 502 naming ERROR; redirects followed by the module;
 # PUT with a body, PATCH, OPTIONS -> exact 501; 2049-byte POST -> 413
@@ -32,7 +32,7 @@
 #   beken: text GET exact, a NUL in the body -> 502, CRLF and lookalike
 #   bodies exact or 502 (never mangled, module in step after), POSTs.
 #
-# Client choice: as httpcfg_family.sh — every core case and issue 3's
+# Client choice: as httpcfg_family.sh — every core case and the raw-packet
 # extras with all four clients, the 5 MB GET with curl and python only;
 # espat's own cases with curl (python under ASan), the binary body with
 # every client that can send a NUL.
@@ -40,8 +40,6 @@ E2E_NAME=espat
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/matrix.sh"
 MODEM=espat
-
-e2e_dialect_present espat || { e2e_done; exit; }
 
 # espat's record (see matrix.sh): parameterized commands carrying every
 # header as an escaped quoted parameter; no status line or headers come
@@ -329,7 +327,7 @@ lookalike_file
 P=espat
 for c in $CLIENTS; do
 	matrix_client "$c"
-	# issue 4: a binary body (NUL and CRLF) by AT+HTTPCPOST, byte for byte
+	# a binary body (NUL and CRLF) by AT+HTTPCPOST, byte for byte
 	[ "$c" != busybox ] && t_cpost "$c" post-binary-cpost 1500
 done
 t_cpost $CORE_CLIENT post-2048-at-limit 2048

@@ -1,12 +1,8 @@
 #!/bin/bash
-# The Foundation matrix and issue 3's raw-packet cases for the Neoway N58
+# The Foundation matrix and the raw-packet cases for the Neoway N58
 # (-m neoway: AT+HTTPPARA, AT+HTTPSETUP, AT+HTTPACTION=99 custom packets of
 # at most 2048 bytes, +HTTPRECV/+HTTPCLOSED), against athttp-emu -m neoway.
 # The cases are matrix.sh's; this file is neoway's record and its sections.
-#
-# Until the driver is in the build (athttp refuses -m neoway: exit 2,
-# "unknown modem"), this script checks only that refusal, says so on a
-# skip line, and exits 0.
 #
 # Client choice (make check's run time): as httpcfg_family.sh — every core
 # case and raw-packet extra with all four clients, the 5 MB GET with curl
@@ -15,26 +11,6 @@ E2E_NAME=neoway
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/matrix.sh"
 MODEM=neoway
-
-# ---- is the driver in this build?
-if [ -x "$ATHTTP" ]; then
-	probe_err=$("$ATHTTP" -m neoway -d /dev/null -- true 2>&1 >/dev/null)
-	probe_rc=$?
-	if [ "$probe_rc" = 2 ] && printf '%s\n' "$probe_err" | grep -q 'unknown modem'; then
-		CASE=neoway/driver-absent
-		# The refusal itself is the contract until then: exit 2, the
-		# dialect named, no program run.
-		if printf '%s\n' "$probe_err" | grep -q 'unknown modem "neoway"'; then
-			pass "athttp -m neoway: exit 2, $(printf '%s\n' "$probe_err" | head -n 1)"
-		else
-			RC=$probe_rc ERR= TRACE= LAST_CMD="athttp -m neoway -d /dev/null -- true"
-			fail "exit 2 but the message does not name the dialect: $(printf '%s\n' "$probe_err" | head -n 1)"
-		fi
-		skip "neoway/..." "the neoway driver is not in this build"
-		e2e_done
-		exit
-	fi
-fi
 
 # neoway's record (see matrix.sh): raw packets up to 2048 bytes.
 D_RAW=1
@@ -82,7 +58,7 @@ for c in $CLIENTS; do
 	matrix_client "$c"
 done
 # ($CORE_CLIENT: curl, or python under ASan)
-# Issue 3: a request of 2049+ bytes falls back or is refused (413
+# A request of 2049+ bytes falls back or is refused (413
 # naming the limit), never truncated.  A GET with a 3 KB cosmetic
 # header (fallback: AT+HTTPACTION=0 without it, or 413), one with a
 # 3 KB Cookie (which no fallback may drop), and POSTs whose packet is

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The Foundation matrix and issue 4's cases for China Mobile OneMO modules
+# The Foundation matrix and the family's own cases for China Mobile OneMO modules
 # (-m onemo: AT+MHTTPCREATE one instance per origin, AT+MHTTPHEADER for
 # every header, AT+MHTTPCONTENT bodies of at most 4096 bytes a command,
 # AT+MHTTPREQUEST, +MHTTPURC "header"/"content"/"err"), against
@@ -10,7 +10,7 @@
 # implemented yet"), this script checks only those refusals, says so on a
 # skip line, and exits 0.
 #
-# Issue 4's cases for onemo, besides the matrix read through the record:
+# The onemo cases, besides the matrix read through the record:
 #   post-10k-three-pieces   10240 bytes as AT+MHTTPCONTENT 4096/4096/2048
 #                           (eof 1,1,0), the data phases byte for byte the
 #                           body, and the origin's sha256 (every client)
@@ -41,15 +41,13 @@
 #   tls_setup call, ATHTTP_MODULE_CA) and emutls' section_https.
 #
 # Client choice (make check's run time): as httpcfg_family.sh — every core
-# case and issue 3's extras with all four clients, the 5 MB GET with curl
+# case and the raw-packet extras with all four clients, the 5 MB GET with curl
 # and python only; onemo's own cases with curl (or python under ASan), the
 # 10 KB body with every client.
 E2E_NAME=onemo
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/matrix.sh"
 MODEM=onemo
-
-e2e_dialect_present onemo || { e2e_done; exit; }
 
 # onemo's record (see matrix.sh): parameterized commands that carry every
 # header (AT+MHTTPHEADER, a data phase for values a quoted string cannot
@@ -123,7 +121,7 @@ t_post_pieces() {
 	pass "pieces $pieces"
 }
 
-# t_put_body CLIENT: PUT with a binary body (issue 4): method 3, two
+# t_put_body CLIENT: PUT with a binary body: method 3, two
 # pieces, byte for byte at the origin.
 t_put_body() {
 	local c=$1 f
@@ -483,7 +481,7 @@ done
 P=onemo
 for c in $CLIENTS; do
 	matrix_client "$c"
-	# issue 4: a 10 KB body in three AT+MHTTPCONTENT pieces, the largest
+	# a 10 KB body in three AT+MHTTPCONTENT pieces, the largest
 	# body (12288: three full pieces); PUT with a body: matrix_client's
 	# t_other_method, and t_put_body below with the emulator's log
 	t_post_pieces "$c" post-10k-three-pieces 10240 "1,4096 1,4096 0,2048"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The Foundation matrix, issue 3's raw-packet cases and https (section_https,
+# The Foundation matrix, the raw-packet cases and https (section_https,
 # and the firmware that cannot verify) for the Q-prefixed twin (-m quectel:
 # AT+QHTTPCFG, AT+QHTTPURL, AT+QSSLCFG, AT+QFUPL, +QHTTPGET: ...): see
 # httpcfg_family.sh, and matrix.sh for the cases.

@@ -175,6 +175,11 @@ fi
 MODEM=simcom
 
 # ---- a transcript edited by one byte
+# The difference is found as the bytes are compared, not by a wait running
+# out: the run (python and athttp starting included, on a loaded machine,
+# under a sanitizer) ends well before the 5 s the simcom driver gives
+# AT+HTTPPARA, which a replay that did not notice would wait out.
+DETECT_MS=4000
 edited=$TMP/edited-url.at
 sed 's|c1003-30228758.html"|c1003-30228759.html"|' "$FIX/simcom-manual-get.at" >"$edited"
 line=$(grep -n 'c1003-30228759' "$edited" | cut -d: -f1)
@@ -183,7 +188,7 @@ replay_py replay/edited/url "$edited" "$GET_URL"
 ms=$((($(date +%s%N) - start) / 1000000))
 case $(cat "$OUT") in
 "502 simcom $edited:$line: expected \"AT+HTTPPARA=\"URL\",\"http://opinion.people.com.cn/GB/n1/2018/0815/c1003-30228759.html\"\\r\" but athttp sent \"AT+HTTPPARA=\"URL\",\"http://opinion.people.com.cn/GB/n1/2018/0815/c1003-30228758.html\"\\r\"")
-	if [ "$ms" -lt 1000 ]; then pass "502 naming line $line, expected and sent, in ${ms} ms"; else fail "took ${ms} ms"; fi ;;
+	if [ "$ms" -lt "$DETECT_MS" ]; then pass "502 naming line $line, expected and sent, in ${ms} ms"; else fail "took ${ms} ms"; fi ;;
 *) fail "expected a 502 naming $edited:$line with expected and sent bytes, got: $(cat "$OUT")" ;;
 esac
 
@@ -197,7 +202,7 @@ replay_py replay/edited/result "$edited" "$GET_URL"
 ms=$((($(date +%s%N) - start) / 1000000))
 case $(cat "$OUT") in
 "502 simcom $edited:"*"athttp waits for the module, but the transcript has athttp sending \"AT+HTTPACTION=0\\r\"")
-	if [ "$ms" -lt 1000 ]; then pass "502 in ${ms} ms: $(cut -c1-90 "$OUT")..."; else fail "took ${ms} ms: $(cat "$OUT")"; fi ;;
+	if [ "$ms" -lt "$DETECT_MS" ]; then pass "502 in ${ms} ms: $(cut -c1-90 "$OUT")..."; else fail "took ${ms} ms: $(cat "$OUT")"; fi ;;
 *) fail "expected a 502 saying athttp waits where the transcript has it sending, got: $(cat "$OUT")" ;;
 esac
 

@@ -12,7 +12,7 @@ MODEM=simcom
 
 # simcom's record (see matrix.sh): parameterized commands, not raw packets.
 D_RAW=
-D_REFUSED_METHODS="PUT PATCH"          # no PUT/PATCH in AT+HTTPACTION
+D_REFUSED_METHODS="PUT PATCH OPTIONS"  # AT+HTTPACTION: GET, POST, HEAD, DELETE only
 D_URL_PAT='HTTPPARA="URL","@URL@"'
 D_SEND_PAT='HTTPACTION'
 D_BODY_PAT='HTTPDATA'

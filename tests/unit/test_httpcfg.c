@@ -1,6 +1,6 @@
 /*
  * The httpcfg driver and its quectel twin against scripted module replies:
- * every command form of the manual (002_4346508f9aee3c37.txt chapter 15:
+ * every command form of the manual (its chapter 15, "HTTP(S) commands":
  * HTTPCFG set and +CME ERROR, HTTPURL's CONNECT phase, the custom-header
  * HTTPGET and HTTPPOST with their URCs and TIMEOUT, HTTPREAD's CONNECT ...
  * OK ... +HTTPREAD: <err> and its +CME ERROR), each run for both twins and

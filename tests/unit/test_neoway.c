@@ -1,6 +1,6 @@
 /*
  * The neoway driver against scripted module replies: every example of the
- * N58 manual (001_ca8de732f15d14dc.txt chapter 9) adapted to the driver's
+ * N58 AT Commands Manual (chapter 9) adapted to the driver's
  * command sequence (HTTPPARA url/port/recvmode, HTTPSETUP, HTTPACTION=99
  * with its '>' data phase; HTTPACTION=0/1/2 for requests over the 2048-byte
  * packet), the responses in recvmode 0 (one "+HTTPRECV:" line, raw bytes,
@@ -25,6 +25,7 @@
 #include "at_chat.h"
 #include "dialect.h"
 #include "driver_rig.h"
+#include "request_policy.h"
 
 extern const struct dialect dialect_neoway;
 
@@ -124,8 +125,10 @@ static void answer(struct buf *out, const struct spelling *sp, int recvmode, con
 static struct dialect_request request(unsigned verb, const char *method, const char *url, const char *raw,
 				      size_t raw_len, const struct hdr_list *h)
 {
-	return (struct dialect_request){ .verb = verb, .method = method, .url = url, .headers = h,
-					 .raw = (const unsigned char *)raw, .raw_len = raw_len };
+	struct dialect_request rq = { .verb = verb, .method = method, .url = url, .headers = h,
+				      .raw = (const unsigned char *)raw, .raw_len = raw_len };
+	unit_split_url(&rq);
+	return rq;
 }
 
 /* ------------------------------------------------------------ the manual's examples */
@@ -575,6 +578,7 @@ static void test_recvmode_tolerance(void **state)
 		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_string_equal(r.got.body.p, "hello");
 		rq.url = "http://other/";
+		unit_split_url(&rq);
 		assert_int_equal(rig_exchange(&r, &rq), ATH_OK);
 		assert_string_equal(r.got.body.p, "hello");
 		rig_done(&r);
@@ -1029,21 +1033,25 @@ static void test_too_large(void **state)
 }
 
 /* The host goes on the AT line unquoted: anything but a host name is
- * refused before the module sees it. */
+ * refused before any driver runs. */
 static void test_unsafe_host(void **state)
 {
 	(void)state;
-	static const char *const urls[] = {
-		"http://h,1/", "http://h\r\nAT+CMGS=1/", "http://h\"/", "http://h:0/", "http://h:99999/", "http:///",
-	};
-	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-		struct rig r;
-		neoway_rig(&r, NULL, 0, 1, false);
-		struct dialect_request rq = request(VERB_GET, "GET", urls[i], "GET / HTTP/1.1\r\n\r\n", 18, NULL);
-		assert_int_equal(r.d->ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_BAD_REQUEST);
-		assert_int_equal(r.chat.commands_sent, 0);
-		rig_done(&r);
+	static const char *const hosts[] = { "h,1", "h\r\nAT+CMGS=1", "h\"", "h:0", "h:99999", "h 1", "" };
+	for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+		struct http_req q = mkreq("GET", "/", "Host", hosts[i], NULL);
+		struct prepared_request p;
+		struct ath_error err;
+		ath_error_clear(&err);
+		assert_int_equal(request_prepare(&dialect_neoway, &q, NULL, &p, &err), ATH_E_BAD_REQUEST);
+		assert_int_equal(err.http_status, 400);
+		http_req_free(&q);
 	}
+	struct http_req q = mkreq("GET", "http:///", NULL);
+	struct prepared_request p;
+	struct ath_error err;
+	assert_int_equal(request_prepare(&dialect_neoway, &q, NULL, &p, &err), ATH_E_BAD_REQUEST);
+	http_req_free(&q);
 }
 
 /* ------------------------------------------------------------ https */

@@ -1,6 +1,6 @@
 /*
  * The simcom driver against scripted module replies: the manual's examples
- * (000_5c96bf55d4e720da.txt chapter 3), the known firmware variants, the
+ * (the SIM7500/SIM7600/SIM7800 Series HTTP AT Command Manual, chapter 3), the known firmware variants, the
  * error codes, recovery, and the per-request command budget.  Every reply
  * arrives in random splits.
  */

@@ -1,7 +1,8 @@
 /*
- * The HTTP bridge's pieces: reading requests (pipelined, chunked, Expect),
- * the policy that decides what may reach a module, and the response
- * writer's framing rewrite.
+ * The policy that decides what may reach a module (request_policy.c):
+ * refusals with their status and reason, what is accepted and how the URL
+ * reaches the drivers in parts, https, raw-packet dialects, and the
+ * header carriage of parameterized ones.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,158 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "dialect.h"
 #include "http_request.h"
-#include "http_response.h"
 #include "request_policy.h"
 #include "unit_util.h"
 
 extern const struct dialect dialect_simcom;
 extern const struct dialect dialect_httpcfg;
-
-/* A connected pair: fds[0] the client, fds[1] the bridge's end. */
-static void pair(int fds[2])
-{
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-}
-
-static void client_send(int fd, const char *s, size_t len)
-{
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-}
-
-/* Everything the bridge wrote, after closing its end. */
-static char *client_read_all(int fds[2])
-{
-	close(fds[1]);
-	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap);
-	ssize_t n;
-	while ((n = read(fds[0], buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (len + 1 == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[len] = '\0';
-	close(fds[0]);
-	return buf;
-}
-
-static void test_pipelined_requests(void **state)
-{
-	(void)state;
-	int fds[2];
-	pair(fds);
-	const char in[] = "GET /a HTTP/1.1\r\nHost: origin.test\r\n\r\n"
-			  "POST /b HTTP/1.1\r\nHost: origin.test\r\nContent-Length: 5\r\n\r\nhello"
-			  "GET /c HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n";
-	client_send(fds[0], in, sizeof in - 1);
-	shutdown(fds[0], SHUT_WR);
-	struct req_reader rr;
-	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
-	req_reader_init(&rr, &conn);
-	struct http_req q;
-	struct ath_error err;
-	const char *targets[] = { "/a", "/b", "/c" };
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(req_read_head(&rr, &q, &err), 1);
-		assert_string_equal(q.target, targets[i]);
-		assert_int_equal(req_read_body(&rr, 1000, false, &err), 0);
-		if (i == 1)
-			assert_memory_equal(q.body, "hello", 5);
-		assert_int_equal(q.keep_alive, i != 2);
-		http_req_free(&q);
-	}
-	assert_int_equal(req_read_head(&rr, &q, &err), 0); /* clean EOF */
-	http_req_free(&q);
-	close(fds[0]);
-	close(fds[1]);
-}
-
-static void test_chunked_body_and_expect(void **state)
-{
-	(void)state;
-	int fds[2];
-	pair(fds);
-	const char in[] = "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
-			  "Expect: 100-continue\r\n\r\n5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
-	/* Sent a byte at a time: http-parser sees every split. */
-	for (size_t i = 0; i < sizeof in - 1; i++)
-		client_send(fds[0], in + i, 1);
-	struct req_reader rr;
-	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
-	req_reader_init(&rr, &conn);
-	struct http_req q;
-	struct ath_error err;
-	assert_int_equal(req_read_head(&rr, &q, &err), 1);
-	assert_true(q.chunked);
-	assert_true(q.expect_continue);
-	assert_int_equal(q.content_length, -1);
-	assert_int_equal(req_read_body(&rr, 1000, false, &err), 0);
-	assert_int_equal(q.body_len, 12);
-	assert_memory_equal(q.body, "hello, world", 12);
-	assert_false(q.body_overflow);
-	http_req_free(&q);
-	close(fds[0]);
-	close(fds[1]);
-}
-
-static void test_body_limit_bounded(void **state)
-{
-	(void)state;
-	int fds[2];
-	pair(fds);
-	const char in[] = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-			  "a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n";
-	client_send(fds[0], in, sizeof in - 1);
-	struct req_reader rr;
-	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
-	req_reader_init(&rr, &conn);
-	struct http_req q;
-	struct ath_error err;
-	assert_int_equal(req_read_head(&rr, &q, &err), 1);
-	assert_int_equal(req_read_body(&rr, 15, false, &err), 0);
-	assert_true(q.body_overflow);
-	assert_true(q.body_len <= 15);
-	http_req_free(&q);
-	close(fds[0]);
-	close(fds[1]);
-}
-
-static void test_bad_request(void **state)
-{
-	(void)state;
-	int fds[2];
-	pair(fds);
-	const char in[] = "GET /a\"b HTTP/1.1\r\nHost: h\r\n\r\n";
-	client_send(fds[0], in, sizeof in - 1);
-	struct req_reader rr;
-	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
-	req_reader_init(&rr, &conn);
-	struct http_req q;
-	struct ath_error err;
-	ath_error_clear(&err);
-	/* http-parser itself rejects a raw quote in the target (strict build
-	 * or not, the policy below also refuses it). */
-	int rc = req_read_head(&rr, &q, &err);
-	if (rc == 1) {
-		struct prepared_request p;
-		assert_int_equal(request_prepare(&dialect_simcom, &q, NULL, &p, &err), ATH_E_BAD_REQUEST);
-	} else {
-		assert_int_equal(rc, -1);
-	}
-	assert_int_equal(err.http_status, 400);
-	http_req_free(&q);
-	close(fds[0]);
-	close(fds[1]);
-}
-
-/* Builds a parsed request without a socket. */
 
 static void expect_refusal(struct http_req q, enum ath_err code, int status, const char *needle)
 {
@@ -380,16 +239,20 @@ static void test_policy_raw_request(void **state)
 /* Parameterized dialects that carry every header: "*" in carried_headers,
  * and value_carriage deciding which values must be refused. */
 static const char *const every_header[] = { "*", NULL };
+
 static const struct dialect_caps caps_any = {
 	.methods = VERB_GET | VERB_POST, .body_methods = VERB_POST, .max_body = 100,
 	.carried_headers = every_header, .max_header_value = 64, .value_carriage = CARRY_ANY,
 	.real_response_head = true,
 };
+
 static const struct dialect_caps caps_escaped = {
 	.methods = VERB_GET | VERB_POST, .body_methods = VERB_POST, .max_body = 100,
 	.carried_headers = every_header, .max_header_value = 64, .value_carriage = CARRY_ESCAPED,
 };
+
 static const struct dialect dialect_any = { .name = "t-any", .caps = &caps_any };
+
 static const struct dialect dialect_escaped = { .name = "t-escaped", .caps = &caps_escaped };
 
 static void test_policy_every_header(void **state)
@@ -445,151 +308,16 @@ static void test_at_string_safe_every_byte(void **state)
 	}
 }
 
-static struct http_head origin_head(const char *block)
-{
-	struct http_head h;
-	assert_int_equal(http_head_parse(&h, block, strlen(block)), 0);
-	return h;
-}
-
-/* The origin's framing is replaced by what is delivered. */
-static void test_response_rewrites_framing(void **state)
-{
-	(void)state;
-	int fds[2];
-	pair(fds);
-	struct http_head h = origin_head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close, X-Hop\r\n"
-					 "X-Hop: 1\r\nKeep-Alive: timeout=5\r\nContent-Type: text/plain\r\n\r\n");
-	assert_true(h.chunked);
-	struct resp_writer w;
-	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
-	resp_init(&w, &conn, false, true, 1);
-	assert_int_equal(resp_start(&w, &h, 11, false), ATH_OK);
-	assert_int_equal(resp_body(&w, "hello ", 6), ATH_OK);
-	assert_int_equal(resp_body(&w, "world", 5), ATH_OK);
-	assert_int_equal(resp_finish(&w), ATH_OK);
-	http_head_free(&h);
-	char *out = client_read_all(fds);
-	assert_string_equal(out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
-				 "Connection: keep-alive\r\n\r\nhello world");
-	free(out);
-}
-
-/* Unknown length: chunked to a 1.1 client, close-delimited to 1.0. */
-static void test_response_unknown_length(void **state)
-{
-	(void)state;
-	int fds[2];
-	pair(fds);
-	struct http_head h = origin_head("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n");
-	struct resp_writer w;
-	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
-	resp_init(&w, &conn, false, true, 1);
-	assert_int_equal(resp_start(&w, &h, -1, true), ATH_OK);
-	assert_int_equal(resp_body(&w, "abc", 3), ATH_OK);
-	assert_int_equal(resp_finish(&w), ATH_OK);
-	char *out = client_read_all(fds);
-	assert_non_null(strstr(out, "Transfer-Encoding: chunked\r\n"));
-	assert_non_null(strstr(out, "X-Athttp-Synthesized:"));
-	assert_null(strstr(out, "Content-Length"));
-	assert_non_null(strstr(out, "\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
-	free(out);
-
-	pair(fds);
-	conn = CLIENT_CONN_PLAIN(fds[1]);
-	resp_init(&w, &conn, false, true, 0);
-	assert_int_equal(resp_start(&w, &h, -1, false), ATH_OK);
-	assert_true(w.close_after);
-	out = client_read_all(fds);
-	assert_non_null(strstr(out, "Connection: close\r\n"));
-	assert_null(strstr(out, "chunked"));
-	free(out);
-	http_head_free(&h);
-}
-
-/* HEAD keeps the origin's Content-Length and sends no body. */
-static void test_response_head(void **state)
-{
-	(void)state;
-	int fds[2];
-	pair(fds);
-	struct http_head h = origin_head("HTTP/1.1 200 OK\r\nContent-Length: 5242880\r\n\r\n");
-	struct resp_writer w;
-	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
-	resp_init(&w, &conn, true, true, 1);
-	assert_int_equal(resp_start(&w, &h, 5242880, false), ATH_OK);
-	assert_int_equal(resp_body(&w, "x", 1), ATH_OK);
-	assert_int_equal(resp_finish(&w), ATH_OK);
-	http_head_free(&h);
-	char *out = client_read_all(fds);
-	assert_string_equal(out, "HTTP/1.1 200 OK\r\nContent-Length: 5242880\r\nConnection: keep-alive\r\n\r\n");
-	free(out);
-}
-
-/* A body shorter than announced is an error, never a silent success. */
-static void test_response_short_body(void **state)
-{
-	(void)state;
-	int fds[2];
-	pair(fds);
-	struct http_head h = origin_head("HTTP/1.1 200 OK\r\n\r\n");
-	struct resp_writer w;
-	struct client_conn conn = CLIENT_CONN_PLAIN(fds[1]);
-	resp_init(&w, &conn, false, true, 1);
-	assert_int_equal(resp_start(&w, &h, 10, false), ATH_OK);
-	assert_int_equal(resp_body(&w, "abc", 3), ATH_OK);
-	assert_int_not_equal(resp_finish(&w), ATH_OK);
-	http_head_free(&h);
-	free(client_read_all(fds));
-}
-
-static void test_error_response(void **state)
-{
-	(void)state;
-	int fds[2];
-	pair(fds);
-	assert_int_equal(resp_simple(&CLIENT_CONN_PLAIN(fds[1]), 502, "simcom 713 Get DNS failed", "athttp: simcom 713 Get DNS failed\n",
-				     true, NULL), ATH_OK);
-	char *out = client_read_all(fds);
-	assert_string_equal(out, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n"
-				 "Content-Length: 34\r\nX-Athttp-Error: simcom 713 Get DNS failed\r\n"
-				 "Connection: keep-alive\r\n\r\nathttp: simcom 713 Get DNS failed\n");
-	free(out);
-}
-
-static void test_head_parse_without_blank_line(void **state)
-{
-	(void)state;
-	struct http_head h;
-	const char *block = "HTTP/1.1 404 Not Found\r\nServer: x\r\n";
-	assert_int_equal(http_head_parse(&h, block, strlen(block)), 0);
-	assert_int_equal(h.status, 404);
-	assert_string_equal(h.reason, "Not Found");
-	assert_string_equal(hdr_get(&h.headers, "server"), "x");
-	http_head_free(&h);
-	assert_int_equal(http_head_parse(&h, "garbage", 7), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pipelined_requests),
-		cmocka_unit_test(test_chunked_body_and_expect),
-		cmocka_unit_test(test_body_limit_bounded),
-		cmocka_unit_test(test_bad_request),
 		cmocka_unit_test(test_policy_refusals),
 		cmocka_unit_test(test_policy_accepts),
 		cmocka_unit_test(test_policy_raw_request),
 		cmocka_unit_test(test_policy_every_header),
 		cmocka_unit_test(test_at_string_safe_every_byte),
-		cmocka_unit_test(test_response_rewrites_framing),
-		cmocka_unit_test(test_response_unknown_length),
-		cmocka_unit_test(test_response_head),
-		cmocka_unit_test(test_response_short_body),
-		cmocka_unit_test(test_error_response),
 		cmocka_unit_test(test_policy_url_parts),
 		cmocka_unit_test(test_policy_tls),
-		cmocka_unit_test(test_head_parse_without_blank_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
