@@ -13,15 +13,24 @@
 #                               AT+HTTPTERM before its request (no ERROR and
 #                               retry), onemo no AT+MHTTPDEL before its
 #                               AT+MHTTPCREATE
+#   exit/MODEM/silent-teardown  the module does not answer the teardown
+#                               (--cmd-latency 8 s): the program still ends
+#                               within 3.5 s of its last answer
 #   exit/MODEM/killed-mid-body  a program SIGKILLed while the body streams
 #                               (emulator --baud) sends no teardown; the next
-#                               program gets its body byte-exact, its
-#                               bring-up having put the module back itself
-#   exit/denied/...             as user nobody, a pty of mode 000: two
+#                               program's bring-up puts the module back
+#                               itself and its body comes byte-exact
+#   exit/MODEM/exit-mid-body    a program that ends while its download still
+#                               runs on another thread: no teardown under
+#                               the exchange (the trace says so), the exit
+#                               within 3.5 s, the next program byte-exact
+#   exit/denied/two-connections as user nobody, a pty of mode 000: two
 #                               connections in one process both answer 502
 #                               with X-Athttp-Error naming the device, the
 #                               user and the fixes; stderr has the line once,
 #                               the trace has it
+#   exit/missing/two-connections a device that does not exist: the same,
+#                               naming where to look
 # Every client is python (the same under ASan).
 E2E_NAME=exit
 . "$(dirname "$0")/lib.sh"
@@ -32,41 +41,60 @@ gen_files
 start_origin || { e2e_done; exit 1; }
 head -c $((192 * 1024)) /dev/urandom >"$WWW/slow.bin"
 SLOW_SHA=$(sha "$WWW/slow.bin")
+SLOW_SIZE=$(fsize "$WWW/slow.bin")
 
 # The client: GETs each URL in turn in one process, one line each on
-# stdout, "STATUS SHA256 X-Athttp-Error"; with --pidfile F it writes its
-# pid there first; with --body F each body is written to F as it comes.
-cat >"$TMP/fetch.py" <<'EOF'
-import hashlib, os, sys, urllib.error, urllib.request
+# stdout, "STATUS SHA256 X-Athttp-Error".  --pidfile F: its pid there
+# first; --body F: each body written to F as it comes; --exit-after N: the
+# downloads run on a daemon thread and the program ends once N bytes of
+# body are in F; --stamp F: the time (epoch seconds) it ends, into F.
+cat >"$TMP/fetch.py" <<'PYEOF'
+import hashlib, os, sys, threading, time, urllib.error, urllib.request
 args = sys.argv[1:]
-body_path = None
-if args[:1] == ["--pidfile"]:
-    with open(args[1], "w") as f:
+opt = {}
+while args and args[0] in ("--pidfile", "--body", "--stamp", "--exit-after"):
+    opt[args[0]], args = args[1], args[2:]
+if "--pidfile" in opt:
+    with open(opt["--pidfile"], "w") as f:
         f.write("%d\n" % os.getpid())
-    args = args[2:]
-if args[:1] == ["--body"]:
-    body_path, args = args[1], args[2:]
-for url in args:
-    try:
-        r = urllib.request.urlopen(url, timeout=50)
-    except urllib.error.HTTPError as e:
-        r = e
-    h = hashlib.sha256()
-    out = open(body_path, "wb") if body_path else None
-    while True:
-        piece = r.read(4096)
-        if not piece:
-            break
-        h.update(piece)
-        if out:
-            out.write(piece)
-            out.flush()
-    if out:
-        out.close()
-    print(r.status, h.hexdigest(), r.headers.get("X-Athttp-Error", "-"), flush=True)
-EOF
+body_path = opt.get("--body")
 
-# fetch CASE URL...: one program through athttp (the emulator at $TMP/tty).
+def get_all():
+    for url in args:
+        try:
+            r = urllib.request.urlopen(url, timeout=50)
+        except urllib.error.HTTPError as e:
+            r = e
+        h = hashlib.sha256()
+        out = open(body_path, "wb") if body_path else None
+        while True:
+            piece = r.read(4096)
+            if not piece:
+                break
+            h.update(piece)
+            if out:
+                out.write(piece)
+                out.flush()
+        if out:
+            out.close()
+        print(r.status, h.hexdigest(), r.headers.get("X-Athttp-Error", "-"), flush=True)
+
+if "--exit-after" in opt:
+    threading.Thread(target=get_all, daemon=True).start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if os.path.exists(body_path) and os.path.getsize(body_path) >= int(opt["--exit-after"]):
+            break
+        time.sleep(0.02)
+else:
+    get_all()
+if "--stamp" in opt:
+    with open(opt["--stamp"], "w") as f:
+        f.write("%.3f\n" % time.time())
+PYEOF
+
+# fetch CASE [fetch.py options] URL...: one program through athttp (the
+# emulator at $TMP/tty).
 fetch() {
 	local case=$1
 	shift
@@ -80,120 +108,190 @@ chk_one_ok() {
 		fail "expected '$want' and exit 0, got '$(head -c 300 "$OUT")' (exit $RC)"
 }
 
-# The teardown each dialect has, as the emulator logs it, and what the
-# next program's bring-up must not send before its first request.
+# chk_quick_exit STAMP ENDED: the program's process (athttp's child) ended
+# within 3.5 s of the time in STAMP (its last Python statement); ENDED is
+# when the wrapper had exited (epoch seconds).  The teardown's budget is
+# 2 s; the rest is slack for a loaded machine.
+chk_quick_exit() {
+	local t0
+	t0=$(cat "$1" 2>/dev/null)
+	[ -n "$t0" ] || { fail "the program never reached its end (no stamp)"; return 1; }
+	EXIT_S=$(awk -v a="$t0" -v b="$2" 'BEGIN { printf "%.2f", b - a }')
+	awk -v d="$EXIT_S" 'BEGIN { exit !(d < 3.5) }' ||
+		fail "the program took ${EXIT_S} s to end after its last statement (at most 3.5 s)"
+}
+
+# The teardown each dialect has, as the emulator logs it; the command a
+# request begins with; the last command of a finished request; what a
+# bring-up sends to put back what a killed program left.
 declare -A TEARDOWN=([simcom]='^AT\+HTTPTERM$' [onemo]='^AT\+MHTTPDEL=[0-9]+$')
 declare -A REQUEST_CMD=([simcom]='^AT\+HTTPACTION=' [onemo]='^AT\+MHTTPREQUEST=')
 declare -A LAST_OF_REQUEST=([simcom]='^AT\+HTTPREAD=' [onemo]='^AT\+MHTTPREQUEST=')
+declare -A RECOVERY=([simcom]='^AT\+HTTPTERM$' [onemo]='^AT\+MHTTPDEL=[0-9]+$')
+declare -A SILENT=([simcom]='+HTTPTERM=8000' [onemo]='+MHTTPDEL=8000')
 
 # cmds_before ERE: the commands since the mark up to (not with) the first
 # one matching ERE.
 cmds_before() { emu_cmds | awk -v re="$1" '$0 ~ re { exit } { print }'; }
 
-# ------------------------------------------------------------ a clean exit
-for MODEM in simcom onemo; do
-	start_emu || continue
-	P=exit/$MODEM
-
+t_first_teardown() {
+	local cmds last_req tail_cmds
 	fetch "$P/first-teardown" "$U/small.txt"
-	if chk_one_ok "$SMALL_SHA"; then
-		cmds=$(emu_cmds)
-		last_req=$(printf '%s\n' "$cmds" | grep -n -E "${LAST_OF_REQUEST[$MODEM]}" | tail -n 1 | cut -d: -f1)
-		tail_cmds=$(printf '%s\n' "$cmds" | tail -n +"$((${last_req:-0} + 1))")
-		if [ -z "$last_req" ]; then
-			fail "no request command in the emulator's log: $(echo $cmds | cut -c1-200)"
-		elif ! printf '%s\n' "$tail_cmds" | grep -q -E "${TEARDOWN[$MODEM]}"; then
-			fail "no teardown after the last request; the commands after it: '$(echo $tail_cmds)'"
-		elif [ "$MODEM" = onemo ] && [ "$(printf '%s\n' "$tail_cmds" | grep -c -E '^AT\+MHTTPDEL=')" != 1 ]; then
-			fail "expected one AT+MHTTPDEL (the one instance made), got: '$(echo $tail_cmds)'"
-		elif ! grep -q 'teardown done' "$TRACE"; then
-			fail "the trace does not say 'teardown done'"
-		else
-			pass "after the request: $(echo $tail_cmds)"
-		fi
+	chk_one_ok "$SMALL_SHA" || return
+	cmds=$(emu_cmds)
+	last_req=$(printf '%s\n' "$cmds" | grep -n -E "${LAST_OF_REQUEST[$MODEM]}" | tail -n 1 | cut -d: -f1)
+	tail_cmds=$(printf '%s\n' "$cmds" | tail -n +"$((${last_req:-0} + 1))")
+	if [ -z "$last_req" ]; then
+		fail "no request command in the emulator's log: $(echo $cmds | cut -c1-200)"
+	elif ! printf '%s\n' "$tail_cmds" | grep -q -E "${TEARDOWN[$MODEM]}"; then
+		fail "no teardown after the last request; the commands after it: '$(echo $tail_cmds)'"
+	elif [ "$MODEM" = onemo ] && [ "$(printf '%s\n' "$tail_cmds" | grep -c -E '^AT\+MHTTPDEL=')" != 1 ]; then
+		fail "expected one AT+MHTTPDEL (the one instance made), got: '$(echo $tail_cmds)'"
+	elif ! grep -q 'teardown done' "$TRACE"; then
+		fail "the trace does not say 'teardown done'"
+	else
+		pass "after the request: $(echo $tail_cmds)"
 	fi
+}
 
+t_second_clean() {
+	local before inits terms dels
 	fetch "$P/second-clean" "$U/small.txt"
-	if chk_one_ok "$SMALL_SHA"; then
-		before=$(cmds_before "${REQUEST_CMD[$MODEM]}")
-		case $MODEM in
-		simcom)
-			inits=$(printf '%s\n' "$before" | grep -c -x 'AT+HTTPINIT')
-			terms=$(printf '%s\n' "$before" | grep -c -x 'AT+HTTPTERM')
-			if [ "$inits" != 1 ] || [ "$terms" != 0 ]; then
-				fail "bring-up sent AT+HTTPINIT $inits times and AT+HTTPTERM $terms times (expected 1 and 0): '$(echo $before)'"
-			else
-				pass "bring-up: $(echo $before)"
-			fi
-			;;
-		onemo)
-			dels=$(printf '%s\n' "$before" | grep -E '^AT\+MHTTPDEL=' | tr '\n' ' ')
-			if [ -n "$dels" ]; then
-				fail "bring-up deleted instances the first program left: ${dels% }"
-			else
-				pass "bring-up: $(echo $before | cut -c1-160)"
-			fi
-			;;
-		esac
-	fi
+	chk_one_ok "$SMALL_SHA" || return
+	before=$(cmds_before "${REQUEST_CMD[$MODEM]}")
+	case $MODEM in
+	simcom)
+		inits=$(printf '%s\n' "$before" | grep -c -x 'AT+HTTPINIT')
+		terms=$(printf '%s\n' "$before" | grep -c -x 'AT+HTTPTERM')
+		if [ "$inits" != 1 ] || [ "$terms" != 0 ]; then
+			fail "bring-up sent AT+HTTPINIT $inits times and AT+HTTPTERM $terms times (expected 1 and 0): '$(echo $before)'"
+		else
+			pass "bring-up: $(echo $before)"
+		fi
+		;;
+	onemo)
+		dels=$(printf '%s\n' "$before" | grep -E '^AT\+MHTTPDEL=' | tr '\n' ' ')
+		if [ -n "$dels" ]; then
+			fail "bring-up deleted instances the first program left: ${dels% }"
+		else
+			pass "bring-up: $(echo $before | cut -c1-160)"
+		fi
+		;;
+	esac
+}
 
-	# ---------------------------------------------------- killed mid-body
-	start_emu --baud 460800 || continue
-	CASE=$P/killed-mid-body
-	rm -f "$TMP/killed.pid" "$TMP/killed.body"
+t_silent_teardown() {
+	start_emu --cmd-latency "${SILENT[$MODEM]}" || return
+	rm -f "$TMP/silent.stamp"
+	fetch "$P/silent-teardown" --stamp "$TMP/silent.stamp" "$U/small.txt"
+	chk_one_ok "$SMALL_SHA" || return
+	chk_quick_exit "$TMP/silent.stamp" "$(date +%s.%N)" || return
+	if ! emu_cmds | grep -q -E "${TEARDOWN[$MODEM]}"; then
+		fail "no teardown was sent: $(emu_cmds | tr '\n' ' ' | cut -c1-200)"
+	elif ! grep -q 'teardown failed: no answer within the time allowed' "$TRACE"; then
+		fail "the trace does not say the teardown ran out of time: $(grep -m1 teardown "$TRACE")"
+	else
+		pass "ended ${EXIT_S} s after its last statement; the module's answer was 8 s away"
+	fi
+}
+
+# start_slow CASE [fetch.py options]: a program GETting slow.bin in the
+# background (pid in $TMP/slow.pid, body in $TMP/slow.body), and waits (at
+# most 20 s) for 16 KiB of its body.  Sets SLOW_WRAPPER, GOT.
+start_slow() {
+	local case=$1 i
+	shift
+	CASE=$case
+	rm -f "$TMP/slow.pid" "$TMP/slow.body" "$TMP/slow.stamp"
+	OUT=$TMP/out/${case//\//_}.out ERR=$TMP/out/${case//\//_}.err TRACE=$TMP/trace/${case//\//_}.trace RC=
+	LAST_CMD="athttp -- fetch.py $* $U/slow.bin"
 	mark_logs
-	LAST_CMD="athttp -- fetch.py --pidfile ... $U/slow.bin, SIGKILL after 16 KiB"
-	(cd "$TMP/cwd" && exec env "${E2E_SAN_ENV[@]}" ATHTTP_TRACE="$TMP/trace/killed.$MODEM.trace" \
+	(cd "$TMP/cwd" && exec env "${E2E_SAN_ENV[@]}" ATHTTP_TRACE="$TRACE" \
 		timeout -k 5 "$CLIENT_TIMEOUT" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" -- \
-		"$PY" "$TMP/fetch.py" --pidfile "$TMP/killed.pid" --body "$TMP/killed.body" "$U/slow.bin") \
-		>"$TMP/out/killed.$MODEM.out" 2>"$TMP/out/killed.$MODEM.err" </dev/null &
-	wrapper=$!
-	got=0
-	for ((i = 0; i < 400; i++)); do   # at most 20 s for 16 KiB of the body
-		got=$(stat -c %s "$TMP/killed.body" 2>/dev/null || echo 0)
-		[ "$got" -ge 16384 ] && break
-		kill -0 "$wrapper" 2>/dev/null || break
+		"$PY" "$TMP/fetch.py" --pidfile "$TMP/slow.pid" --body "$TMP/slow.body" "$@" "$U/slow.bin") \
+		>"$OUT" 2>"$ERR" </dev/null &
+	SLOW_WRAPPER=$!
+	GOT=0
+	for ((i = 0; i < 400; i++)); do
+		GOT=$(stat -c %s "$TMP/slow.body" 2>/dev/null || echo 0)
+		[ "$GOT" -ge 16384 ] && return 0
+		kill -0 "$SLOW_WRAPPER" 2>/dev/null || break
 		sleep 0.05
 	done
-	victim=$(cat "$TMP/killed.pid" 2>/dev/null)
-	if [ "$got" -lt 16384 ] || [ -z "$victim" ]; then
-		kill -KILL "$victim" 2>/dev/null
-		wait "$wrapper" 2>/dev/null
-		RC= ERR=$TMP/out/killed.$MODEM.err TRACE=$TMP/trace/killed.$MODEM.trace
-		fail "the body never reached 16 KiB (got $got bytes) before the client ended"
+	kill -KILL "$(cat "$TMP/slow.pid" 2>/dev/null)" 2>/dev/null
+	wait "$SLOW_WRAPPER" 2>/dev/null
+	fail "the body never reached 16 KiB (got $GOT bytes) before the client ended"
+}
+
+# chk_next_copes: the next program, after one that left the module busy,
+# gets small.txt byte-exact.  Its bring-up's repair is in $REPAIR.
+chk_next_copes() {
+	local case=$CASE
+	fetch "$case-next" "$U/small.txt"
+	chk_one_ok "$SMALL_SHA" || return
+	CASE=$case
+	REPAIR=$(cmds_before "${REQUEST_CMD[$MODEM]}" | grep -E "${RECOVERY[$MODEM]}" | tr '\n' ' ')
+}
+
+t_killed_mid_body() {
+	local killed_cmds
+	start_slow "$P/killed-mid-body" || return
+	kill -KILL "$(cat "$TMP/slow.pid")"
+	wait "$SLOW_WRAPPER" 2>/dev/null
+	killed_cmds=$(emu_cmds)
+	if [ "$GOT" -ge "$SLOW_SIZE" ]; then
+		fail "the whole body had come before the kill: not mid-body"
+	elif printf '%s\n' "$killed_cmds" | grep -q -E "${TEARDOWN[$MODEM]}"; then
+		fail "a killed program sent its teardown: '$(echo $killed_cmds | cut -c1-200)'"
 	else
-		kill -KILL "$victim"
-		wait "$wrapper" 2>/dev/null
-		killed_cmds=$(emu_cmds)
-		fetch "$P/killed-mid-body-next" "$U/small.txt"
-		CASE=$P/killed-mid-body
-		if [ "$got" -ge "$(fsize "$WWW/slow.bin")" ]; then
-			fail "the whole body had come before the kill: not mid-body"
-		elif printf '%s\n' "$killed_cmds" | grep -q -E "${TEARDOWN[$MODEM]}"; then
-			fail "a killed program sent its teardown: '$(echo $killed_cmds | cut -c1-200)'"
-		elif chk_one_ok "$SMALL_SHA"; then
-			pass "killed after $got of $(fsize "$WWW/slow.bin") bytes; the next program: 200, byte-exact"
+		chk_next_copes || return
+		if [ -z "$REPAIR" ]; then
+			fail "the next program's bring-up put nothing back: was the module left busy at all?"
+		else
+			pass "killed after $GOT of $SLOW_SIZE bytes; the next program's bring-up sent ${REPAIR% }, then 200, byte-exact"
 		fi
 	fi
+}
+
+t_exit_mid_body() {
+	local ended cmds
+	start_slow "$P/exit-mid-body" --exit-after 16384 --stamp "$TMP/slow.stamp" || return
+	wait "$SLOW_WRAPPER"
+	RC=$?
+	ended=$(date +%s.%N)
+	cmds=$(emu_cmds)
+	[ "$RC" = 0 ] || { fail "exit status $RC"; return; }
+	chk_quick_exit "$TMP/slow.stamp" "$ended" || return
+	if [ "$(fsize "$TMP/slow.body")" -ge "$SLOW_SIZE" ]; then
+		fail "the whole body had come before the program ended: not mid-body"
+	elif printf '%s\n' "$cmds" | grep -q -E "${TEARDOWN[$MODEM]}"; then
+		fail "a teardown was sent under the running exchange: '$(echo $cmds | cut -c1-200)'"
+	elif ! grep -q 'shutdown: an exchange is still running' "$TRACE"; then
+		fail "the trace does not say the exchange was still running: $(grep -m1 -E 'shutdown|teardown' "$TRACE")"
+	else
+		chk_next_copes || return
+		pass "ended ${EXIT_S} s after its last statement, no teardown under the exchange; the next program: 200, byte-exact"
+	fi
+}
+
+for MODEM in simcom onemo; do
+	P=exit/$MODEM
+	start_emu || continue
+	t_first_teardown
+	t_second_clean
+	t_silent_teardown
+	start_emu --baud 460800 || continue
+	t_killed_mid_body
+	t_exit_mid_body
 done
 stop_emu
 
-# ------------------------------------------------------------ a device nobody may open
-MODEM=simcom
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
-	start_emu
-	CASE=exit/denied/two-connections
-	# The pty itself (the link is in $TMP, private to root); nobody gets a
-	# directory of its own to trace into.
-	chmod 000 "$EMU_PTY"
-	NB=$TMP/nobody
-	chmod 711 "$TMP"
-	mkdir -p "$NB/tmp" && chown -R nobody "$NB"
-	ath_raw "$CASE" env ATHTTP_TRACE="$NB/trace" TMPDIR="$NB/tmp" HOME="$NB" XDG_CONFIG_HOME="$NB" \
-		setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$ATHTTP" -d "$EMU_PTY" -m simcom -- "$PY" "$TMP/fetch.py" "$U/small.txt" "$U/small.txt"
-	TRACE=$NB/trace
-	msg="cannot open $EMU_PTY: Permission denied (user nobody): add nobody to group dialout (sudo usermod -aG dialout nobody, then log in again), or give the port a udev rule (athttp doctor -d $EMU_PTY prints one), or run athttpd (it owns the port) and point programs at it with ATHTTP_SOCKET"
+# ------------------------------------------------------------ a device it cannot open
+# chk_denied DEVICE-MESSAGE: two connections answered 502 with the
+# message as X-Athttp-Error, stderr has it once and nothing else, the
+# trace has it.
+chk_denied() {
+	local msg=$1 lines
 	lines=$(grep -c -F "athttp: $msg" "$ERR")
 	if [ "$RC" != 0 ]; then
 		fail "client exit status $RC: $(head -c 300 "$OUT")"
@@ -202,13 +300,30 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 		fail "expected two 502s with X-Athttp-Error 'simcom $msg'; got '$(cut -d' ' -f1,3- "$OUT" | tr '\n' '|' | head -c 600)'"
 	elif [ "$lines" != 1 ]; then
 		fail "stderr has the message $lines times, expected once: $(head -c 600 "$ERR")"
-	elif [ "$(grep -c -v -F "athttp: $msg" "$ERR")" != 0 ] && [ -z "$E2E_SAN" ]; then
+	elif [ -z "$E2E_SAN" ] && [ "$(grep -c -v -F "athttp: $msg" "$ERR")" != 0 ]; then
 		fail "stderr has more than the message: $(head -c 600 "$ERR")"
 	elif ! grep -q -F "$msg" "$TRACE"; then
 		fail "the trace lacks the message: $(tail -n 5 "$TRACE" 2>/dev/null | head -c 400)"
 	else
 		pass "two 502s, one line on stderr, in the trace"
 	fi
+}
+
+MODEM=simcom
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	start_emu
+	CASE=exit/denied/two-connections
+	# The pty itself (the link is in $TMP, private to root); nobody gets a
+	# directory of its own for the trace, the CA and a config-free home.
+	chmod 000 "$EMU_PTY"
+	NB=$TMP/nobody
+	chmod 711 "$TMP"
+	mkdir -p "$NB/tmp" && chown -R nobody "$NB"
+	ath_raw "$CASE" env ATHTTP_TRACE="$NB/trace" TMPDIR="$NB/tmp" HOME="$NB" XDG_CONFIG_HOME="$NB" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$ATHTTP" -d "$EMU_PTY" -m simcom -- "$PY" "$TMP/fetch.py" "$U/small.txt" "$U/small.txt"
+	TRACE=$NB/trace
+	chk_denied "cannot open $EMU_PTY: Permission denied (user nobody): add nobody to group dialout (sudo usermod -aG dialout nobody, then log in again), or give the port a udev rule (athttp doctor -d $EMU_PTY prints one), or run athttpd (it owns the port) and point programs at it with ATHTTP_SOCKET"
 	chmod 600 "$EMU_PTY"
 	chmod 700 "$TMP"
 	stop_emu
@@ -216,6 +331,10 @@ else
 	CASE=exit/denied/two-connections RC= ERR= TRACE= LAST_CMD=
 	fail "needs root, setpriv and a nobody user to run a client that may not open the device"
 fi
+
+ath_raw exit/missing/two-connections "$ATHTTP" -d "$TMP/no-such-tty" -m simcom -- \
+	"$PY" "$TMP/fetch.py" "$U/small.txt" "$U/small.txt"
+chk_denied "cannot open $TMP/no-such-tty: No such file or directory: plug the module in and see which name it got (ls -l /dev/ttyUSB* /dev/ttyACM* /dev/serial/by-id/), then give that device (athttp -d, ATHTTP_DEVICE)"
 
 chk_sanitizer_reports
 e2e_done
