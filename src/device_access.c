@@ -59,7 +59,7 @@ enum ath_err device_open_failed(struct ath_error *err, const char *path, int err
 				path, strerror(errnum), user, user, group, usermod, path,
 				device_daemon_fix);
 	case ENOENT:
-		return ath_fail(err, ATH_E_IO, -1,
+		return ath_fail(err, ATH_E_CONFIG, -1,
 				"cannot open %s: %s: plug the module in and see which name it got "
 				"(ls -l /dev/ttyUSB* /dev/ttyACM* /dev/serial/by-id/), then give that "
 				"device (athttp -d, ATHTTP_DEVICE)",

@@ -11,9 +11,10 @@
 
 #include "err.h"
 
-/* Fails err (ATH_E_IO, 502) for a device open() refused with errnum.
- * EACCES/EPERM name the user and the fixes (the device's group, a udev
- * rule, the daemon); ENOENT, EBUSY theirs; others the errno text alone. */
+/* Fails err for a device open() refused with errnum: 502 (ATH_E_IO;
+ * ENOENT ATH_E_CONFIG; EBUSY ATH_E_BUSY, 503).  EACCES/EPERM name the user
+ * and the fixes (the device's group, a udev rule, the daemon); ENOENT and
+ * EBUSY theirs; others the errno text alone. */
 enum ath_err device_open_failed(struct ath_error *err, const char *path, int errnum);
 
 /* The name of the user this process runs as (effective uid), or its
