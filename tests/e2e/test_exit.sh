@@ -133,6 +133,8 @@ declare -A SILENT=([simcom]='+HTTPTERM=8000' [onemo]='+MHTTPDEL=8000')
 # cmds_before ERE: the commands since the mark up to (not with) the first
 # one matching ERE.
 cmds_before() { emu_cmds | awk -v re="$1" '$0 ~ re { exit } { print }'; }
+# cmds_from ERE: those from the first one matching ERE on.
+cmds_from() { emu_cmds | awk -v re="$1" '$0 ~ re { on = 1 } on { print }'; }
 
 t_first_teardown() {
 	local cmds last_req tail_cmds
@@ -238,7 +240,7 @@ t_killed_mid_body() {
 	start_slow "$P/killed-mid-body" || return
 	kill -KILL "$(cat "$TMP/slow.pid")"
 	wait "$SLOW_WRAPPER" 2>/dev/null
-	killed_cmds=$(emu_cmds)
+	killed_cmds=$(cmds_from "${REQUEST_CMD[$MODEM]}")
 	if [ "$GOT" -ge "$SLOW_SIZE" ]; then
 		fail "the whole body had come before the kill: not mid-body"
 	elif printf '%s\n' "$killed_cmds" | grep -q -E "${TEARDOWN[$MODEM]}"; then
@@ -259,7 +261,7 @@ t_exit_mid_body() {
 	wait "$SLOW_WRAPPER"
 	RC=$?
 	ended=$(date +%s.%N)
-	cmds=$(emu_cmds)
+	cmds=$(cmds_from "${REQUEST_CMD[$MODEM]}")
 	[ "$RC" = 0 ] || { fail "exit status $RC"; return; }
 	chk_quick_exit "$TMP/slow.stamp" "$ended" || return
 	if [ "$(fsize "$TMP/slow.body")" -ge "$SLOW_SIZE" ]; then

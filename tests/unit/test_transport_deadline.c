@@ -29,12 +29,14 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* A module that answers every command with noise, one byte every 20 ms,
- * forever; or, with answer_ok, "OK" at once. */
+/* A module that answers a command with noise, one byte every 20 ms, for
+ * 3 s (longer than the deadline; not forever, so a broken deadline fails
+ * the test instead of hanging it); or, with answer_ok, "OK" at once. */
 struct fake {
 	struct transport base;
 	bool answer_ok;
 	bool written;
+	long written_at;
 	const char *pending;
 };
 
@@ -52,7 +54,7 @@ static ssize_t fake_read(struct transport *t, void *buf, size_t len, int timeout
 	int ms = timeout_ms < 20 ? timeout_ms : 20;
 	struct timespec ts = { 0, ms * 1000000L };
 	nanosleep(&ts, NULL);
-	if (!f->written || ms < 20)
+	if (!f->written || ms < 20 || now_ms() - f->written_at > 3000)
 		return 0;
 	((char *)buf)[0] = 'x';
 	return 1;
@@ -65,6 +67,7 @@ static enum ath_err fake_write(struct transport *t, const void *buf, size_t len,
 	(void)len;
 	(void)timeout_ms;
 	f->written = true;
+	f->written_at = now_ms();
 	f->pending = "\r\nOK\r\n";
 	return ATH_OK;
 }
