@@ -16,6 +16,11 @@
 #   exit/MODEM/silent-teardown  the module does not answer the teardown
 #                               (--cmd-latency 8 s): the program still ends
 #                               within 3.5 s of its last answer
+#   exit/simcom/idle-then-exit  the port's lock went idle (2 s) before the
+#                               program ended: taken back, teardown done
+#   exit/simcom/held-at-exit    another process (flock) holds the port when
+#                               the program ends: nothing sent, the trace
+#                               says why
 #   exit/MODEM/killed-mid-body  a program SIGKILLed while the body streams
 #                               (emulator --baud) sends no teardown; the next
 #                               program's bring-up puts the module back
@@ -47,12 +52,13 @@ SLOW_SIZE=$(fsize "$WWW/slow.bin")
 # stdout, "STATUS SHA256 X-Athttp-Error".  --pidfile F: its pid there
 # first; --body F: each body written to F as it comes; --exit-after N: the
 # downloads run on a daemon thread and the program ends once N bytes of
-# body are in F; --stamp F: the time (epoch seconds) it ends, into F.
+# body are in F; --wait-file F: at the end, waits (at most 20 s) for F
+# to exist; --stamp F: the time (epoch seconds) it ends, into F.
 cat >"$TMP/fetch.py" <<'PYEOF'
 import hashlib, os, sys, threading, time, urllib.error, urllib.request
 args = sys.argv[1:]
 opt = {}
-while args and args[0] in ("--pidfile", "--body", "--stamp", "--exit-after"):
+while args and args[0] in ("--pidfile", "--body", "--stamp", "--exit-after", "--wait-file"):
     opt[args[0]], args = args[1], args[2:]
 if "--pidfile" in opt:
     with open(opt["--pidfile"], "w") as f:
@@ -88,6 +94,10 @@ if "--exit-after" in opt:
         time.sleep(0.02)
 else:
     get_all()
+if "--wait-file" in opt:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not os.path.exists(opt["--wait-file"]):
+        time.sleep(0.02)
 if "--stamp" in opt:
     with open(opt["--stamp"], "w") as f:
         f.write("%.3f\n" % time.time())
@@ -276,12 +286,86 @@ t_exit_mid_body() {
 	fi
 }
 
+# idle_program CASE: a program makes one request, then waits for
+# $TMP/go before it ends; returns once its port's lock went idle (the
+# trace's "port idle: lock released", at most 10 s).  IDLE_PID: the wrapper.
+idle_program() {
+	local case=$1 i
+	CASE=$case
+	rm -f "$TMP/go"
+	OUT=$TMP/out/${case//\//_}.out ERR=$TMP/out/${case//\//_}.err TRACE=$TMP/trace/${case//\//_}.trace RC=
+	LAST_CMD="athttp -- fetch.py --wait-file go $U/small.txt"
+	mark_logs
+	(cd "$TMP/cwd" && exec env "${E2E_SAN_ENV[@]}" ATHTTP_TRACE="$TRACE" \
+		timeout -k 5 "$CLIENT_TIMEOUT" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" -- \
+		"$PY" "$TMP/fetch.py" --wait-file "$TMP/go" "$U/small.txt") >"$OUT" 2>"$ERR" </dev/null &
+	IDLE_PID=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q 'port idle: lock released' "$TRACE" 2>/dev/null && return 0
+		kill -0 "$IDLE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	touch "$TMP/go"
+	wait "$IDLE_PID"
+	fail "the port's lock never went idle (no 'port idle: lock released' in the trace)"
+}
+
+# t_idle_exit: the lock went idle before the end: the teardown takes it
+# back (nobody holds it) and runs.
+t_idle_exit() {
+	idle_program "$P/idle-then-exit" || return
+	touch "$TMP/go"
+	wait "$IDLE_PID"
+	RC=$?
+	chk_one_ok "$SMALL_SHA" || return
+	if ! cmds_from "${LAST_OF_REQUEST[$MODEM]}" | grep -q -E "${TEARDOWN[$MODEM]}"; then
+		fail "no teardown after the idle wait: $(cmds_from "${LAST_OF_REQUEST[$MODEM]}" | tr '\n' ' ')"
+	elif ! grep -q 'teardown done' "$TRACE"; then
+		fail "the trace does not say 'teardown done'"
+	else
+		pass "lock idle, taken back at exit, teardown done"
+	fi
+}
+
+# t_held_at_exit: another process holds the port's lock when the program
+# ends: nothing is sent (that one is using the module).
+t_held_at_exit() {
+	local holder i
+	command -v flock >/dev/null || { fail "no flock(1) to hold the port"; return; }
+	idle_program "$P/held-at-exit" || return
+	rm -f "$TMP/held"
+	# -o: the lock stays with flock itself, not with the shell.
+	flock -o "$TMP/tty" sh -c "touch '$TMP/held'; sleep 30" </dev/null >/dev/null 2>&1 &
+	holder=$!
+	for ((i = 0; i < 100; i++)); do [ -e "$TMP/held" ] && break; sleep 0.05; done
+	touch "$TMP/go"
+	wait "$IDLE_PID"
+	RC=$?
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	chk_one_ok "$SMALL_SHA" || return
+	if [ ! -e "$TMP/held" ]; then
+		fail "flock never took the port"
+	elif cmds_from "${LAST_OF_REQUEST[$MODEM]}" | grep -q -E "${TEARDOWN[$MODEM]}"; then
+		fail "a teardown was sent while another process held the port"
+	elif ! grep -q 'is in use by another process; the module is left as it is' "$TRACE"; then
+		fail "the trace does not say the port was held: $(grep -m1 -E 'shutdown|teardown' "$TRACE")"
+	else
+		pass "nothing sent; the trace says the port was held"
+	fi
+}
+
 for MODEM in simcom onemo; do
 	P=exit/$MODEM
 	start_emu || continue
 	t_first_teardown
 	t_second_clean
 	t_silent_teardown
+	if [ "$MODEM" = simcom ]; then
+		start_emu || continue
+		t_idle_exit
+		t_held_at_exit
+	fi
 	start_emu --baud 460800 || continue
 	t_killed_mid_body
 	t_exit_mid_body
