@@ -45,7 +45,6 @@ e2e_need_binaries || { e2e_done; exit 1; }
 gen_files
 start_origin || { e2e_done; exit 1; }
 head -c $((192 * 1024)) /dev/urandom >"$WWW/slow.bin"
-SLOW_SHA=$(sha "$WWW/slow.bin")
 SLOW_SIZE=$(fsize "$WWW/slow.bin")
 
 # The client: GETs each URL in turn in one process, one line each on
