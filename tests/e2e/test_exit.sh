@@ -21,6 +21,10 @@
 #   exit/simcom/held-at-exit    another process (flock) holds the port when
 #                               the program ends: nothing sent, the trace
 #                               says why
+#   exit/simcom/fork-child-exits a forked child that never used the module
+#                               ends normally: it sends nothing; the parent
+#                               goes on without a new bring-up, ends with
+#                               one teardown
 #   exit/MODEM/killed-mid-body  a program SIGKILLed while the body streams
 #                               (emulator --baud) sends no teardown; the next
 #                               program's bring-up puts the module back
@@ -354,6 +358,44 @@ t_held_at_exit() {
 	fi
 }
 
+# t_fork_child_exit: a forked child that never used the module ends
+# normally (its exit handlers run): it sends nothing; the parent's next
+# request needs no new bring-up, and its own end tears down, once.
+t_fork_child_exit() {
+	local cmds between
+	ath_raw "$P/fork-child-exits" "$ATHTTP" -d "$TMP/tty" -m "$MODEM" -- "$PY" -c '
+import hashlib, os, sys, urllib.request
+def get():
+    r = urllib.request.urlopen(sys.argv[1], timeout=50)
+    print(r.status, hashlib.sha256(r.read()).hexdigest(), flush=True)
+get()
+pid = os.fork()
+if pid == 0:
+    sys.exit(0)    # a normal exit: the C library runs its exit handlers
+_, status = os.waitpid(pid, 0)
+print("child", status, flush=True)
+get()
+' "$U/small.txt"
+	if [ "$RC" != 0 ] || [ "$(tr '\n' '|' <"$OUT")" != "200 $SMALL_SHA|child 0|200 $SMALL_SHA|" ]; then
+		fail "expected 200, the child's exit 0, 200; got '$(tr '\n' '|' <"$OUT" | head -c 300)' (exit $RC)"
+		return
+	fi
+	cmds=$(cmds_from "${REQUEST_CMD[$MODEM]}")
+	# between the first request's last command and the second request
+	between=$(printf '%s\n' "$cmds" | awk -v a="${LAST_OF_REQUEST[$MODEM]}" -v b="${REQUEST_CMD[$MODEM]}" '
+		n == 0 && $0 ~ b { n = 1; next }
+		n == 1 && $0 ~ a { n = 2; next }
+		n == 2 && $0 ~ b { exit }
+		n == 2 { print }')
+	if printf '%s\n' "$between" | grep -q -E "${TEARDOWN[$MODEM]}|^AT\+HTTPINIT$"; then
+		fail "between the parent's requests (the child's exit): '$(echo $between)'"
+	elif [ "$(printf '%s\n' "$cmds" | grep -c -E "${TEARDOWN[$MODEM]}")" != 1 ]; then
+		fail "expected one teardown (the parent's), got: $(printf '%s\n' "$cmds" | grep -E "${TEARDOWN[$MODEM]}" | tr '\n' ' ')"
+	else
+		pass "the child sent nothing; the parent's end: one teardown"
+	fi
+}
+
 for MODEM in simcom onemo; do
 	P=exit/$MODEM
 	start_emu || continue
@@ -364,6 +406,7 @@ for MODEM in simcom onemo; do
 		start_emu || continue
 		t_idle_exit
 		t_held_at_exit
+		t_fork_child_exit
 	fi
 	start_emu --baud 460800 || continue
 	t_killed_mid_body
