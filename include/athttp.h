@@ -63,7 +63,9 @@ const char *const *athttp_dialects(void);
  * Returns NULL with a reason in err (if given) for a bad configuration. */
 athttp_modem *athttp_open(const struct athttp_config *cfg, char *err, size_t errlen);
 
-/* Closes the port (if open) and frees the handle.  No exchange may be running. */
+/* Puts the module back for the next program (the dialect's teardown, e.g.
+ * SIMCom AT+HTTPTERM; within 1.5 s whatever the module does), closes the
+ * port (if open) and frees the handle.  No exchange may be running. */
 void athttp_close(athttp_modem *m);
 
 /* Forgets the port without touching the module: for a child after fork(),

@@ -51,6 +51,7 @@ static void engine_create(void)
 		return;
 	}
 	netup_from_env(engine);
+	modem_set_stderr_notices(engine, true);
 }
 
 athttp_modem *engine_get(void)
@@ -151,4 +152,17 @@ void engine_fork_child(void)
 	daemon_link_fork_child();
 	if (engine)
 		athttp_after_fork_child(engine);
+}
+
+void engine_at_exit(void)
+{
+	/* Only a handle made here: a program talking to athttpd has none.
+	 * A forked child that never used the module holds no port, and
+	 * nothing is sent (modem_shutdown_within looks at the port first). */
+	athttp_modem *m = __atomic_load_n(&engine, __ATOMIC_ACQUIRE);
+	if (!m)
+		return;
+	/* The handle stays: connection threads may still hold it while the
+	 * process ends; they are answered "shutting down" from now on. */
+	modem_shutdown_within(m, MODEM_EXIT_WAIT_MS, MODEM_EXIT_TEARDOWN_MS);
 }

@@ -21,4 +21,11 @@ int engine_serve(athttp_modem *m, int fd, const char *host, unsigned port);
  * threads did not come along) and let the engine forget its port. */
 void engine_fork_child(void);
 
+/* At the program's end: puts the module back (SIMCom AT+HTTPTERM, OneMO
+ * instances deleted) when this process brought it up, so the next
+ * program finds it fresh; within MODEM_EXIT_WAIT_MS +
+ * MODEM_EXIT_TEARDOWN_MS, and nothing when an exchange is still on the
+ * line by then. */
+void engine_at_exit(void);
+
 #endif

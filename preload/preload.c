@@ -71,3 +71,13 @@ __attribute__((constructor)) static void preload_constructor(void)
 {
 	preload_init();
 }
+
+/* A destructor, not atexit(): it runs after the program's own atexit
+ * handlers, which may still make requests, and before the libraries we
+ * use are finalized.  A program killed or ending by _exit() skips it; the
+ * next program's bring-up copes with what is left. */
+__attribute__((destructor)) static void preload_destructor(void)
+{
+	if (!preload_disabled)
+		engine_at_exit();
+}

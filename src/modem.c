@@ -17,6 +17,7 @@
 #include "netup.h"
 #include "tls_server.h"
 #include "transport.h"
+#include "transport_deadline.h"
 
 struct athttp_modem {
 	char *device;
@@ -63,6 +64,10 @@ struct athttp_modem {
 
 	/* The daemon's mode: the port stays locked, the module up. */
 	bool persistent;
+	/* A port that cannot be opened is said on stderr too, once for each
+	 * reason (the preload library: the program's user sees it). */
+	bool tell_stderr;
+	char told[sizeof ((struct ath_error *)0)->text];
 	bool shutting_down;
 	/* Network bring-up (netup.h), strings owned. */
 	bool have_netup;
@@ -282,6 +287,9 @@ void athttp_close(athttp_modem *m)
 {
 	if (!m)
 		return;
+	/* The next program finds the module as a fresh one (no exchange
+	 * runs now: nothing to wait for). */
+	modem_shutdown_within(m, 0, MODEM_EXIT_TEARDOWN_MS);
 	pthread_mutex_lock(&m->lock);
 	m->closing = true;
 	bool join = m->releaser_running;
@@ -444,6 +452,17 @@ static void start_releaser(athttp_modem *m)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Every connection would fail the same way: the trace has each, stderr
+ * one line a reason (the trace's verbose copy is on stderr already). */
+static void tell_open_failure(athttp_modem *m, const struct ath_error *err)
+{
+	trace_note(m->trace, "%s", err->text);
+	if (!m->tell_stderr || m->verbose || strcmp(m->told, err->text) == 0)
+		return;
+	snprintf(m->told, sizeof m->told, "%s", err->text);
+	fprintf(stderr, "athttp: %s\n", err->text);
+}
+
 static enum ath_err open_port(athttp_modem *m, struct ath_error *err)
 {
 	if (!m->tp) {
@@ -459,8 +478,10 @@ static enum ath_err open_port(athttp_modem *m, struct ath_error *err)
 			.replay_pace = m->replay_pace,
 		};
 		m->tp = transport_open(&tc, err);
-		if (!m->tp)
+		if (!m->tp) {
+			tell_open_failure(m, err);
 			return err->code;
+		}
 		trace_note(m->trace, "opened %s (%s, %d baud, dialect %s)", m->device,
 			   m->tp->ops->name, m->baud, m->d->name);
 		at_chat_init(&m->chat, m->tp, m->d->syntax, m->trace);
@@ -903,32 +924,66 @@ void modem_stop_queue(athttp_modem *m)
 	fair_lock_cancel_all(&m->xlock);
 }
 
-void modem_shutdown(athttp_modem *m)
+/* The port's lock back for the teardown, if it went idle: only when no
+ * other program holds it now (one that does is using the module, and
+ * brings it up itself after us). */
+static bool teardown_lock(athttp_modem *m)
+{
+	if (m->port_locked)
+		return true;
+	struct ath_error err;
+	if (transport_lock(m->tp->fd, m->device, 0, &err) != ATH_OK) {
+		trace_note(m->trace, "shutdown: %s; the module is left as it is", err.text);
+		return false;
+	}
+	m->port_locked = true;
+	return true;
+}
+
+void modem_shutdown_within(athttp_modem *m, int wait_ms, int teardown_ms)
 {
 	/* Those queued get "shutting down"; the one on the line finishes. */
 	modem_stop_queue(m);
-	if (fair_lock_acquire(&m->xlock, SHUTDOWN_WAIT_MS) != 0) {
+	if (fair_lock_acquire(&m->xlock, wait_ms) != 0) {
 		trace_note(m->trace, "shutdown: an exchange is still running; the port is left as it is");
 		return;
 	}
 	pthread_mutex_lock(&m->lock);
 	check_restart(m);
-	if (m->tp && m->up && m->d->ops->teardown) {
+	if (m->tp && m->up && m->d->ops->teardown && teardown_lock(m)) {
 		struct modem_io io;
 		modem_io_init(m, &io);
-		io.action_timeout_ms = TEARDOWN_TIMEOUT_MS;
+		io.action_timeout_ms = teardown_ms;
+		/* A hard bound: the chat's waits restart with every byte. */
+		struct transport_deadline dt;
+		transport_deadline_init(&dt, m->tp, teardown_ms);
+		m->chat.tp = &dt.base;
 		struct ath_error err;
 		ath_error_clear(&err);
 		if (m->d->ops->teardown(&io, &err) != ATH_OK)
-			trace_note(m->trace, "teardown failed: %s", err.text);
+			trace_note(m->trace, "teardown failed: %s", dt.expired
+				   ? "no answer within the time allowed" : err.text);
 		else
 			trace_note(m->trace, "teardown done");
+		m->chat.tp = m->tp;
 	}
 	if (m->tp)
 		drop_port(m);
 	account(m);
 	pthread_mutex_unlock(&m->lock);
 	fair_lock_release(&m->xlock);
+}
+
+void modem_shutdown(athttp_modem *m)
+{
+	modem_shutdown_within(m, SHUTDOWN_WAIT_MS, TEARDOWN_TIMEOUT_MS);
+}
+
+void modem_set_stderr_notices(athttp_modem *m, bool on)
+{
+	pthread_mutex_lock(&m->lock);
+	m->tell_stderr = on;
+	pthread_mutex_unlock(&m->lock);
 }
 
 const char *modem_ca_pem(athttp_modem *m, struct ath_error *err)

@@ -69,8 +69,24 @@ void modem_counters(athttp_modem *m, struct modem_counters *c);
 void modem_stop_queue(athttp_modem *m);
 
 /* Puts the module back (the dialect's teardown) when it is up and in
- * step, then closes the port.  No exchange may be running. */
+ * step, then closes the port: the daemon's SIGTERM, after the exchange
+ * on the line (up to 15 s), the teardown within 10 s. */
 void modem_shutdown(athttp_modem *m);
+
+/* The same with bounds of its own: waits at most wait_ms for the exchange
+ * on the line (still running then: nothing is touched), and the teardown
+ * ends within teardown_ms whatever the module does.  The port's lock, if
+ * it went idle, is taken back only when nobody holds it. */
+void modem_shutdown_within(athttp_modem *m, int wait_ms, int teardown_ms);
+
+/* A program that ends puts the module back within these (athttp_close,
+ * the preload library at exit): an exit never waits long on a module. */
+#define MODEM_EXIT_WAIT_MS 500
+#define MODEM_EXIT_TEARDOWN_MS 1500
+
+/* Says a port that cannot be opened on stderr as well as in the trace,
+ * once for each reason (the preload library, for the program's user). */
+void modem_set_stderr_notices(athttp_modem *m, bool on);
 
 /* The local CA's certificate, PEM (for the daemon's clients to trust);
  * NULL with a reason when there is none. */

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "device_access.h"
+
 struct transport *transport_tty_open(const struct transport_config *cfg, struct ath_error *err);
 struct transport *transport_serial_open(const struct transport_config *cfg, struct ath_error *err);
 
@@ -31,7 +33,7 @@ static struct transport *open_device(const struct transport_config *cfg, struct 
 	if (strncmp(cfg->path, REPLAY_PREFIX, strlen(REPLAY_PREFIX)) == 0)
 		return transport_replay_open(cfg->path + strlen(REPLAY_PREFIX), cfg, err);
 	if (access(cfg->path, F_OK) != 0) {
-		ath_fail(err, ATH_E_CONFIG, -1, "serial device %s: %s", cfg->path, strerror(errno));
+		device_open_failed(err, cfg->path, errno);
 		return NULL;
 	}
 	if (is_pty(cfg->path))

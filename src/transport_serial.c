@@ -17,6 +17,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "device_access.h"
+
 static void serial_flush(struct transport *t)
 {
 	sp_flush(t->priv, SP_BUF_INPUT);
@@ -67,7 +69,14 @@ struct transport *transport_serial_open(const struct transport_config *cfg, stru
 	if (sp_get_port_by_name(cfg->path, &port) != SP_OK)
 		return sp_failed(NULL, err, cfg->path, "no serial port");
 	if (sp_open(port, SP_MODE_READ_WRITE) != SP_OK) {
+		/* open()'s errno, which libserialport leaves as it was. */
+		int open_errno = errno;
 		sp_free_port(port);
+		if (open_errno == EACCES || open_errno == EPERM || open_errno == ENOENT ||
+		    open_errno == EBUSY) {
+			device_open_failed(err, cfg->path, open_errno);
+			return NULL;
+		}
 		return sp_failed(NULL, err, cfg->path, "cannot open");
 	}
 	int fd = -1;

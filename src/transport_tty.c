@@ -8,6 +8,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "device_access.h"
+
 static void tty_flush(struct transport *t)
 {
 	tcflush(t->fd, TCIFLUSH);
@@ -46,8 +48,7 @@ struct transport *transport_tty_open(const struct transport_config *cfg, struct 
 {
 	int fd = open(cfg->path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		ath_fail(err, errno == EBUSY ? ATH_E_BUSY : ATH_E_IO, -1, "cannot open %s: %s",
-			 cfg->path, strerror(errno));
+		device_open_failed(err, cfg->path, errno);
 		return NULL;
 	}
 	if (transport_lock(fd, cfg->path, cfg->lock_timeout_ms, err) != ATH_OK) {

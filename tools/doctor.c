@@ -32,6 +32,7 @@
 
 #include "athttp.h"
 #include "at_chat.h"
+#include "device_access.h"
 #include "dialect.h"
 #include "identify.h"
 #include "modem.h"
@@ -221,7 +222,9 @@ static void explain_denied(struct doctor *dr, const struct stat *st)
 		fix("log in again (or run: newgrp %s)", group);
 		fixed = true;
 	} else if (!in_now && group_rw) {
-		fix("sudo usermod -aG %s %s, then log in again", group, user);
+		char usermod[200];
+		device_group_fix(group, user, usermod, sizeof usermod);
+		fix("%s", usermod);
 		fixed = true;
 	}
 	char real[PATH_MAX];
@@ -233,6 +236,7 @@ static void explain_denied(struct doctor *dr, const struct stat *st)
 	    group_rw ? "" : ", then add the user to that group");
 	fix("or run athttp as a user who can open %s (%s, or a member of %s%s)", dr->device, owner,
 	    group, group_rw ? "" : " once the group may read and write");
+	fix("or %s", device_daemon_fix);
 }
 
 /* Checks 1 and 2.  Returns the open descriptor, or -1 (reported). */

@@ -203,11 +203,15 @@ onemo_instances() {
 				host[id] = pending; pending = ""
 				if (alive_n() > max) max = alive_n()
 			}
-			if ($0 ~ /^AT\+MHTTPREQUEST=/) reqs = reqs " " (id in host ? host[id] : "?" id)
+			if ($0 ~ /^AT\+MHTTPREQUEST=/) {
+				reqs = reqs " " (id in host ? host[id] : "?" id)
+				# what follows the last request is the teardown at exit
+				req_evicted = evicted; req_stray = stray
+			}
 		}
 		END {
 			printf "CREATES=\"%s\" EVICTED=\"%s\" MAX_ALIVE=%d REQ_HOSTS=\"%s\" STRAY_DEL=\"%s\" CLASH=\"%s\"\n",
-				substr(creates, 2), substr(evicted, 2), max, substr(reqs, 2), substr(stray, 2), substr(clash, 2)
+				substr(creates, 2), substr(req_evicted, 2), max, substr(reqs, 2), substr(req_stray, 2), substr(clash, 2)
 		}'
 }
 
@@ -263,6 +267,12 @@ t_five_origins() {
 	pass "creates: $CREATES; evicted: $EVICTED; at most $MAX_ALIVE alive"
 }
 
+# bringup_dels: the AT+MHTTPDEL commands since the mark before the first
+# AT+MHTTPCREATE (the ones after the request are the program's teardown).
+bringup_dels() {
+	emu_cmds '^AT\+MHTTP(DEL|CREATE)=' | awk '/^AT\+MHTTPCREATE=/ { exit } { printf "%s ", $0 }'
+}
+
 # t_bringup_query: bring-up names the model (AT+CGMM) and asks which
 # instances exist (AT+MHTTPCFG="chunked", the manual's 3.1) instead of
 # deleting every id: the first program on a fresh module deletes nothing;
@@ -274,14 +284,14 @@ t_bringup_query() {
 	chk_status 200 && chk_body_file "$WWW/small.txt" || return
 	emu_cmds . | grep -qx 'AT+CGMM' || { fail "bring-up sent no AT+CGMM"; return; }
 	emu_cmds . | grep -qx 'AT+MHTTPCFG="chunked"' || { fail "bring-up did not ask which instances exist (AT+MHTTPCFG=\"chunked\")"; return; }
-	dels=$(emu_cmds '^AT\+MHTTPDEL=' | tr '\n' ' ')
+	dels=$(bringup_dels)
 	[ -z "$dels" ] || { fail "a fresh module heard ${dels% } (it has no instance)"; return; }
 	pass "AT+CGMM, AT+MHTTPCFG=\"chunked\", no AT+MHTTPDEL"
 	# the id the first program's instance got: the first <id> after its CREATE
 	created=$(emu_cmds '^AT\+MHTTP(CFG|HEADER|REQUEST)=' | sed -n 's/^AT+MHTTP[A-Z]*=\("ssl",\)\{0,1\}\([0-9]\),.*/\2/p' | head -n 1)
 	req "$c" "$P/$c/bringup-second" GET "$U/small.txt"
 	chk_status 200 && chk_body_file "$WWW/small.txt" || return
-	dels=$(emu_cmds '^AT\+MHTTPDEL=' | tr '\n' ' ')
+	dels=$(bringup_dels)
 	case "${dels% }" in
 	"" | "AT+MHTTPDEL=$created") pass "deleted: ${dels:-none} (the first program's instance was $created)" ;;
 	*) fail "the second program deleted '${dels% }'; only instance $created existed" ;;
