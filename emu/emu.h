@@ -545,7 +545,8 @@ struct emu_faults *emu_faults_new(const struct emu_config *cfg,
 void emu_faults_free(struct emu_faults *F);
 /* An HTTP request begins: the faults for it are armed (the origin's in
  * jobs), those of the one before are over. */
-void emu_faults_request(struct emu_faults *F, struct emu_jobs *jobs);
+void emu_faults_request(struct emu_faults *F, struct emu *e,
+			struct emu_jobs *jobs);
 void emu_faults_output(struct emu_faults *F, struct emu *e, uint64_t release,
 		       enum emu_mark mark, const void *p, size_t n, bool data);
 
@@ -555,6 +556,9 @@ void emu_faults_output(struct emu_faults *F, struct emu *e, uint64_t release,
 void emu_port_put(struct emu *e, uint64_t release, enum emu_mark mark,
 		  const void *p, size_t n, unsigned trickle_ms);
 void emu_port_pause(struct emu *e, uint64_t release, unsigned ms);
+/* --log: "FAULT <what>" when a fault strikes, so a test can tell that it
+ * did. */
+void emu_port_log_fault(struct emu *e, const char *fmt, ...) EMU_PRINTF(2, 3);
 
 /* ------------------------------------------------------------ emu_net.c */
 

@@ -101,7 +101,8 @@ void emu_faults_free(struct emu_faults *F)
 	free(F);
 }
 
-void emu_faults_request(struct emu_faults *F, struct emu_jobs *jobs)
+void emu_faults_request(struct emu_faults *F, struct emu *e,
+			struct emu_jobs *jobs)
 {
 	bool fail = false;
 	size_t close_after = SIZE_MAX;
@@ -138,13 +139,18 @@ void emu_faults_request(struct emu_faults *F, struct emu_jobs *jobs)
 			break;
 		case EMU_FAULT_TRICKLE:
 			F->trickle_ms = f->ms;
+			emu_port_log_fault(e, "trickle %u ms a byte, request %lu",
+					   f->ms, F->requests);
 			break;
 		case EMU_FAULT_ERROR:
 			fail = true;
+			emu_port_log_fault(e, "error, request %lu", F->requests);
 			break;
 		case EMU_FAULT_ORIGIN_CLOSE:
 			if (f->after < close_after)
 				close_after = f->after;
+			emu_port_log_fault(e, "origin-close after %lu, request %lu",
+					   f->after, F->requests);
 			break;
 		}
 	}
@@ -207,6 +213,7 @@ void emu_faults_output(struct emu_faults *F, struct emu *e, uint64_t release,
 		put(F, e, release, EMU_MARK_NONE, b.data, b.len);
 		emu_buf_free(&b);
 		F->urcs_left--;
+		emu_port_log_fault(e, "urc %s", F->urcs[(F->urc_next - 1) % F->nurcs]);
 	}
 	/* The bytes up to each point where a fault strikes, then the fault;
 	 * the mark stays at the end of the piece. */
@@ -226,10 +233,14 @@ void emu_faults_output(struct emu_faults *F, struct emu *e, uint64_t release,
 		n -= k;
 		if (F->noise && F->noise_at == at) {
 			F->noise = false;
+			emu_port_log_fault(e, "noise %lu bytes after %llu",
+					   F->noise_len, (unsigned long long)F->out);
 			put_noise(F, e, release);
 		}
 		if (F->silence && F->silence_at <= F->out) {
 			F->silence = false;
+			emu_port_log_fault(e, "silence %u ms after %llu",
+					   F->silence_ms, (unsigned long long)F->out);
 			emu_port_pause(e, release, F->silence_ms);
 		}
 	}

@@ -159,6 +159,23 @@ static void log_line(struct emu *e, enum log_kind kind, const void *p,
 	emu_buf_free(&b);
 }
 
+void emu_port_log_fault(struct emu *e, const char *fmt, ...)
+{
+	struct emu_buf b = { 0 };
+	va_list ap;
+
+	if (!e->log)
+		return;
+	emu_buf_addf(&b, "FAULT ");
+	va_start(ap, fmt);
+	emu_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	emu_buf_add(&b, "\n", 1);
+	fwrite(b.data, 1, b.len, e->log);
+	fflush(e->log);
+	emu_buf_free(&b);
+}
+
 /* ------------------------------------------------------------ for dialects */
 
 void emu_send(struct emu *e, enum emu_mark mark, const void *p, size_t n)
@@ -222,7 +239,7 @@ const struct emu_config *emu_config(const struct emu *e)
 
 void emu_request_begin(struct emu *e)
 {
-	emu_faults_request(e->faults, e->jobs);
+	emu_faults_request(e->faults, e, e->jobs);
 	e->requests++;
 	for (size_t i = 0; i < e->cfg->nfaults; i++) {
 		const struct emu_fault *f = &e->cfg->faults[i];
@@ -444,6 +461,7 @@ static void reset(struct emu *e)
 	const char *err = NULL;
 	const char *boot;
 
+	emu_port_log_fault(e, "reset");
 	drop_output(e);
 	e->line.len = 0;
 	e->line_dropped = 0;

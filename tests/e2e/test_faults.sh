@@ -106,6 +106,8 @@ check_faulted() {
 		fail "outcome $cls (status $(r_field 1 2), $(r_field 1 4) bytes, X-Athttp-Error $reason) after ${took}s; allowed: ${F_ALLOW[$kind]}"
 	elif ! le "$took" "$bound"; then
 		fail "outcome $cls after ${took}s, over the bound ${bound}s"
+	elif ! emu_since | grep -q "^FAULT $kind"; then
+		fail "$cls, but the emulator's log shows no $kind fault: it never struck"
 	elif [ "$kind" = urc ] && ! grep -q -E '< (\+CMTI: "SM",3|\+TIME_UPDATED)$' "$TRACE"; then
 		fail "$cls, but the AT trace shows none of the emulator's URCs: the fault was not there"
 	else
