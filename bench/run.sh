@@ -19,7 +19,10 @@
 #  (h)-(j) athttpd, last (bench/daemon.sh, also runnable alone): AT commands
 #      and wall time of one-shot curl runs with and without the daemon at a
 #      real module's latency; 4 concurrent GETs' goodput through it against
-#      one alone; its RSS idle and with 16 clients.
+#      one alone; its RSS idle and with 16 clients;
+#  (k) every emulated fault, per dialect (bench/faults.sh, also runnable
+#      alone): the time to the faulted request's outcome and to the next
+#      byte-exact answer.
 #
 # Environment: BUILD, BENCH_MB (size of the GET, default 4), BENCH_REPS
 # (loopback repetitions, default 21), BENCH_DIALECTS (default "simcom neoway
@@ -259,5 +262,12 @@ stop_emu
 # ------------------------------------------------------------ (h)-(j) athttpd
 # Its own origin, emulators and daemons; the same build and sizes.
 BUILD=$E2E_BUILD BENCH_MB=$BENCH_MB bash "$E2E_ROOT/bench/daemon.sh" || status=1
+
+# ------------------------------------------------------------ (k) faults
+echo
+BUILD=$E2E_BUILD bash "$E2E_ROOT/bench/faults.sh" || status=1
+
+# ------------------------------------------------------------ the soak
+echo
 BUILD=$E2E_BUILD bash "$E2E_ROOT/bench/soak.sh" || status=1
 exit $status

@@ -6,7 +6,7 @@
  *   emu_main.c     command line, pty, event loop, paced writer
  *   emu_port.c     the module's side of the serial line: echo, command lines,
  *                  data phases, one command at a time, output queue, log,
- *                  --cmd-latency, --fault (a module reset: RDY)
+ *                  --cmd-latency, --fault reset (RDY)
  *   emu_net.c      the network side, per family as data: SIM (PIN),
  *                  registration, PDP context (or the family's own), WiFi
  *                  station (ESP-AT), identity (ATI, AT+CGMI/CGMM/CGMR);
@@ -22,6 +22,9 @@
  *                  quectel: one file, the Q prefix is data),
  *                  emu_onemo.c (onemo), emu_espat.c (espat)
  *   emu_buf.c      growable byte buffer and small helpers
+ *   emu_fault.c    --fault but reset: what it does to the output stream
+ *                  (silence, noise, URCs, trickle) and to the origin
+ *                  (error, origin-close)
  *
  * Everything but the fetch and link workers runs on the event loop's
  * thread.
@@ -42,10 +45,22 @@
  * HTTP while the network is down: simcom AT+HTTPINIT ERROR; neoway
  * AT+HTTPSETUP ERROR; httpcfg/quectel the action's +CME ERROR: 709;
  * onemo AT+MHTTPCREATE/MHTTPREQUEST +CME ERROR: 30; espat ERROR.
- *   --fault reset:N:B  the N-th HTTP request (action command), B bytes of
- *                      output after it began: the module resets (queued
- *                      output lost, HTTP state lost, echo on, RDY / ready,
- *                      network as at power-on with --cold); repeatable
+ *   --fault KIND:...   faults on the N-th HTTP request (action command;
+ *                      N 0: every one), counted in bytes of output after
+ *                      it began; repeatable and combinable (emu_fault.c):
+ *     reset:N:B        the module resets (queued output lost, HTTP state
+ *                      lost, echo on, RDY / ready, network as at power-on
+ *                      with --cold); N from 1
+ *     silence:N:B:MS   nothing for MS ms after B bytes, then the rest
+ *     noise:N:B:K      K bytes of line noise after B bytes, even inside
+ *                      length-counted data
+ *     error:N          the origin cannot be reached (a link already open
+ *                      breaks): the request fails in the family's own
+ *                      error form
+ *     origin-close:N:B the origin closes after B bytes of its response
+ *     urc:N:K          K unsolicited result codes at line boundaries,
+ *                      never inside or right after response data
+ *     trickle:N:MS     the request's output leaves one byte every MS ms
  *   --cmd-latency NAME=MS  that command's final result comes MS after it
  *
  * Dialects (-m) and their firmware variants (--variant; the first is the
@@ -188,15 +203,27 @@ struct emu_config {
 	size_t ncmd_latency;
 };
 
-/* --fault KIND:ARGS; the kinds are emu_main.c's table. */
+/* --fault KIND:ARGS; the kinds are emu_main.c's table, the machinery
+ * emu_fault.c. */
 enum emu_fault_kind {
 	EMU_FAULT_RESET,		/* reset:N:B */
+	EMU_FAULT_SILENCE,		/* silence:N:B:MS */
+	EMU_FAULT_NOISE,		/* noise:N:B:K */
+	EMU_FAULT_ERROR,		/* error:N */
+	EMU_FAULT_ORIGIN_CLOSE,		/* origin-close:N:B */
+	EMU_FAULT_URC,			/* urc:N:K */
+	EMU_FAULT_TRICKLE,		/* trickle:N:MS */
 };
 
 struct emu_fault {
 	enum emu_fault_kind kind;
-	unsigned long request;		/* the N-th HTTP request (from 1) */
-	unsigned long after;		/* bytes of output after it began */
+	unsigned long request;		/* the N-th HTTP request (from 1);
+					 * 0: every one (not for reset) */
+	unsigned long after;		/* B: bytes of output after it began
+					 * (origin-close: of the origin's
+					 * response, head included) */
+	unsigned long count;		/* K: noise bytes, URCs */
+	unsigned ms;			/* MS: silence, per trickled byte */
 };
 
 /* --cmd-latency NAME=MS: that command's final result (or prompt) comes
@@ -342,6 +369,14 @@ void emu_jobs_free(struct emu_jobs *jobs);
 
 struct emu_job *emu_fetch_start(struct emu_jobs *jobs, struct emu_fetch *f,
 				emu_fetch_done_fn *done, void *ctx);
+/* --fault error and origin-close for the request that begins now: every
+ * open link (one opened before the request, as Neoway's AT+HTTPSETUP), or
+ * with none the next fetch or link opened, fails to connect (a connected
+ * link breaks: EMU_FETCH_CLOSED) with fail, or sees the origin close
+ * after close_after more bytes of its response (SIZE_MAX: never).
+ * Called at every request's beginning; a fault not taken up by then is
+ * dropped. */
+void emu_jobs_fault(struct emu_jobs *jobs, bool fail, size_t close_after);
 /* The result is no longer wanted: the fetch is cancelled and freed, done is
  * never called. */
 void emu_fetch_abandon(struct emu_job *job);
@@ -407,12 +442,18 @@ enum emu_mark {
 	EMU_MARK_DONE,			/* the command is finished */
 	EMU_MARK_PROMPT,		/* the data phase begins */
 	EMU_MARK_RESET,			/* --fault reset: the module resets */
+	EMU_MARK_PAUSE,			/* --fault silence: nothing more is
+					 * written for the chunk's pause_ms */
 };
 
 /* For dialects.  Output is a response or URC: it leaves --latency-ms later. */
 void emu_send(struct emu *e, enum emu_mark mark, const void *p, size_t n);
 void emu_sendf(struct emu *e, enum emu_mark mark, const char *fmt, ...)
 	EMU_PRINTF(3, 4);
+/* Response data (bytes a length or the link's end delimits, not lines):
+ * as emu_send(EMU_MARK_NONE), but --fault urc never puts a URC inside it
+ * or right after it. */
+void emu_send_data(struct emu *e, const void *p, size_t n);
 void emu_ok(struct emu *e);
 void emu_error(struct emu *e);
 /* Sends prompt; once it is written, the next size bytes are data, given to
@@ -472,6 +513,9 @@ struct emu_chunk {
 	struct emu_chunk *next;
 	uint64_t release_ns;		/* not to be written before */
 	enum emu_mark mark;
+	unsigned trickle_ms;		/* --fault trickle: one byte every
+					 * trickle_ms ms; 0: at line rate */
+	unsigned pause_ms;		/* EMU_MARK_PAUSE: how long */
 	size_t off;			/* bytes already written */
 	struct emu_buf bytes;
 };
@@ -492,6 +536,32 @@ uint64_t emu_deadline(const struct emu *e);	/* EMU_NEVER: none */
 void emu_tick(struct emu *e);
 /* The last client closed the port: what it did not read is lost. */
 void emu_hangup(struct emu *e);
+
+/* ------------------------------------------------------------ emu_fault.c */
+
+/* The faults of --fault other than reset, for emu_port.c: every piece of
+ * output passes through emu_faults_output(), which hands it on, altered,
+ * to emu_port_put() / emu_port_pause(). */
+struct emu_faults;
+struct emu_faults *emu_faults_new(const struct emu_config *cfg,
+				  const char *family);
+void emu_faults_free(struct emu_faults *F);
+/* An HTTP request begins: the faults for it are armed (the origin's in
+ * jobs), those of the one before are over. */
+void emu_faults_request(struct emu_faults *F, struct emu *e,
+			struct emu_jobs *jobs);
+void emu_faults_output(struct emu_faults *F, struct emu *e, uint64_t release,
+		       enum emu_mark mark, const void *p, size_t n, bool data);
+
+/* emu_port.c's output queue, for emu_fault.c: bytes (one every
+ * trickle_ms, 0: at line rate), and a pause of ms once what is queued
+ * before it is written. */
+void emu_port_put(struct emu *e, uint64_t release, enum emu_mark mark,
+		  const void *p, size_t n, unsigned trickle_ms);
+void emu_port_pause(struct emu *e, uint64_t release, unsigned ms);
+/* --log: "FAULT <what>" when a fault strikes, so a test can tell that it
+ * did. */
+void emu_port_log_fault(struct emu *e, const char *fmt, ...) EMU_PRINTF(2, 3);
 
 /* ------------------------------------------------------------ emu_net.c */
 

@@ -802,9 +802,9 @@ static void http_read(struct hc *h, const struct emu_cmd *c)
 						     : &h->resp->body;
 	emu_send(h->emu, EMU_MARK_NONE, "\r\nCONNECT\r\n", 11);
 	if (h->cfgv[P_RESPONSEHEADER])
-		emu_send(h->emu, EMU_MARK_NONE, h->resp->header.data,
-			 h->resp->header.len);
-	emu_send(h->emu, EMU_MARK_NONE, body->data, body->len);
+		emu_send_data(h->emu, h->resp->header.data,
+			      h->resp->header.len);
+	emu_send_data(h->emu, body->data, body->len);
 	if (!h->v->read_no_ok)
 		emu_send(h->emu, EMU_MARK_NONE, "\r\nOK\r\n", 6);
 	emu_sendf(h->emu, EMU_MARK_DONE, "\r\n+%sHTTPREAD: 0\r\n", h->fl->q);

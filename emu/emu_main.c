@@ -103,8 +103,20 @@ static void usage(FILE *to)
 	      "  --reg-denied         registration denied (stat 3)\n"
 	      "  --apn APN            the only APN activation accepts (default internet)\n"
 	      "  --wifi SSID:PASSWORD espat: the one access point (athttp-emu:athttp-emu)\n"
-	      "  --fault reset:N:B    the N-th HTTP request, B output bytes after it began:\n"
-	      "                       the module resets (RDY; espat: ready); repeatable\n"
+	      "  --fault KIND:ARGS    a fault on the N-th HTTP request (N 0: on every one;\n"
+	      "                       B counts output bytes since its action command);\n"
+	      "                       repeatable, the kinds combine:\n"
+	      "    reset:N:B          after B bytes the module resets (RDY; espat: ready;\n"
+	      "                       N from 1)\n"
+	      "    silence:N:B:MS     after B bytes, nothing for MS ms, then the rest\n"
+	      "    noise:N:B:K        after B bytes, K bytes of line noise (the same every\n"
+	      "                       run), inside length-counted data too\n"
+	      "    error:N            the origin is unreachable (an open link breaks): the\n"
+	      "                       request fails in the dialect's error form\n"
+	      "    origin-close:N:B   the origin closes after B bytes of its response\n"
+	      "    urc:N:K            K URCs (+CREG: 1, +CMTI, RING ...; espat: station\n"
+	      "                       reports) at line boundaries, never inside data\n"
+	      "    trickle:N:MS       every output byte MS ms after the one before\n"
 	      "  --cmd-latency NAME=MS that command's (e.g. +HTTPINIT) final result comes\n"
 	      "                       MS later; repeatable\n"
 	      "  --chaos SEED         split all output at random points (seeded, not 0)\n"
@@ -228,29 +240,73 @@ bad:
 	bad_usage("bad --route (HOST[:PORT]=IP:PORT)", spec);
 }
 
-/* --fault KIND:ARGS, a table so that kinds can be added. */
-static bool parse_reset_fault(const char *args, struct emu_fault *f)
-{
-	char *end;
-
-	errno = 0;
-	f->request = strtoul(args, &end, 10);
-	if (end == args || *end != ':' || errno || f->request == 0 ||
-	    !isdigit((unsigned char)args[0]))
-		return false;
-	args = end + 1;
-	f->after = strtoul(args, &end, 10);
-	return end != args && !*end && !errno && isdigit((unsigned char)args[0]);
-}
+/* --fault KIND:ARGS.  Each kind's arguments are numbers separated by
+ * colons, in the order its fields list them: N, then B, K or MS. */
+enum fault_field { F_END, F_REQUEST, F_AFTER, F_COUNT, F_MS };
 
 static const struct {
 	const char *kind;
 	enum emu_fault_kind id;
-	bool (*parse)(const char *args, struct emu_fault *f);
+	enum fault_field fields[4];
+	bool every;			/* N 0 (every request) allowed */
 	const char *syntax;
 } fault_kinds[] = {
-	{ "reset", EMU_FAULT_RESET, parse_reset_fault, "reset:N:B" },
+	{ "reset", EMU_FAULT_RESET, { F_REQUEST, F_AFTER }, false, "reset:N:B" },
+	{ "silence", EMU_FAULT_SILENCE, { F_REQUEST, F_AFTER, F_MS }, true,
+	  "silence:N:B:MS" },
+	{ "noise", EMU_FAULT_NOISE, { F_REQUEST, F_AFTER, F_COUNT }, true,
+	  "noise:N:B:K" },
+	{ "error", EMU_FAULT_ERROR, { F_REQUEST }, true, "error:N" },
+	{ "origin-close", EMU_FAULT_ORIGIN_CLOSE, { F_REQUEST, F_AFTER }, true,
+	  "origin-close:N:B" },
+	{ "urc", EMU_FAULT_URC, { F_REQUEST, F_COUNT }, true, "urc:N:K" },
+	{ "trickle", EMU_FAULT_TRICKLE, { F_REQUEST, F_MS }, true,
+	  "trickle:N:MS" },
 };
+
+#define FAULT_KINDS "reset:N:B, silence:N:B:MS, noise:N:B:K, error:N, " \
+		    "origin-close:N:B, urc:N:K, trickle:N:MS"
+
+static bool parse_fault_args(const char *args, size_t k, struct emu_fault *f)
+{
+	for (size_t i = 0; i < 4 && fault_kinds[k].fields[i] != F_END; i++) {
+		char *end;
+		unsigned long v;
+
+		if (i > 0 && *args++ != ':')
+			return false;
+		if (!isdigit((unsigned char)*args))
+			return false;
+		errno = 0;
+		v = strtoul(args, &end, 10);
+		if (errno)
+			return false;
+		args = end;
+		switch (fault_kinds[k].fields[i]) {
+		case F_REQUEST:
+			if (v == 0 && !fault_kinds[k].every)
+				return false;
+			f->request = v;
+			break;
+		case F_AFTER:
+			f->after = v;
+			break;
+		case F_COUNT:
+			if (v == 0 || v > 1000000)
+				return false;
+			f->count = v;
+			break;
+		case F_MS:
+			if (v == 0 || v > 3600000)
+				return false;
+			f->ms = (unsigned)v;
+			break;
+		case F_END:
+			break;
+		}
+	}
+	return !*args;
+}
 
 static void parse_fault(const char *spec, struct emu_config *cfg)
 {
@@ -262,7 +318,7 @@ static void parse_fault(const char *spec, struct emu_config *cfg)
 		    strncmp(fault_kinds[i].kind, spec, (size_t)(colon - spec)))
 			continue;
 		f.kind = fault_kinds[i].id;
-		if (!fault_kinds[i].parse(colon + 1, &f))
+		if (!parse_fault_args(colon + 1, i, &f))
 			bad_usage("bad --fault, expected", fault_kinds[i].syntax);
 		cfg->faults = realloc(cfg->faults, (cfg->nfaults + 1) * sizeof(f));
 		if (!cfg->faults)
@@ -270,7 +326,7 @@ static void parse_fault(const char *spec, struct emu_config *cfg)
 		cfg->faults[cfg->nfaults++] = f;
 		return;
 	}
-	bad_usage("unknown --fault kind (reset:N:B)", spec);
+	bad_usage("unknown --fault kind (" FAULT_KINDS ")", spec);
 }
 
 /* NAME=MS; NAME as the command is written after AT, upper-cased as the
@@ -518,6 +574,7 @@ struct writer {
 	uint64_t burst_start;
 	uint64_t burst_bytes;
 	bool blocked;			/* pty full: wait for POLLOUT */
+	uint64_t trickle_next;		/* --fault trickle: the next byte's time */
 };
 
 /*
@@ -567,6 +624,14 @@ static uint64_t pump(struct writer *w, struct emu *e)
 		if (n == 0) {		/* a mark with no bytes of its own */
 			emu_out_pop(e);
 			continue;
+		}
+		if (c->trickle_ms) {
+			if (now < w->trickle_next) {
+				w->in_burst = false;
+				return w->trickle_next;
+			}
+			w->trickle_next = now + c->trickle_ms * EMU_NS_PER_MS;
+			n = 1;
 		}
 		if (w->baud) {
 			uint64_t due;

@@ -215,14 +215,14 @@ static void deliver(struct channel *c, const char *p, size_t len)
 			emu_sendf(e, EMU_MARK_NONE, "\r\n%s%s\r\n", c->s->recv,
 				  c->n->v->recv_blank ? " " : "");
 		c->recv_head_due = false;
-		emu_send(e, EMU_MARK_NONE, p, len);
+		emu_send_data(e, p, len);
 		return;
 	}
 	for (size_t off = 0; off < len; off += RECV_PIECE) {
 		size_t k = len - off < RECV_PIECE ? len - off : RECV_PIECE;
 
 		emu_sendf(e, EMU_MARK_NONE, "\r\n%s %zu,", c->s->recv, k);
-		emu_send(e, EMU_MARK_NONE, p + off, k);
+		emu_send_data(e, p + off, k);
 	}
 }
 

@@ -496,8 +496,11 @@ void emu_resp_free(struct emu_resp *er)
 	free(er);
 }
 
+/* close_after: --fault origin-close, the origin's response ends (as if
+ * it closed) after that many bytes; SIZE_MAX: when it ends. */
 static enum emu_fetch_status receive(struct conn *c, struct emu_fetch *f,
-				     size_t max_body, int cancel_fd)
+				     size_t max_body, size_t close_after,
+				     int cancel_fd)
 {
 	struct response r = { .f = f, .max_body = max_body };
 	char buf[65536];
@@ -523,6 +526,10 @@ static enum emu_fetch_status receive(struct conn *c, struct emu_fetch *f,
 		}
 		if (n < 0)
 			return EMU_FETCH_CLOSED;	/* reset */
+		if ((size_t)n > close_after)
+			n = (ssize_t)close_after;
+		if (close_after != SIZE_MAX)
+			close_after -= (size_t)n;
 		st = feed(&r, buf, (size_t)n);
 		if (st != EMU_FETCH_OK)
 			return st;
@@ -533,17 +540,23 @@ static enum emu_fetch_status receive(struct conn *c, struct emu_fetch *f,
 }
 
 static void fetch_run(struct emu_fetch *f, const struct emu_config *cfg,
-		      int cancel_fd)
+		      bool fail, size_t close_after, int cancel_fd)
 {
-	struct conn c;
+	struct conn c = { .fd = -1 };
 
+	if (fail) {			/* --fault error */
+		f->status = EMU_FETCH_CONNECT;
+		f->http_status = 0;
+		return;
+	}
 	f->status = conn_open(cfg, &f->url, cancel_fd, f->connect_timeout_ms,
 			      &c);
 	if (f->status == EMU_FETCH_OK)
 		f->status = send_all(&c, &f->request, cancel_fd,
 				     f->recv_timeout_ms);
 	if (f->status == EMU_FETCH_OK)
-		f->status = receive(&c, f, cfg->max_body, cancel_fd);
+		f->status = receive(&c, f, cfg->max_body, close_after,
+				    cancel_fd);
 	conn_close(&c);
 	if (f->status != EMU_FETCH_OK) {
 		f->http_status = 0;
@@ -565,6 +578,8 @@ struct emu_job {
 	int cancel_fd;
 	atomic_bool finished;
 	bool abandoned;			/* loop thread only */
+	bool fail;			/* --fault error */
+	size_t close_after;		/* --fault origin-close */
 };
 
 struct emu_jobs {
@@ -572,6 +587,9 @@ struct emu_jobs {
 	int wake_fd;			/* workers signal the loop here */
 	struct emu_job *list;
 	struct emu_link *links;
+	/* emu_jobs_fault() for the next fetch or link */
+	bool fault_fail;
+	size_t fault_close_after;
 };
 
 static void links_reap(struct emu_jobs *jobs);
@@ -589,7 +607,7 @@ static void *worker(void *arg)
 {
 	struct emu_job *j = arg;
 
-	fetch_run(j->f, j->jobs->cfg, j->cancel_fd);
+	fetch_run(j->f, j->jobs->cfg, j->fail, j->close_after, j->cancel_fd);
 	atomic_store(&j->finished, true);
 	signal_fd(j->jobs->wake_fd);
 	return NULL;
@@ -600,6 +618,7 @@ struct emu_jobs *emu_jobs_new(const struct emu_config *cfg)
 	struct emu_jobs *jobs = emu_calloc(1, sizeof(*jobs));
 
 	jobs->cfg = cfg;
+	jobs->fault_close_after = SIZE_MAX;
 	jobs->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (jobs->wake_fd < 0) {
 		perror("athttp-emu: eventfd");
@@ -622,6 +641,10 @@ struct emu_job *emu_fetch_start(struct emu_jobs *jobs, struct emu_fetch *f,
 	j->f = f;
 	j->done = done;
 	j->ctx = ctx;
+	j->fail = jobs->fault_fail;
+	j->close_after = jobs->fault_close_after;
+	jobs->fault_fail = false;
+	jobs->fault_close_after = SIZE_MAX;
 	j->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	j->next = jobs->list;
 	jobs->list = j;
@@ -727,6 +750,8 @@ struct emu_link {
 	struct emu_buf in;		/* received, not yet handed over */
 	bool paused;			/* emu_link_pause() */
 	bool finished;			/* the worker is done */
+	bool fail;			/* --fault error: fail or break */
+	size_t close_after;		/* --fault origin-close: bytes left */
 };
 
 static void link_event(struct emu_link *l, enum emu_link_event ev,
@@ -798,6 +823,14 @@ static enum emu_fetch_status link_pump(struct emu_link *l, struct conn *c)
 		}
 		deadline = l->deadline;
 		reading = !l->paused && l->in.len < LINK_IN_MAX;
+		if (l->fail) {		/* --fault error: the link breaks */
+			l->fail = false;
+			pthread_mutex_unlock(&l->mu);
+			if (sending.len)
+				link_event(l, EMU_LINK_SENT, EMU_FETCH_CLOSED);
+			emu_buf_free(&sending);
+			return EMU_FETCH_CLOSED;
+		}
 		pthread_mutex_unlock(&l->mu);
 		if (!reading)
 			p[0].events = 0;
@@ -866,13 +899,31 @@ static enum emu_fetch_status link_pump(struct emu_link *l, struct conn *c)
 		if ((reading && (p[0].revents & POLLIN)) ||
 		    (p[0].revents & (POLLHUP | POLLERR))) {
 			ssize_t n = conn_recv(c, buf, sizeof(buf));
+			bool cut = false;
 
 			if (n > 0) {
 				pthread_mutex_lock(&l->mu);
+				/* --fault origin-close: the origin stops
+				 * there, as if it closed */
+				if ((size_t)n >= l->close_after) {
+					n = (ssize_t)l->close_after;
+					cut = true;
+				}
+				if (l->close_after != SIZE_MAX)
+					l->close_after -= (size_t)n;
 				emu_buf_add(&l->in, buf, (size_t)n);
 				pthread_mutex_unlock(&l->mu);
 				signal_fd(l->jobs->wake_fd);
-			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			}
+			if (cut) {
+				if (sending.len)
+					link_event(l, EMU_LINK_SENT,
+						   EMU_FETCH_CLOSED);
+				emu_buf_free(&sending);
+				return EMU_FETCH_OK;
+			}
+			if (n == 0 ||
+			    (n < 0 && errno != EAGAIN && errno != EINTR)) {
 				/* What was still to be sent never will be. */
 				if (sending.len)
 					link_event(l, EMU_LINK_SENT,
@@ -890,8 +941,17 @@ static void *link_worker(void *arg)
 	enum emu_fetch_status st;
 	struct conn c;
 
-	st = conn_open(l->jobs->cfg, &l->url, l->cancel_fd,
-		       l->connect_timeout_ms, &c);
+	pthread_mutex_lock(&l->mu);
+	if (l->fail) {			/* --fault error: unreachable */
+		l->fail = false;
+		pthread_mutex_unlock(&l->mu);
+		c = (struct conn){ .fd = -1 };
+		st = EMU_FETCH_CONNECT;
+	} else {
+		pthread_mutex_unlock(&l->mu);
+		st = conn_open(l->jobs->cfg, &l->url, l->cancel_fd,
+			       l->connect_timeout_ms, &c);
+	}
 	if (st != EMU_FETCH_CANCELLED)
 		link_event(l, EMU_LINK_CONNECTED, st);
 	if (st == EMU_FETCH_OK) {
@@ -928,6 +988,10 @@ struct emu_link *emu_link_open(struct emu_jobs *jobs, const struct emu_url *u,
 	l->fn = fn;
 	l->ctx = ctx;
 	l->deadline = EMU_NEVER;
+	l->fail = jobs->fault_fail;
+	l->close_after = jobs->fault_close_after;
+	jobs->fault_fail = false;
+	jobs->fault_close_after = SIZE_MAX;
 	pthread_mutex_init(&l->mu, NULL);
 	l->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -942,6 +1006,27 @@ struct emu_link *emu_link_open(struct emu_jobs *jobs, const struct emu_url *u,
 		l->finished = true;
 	}
 	return l;
+}
+
+void emu_jobs_fault(struct emu_jobs *jobs, bool fail, size_t close_after)
+{
+	bool armed = false;
+
+	/* A link opened before the request (Neoway's AT+HTTPSETUP) is the
+	 * request's; else the next one opened is. */
+	for (struct emu_link *l = jobs->links; l; l = l->next) {
+		if (l->abandoned)
+			continue;
+		armed = true;
+		pthread_mutex_lock(&l->mu);
+		l->fail = fail;
+		l->close_after = close_after;
+		pthread_mutex_unlock(&l->mu);
+		if (l->ctl_fd >= 0)
+			signal_fd(l->ctl_fd);
+	}
+	jobs->fault_fail = fail && !armed;
+	jobs->fault_close_after = armed ? SIZE_MAX : close_after;
 }
 
 void emu_link_send(struct emu_link *l, const void *p, size_t n,

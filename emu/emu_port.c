@@ -3,7 +3,8 @@
  * command-line assembly, length-counted data phases, the rule that a module
  * runs one command at a time, the output queue with its response latency
  * (and --cmd-latency's), the log of everything received, --fault's
- * module reset, and --chaos's torn output.
+ * module reset, and --chaos's torn output.  Every piece of output passes
+ * through emu_fault.c's emu_faults_output() on its way into the queue.
  */
 #include "emu.h"
 
@@ -59,19 +60,26 @@ struct emu {
 	/* --chaos: xorshift64 state; 0 off */
 	uint64_t chaos;
 	uint64_t chaos_release;		/* the last piece's release time */
+	/* the other faults; and --fault silence: nothing leaves before */
+	struct emu_faults *faults;
+	uint64_t hold_until;
 };
 
 static void queue_chunk(struct emu *e, uint64_t release, enum emu_mark mark,
-			const void *p, size_t n)
+			const void *p, size_t n, unsigned trickle_ms)
 {
 	struct emu_chunk *t = e->out_tail;
 
+	if (release < e->hold_until)
+		release = e->hold_until;
 	/* Appending to the tail is the same as queueing behind it as long as
 	 * that does not let the new bytes out earlier than their time, and
 	 * keeps the tail's mark at the end of what it marks. */
-	if (!t || t->mark != EMU_MARK_NONE || t->release_ns < release) {
+	if (!t || t->mark != EMU_MARK_NONE || t->release_ns < release ||
+	    t->trickle_ms != trickle_ms) {
 		t = emu_calloc(1, sizeof(*t));
 		t->release_ns = release;
+		t->trickle_ms = trickle_ms;
 		if (e->out_tail)
 			e->out_tail->next = t;
 		else
@@ -97,7 +105,7 @@ static uint64_t chaos_next(struct emu *e)
  * any point (inside "\r\n", a URC, a length), as a busy UART delivers
  * them.  The mark stays with the last piece. */
 static void queue_torn(struct emu *e, uint64_t release, enum emu_mark mark,
-		       const char *p, size_t n)
+		       const char *p, size_t n, unsigned trickle_ms)
 {
 	if (e->chaos_release > release)
 		release = e->chaos_release;
@@ -108,7 +116,7 @@ static void queue_torn(struct emu *e, uint64_t release, enum emu_mark mark,
 		release += chaos_next(e) % (200 * 1000);
 		/* Past the tail's time, so never appended to it. */
 		release += 1;
-		queue_chunk(e, release, piece == n ? mark : EMU_MARK_NONE, p, piece);
+		queue_chunk(e, release, piece == n ? mark : EMU_MARK_NONE, p, piece, trickle_ms);
 		p += piece;
 		n -= piece;
 	} while (n);
@@ -117,33 +125,53 @@ static void queue_torn(struct emu *e, uint64_t release, enum emu_mark mark,
 
 /* Queues output; with a reset armed, only as much as its budget allows,
  * then the reset itself (nothing after it is ever written). */
-static void queue(struct emu *e, uint64_t release, enum emu_mark mark,
-		  const void *p, size_t n)
+void emu_port_put(struct emu *e, uint64_t release, enum emu_mark mark,
+		  const void *p, size_t n, unsigned trickle_ms)
 {
 	if (e->chaos && n && e->reset == RESET_NONE) {
-		queue_torn(e, release, mark, p, n);
+		queue_torn(e, release, mark, p, n, trickle_ms);
 		return;
 	}
 	switch (e->reset) {
 	case RESET_NONE:
-		queue_chunk(e, release, mark, p, n);
+		queue_chunk(e, release, mark, p, n, trickle_ms);
 		return;
 	case RESET_ARMED:
 		if (n < e->reset_budget) {
 			e->reset_budget -= n;
-			queue_chunk(e, release, mark, p, n);
+			queue_chunk(e, release, mark, p, n, trickle_ms);
 			return;
 		}
 		if (e->reset_budget)
 			queue_chunk(e, release, EMU_MARK_NONE, p,
-				    e->reset_budget);
-		queue_chunk(e, release, EMU_MARK_RESET, "", 0);
+				    e->reset_budget, trickle_ms);
+		queue_chunk(e, release, EMU_MARK_RESET, "", 0, 0);
 		e->reset = RESET_QUEUED;
 		return;
 	case RESET_QUEUED:
 		/* what the module would have said next is never said */
 		return;
 	}
+}
+
+void emu_port_pause(struct emu *e, uint64_t release, unsigned ms)
+{
+	if (e->reset == RESET_QUEUED)
+		return;
+	queue_chunk(e, release, EMU_MARK_PAUSE, "", 0, 0);
+	e->out_tail->pause_ms = ms;
+}
+
+static void queue_as(struct emu *e, uint64_t release, enum emu_mark mark,
+		     const void *p, size_t n, bool data)
+{
+	emu_faults_output(e->faults, e, release, mark, p, n, data);
+}
+
+static void queue(struct emu *e, uint64_t release, enum emu_mark mark,
+		  const void *p, size_t n)
+{
+	queue_as(e, release, mark, p, n, false);
 }
 
 /* "CMD <line>" and "DATA <count> <bytes>", escaped, so tests can count
@@ -170,6 +198,23 @@ static void log_line(struct emu *e, enum log_kind kind, const void *p,
 	emu_buf_free(&b);
 }
 
+void emu_port_log_fault(struct emu *e, const char *fmt, ...)
+{
+	struct emu_buf b = { 0 };
+	va_list ap;
+
+	if (!e->log)
+		return;
+	emu_buf_addf(&b, "FAULT ");
+	va_start(ap, fmt);
+	emu_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	emu_buf_add(&b, "\n", 1);
+	fwrite(b.data, 1, b.len, e->log);
+	fflush(e->log);
+	emu_buf_free(&b);
+}
+
 /* ------------------------------------------------------------ for dialects */
 
 void emu_send(struct emu *e, enum emu_mark mark, const void *p, size_t n)
@@ -182,6 +227,12 @@ void emu_send(struct emu *e, enum emu_mark mark, const void *p, size_t n)
 		e->done_not_before = 0;
 	}
 	queue(e, release, mark, p, n);
+}
+
+void emu_send_data(struct emu *e, const void *p, size_t n)
+{
+	queue_as(e, emu_now_ns() + e->cfg->latency_ms * EMU_NS_PER_MS,
+		 EMU_MARK_NONE, p, n, true);
 }
 
 void emu_sendf(struct emu *e, enum emu_mark mark, const char *fmt, ...)
@@ -227,6 +278,7 @@ const struct emu_config *emu_config(const struct emu *e)
 
 void emu_request_begin(struct emu *e)
 {
+	emu_faults_request(e->faults, e, e->jobs);
 	e->requests++;
 	for (size_t i = 0; i < e->cfg->nfaults; i++) {
 		const struct emu_fault *f = &e->cfg->faults[i];
@@ -411,6 +463,13 @@ void emu_out_pop(struct emu *e)
 		reset(e);
 		c = NULL;
 		break;
+	case EMU_MARK_PAUSE:
+		/* The silence starts once what came before is out. */
+		e->hold_until = emu_now_ns() + c->pause_ms * EMU_NS_PER_MS;
+		for (struct emu_chunk *q = c->next; q; q = q->next)
+			if (q->release_ns < e->hold_until)
+				q->release_ns = e->hold_until;
+		break;
 	case EMU_MARK_NONE:
 		break;
 	}
@@ -430,6 +489,7 @@ static void drop_output(struct emu *e)
 	}
 	e->out_tail = NULL;
 	e->queued = 0;
+	e->hold_until = 0;
 }
 
 /* --fault reset: the module restarts as at power-on.  Whatever was in
@@ -440,6 +500,7 @@ static void reset(struct emu *e)
 	const char *err = NULL;
 	const char *boot;
 
+	emu_port_log_fault(e, "reset");
 	drop_output(e);
 	e->line.len = 0;
 	e->line_dropped = 0;
@@ -493,6 +554,7 @@ struct emu *emu_new(const struct emu_config *cfg,
 	e->echo = true;			/* as modules leave the factory */
 	e->chaos = cfg->chaos_seed;
 	e->jobs = emu_jobs_new(cfg);
+	e->faults = emu_faults_new(cfg, dialect->name);
 	/* before the dialect: its open() may set the model */
 	e->net = emu_net_new(e, cfg, dialect->name);
 	e->dctx = dialect->open(e, cfg, err);
@@ -513,6 +575,7 @@ void emu_free(struct emu *e)
 	if (e->dialect)
 		e->dialect->close(e->dctx);
 	emu_jobs_free(e->jobs);
+	emu_faults_free(e->faults);
 	emu_net_free(e->net);
 	drop_output(e);
 	emu_buf_free(&e->line);

@@ -433,8 +433,7 @@ static void http_head(struct simcom *s, const struct emu_cmd *c)
 	}
 	emu_sendf(s->emu, EMU_MARK_NONE, "\r\n%s%zu\r\n", s->v->head,
 		  s->resp->header.len);
-	emu_send(s->emu, EMU_MARK_NONE, s->resp->header.data,
-		 s->resp->header.len);
+	emu_send_data(s->emu, s->resp->header.data, s->resp->header.len);
 	emu_ok(s->emu);
 }
 
@@ -480,7 +479,7 @@ static void http_read(struct simcom *s, const struct emu_cmd *c)
 
 		emu_sendf(s->emu, EMU_MARK_NONE, "\r\n%s%zu\r\n",
 			  s->v->read_data, n);
-		emu_send(s->emu, EMU_MARK_NONE, body->data + off, n);
+		emu_send_data(s->emu, body->data + off, n);
 	}
 	s->read_pos = end;
 	emu_sendf(s->emu, EMU_MARK_DONE, "\r\n%s\r\n", s->v->read_end);

@@ -4111,6 +4111,94 @@ def net_stop(emu, p, what):
     check(emu.stop() == 0, "%s: emulator exits 0" % what)
 
 
+def test_faults(binary, tmp, routes):
+    """--fault's kinds but reset (test_net_reset), on simcom: each does what
+    it says to the output stream or the origin, and nothing else."""
+    for bad in (["--fault", "silence:1:5"], ["--fault", "silence:1:5:0"],
+                ["--fault", "noise:1:5:0"], ["--fault", "noise:1:5"], ["--fault", "error:x"],
+                ["--fault", "error:1:2"], ["--fault", "urc:1"], ["--fault", "urc:1:0"],
+                ["--fault", "trickle:1:0"], ["--fault", "origin-close:1"],
+                ["--fault", "trickle:1:5:"], ["--fault", "reset:0:1"]):
+        r = subprocess.run([binary, "-m", "simcom", "--link", os.path.join(tmp, "x")] + bad,
+                           capture_output=True, timeout=10)
+        check(r.returncode == 2 and b"usage:" in r.stderr, "fault: %s -> exit 2, usage" % " ".join(bad))
+
+    def exchange(p):
+        """Everything request's output from AT+HTTPACTION=0 to the end of
+        its AT+HTTPREAD (echo off), raw."""
+        p.send(b"AT+HTTPACTION=0\r")
+        out = p.until(b"\r\n+HTTPACTION:", 15)
+        out += p.until(b"\r\n", 15)
+        p.send(b"AT+HTTPREAD=0,400000\r")
+        out += p.until(b"\r\n+HTTPREAD:0\r\n", 30)
+        return out
+
+    # request 1 plain, 2 with noise inside its data, 3 with URCs, 4 plain
+    emu, p = net_emu(binary, tmp, "simcom", "faults", "--fault", "noise:2:300:40",
+                     "--fault", "urc:3:4", *routes)
+    try:
+        ok = p.cmd("AT+HTTPINIT") == b"\r\nOK\r\n" and set_url(p, "http://origin.test/big")
+        check(ok, "fault: HTTPINIT, URL")
+        plain = exchange(p)
+        p.quiet()
+        noisy = exchange(p)
+        p.quiet()
+        check(len(noisy) == len(plain) + 40 and noisy[:300] == plain[:300] and
+              noisy[340:] == plain[300:],
+              "noise: 40 bytes inserted after 300 of the answer, the rest unchanged")
+        check(plain.index(b"+HTTPREAD: DATA,") < 300, "noise: ... which is inside the read's data")
+        urcs = exchange(p)
+        p.quiet()
+        lines = re.findall(rb"\r\n(\+CREG: 1|\+CMTI: \"SM\",3|RING|\+CGREG: 1|\+CPIN: READY)\r\n", urcs)
+        stripped = re.sub(rb"\r\n(\+CREG: 1|\+CMTI: \"SM\",3|RING|\+CGREG: 1|\+CPIN: READY)\r\n", b"", urcs)
+        check(len(lines) == 4 and stripped == plain,
+              "urc: 4 URCs, and without them the answer is unchanged (%d)" % len(lines))
+        data_at = urcs.index(b"+HTTPREAD: DATA,")
+        check(all(urcs.find(u, data_at) < 0 for u in lines),
+              "urc: none after the read's data began (never inside length-counted data)")
+        check(exchange(p) == plain, "fault: request 4 is as request 1")
+    finally:
+        net_stop(emu, p, "faults")
+
+    # silence after 20 bytes for 700 ms; trickle at 15 ms a byte
+    emu, p = net_emu(binary, tmp, "simcom", "silence", "--fault", "silence:1:20:700",
+                     "--fault", "trickle:2:15", *routes)
+    try:
+        ok = p.cmd("AT+HTTPINIT") == b"\r\nOK\r\n" and set_url(p, "http://origin.test/request")
+        p.send(b"AT+HTTPACTION=0\r")
+        first = p.take(20, 5)
+        t0 = time.monotonic()
+        nxt = p.take(1, 5)
+        gap = time.monotonic() - t0
+        check(ok and first.startswith(b"\r\nOK\r\n") and 0.65 <= gap < 1.5,
+              "silence: after 20 bytes nothing for %.2f s (700 ms), then the rest" % gap)
+        p.until(b"\r\n", 5)
+        p.quiet()
+        p.send(b"AT+HTTPACTION=0\r")
+        t0 = time.monotonic()
+        got = p.take(26, 5)
+        took = time.monotonic() - t0
+        check(got == b"\r\nOK\r\n\r\n+HTTPACTION: 0,200" and took >= 25 * 0.015,
+              "trickle: 26 bytes took %.2f s (>= 0.375): %r" % (took, got))
+        p.quiet(1)
+    finally:
+        net_stop(emu, p, "silence")
+
+    # error: 714 (connect failed) without asking the origin; origin-close: 706
+    emu, p = net_emu(binary, tmp, "simcom", "origin-faults", "--fault", "error:1",
+                     "--fault", "origin-close:2:50", *routes)
+    try:
+        ok = p.cmd("AT+HTTPINIT") == b"\r\nOK\r\n" and set_url(p, "http://origin.test/big")
+        urc, _ = action(p, 0) if ok else (None, None)
+        check(urc == "+HTTPACTION: 0,714,0", "error: +HTTPACTION: 0,714,0 (%r)" % urc)
+        urc, _ = action(p, 0)
+        check(urc == "+HTTPACTION: 0,706,0", "origin-close: +HTTPACTION: 0,706,0 (%r)" % urc)
+        urc, _ = action(p, 0)
+        check(urc is not None and urc.startswith("+HTTPACTION: 0,200,"), "fault: request 3 served")
+    finally:
+        net_stop(emu, p, "origin-faults")
+
+
 def test_net_cli(binary, tmp):
     for bad in (["--sim-pin", "12ab"], ["--sim-pin", "123"], ["--sim-pin", "123456789"],
                 ["--register-ms", "-1"], ["--no-network", "--reg-denied"],
@@ -4476,6 +4564,10 @@ def main():
               "--route=refused.test:80=127.0.0.1:%d" % closed_port()]
     with tempfile.TemporaryDirectory() as tmp:
         test_cli(binary, tmp)
+        if "--faults" in sys.argv:
+            test_faults(binary, tmp, routes)
+            print("%d failure(s)" % failures)
+            return 1 if failures else 0
         if "--net" in sys.argv:
             test_network(binary, tmp, route)
             print("%d failure(s)" % failures)
@@ -4511,6 +4603,7 @@ def main():
         test_onemo(binary, tmp, quick)
         test_espat(binary, tmp, quick)
         test_network(binary, tmp, route)
+        test_faults(binary, tmp, routes)
         if not quick:
             test_pacing(binary, tmp, route, 200 * 1024, 115200)
     print("%d failure(s)" % failures)
