@@ -1,19 +1,12 @@
 /* Reads and writes cut at a deadline; see transport_deadline.h. */
 #include "transport_deadline.h"
 
-#include <time.h>
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
+#include "clock.h"
 
 /* The time left, clipped to want; 0 once the deadline has passed. */
 static int left_ms(struct transport_deadline *dt, int want)
 {
-	long left = dt->deadline_ms - now_ms();
+	long long left = dt->deadline_ms - now_ms();
 	if (left <= 0) {
 		dt->expired = true;
 		return 0;

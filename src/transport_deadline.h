@@ -16,7 +16,7 @@
 struct transport_deadline {
 	struct transport base;      /* what the chat is given */
 	struct transport *inner;    /* still its owner's: never closed here */
-	long deadline_ms;           /* CLOCK_MONOTONIC */
+	long long deadline_ms;      /* now_ms() */
 	bool expired;
 };
 
