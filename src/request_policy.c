@@ -96,8 +96,9 @@ bool at_string_safe(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		/* Controls end or corrupt the command line; a quote ends the
-		 * string; a backslash starts an escape on some firmware. */
-		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+		 * string; a backslash starts an escape on some firmware; a
+		 * string constant is IA5 (V.250 5.4.2.2), so no byte over 0x7e. */
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
 			return false;
 	}
 	return true;

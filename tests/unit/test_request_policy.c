@@ -303,7 +303,7 @@ static void test_at_string_safe_every_byte(void **state)
 	for (int c = 0; c < 256; c++) {
 		char s[3] = { 'a', (char)c, 'b' };
 		bool safe = at_string_safe(s, 3);
-		bool expect = c >= 0x20 && c != 0x7f && c != '"' && c != '\\';
+		bool expect = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 		assert_int_equal(safe, expect);
 	}
 }
