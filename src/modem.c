@@ -542,10 +542,19 @@ static enum ath_err resync(athttp_modem *m, struct modem_io *io, struct ath_erro
 	trace_note(m->trace, "putting the module back in step after the failed exchange");
 	struct ath_error rerr;
 	ath_error_clear(&rerr);
-	enum ath_err r;
-	if (m->d->ops->recover) {
+	enum ath_err r = ATH_OK;
+	if (m->have_netup && m->d->netup && m->d->netup->kind != NETUP_NONE) {
+		/* A module that restarted without a line the chat could
+		 * see (ESP-AT's "ready" amid data read raw) has lost its
+		 * network too: asked again, acted on only when needed. */
+		at_chat_drain(&m->chat, 200, 3000);
+		r = at_sync(&m->chat, &rerr);
+		if (r == ATH_OK)
+			r = netup_run(&m->chat, m->trace, m->d->netup, &m->netcfg, &m->net, &rerr);
+	}
+	if (r == ATH_OK && m->d->ops->recover) {
 		r = m->d->ops->recover(io, &rerr);
-	} else {
+	} else if (r == ATH_OK) {
 		at_chat_drain(&m->chat, 200, 3000);
 		r = m->d->ops->bringup(io, &rerr);
 	}
