@@ -854,6 +854,10 @@ enum ath_err modem_probe(athttp_modem *m, struct ath_error *err)
 		goto out;
 	}
 	check_restart(m);
+	/* Back in step first: stale bytes are not the probe's answer.  A
+	 * module that does not come back is brought up in full below. */
+	if (m->tp && !at_chat_restarted(&m->chat))
+		(void)resync(m, &io, &(struct ath_error){ 0 });
 	if (m->tp && m->up) {
 		struct at_result r;
 		e = at_chat_cmd(&m->chat, PROBE_TIMEOUT_MS, &r, "AT");
