@@ -29,8 +29,6 @@ extern const struct dialect dialect_httpcfg;
 extern const struct dialect dialect_quectel;
 extern const struct dialect dialect_simcom;
 extern const struct dialect dialect_neoway;
-extern const struct dialect dialect_onemo;
-extern const struct dialect dialect_espat;
 
 /* The request timeout the rigs run with, and how late past it an
  * exchange may end (the rig's reads are 50 ms slices; ASan and a busy
@@ -291,6 +289,50 @@ static void test_simcom_silent_before_answer(void **state)
 	script_free(&sc);
 }
 
+/* ------------------------------------------------------------ neoway */
+
+/* The custom packet (AT+HTTPACTION=99) on a link set up; the response in
+ * recvmode 1 pieces: one of the head and PART body bytes of 100000, then
+ * the fault.  The manual's 30 s bounds of HTTPSETUP and HTTPACTION are cut
+ * to the timeout; the wait for the response is the timeout. */
+static void test_neoway_mid_body(void **state)
+{
+	(void)state;
+	static const char raw[] = "GET /big HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+	for (enum fault f = SILENCE; f <= RESTART; f++) {
+		struct script sc = { 0 };
+		step(&sc, fmt("AT\r"), fmt("\r\nOK\r\n"));
+		step(&sc, fmt("AT+HTTPCLOSE\r"), fmt("\r\nOK\r\n"));
+		step(&sc, fmt("AT+HTTPPARA=url,h\r"), fmt("\r\nOK\r\n"));
+		step(&sc, fmt("AT+HTTPPARA=port,80\r"), fmt("\r\nOK\r\n"));
+		step(&sc, fmt("AT+HTTPPARA=recvmode,1\r"), fmt("\r\nOK\r\n"));
+		step(&sc, fmt("AT+HTTPSETUP\r"), fmt("\r\nOK\r\n"));
+		step(&sc, fmt("AT+HTTPACTION=99,%zu\r", strlen(raw)), fmt("\r\n>"));
+		struct buf b = { 0 };
+		buf_addf(&b, "\r\nOK\r\n\r\n+HTTPRECV: %zu,%s", strlen(head) + PART, head);
+		char *part = filler(PART, 'z');
+		buf_add(&b, part, PART);
+		free(part);
+		if (f == RESTART)
+			buf_adds(&b, "\r\nRDY\r\n");
+		step_buf(&sc, fmt("%s", raw), &b);
+		struct rig r;
+		quiet_rig(&r, &dialect_neoway, &sc, 13);
+		assert_int_equal(r.d->ops->bringup(&r.io, &r.err), ATH_OK);
+		struct dialect_request rq = { .verb = VERB_GET, .method = "GET", .url = "http://h/big",
+					      .raw = (const unsigned char *)raw, .raw_len = strlen(raw) };
+		struct outcome o = timed_exchange(&r, &rq);
+		if (f == SILENCE)
+			assert_timed_out(&r, o, fault_name(f));
+		else
+			assert_restart_seen(&r, o, fault_name(f));
+		assert_body_prefix(&r, 'z');
+		rig_done(&r);
+		script_free(&sc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_httpcfg_origin_closes_early),
 		cmocka_unit_test(test_simcom_mid_body),
 		cmocka_unit_test(test_simcom_silent_before_answer),
+		cmocka_unit_test(test_neoway_mid_body),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
