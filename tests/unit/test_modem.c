@@ -8,10 +8,13 @@
  *            client has had its answer: stale bytes for the resync);
  *   reset    the module prints RDY mid-body and forgets its settings;
  *   framing  the result URC does not parse;
- *   module   the result URC carries the module's error code.
+ *   module   the result URC carries the module's error code;
+ *   busy     no result URC, and the module answers ERROR to everything
+ *            for a while after the timeout (ESP-AT's way while a request
+ *            runs on).
  * Each time the client's answer comes within the request timeout and no
  * recovery command is sent before it; the next request succeeds, after a
- * resync (AT) for timeout and framing, a full bring-up for reset, and
+ * resync (AT) for timeout, framing and busy, a full bring-up for reset, and
  * nothing at all for a module error (the module is in step).
  */
 #include <setjmp.h>
@@ -39,9 +42,12 @@
 #define LATE_MS 1000   /* how late past it an answer may come on a busy machine */
 #define LOG_MAX 128
 
-enum scenario { SC_TIMEOUT, SC_RESET, SC_FRAMING, SC_MODULE };
+enum scenario { SC_TIMEOUT, SC_RESET, SC_FRAMING, SC_MODULE, SC_BUSY };
 
-static const char *const scenario_names[] = { "timeout", "reset", "framing", "module error" };
+static const char *const scenario_names[] = { "timeout", "reset", "framing", "module error", "busy" };
+
+/* How long the busy module refuses every command after the request. */
+#define BUSY_MS 4000
 
 static long now_ms(void)
 {
@@ -62,6 +68,7 @@ struct fake {
 	/* The module's state: echo, the two settings, requests sent. */
 	bool echo, reqh, rsph;
 	int requests;
+	long busy_until_ms;        /* ERROR to everything until then */
 	/* Input: a command line, or the bytes a data phase still wants. */
 	char line[4096];
 	size_t nline;
@@ -99,7 +106,9 @@ static void data_done(struct fake *f)
 	if (!f->data_is_get)
 		return;
 	f->requests++;
-	if (f->requests == 1 && f->sc == SC_FRAMING)
+	if (f->requests == 1 && f->sc == SC_BUSY)
+		f->busy_until_ms = now_ms() + BUSY_MS;   /* and no result */
+	else if (f->requests == 1 && f->sc == SC_FRAMING)
 		puts_(f, "\r\n+HTTPGET: zz\r\n");
 	else if (f->requests == 1 && f->sc == SC_MODULE)
 		puts_(f, "\r\n+HTTPGET: 714\r\n");
@@ -117,7 +126,9 @@ static void command(struct fake *f, const char *c)
 	}
 	unsigned long n, s, r;
 	char tail;
-	if (strcmp(c, "AT") == 0) {
+	if (now_ms() < f->busy_until_ms) {
+		puts_(f, "\r\nERROR\r\n");
+	} else if (strcmp(c, "AT") == 0) {
 		puts_(f, "\r\nOK\r\n");
 	} else if (strcmp(c, "ATE0") == 0) {
 		f->echo = false;
@@ -306,7 +317,7 @@ static void run(enum scenario sc)
 {
 	static const enum ath_err first[] = {
 		[SC_TIMEOUT] = ATH_E_TIMEOUT, [SC_RESET] = ATH_E_PROTOCOL,
-		[SC_FRAMING] = ATH_E_PROTOCOL, [SC_MODULE] = ATH_E_MODULE,
+		[SC_FRAMING] = ATH_E_PROTOCOL, [SC_MODULE] = ATH_E_MODULE, [SC_BUSY] = ATH_E_TIMEOUT,
 	};
 	const char *name = scenario_names[sc];
 	struct fake f;
@@ -327,7 +338,7 @@ static void run(enum scenario sc)
 		fprintf(stderr, "%s: first request %s after %ld ms (%s), body '%s'\n", name, ath_strerror(e), took, err.text, g.body);
 	assert_int_equal(e, first[sc]);
 	assert_true(took <= T_MS + LATE_MS);
-	if (sc == SC_TIMEOUT)
+	if (sc == SC_TIMEOUT || sc == SC_BUSY)
 		assert_true(took >= T_MS - 100);
 	if (sc == SC_MODULE)
 		assert_int_equal(err.module_code, 714);
@@ -361,6 +372,7 @@ static void run(enum scenario sc)
 	switch (sc) {
 	case SC_TIMEOUT:
 	case SC_FRAMING:
+	case SC_BUSY:
 		/* Resynced: AT, the settings asked; the module kept them. */
 		assert_true(fake_sent_since(&f, after_first, "AT"));
 		assert_true(fake_sent_since(&f, after_first, "AT+HTTPCFG?"));
@@ -410,6 +422,14 @@ static void test_after_module_error(void **state)
 	run(SC_MODULE);
 }
 
+/* The module stays busy with the timed-out request (ERROR to every
+ * command) for longer than the timeout: the resync waits it out. */
+static void test_busy_after_timeout(void **state)
+{
+	(void)state;
+	run(SC_BUSY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_after_reset),
 		cmocka_unit_test(test_after_framing_error),
 		cmocka_unit_test(test_after_module_error),
+		cmocka_unit_test(test_busy_after_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
