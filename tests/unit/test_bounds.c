@@ -6,7 +6,9 @@
  * (RDY) ends it at once with ATH_E_PROTOCOL; an origin that closes early
  * cuts the body, its bytes never passed on, within the same bound.  The module is scripted (driver_rig.h)
  * and goes quiet where its script ends; the clock is the real one, with a
- * margin for a loaded machine.
+ * margin for a loaded machine.  httpcfg, quectel, simcom and neoway here;
+ * onemo's and espat's waits are the timeout itself, tested in their own
+ * files (test_onemo's test_timeout, test_espat's short timeouts).
  */
 #include <setjmp.h>
 #include <stdarg.h>
