@@ -399,8 +399,16 @@ static void feed(struct at_chat *c, const unsigned char *buf, size_t n, bool flu
 			}
 			return;
 		}
-		give(c, all + done, len - done);
-		return;
+		if (c->raw_observer) {
+			give(c, all + done, len - done);
+			return;
+		}
+		/* Outside data a byte at a time: the parser may enter data
+		 * at any byte (CONNECT's line end, a block's header), and a
+		 * restart line right behind that in the same read must be
+		 * looked for from there. */
+		give(c, all + done, 1);
+		done++;
 	}
 }
 

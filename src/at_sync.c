@@ -43,7 +43,8 @@ static void watch_echo(void *ctx, const void *data, size_t len)
 }
 
 /* After any failed round, an OK may be a late answer to an earlier AT: then
- * let the stragglers arrive and ask once more. */
+ * let the stragglers arrive and ask once more.  The rounds' waits grow to
+ * SYNC_MAX_WAIT_MS: about 50 s in all for a module that never answers OK. */
 enum ath_err at_sync(struct at_chat *chat, struct ath_error *err)
 {
 	struct at_result r;
@@ -66,8 +67,15 @@ enum ath_err at_sync(struct at_chat *chat, struct ath_error *err)
 			continue;
 		}
 		doubtful = true;
-		at_chat_drain(chat, 100, 1000);
-		if (e == ATH_E_TIMEOUT && wait_ms < SYNC_MAX_WAIT_MS)
+		if (e == ATH_E_TIMEOUT)
+			at_chat_drain(chat, 100, 1000);
+		else
+			/* Answered, but not OK: a module still busy with an
+			 * earlier command (ESP-AT answers ERROR while its
+			 * AT+HTTPCLIENT runs on) is given as long a pause
+			 * before the next AT as a silent one a wait. */
+			at_chat_drain(chat, wait_ms, 2 * wait_ms + 1000);
+		if (wait_ms < SYNC_MAX_WAIT_MS)
 			wait_ms = wait_ms < SYNC_MAX_WAIT_MS / 2 ? wait_ms * 2 : SYNC_MAX_WAIT_MS;
 	}
 	return ath_fail(err, ATH_E_TIMEOUT, -1, "the module does not answer AT");

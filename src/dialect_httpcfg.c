@@ -81,6 +81,7 @@
 #include "wire_time.h"
 #include "module_codes.h"
 #include "raw_response.h"
+#include "wait_bound.h"
 
 #define HTTPCFG_MAX_URL 2048          /* AT+HTTPURL <URL_length> */
 #define HTTPCFG_MAX_GET_PACKET 2048   /* AT+HTTPGET <data_length> */
@@ -105,13 +106,16 @@ struct httpcfg_params {
 	int file_not_found;
 };
 
+/* The commands' own bounds; in an exchange each is cut to the request
+ * timeout, and every wait for the origin is that timeout (wait_bound.h). */
 static const struct {
-	int cfg_ms, prompt_ms, urc_grace_ms, read_wait_s, read_tail_ms;
+	int cfg_ms, prompt_ms, read_wait_s, read_tail_ms;
 } timeouts = {
 	.cfg_ms = 5000,
 	.prompt_ms = 5000,      /* CONNECT after HTTPURL / HTTPGET */
-	.urc_grace_ms = 5000,   /* beyond <rsptime>, for the URC to arrive */
-	.read_wait_s = 60,      /* HTTPREAD <wait_time>: the manual's default */
+	/* HTTPREAD <wait_time>, the longest gap between two packets of the
+	 * response: the manual's default, or less under a shorter timeout. */
+	.read_wait_s = 60,
 	.read_tail_ms = 5000,   /* "+HTTPREAD: <err>" after OK */
 };
 
@@ -189,10 +193,18 @@ static int seconds_for(size_t len, int baud)
 	return s > HTTPCFG_MAX_SECONDS ? HTTPCFG_MAX_SECONDS : (int)s;
 }
 
+/* <rsptime>: the module's own timer for the origin's answer, a second
+ * short of ours, so its TIMEOUT comes first. */
 static int rsptime_s(const struct modem_io *io)
 {
-	int s = (io->action_timeout_ms + 999) / 1000;
-	return s < 1 ? 1 : s > HTTPCFG_MAX_SECONDS ? HTTPCFG_MAX_SECONDS : s;
+	return wait_module_timer_s(io, HTTPCFG_MAX_SECONDS);
+}
+
+/* HTTPREAD's <wait_time>, by the same rule, never above the manual's
+ * default. */
+static int read_wait_s(const struct modem_io *io)
+{
+	return wait_module_timer_s(io, timeouts.read_wait_s);
 }
 
 static enum ath_err set_cfg(struct modem_io *io, const char *name, int value, struct ath_error *err)
@@ -279,7 +291,7 @@ static enum ath_err data_phase(struct modem_io *io, int prompt_ms, const void *d
 	e = at_chat_send_data(io->chat, data, len, input_s * 1000);
 	if (e != ATH_OK)
 		return e;
-	return at_chat_wait_final(io->chat, input_s * 1000 + timeouts.prompt_ms, r);
+	return at_chat_wait_final(io->chat, wait_command_ms(io, input_s * 1000 + timeouts.prompt_ms), r);
 }
 
 static enum ath_err set_url(struct modem_io *io, const char *url, struct ath_error *err)
@@ -294,7 +306,7 @@ static enum ath_err set_url(struct modem_io *io, const char *url, struct ath_err
 	int input_s = seconds_for(len, io->baud);
 	struct at_result r;
 	st->url[0] = '\0';
-	enum ath_err e = data_phase(io, timeouts.prompt_ms, url, len, input_s, &r,
+	enum ath_err e = data_phase(io, wait_command_ms(io, timeouts.prompt_ms), url, len, input_s, &r,
 				    "AT%sURL=%zu,%d", stem, len, input_s);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, cmd);
@@ -346,10 +358,10 @@ static enum ath_err send_request(struct modem_io *io, const struct dialect_reque
 	enum ath_err e;
 	/* HTTPPOST connects to the origin before its CONNECT. */
 	if (by_get)
-		e = data_phase(io, timeouts.prompt_ms, rq->raw, rq->raw_len, input_s, &r,
+		e = data_phase(io, wait_command_ms(io, timeouts.prompt_ms), rq->raw, rq->raw_len, input_s, &r,
 			       "AT%sGET=%d,%zu,%d", stem, rsp_s, rq->raw_len, input_s);
 	else
-		e = data_phase(io, io->action_timeout_ms + timeouts.urc_grace_ms, rq->raw, rq->raw_len,
+		e = data_phase(io, wait_server_ms(io), rq->raw, rq->raw_len,
 			       input_s, &r, "AT%sPOST=%zu,%d,%d", stem, rq->raw_len, input_s, rsp_s);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, cmd);
@@ -366,8 +378,7 @@ static enum ath_err send_request(struct modem_io *io, const struct dialect_reque
 	const char *waits[] = { urc, "TIMEOUT", NULL };
 	char line[128];
 	int which;
-	e = at_chat_wait_line_any(io->chat, waits, rsp_s * 1000 + timeouts.urc_grace_ms, &which, line,
-				  sizeof line);
+	e = at_chat_wait_line_any(io->chat, waits, wait_server_ms(io), &which, line, sizeof line);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, cmd);
 	if (which == 1) {
@@ -422,8 +433,7 @@ static enum ath_err read_response(struct modem_io *io, const struct dialect_requ
 	 * (but a URC) is displaced data. */
 	const char *const expect[] = { urc, NULL };
 	at_chat_strict_lines(io->chat, expect);
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.read_wait_s * 1000 + timeouts.read_tail_ms, &r,
-				     "AT%sREAD=%d", stem, timeouts.read_wait_s);
+	enum ath_err e = at_chat_cmd(io->chat, wait_server_ms(io), &r, "AT%sREAD=%d", stem, read_wait_s(io));
 	at_chat_set_stream_sink(io->chat, NULL, NULL);
 	if (e != ATH_OK) {
 		e = at_chat_failed(io->chat, err, e, cmd);
@@ -443,7 +453,8 @@ static enum ath_err read_response(struct modem_io *io, const struct dialect_requ
 	int code = 0, status;
 	if (r.final == AT_FINAL_OK) {
 		/* "+HTTPREAD: <err>" follows OK. */
-		e = at_chat_wait_line(io->chat, urc, timeouts.read_tail_ms, line, sizeof line);
+		e = at_chat_wait_line(io->chat, urc, wait_command_ms(io, timeouts.read_tail_ms), line,
+				      sizeof line);
 		if (e == ATH_E_PROTOCOL) {
 			e = at_chat_failed(io->chat, err, e, cmd);
 			goto out;

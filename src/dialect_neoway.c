@@ -100,6 +100,7 @@
 #include "wire_time.h"
 #include "raw_response.h"
 #include "request_policy.h"
+#include "wait_bound.h"
 
 #define NEOWAY_MAX_URL 2048     /* AT+HTTPPARA url: "at most 2048 bytes" */
 #define NEOWAY_MAX_URL_TLS 512  /* AT+HTTPSPARA url: "at most 512 bytes" */
@@ -109,6 +110,9 @@
 /* AT+HTTPACTION <mode> */
 enum neoway_mode { MODE_GET = 0, MODE_HEAD = 1, MODE_POST = 2, MODE_RAW = 99 };
 
+/* The commands' own bounds (HTTPSETUP's includes the connect to the
+ * origin); in an exchange each is cut to the request timeout, and the wait
+ * for the response is the timeout itself (wait_bound.h). */
 static const struct {
 	int para_ms, setup_ms, action_ms, close_ms, close_urc_ms, close_grace_ms, poll_ms;
 } timeouts = {
@@ -412,7 +416,7 @@ static enum ath_err close_link(struct modem_io *io, int scheme_id, bool urc_due,
 	const struct neoway_scheme *sc = &neoway_schemes[scheme_id];
 	struct neoway_link *ln = link_of(io, scheme_id);
 	struct at_result r;
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.close_ms, &r, "%s", sc->close);
+	enum ath_err e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.close_ms), &r, "%s", sc->close);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, sc->close);
 	if (r.final != AT_FINAL_OK)
@@ -488,7 +492,8 @@ static enum ath_err neoway_tls_setup(struct modem_io *io, struct tls_verdict *v,
 static enum ath_err set_para(struct modem_io *io, const struct neoway_scheme *sc, const char *name,
 			     const char *value, struct at_result *r, struct ath_error *err)
 {
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.para_ms, r, "%s=%s,%s", sc->para, name, value);
+	enum ath_err e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.para_ms), r, "%s=%s,%s", sc->para, name,
+				     value);
 	if (e != ATH_OK) {
 		char cmd[48];
 		snprintf(cmd, sizeof cmd, "%s=%s", sc->para, name);
@@ -554,7 +559,7 @@ static enum ath_err send_params(struct modem_io *io, const struct plan *pl, bool
 static enum ath_err setup(struct modem_io *io, const struct neoway_scheme *sc, struct at_result *r,
 			  struct ath_error *err)
 {
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.setup_ms, r, "%s", sc->setup);
+	enum ath_err e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.setup_ms), r, "%s", sc->setup);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, sc->setup);
 	return ATH_OK;
@@ -618,15 +623,15 @@ static enum ath_err send_action(struct modem_io *io, const struct plan *pl, stru
 	struct at_result r;
 	enum ath_err e;
 	if (pl->data) {
-		e = at_chat_cmd_prompt(io->chat, timeouts.action_ms, &r, "%s", cmd);
+		e = at_chat_cmd_prompt(io->chat, wait_command_ms(io, timeouts.action_ms), &r, "%s", cmd);
 		if (e == ATH_OK && r.final == AT_FINAL_PROMPT) {
 			int data_ms = (int)wire_ms(pl->data_len, io->baud);
 			e = at_chat_send_data(io->chat, pl->data, pl->data_len, data_ms);
 			if (e == ATH_OK)
-				e = at_chat_wait_final(io->chat, data_ms + timeouts.action_ms, &r);
+				e = at_chat_wait_final(io->chat, wait_command_ms(io, data_ms + timeouts.action_ms), &r);
 		}
 	} else {
-		e = at_chat_cmd(io->chat, timeouts.action_ms, &r, "%s", cmd);
+		e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.action_ms), &r, "%s", cmd);
 	}
 	if (e != ATH_OK)
 		return at_chat_failed(io->chat, err, e, cmd);

@@ -94,6 +94,7 @@
 #include "dialect.h"
 #include "wire_time.h"
 #include "module_codes.h"
+#include "wait_bound.h"
 
 #define ONEMO_SLOTS 4                        /* "at most 4 instances" (3.2) */
 #define ONEMO_PIECE 4096                     /* <length> of HEADER and CONTENT */
@@ -474,7 +475,7 @@ static enum ath_err delete_id_as(struct modem_io *io, int id, struct at_result *
 	if (!r)
 		r = &own;
 	forget_id(state_of(io), id);
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, r, "AT+MHTTPDEL=%d", id);
+	enum ath_err e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.cmd_ms), r, "AT+MHTTPDEL=%d", id);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+MHTTPDEL");
 	if (r->final != AT_FINAL_OK)
@@ -596,7 +597,7 @@ static enum ath_err create_instance(struct modem_io *io, const char *origin, str
 	for (int attempt = 0;; attempt++) {
 		struct at_result r;
 		at_chat_clear_queue(io->chat);
-		e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPCREATE=\"%s\"", origin);
+		e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.cmd_ms), &r, "AT+MHTTPCREATE=\"%s\"", origin);
 		if (e != ATH_OK)
 			return at_no_answer(err, e, "AT+MHTTPCREATE");
 		if (r.final == AT_FINAL_CME && r.code == CME_ERROR_NO_FREE_CLIENT && attempt == 0) {
@@ -632,7 +633,7 @@ static enum ath_err data_phase(struct modem_io *io, const char *cmd, int id, int
 			       size_t len, struct ath_error *err)
 {
 	struct at_result r;
-	enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.cmd_ms, &r, "%s=%d,%d,%zu", cmd, id, eof, len);
+	enum ath_err e = at_chat_cmd_prompt(io->chat, wait_command_ms(io, timeouts.cmd_ms), &r, "%s=%d,%d,%zu", cmd, id, eof, len);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, cmd);
 	if (r.final != AT_FINAL_PROMPT)
@@ -640,7 +641,7 @@ static enum ath_err data_phase(struct modem_io *io, const char *cmd, int id, int
 	int ms = (int)wire_ms(len, io->baud);
 	e = at_chat_send_data(io->chat, data, len, ms);
 	if (e == ATH_OK)
-		e = at_chat_wait_final(io->chat, ms + timeouts.cmd_ms, &r);
+		e = at_chat_wait_final(io->chat, wait_command_ms(io, ms + timeouts.cmd_ms), &r);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, cmd);
 	if (r.final != AT_FINAL_OK)
@@ -663,7 +664,7 @@ static enum ath_err send_headers(struct modem_io *io, int id, const struct plan 
 		enum ath_err e;
 		if (command_mode(f, len)) {
 			struct at_result r;
-			e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPHEADER=%d,%d,%zu,\"%s\"", id, eof, len, f);
+			e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.cmd_ms), &r, "AT+MHTTPHEADER=%d,%d,%zu,\"%s\"", id, eof, len, f);
 			if (e != ATH_OK)
 				return at_no_answer(err, e, "AT+MHTTPHEADER");
 			if (r.final != AT_FINAL_OK)
@@ -841,7 +842,7 @@ static enum ath_err bind_ssl(struct modem_io *io, const struct onemo_instance *i
 	else
 		return ATH_OK;
 	struct at_result r;
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPCFG=\"ssl\",%d,%d,%d", in->id, tls ? 1 : 0,
+	enum ath_err e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.cmd_ms), &r, "AT+MHTTPCFG=\"ssl\",%d,%d,%d", in->id, tls ? 1 : 0,
 				     ctx);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+MHTTPCFG");
@@ -1123,7 +1124,7 @@ static enum ath_err await_response(struct modem_io *io, struct urc_ctx *uc, stru
 		return at_chat_failed(io->chat, err, ATH_E_PROTOCOL, "AT+MHTTPREQUEST (waiting for +MHTTPURC)");
 	at_chat_strict_lines(io->chat, expect);
 	if (!response_ended(uc))
-		e = at_chat_wait_until(io->chat, response_over, uc, io->action_timeout_ms);
+		e = at_chat_wait_until(io->chat, response_over, uc, wait_server_ms(io));
 	at_chat_strict_lines(io->chat, NULL);
 	if (e == ATH_E_TIMEOUT) {
 		char span[32];
@@ -1150,7 +1151,7 @@ static enum ath_err await_response(struct modem_io *io, struct urc_ctx *uc, stru
 static enum ath_err abandon_transfer(struct modem_io *io, int id, struct ath_error *err)
 {
 	struct at_result r;
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPTERM=%d", id);
+	enum ath_err e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.cmd_ms), &r, "AT+MHTTPTERM=%d", id);
 	at_chat_set_block_sink(io->chat, NULL, NULL);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+MHTTPTERM");
@@ -1234,7 +1235,7 @@ static enum ath_err onemo_recover(struct modem_io *io, struct ath_error *err)
 		/* The chat may still wait for a result that never came. */
 		at_chat_drain(io->chat, 100, 1000);
 		struct at_result r;
-		enum ath_err e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPTERM=%d", st->busy - 1);
+		enum ath_err e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.cmd_ms), &r, "AT+MHTTPTERM=%d", st->busy - 1);
 		if (e == ATH_E_IO)
 			return at_no_answer(err, e, "AT+MHTTPTERM");
 		st->busy = 0;
@@ -1361,7 +1362,7 @@ static enum ath_err onemo_teardown(struct modem_io *io, struct ath_error *err)
 	at_chat_set_block_sink(io->chat, NULL, NULL);
 	if (st->busy) {
 		struct at_result r;
-		e = at_chat_cmd(io->chat, timeouts.cmd_ms, &r, "AT+MHTTPTERM=%d", st->busy - 1);
+		e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.cmd_ms), &r, "AT+MHTTPTERM=%d", st->busy - 1);
 		if (e != ATH_OK)
 			return at_no_answer(err, e, "AT+MHTTPTERM");
 		st->busy = 0;

@@ -28,6 +28,7 @@
 #include "dialect.h"
 #include "wire_time.h"
 #include "module_codes.h"
+#include "wait_bound.h"
 
 /* Per read: large, so the per-command overhead is a small fraction of the
  * line; the module answers in ~1 KB pieces anyway. */
@@ -36,6 +37,9 @@
 #define SIMCOM_PARAM_MAX 256
 #define SIMCOM_MAX_URL 2048
 
+/* The commands' own bounds; in an exchange each is cut to the request
+ * timeout, and the wait for +HTTPACTION (the origin's answer) is the
+ * timeout itself (wait_bound.h). */
 static const struct {
 	int init_ms, param_ms, action_ok_ms, head_ms, read_idle_ms;
 } timeouts = {
@@ -217,8 +221,8 @@ static enum ath_err set_param(struct modem_io *io, const char *name, char *held,
 	if (strcmp(held, value) == 0)
 		return ATH_OK;
 	struct at_result r;
-	enum ath_err e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"%s\",\"%s\"",
-				     name, value);
+	enum ath_err e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.param_ms), &r,
+				     "AT+HTTPPARA=\"%s\",\"%s\"", name, value);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+HTTPPARA");
 	if (r.final != AT_FINAL_OK)
@@ -238,8 +242,8 @@ static enum ath_err send_body(struct modem_io *io, const struct dialect_request 
 {
 	struct at_result r;
 	int ms = download_time_ms(rq->body_len, io->baud);
-	enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.param_ms, &r, "AT+HTTPDATA=%zu,%d",
-					    rq->body_len, ms);
+	enum ath_err e = at_chat_cmd_prompt(io->chat, wait_command_ms(io, timeouts.param_ms), &r,
+					    "AT+HTTPDATA=%zu,%d", rq->body_len, ms);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+HTTPDATA");
 	if (r.final != AT_FINAL_PROMPT)
@@ -247,7 +251,7 @@ static enum ath_err send_body(struct modem_io *io, const struct dialect_request 
 	e = at_chat_send_data(io->chat, rq->body, rq->body_len, 5000);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+HTTPDATA data");
-	e = at_chat_wait_final(io->chat, ms + 5000, &r);
+	e = at_chat_wait_final(io->chat, wait_command_ms(io, ms + 5000), &r);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+HTTPDATA");
 	if (r.final != AT_FINAL_OK)
@@ -361,7 +365,7 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 		bf->room = want;
 		bf->overrun = false;
 		at_chat_clear_queue(io->chat);
-		enum ath_err e = at_chat_cmd(io->chat, timeouts.read_idle_ms, &r,
+		enum ath_err e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.read_idle_ms), &r,
 					     "AT+HTTPREAD=%llu,%zu", off, want);
 		if (e != ATH_OK)
 			return at_chat_failed(io->chat, err, e, "AT+HTTPREAD");
@@ -375,7 +379,8 @@ static enum ath_err read_body(struct modem_io *io, long long total, struct body_
 		for (;;) {
 			if (bf->data_before_final)
 				break;
-			e = at_chat_wait_line(io->chat, "+HTTPREAD:", timeouts.read_idle_ms, line, sizeof line);
+			e = at_chat_wait_line(io->chat, "+HTTPREAD:", wait_command_ms(io, timeouts.read_idle_ms),
+					      line, sizeof line);
 			if (e != ATH_OK)
 				return at_chat_failed(io->chat, err, e, "AT+HTTPREAD (waiting for +HTTPREAD: 0)");
 			if (read_terminator(line) == 0)
@@ -433,7 +438,8 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	enum ath_err e;
 	if (strcmp(st->url, rq->url) != 0) {
 		st->url[0] = '\0';
-		e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"URL\",\"%s\"", rq->url);
+		e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.param_ms), &r, "AT+HTTPPARA=\"URL\",\"%s\"",
+				rq->url);
 		if (e != ATH_OK)
 			return at_no_answer(err, e, "AT+HTTPPARA URL");
 		if (r.final != AT_FINAL_OK)
@@ -442,7 +448,8 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 			snprintf(st->url, sizeof st->url, "%s", rq->url);
 	}
 	if (rq->tls && !st->sslcfg_set) {
-		e = at_chat_cmd(io->chat, timeouts.param_ms, &r, "AT+HTTPPARA=\"SSLCFG\",%d", simcom_tls.ctx);
+		e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.param_ms), &r, "AT+HTTPPARA=\"SSLCFG\",%d",
+				simcom_tls.ctx);
 		if (e != ATH_OK)
 			return at_no_answer(err, e, "AT+HTTPPARA SSLCFG");
 		if (r.final != AT_FINAL_OK)
@@ -464,13 +471,13 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	}
 
 	at_chat_clear_queue(io->chat);
-	e = at_chat_cmd(io->chat, timeouts.action_ok_ms, &r, "AT+HTTPACTION=%d", action);
+	e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.action_ok_ms), &r, "AT+HTTPACTION=%d", action);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+HTTPACTION");
 	if (r.final != AT_FINAL_OK)
 		return at_refused(err, &r, "AT+HTTPACTION");
 	char urc[128];
-	e = at_chat_wait_line(io->chat, "+HTTPACTION:", io->action_timeout_ms, urc, sizeof urc);
+	e = at_chat_wait_line(io->chat, "+HTTPACTION:", wait_server_ms(io), urc, sizeof urc);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+HTTPACTION (waiting for +HTTPACTION)");
 	int method, status;
@@ -490,7 +497,7 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
 	at_chat_set_block_sink(io->chat, head_sink, &hb);
 	at_chat_strict_lines(io->chat, simcom_head_lines);
-	e = at_chat_cmd(io->chat, timeouts.head_ms, &r, "AT+HTTPHEAD");
+	e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.head_ms), &r, "AT+HTTPHEAD");
 	at_chat_strict_lines(io->chat, NULL);
 	at_chat_set_block_sink(io->chat, NULL, NULL);
 	struct http_head h;

@@ -52,6 +52,10 @@ struct athttp_modem {
 	struct trace *trace;
 	void *state;
 	bool up;                 /* brought up; the module is in step */
+	/* The last exchange failed in a way that may have left the module
+	 * out of step (a timeout, a framing error): it is put back before
+	 * its next use, not while the client waits for its answer. */
+	bool resync;
 
 	/* The port's lock is let go after PORT_IDLE_RELEASE_MS without an
 	 * exchange, so a forked child or another program can use the module
@@ -343,6 +347,7 @@ void athttp_after_fork_child(athttp_modem *m)
 		m->tp = NULL;
 	}
 	m->up = false;
+	m->resync = false;
 }
 
 const struct dialect *modem_dialect(const athttp_modem *m)
@@ -408,6 +413,7 @@ static void drop_port(athttp_modem *m)
 		m->tp->ops->close(m->tp);
 	m->tp = NULL;
 	m->up = false;
+	m->resync = false;
 	m->port_locked = false;
 	pthread_cond_signal(&m->idle_cv);
 }
@@ -535,12 +541,62 @@ static void note_restart(athttp_modem *m, struct ath_error *err)
 	m->up = false;
 }
 
+/* After an exchange that failed out of step (m->resync): the module back
+ * in step, by the dialect's recover (or a drain and its bring-up), while
+ * it stays up.  ATH_OK: in step, or a full bring-up is due (m->up false:
+ * it failed, or the module restarted meanwhile).  ATH_E_TIMEOUT: the
+ * module does not answer; the request fails now rather than wait through
+ * a second bring-up, and the next one brings the module up in full. */
+static enum ath_err resync(athttp_modem *m, struct modem_io *io, struct ath_error *err)
+{
+	if (!m->resync)
+		return ATH_OK;
+	m->resync = false;
+	if (!m->tp || !m->up)
+		return ATH_OK;   /* the full bring-up syncs anyway */
+	trace_note(m->trace, "putting the module back in step after the failed exchange");
+	struct ath_error rerr;
+	ath_error_clear(&rerr);
+	enum ath_err r = ATH_OK;
+	if (m->have_netup && m->d->netup && m->d->netup->kind != NETUP_NONE) {
+		/* A module that restarted without a line the chat could
+		 * see (ESP-AT's "ready" amid data read raw) has lost its
+		 * network too: asked again, acted on only when needed. */
+		at_chat_drain(&m->chat, 200, 3000);
+		r = at_sync(&m->chat, &rerr);
+		if (r == ATH_OK)
+			r = netup_run(&m->chat, m->trace, m->d->netup, &m->netcfg, &m->net, &rerr);
+	}
+	if (r == ATH_OK && m->d->ops->recover) {
+		r = m->d->ops->recover(io, &rerr);
+	} else if (r == ATH_OK) {
+		at_chat_drain(&m->chat, 200, 3000);
+		r = m->d->ops->bringup(io, &rerr);
+	}
+	if (r == ATH_OK)
+		return ATH_OK;
+	trace_note(m->trace, "recovery failed: %s", rerr.text);
+	m->up = false;
+	if (r == ATH_E_IO) {
+		explain_io(m, &rerr);
+		drop_port(m);
+	} else if (r == ATH_E_TIMEOUT && !at_chat_restarted(&m->chat)) {
+		*err = rerr;
+		return r;
+	}
+	return ATH_OK;
+}
+
 static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_error *err)
 {
 	enum ath_err e = open_port(m, err);
 	if (e != ATH_OK)
 		return e;
 	check_restart(m);
+	if (!m->tp && (e = open_port(m, err)) != ATH_OK)
+		return e;
+	if ((e = resync(m, io, err)) != ATH_OK)
+		return e;
 	if (!m->tp && (e = open_port(m, err)) != ATH_OK)
 		return e;
 	if (m->up)
@@ -675,23 +731,11 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 			explain_io(m, err);
 			drop_port(m);
 		} else if (e == ATH_E_TIMEOUT || e == ATH_E_PROTOCOL) {
-			/* The module may still be answering: bring it back in
-			 * step now, so the next request starts clean. */
-			struct ath_error rerr;
-			ath_error_clear(&rerr);
-			enum ath_err r;
-			if (m->d->ops->recover) {
-				r = m->d->ops->recover(&io, &rerr);
-			} else {
-				at_chat_drain(&m->chat, 200, 3000);
-				r = m->d->ops->bringup(&io, &rerr);
-			}
-			if (r != ATH_OK) {
-				trace_note(m->trace, "recovery failed: %s", rerr.text);
-				m->up = false;
-				if (r == ATH_E_IO)
-					drop_port(m);
-			}
+			/* The module may still be answering: it is brought
+			 * back in step before its next use (resync), after
+			 * the client has its answer, which the recovery's own
+			 * waits would otherwise hold up past the timeout. */
+			m->resync = true;
 		}
 	}
 	m->last_used_ms = now_ms();
@@ -825,6 +869,10 @@ enum ath_err modem_probe(athttp_modem *m, struct ath_error *err)
 		goto out;
 	}
 	check_restart(m);
+	/* Back in step first: stale bytes are not the probe's answer.  A
+	 * module that does not come back is brought up in full below. */
+	if (m->tp && !at_chat_restarted(&m->chat))
+		(void)resync(m, &io, &(struct ath_error){ 0 });
 	if (m->tp && m->up) {
 		struct at_result r;
 		e = at_chat_cmd(&m->chat, PROBE_TIMEOUT_MS, &r, "AT");
@@ -876,6 +924,9 @@ enum ath_err modem_with_chat(athttp_modem *m, bool bring_up,
 	}
 	if (e == ATH_OK) {
 		check_restart(m);
+		/* A module that does not answer: fn's queries find out. */
+		if (m->tp && !at_chat_restarted(&m->chat))
+			(void)resync(m, &io, &(struct ath_error){ 0 });
 		if (!m->tp) {
 			e = open_port(m, err);
 		} else if (at_chat_restarted(&m->chat)) {
@@ -960,7 +1011,14 @@ void modem_shutdown_within(athttp_modem *m, int wait_ms, int teardown_ms)
 		m->chat.tp = &dt.base;
 		struct ath_error err;
 		ath_error_clear(&err);
-		if (m->d->ops->teardown(&io, &err) != ATH_OK)
+		/* Torn down only once in step (a failed exchange left it to
+		 * be put back before the module's next use: this is one). */
+		if (m->resync && !at_chat_restarted(&m->chat))
+			resync(m, &io, &err);
+		ath_error_clear(&err);
+		if (!m->up || !m->tp)
+			trace_note(m->trace, "teardown skipped: the module could not be put back in step");
+		else if (m->d->ops->teardown(&io, &err) != ATH_OK)
 			trace_note(m->trace, "teardown failed: %s", dt.expired
 				   ? "no answer within the time allowed" : err.text);
 		else

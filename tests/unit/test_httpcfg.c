@@ -73,7 +73,7 @@ static void url_steps(struct script *sc, const char *stem, const char *url)
 /* 15.7: AT+HTTPREAD=<wait_time>: CONNECT, the response, OK, +HTTPREAD: 0. */
 static void read_steps(struct script *sc, const char *stem, const char *response)
 {
-	step(sc, fmt("AT%sREAD=60\r", stem), fmt("\r\nCONNECT\r\n%s\r\nOK\r\n\r\n%sREAD: 0\r\n", response, stem));
+	step(sc, fmt("AT%sREAD=29\r", stem), fmt("\r\nCONNECT\r\n%s\r\nOK\r\n\r\n%sREAD: 0\r\n", response, stem));
 }
 
 static struct dialect_request req(unsigned verb, const char *method, const char *url, const char *raw,
@@ -100,7 +100,7 @@ static void test_get_custom_headers(void **state)
 		bringup_steps(&sc, stem);
 		url_steps(&sc, stem, "http://example.com/index.html");
 		for (int i = 0; i < 2; i++) {
-			step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(get_raw)), fmt("\r\nCONNECT\r\n"));
+			step(&sc, fmt("AT%sGET=29,%zu,2\r", stem, strlen(get_raw)), fmt("\r\nCONNECT\r\n"));
 			step(&sc, fmt("%s", get_raw), fmt("\r\nOK\r\n\r\n%sGET: 0,200,16\r\n", stem));
 			read_steps(&sc, stem, get_response);
 		}
@@ -141,7 +141,7 @@ static void test_head(void **state)
 		const char *stem = twins[t].stem;
 		struct script sc = { 0 };
 		url_steps(&sc, stem, "http://h/");
-		step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
+		step(&sc, fmt("AT%sGET=29,%zu,2\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
 		step(&sc, fmt("%s", raw), fmt("\r\nOK\r\n\r\n%sGET: 0,200,52060\r\n", stem));
 		read_steps(&sc, stem, "HTTP/1.1 200 OK\r\nContent-Length: 52060\r\n\r\n");
 		for (unsigned seed = 0; seed < 20; seed++) {
@@ -177,7 +177,7 @@ static void test_post_and_other_methods(void **state)
 					"Content-Length: 9\r\nConnection: close\r\n\r\n{\"a\": 1}\n", m[k].method);
 			struct script sc = { 0 };
 			url_steps(&sc, stem, "http://h:8080/api");
-			step(&sc, fmt("AT%sPOST=%zu,2,30\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
+			step(&sc, fmt("AT%sPOST=%zu,2,29\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
 			step(&sc, fmt("%s", raw), fmt("\r\nOK\r\n\r\n%sPOST: 0,201\r\n", stem));
 			read_steps(&sc, stem, response);
 			for (unsigned seed = 0; seed < 15; seed++) {
@@ -207,7 +207,7 @@ static void test_large_get_through_post(void **state)
 	char *raw = fmt("GET / HTTP/1.1\r\nHost: h\r\nX-Big: %s\r\nConnection: close\r\n\r\n", big);
 	struct script sc = { 0 };
 	url_steps(&sc, "+HTTP", "http://h/");
-	step(&sc, fmt("AT+HTTPPOST=%zu,2,30\r", strlen(raw)), fmt("\r\nCONNECT\r\n"));
+	step(&sc, fmt("AT+HTTPPOST=%zu,2,29\r", strlen(raw)), fmt("\r\nCONNECT\r\n"));
 	step(&sc, fmt("%s", raw), fmt("\r\nOK\r\n\r\n+HTTPPOST: 0,200,2\r\n"));
 	read_steps(&sc, "+HTTP", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 	struct rig r;
@@ -229,7 +229,7 @@ static void test_close_delimited(void **state)
 		const char *stem = twins[t].stem;
 		struct script sc = { 0 };
 		url_steps(&sc, stem, "http://h/");
-		step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
+		step(&sc, fmt("AT%sGET=29,%zu,2\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
 		step(&sc, fmt("%s", raw), fmt("\r\nOK\r\n\r\n%sGET: 0,200\r\n", stem));
 		read_steps(&sc, stem, "HTTP/1.0 200 OK\r\nServer: old\r\n\r\nuntil\r\nO\r\nK the end");
 		for (unsigned seed = 0; seed < 20; seed++) {
@@ -268,9 +268,9 @@ static void test_read_without_ok(void **state)
 		for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 			struct script sc = { 0 };
 			url_steps(&sc, stem, "http://h/");
-			step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
+			step(&sc, fmt("AT%sGET=29,%zu,2\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
 			step(&sc, fmt("%s", raw), fmt("\r\nOK\r\n\r\n%sGET: 0,200\r\n", stem));
-			step(&sc, fmt("AT%sREAD=60\r", stem),
+			step(&sc, fmt("AT%sREAD=29\r", stem),
 			     fmt("\r\nCONNECT\r\n%s\r\n%sREAD: %d\r\n", cases[k].response, stem, cases[k].err));
 			for (unsigned seed = 0; seed < 20; seed++) {
 				struct rig r;
@@ -310,7 +310,7 @@ static void test_failures(void **state)
 			int status, code;
 			const char *text;
 		} cases[] = {
-			{ "\r\nOK\r\n\r\nTIMEOUT\r\n", NULL, 504, -1, "TIMEOUT: no answer from the server within 30 s" },
+			{ "\r\nOK\r\n\r\nTIMEOUT\r\n", NULL, 504, -1, "TIMEOUT: no answer from the server within 29 s" },
 			{ "\r\nOK\r\n\r\n%sGET: 714\r\n", NULL, 502, 714, "HTTP(S) DNS error (%sGET: 714)" },
 			{ "\r\nOK\r\n\r\n%sGET: 716\r\n", NULL, 502, 716, "HTTP(S) socket connect error" },
 			{ "\r\n+CME ERROR: 726\r\n", NULL, 502, 726, "input timeout" },
@@ -321,10 +321,10 @@ static void test_failures(void **state)
 			struct script sc = { 0 };
 			url_steps(&sc, stem, "http://h/");
 			if (cases[k].after_data) {
-				step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
+				step(&sc, fmt("AT%sGET=29,%zu,2\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
 				step(&sc, fmt("%s", raw), fmt(cases[k].after_data, stem));
 			} else {
-				step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(raw)), fmt("%s", cases[k].refusal));
+				step(&sc, fmt("AT%sGET=29,%zu,2\r", stem, strlen(raw)), fmt("%s", cases[k].refusal));
 			}
 			for (unsigned seed = 0; seed < 10; seed++) {
 				struct rig r;
@@ -419,7 +419,7 @@ static void test_method_refused(void **state)
 		const char *stem = twins[t].stem;
 		struct script sc = { 0 };
 		url_steps(&sc, stem, "http://h/x");
-		step(&sc, fmt("AT%sPOST=%zu,2,30\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
+		step(&sc, fmt("AT%sPOST=%zu,2,29\r", stem, strlen(raw)), fmt("\r\nCONNECT\r\n"));
 		step(&sc, fmt("%s", raw), fmt("\r\n+CME ERROR: 730\r\n"));
 		struct rig r;
 		httpcfg_rig(&r, twins[t].d, sc.s, sc.n, 5);
@@ -443,11 +443,11 @@ static void test_read_cut(void **state)
 	const char *raw = "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
 	struct script sc = { 0 };
 	url_steps(&sc, "+HTTP", "http://h/");
-	step(&sc, fmt("AT+HTTPGET=30,%zu,2\r", strlen(raw)), fmt("\r\nCONNECT\r\n"));
+	step(&sc, fmt("AT+HTTPGET=29,%zu,2\r", strlen(raw)), fmt("\r\nCONNECT\r\n"));
 	step(&sc, fmt("%s", raw), fmt("\r\nOK\r\n\r\n+HTTPGET: 0,200\r\n"));
 	/* Close-delimited, so the module's words end the stream; its
 	 * CME error (not OK) follows. */
-	step(&sc, fmt("AT+HTTPREAD=60\r"),
+	step(&sc, fmt("AT+HTTPREAD=29\r"),
 	     fmt("\r\nCONNECT\r\nHTTP/1.1 200 OK\r\n\r\npart\r\n+CME ERROR: 722\r\n"));
 	struct rig r;
 	httpcfg_rig(&r, &dialect_httpcfg, sc.s, sc.n, 3);
@@ -710,7 +710,7 @@ static void test_https_get(void **state)
 		ssl_step(&sc, t, "sni", "1", "\r\nOK\r\n");
 		ssl_step(&sc, t, "seclevel", "0", "\r\nOK\r\n");
 		url_steps(&sc, stem, url);
-		step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(get_raw)), fmt("\r\nCONNECT\r\n"));
+		step(&sc, fmt("AT%sGET=29,%zu,2\r", stem, strlen(get_raw)), fmt("\r\nCONNECT\r\n"));
 		step(&sc, fmt("%s", get_raw), fmt("\r\nOK\r\n\r\n%sGET: 0,200,16\r\n", stem));
 		read_steps(&sc, stem, get_response);
 		for (unsigned seed = 0; seed < 10; seed++) {
@@ -788,10 +788,10 @@ static void test_https_errors(void **state)
 				}
 				url_steps(&sc, stem, u);
 				if (cases[k].by_post) {
-					step(&sc, fmt("AT%sPOST=%zu,2,30\r", stem, strlen(pk)),
+					step(&sc, fmt("AT%sPOST=%zu,2,29\r", stem, strlen(pk)),
 					     fmt("\r\n+CME ERROR: %d\r\n", cases[k].code));
 				} else {
-					step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(pk)), fmt("\r\nCONNECT\r\n"));
+					step(&sc, fmt("AT%sGET=29,%zu,2\r", stem, strlen(pk)), fmt("\r\nCONNECT\r\n"));
 					step(&sc, fmt("%s", pk), fmt("\r\nOK\r\n\r\n%sGET: %d\r\n", stem, cases[k].code));
 				}
 				struct rig r;
@@ -830,11 +830,11 @@ static enum ath_err framing_get(size_t t, const struct buf *read, unsigned seed,
 	struct script sc = { 0 };
 	bringup_steps(&sc, stem);
 	url_steps(&sc, stem, "http://example.com/index.html");
-	step(&sc, fmt("AT%sGET=30,%zu,2\r", stem, strlen(get_raw)), fmt("\r\nCONNECT\r\n"));
+	step(&sc, fmt("AT%sGET=29,%zu,2\r", stem, strlen(get_raw)), fmt("\r\nCONNECT\r\n"));
 	step(&sc, fmt("%s", get_raw), fmt("\r\nOK\r\n\r\n%sGET: 0,200,3000\r\n", stem));
 	char *rep = malloc(read->len + 1);
 	memcpy(rep, read->p, read->len + 1);
-	stepn(&sc, fmt("AT%sREAD=60\r", stem), 0, rep, read->len);
+	stepn(&sc, fmt("AT%sREAD=29\r", stem), 0, rep, read->len);
 	httpcfg_rig(r, twins[t].d, sc.s, sc.n, seed);
 	assert_int_equal(r->d->ops->bringup(&r->io, &r->err), ATH_OK);
 	struct hdr_list h = { 0 };
