@@ -62,7 +62,10 @@ enum ath_err at_sync(struct at_chat *chat, struct ath_error *err)
 		if (e == ATH_OK && r.final == AT_FINAL_OK) {
 			if (!doubtful)
 				return w.seen ? echo_off(chat, err) : ATH_OK;
-			at_chat_drain(chat, wait_ms, 2 * wait_ms + 1000);
+			/* The OK may be a late one of an earlier AT: this one's
+			 * would follow it at once from a module that answers
+			 * again, so a short quiet (not the grown wait) tells. */
+			at_chat_drain(chat, SYNC_FIRST_WAIT_MS, 2 * wait_ms + 1000);
 			doubtful = false;
 			continue;
 		}

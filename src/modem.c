@@ -1010,6 +1010,7 @@ void modem_shutdown_within(athttp_modem *m, int wait_ms, int teardown_ms)
 		transport_deadline_init(&dt, m->tp, teardown_ms);
 		m->chat.tp = &dt.base;
 		struct ath_error err;
+		enum ath_err te;
 		ath_error_clear(&err);
 		/* Torn down only once in step (a failed exchange left it to
 		 * be put back before the module's next use: this is one). */
@@ -1018,11 +1019,15 @@ void modem_shutdown_within(athttp_modem *m, int wait_ms, int teardown_ms)
 		ath_error_clear(&err);
 		if (!m->up || !m->tp)
 			trace_note(m->trace, "teardown skipped: the module could not be put back in step");
-		else if (m->d->ops->teardown(&io, &err) != ATH_OK)
-			trace_note(m->trace, "teardown failed: %s", dt.expired
-				   ? "no answer within the time allowed" : err.text);
-		else
+		else if ((te = m->d->ops->teardown(&io, &err)) == ATH_OK)
 			trace_note(m->trace, "teardown done");
+		else if (dt.expired)
+			trace_note(m->trace, "teardown failed: no answer within the time allowed");
+		else if (te == ATH_E_TIMEOUT)
+			/* the chat's own bound, the budget too */
+			trace_note(m->trace, "teardown failed: no answer within the time allowed (%s)", err.text);
+		else
+			trace_note(m->trace, "teardown failed: %s", err.text);
 		m->chat.tp = m->tp;
 	}
 	if (m->tp)
