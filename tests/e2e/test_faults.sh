@@ -14,7 +14,7 @@
 # own emulator, so the fault is the first request's, whatever the engine
 # does after it.  Clients are tests/e2e/faultc.py (python: runs under ASan).
 #
-# Environment: FAULT_DIALECTS (default: all but quectel), FAULT_KINDS
+# Environment: FAULT_DIALECTS (default: all six), FAULT_KINDS
 # (default: all), FAULT_MODES ("sep ka"), FAULT_TIMEOUT_MS (1500), FAULT_MARGIN_S (2; 5
 # under a sanitizer; the silence lasts the bound and 0.5 s more), FAULTS_TABLE=FILE (append one tab-separated line of
 # measurements per case: bench/faults.sh).
@@ -25,10 +25,9 @@ E2E_NAME=faults
 e2e_init
 e2e_need_binaries || exit 1
 
-# quectel is httpcfg's twin (one emulator file and one driver, the Q prefix
-# as data): FAULT_DIALECTS adds it; the default keeps the script in its
-# time budget.
-FAULT_DIALECTS=${FAULT_DIALECTS:-simcom neoway httpcfg onemo espat}
+# Every dialect, quectel (httpcfg's twin: one driver, the Q prefix as data)
+# included: the twins' prefixes differ on the line.
+FAULT_DIALECTS=${FAULT_DIALECTS:-simcom neoway httpcfg quectel onemo espat}
 FAULT_KINDS=${FAULT_KINDS:-silence noise reset error origin-close urc trickle}
 FAULT_MODES=${FAULT_MODES:-sep ka}
 TIMEOUT_MS=${FAULT_TIMEOUT_MS:-1500}
