@@ -15,7 +15,7 @@
 # does after it.  Clients are tests/e2e/faultc.py (python: runs under ASan).
 #
 # Environment: FAULT_DIALECTS (default: all six), FAULT_KINDS
-# (default: all), FAULT_MODES ("sep ka"), FAULT_TIMEOUT_MS (1500), FAULT_MARGIN_S (2; 5
+# (default: all), FAULT_MODES ("sep ka"), FAULT_TIMEOUT_MS (1500), FAULT_MARGIN_S (3; 5
 # under a sanitizer; the silence lasts the bound and 0.5 s more), FAULTS_TABLE=FILE (append one tab-separated line of
 # measurements per case: bench/faults.sh).
 
@@ -31,7 +31,7 @@ FAULT_DIALECTS=${FAULT_DIALECTS:-simcom neoway httpcfg quectel onemo espat}
 FAULT_KINDS=${FAULT_KINDS:-silence noise reset error origin-close urc trickle}
 FAULT_MODES=${FAULT_MODES:-sep ka}
 TIMEOUT_MS=${FAULT_TIMEOUT_MS:-1500}
-if [ -n "$E2E_SAN" ]; then MARGIN=${FAULT_MARGIN_S:-5}; else MARGIN=${FAULT_MARGIN_S:-2}; fi
+if [ -n "$E2E_SAN" ]; then MARGIN=${FAULT_MARGIN_S:-5}; else MARGIN=${FAULT_MARGIN_S:-3}; fi
 # Longer than the bound: a module silent that long must not be waited for
 # (and an answer after it cannot be in time).
 SILENCE_MS=$(awk -v t="$TIMEOUT_MS" -v m="$MARGIN" 'BEGIN { printf "%d", t + m * 1000 + 500 }')
