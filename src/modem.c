@@ -536,8 +536,7 @@ static void settle_after_restart(athttp_modem *m)
 
 static void note_restart(athttp_modem *m, struct ath_error *err)
 {
-	ath_fail(err, ATH_E_PROTOCOL, -1, "the module restarted (%s)", m->chat.restart_line);
-	err->http_status = 502;
+	ath_fail_status(err, ATH_E_PROTOCOL, 502, -1, "the module restarted (%s)", m->chat.restart_line);
 	m->up = false;
 }
 
@@ -633,9 +632,8 @@ static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_e
 static enum ath_err upstream_tls(athttp_modem *m, struct modem_io *io, struct ath_error *err)
 {
 	if (!m->d->ops->tls_setup) {
-		ath_fail(err, ATH_E_MODULE, -1, "https is not supported by the %s dialect", m->d->name);
-		err->http_status = 502;
-		return ATH_E_MODULE;
+		return ath_fail_status(err, ATH_E_MODULE, 502, -1, "https is not supported by the %s dialect",
+				       m->d->name);
 	}
 	if (!m->tls_ready) {
 		m->verdict = (struct tls_verdict){ 0 };
@@ -647,12 +645,10 @@ static enum ath_err upstream_tls(athttp_modem *m, struct modem_io *io, struct at
 			   : "does not verify servers: ", m->verdict.verified ? "" : m->verdict.why);
 	}
 	if (!m->verdict.verified && !m->module_tls.insecure) {
-		ath_fail(err, ATH_E_MODULE, -1,
-			 "https refused: the module cannot verify the server's certificate (%s); "
-			 "--insecure-upstream allows it, unverified",
-			 m->verdict.why[0] ? m->verdict.why : "no reason given");
-		err->http_status = 502;
-		return ATH_E_MODULE;
+		return ath_fail_status(err, ATH_E_MODULE, 502, -1,
+				       "https refused: the module cannot verify the server's certificate (%s); "
+				       "--insecure-upstream allows it, unverified",
+				       m->verdict.why[0] ? m->verdict.why : "no reason given");
 	}
 	return ATH_OK;
 }
@@ -695,15 +691,12 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 	struct modem_io io;
 	modem_io_init(m, &io);
 	if (fair_lock_acquire(&m->xlock, -1) != 0) {   /* modem_stop_queue */
-		ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
-		err->http_status = 503;
-		return ATH_E_BUSY;
+		return ath_fail_status(err, ATH_E_BUSY, 503, -1, "the module is shutting down");
 	}
 	pthread_mutex_lock(&m->lock);
 	enum ath_err e;
 	if (shutting_down(m)) {
-		e = ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
-		err->http_status = 503;
+		e = ath_fail_status(err, ATH_E_BUSY, 503, -1, "the module is shutting down");
 	} else {
 		e = ensure_up(m, &io, err);
 	}
@@ -864,8 +857,7 @@ enum ath_err modem_probe(athttp_modem *m, struct ath_error *err)
 	pthread_mutex_lock(&m->lock);
 	enum ath_err e = ATH_OK;
 	if (shutting_down(m)) {
-		e = ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
-		err->http_status = 503;
+		e = ath_fail_status(err, ATH_E_BUSY, 503, -1, "the module is shutting down");
 		goto out;
 	}
 	check_restart(m);
@@ -917,8 +909,7 @@ enum ath_err modem_with_chat(athttp_modem *m, bool bring_up,
 	pthread_mutex_lock(&m->lock);
 	enum ath_err e;
 	if (shutting_down(m)) {
-		e = ath_fail(err, ATH_E_BUSY, -1, "the module is shutting down");
-		err->http_status = 503;
+		e = ath_fail_status(err, ATH_E_BUSY, 503, -1, "the module is shutting down");
 	} else {
 		e = bring_up ? ensure_up(m, &io, err) : open_port(m, err);
 	}
