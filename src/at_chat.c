@@ -104,6 +104,13 @@ static bool starts_with_any(const char *line, const char *const *prefixes)
 	return false;
 }
 
+/* A line a module may print unasked at any time: 27.007's or the
+ * dialect's own. */
+static bool known_urc(const struct at_chat *c, const char *line)
+{
+	return starts_with_any(line, at_urc_lines) || starts_with_any(line, c->urc_lines);
+}
+
 static void framing_broken(struct at_chat *c, const char *why)
 {
 	if (c->framing_broken)
@@ -195,8 +202,7 @@ static void on_line(void *ctx, const char *line, size_t len)
 			}
 		}
 	}
-	if (c->strict_expect && !starts_with_any(line, c->strict_expect) &&
-	    !starts_with_any(line, at_urc_lines) && !starts_with_any(line, c->urc_lines)) {
+	if (c->strict_expect && !starts_with_any(line, c->strict_expect) && !known_urc(c, line)) {
 		char why[sizeof c->framing_why];
 		snprintf(why, sizeof why, "a stray line inside a read: \"%.60s\"", line);
 		framing_broken(c, why);
@@ -294,6 +300,18 @@ bool at_chat_final_seen(const struct at_chat *c)
 void at_chat_clear_queue(struct at_chat *c)
 {
 	c->qhead = c->qcount = 0;
+}
+
+bool at_chat_stray_line(const struct at_chat *c, char *out, size_t outlen)
+{
+	for (unsigned k = 0; k < c->qcount; k++) {
+		const char *line = c->queue[(c->qhead + k) % AT_QUEUE_LINES];
+		if (known_urc(c, line))
+			continue;
+		snprintf(out, outlen, "%s", line);
+		return true;
+	}
+	return false;
 }
 
 bool at_chat_take_line(struct at_chat *c, const char *prefix, char *out, size_t outlen)

@@ -131,6 +131,10 @@ bool at_chat_take_line_any(struct at_chat *c, const char *const *prefixes, int *
 			   size_t outlen);
 /* Drops queued lines (before a command whose answer must not be stale). */
 void at_chat_clear_queue(struct at_chat *c);
+/* The oldest queued line that is neither a 27.007 unsolicited line nor
+ * one of the dialect's own (syntax urc_lines), copied to out: after a
+ * read that allows no other line, one is displaced data.  false: none. */
+bool at_chat_stray_line(const struct at_chat *c, char *out, size_t outlen);
 
 void at_chat_set_block_sink(struct at_chat *c, at_block_sink sink, void *ctx);
 /* Has the current command's final result been parsed yet?  A block sink

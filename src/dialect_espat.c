@@ -1081,8 +1081,17 @@ static const char *const espat_failure_lines[] = { "SEND FAIL", "FAIL", NULL };
  * line).  Beken pieces are no blocks to the parser, so this never looks at
  * them; a Beken body line that reads like an Espressif piece with a wrong
  * count fails the exchange (a failure, never wrong bytes). */
+/* What ESP-AT prints unasked (the ESP-AT User Guide, AT Messages): WiFi
+ * and station events and the clock; any other line inside a read is
+ * displaced data. */
+static const char *const espat_urc_lines[] = {
+	"WIFI CONNECTED", "WIFI GOT IP", "WIFI DISCONNECT", "+STA_CONNECTED:", "+STA_DISCONNECTED:",
+	"+DIST_STA_IP:", "+TIME_UPDATED", NULL,
+};
+
 static const struct at_syntax espat_syntax = {
 	.block_trailer = "\r\n",
+	.urc_lines = espat_urc_lines,
 	.blocks = espat_blocks,
 	.prompt_lines = NULL, /* '>' at a line start, which the parser knows */
 	.failure_lines = espat_failure_lines,
@@ -1244,6 +1253,16 @@ static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_req
 	at_chat_set_block_sink(io->chat, NULL, NULL);
 	tap_remove(tp);
 
+	char stray[AT_LINE_MAX + 1];
+	if (e == ATH_OK && (strcmp(result, "OK") == 0 || strcmp(result, "SEND OK") == 0) &&
+	    !col->beken_pieces && at_chat_stray_line(io->chat, stray, sizeof stray)) {
+		/* Espressif output is its pieces and the result: a line of
+		 * anything else before OK is displaced data (a piece's header
+		 * hit by noise), and the body cannot be whole.  An ERROR may
+		 * follow a reason line: that stays the module's error. */
+		at_chat_framing_error(io->chat, "a stray line inside a read: \"%.60s\"", stray);
+		e = at_chat_failed(io->chat, err, ATH_E_PROTOCOL, pl.name);
+	}
 	if (e == ATH_OK) {
 		if (strcmp(result, "OK") == 0 || strcmp(result, "SEND OK") == 0)
 			e = deliver(io, col, tp, pl.name, sink, err);
