@@ -4,6 +4,7 @@
  * <target>_one), which aborts if the promise it checks is broken again.
  * The raw_response cases are also checked here by their verdicts. */
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,10 +50,13 @@ static int replay(const char *target, int (*one)(const uint8_t *, size_t))
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/%s", FUZZ_REGRESSIONS, target);
 	DIR *d = opendir(dir);
+	if (!d && errno == ENOENT)
+		return 0;   /* no find for this target (yet) */
 	if (!d)
-		return 0;
+		fail_msg("cannot open %s: %s", dir, strerror(errno));
 	int n = 0;
 	struct dirent *e;
+	errno = 0;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -64,7 +68,10 @@ static int replay(const char *target, int (*one)(const uint8_t *, size_t))
 		assert_int_equal(one(data, len), 0);
 		free(data);
 		n++;
+		errno = 0;
 	}
+	if (errno)
+		fail_msg("reading %s: %s", dir, strerror(errno));
 	closedir(d);
 	return n;
 }
