@@ -736,31 +736,23 @@ static const struct at_syntax httpcfg_syntax = {
 	.final_lines = httpcfg_final_lines,
 };
 
-static const struct dialect_caps httpcfg_caps = {
-	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS,
-	.body_methods = VERB_GET | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS,
-	.max_body = HTTPCFG_MAX_POST_PACKET,
-	.max_url = HTTPCFG_MAX_URL,
-	.raw_request = true,
-	.max_raw_request = HTTPCFG_MAX_POST_PACKET,
-	/* The module reads the response to the end of the connection when
-	 * the origin gives no length: make the origin close it. */
-	.raw_connection = "close",
-	.real_response_head = true,
-	.body_limit_name = "AT+HTTPPOST",
-};
+/* The twins differ in their commands' names only. */
+#define HTTPCFG_FAMILY_CAPS(post_command) { \
+	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS, \
+	.body_methods = VERB_GET | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS, \
+	.max_body = HTTPCFG_MAX_POST_PACKET, \
+	.max_url = HTTPCFG_MAX_URL, \
+	.raw_request = true, \
+	.max_raw_request = HTTPCFG_MAX_POST_PACKET, \
+	/* The module reads the response to the end of the connection \
+	 * when the origin gives no length: make the origin close it. */ \
+	.raw_connection = "close", \
+	.real_response_head = true, \
+	.body_limit_name = post_command, \
+}
 
-static const struct dialect_caps quectel_caps = {
-	.methods = VERB_GET | VERB_HEAD | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS,
-	.body_methods = VERB_GET | VERB_POST | VERB_PUT | VERB_DELETE | VERB_PATCH | VERB_OPTIONS,
-	.max_body = HTTPCFG_MAX_POST_PACKET,
-	.max_url = HTTPCFG_MAX_URL,
-	.raw_request = true,
-	.max_raw_request = HTTPCFG_MAX_POST_PACKET,
-	.raw_connection = "close",
-	.real_response_head = true,
-	.body_limit_name = "AT+QHTTPPOST",
-};
+static const struct dialect_caps httpcfg_caps = HTTPCFG_FAMILY_CAPS("AT+HTTPPOST");
+static const struct dialect_caps quectel_caps = HTTPCFG_FAMILY_CAPS("AT+QHTTPPOST");
 
 static const struct dialect_ops httpcfg_ops = {
 	.bringup = httpcfg_bringup,

@@ -871,14 +871,7 @@ static const struct dialect_caps neoway_caps = {
  * credentials (AT+XGAUTH) and link (AT+XIIC=1, whose OK comes before the
  * link is up: AT+XIIC? says "+XIIC: <state>,<ip>", state 1 up). */
 static const struct netup_profile neoway_netup = {
-	.kind = NETUP_CELLULAR,
-	.quoting = NETUP_QUOTE_PLAIN,
-	.cid = 1,
-	.reg_queries = netup_reg_queries_27007,
-	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"",
-	.define_query = "AT+CGDCONT?",
-	.define_prefix = "+CGDCONT:",
-	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1,
+	NETUP_PROFILE_27007_CONTEXT,
 	.auth_ctx = "AT+XGAUTH={cid},1,\"{user}\",\"{password}\"",
 	.activate = "AT+XIIC=1",
 	.active_query = "AT+XIIC?",

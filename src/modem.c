@@ -200,6 +200,21 @@ static int parse_redact(const char *s)
 	return (int)bits;
 }
 
+/* What athttp_open copied from the configuration, and m itself (NULL:
+ * nothing). */
+static void free_settings(athttp_modem *m)
+{
+	if (!m)
+		return;
+	free(m->module_ca_pem);
+	free(m->ca_dir);
+	free(m->device);
+	free(m->trace_path);
+	free(m->record_path);
+	free(m->state);
+	free(m);
+}
+
 athttp_modem *athttp_open(const struct athttp_config *cfg, char *err, size_t errlen)
 {
 	const char *name = cfg->modem && *cfg->modem ? cfg->modem : "simcom";
@@ -275,15 +290,7 @@ oom:
 		snprintf(err, errlen, "out of memory");
 fail:
 	free(ca_pem);
-	if (m) {
-		free(m->module_ca_pem);
-		free(m->ca_dir);
-		free(m->device);
-		free(m->trace_path);
-		free(m->record_path);
-		free(m->state);
-		free(m);
-	}
+	free_settings(m);
 	return NULL;
 }
 
@@ -315,13 +322,7 @@ void athttp_close(athttp_modem *m)
 	pthread_mutex_destroy(&m->stats_lock);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->tls_lock);
-	free(m->module_ca_pem);
-	free(m->ca_dir);
-	free(m->device);
-	free(m->trace_path);
-	free(m->record_path);
-	free(m->state);
-	free(m);
+	free_settings(m);
 }
 
 void athttp_after_fork_child(athttp_modem *m)

@@ -8,21 +8,12 @@
 #include <string.h>
 
 #include "netup.h"
+#include "strbuf.h"
 
 /* 3GPP TS 27.007's registration queries, most recent technology first,
  * for a family whose bring-up names none. */
 static const char *const default_reg_queries[] = { "+CEREG", "+CGREG", "+CREG", NULL };
 #define DEFAULT_CID 1
-
-/* A module's answer into a field, cut to fit. */
-static void copy(char *dst, size_t dstlen, const char *src)
-{
-	size_t n = strlen(src);
-	if (n >= dstlen)
-		n = dstlen - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 /* Sends cmd after dropping stale lines; true when it ended with OK.  The
  * lines it printed stay queued for take(). */
@@ -43,7 +34,7 @@ static bool take(struct at_chat *chat, const char *prefix, char *out, size_t out
 	const char *v = line + strlen(prefix);
 	while (*v == ' ')
 		v++;
-	copy(out, outlen, v);
+	str_copy_cut(out, outlen, v);
 	return true;
 }
 
@@ -143,7 +134,7 @@ static void query_identity(struct at_chat *chat, const struct identity_query *q,
 		for (const char *const *p = q->prefixes; p && *p && !got; p++)
 			got = take(chat, *p, line, sizeof line);
 		if (got || take(chat, "", line, sizeof line))
-			copy(out, q->fieldlen, line);
+			str_copy_cut(out, q->fieldlen, line);
 	}
 }
 
@@ -154,7 +145,7 @@ static void query_cellular(struct at_chat *chat, const struct netup_profile *p, 
 
 	/* 27.007 AT+CPIN?: +CPIN: <code> ("READY", "SIM PIN", ...). */
 	if (ask(chat, t, "AT+CPIN?") && take(chat, "+CPIN:", line, sizeof line))
-		copy(st->sim, sizeof st->sim, line);
+		str_copy_cut(st->sim, sizeof st->sim, line);
 
 	/* +CxREG: <n>,<stat>[,...]: the first query that says registered,
 	 * else what the first one answering said. */
@@ -218,7 +209,7 @@ void module_status_query(struct at_chat *chat, const struct dialect *d, int time
 	st->reg_stat = -1;
 	st->rssi = 99;
 	st->uptime_s = -1;
-	snprintf(st->dialect, sizeof st->dialect, "%s", d ? d->name : "");
+	str_copy_cut(st->dialect, sizeof st->dialect, d ? d->name : "");
 
 	const struct netup_profile *p = d ? d->netup : NULL;
 	if (p && p->kind == NETUP_WIFI) {

@@ -9,6 +9,7 @@
  * configuration error, never a command of its own on the line.
  */
 #include "netup.h"
+#include "strbuf.h"
 #include "clock.h"
 
 #include <errno.h>
@@ -47,16 +48,6 @@ static void pause_ms(int ms)
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
-}
-
-/* Copies src into dst, cut to fit. */
-static void copy_text(char *dst, size_t n, const char *src)
-{
-	size_t len = strlen(src);
-	if (len >= n)
-		len = n - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
 }
 
 static int cmd_ms(const struct run *rn)
@@ -299,7 +290,7 @@ static enum ath_err sim_query(const struct run *rn, char *state, size_t len)
 	/* 27.007 +CME ERROR 14: SIM busy (still starting, e.g. just after
 	 * a reset): asked again. */
 	if (r.final == AT_FINAL_CME && r.code == 14) {
-		copy_text(state, len, "busy");
+		str_copy_cut(state, len, "busy");
 		snprintf(rn->st->sim, sizeof rn->st->sim, "busy");
 		return ATH_OK;
 	}
@@ -313,8 +304,8 @@ static enum ath_err sim_query(const struct run *rn, char *state, size_t len)
 	const char *s = line + strlen("+CPIN:");
 	while (*s == ' ')
 		s++;
-	copy_text(state, len, s);
-	copy_text(rn->st->sim, sizeof rn->st->sim, s);
+	str_copy_cut(state, len, s);
+	str_copy_cut(rn->st->sim, sizeof rn->st->sim, s);
 	return ATH_OK;
 }
 
@@ -732,14 +723,7 @@ const char *netup_reg_name(int stat)
 const char *const netup_reg_queries_27007[] = { "+CEREG", "+CGREG", "+CREG", NULL };
 
 const struct netup_profile netup_profile_27007 = {
-	.kind = NETUP_CELLULAR,
-	.quoting = NETUP_QUOTE_PLAIN,
-	.cid = 1,
-	.reg_queries = netup_reg_queries_27007,
-	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"",
-	.define_query = "AT+CGDCONT?",
-	.define_prefix = "+CGDCONT:",
-	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1,
+	NETUP_PROFILE_27007_CONTEXT,
 	.auth_ctx = "AT+CGAUTH={cid},1,\"{user}\",\"{password}\"",
 	.activate = "AT+CGACT=1,{cid}",
 	.active_query = "AT+CGACT?",

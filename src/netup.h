@@ -143,6 +143,21 @@ enum ath_err netup_run(struct at_chat *chat, struct trace *trace,
  * circuit: what every cellular family asks. */
 extern const char *const netup_reg_queries_27007[];
 
+/* The 27.007 PDP context (AT+CGDCONT, read back by AT+CGDCONT? as
+ * "+CGDCONT: <cid>,<PDP_type>,<APN>,...") with the 27.007 registration
+ * queries: the first fields of a cellular profile whose family defines
+ * its context the standard way, whatever it does for credentials and
+ * activation. */
+#define NETUP_PROFILE_27007_CONTEXT \
+	.kind = NETUP_CELLULAR, \
+	.quoting = NETUP_QUOTE_PLAIN, \
+	.cid = 1, \
+	.reg_queries = netup_reg_queries_27007, \
+	.define_ctx = "AT+CGDCONT={cid},\"IP\",\"{apn}\"", \
+	.define_query = "AT+CGDCONT?", \
+	.define_prefix = "+CGDCONT:", \
+	.define_cid_field = 0, .define_apn_field = 2, .define_user_field = -1, .define_password_field = -1
+
 /* The plain 27.007 bring-up: AT+CGDCONT context, AT+CGAUTH credentials,
  * AT+CGACT activation (up to 150 s), for the families that have no
  * commands of their own (httpcfg, OneMO). */

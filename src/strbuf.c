@@ -66,3 +66,14 @@ void strbuf_free(struct strbuf *b)
 	free(b->p);
 	*b = (struct strbuf){ 0 };
 }
+
+void str_copy_cut(char *dst, size_t n, const char *src)
+{
+	if (n == 0)
+		return;
+	size_t len = strlen(src);
+	if (len >= n)
+		len = n - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}

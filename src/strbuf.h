@@ -19,4 +19,8 @@ void strbuf_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(p
 /* Frees the text and leaves b empty, ready for reuse. */
 void strbuf_free(struct strbuf *b);
 
+/* Copies src into dst (n bytes), cut to fit; dst is NUL-terminated
+ * unless n is 0.  For fixed fields filled from a module's answer. */
+void str_copy_cut(char *dst, size_t n, const char *src);
+
 #endif

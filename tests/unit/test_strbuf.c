@@ -60,11 +60,33 @@ static void test_long_and_binary(void **state)
 	free(big);
 }
 
+/* A fixed field filled from a module's answer: whole when it fits, cut
+ * with its terminator when it does not, untouched when it has no room. */
+static void test_copy_cut(void **state)
+{
+	(void)state;
+	char f[6];
+	memset(f, 'x', sizeof f);
+	str_copy_cut(f, sizeof f, "READY");
+	assert_string_equal(f, "READY");
+	str_copy_cut(f, sizeof f, "SIM PIN");
+	assert_string_equal(f, "SIM P");
+	str_copy_cut(f, sizeof f, "");
+	assert_string_equal(f, "");
+	memset(f, 'x', sizeof f);
+	str_copy_cut(f, 0, "abc");
+	assert_int_equal(f[0], 'x');
+	str_copy_cut(f, 1, "abc");
+	assert_int_equal(f[0], '\0');
+	assert_int_equal(f[1], 'x');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pieces),
 		cmocka_unit_test(test_long_and_binary),
+		cmocka_unit_test(test_copy_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
