@@ -41,8 +41,9 @@
  * literal angle brackets, T the TOTAL length, the data cut at its first
  * NUL, and a line end after it: no length to go by, so the AT parser reads
  * such pieces as lines, which lose the exact line-break bytes inside the
- * data.  The driver therefore watches the raw bytes itself, through the
- * chat's raw observer for the one command (the tap): a piece
+ * data.  The driver therefore has the raw bytes read again, through the
+ * chat's raw observer for the one command (the tap), by a reader of such
+ * pieces (at_pieces.h): a piece
  * runs from "<" to the last '>' before a line break that is followed by
  * the next piece (with the same T) or a final result, so bare LFs, blank
  * lines and '>' in the data come through as they are.  When the pieces so
