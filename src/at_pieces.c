@@ -227,7 +227,6 @@ static void line_after_gt(struct at_pieces *r, const unsigned char *s, size_t n)
 	enum at_final kind = memchr(line, '\0', n) ? AT_FINAL_NONE : at_final_kind(r->syn, line);
 	switch (kind) {
 	case AT_FINAL_NONE:
-	case AT_FINAL_PROMPT:
 		hold_is_data(r);
 		return;
 	case AT_FINAL_CME:
