@@ -96,6 +96,23 @@ static bool classify_listed(const char *const *lines, enum at_final final, const
 	return false;
 }
 
+/* A final result: V.25ter / 27.007's, or a dialect's line standing in for
+ * ERROR or for OK. */
+static bool classify(const char *const *failure_lines, const char *const *final_lines, const char *line,
+		     struct at_result *res)
+{
+	return classify_final(line, res) || classify_listed(failure_lines, AT_FINAL_ERROR, line, res) ||
+	       classify_listed(final_lines, AT_FINAL_LINE, line, res);
+}
+
+enum at_final at_final_kind(const struct at_syntax *syn, const char *line)
+{
+	struct at_result res;
+	if (!classify(syn ? syn->failure_lines : NULL, syn ? syn->final_lines : NULL, line, &res))
+		return AT_FINAL_NONE;
+	return res.final;
+}
+
 static bool starts_with_any(const char *line, const char *const *prefixes)
 {
 	for (const char *const *p = prefixes; p && *p; p++)
@@ -178,9 +195,7 @@ static void on_line(void *ctx, const char *line, size_t len)
 	}
 	if (c->waiting_final) {
 		struct at_result res;
-		if (classify_final(line, &res) ||
-		    classify_listed(c->failure_lines, AT_FINAL_ERROR, line, &res) ||
-		    classify_listed(c->final_lines, AT_FINAL_LINE, line, &res)) {
+		if (classify(c->failure_lines, c->final_lines, line, &res)) {
 			c->result = res;
 			c->have_result = true;
 			c->waiting_final = false;

@@ -100,6 +100,12 @@ extern const char *const at_restart_lines[];
  * outside data, also in a read's strict window. */
 extern const char *const at_urc_lines[];
 
+/* Which final result line is under syn (the one table the chat ends a
+ * command by: V.25ter / 27.007's codes, the syntax's failure_lines and
+ * final_lines), AT_FINAL_NONE when it is none: for a reader that must
+ * tell a final result from data the same way (at_pieces). */
+enum at_final at_final_kind(const struct at_syntax *syn, const char *line);
+
 void at_chat_init(struct at_chat *c, struct transport *tp, const struct at_syntax *syn,
 		  struct trace *trace);
 

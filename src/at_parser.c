@@ -192,8 +192,7 @@ static bool bare_line_complete(const struct at_syntax *syn, const char *line, si
 	return false;
 }
 
-/* For an inline rule: the line so far ends with the ',' that starts data. */
-static long inline_block_length(const struct at_syntax *syn, const char *line, size_t len)
+long at_inline_block_length(const struct at_syntax *syn, const char *line, size_t len)
 {
 	if (!syn)
 		return -1;
@@ -201,6 +200,8 @@ static long inline_block_length(const struct at_syntax *syn, const char *line, s
 		if (r->kind != AT_BLOCK_INLINE || !starts_with(line, len, r->prefix))
 			continue;
 		size_t plen = strlen(r->prefix);
+		if (len < plen + 1)
+			return -1; /* no room for the comma after the prefix */
 		return parse_len(line + plen, len - plen - 1);
 	}
 	return at_field_block_length(syn, line, len);
@@ -518,7 +519,7 @@ void at_parser_feed(struct at_parser *p, const void *buf, size_t len)
 		else
 			p->overflow = true;
 		if (c == ',' && !p->overflow) {
-			long n = inline_block_length(p->syn, p->line, p->len);
+			long n = at_inline_block_length(p->syn, p->line, p->len);
 			if (n >= 0) {
 				p->line[p->len] = '\0';
 				p->block_left = (size_t)n;

@@ -96,6 +96,12 @@ bool at_block_is_head(const struct at_syntax *syn, const char *header);
 /* Exposed for tests: the block length a header line announces under syn, or
  * -1 when the line announces none. */
 long at_block_length(const struct at_syntax *syn, const char *line, size_t len);
+/* The length an inline block's header announces (AT_BLOCK_INLINE, then
+ * the field rules): line is the line so far, ending with the comma that
+ * would start the data; -1 when this comma starts none.  The parser's own
+ * rule, for a reader of raw bytes that must skip exactly what the parser
+ * takes as a block (at_pieces). */
+long at_inline_block_length(const struct at_syntax *syn, const char *line, size_t len);
 /* Likewise for the field rules (at_field_block_rule): line is the line so
  * far, ending with the comma that would start the data. */
 long at_field_block_length(const struct at_syntax *syn, const char *line, size_t len);

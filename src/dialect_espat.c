@@ -41,8 +41,9 @@
  * literal angle brackets, T the TOTAL length, the data cut at its first
  * NUL, and a line end after it: no length to go by, so the AT parser reads
  * such pieces as lines, which lose the exact line-break bytes inside the
- * data.  The driver therefore watches the raw bytes itself, through the
- * chat's raw observer for the one command (the tap): a piece
+ * data.  The driver therefore has the raw bytes read again, through the
+ * chat's raw observer for the one command (the tap), by a reader of such
+ * pieces (at_pieces.h): a piece
  * runs from "<" to the last '>' before a line break that is followed by
  * the next piece (with the same T) or a final result, so bare LFs, blank
  * lines and '>' in the data come through as they are.  When the pieces so
@@ -89,6 +90,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "at_pieces.h"
 #include "at_sync.h"
 #include "body_spool.h"
 #include "dialect.h"
@@ -321,7 +323,7 @@ struct collector {
 	size_t line_len;
 	size_t head_bytes;
 	bool line_cut;
-	unsigned espressif_pieces, beken_pieces;
+	unsigned espressif_pieces;
 	struct trace *trace;
 };
 
@@ -427,55 +429,65 @@ static void collector_piece_end(struct collector *c)
 		head_piece_end(c);
 }
 
+/* ------------------------------------------------------------ the record */
+
+static const struct at_block_rule espat_blocks[] = {
+	{ "+HTTPCLIENT:", AT_BLOCK_INLINE, NULL, false },
+	{ "+HTTPCPOST:", AT_BLOCK_INLINE, NULL, false },
+	{ NULL, 0, NULL, false },
+};
+
+/* AT+HTTPCPOST's result after its data, when the command is still the
+ * chat's ('>' came without an OK before it). */
+static const char *const espat_final_lines[] = { "SEND OK", NULL };
+/* FAIL ends a failed AT+CWJAP (after "+CWJAP:<code>"): the ESP-AT User
+ * Guide, Wi-Fi AT Commands. */
+static const char *const espat_failure_lines[] = { "SEND FAIL", "FAIL", NULL };
+
+/* An Espressif piece's data ends with its line break (the ESP-AT HTTP AT
+ * commands, AT+HTTPCLIENT: "+HTTPCLIENT:<size>,<data>" then OK on its own
+ * line).  Beken pieces are no blocks to the parser, so this never looks at
+ * them; a Beken body line that reads like an Espressif piece with a wrong
+ * count fails the exchange (a failure, never wrong bytes). */
+/* What ESP-AT prints unasked (the ESP-AT User Guide, AT Messages): WiFi
+ * and station events and the clock; any other line inside a read is
+ * displaced data. */
+static const char *const espat_urc_lines[] = {
+	"WIFI CONNECTED", "WIFI GOT IP", "WIFI DISCONNECT", "+STA_CONNECTED:", "+STA_DISCONNECTED:",
+	"+DIST_STA_IP:", "+TIME_UPDATED", NULL,
+};
+
+static const struct at_syntax espat_syntax = {
+	.block_trailer = "\r\n",
+	.urc_lines = espat_urc_lines,
+	.blocks = espat_blocks,
+	.prompt_lines = NULL, /* '>' at a line start, which the parser knows */
+	.failure_lines = espat_failure_lines,
+	.final_lines = espat_final_lines,
+};
+
 /* ------------------------------------------------------------ the tap */
 
 /*
  * The tap: the chat's raw observer (at_chat_set_raw_observer) for one
- * command.  It reads the module's bytes as they go by, before the AT
- * parser: it follows Espressif's counted pieces the way the parser does
- * (to skip their data), finds Beken's pieces and their exact bytes, notes
- * the data prompt, and keeps the last line the module printed that is no
- * piece (for error messages).
+ * command, feeding the module's bytes, as they go by and before the AT
+ * parser, to a reader of Beken's pieces (at_pieces.h).  It finds their
+ * exact bytes for the collector, notes the data prompt, and keeps the last
+ * final result and the last other line the module printed outside pieces
+ * (for error messages).
  */
-enum tap_state {
-	TS_LINE,       /* reading a line */
-	TS_BLOCK,      /* inside an Espressif piece's counted data */
-	TS_PIECE,      /* inside a Beken piece's data */
-	TS_END,        /* after a '>' in a Beken piece: its end, or data? */
-};
 
-#define TAP_HOLD_MAX 64
-
-/* What may follow a Beken piece's closing ">" and line break. */
-static const char *const piece_starts[] = { "+HTTPCLIENT:<", "+HTTPCPOST:<", NULL };
-static const char *const final_words[] = { "OK", "ERROR", "SEND OK", "SEND FAIL", NULL };
-static const char cme_prefix[] = "+CME ERROR:";
+/* What comes before a Beken piece's "<T>,<". */
+static const char *const piece_prefixes[] = { "+HTTPCLIENT:", "+HTTPCPOST:", NULL };
 
 struct tap {
 	struct at_chat *chat;
-	const struct at_syntax *syn;
 	struct collector *col;
-	enum tap_state state;
-	char line[AT_LINE_MAX + 1];
-	size_t len;
-	bool overflow;
-	size_t block_left;
-	/* Beken pieces */
-	unsigned long long total;     /* T of the first piece */
-	unsigned long long sum;       /* data bytes of all pieces so far */
-	unsigned char hold[TAP_HOLD_MAX];
-	size_t hold_len;
-	/* The hold is '>', a line break and a final result, but the pieces
-	 * fall short of T: the end if the module now goes quiet, data if
-	 * more comes. */
-	bool provisional;
-	/* the rest */
-	bool prompt_watch, prompt_seen;
+	struct at_pieces pieces;
+	bool prompt_seen;
 	char final[64];               /* the last final result outside a piece */
 	char other[160];              /* the last other line */
 };
-
-static void tap_feed(struct tap *tp, const unsigned char *b, size_t n);
 
 /* The chat's raw observer: each read's bytes, before the parser has them. */
 static void tap_observe(void *ctx, const void *data, size_t len)
@@ -484,17 +496,67 @@ static void tap_observe(void *ctx, const void *data, size_t len)
 	/* The chat reads a Beken piece's data as lines and queues them; the
 	 * tap has the data, and a full queue only fills the trace.  (A wait
 	 * looks at the queue after each read, so nothing it wants is lost.) */
-	if (tp->col->beken_pieces)
+	if (at_pieces_count(&tp->pieces))
 		at_chat_clear_queue(tp->chat);
-	tap_feed(tp, data, len);
+	at_pieces_feed(&tp->pieces, data, len);
 }
 
-static void tap_init(struct tap *tp, struct modem_io *io, const struct at_syntax *syn, struct collector *col)
+static void tap_data(void *ctx, const void *data, size_t len)
+{
+	struct tap *tp = ctx;
+	collector_data(tp->col, data, len);
+}
+
+static void tap_piece_end(void *ctx)
+{
+	struct tap *tp = ctx;
+	collector_piece_end(tp->col);
+}
+
+static void tap_framing(void *ctx, const char *why)
+{
+	struct tap *tp = ctx;
+	trace_note(tp->col->trace, "Beken pieces: %s", why);
+}
+
+static void tap_line(void *ctx, const char *line, size_t len)
+{
+	struct tap *tp = ctx;
+	if (at_final_kind(&espat_syntax, line) != AT_FINAL_NONE) {
+		snprintf(tp->final, sizeof tp->final, "%.*s", (int)sizeof tp->final - 1, line);
+	} else if (strncasecmp(line, "AT", 2) != 0) {
+		/* Not our own command's echo: keep it for an error message,
+		 * printable bytes only. */
+		size_t o = 0;
+		for (size_t i = 0; i < len && o + 1 < sizeof tp->other; i++) {
+			unsigned char c = (unsigned char)line[i];
+			tp->other[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		}
+		tp->other[o] = '\0';
+	}
+}
+
+static void tap_prompt(void *ctx)
+{
+	struct tap *tp = ctx;
+	tp->prompt_seen = true;
+}
+
+static const struct at_pieces_cb tap_events = {
+	.data = tap_data,
+	.end = tap_piece_end,
+	.framing = tap_framing,
+	.line = tap_line,
+	.prompt = tap_prompt,
+};
+
+/* A HEAD's pieces are its header lines, each with a T of its own. */
+static void tap_init(struct tap *tp, struct modem_io *io, struct collector *col)
 {
 	memset(tp, 0, sizeof *tp);
 	tp->chat = io->chat;
-	tp->syn = syn;
 	tp->col = col;
+	at_pieces_init(&tp->pieces, &espat_syntax, piece_prefixes, col->head_request, &tap_events, tp);
 	at_chat_set_raw_observer(io->chat, tap_observe, tp);
 }
 
@@ -502,341 +564,6 @@ static void tap_remove(struct tap *tp)
 {
 	at_chat_set_raw_observer(tp->chat, NULL, NULL);
 }
-
-static bool tap_in_piece(const struct tap *tp)
-{
-	return tp->state == TS_PIECE || tp->state == TS_END;
-}
-
-static bool is_break(unsigned char c)
-{
-	return c == '\r' || c == '\n';
-}
-
-/* The AT parser's reading of an inline piece's header "<prefix><n>,": the
- * same rules, so the tap skips exactly the bytes the parser takes. */
-static long inline_length(const struct at_syntax *syn, const char *line, size_t len)
-{
-	for (const struct at_block_rule *r = syn->blocks; r && r->prefix; r++) {
-		size_t plen = strlen(r->prefix);
-		if (r->kind != AT_BLOCK_INLINE || len < plen + 1 || memcmp(line, r->prefix, plen) != 0)
-			continue;
-		const char *s = line + plen;
-		size_t n = len - plen - 1;
-		while (n && *s == ' ')
-			s++, n--;
-		while (n && s[n - 1] == ' ')
-			n--;
-		if (!n || n > 9)
-			return -1;
-		long v = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (!isdigit((unsigned char)s[i]))
-				return -1;
-			v = v * 10 + (s[i] - '0');
-		}
-		return v;
-	}
-	return -1;
-}
-
-/* "+HTTPCLIENT:<T>,<" (or +HTTPCPOST): T, else -1. */
-static long long beken_start(const char *line, size_t len)
-{
-	for (const char *const *p = piece_starts; *p; p++) {
-		size_t plen = strlen(*p);
-		if (len < plen + 4 || memcmp(line, *p, plen) != 0 || memcmp(line + len - 3, ">,<", 3) != 0)
-			continue;
-		size_t digits = len - plen - 3;
-		if (digits > 12)
-			return -1;
-		long long t = 0;
-		for (size_t i = 0; i < digits; i++) {
-			if (!isdigit((unsigned char)line[plen + i]))
-				return -1;
-			t = t * 10 + (line[plen + i] - '0');
-		}
-		return t;
-	}
-	return -1;
-}
-
-static void piece_open(struct tap *tp, long long t)
-{
-	/* Every piece gives the same T (the lookahead at a piece's end
-	 * takes another T for data); a HEAD's each its own. */
-	if (tp->col->beken_pieces == 0)
-		tp->total = (unsigned long long)t;
-	tp->col->beken_pieces++;
-	tp->state = TS_PIECE;
-	tp->len = 0;
-}
-
-static void piece_data(struct tap *tp, const void *data, size_t len)
-{
-	if (!len)
-		return;
-	tp->sum += len;
-	collector_data(tp->col, data, len);
-}
-
-static void piece_close(struct tap *tp)
-{
-	collector_piece_end(tp->col);
-	tp->state = TS_LINE;
-	tp->len = 0;
-}
-
-static bool is_final(const char *line)
-{
-	for (const char *const *w = final_words; *w; w++)
-		if (strcmp(line, *w) == 0)
-			return true;
-	return strncmp(line, cme_prefix, strlen(cme_prefix)) == 0;
-}
-
-static void tap_end_line(struct tap *tp)
-{
-	if (tp->len == 0) {
-		tp->overflow = false;
-		return;
-	}
-	tp->line[tp->len] = '\0';
-	if (is_final(tp->line)) {
-		snprintf(tp->final, sizeof tp->final, "%.*s", (int)sizeof tp->final - 1, tp->line);
-	} else if (strncasecmp(tp->line, "AT", 2) != 0) {
-		/* Not our own command's echo: keep it for an error message,
-		 * printable bytes only. */
-		size_t o = 0;
-		for (size_t i = 0; i < tp->len && o + 1 < sizeof tp->other; i++) {
-			unsigned char c = (unsigned char)tp->line[i];
-			tp->other[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-		}
-		tp->other[o] = '\0';
-	}
-	tp->len = 0;
-	tp->overflow = false;
-}
-
-static void tap_line_byte(struct tap *tp, unsigned char c)
-{
-	if (is_break(c)) {
-		tap_end_line(tp);
-		return;
-	}
-	if (tp->len == 0 && c == '>' && tp->prompt_watch) {
-		tp->prompt_seen = true;
-		return;
-	}
-	if (tp->len < AT_LINE_MAX)
-		tp->line[tp->len++] = (char)c;
-	else
-		tp->overflow = true;
-	if (tp->overflow)
-		return;
-	if (c == ',') {
-		long n = inline_length(tp->syn, tp->line, tp->len);
-		if (n >= 0) {
-			tp->len = 0;
-			tp->block_left = (size_t)n;
-			tp->state = n ? TS_BLOCK : TS_LINE;
-		}
-	} else if (c == '<') {
-		long long t = beken_start(tp->line, tp->len);
-		if (t >= 0)
-			piece_open(tp, t);
-	}
-}
-
-/* NEXT_YES: the next piece (or +CME ERROR); NEXT_FINAL: a final result. */
-enum next_verdict { NEXT_NO, NEXT_MAYBE, NEXT_YES, NEXT_FINAL };
-
-/* Is s[0..n) (so far) the start of the next piece, "+HTTPCLIENT:<T>,<"
- * with the same T?  A different T cannot be the same body's next piece:
- * it is data.  (any_total: a HEAD's header-line pieces, whose T is no
- * body's.) */
-static enum next_verdict next_piece_verdict(const unsigned char *s, size_t n, unsigned long long total,
-					    bool any_total)
-{
-	for (const char *const *p = piece_starts; *p; p++) {
-		size_t plen = strlen(*p);
-		if (memcmp(s, *p, n < plen ? n : plen) != 0)
-			continue;
-		if (n <= plen)
-			return NEXT_MAYBE;
-		unsigned long long t = 0;
-		size_t i = plen, digits = 0;
-		while (i < n && isdigit(s[i]) && digits < 20) {
-			t = t * 10 + (unsigned long long)(s[i] - '0');
-			i++, digits++;
-		}
-		if (i == n)
-			return digits < 20 ? NEXT_MAYBE : NEXT_NO;
-		if (!digits || (t != total && !any_total))
-			return NEXT_NO;
-		static const char tail[] = ">,<";
-		size_t k = n - i < 3 ? n - i : 3;
-		if (memcmp(s + i, tail, k) != 0)
-			return NEXT_NO;
-		return k == 3 ? NEXT_YES : NEXT_MAYBE;
-	}
-	return NEXT_NO;
-}
-
-/* Is what follows a '>' and a line break the next piece or a final result? */
-static enum next_verdict next_line_verdict(const unsigned char *s, size_t n, unsigned long long total,
-					    bool any_total)
-{
-	enum next_verdict v = next_piece_verdict(s, n, total, any_total);
-	if (v != NEXT_NO)
-		return v;
-	bool maybe = false;
-	for (const char *const *w = final_words; *w; w++) {
-		size_t wlen = strlen(*w);
-		size_t k = n < wlen ? n : wlen;
-		if (memcmp(s, *w, k) != 0)
-			continue;
-		if (n <= wlen)
-			maybe = true;
-		else if (is_break(s[wlen]))
-			return NEXT_FINAL;
-	}
-	size_t clen = strlen(cme_prefix);
-	if (memcmp(s, cme_prefix, n < clen ? n : clen) == 0) {
-		if (n >= clen)
-			return NEXT_YES;
-		maybe = true;
-	}
-	return maybe ? NEXT_MAYBE : NEXT_NO;
-}
-
-/* The held '>' was data after all: it goes to the piece, and the bytes
- * held after it are read again. */
-static void hold_is_data(struct tap *tp)
-{
-	unsigned char again[TAP_HOLD_MAX];
-	size_t n = tp->hold_len;
-	memcpy(again, tp->hold, n);
-	tp->hold_len = 0;
-	tp->provisional = false;
-	tp->state = TS_PIECE;
-	piece_data(tp, again, 1);
-	tap_feed(tp, again + 1, n - 1);
-}
-
-/* Where the next line starts in the hold: after '>' and the line break. */
-static size_t hold_next(const struct tap *tp)
-{
-	size_t k = 1;
-	while (k < tp->hold_len && is_break(tp->hold[k]))
-		k++;
-	return k;
-}
-
-/* The piece ends at the held '>'; what follows it is read as lines. */
-static void hold_is_end(struct tap *tp)
-{
-	unsigned char next[TAP_HOLD_MAX];
-	size_t k = hold_next(tp);
-	size_t n = tp->hold_len - k;
-	memcpy(next, tp->hold + k, n);
-	tp->hold_len = 0;
-	tp->provisional = false;
-	piece_close(tp);
-	tap_feed(tp, next, n);
-}
-
-/* The module has gone quiet after a provisional end: it was the end. */
-static void tap_settle(struct tap *tp)
-{
-	if (tp->provisional)
-		hold_is_end(tp);
-}
-
-static void tap_end_byte(struct tap *tp, unsigned char c)
-{
-	if (tp->provisional) {
-		/* The final result's own line break may still be coming. */
-		if (is_break(c) && tp->hold_len < TAP_HOLD_MAX) {
-			tp->hold[tp->hold_len++] = c;
-			return;
-		}
-		/* More came after what looked like the end: it was data. */
-		tp->provisional = false;
-		hold_is_data(tp);
-		tap_feed(tp, &c, 1);
-		return;
-	}
-	if (tp->hold_len == TAP_HOLD_MAX) {
-		hold_is_data(tp);
-		tap_feed(tp, &c, 1);
-		return;
-	}
-	tp->hold[tp->hold_len++] = c;
-	size_t k = hold_next(tp);
-	if (k == 1) {
-		hold_is_data(tp);
-		return;
-	}
-	if (k == tp->hold_len)
-		return; /* still the line break */
-	switch (next_line_verdict(tp->hold + k, tp->hold_len - k, tp->total, tp->col->head_request)) {
-	case NEXT_NO:
-		hold_is_data(tp);
-		return;
-	case NEXT_MAYBE:
-		return;
-	case NEXT_FINAL:
-		/* The body is whole: this is its end.  Short of T, it may be
-		 * the end of a cut body, or a line of the data. */
-		if (tp->col->head_request || tp->sum == tp->total)
-			break;
-		tp->provisional = true;
-		return;
-	case NEXT_YES:
-		break;
-	}
-	hold_is_end(tp);
-}
-
-static void tap_feed(struct tap *tp, const unsigned char *b, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		switch (tp->state) {
-		case TS_BLOCK: {
-			size_t take = n - i < tp->block_left ? n - i : tp->block_left;
-			i += take;
-			tp->block_left -= take;
-			if (tp->block_left == 0) {
-				tp->state = TS_LINE;
-				tp->len = 0;
-			}
-			continue;
-		}
-		case TS_PIECE: {
-			const unsigned char *gt = memchr(b + i, '>', n - i);
-			size_t run = gt ? (size_t)(gt - (b + i)) : n - i;
-			piece_data(tp, b + i, run);
-			i += run;
-			if (gt) {
-				tp->hold[0] = '>';
-				tp->hold_len = 1;
-				tp->state = TS_END;
-				i++;
-			}
-			continue;
-		}
-		case TS_END:
-			tap_end_byte(tp, b[i++]);
-			continue;
-		case TS_LINE:
-			tap_line_byte(tp, b[i++]);
-			continue;
-		}
-	}
-}
-
 /* ------------------------------------------------------------ the exchange */
 
 /* What a bare failure may mean, by the request's scheme ([1]: https).
@@ -871,6 +598,7 @@ static enum ath_err module_error(struct ath_error *err, const char *cmd, const c
 /* Espressif pieces: "+HTTPCLIENT:<n>," and "+HTTPCPOST:<n>,", counted. */
 struct block_ctx {
 	struct collector *col;
+	const struct at_pieces *beken;  /* the tap's reader */
 	bool open;
 };
 
@@ -880,7 +608,7 @@ static void on_block(void *ctx, const char *header, const void *data, size_t len
 	(void)header;
 	/* In a Beken answer such a line can only be part of a piece's data,
 	 * which the tap has. */
-	if (bc->col->beken_pieces)
+	if (at_pieces_count(bc->beken))
 		return;
 	if (!bc->open) {
 		bc->open = true;
@@ -901,7 +629,7 @@ static bool prompt_seen(void *ctx)
 
 static bool piece_closed(const struct tap *tp)
 {
-	return !tap_in_piece(tp) && tp->final[0];
+	return !at_pieces_in_piece(&tp->pieces) && tp->final[0];
 }
 
 /* real_result's wait: until the piece is closed, or its provisional end
@@ -914,7 +642,7 @@ struct close_wait {
 static bool closed_or_turned(void *ctx)
 {
 	const struct close_wait *w = ctx;
-	return piece_closed(w->tp) || w->tp->provisional != w->provisional;
+	return piece_closed(w->tp) || at_pieces_provisional(&w->tp->pieces) != w->provisional;
 }
 
 /* The chat has the command's result, but the tap is inside a Beken piece:
@@ -923,20 +651,18 @@ static bool closed_or_turned(void *ctx)
  * makes it the end).  Waits for the tap to see the end. */
 static enum ath_err real_result(struct modem_io *io, struct tap *tp, const char *cmd, struct ath_error *err)
 {
-	if (!tp->provisional)
+	if (!at_pieces_provisional(&tp->pieces))
 		trace_note(io->trace, "a result line inside a Beken piece's data: waiting for the real one");
 	tp->final[0] = '\0';
 	while (!piece_closed(tp)) {
-		struct close_wait w = { tp, tp->provisional };
+		struct close_wait w = { tp, at_pieces_provisional(&tp->pieces) };
 		/* Quiet for settle_ms after a provisional end: it was the end
 		 * (unless the action timeout runs out first). */
 		bool settle = w.provisional && timeouts.settle_ms <= io->action_timeout_ms;
 		enum ath_err e = at_chat_wait_until(io->chat, closed_or_turned, &w,
 						    settle ? timeouts.settle_ms : io->action_timeout_ms);
 		if (e == ATH_E_TIMEOUT && settle) {
-			trace_note(io->trace, "Beken pieces end short of their total: %llu of %llu bytes", tp->sum,
-				   tp->total);
-			tap_settle(tp);
+			at_pieces_settle(&tp->pieces);
 		} else if (e != ATH_OK) {
 			return at_chat_failed(io->chat, err, e, cmd);
 		}
@@ -955,18 +681,19 @@ static int replay_body(void *ctx, const void *data, size_t len)
 static enum ath_err deliver(struct modem_io *io, struct collector *col, const struct tap *tp, const char *cmd,
 			    const struct response_sink *sink, struct ath_error *err)
 {
-	if (col->beken_pieces && col->espressif_pieces)
+	unsigned long long sum = at_pieces_sum(&tp->pieces), total = at_pieces_total(&tp->pieces);
+	if (at_pieces_count(&tp->pieces) && col->espressif_pieces)
 		return ath_fail(err, ATH_E_PROTOCOL, -1,
 				"%s: the module printed pieces in both the Espressif and the Beken form", cmd);
-	if (col->beken_pieces && !col->head_request && tp->sum != tp->total) {
-		trace_note(io->trace, "Beken pieces: %llu bytes for a total of %llu", tp->sum, tp->total);
+	if (at_pieces_count(&tp->pieces) && !col->head_request && sum != total) {
+		trace_note(io->trace, "Beken pieces: %llu bytes for a total of %llu", sum, total);
 		/* Whatever the module may still print goes before the next
 		 * command. */
 		at_chat_drain(io->chat, timeouts.drain_ms, 10 * timeouts.drain_ms);
 		return ath_fail(err, ATH_E_MODULE, -1,
 				"%s: the module's output cannot be reassembled exactly: its pieces hold %llu bytes "
 				"of a body it says is %llu (Beken firmware cuts a piece at a NUL byte, and its "
-				"pieces have no length of their own)", cmd, tp->sum, tp->total);
+				"pieces have no length of their own)", cmd, sum, total);
 	}
 	if (col->line_cut)
 		trace_note(io->trace, "HEAD header pieces over %d bytes were left out", ESPAT_HEAD_MAX);
@@ -1010,7 +737,7 @@ static enum ath_err run_data_phase(struct modem_io *io, struct tap *tp, const ch
 	char what[64];
 	struct at_result r;
 	int which;
-	tp->prompt_watch = true;
+	at_pieces_arm_prompt(&tp->pieces, true);
 	enum ath_err e = at_chat_cmd_prompt(io->chat, io->action_timeout_ms, &r, "%s", cmd);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, name);
@@ -1029,7 +756,7 @@ static enum ath_err run_data_phase(struct modem_io *io, struct tap *tp, const ch
 		snprintf(result, rlen, "%s", r.text);
 		return ATH_OK;
 	}
-	tp->prompt_watch = false;
+	at_pieces_arm_prompt(&tp->pieces, false);
 	if (sent)
 		*sent = true;
 	e = at_chat_send_data(io->chat, data, len, (int)wire_ms(len, io->baud));
@@ -1061,43 +788,6 @@ static enum ath_err espat_bringup(struct modem_io *io, struct ath_error *err)
 	return at_sync(io->chat, err);
 }
 
-/* ------------------------------------------------------------ the record */
-
-static const struct at_block_rule espat_blocks[] = {
-	{ "+HTTPCLIENT:", AT_BLOCK_INLINE, NULL, false },
-	{ "+HTTPCPOST:", AT_BLOCK_INLINE, NULL, false },
-	{ NULL, 0, NULL, false },
-};
-
-/* AT+HTTPCPOST's result after its data, when the command is still the
- * chat's ('>' came without an OK before it). */
-static const char *const espat_final_lines[] = { "SEND OK", NULL };
-/* FAIL ends a failed AT+CWJAP (after "+CWJAP:<code>"): the ESP-AT User
- * Guide, Wi-Fi AT Commands. */
-static const char *const espat_failure_lines[] = { "SEND FAIL", "FAIL", NULL };
-
-/* An Espressif piece's data ends with its line break (the ESP-AT HTTP AT
- * commands, AT+HTTPCLIENT: "+HTTPCLIENT:<size>,<data>" then OK on its own
- * line).  Beken pieces are no blocks to the parser, so this never looks at
- * them; a Beken body line that reads like an Espressif piece with a wrong
- * count fails the exchange (a failure, never wrong bytes). */
-/* What ESP-AT prints unasked (the ESP-AT User Guide, AT Messages): WiFi
- * and station events and the clock; any other line inside a read is
- * displaced data. */
-static const char *const espat_urc_lines[] = {
-	"WIFI CONNECTED", "WIFI GOT IP", "WIFI DISCONNECT", "+STA_CONNECTED:", "+STA_DISCONNECTED:",
-	"+DIST_STA_IP:", "+TIME_UPDATED", NULL,
-};
-
-static const struct at_syntax espat_syntax = {
-	.block_trailer = "\r\n",
-	.urc_lines = espat_urc_lines,
-	.blocks = espat_blocks,
-	.prompt_lines = NULL, /* '>' at a line start, which the parser knows */
-	.failure_lines = espat_failure_lines,
-	.final_lines = espat_final_lines,
-};
-
 /* ------------------------------------------------------------ https */
 
 enum ca_outcome {
@@ -1124,7 +814,7 @@ static enum ath_err load_ca(struct modem_io *io, const char *name, enum ca_outco
 	}
 	collector_init(col, false, io->trace);
 	at_chat_clear_queue(io->chat);
-	tap_init(tp, io, &espat_syntax, col);
+	tap_init(tp, io, col);
 	bool sent = false;
 	result[0] = '\0';
 	enum ath_err e = run_data_phase(io, tp, cmd, name, t->ca_pem, t->ca_len, results, result, rlen, &sent, err);
@@ -1229,10 +919,10 @@ static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_req
 		return ath_fail(err, ATH_E_NOMEM, -1, "out of memory");
 	}
 	collector_init(col, rq->verb == VERB_HEAD, io->trace);
-	struct block_ctx bc = { .col = col };
 	/* Armed before the command: the answer may come at once. */
 	at_chat_clear_queue(io->chat);
-	tap_init(tp, io, &espat_syntax, col);
+	tap_init(tp, io, col);
+	struct block_ctx bc = { .col = col, .beken = &tp->pieces };
 	at_chat_set_block_sink(io->chat, on_block, &bc);
 
 	char result[AT_LINE_MAX + 1] = "";
@@ -1246,7 +936,7 @@ static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_req
 		else
 			snprintf(result, sizeof result, "%s", r.text);
 	}
-	if (e == ATH_OK && tap_in_piece(tp)) {
+	if (e == ATH_OK && at_pieces_in_piece(&tp->pieces)) {
 		e = real_result(io, tp, pl.name, err);
 		snprintf(result, sizeof result, "%s", tp->final);
 	}
@@ -1255,7 +945,7 @@ static enum ath_err espat_exchange(struct modem_io *io, const struct dialect_req
 
 	char stray[AT_LINE_MAX + 1];
 	if (e == ATH_OK && (strcmp(result, "OK") == 0 || strcmp(result, "SEND OK") == 0) &&
-	    !col->beken_pieces && at_chat_stray_line(io->chat, stray, sizeof stray)) {
+	    !at_pieces_count(&tp->pieces) && at_chat_stray_line(io->chat, stray, sizeof stray)) {
 		/* Espressif output is its pieces and the result: a line of
 		 * anything else before OK is displaced data (a piece's header
 		 * hit by noise), and the body cannot be whole.  An ERROR may
