@@ -1234,7 +1234,6 @@ static enum ath_err onemo_bringup(struct modem_io *io, struct ath_error *err)
 static enum ath_err onemo_recover(struct modem_io *io, struct ath_error *err)
 {
 	struct onemo_state *st = state_of(io);
-	at_chat_set_block_sink(io->chat, NULL, NULL);
 	if (st->busy) {
 		/* The chat may still wait for a result that never came. */
 		at_chat_drain(io->chat, 100, 1000);
@@ -1363,7 +1362,6 @@ static enum ath_err onemo_teardown(struct modem_io *io, struct ath_error *err)
 {
 	struct onemo_state *st = state_of(io);
 	enum ath_err e;
-	at_chat_set_block_sink(io->chat, NULL, NULL);
 	if (st->busy) {
 		struct at_result r;
 		e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.cmd_ms), &r, "AT+MHTTPTERM=%d", st->busy - 1);

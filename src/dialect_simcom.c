@@ -534,7 +534,6 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	at_chat_strict_lines(io->chat, simcom_read_lines);
 	e = read_body(io, length, &bf, err);
 	at_chat_strict_lines(io->chat, NULL);
-	at_chat_set_block_sink(io->chat, NULL, NULL);
 	if (e == ATH_E_CLIENT_GONE)
 		return ath_fail(err, e, -1, "client gone");
 	return e;
