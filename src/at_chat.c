@@ -307,6 +307,13 @@ void at_chat_set_stream_sink(struct at_chat *c, at_stream_sink sink, void *ctx)
 	at_parser_arm_stream(&c->parser, sink != NULL);
 }
 
+void at_chat_clear_consumers(struct at_chat *c)
+{
+	at_chat_set_block_sink(c, NULL, NULL);
+	at_chat_set_stream_sink(c, NULL, NULL);
+	at_chat_set_raw_observer(c, NULL, NULL);
+}
+
 bool at_chat_final_seen(const struct at_chat *c)
 {
 	return !c->waiting_final;

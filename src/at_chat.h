@@ -174,8 +174,16 @@ enum ath_err at_chat_wait_until(struct at_chat *c, bool (*done)(void *ctx), void
  * sees them; bytes at_chat_drain throws away are never parsed and not
  * given.  The parser, the sinks and the queue work as without it.  fn may
  * drop queued lines (at_chat_clear_queue) but must not send, read or
- * wait.  The chat never removes it: the dialect does when done. */
+ * wait.  The chat never removes it by itself: the dialect does when done
+ * within one of its operations, and modem.c after every operation
+ * (at_chat_clear_consumers). */
 void at_chat_set_raw_observer(struct at_chat *c, at_raw_observer fn, void *ctx);
+
+/* Removes the block sink, the stream sink and the raw observer.  modem.c
+ * calls it after every dialect operation, on every path: a driver that
+ * returns early leaves none pointing into its gone stack frame or freed
+ * context for the next operation's bytes. */
+void at_chat_clear_consumers(struct at_chat *c);
 
 /* Reads and parses what the module has sent already, without waiting (a
  * restart line that came while nothing waited).  ATH_E_PROTOCOL when it

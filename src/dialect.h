@@ -143,6 +143,9 @@ struct modem_io {
 	const struct module_tls *tls;  /* never NULL */
 };
 
+/* After every operation, on every path, modem.c removes the chat's block
+ * and stream sinks and its raw observer (at_chat_clear_consumers): one an
+ * operation set never outlives it, and the next finds none. */
 struct dialect_ops {
 	/* MUST: bring a just-opened module to where exchange() can run (sync,
 	 * echo off, service started).  Called again after a failed recover. */

@@ -76,6 +76,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "at_data_phase.h"
 #include "at_sync.h"
 #include "dialect.h"
 #include "wire_time.h"
@@ -283,15 +284,12 @@ static enum ath_err data_phase(struct modem_io *io, int prompt_ms, const void *d
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
 	at_chat_clear_queue(io->chat);
-	enum ath_err e = at_chat_cmd_prompt(io->chat, prompt_ms, r, "%s", line);
-	if (e != ATH_OK)
-		return e;
-	if (r->final != AT_FINAL_PROMPT)
-		return ATH_OK;
-	e = at_chat_send_data(io->chat, data, len, input_s * 1000);
-	if (e != ATH_OK)
-		return e;
-	return at_chat_wait_final(io->chat, wait_command_ms(io, input_s * 1000 + timeouts.prompt_ms), r);
+	struct at_data_phase dp = {
+		.cmd = line, .prompt_ms = prompt_ms, .data = data, .len = len, .data_ms = input_s * 1000,
+		.final_ms = wait_command_ms(io, input_s * 1000 + timeouts.prompt_ms),
+	};
+	struct at_data_outcome got;
+	return at_data_phase(io->chat, &dp, r, &got);
 }
 
 static enum ath_err set_url(struct modem_io *io, const char *url, struct ath_error *err)
@@ -599,20 +597,20 @@ static enum ath_err load_ca(struct modem_io *io, struct tls_verdict *v, struct a
 	int input_s = seconds_for(len, io->baud);
 	snprintf(line, sizeof line, "AT%sUPL=\"%s\",%zu,%d", pa->file, pa->ca_file, len, input_s);
 	at_chat_clear_queue(io->chat);
-	e = at_chat_cmd_prompt(io->chat, timeouts.prompt_ms, &r, "%s", line);
+	struct at_data_phase dp = {
+		.cmd = line, .prompt_ms = timeouts.prompt_ms, .data = io->tls->ca_pem, .len = len,
+		.data_ms = input_s * 1000, .final_ms = input_s * 1000 + timeouts.prompt_ms,
+	};
+	struct at_data_outcome upl;
+	e = at_data_phase(io->chat, &dp, &r, &upl);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, line);
-	if (r.final != AT_FINAL_PROMPT) {
+	if (!upl.prompted) {
 		if (r.final == AT_FINAL_OK)
 			return ath_fail(err, ATH_E_PROTOCOL, -1, "%s answered OK without CONNECT", line);
 		refused_why(v, line, &r, what);
 		return ATH_OK;
 	}
-	e = at_chat_send_data(io->chat, io->tls->ca_pem, len, input_s * 1000);
-	if (e == ATH_OK)
-		e = at_chat_wait_final(io->chat, input_s * 1000 + timeouts.prompt_ms, &r);
-	if (e != ATH_OK)
-		return at_no_answer(err, e, line);
 	if (r.final != AT_FINAL_OK)
 		return command_refused(err, &r, line, false);
 	snprintf(prefix, sizeof prefix, "%sUPL: ", pa->file);

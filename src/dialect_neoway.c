@@ -95,6 +95,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "at_data_phase.h"
 #include "at_sync.h"
 #include "dialect.h"
 #include "wire_time.h"
@@ -623,13 +624,15 @@ static enum ath_err send_action(struct modem_io *io, const struct plan *pl, stru
 	struct at_result r;
 	enum ath_err e;
 	if (pl->data) {
-		e = at_chat_cmd_prompt(io->chat, wait_command_ms(io, timeouts.action_ms), &r, "%s", cmd);
-		if (e == ATH_OK && r.final == AT_FINAL_PROMPT) {
-			int data_ms = (int)wire_ms(pl->data_len, io->baud);
-			e = at_chat_send_data(io->chat, pl->data, pl->data_len, data_ms);
-			if (e == ATH_OK)
-				e = at_chat_wait_final(io->chat, wait_command_ms(io, data_ms + timeouts.action_ms), &r);
-		}
+		int data_ms = (int)wire_ms(pl->data_len, io->baud);
+		struct at_data_phase dp = {
+			.cmd = cmd, .prompt_ms = wait_command_ms(io, timeouts.action_ms),
+			.data = pl->data, .len = pl->data_len, .data_ms = data_ms,
+			.final_ms = wait_command_ms(io, data_ms + timeouts.action_ms),
+		};
+		struct at_data_outcome got;
+		/* A refusal before the prompt is the action's result as any. */
+		e = at_data_phase(io->chat, &dp, &r, &got);
 	} else {
 		e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.action_ms), &r, "%s", cmd);
 	}

@@ -90,6 +90,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "at_data_phase.h"
 #include "at_sync.h"
 #include "dialect.h"
 #include "wire_time.h"
@@ -633,18 +634,19 @@ static enum ath_err data_phase(struct modem_io *io, const char *cmd, int id, int
 			       size_t len, struct ath_error *err)
 {
 	struct at_result r;
-	enum ath_err e = at_chat_cmd_prompt(io->chat, wait_command_ms(io, timeouts.cmd_ms), &r, "%s=%d,%d,%zu", cmd, id, eof, len);
-	if (e != ATH_OK)
-		return at_no_answer(err, e, cmd);
-	if (r.final != AT_FINAL_PROMPT)
-		return refused(err, &r, cmd);
+	char line[AT_CMD_MAX];
+	snprintf(line, sizeof line, "%s=%d,%d,%zu", cmd, id, eof, len);
 	int ms = (int)wire_ms(len, io->baud);
-	e = at_chat_send_data(io->chat, data, len, ms);
-	if (e == ATH_OK)
-		e = at_chat_wait_final(io->chat, wait_command_ms(io, ms + timeouts.cmd_ms), &r);
+	struct at_data_phase dp = {
+		.cmd = line, .prompt_ms = wait_command_ms(io, timeouts.cmd_ms), .data = data, .len = len,
+		.data_ms = ms, .final_ms = wait_command_ms(io, ms + timeouts.cmd_ms),
+	};
+	struct at_data_outcome got;
+	enum ath_err e = at_data_phase(io->chat, &dp, &r, &got);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, cmd);
-	if (r.final != AT_FINAL_OK)
+	/* A refusal of the command, or of the bytes. */
+	if (r.final != AT_FINAL_OK || !got.prompted)
 		return refused(err, &r, cmd);
 	return ATH_OK;
 }
@@ -741,14 +743,16 @@ static enum ath_err write_ca(struct modem_io *io, bool *written, char *why, size
 	for (size_t off = 0; off < len;) {
 		size_t n = len - off < tls_profile.ca_piece ? len - off : tls_profile.ca_piece;
 		struct at_result r;
-		enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.cmd_ms, &r, "AT+MSSLCERTWR=\"%s\",%zu,%zu",
-						    tls_profile.ca_name, len - off - n, n);
-		if (e == ATH_OK && r.final == AT_FINAL_PROMPT) {
-			int ms = (int)wire_ms(n, io->baud);
-			e = at_chat_send_data(io->chat, pem + off, n, ms);
-			if (e == ATH_OK)
-				e = at_chat_wait_final(io->chat, ms + timeouts.cmd_ms, &r);
-		}
+		char cmd[AT_CMD_MAX];
+		snprintf(cmd, sizeof cmd, "AT+MSSLCERTWR=\"%s\",%zu,%zu", tls_profile.ca_name, len - off - n, n);
+		int ms = (int)wire_ms(n, io->baud);
+		struct at_data_phase dp = {
+			.cmd = cmd, .prompt_ms = timeouts.cmd_ms, .data = pem + off, .len = n,
+			.data_ms = ms, .final_ms = ms + timeouts.cmd_ms,
+		};
+		struct at_data_outcome got;
+		/* A refusal before the prompt is reported as one after it. */
+		enum ath_err e = at_data_phase(io->chat, &dp, &r, &got);
 		if (e != ATH_OK)
 			return at_no_answer(err, e, "AT+MSSLCERTWR");
 		if (r.final != AT_FINAL_OK) {
@@ -1230,7 +1234,6 @@ static enum ath_err onemo_bringup(struct modem_io *io, struct ath_error *err)
 static enum ath_err onemo_recover(struct modem_io *io, struct ath_error *err)
 {
 	struct onemo_state *st = state_of(io);
-	at_chat_set_block_sink(io->chat, NULL, NULL);
 	if (st->busy) {
 		/* The chat may still wait for a result that never came. */
 		at_chat_drain(io->chat, 100, 1000);
@@ -1359,7 +1362,6 @@ static enum ath_err onemo_teardown(struct modem_io *io, struct ath_error *err)
 {
 	struct onemo_state *st = state_of(io);
 	enum ath_err e;
-	at_chat_set_block_sink(io->chat, NULL, NULL);
 	if (st->busy) {
 		struct at_result r;
 		e = at_chat_cmd(io->chat, wait_command_ms(io, timeouts.cmd_ms), &r, "AT+MHTTPTERM=%d", st->busy - 1);

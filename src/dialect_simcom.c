@@ -24,6 +24,7 @@
 
 #include <mbedtls/sha256.h>
 
+#include "at_data_phase.h"
 #include "at_sync.h"
 #include "dialect.h"
 #include "wire_time.h"
@@ -241,20 +242,20 @@ static enum ath_err send_body(struct modem_io *io, const struct dialect_request 
 			      struct ath_error *err)
 {
 	struct at_result r;
+	struct at_data_outcome got;
 	int ms = download_time_ms(rq->body_len, io->baud);
-	enum ath_err e = at_chat_cmd_prompt(io->chat, wait_command_ms(io, timeouts.param_ms), &r,
-					    "AT+HTTPDATA=%zu,%d", rq->body_len, ms);
+	char cmd[48];
+	snprintf(cmd, sizeof cmd, "AT+HTTPDATA=%zu,%d", rq->body_len, ms);
+	struct at_data_phase dp = {
+		.cmd = cmd, .prompt_ms = wait_command_ms(io, timeouts.param_ms),
+		.data = rq->body, .len = rq->body_len, .data_ms = 5000,
+		.final_ms = wait_command_ms(io, ms + 5000),
+	};
+	enum ath_err e = at_data_phase(io->chat, &dp, &r, &got);
 	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+HTTPDATA");
-	if (r.final != AT_FINAL_PROMPT)
-		return at_refused(err, &r, "AT+HTTPDATA");
-	e = at_chat_send_data(io->chat, rq->body, rq->body_len, 5000);
-	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+HTTPDATA data");
-	e = at_chat_wait_final(io->chat, wait_command_ms(io, ms + 5000), &r);
-	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+HTTPDATA");
-	if (r.final != AT_FINAL_OK)
+		return at_no_answer(err, e, got.prompted && !got.sent ? "AT+HTTPDATA data" : "AT+HTTPDATA");
+	/* Any answer but the prompt to the command, or but OK after the bytes. */
+	if (!got.prompted || r.final != AT_FINAL_OK)
 		return at_refused(err, &r, "AT+HTTPDATA");
 	return ATH_OK;
 }
@@ -533,7 +534,6 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	at_chat_strict_lines(io->chat, simcom_read_lines);
 	e = read_body(io, length, &bf, err);
 	at_chat_strict_lines(io->chat, NULL);
-	at_chat_set_block_sink(io->chat, NULL, NULL);
 	if (e == ATH_E_CLIENT_GONE)
 		return ath_fail(err, e, -1, "client gone");
 	return e;
@@ -550,22 +550,19 @@ static enum ath_err upload_ca(struct modem_io *io, const char *pem, size_t len, 
 {
 	const struct simcom_tls_profile *tp = &simcom_tls;
 	*refused = false;
-	enum ath_err e = at_chat_cmd_prompt(io->chat, timeouts.param_ms, r, "AT+CCERTDOWN=\"%s\",%zu",
-					    tp->ca_file, len);
-	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+CCERTDOWN");
-	if (r->final != AT_FINAL_PROMPT) {
-		*refused = true;
-		return ATH_OK;
-	}
+	char cmd[AT_CMD_MAX];
+	snprintf(cmd, sizeof cmd, "AT+CCERTDOWN=\"%s\",%zu", tp->ca_file, len);
 	int ms = download_time_ms(len, io->baud);
-	e = at_chat_send_data(io->chat, pem, len, ms);
+	struct at_data_phase dp = {
+		.cmd = cmd, .prompt_ms = timeouts.param_ms,
+		.data = pem, .len = len, .data_ms = ms, .final_ms = ms + tp->ca_ms,
+	};
+	struct at_data_outcome got;
+	enum ath_err e = at_data_phase(io->chat, &dp, r, &got);
 	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+CCERTDOWN data");
-	e = at_chat_wait_final(io->chat, ms + tp->ca_ms, r);
-	if (e != ATH_OK)
-		return at_no_answer(err, e, "AT+CCERTDOWN");
-	if (r->final != AT_FINAL_OK)
+		return at_no_answer(err, e, got.prompted && !got.sent ? "AT+CCERTDOWN data" : "AT+CCERTDOWN");
+	/* Any answer but the prompt to the command, or but OK after the bytes. */
+	if (!got.prompted || r->final != AT_FINAL_OK)
 		*refused = true;
 	return ATH_OK;
 }

@@ -224,6 +224,11 @@ athttp_modem *athttp_open(const struct athttp_config *cfg, char *err, size_t err
 			snprintf(err, errlen, "unknown modem dialect '%s'", name);
 		return NULL;
 	}
+	return modem_open(cfg, d, err, errlen);
+}
+
+athttp_modem *modem_open(const struct athttp_config *cfg, const struct dialect *d, char *err, size_t errlen)
+{
 	if (!cfg->device || !*cfg->device) {
 		if (err)
 			snprintf(err, errlen, "no serial device configured (athttp -d DEVICE or ATHTTP_DEVICE)");
@@ -541,6 +546,15 @@ static void note_restart(athttp_modem *m, struct ath_error *err)
 	m->up = false;
 }
 
+/* Every dialect operation's result passes here, on every path it takes: a
+ * sink or observer it left set (into its own stack frame, or a context it
+ * freed) is gone before anything reads the module again. */
+static enum ath_err op_done(athttp_modem *m, enum ath_err e)
+{
+	at_chat_clear_consumers(&m->chat);
+	return e;
+}
+
 /* After an exchange that failed out of step (m->resync): the module back
  * in step, by the dialect's recover (or a drain and its bring-up), while
  * it stays up.  ATH_OK: in step, or a full bring-up is due (m->up false:
@@ -568,10 +582,10 @@ static enum ath_err resync(athttp_modem *m, struct modem_io *io, struct ath_erro
 			r = netup_run(&m->chat, m->trace, m->d->netup, &m->netcfg, &m->net, &rerr);
 	}
 	if (r == ATH_OK && m->d->ops->recover) {
-		r = m->d->ops->recover(io, &rerr);
+		r = op_done(m, m->d->ops->recover(io, &rerr));
 	} else if (r == ATH_OK) {
 		at_chat_drain(&m->chat, 200, 3000);
-		r = m->d->ops->bringup(io, &rerr);
+		r = op_done(m, m->d->ops->bringup(io, &rerr));
 	}
 	if (r == ATH_OK)
 		return ATH_OK;
@@ -613,7 +627,7 @@ static enum ath_err ensure_up(athttp_modem *m, struct modem_io *io, struct ath_e
 			note_restart(m, err);
 	}
 	if (e == ATH_OK)
-		e = m->d->ops->bringup(io, err);
+		e = op_done(m, m->d->ops->bringup(io, err));
 	if (e != ATH_OK && at_chat_restarted(&m->chat))
 		note_restart(m, err);
 	if (e == ATH_E_IO) {
@@ -638,7 +652,7 @@ static enum ath_err upstream_tls(athttp_modem *m, struct modem_io *io, struct at
 	}
 	if (!m->tls_ready) {
 		m->verdict = (struct tls_verdict){ 0 };
-		enum ath_err e = m->d->ops->tls_setup(io, &m->verdict, err);
+		enum ath_err e = op_done(m, m->d->ops->tls_setup(io, &m->verdict, err));
 		if (e != ATH_OK)
 			return e;
 		m->tls_ready = true;
@@ -715,7 +729,7 @@ enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,
 		}
 		if (e == ATH_OK) {
 			trace_note(m->trace, "request %s %s", rq->method, rq->url);
-			e = m->d->ops->exchange(&io, rq, sink, err);
+			e = op_done(m, m->d->ops->exchange(&io, rq, sink, err));
 		}
 		if (e != ATH_OK && at_chat_restarted(&m->chat)) {
 			/* Every state is gone: the full bring-up (network
@@ -1011,7 +1025,7 @@ void modem_shutdown_within(athttp_modem *m, int wait_ms, int teardown_ms)
 		ath_error_clear(&err);
 		if (!m->up || !m->tp)
 			trace_note(m->trace, "teardown skipped: the module could not be put back in step");
-		else if ((te = m->d->ops->teardown(&io, &err)) == ATH_OK)
+		else if ((te = op_done(m, m->d->ops->teardown(&io, &err))) == ATH_OK)
 			trace_note(m->trace, "teardown done");
 		else if (dt.expired)
 			trace_note(m->trace, "teardown failed: no answer within the time allowed");

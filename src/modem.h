@@ -7,6 +7,10 @@
 
 const struct dialect *modem_dialect(const athttp_modem *m);
 
+/* athttp_open with the dialect given, not named by cfg->modem (which is
+ * not looked at): a dialect of a test's own. */
+athttp_modem *modem_open(const struct athttp_config *cfg, const struct dialect *d, char *err, size_t errlen);
+
 /* Runs one exchange under the modem's lock: opens the port and brings the
  * module up if needed, and puts it back in step after a failure. */
 enum ath_err modem_exchange(athttp_modem *m, const struct dialect_request *rq,

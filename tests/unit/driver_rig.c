@@ -183,6 +183,8 @@ enum ath_err rig_exchange(struct rig *r, const struct dialect_request *rq)
 	rig_got_reset(&r->got);
 	ath_error_clear(&r->err);
 	enum ath_err e = r->d->ops->exchange(&r->io, rq, &r->sink, &r->err);
+	/* As modem.c does after every operation. */
+	at_chat_clear_consumers(&r->chat);
 	if (e != ATH_OK && r->verbose)
 		fprintf(stderr, "  exchange: %s (%s) %s\n", ath_strerror(e), r->err.text, script_error(r->tp));
 	return e;
