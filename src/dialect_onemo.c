@@ -755,11 +755,16 @@ static enum ath_err write_ca(struct modem_io *io, bool *written, char *why, size
 		enum ath_err e = at_data_phase(io->chat, &dp, &r, &got);
 		if (e != ATH_OK)
 			return at_no_answer(err, e, "AT+MSSLCERTWR");
-		if (r.final != AT_FINAL_OK) {
+		/* An OK without the prompt wrote nothing: a file of that name
+		 * left by an earlier program would be verified against in place
+		 * of the roots we were given. */
+		bool unasked = r.final == AT_FINAL_OK && !got.prompted;
+		if (r.final != AT_FINAL_OK || unasked) {
 			const struct module_code *c = r.final == AT_FINAL_CME
 				? module_code_find(MODULE_CODES(cme_codes), r.code) : NULL;
-			if (snprintf(why, why_len, "the module refused the --module-ca roots: AT+MSSLCERTWR answered %s%s%s",
-				     r.text, c ? ": " : "", c ? c->meaning : "") >= (int)why_len)
+			if (snprintf(why, why_len, "the module refused the --module-ca roots: AT+MSSLCERTWR answered %s%s%s%s",
+				     r.text, c ? ": " : "", c ? c->meaning : "",
+				     unasked ? " without asking for the bytes" : "") >= (int)why_len)
 				trace_note(io->trace, "(the reason was cut short)");
 			trace_note(io->trace, "%s", why);
 			return ATH_OK;

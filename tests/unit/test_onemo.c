@@ -1344,6 +1344,9 @@ static void test_tls_setup_refused(void **state)
 	} cases[] = {
 		{ 0, "\r\nERROR\r\n", "AT+MSSLCERTWR answered ERROR" },
 		{ 0, "\r\n+CME ERROR: 761\r\n", "AT+MSSLCERTWR answered +CME ERROR: 761: certificate/key invalid" },
+		/* OK without the prompt: nothing was written, and a file of that
+		 * name left by an earlier program must not pass for our roots. */
+		{ 0, "\r\nOK\r\n", "AT+MSSLCERTWR answered OK without asking for the bytes" },
 		{ 1, "\r\n+CME ERROR: 762\r\n", "AT+MSSLCFG=\"cert\",1,\"athttp-ca.pem\" (+CME ERROR: 762: certificate/key does not exist)" },
 		{ 2, "\r\nERROR\r\n", "the module refused AT+MSSLCFG=\"auth\",1,1 (ERROR), so it cannot verify servers" },
 		{ 3, "\r\nERROR\r\n", "AT+MSSLCFG=\"ignoreverify\",1,0 (ERROR)" },
