@@ -71,12 +71,14 @@
  * the SSL socket's connect failing (716); on an https request the
  * meaning says so.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "at_data_phase.h"
+#include "at_result_iter.h"
 #include "at_sync.h"
 #include "dialect.h"
 #include "wire_time.h"
@@ -255,9 +257,13 @@ static enum ath_err httpcfg_bringup(struct modem_io *io, struct ath_error *err)
 	char prefix[24], line[AT_LINE_MAX + 1];
 	snprintf(prefix, sizeof prefix, "%sCFG:", stem);
 	while (r.final == AT_FINAL_OK && at_chat_take_line(io->chat, prefix, line, sizeof line)) {
+		/* <prefix> "<name>",<value>: lines of other forms are not ours. */
+		struct at_result_iter it;
 		char name[32];
-		int v;
-		if (sscanf(line + strlen(prefix), " \"%31[^\"]\",%d", name, &v) != 2)
+		long long v;
+		at_result_iter_init(&it, line);
+		if (!at_result_iter_next(&it, prefix) || !at_result_iter_next_string(&it, name, sizeof name) ||
+		    !at_result_iter_next_number(&it, &v))
 			continue;
 		for (size_t i = 0; i < N_NEEDED; i++)
 			if (strcmp(name, httpcfg_needed[i].name) == 0)
@@ -317,20 +323,16 @@ static enum ath_err set_url(struct modem_io *io, const char *url, struct ath_err
 /* Parses "<prefix> <err>[,<status>[,<length>]]". */
 static bool parse_result_urc(const char *line, size_t prefix_len, int *code, int *status)
 {
-	const char *p = line + prefix_len;
-	char *end;
-	long c = strtol(p, &end, 10);
-	if (end == p)
+	struct at_result_iter it;
+	long long c, st = 0, length;
+	at_result_iter_init(&it, line + prefix_len);
+	if (!at_result_iter_next_number(&it, &c) ||
+	    (!at_result_iter_end(&it) && !at_result_iter_next_number(&it, &st)) ||
+	    (!at_result_iter_end(&it) && !at_result_iter_next_number(&it, &length)) ||
+	    !at_result_iter_end(&it) || c < INT_MIN || c > INT_MAX || st < INT_MIN || st > INT_MAX)
 		return false;
 	*code = (int)c;
-	*status = 0;
-	if (*end == ',') {
-		p = end + 1;
-		long s = strtol(p, &end, 10);
-		if (end == p)
-			return false;
-		*status = (int)s;
-	}
+	*status = (int)st;
 	return true;
 }
 
@@ -617,18 +619,14 @@ static enum ath_err load_ca(struct modem_io *io, struct tls_verdict *v, struct a
 	char got[64];
 	if (!at_chat_take_line(io->chat, prefix, got, sizeof got))
 		return ath_fail(err, ATH_E_PROTOCOL, -1, "%s: no %s line before OK", line, prefix);
-	char *end;
-	const char *p = got + strlen(prefix);
-	unsigned long size = strtoul(p, &end, 10);
-	unsigned long sum = 0;
-	bool framed = end != p && *end == ',';
-	if (framed) {
-		p = end + 1;
-		sum = strtoul(p, &end, 16);
-		framed = end != p && *end == '\0';
-	}
+	struct at_result_iter it;
+	long long size;
+	unsigned long long sum;
+	at_result_iter_init(&it, got);
+	bool framed = at_result_iter_next(&it, prefix) && at_result_iter_next_number(&it, &size) &&
+		      at_result_iter_next_hex(&it, &sum) && at_result_iter_end(&it);
 	unsigned want = upload_checksum((const unsigned char *)io->tls->ca_pem, len);
-	if (!framed || size != len || sum != want)
+	if (!framed || size < 0 || (unsigned long long)size != len || sum != want)
 		return ath_fail(err, ATH_E_PROTOCOL, -1,
 				"%s: the module stored something else (%s; sent %zu bytes, checksum %x)", line,
 				got, len, want);

@@ -91,6 +91,7 @@
 #include <strings.h>
 
 #include "at_data_phase.h"
+#include "at_result_iter.h"
 #include "at_sync.h"
 #include "dialect.h"
 #include "wire_time.h"
@@ -521,7 +522,7 @@ static enum ath_err query_instances(struct modem_io *io, int ids[ONEMO_SLOTS * 4
 	char line[AT_LINE_MAX + 1];
 	while (at_chat_take_line(io->chat, "+MHTTPCFG:", line, sizeof line)) {
 		long long v[2];
-		if (urc_fields(urc_rest(line), "\"chunked\"", v, 2) != 2 || v[0] >= 64) {
+		if (urc_fields(urc_rest(line), "chunked", v, 2) != 2 || v[0] >= 64) {
 			at_chat_clear_queue(io->chat);
 			return ath_fail(err, ATH_E_PROTOCOL, -1, "AT+MHTTPCFG=\"chunked\" answered an unknown line: %s",
 					line);
@@ -578,14 +579,13 @@ static enum ath_err make_room(struct modem_io *io, struct ath_error *err)
 /* "+MHTTPCREATE: <id>" (or without the blank) into an id; -1 if not one. */
 static int created_id(const char *line)
 {
-	const char *p = line + strlen("+MHTTPCREATE:");
-	while (*p == ' ')
-		p++;
-	char *end;
-	long id = strtol(p, &end, 10);
-	while (*end == ' ')
-		end++;
-	return end != p && *end == '\0' && id >= 0 && id < 64 ? (int)id : -1;
+	struct at_result_iter it;
+	long long id;
+	at_result_iter_init(&it, line);
+	if (!at_result_iter_next(&it, "+MHTTPCREATE:") || !at_result_iter_next_number(&it, &id) ||
+	    !at_result_iter_end(&it))
+		return -1;
+	return id >= 0 && id < 64 ? (int)id : -1;
 }
 
 static enum ath_err create_instance(struct modem_io *io, const char *origin, struct onemo_instance **out,
@@ -908,29 +908,19 @@ static const char *urc_rest(const char *line)
 	return c;
 }
 
-/* s is word followed by ",<n>" fields (blanks allowed): reads up to n of
- * them; returns how many it read, -1 if s is not word. */
+/* s is the quoted word followed by ",<n>" fields (blanks allowed), each
+ * a number >= 0: reads up to n of them; returns how many it read, -1 if s
+ * does not begin with the word. */
 static int urc_fields(const char *s, const char *word, long long *v, int n)
 {
-	size_t wl = strlen(word);
-	if (strncmp(s, word, wl) != 0)
+	struct at_result_iter it;
+	char got[16];
+	at_result_iter_init(&it, s);
+	if (!at_result_iter_next_string(&it, got, sizeof got) || strcmp(got, word) != 0)
 		return -1;
-	s += wl;
-	for (int i = 0; i < n; i++) {
-		while (*s == ' ')
-			s++;
-		if (*s != ',')
+	for (int i = 0; i < n; i++)
+		if (!at_result_iter_next_number(&it, &v[i]) || v[i] < 0)
 			return i;
-		s++;
-		while (*s == ' ')
-			s++;
-		char *end;
-		long long x = strtoll(s, &end, 10);
-		if (end == s || x < 0)
-			return i;
-		v[i] = x;
-		s = end;
-	}
 	return n;
 }
 
@@ -980,7 +970,7 @@ static void block_start(struct urc_ctx *uc, const char *header)
 	uc->skip_block = true;
 	if (uc->done || uc->failed)
 		return;
-	if (urc_fields(rest, "\"header\"", v, 3) == 3) {
+	if (urc_fields(rest, "header", v, 3) == 3) {
 		uc->head_block = true;
 		if (v[0] != uc->id || uc->head_sent) {
 			trace_note(uc->io->trace, "header URC of instance %lld ignored", v[0]);
@@ -1000,7 +990,7 @@ static void block_start(struct urc_ctx *uc, const char *header)
 		uc->skip_block = false;
 		return;
 	}
-	if (urc_fields(rest, "\"content\"", v, 4) == 4) {
+	if (urc_fields(rest, "content", v, 4) == 4) {
 		uc->head_block = false;
 		if (v[0] != uc->id)
 			return;
@@ -1111,7 +1101,7 @@ static bool response_over(void *ctx)
 	int which;
 	while (at_chat_take_line_any(uc->io->chat, urcs, &which, line, sizeof line)) {
 		long long v[2];
-		if (urc_fields(urc_rest(line), "\"err\"", v, 2) == 2 && v[0] == uc->id) {
+		if (urc_fields(urc_rest(line), "err", v, 2) == 2 && v[0] == uc->id) {
 			uc->err_code = (int)v[1];
 			return true;
 		}

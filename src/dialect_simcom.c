@@ -18,6 +18,7 @@
  * (AT+CCERTDOWN and its ">" phase); what athttp sets is simcom_tls below,
  * data, so a firmware that differs is another row.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <mbedtls/sha256.h>
 
 #include "at_data_phase.h"
+#include "at_result_iter.h"
 #include "at_sync.h"
 #include "dialect.h"
 #include "wire_time.h"
@@ -334,14 +336,15 @@ static void body_sink(void *ctx, const char *header, const void *data, size_t le
 }
 
 /* The value after "+HTTPREAD:" on a terminator line, -1 if not one. */
-static long read_terminator(const char *line)
+static long long read_terminator(const char *line)
 {
-	const char *p = line + strlen("+HTTPREAD:");
-	while (*p == ' ')
-		p++;
-	char *end;
-	long v = strtol(p, &end, 10);
-	return end != p && *end == '\0' ? v : -1;
+	struct at_result_iter it;
+	long long v;
+	at_result_iter_init(&it, line);
+	if (!at_result_iter_next(&it, "+HTTPREAD:") || !at_result_iter_next_number(&it, &v) ||
+	    !at_result_iter_end(&it))
+		return -1;
+	return v;
 }
 
 /* What a read may print besides its blocks and its result: the
@@ -481,11 +484,17 @@ static enum ath_err simcom_exchange(struct modem_io *io, const struct dialect_re
 	e = at_chat_wait_line(io->chat, "+HTTPACTION:", wait_server_ms(io), urc, sizeof urc);
 	if (e != ATH_OK)
 		return at_no_answer(err, e, "AT+HTTPACTION (waiting for +HTTPACTION)");
-	int method, status;
-	long long datalen;
-	if (sscanf(urc, "+HTTPACTION: %d,%d,%lld", &method, &status, &datalen) != 3 ||
-	    method != action || datalen < 0)
+	/* +HTTPACTION: <method>,<statuscode>,<datalen> (the SIMCom HTTP
+	 * manual, 2.4). */
+	struct at_result_iter it;
+	long long method, status_code, datalen;
+	at_result_iter_init(&it, urc);
+	if (!at_result_iter_next(&it, "+HTTPACTION:") || !at_result_iter_next_number(&it, &method) ||
+	    !at_result_iter_next_number(&it, &status_code) || !at_result_iter_next_number(&it, &datalen) ||
+	    !at_result_iter_end(&it) || method != action || status_code < INT_MIN || status_code > INT_MAX ||
+	    datalen < 0)
 		return ath_fail(err, ATH_E_PROTOCOL, -1, "unexpected URC: %s", urc);
+	int status = (int)status_code;
 	const struct module_code *sc = module_code_find(MODULE_CODES(simcom_codes), status);
 	if (sc || status < 100 || status > 599)
 		return ath_fail_status(err, ATH_E_MODULE, sc ? sc->http_status : 502, status, "%s%s%s%s",

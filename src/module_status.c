@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "at_result_iter.h"
 #include "netup.h"
 #include "strbuf.h"
 
@@ -38,55 +39,40 @@ static bool take(struct at_chat *chat, const char *prefix, char *out, size_t out
 	return true;
 }
 
-/* Field idx (from 0) of a comma-separated answer, a quoted one unquoted;
- * commas inside quotes do not split.  False when there is no such field. */
-static bool field(const char *s, int idx, char *out, size_t outlen)
+/* How quoted strings are read: ESP-AT escapes quotes and backslashes in
+ * them (read as netup reads the same answers), 27.007 modules do not. */
+enum quoting { PLAIN, ESPAT };
+
+/* Field idx (from 0) of a comma-separated answer, a quoted one unquoted
+ * (commas inside quotes do not split), cut to fit out.  False when there
+ * is no such field, or it or one before it is malformed. */
+static bool field(const char *s, enum quoting q, int idx, char *out, size_t outlen)
 {
-	for (int i = 0; ; i++) {
-		while (*s == ' ')
-			s++;
-		const char *start = s, *end;
-		bool quoted = *s == '"';
-		if (quoted) {
-			start = ++s;
-			while (*s && *s != '"')
-				s++;
-			end = s;
-			if (*s == '"')
-				s++;
-			while (*s && *s != ',')
-				s++;
-		} else {
-			while (*s && *s != ',')
-				s++;
-			end = s;
-			while (end > start && end[-1] == ' ')
-				end--;
-		}
-		if (i == idx) {
-			if (!outlen)
-				return false;
-			size_t n = (size_t)(end - start);
-			if (n >= outlen)
-				n = outlen - 1;
-			memcpy(out, start, n);
-			out[n] = '\0';
-			return true;
-		}
-		if (*s != ',')
+	struct at_result_iter it;
+	char f[AT_LINE_MAX + 1];
+	at_result_iter_init(&it, s);
+	if (q == ESPAT)
+		at_result_iter_espat_escapes(&it);
+	for (int i = 0; i < idx; i++)
+		if (!at_result_iter_skip_next(&it))
 			return false;
-		s++;
-	}
+	if (!outlen ||
+	    (!at_result_iter_next_string(&it, f, sizeof f) && !at_result_iter_next_unquoted(&it, f, sizeof f)))
+		return false;
+	copy(out, outlen, f);
+	return true;
 }
 
-/* A whole decimal number in [lo, hi]. */
-static bool int_field(const char *s, int idx, int lo, int hi, int *out)
+/* A whole decimal number in [lo, hi] (quoted or not). */
+static bool int_field(const char *s, enum quoting q, int idx, int lo, int hi, int *out)
 {
-	char buf[16], *end;
-	if (!field(s, idx, buf, sizeof buf) || !buf[0])
+	char buf[AT_LINE_MAX + 1];
+	struct at_result_iter it;
+	long long v;
+	if (!field(s, q, idx, buf, sizeof buf))
 		return false;
-	long v = strtol(buf, &end, 10);
-	if (*end || v < lo || v > hi)
+	at_result_iter_init(&it, buf);
+	if (!at_result_iter_next_number(&it, &v) || !at_result_iter_end(&it) || v < lo || v > hi)
 		return false;
 	*out = (int)v;
 	return true;
@@ -156,7 +142,7 @@ static void query_cellular(struct at_chat *chat, const struct netup_profile *p, 
 		snprintf(cmd, sizeof cmd, "AT%s?", *q);
 		snprintf(prefix, sizeof prefix, "%s:", *q);
 		if (!ask(chat, t, cmd) || !take(chat, prefix, line, sizeof line) ||
-		    !int_field(line, 1, 0, 11, &stat))
+		    !int_field(line, PLAIN, 1, 0, 11, &stat))
 			continue;
 		if (st->reg_stat < 0 || stat == 1 || stat == 5)
 			st->reg_stat = stat;
@@ -169,19 +155,19 @@ static void query_cellular(struct at_chat *chat, const struct netup_profile *p, 
 
 	/* AT+COPS?: +COPS: <mode>[,<format>,<oper>[,<AcT>]]. */
 	if (ask(chat, t, "AT+COPS?") && take(chat, "+COPS:", line, sizeof line))
-		field(line, 2, st->operator_name, sizeof st->operator_name);
+		field(line, PLAIN, 2, st->operator_name, sizeof st->operator_name);
 
 	/* AT+CSQ: +CSQ: <rssi>,<ber>. */
 	int rssi;
 	if (ask(chat, t, "AT+CSQ") && take(chat, "+CSQ:", line, sizeof line) &&
-	    int_field(line, 0, 0, 99, &rssi) && (rssi <= 31 || rssi == 99))
+	    int_field(line, PLAIN, 0, 0, 99, &rssi) && (rssi <= 31 || rssi == 99))
 		st->rssi = rssi;
 
 	/* AT+CGPADDR=<cid>: +CGPADDR: <cid>,<PDP_addr>. */
 	char cmd[32];
 	snprintf(cmd, sizeof cmd, "AT+CGPADDR=%d", p && p->cid > 0 ? p->cid : DEFAULT_CID);
 	if (ask(chat, t, cmd) && take(chat, "+CGPADDR:", line, sizeof line))
-		field(line, 1, st->address, sizeof st->address);
+		field(line, PLAIN, 1, st->address, sizeof st->address);
 }
 
 static void query_wifi(struct at_chat *chat, int t, struct module_status *st)
@@ -192,14 +178,14 @@ static void query_wifi(struct at_chat *chat, int t, struct module_status *st)
 	/* ESP-AT User Guide, Wi-Fi AT Commands: AT+CWJAP? answers
 	 * +CWJAP:<ssid>,<bssid>,<channel>,<rssi>,... or "No AP". */
 	if (ask(chat, t, "AT+CWJAP?") && take(chat, "+CWJAP:", line, sizeof line)) {
-		field(line, 0, st->wifi_ssid, sizeof st->wifi_ssid);
-		if (int_field(line, 3, -128, 0, &rssi))
+		field(line, ESPAT, 0, st->wifi_ssid, sizeof st->wifi_ssid);
+		if (int_field(line, ESPAT, 3, -128, 0, &rssi))
 			st->rssi = rssi;
 	}
 	/* TCP/IP AT Commands, AT+CIPSTA?: +CIPSTA:ip:<"ip">, then gateway
 	 * and netmask lines. */
 	if (ask(chat, t, "AT+CIPSTA?") && take(chat, "+CIPSTA:ip:", line, sizeof line))
-		field(line, 0, st->address, sizeof st->address);
+		field(line, ESPAT, 0, st->address, sizeof st->address);
 }
 
 void module_status_query(struct at_chat *chat, const struct dialect *d, int timeout_ms,

@@ -13,6 +13,7 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "at_result_iter.h"
 #include "at_sync.h"
 
 #define NETUP_CMD_MS 5000
@@ -204,55 +206,42 @@ static enum ath_err expand(const struct run *rn, const char *tmpl, char *out, si
 /* ------------------------------------------------------------ answers */
 
 /* Field idx of the answer line after prefix, quotes taken off (and the
- * ESP-AT escapes undone under that rule).  false: no such field. */
+ * ESP-AT escapes undone under that rule), cut to fit out.  false: no such
+ * field, or it or one before it is malformed. */
 static bool answer_field(const struct run *rn, const char *line, const char *prefix, int idx, char *out,
 			 size_t len)
 {
-	if (idx < 0 || strncmp(line, prefix, strlen(prefix)) != 0)
+	struct at_result_iter it;
+	char f[AT_LINE_MAX + 1];
+	at_result_iter_init(&it, line);
+	if (rn->p->quoting == NETUP_QUOTE_ESPAT)
+		at_result_iter_espat_escapes(&it);
+	if (idx < 0 || !at_result_iter_next(&it, prefix))
 		return false;
-	const char *s = line + strlen(prefix);
-	for (int f = 0;; f++) {
-		while (*s == ' ')
-			s++;
-		size_t at = 0;
-		bool quoted = *s == '"';
-		if (quoted)
-			s++;
-		while (*s && (quoted ? *s != '"' : *s != ',')) {
-			if (quoted && *s == '\\' && rn->p->quoting == NETUP_QUOTE_ESPAT && s[1])
-				s++;
-			if (f == idx && at + 1 < len)
-				out[at++] = *s;
-			s++;
-		}
-		if (quoted) {
-			if (*s != '"')
-				return false;
-			s++;
-			while (*s && *s != ',')
-				s++;
-		}
-		if (f == idx) {
-			/* unquoted: no trailing blanks */
-			while (!quoted && at > 0 && out[at - 1] == ' ')
-				at--;
-			out[at] = '\0';
-			return true;
-		}
-		if (*s != ',')
+	for (int i = 0; i < idx; i++)
+		if (!at_result_iter_skip_next(&it))
 			return false;
-		s++;
-	}
+	if (!len ||
+	    (!at_result_iter_next_string(&it, f, sizeof f) && !at_result_iter_next_unquoted(&it, f, sizeof f)))
+		return false;
+	size_t n = strlen(f);
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, f, n);
+	out[n] = '\0';
+	return true;
 }
 
+/* Field idx as a number (quoted or not) that fits an int. */
 static bool answer_int(const struct run *rn, const char *line, const char *prefix, int idx, int *v)
 {
 	char f[NETUP_FIELD_MAX];
+	struct at_result_iter it;
+	long long n;
 	if (!answer_field(rn, line, prefix, idx, f, sizeof f))
 		return false;
-	char *end;
-	long n = strtol(f, &end, 10);
-	if (end == f || *end)
+	at_result_iter_init(&it, f);
+	if (!at_result_iter_next_number(&it, &n) || !at_result_iter_end(&it) || n < INT_MIN || n > INT_MAX)
 		return false;
 	*v = (int)n;
 	return true;

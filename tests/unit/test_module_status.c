@@ -182,6 +182,23 @@ static void wifi_asks_wifi(void **state)
 	free(buf);
 }
 
+/* ESP-AT escapes a quote, a backslash and a comma in a quoted answer
+ * (read as netup reads the same line): the SSID unescaped, the fields
+ * after it where they are. */
+static void wifi_ssid_escapes_undone(void **state)
+{
+	(void)state;
+	static const struct script_step steps[] = {
+		{ "AT+GMR\r", 0, "\r\nAT version:2.2.0.0(s-1)\r\n" OK, 0 },
+		{ "AT+CWJAP?\r", 0, "\r\n+CWJAP:\"my \\\"ap\\\\\\,\",\"02:00:00:00:00:01\",6,-61,0\r\n" OK, 0 },
+		{ "AT+CIPSTA?\r", 0, "\r\n+CIPSTA:ip:\"192.168.4.2\"\r\n" OK, 0 },
+	};
+	struct module_status st;
+	run(steps, sizeof steps / sizeof steps[0], &wifi_dialect, &st);
+	assert_string_equal(st.wifi_ssid, "my \"ap\\,");
+	assert_int_equal(st.rssi, -61);
+}
+
 static void hostile_strings_escaped(void **state)
 {
 	(void)state;
@@ -258,6 +275,7 @@ int main(void)
 		cmocka_unit_test(errors_leave_fields_empty),
 		cmocka_unit_test(ati_stands_in_for_cgmm),
 		cmocka_unit_test(wifi_asks_wifi),
+		cmocka_unit_test(wifi_ssid_escapes_undone),
 		cmocka_unit_test(hostile_strings_escaped),
 		cmocka_unit_test(daemon_counters_written),
 	};

@@ -382,6 +382,35 @@ static void test_wrong_urc(void **state)
 	rig_done(&r);
 }
 
+/* A +HTTPACTION line that is not <method>,<statuscode>,<datalen> of
+ * numbers (junk after one, one missing, one more promised, a status out
+ * of range) is a protocol error, never a length read off its first digits. */
+static void test_malformed_action_urc(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"0,200,5x", "0,200", "0,200,5,", "0,200,5 6", "0,4294967496,5", "0,200,-1", "0,,5",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *urc = fmt("\r\nOK\r\n\r\n+HTTPACTION: %s\r\n", bad[i]);
+		struct script_step steps[] = {
+			BRINGUP_STEPS,
+			{ "AT+HTTPPARA=\"URL\",\"http://h/\"\r", 0, "\r\nOK\r\n", 0 },
+			{ "AT+HTTPACTION=0\r", 0, urc, 0 },
+		};
+		struct rig r;
+		simcom_rig(&r, steps, sizeof steps / sizeof steps[0], (unsigned)i);
+		struct hdr_list h = { 0 };
+		assert_int_equal(dialect_simcom.ops->bringup(&r.io, &r.err), ATH_OK);
+		struct dialect_request rq = get_req("http://h/", &h);
+		assert_int_equal(dialect_simcom.ops->exchange(&r.io, &rq, &r.sink, &r.err), ATH_E_PROTOCOL);
+		assert_non_null(strstr(r.err.text, "unexpected URC"));
+		assert_int_equal(r.got.heads, 0);
+		rig_done(&r);
+		free(urc);
+	}
+}
+
 /* ------------------------------------------------------------ https */
 
 /* Two roots, as a --module-ca file holds them: CR/LF and all. */
@@ -984,6 +1013,7 @@ int main(void)
 		cmocka_unit_test(test_client_gone_mid_body),
 		cmocka_unit_test(test_head_refused_synthesizes),
 		cmocka_unit_test(test_wrong_urc),
+		cmocka_unit_test(test_malformed_action_urc),
 		cmocka_unit_test(test_framing_clean_with_urcs),
 		cmocka_unit_test(test_framing_noise_in_block),
 		cmocka_unit_test(test_framing_short_long_unterminated),
