@@ -59,7 +59,7 @@ static bool field(const char *s, enum quoting q, int idx, char *out, size_t outl
 	if (!outlen ||
 	    (!at_result_iter_next_string(&it, f, sizeof f) && !at_result_iter_next_unquoted(&it, f, sizeof f)))
 		return false;
-	copy(out, outlen, f);
+	str_copy_cut(out, outlen, f);
 	return true;
 }
 
