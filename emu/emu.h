@@ -21,6 +21,8 @@
  *                  emu_neoway.c (neoway), emu_httpcfg.c (httpcfg and
  *                  quectel: one file, the Q prefix is data),
  *                  emu_onemo.c (onemo), emu_espat.c (espat)
+ *   emu_dialect.c  what every dialect shares: its command table's
+ *                  dispatcher, the choice of its --variant
  *   emu_buf.c      growable byte buffer and small helpers
  *   emu_fault.c    --fault but reset: what it does to the output stream
  *                  (silence, noise, URCs, trickle) and to the origin
@@ -146,15 +148,6 @@ void emu_buf_free(struct emu_buf *b);
 /* An emulator has nothing sensible to do when memory runs out: these abort. */
 void *emu_calloc(size_t n, size_t size);
 char *emu_strndup(const char *s, size_t n);
-
-/* The entry of a --variant table named name (the first entry when name is
- * NULL), or NULL.  The table's entries are structs of size bytes whose
- * first member is their const char *name. */
-const void *emu_variant_find(const void *table, size_t count, size_t size,
-			     const char *name);
-#define EMU_VARIANT(table, name) \
-	((const __typeof__((table)[0]) *)emu_variant_find( \
-		(table), sizeof(table) / sizeof((table)[0]), sizeof((table)[0]), (name)))
 
 uint64_t emu_now_ns(void);		/* CLOCK_MONOTONIC */
 #define EMU_NS_PER_MS 1000000ull
@@ -500,6 +493,55 @@ struct emu_dialect {
 	 * (drained() follows). */
 	void (*hangup)(void *ctx);
 };
+
+/* ------------------------------------------------------------ emu_dialect.c */
+
+/* The forms of a command a table row accepts (struct emu_command's forms):
+ * AT+NAME, AT+NAME?, AT+NAME=?, AT+NAME=... */
+#define EMU_AT_EXEC (1u << EMU_FORM_EXEC)
+#define EMU_AT_READ (1u << EMU_FORM_READ)
+#define EMU_AT_TEST (1u << EMU_FORM_TEST)
+#define EMU_AT_SET (1u << EMU_FORM_SET)
+
+/* One command of a dialect. */
+struct emu_command {
+	const char *name;		/* as emu_cmd names it ("+HTTPINIT"),
+					 * or what follows the prefix the
+					 * dialect takes off */
+	unsigned forms;			/* EMU_AT_* bits; any other: ERROR */
+	unsigned needs;			/* 0, or the dialect's own bits for
+					 * its guard: the state or firmware
+					 * the command needs */
+	void (*run)(void *ctx, const struct emu_cmd *c);
+};
+
+/* A dialect's commands. */
+struct emu_commands {
+	const struct emu_command *rows;
+	size_t count;
+	/* Asked for rows with needs: whether the command may run now
+	 * (false: ERROR).  NULL if no row has needs. */
+	bool (*guard)(void *ctx, unsigned needs, const struct emu_cmd *c);
+};
+#define EMU_COMMANDS(rows, guard) \
+	{ (rows), sizeof(rows) / sizeof((rows)[0]), (guard) }
+
+/* Runs the row named name with ctx (the dialect's), or answers ERROR: no
+ * such row, a form it does not accept, its guard says no. */
+void emu_dispatch(struct emu *e, const struct emu_commands *t, void *ctx,
+		  const char *name, const struct emu_cmd *c);
+
+/* The entry of a --variant (or --model) table named name (the first entry
+ * when name is NULL).  The table's entries are structs of size bytes whose
+ * first member is their const char *name.  None: NULL, and *err says
+ * "unknown <what> (<every entry's name>)". */
+const void *emu_variant_pick(const void *table, size_t count, size_t size,
+			     const char *name, const char *what,
+			     const char **err);
+#define EMU_VARIANT(table, name, what, err) \
+	((const __typeof__((table)[0]) *)emu_variant_pick((table), \
+		sizeof(table) / sizeof((table)[0]), sizeof((table)[0]), \
+		(name), (what), (err)))
 
 extern const struct emu_dialect emu_simcom;
 extern const struct emu_dialect emu_neoway;
