@@ -474,26 +474,6 @@ size_t emu_queued(const struct emu *e);
  * each piece of output is written. */
 #define EMU_LOW_WATER (64 * 1024)
 
-/* A module family.  command() gets every parsed line except AT, ATE0 and
- * ATE1 and must, now or later, end it with a DONE-marked output (emu_ok,
- * emu_error) or a prompt.  data() ends a data phase the same way. */
-struct emu_dialect {
-	const char *name;
-	unsigned parse_flags;		/* EMU_PARSE_* for emu_cmd_parse() */
-	/* NULL with a message in err (static text) for a bad configuration */
-	void *(*open)(struct emu *e, const struct emu_config *cfg,
-		      const char **err);
-	void (*close)(void *ctx);
-	void (*command)(void *ctx, const struct emu_cmd *cmd);
-	void (*data)(void *ctx, struct emu_buf *data, bool complete);
-	/* NULL, or told that the output queue is short again (for dialects
-	 * that pause their links while it is long). */
-	void (*drained)(void *ctx);
-	/* NULL, or told that the host hung up: the queued output is gone
-	 * (drained() follows). */
-	void (*hangup)(void *ctx);
-};
-
 /* ------------------------------------------------------------ emu_dialect.c */
 
 /* The forms of a command a table row accepts (struct emu_command's forms):
@@ -522,26 +502,62 @@ struct emu_commands {
 	/* Asked for rows with needs: whether the command may run now
 	 * (false: ERROR).  NULL if no row has needs. */
 	bool (*guard)(void *ctx, unsigned needs, const struct emu_cmd *c);
+	/* NULL, or what every name begins with, the rows naming the rest
+	 * ("+Q": AT+QHTTPGET is the row "HTTPGET") */
+	const char *prefix;
 };
-#define EMU_COMMANDS(rows, guard) \
-	{ (rows), sizeof(rows) / sizeof((rows)[0]), (guard) }
+#define EMU_COMMANDS(rows, guard, prefix) \
+	{ (rows), sizeof(rows) / sizeof((rows)[0]), (guard), (prefix) }
 
-/* Runs the row named name with ctx (the dialect's), or answers ERROR: no
- * such row, a form it does not accept, its guard says no. */
+/* Runs c's row with ctx (the dialect's), or answers ERROR: no such row, a
+ * form it does not accept, its guard says no. */
 void emu_dispatch(struct emu *e, const struct emu_commands *t, void *ctx,
-		  const char *name, const struct emu_cmd *c);
+		  const struct emu_cmd *c);
 
-/* The entry of a --variant (or --model) table named name (the first entry
- * when name is NULL).  The table's entries are structs of size bytes whose
- * first member is their const char *name.  None: NULL, and *err says
- * "unknown <what> (<every entry's name>)". */
-const void *emu_variant_pick(const void *table, size_t count, size_t size,
-			     const char *name, const char *what,
+/* A --variant (or --model) table: count entries, structs of size bytes
+ * whose first member is their const char *name; the first is the
+ * default.  what names it in the error: "simcom variant". */
+struct emu_variants {
+	const void *table;
+	size_t count, size;
+	const char *what;
+};
+#define EMU_VARIANTS(table, what) \
+	{ (table), sizeof(table) / sizeof((table)[0]), sizeof((table)[0]), \
+	  (what) }
+
+/* The entry named name (the first when name is NULL).  None: NULL, and
+ * *err says "unknown <what> (<every entry's name>)". */
+const void *emu_variant_pick(const struct emu_variants *v, const char *name,
 			     const char **err);
-#define EMU_VARIANT(table, name, what, err) \
-	((const __typeof__((table)[0]) *)emu_variant_pick((table), \
-		sizeof(table) / sizeof((table)[0]), sizeof((table)[0]), \
-		(name), (what), (err)))
+
+/* A module family.  Every parsed line but AT, ATE0, ATE1 and the
+ * network's commands goes to its commands (emu_dispatch); a row's run()
+ * must, now or later, end it with a DONE-marked output (emu_ok,
+ * emu_error) or a prompt.  data() ends a data phase the same way. */
+struct emu_dialect {
+	const char *name;
+	unsigned parse_flags;		/* EMU_PARSE_* for emu_cmd_parse() */
+	const struct emu_commands *commands;
+	size_t max_line;		/* 0, or the longest command line its
+					 * commands take (longer: ERROR) */
+	struct emu_variants variants;	/* --variant */
+	/* variant: the --variant's entry of variants.  NULL with a message
+	 * in err (static text) for a bad configuration. */
+	void *(*open)(struct emu *e, const struct emu_config *cfg,
+		      const void *variant, const char **err);
+	void (*close)(void *ctx);
+	/* NULL, or told that a command line for its commands arrived,
+	 * before it runs. */
+	void (*command_begins)(void *ctx);
+	void (*data)(void *ctx, struct emu_buf *data, bool complete);
+	/* NULL, or told that the output queue is short again (for dialects
+	 * that pause their links while it is long). */
+	void (*drained)(void *ctx);
+	/* NULL, or told that the host hung up: the queued output is gone
+	 * (drained() follows). */
+	void (*hangup)(void *ctx);
+};
 
 extern const struct emu_dialect emu_simcom;
 extern const struct emu_dialect emu_neoway;

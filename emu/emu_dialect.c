@@ -15,8 +15,15 @@
 #include <string.h>
 
 void emu_dispatch(struct emu *e, const struct emu_commands *t, void *ctx,
-		  const char *name, const struct emu_cmd *c)
+		  const struct emu_cmd *c)
 {
+	size_t skip = t->prefix ? strlen(t->prefix) : 0;
+	const char *name = c->name + skip;
+
+	if (skip && strncmp(c->name, t->prefix, skip)) {
+		emu_error(e);
+		return;
+	}
 	for (size_t i = 0; i < t->count; i++) {
 		const struct emu_command *k = &t->rows[i];
 
@@ -31,25 +38,25 @@ void emu_dispatch(struct emu *e, const struct emu_commands *t, void *ctx,
 	emu_error(e);
 }
 
-const void *emu_variant_pick(const void *table, size_t count, size_t size,
-			     const char *name, const char *what,
+const void *emu_variant_pick(const struct emu_variants *v, const char *name,
 			     const char **err)
 {
-	/* err is static text to its callers (struct emu_dialect's open):
-	 * the configuration is refused once, before anything runs. */
+	/* err is static text to its callers (emu_new's): the configuration
+	 * is refused once, before anything runs. */
 	static char msg[512];
-	const char *entry = table;
+	const char *entry = v->table;
 	size_t len;
 
-	for (size_t i = 0; i < count; i++, entry += size) {
+	for (size_t i = 0; i < v->count; i++, entry += v->size) {
 		const char *entry_name = *(const char *const *)(const void *)entry;
 
 		if (!name || !strcmp(name, entry_name))
 			return entry;
 	}
-	len = (size_t)snprintf(msg, sizeof(msg), "unknown %s (", what);
-	entry = table;
-	for (size_t i = 0; i < count && len < sizeof(msg); i++, entry += size)
+	len = (size_t)snprintf(msg, sizeof(msg), "unknown %s (", v->what);
+	entry = v->table;
+	for (size_t i = 0; i < v->count && len < sizeof(msg);
+	     i++, entry += v->size)
 		len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
 					i ? ", " : "",
 					*(const char *const *)(const void *)entry);

@@ -936,23 +936,17 @@ static const struct emu_command rows[] = {
 	{ "+HTTPSCERT", EMU_AT_SET, NEEDS_CERT_NAME, http_cert },
 };
 
-static const struct emu_commands commands = EMU_COMMANDS(rows, may_run);
+static const struct emu_commands commands = EMU_COMMANDS(rows, may_run, NULL);
 
-static void command(void *ctx, const struct emu_cmd *c)
+/* Only a hangup lets a command in while a job runs (the port refuses lines
+ * until the final result is out): the old job's output is lost, and so is
+ * the job. */
+static void command_begins(void *ctx)
 {
 	struct espat *s = ctx;
 
-	if (s->job != JOB_NONE) {
-		/* Only a hangup lets a command in while a job runs (the
-		 * port refuses lines until the final result is out): the
-		 * old job's output is lost, and so is the job. */
+	if (s->job != JOB_NONE)
 		end_job(s);
-	}
-	if (c->len > MAX_LINE) {
-		emu_error(s->emu);
-		return;
-	}
-	emu_dispatch(s->emu, &commands, s, c->name, c);
 }
 
 /* ------------------------------------------------------------ life */
@@ -984,27 +978,25 @@ static void close_espat(void *ctx)
 }
 
 static void *open_espat(struct emu *e, const struct emu_config *cfg,
-			const char **err)
+			const void *variant, const char **err)
 {
-	const struct espat_variant *v;
-	struct espat *s;
+	struct espat *s = emu_calloc(1, sizeof(*s));
 
-	v = EMU_VARIANT(variants, cfg->variant, "espat variant", err);
-	if (!v)
-		return NULL;
-	s = emu_calloc(1, sizeof(*s));
 	s->emu = e;
 	s->cfg = cfg;
-	s->v = v;
+	s->v = variant;
 	return s;
 }
 
 const struct emu_dialect emu_espat = {
 	.name = "espat",
 	.parse_flags = EMU_PARSE_ESPAT,
+	.commands = &commands,
+	.max_line = MAX_LINE,
+	.variants = EMU_VARIANTS(variants, "espat variant"),
 	.open = open_espat,
 	.close = close_espat,
-	.command = command,
+	.command_begins = command_begins,
 	.data = data_done,
 	.drained = drained,
 	.hangup = hangup,

@@ -1043,33 +1043,19 @@ static const struct emu_command rows[] = {
 	{ "FDEL", EMU_AT_SET, 0, file_delete },
 };
 
-/* The rows are named after "+" and the flavour's prefix. */
-static const struct emu_commands commands = EMU_COMMANDS(rows, NULL);
-
-static void command(void *ctx, const struct emu_cmd *c)
-{
-	struct hc *h = ctx;
-	size_t qlen = strlen(h->fl->q);
-
-	if (c->name[0] != '+' || strncmp(c->name + 1, h->fl->q, qlen)) {
-		emu_error(h->emu);
-		return;
-	}
-	emu_dispatch(h->emu, &commands, h, c->name + 1 + qlen, c);
-}
+/* The same rows after "+" and each flavour's q. */
+static const struct emu_commands httpcfg_commands =
+	EMU_COMMANDS(rows, NULL, "+");
+static const struct emu_commands quectel_commands =
+	EMU_COMMANDS(rows, NULL, "+Q");
 
 /* ------------------------------------------------------------ life */
 
 static void *open_hc(struct emu *e, const struct emu_config *cfg,
-		     const struct hc_flavour *fl, const char **err)
+		     const struct hc_flavour *fl, const struct hc_variant *v)
 {
-	const struct hc_variant *v;
-	struct hc *h;
+	struct hc *h = emu_calloc(1, sizeof(*h));
 
-	v = EMU_VARIANT(variants, cfg->variant, "httpcfg/quectel variant", err);
-	if (!v)
-		return NULL;
-	h = emu_calloc(1, sizeof(*h));
 	h->emu = e;
 	h->cfg = cfg;
 	h->fl = fl;
@@ -1086,15 +1072,15 @@ static void *open_hc(struct emu *e, const struct emu_config *cfg,
 }
 
 static void *open_httpcfg(struct emu *e, const struct emu_config *cfg,
-			  const char **err)
+			  const void *variant, const char **err)
 {
-	return open_hc(e, cfg, &httpcfg_flavour, err);
+	return open_hc(e, cfg, &httpcfg_flavour, variant);
 }
 
 static void *open_quectel(struct emu *e, const struct emu_config *cfg,
-			  const char **err)
+			  const void *variant, const char **err)
 {
-	return open_hc(e, cfg, &quectel_flavour, err);
+	return open_hc(e, cfg, &quectel_flavour, variant);
 }
 
 static void close_hc(void *ctx)
@@ -1113,16 +1099,18 @@ static void close_hc(void *ctx)
 
 const struct emu_dialect emu_httpcfg = {
 	.name = "httpcfg",
+	.commands = &httpcfg_commands,
+	.variants = EMU_VARIANTS(variants, "httpcfg/quectel variant"),
 	.open = open_httpcfg,
 	.close = close_hc,
-	.command = command,
 	.data = data_done,
 };
 
 const struct emu_dialect emu_quectel = {
 	.name = "quectel",
+	.commands = &quectel_commands,
+	.variants = EMU_VARIANTS(variants, "httpcfg/quectel variant"),
 	.open = open_quectel,
 	.close = close_hc,
-	.command = command,
 	.data = data_done,
 };

@@ -619,29 +619,17 @@ static const struct emu_command rows[] = {
 	  at_httpscfg },
 };
 
-static const struct emu_commands commands = EMU_COMMANDS(rows, may_run);
-
-static void command(void *ctx, const struct emu_cmd *c)
-{
-	struct neoway *n = ctx;
-
-	emu_dispatch(n->emu, &commands, n, c->name, c);
-}
+static const struct emu_commands commands = EMU_COMMANDS(rows, may_run, NULL);
 
 /* ------------------------------------------------------------ life */
 
 static void *open_neoway(struct emu *e, const struct emu_config *cfg,
-			 const char **err)
+			 const void *variant, const char **err)
 {
-	const struct neoway_variant *v;
-	struct neoway *n;
+	struct neoway *n = emu_calloc(1, sizeof(*n));
 
-	v = EMU_VARIANT(variants, cfg->variant, "neoway variant", err);
-	if (!v)
-		return NULL;
-	n = emu_calloc(1, sizeof(*n));
 	n->emu = e;
-	n->v = v;
+	n->v = variant;
 	for (int i = 0; i < N_CHANNELS; i++) {
 		n->ch[i].n = n;
 		n->ch[i].s = &schemes[i];
@@ -670,8 +658,9 @@ static void close_neoway(void *ctx)
 const struct emu_dialect emu_neoway = {
 	.name = "neoway",
 	.parse_flags = EMU_PARSE_WORDS,
+	.commands = &commands,
+	.variants = EMU_VARIANTS(variants, "neoway variant"),
 	.open = open_neoway,
 	.close = close_neoway,
-	.command = command,
 	.data = data_done,
 };

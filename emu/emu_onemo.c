@@ -2069,34 +2069,25 @@ static const struct emu_command rows[] = {
 	{ "+MSSLCERTWR", EMU_AT_SET | EMU_AT_TEST, 0, ssl_certwr },
 };
 
-static const struct emu_commands commands = EMU_COMMANDS(rows, NULL);
-
-static void command(void *ctx, const struct emu_cmd *c)
-{
-	struct onemo *o = ctx;
-
-	emu_dispatch(o->emu, &commands, o, c->name, c);
-}
+static const struct emu_commands commands = EMU_COMMANDS(rows, NULL, NULL);
 
 /* ------------------------------------------------------------ life */
 
 static void *open_onemo(struct emu *e, const struct emu_config *cfg,
-			const char **err)
+			const void *variant, const char **err)
 {
-	const struct onemo_variant *v;
+	static const struct emu_variants model_table =
+		EMU_VARIANTS(models, "onemo model");
 	const struct onemo_model *model;
 	struct onemo *o;
 
-	v = EMU_VARIANT(variants, cfg->variant, "onemo variant", err);
-	if (!v)
-		return NULL;
-	model = EMU_VARIANT(models, cfg->model, "onemo model", err);
+	model = emu_variant_pick(&model_table, cfg->model, err);
 	if (!model)
 		return NULL;
 	o = emu_calloc(1, sizeof(*o));
 	o->emu = e;
 	o->cfg = cfg;
-	o->v = v;
+	o->v = variant;
 	o->model = model;
 	emu_net_model(e, model->name);
 	for (unsigned i = 0; i < MAX_SLOTS; i++) {
@@ -2137,9 +2128,10 @@ static void close_onemo(void *ctx)
 
 const struct emu_dialect emu_onemo = {
 	.name = "onemo",
+	.commands = &commands,
+	.variants = EMU_VARIANTS(variants, "onemo variant"),
 	.open = open_onemo,
 	.close = close_onemo,
-	.command = command,
 	.data = data_done,
 	.drained = drained,
 };

@@ -735,27 +735,16 @@ static const struct emu_command rows[] = {
 	{ "+CSSLCFG", EMU_AT_SET, 0, ssl_config },
 };
 
-static const struct emu_commands commands = EMU_COMMANDS(rows, may_run);
-
-static void command(void *ctx, const struct emu_cmd *c)
-{
-	struct simcom *s = ctx;
-
-	emu_dispatch(s->emu, &commands, s, c->name, c);
-}
+static const struct emu_commands commands = EMU_COMMANDS(rows, may_run, NULL);
 
 /* ------------------------------------------------------------ life */
 
 static void *open_simcom(struct emu *e, const struct emu_config *cfg,
-			 const char **err)
+			 const void *variant, const char **err)
 {
-	const struct simcom_variant *v;
-	struct simcom *s;
+	const struct simcom_variant *v = variant;
+	struct simcom *s = emu_calloc(1, sizeof(*s));
 
-	v = EMU_VARIANT(variants, cfg->variant, "simcom variant", err);
-	if (!v)
-		return NULL;
-	s = emu_calloc(1, sizeof(*s));
 	s->emu = e;
 	s->cfg = cfg;
 	s->v = v;
@@ -776,8 +765,9 @@ static void close_simcom(void *ctx)
 
 const struct emu_dialect emu_simcom = {
 	.name = "simcom",
+	.commands = &commands,
+	.variants = EMU_VARIANTS(variants, "simcom variant"),
 	.open = open_simcom,
 	.close = close_simcom,
-	.command = command,
 	.data = data_done,
 };
