@@ -56,41 +56,25 @@ struct neoway_variant {
 	bool sni;			/* the handshake sends server_name */
 };
 
+/* AT+HTTPACTION without a link: as the manual's format lines and examples
+ * spell it, and as its response table does. */
+#define OPEN_FAILED "\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n"
+#define OPEN_FAILED_COMPACT "\r\n+HTTPACTION:SOCKET ID OPEN FAILED\r\n"
+
 static const struct neoway_variant variants[] = {
-	{
-		/* As the manual's format lines and examples spell them. */
-		.name = "n58",
-		.recv_blank = true,
-		.open_failed = "\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n",
-		.https = true,
-		.sni = true,
-	},
-	{
-		/* As the manual's response table spells the failure, and
-		 * without the blank after the colon. */
-		.name = "compact",
-		.recv_blank = false,
-		.open_failed = "\r\n+HTTPACTION:SOCKET ID OPEN FAILED\r\n",
-		.https = true,
-		.sni = true,
-	},
-	{
-		/* Firmware without HTTPS: every AT+HTTPS* is ERROR. */
-		.name = "nohttps",
-		.recv_blank = true,
-		.open_failed = "\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n",
-		.https = false,
-		.sni = false,
-	},
-	{
-		/* TLS without server_name: a virtual host picks its default
-		 * certificate. */
-		.name = "nosni",
-		.recv_blank = true,
-		.open_failed = "\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n",
-		.https = true,
-		.sni = false,
-	},
+	/* As the manual's format lines and examples spell them. */
+	{ .name = "n58", .recv_blank = true, .open_failed = OPEN_FAILED,
+	  .https = true, .sni = true },
+	/* As the manual's response table spells the failure, and without
+	 * the blank after the colon. */
+	{ .name = "compact", .open_failed = OPEN_FAILED_COMPACT,
+	  .https = true, .sni = true },
+	/* Firmware without HTTPS: every AT+HTTPS* is ERROR. */
+	{ .name = "nohttps", .recv_blank = true, .open_failed = OPEN_FAILED },
+	/* TLS without server_name: a virtual host picks its default
+	 * certificate. */
+	{ .name = "nosni", .recv_blank = true, .open_failed = OPEN_FAILED,
+	  .https = true },
 };
 
 /* The two command sets: the same flow under other names. */
