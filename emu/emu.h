@@ -486,8 +486,7 @@ size_t emu_queued(const struct emu *e);
 /* One command of a dialect. */
 struct emu_command {
 	const char *name;		/* as emu_cmd names it ("+HTTPINIT"),
-					 * or what follows the prefix the
-					 * dialect takes off */
+					 * less the table's prefix */
 	unsigned forms;			/* EMU_AT_* bits; any other: ERROR */
 	unsigned needs;			/* 0, or the dialect's own bits for
 					 * its guard: the state or firmware
