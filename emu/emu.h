@@ -21,6 +21,8 @@
  *                  emu_neoway.c (neoway), emu_httpcfg.c (httpcfg and
  *                  quectel: one file, the Q prefix is data),
  *                  emu_onemo.c (onemo), emu_espat.c (espat)
+ *   emu_dialect.c  what every dialect shares: its command table's
+ *                  dispatcher, the choice of its --variant
  *   emu_buf.c      growable byte buffer and small helpers
  *   emu_fault.c    --fault but reset: what it does to the output stream
  *                  (silence, noise, URCs, trickle) and to the origin
@@ -146,15 +148,6 @@ void emu_buf_free(struct emu_buf *b);
 /* An emulator has nothing sensible to do when memory runs out: these abort. */
 void *emu_calloc(size_t n, size_t size);
 char *emu_strndup(const char *s, size_t n);
-
-/* The entry of a --variant table named name (the first entry when name is
- * NULL), or NULL.  The table's entries are structs of size bytes whose
- * first member is their const char *name. */
-const void *emu_variant_find(const void *table, size_t count, size_t size,
-			     const char *name);
-#define EMU_VARIANT(table, name) \
-	((const __typeof__((table)[0]) *)emu_variant_find( \
-		(table), sizeof(table) / sizeof((table)[0]), sizeof((table)[0]), (name)))
 
 uint64_t emu_now_ns(void);		/* CLOCK_MONOTONIC */
 #define EMU_NS_PER_MS 1000000ull
@@ -481,17 +474,81 @@ size_t emu_queued(const struct emu *e);
  * each piece of output is written. */
 #define EMU_LOW_WATER (64 * 1024)
 
-/* A module family.  command() gets every parsed line except AT, ATE0 and
- * ATE1 and must, now or later, end it with a DONE-marked output (emu_ok,
+/* ------------------------------------------------------------ emu_dialect.c */
+
+/* The forms of a command a table row accepts (struct emu_command's forms):
+ * AT+NAME, AT+NAME?, AT+NAME=?, AT+NAME=... */
+#define EMU_AT_EXEC (1u << EMU_FORM_EXEC)
+#define EMU_AT_READ (1u << EMU_FORM_READ)
+#define EMU_AT_TEST (1u << EMU_FORM_TEST)
+#define EMU_AT_SET (1u << EMU_FORM_SET)
+
+/* One command of a dialect. */
+struct emu_command {
+	const char *name;		/* as emu_cmd names it ("+HTTPINIT"),
+					 * less the table's prefix */
+	unsigned forms;			/* EMU_AT_* bits; any other: ERROR */
+	unsigned needs;			/* 0, or the dialect's own bits for
+					 * its guard: the state or firmware
+					 * the command needs */
+	void (*run)(void *ctx, const struct emu_cmd *c);
+};
+
+/* A dialect's commands. */
+struct emu_commands {
+	const struct emu_command *rows;
+	size_t count;
+	/* Asked for rows with needs: whether the command may run now
+	 * (false: ERROR).  NULL if no row has needs. */
+	bool (*guard)(void *ctx, unsigned needs, const struct emu_cmd *c);
+	/* NULL, or what every name begins with, the rows naming the rest
+	 * ("+Q": AT+QHTTPGET is the row "HTTPGET") */
+	const char *prefix;
+};
+#define EMU_COMMANDS(rows, guard, prefix) \
+	{ (rows), sizeof(rows) / sizeof((rows)[0]), (guard), (prefix) }
+
+/* Runs c's row with ctx (the dialect's), or answers ERROR: no such row, a
+ * form it does not accept, its guard says no. */
+void emu_dispatch(struct emu *e, const struct emu_commands *t, void *ctx,
+		  const struct emu_cmd *c);
+
+/* A --variant (or --model) table: count entries, structs of size bytes
+ * whose first member is their const char *name; the first is the
+ * default.  what names it in the error: "simcom variant". */
+struct emu_variants {
+	const void *table;
+	size_t count, size;
+	const char *what;
+};
+#define EMU_VARIANTS(table, what) \
+	{ (table), sizeof(table) / sizeof((table)[0]), sizeof((table)[0]), \
+	  (what) }
+
+/* The entry named name (the first when name is NULL).  None: NULL, and
+ * *err says "unknown <what> (<every entry's name>)". */
+const void *emu_variant_pick(const struct emu_variants *v, const char *name,
+			     const char **err);
+
+/* A module family.  Every parsed line but AT, ATE0, ATE1 and the
+ * network's commands goes to its commands (emu_dispatch); a row's run()
+ * must, now or later, end it with a DONE-marked output (emu_ok,
  * emu_error) or a prompt.  data() ends a data phase the same way. */
 struct emu_dialect {
 	const char *name;
 	unsigned parse_flags;		/* EMU_PARSE_* for emu_cmd_parse() */
-	/* NULL with a message in err (static text) for a bad configuration */
+	const struct emu_commands *commands;
+	size_t max_line;		/* 0, or the longest command line its
+					 * commands take (longer: ERROR) */
+	struct emu_variants variants;	/* --variant */
+	/* variant: the --variant's entry of variants.  NULL with a message
+	 * in err (static text) for a bad configuration. */
 	void *(*open)(struct emu *e, const struct emu_config *cfg,
-		      const char **err);
+		      const void *variant, const char **err);
 	void (*close)(void *ctx);
-	void (*command)(void *ctx, const struct emu_cmd *cmd);
+	/* NULL, or told that a command line for its commands arrived,
+	 * before it runs. */
+	void (*command_begins)(void *ctx);
 	void (*data)(void *ctx, struct emu_buf *data, bool complete);
 	/* NULL, or told that the output queue is short again (for dialects
 	 * that pause their links while it is long). */

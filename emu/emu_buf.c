@@ -109,16 +109,3 @@ uint64_t emu_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
-
-const void *emu_variant_find(const void *table, size_t count, size_t size,
-			     const char *name)
-{
-	const char *entry = table;
-
-	for (size_t i = 0; i < count; i++, entry += size) {
-		const char *entry_name = *(const char *const *)(const void *)entry;
-		if (!name || !strcmp(name, entry_name))
-			return entry;
-	}
-	return NULL;
-}

@@ -773,8 +773,9 @@ static bool client_url(struct request *q, const struct emu_cmd *c, bool tls)
 
 /* AT+HTTPCLIENT=<opt>,<content-type>,<url>,[<host>],[<path>],
  *               <transport_type>[,<data>][,<http_req_header>]... */
-static void http_client(struct espat *s, const struct emu_cmd *c)
+static void http_client(void *ctx, const struct emu_cmd *c)
 {
+	struct espat *s = ctx;
 	const struct emu_arg *a = c->argv;
 	size_t first = 6;
 	struct request *q = &s->req;
@@ -807,8 +808,9 @@ static void http_client(struct espat *s, const struct emu_cmd *c)
 
 /* AT+HTTPCPOST=<url>,<length>[,<http_req_header_cnt>][,<http_req_header>]...
  * OK, ">", exactly <length> bytes, then the response. */
-static void http_cpost(struct espat *s, const struct emu_cmd *c)
+static void http_cpost(void *ctx, const struct emu_cmd *c)
 {
+	struct espat *s = ctx;
 	struct request *q = &s->req;
 
 	if (!emu_net_ready(s->emu) || c->argc < 2 || !c->argv[0].len || !num_in(c, 1, 1, MAX_POST) ||
@@ -830,8 +832,9 @@ static void http_cpost(struct espat *s, const struct emu_cmd *c)
 }
 
 /* AT+HTTPGETSIZE=<url>: a HEAD, and its Content-Length. */
-static void http_getsize(struct espat *s, const struct emu_cmd *c)
+static void http_getsize(void *ctx, const struct emu_cmd *c)
 {
+	struct espat *s = ctx;
 	struct request *q = &s->req;
 
 	if (!emu_net_ready(s->emu) || c->argc != 1 || !c->argv[0].len) {
@@ -848,8 +851,10 @@ static void http_getsize(struct espat *s, const struct emu_cmd *c)
 }
 
 /* AT+HTTPCERT=<type>,<length>: '>', then exactly <length> bytes of PEM. */
-static void http_cert(struct espat *s, const struct emu_cmd *c)
+static void http_cert(void *ctx, const struct emu_cmd *c)
 {
+	struct espat *s = ctx;
+
 	if (c->argc != 2 || !num_in(c, 0, 1, 1) ||
 	    !num_in(c, 1, 1, MAX_CERT)) {
 		emu_error(s->emu);
@@ -910,49 +915,38 @@ static void data_done(void *ctx, struct emu_buf *data, bool complete)
 
 /* ------------------------------------------------------------ dispatch */
 
-#define FORM(f) (1u << EMU_FORM_##f)
+#define NEEDS_CERT_NAME 1u		/* the variant spells its CA command so */
 
-static const struct espat_command {
-	const char *name;
-	unsigned forms;
-	void (*run)(struct espat *s, const struct emu_cmd *c);
-} commands[] = {
-	{ "+HTTPCLIENT", FORM(SET), http_client },
-	{ "+HTTPCPOST", FORM(SET), http_cpost },
-	{ "+HTTPGETSIZE", FORM(SET), http_getsize },
+static bool may_run(void *ctx, unsigned needs, const struct emu_cmd *c)
+{
+	const struct espat *s = ctx;
+
+	(void)needs;
+	for (size_t i = 0; s->v->cert_commands[i]; i++)
+		if (!strcmp(s->v->cert_commands[i], c->name))
+			return true;
+	return false;
+}
+
+static const struct emu_command rows[] = {
+	{ "+HTTPCLIENT", EMU_AT_SET, 0, http_client },
+	{ "+HTTPCPOST", EMU_AT_SET, 0, http_cpost },
+	{ "+HTTPGETSIZE", EMU_AT_SET, 0, http_getsize },
+	{ "+HTTPCERT", EMU_AT_SET, NEEDS_CERT_NAME, http_cert },
+	{ "+HTTPSCERT", EMU_AT_SET, NEEDS_CERT_NAME, http_cert },
 };
 
-static void command(void *ctx, const struct emu_cmd *c)
+static const struct emu_commands commands = EMU_COMMANDS(rows, may_run, NULL);
+
+/* Only a hangup lets a command in while a job runs (the port refuses lines
+ * until the final result is out): the old job's output is lost, and so is
+ * the job. */
+static void command_begins(void *ctx)
 {
 	struct espat *s = ctx;
 
-	if (s->job != JOB_NONE) {
-		/* Only a hangup lets a command in while a job runs (the
-		 * port refuses lines until the final result is out): the
-		 * old job's output is lost, and so is the job. */
+	if (s->job != JOB_NONE)
 		end_job(s);
-	}
-	if (c->len > MAX_LINE) {
-		emu_error(s->emu);
-		return;
-	}
-	for (size_t i = 0; s->v->cert_commands[i]; i++)
-		if (!strcmp(s->v->cert_commands[i], c->name)) {
-			if (c->form == EMU_FORM_SET)
-				http_cert(s, c);
-			else
-				emu_error(s->emu);
-			return;
-		}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(commands[i].name, c->name))
-			continue;
-		if (!(commands[i].forms & (1u << c->form)))
-			break;
-		commands[i].run(s, c);
-		return;
-	}
-	emu_error(s->emu);
 }
 
 /* ------------------------------------------------------------ life */
@@ -984,29 +978,25 @@ static void close_espat(void *ctx)
 }
 
 static void *open_espat(struct emu *e, const struct emu_config *cfg,
-			const char **err)
+			const void *variant, const char **err)
 {
-	const struct espat_variant *v;
-	struct espat *s;
+	struct espat *s = emu_calloc(1, sizeof(*s));
 
-	v = EMU_VARIANT(variants, cfg->variant);
-	if (!v) {
-		*err = "unknown espat variant (espressif, beken, httpscert)";
-		return NULL;
-	}
-	s = emu_calloc(1, sizeof(*s));
 	s->emu = e;
 	s->cfg = cfg;
-	s->v = v;
+	s->v = variant;
 	return s;
 }
 
 const struct emu_dialect emu_espat = {
 	.name = "espat",
 	.parse_flags = EMU_PARSE_ESPAT,
+	.commands = &commands,
+	.max_line = MAX_LINE,
+	.variants = EMU_VARIANTS(variants, "espat variant"),
 	.open = open_espat,
 	.close = close_espat,
-	.command = command,
+	.command_begins = command_begins,
 	.data = data_done,
 	.drained = drained,
 	.hangup = hangup,

@@ -494,8 +494,9 @@ static bool file_name(const struct emu_arg *a, char out[MAX_FILE_NAME + 1])
 	return true;
 }
 
-static void http_cfg(struct hc *h, const struct emu_cmd *c)
+static void http_cfg(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
 	const struct hc_param *p = NULL;
 	size_t i;
 
@@ -540,8 +541,9 @@ static void http_cfg(struct hc *h, const struct emu_cmd *c)
 	emu_ok(h->emu);
 }
 
-static void http_url(struct hc *h, const struct emu_cmd *c)
+static void http_url(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
 	unsigned long len, timeout;
 
 	if (c->form == EMU_FORM_TEST) {
@@ -627,8 +629,9 @@ static bool can_request(struct hc *h)
 	return true;
 }
 
-static void http_get(struct hc *h, const struct emu_cmd *c)
+static void http_get(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
 	unsigned long rsptime, len, input;
 
 	if (c->form == EMU_FORM_TEST) {
@@ -665,8 +668,9 @@ static void http_get(struct hc *h, const struct emu_cmd *c)
 	emu_download(h->emu, "\r\nCONNECT\r\n", len, (unsigned)input * MS_PER_S);
 }
 
-static void http_getex(struct hc *h, const struct emu_cmd *c)
+static void http_getex(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
 	unsigned long rsptime, range[2];
 
 	if (c->argc != 3 || h->cfgv[P_REQUESTHEADER] ||
@@ -680,8 +684,9 @@ static void http_getex(struct hc *h, const struct emu_cmd *c)
 		get_request(h, "HTTPGETEX", rsptime, range);
 }
 
-static void http_post(struct hc *h, const struct emu_cmd *c)
+static void http_post(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
 	unsigned long len, input, rsptime;
 
 	if (c->form == EMU_FORM_TEST) {
@@ -773,8 +778,9 @@ static void data_done(void *ctx, struct emu_buf *data, bool complete)
 	}
 }
 
-static void http_read(struct hc *h, const struct emu_cmd *c)
+static void http_read(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
 	unsigned long wait;
 	const struct emu_buf *body;
 
@@ -811,8 +817,10 @@ static void http_read(struct hc *h, const struct emu_cmd *c)
 	drop_response(h);
 }
 
-static void http_stop(struct hc *h, const struct emu_cmd *c)
+static void http_stop(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
+
 	if (c->form == EMU_FORM_TEST) {
 		emu_ok(h->emu);
 		return;
@@ -829,8 +837,9 @@ static void http_stop(struct hc *h, const struct emu_cmd *c)
 
 /* AT+QSSLCFG="<key>",<ctx>[,<value>]: the SSL manual answers ERROR to
  * anything it does not take. */
-static void ssl_cfg(struct hc *h, const struct emu_cmd *c)
+static void ssl_cfg(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
 	struct ssl_ctx *x;
 	size_t k;
 
@@ -896,8 +905,9 @@ static unsigned file_checksum(const struct emu_buf *b)
 	return sum;
 }
 
-static void file_upload(struct hc *h, const struct emu_cmd *c)
+static void file_upload(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
 	unsigned long size, timeout, ack;
 	char name[MAX_FILE_NAME + 1];
 
@@ -953,8 +963,9 @@ static void file_uploaded(struct hc *h, struct emu_buf *data, bool complete)
 }
 
 /* AT+QFLST[="<pattern>"]: "*" (or "UFS:*") for every file, else a name. */
-static void file_list(struct hc *h, const struct emu_cmd *c)
+static void file_list(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
 	char name[MAX_FILE_NAME + 1] = "*";
 	bool all = true;
 
@@ -987,8 +998,9 @@ static void drop_file(struct hc_file *f)
 }
 
 /* AT+QFDEL="<filename>" or "*" */
-static void file_delete(struct hc *h, const struct emu_cmd *c)
+static void file_delete(void *ctx, const struct emu_cmd *c)
 {
+	struct hc *h = ctx;
 	char name[MAX_FILE_NAME + 1];
 	struct hc_file *f;
 
@@ -1017,63 +1029,33 @@ static void file_delete(struct hc *h, const struct emu_cmd *c)
 
 /* ------------------------------------------------------------ dispatch */
 
-#define FORM(f) (1u << EMU_FORM_##f)
-
-static const struct hc_command {
-	const char *name;		/* after "+" and the flavour's prefix */
-	unsigned forms;
-	void (*run)(struct hc *h, const struct emu_cmd *c);
-} commands[] = {
-	{ "HTTPCFG", FORM(SET) | FORM(READ) | FORM(TEST), http_cfg },
-	{ "HTTPURL", FORM(SET) | FORM(READ) | FORM(TEST), http_url },
-	{ "HTTPGET", FORM(EXEC) | FORM(SET) | FORM(TEST), http_get },
-	{ "HTTPGETEX", FORM(SET), http_getex },
-	{ "HTTPPOST", FORM(SET) | FORM(TEST), http_post },
-	{ "HTTPREAD", FORM(EXEC) | FORM(SET) | FORM(TEST), http_read },
-	{ "HTTPSTOP", FORM(EXEC) | FORM(TEST), http_stop },
-	{ "SSLCFG", FORM(SET), ssl_cfg },
-	{ "FUPL", FORM(SET), file_upload },
-	{ "FLST", FORM(EXEC) | FORM(SET), file_list },
-	{ "FDEL", FORM(SET), file_delete },
+static const struct emu_command rows[] = {
+	{ "HTTPCFG", EMU_AT_SET | EMU_AT_READ | EMU_AT_TEST, 0, http_cfg },
+	{ "HTTPURL", EMU_AT_SET | EMU_AT_READ | EMU_AT_TEST, 0, http_url },
+	{ "HTTPGET", EMU_AT_EXEC | EMU_AT_SET | EMU_AT_TEST, 0, http_get },
+	{ "HTTPGETEX", EMU_AT_SET, 0, http_getex },
+	{ "HTTPPOST", EMU_AT_SET | EMU_AT_TEST, 0, http_post },
+	{ "HTTPREAD", EMU_AT_EXEC | EMU_AT_SET | EMU_AT_TEST, 0, http_read },
+	{ "HTTPSTOP", EMU_AT_EXEC | EMU_AT_TEST, 0, http_stop },
+	{ "SSLCFG", EMU_AT_SET, 0, ssl_cfg },
+	{ "FUPL", EMU_AT_SET, 0, file_upload },
+	{ "FLST", EMU_AT_EXEC | EMU_AT_SET, 0, file_list },
+	{ "FDEL", EMU_AT_SET, 0, file_delete },
 };
 
-static void command(void *ctx, const struct emu_cmd *c)
-{
-	struct hc *h = ctx;
-	size_t qlen = strlen(h->fl->q);
-	const char *base;
-
-	if (c->name[0] != '+' || strncmp(c->name + 1, h->fl->q, qlen)) {
-		emu_error(h->emu);
-		return;
-	}
-	base = c->name + 1 + qlen;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(commands[i].name, base))
-			continue;
-		if (!(commands[i].forms & (1u << c->form)))
-			break;
-		commands[i].run(h, c);
-		return;
-	}
-	emu_error(h->emu);
-}
+/* The same rows after "+" and each flavour's q. */
+static const struct emu_commands httpcfg_commands =
+	EMU_COMMANDS(rows, NULL, "+");
+static const struct emu_commands quectel_commands =
+	EMU_COMMANDS(rows, NULL, "+Q");
 
 /* ------------------------------------------------------------ life */
 
 static void *open_hc(struct emu *e, const struct emu_config *cfg,
-		     const struct hc_flavour *fl, const char **err)
+		     const struct hc_flavour *fl, const struct hc_variant *v)
 {
-	const struct hc_variant *v;
-	struct hc *h;
+	struct hc *h = emu_calloc(1, sizeof(*h));
 
-	v = EMU_VARIANT(variants, cfg->variant);
-	if (!v) {
-		*err = "unknown httpcfg/quectel variant (manual, timeout-code, table12, "
-		       "raw-chunked, sni-off, no-upload, no-seclevel)";
-		return NULL;
-	}
-	h = emu_calloc(1, sizeof(*h));
 	h->emu = e;
 	h->cfg = cfg;
 	h->fl = fl;
@@ -1090,15 +1072,15 @@ static void *open_hc(struct emu *e, const struct emu_config *cfg,
 }
 
 static void *open_httpcfg(struct emu *e, const struct emu_config *cfg,
-			  const char **err)
+			  const void *variant, const char **err)
 {
-	return open_hc(e, cfg, &httpcfg_flavour, err);
+	return open_hc(e, cfg, &httpcfg_flavour, variant);
 }
 
 static void *open_quectel(struct emu *e, const struct emu_config *cfg,
-			  const char **err)
+			  const void *variant, const char **err)
 {
-	return open_hc(e, cfg, &quectel_flavour, err);
+	return open_hc(e, cfg, &quectel_flavour, variant);
 }
 
 static void close_hc(void *ctx)
@@ -1117,16 +1099,18 @@ static void close_hc(void *ctx)
 
 const struct emu_dialect emu_httpcfg = {
 	.name = "httpcfg",
+	.commands = &httpcfg_commands,
+	.variants = EMU_VARIANTS(variants, "httpcfg/quectel variant"),
 	.open = open_httpcfg,
 	.close = close_hc,
-	.command = command,
 	.data = data_done,
 };
 
 const struct emu_dialect emu_quectel = {
 	.name = "quectel",
+	.commands = &quectel_commands,
+	.variants = EMU_VARIANTS(variants, "httpcfg/quectel variant"),
 	.open = open_quectel,
 	.close = close_hc,
-	.command = command,
 	.data = data_done,
 };

@@ -56,41 +56,25 @@ struct neoway_variant {
 	bool sni;			/* the handshake sends server_name */
 };
 
+/* AT+HTTPACTION without a link: as the manual's format lines and examples
+ * spell it, and as its response table does. */
+#define OPEN_FAILED "\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n"
+#define OPEN_FAILED_COMPACT "\r\n+HTTPACTION:SOCKET ID OPEN FAILED\r\n"
+
 static const struct neoway_variant variants[] = {
-	{
-		/* As the manual's format lines and examples spell them. */
-		.name = "n58",
-		.recv_blank = true,
-		.open_failed = "\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n",
-		.https = true,
-		.sni = true,
-	},
-	{
-		/* As the manual's response table spells the failure, and
-		 * without the blank after the colon. */
-		.name = "compact",
-		.recv_blank = false,
-		.open_failed = "\r\n+HTTPACTION:SOCKET ID OPEN FAILED\r\n",
-		.https = true,
-		.sni = true,
-	},
-	{
-		/* Firmware without HTTPS: every AT+HTTPS* is ERROR. */
-		.name = "nohttps",
-		.recv_blank = true,
-		.open_failed = "\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n",
-		.https = false,
-		.sni = false,
-	},
-	{
-		/* TLS without server_name: a virtual host picks its default
-		 * certificate. */
-		.name = "nosni",
-		.recv_blank = true,
-		.open_failed = "\r\n+HTTPACTION: SOCKET ID OPEN FAILED\r\n",
-		.https = true,
-		.sni = false,
-	},
+	/* As the manual's format lines and examples spell them. */
+	{ .name = "n58", .recv_blank = true, .open_failed = OPEN_FAILED,
+	  .https = true, .sni = true },
+	/* As the manual's response table spells the failure, and without
+	 * the blank after the colon. */
+	{ .name = "compact", .open_failed = OPEN_FAILED_COMPACT,
+	  .https = true, .sni = true },
+	/* Firmware without HTTPS: every AT+HTTPS* is ERROR. */
+	{ .name = "nohttps", .recv_blank = true, .open_failed = OPEN_FAILED },
+	/* TLS without server_name: a virtual host picks its default
+	 * certificate. */
+	{ .name = "nosni", .recv_blank = true, .open_failed = OPEN_FAILED,
+	  .https = true },
 };
 
 /* The two command sets: the same flow under other names. */
@@ -579,61 +563,57 @@ static void https_cfg(struct channel *ch, const struct emu_cmd *c)
 
 /* ------------------------------------------------------------ dispatch */
 
-#define FORM(f) (1u << EMU_FORM_##f)
+/* The rows' run functions, one a command: the generic one on the channel
+ * the command names. */
+#define ON_CHANNEL(name, fn, channel) \
+	static void name(void *ctx, const struct emu_cmd *c) \
+	{ \
+		fn(&((struct neoway *)ctx)->ch[channel], c); \
+	}
+ON_CHANNEL(at_httppara, http_para, CH_HTTP)
+ON_CHANNEL(at_httpsetup, http_setup, CH_HTTP)
+ON_CHANNEL(at_httpaction, http_action, CH_HTTP)
+ON_CHANNEL(at_httpclose, http_close, CH_HTTP)
+ON_CHANNEL(at_httpspara, http_para, CH_HTTPS)
+ON_CHANNEL(at_httpssetup, http_setup, CH_HTTPS)
+ON_CHANNEL(at_httpsaction, http_action, CH_HTTPS)
+ON_CHANNEL(at_httpsclose, http_close, CH_HTTPS)
+ON_CHANNEL(at_httpscfg, https_cfg, CH_HTTPS)
 
-static const struct neoway_command {
-	const char *name;
-	unsigned forms;
-	int channel;
-	void (*run)(struct channel *ch, const struct emu_cmd *c);
-} commands[] = {
-	{ "+HTTPPARA", FORM(SET), CH_HTTP, http_para },
-	{ "+HTTPSETUP", FORM(EXEC), CH_HTTP, http_setup },
-	{ "+HTTPACTION", FORM(SET), CH_HTTP, http_action },
-	{ "+HTTPCLOSE", FORM(EXEC), CH_HTTP, http_close },
-	{ "+HTTPSPARA", FORM(SET), CH_HTTPS, http_para },
-	{ "+HTTPSSETUP", FORM(EXEC), CH_HTTPS, http_setup },
-	{ "+HTTPSACTION", FORM(SET), CH_HTTPS, http_action },
-	{ "+HTTPSCLOSE", FORM(EXEC), CH_HTTPS, http_close },
-	{ "+HTTPSCFG", FORM(SET) | FORM(READ) | FORM(TEST), CH_HTTPS,
-	  https_cfg },
+#define NEEDS_HTTPS 1u			/* firmware with the S-twins */
+
+static bool may_run(void *ctx, unsigned needs, const struct emu_cmd *c)
+{
+	const struct neoway *n = ctx;
+
+	(void)c;
+	return !(needs & NEEDS_HTTPS) || n->v->https;
+}
+
+static const struct emu_command rows[] = {
+	{ "+HTTPPARA", EMU_AT_SET, 0, at_httppara },
+	{ "+HTTPSETUP", EMU_AT_EXEC, 0, at_httpsetup },
+	{ "+HTTPACTION", EMU_AT_SET, 0, at_httpaction },
+	{ "+HTTPCLOSE", EMU_AT_EXEC, 0, at_httpclose },
+	{ "+HTTPSPARA", EMU_AT_SET, NEEDS_HTTPS, at_httpspara },
+	{ "+HTTPSSETUP", EMU_AT_EXEC, NEEDS_HTTPS, at_httpssetup },
+	{ "+HTTPSACTION", EMU_AT_SET, NEEDS_HTTPS, at_httpsaction },
+	{ "+HTTPSCLOSE", EMU_AT_EXEC, NEEDS_HTTPS, at_httpsclose },
+	{ "+HTTPSCFG", EMU_AT_SET | EMU_AT_READ | EMU_AT_TEST, NEEDS_HTTPS,
+	  at_httpscfg },
 };
 
-static void command(void *ctx, const struct emu_cmd *c)
-{
-	struct neoway *n = ctx;
-
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const struct neoway_command *k = &commands[i];
-
-		if (strcmp(k->name, c->name))
-			continue;
-		if (!(k->forms & (1u << c->form)))
-			break;
-		if (schemes[k->channel].tls && !n->v->https)
-			break;
-		k->run(&n->ch[k->channel], c);
-		return;
-	}
-	emu_error(n->emu);
-}
+static const struct emu_commands commands = EMU_COMMANDS(rows, may_run, NULL);
 
 /* ------------------------------------------------------------ life */
 
 static void *open_neoway(struct emu *e, const struct emu_config *cfg,
-			 const char **err)
+			 const void *variant, const char **err)
 {
-	const struct neoway_variant *v;
-	struct neoway *n;
+	struct neoway *n = emu_calloc(1, sizeof(*n));
 
-	v = EMU_VARIANT(variants, cfg->variant);
-	if (!v) {
-		*err = "unknown neoway variant (n58, compact, nohttps, nosni)";
-		return NULL;
-	}
-	n = emu_calloc(1, sizeof(*n));
 	n->emu = e;
-	n->v = v;
+	n->v = variant;
 	for (int i = 0; i < N_CHANNELS; i++) {
 		n->ch[i].n = n;
 		n->ch[i].s = &schemes[i];
@@ -662,8 +642,9 @@ static void close_neoway(void *ctx)
 const struct emu_dialect emu_neoway = {
 	.name = "neoway",
 	.parse_flags = EMU_PARSE_WORDS,
+	.commands = &commands,
+	.variants = EMU_VARIANTS(variants, "neoway variant"),
 	.open = open_neoway,
 	.close = close_neoway,
-	.command = command,
 	.data = data_done,
 };

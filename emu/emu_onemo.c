@@ -1120,8 +1120,10 @@ static struct instance *created(struct onemo *o, const struct emu_cmd *c,
 }
 
 
-static void cmee(struct onemo *o, const struct emu_cmd *c)
+static void cmee(void *ctx, const struct emu_cmd *c)
 {
+	struct onemo *o = ctx;
+
 	if (c->form == EMU_FORM_TEST) {
 		emu_sendf(o->emu, EMU_MARK_NONE, "\r\n+CMEE: (0,1)\r\n");
 		emu_ok(o->emu);
@@ -1141,8 +1143,9 @@ static void ids_range(const struct onemo *o, struct emu_buf *b)
 	emu_buf_addf(b, "(0-%u)", o->v->slots - 1);
 }
 
-static void http_create(struct onemo *o, const struct emu_cmd *c)
+static void http_create(void *ctx, const struct emu_cmd *c)
 {
+	struct onemo *o = ctx;
 	struct emu_url u;
 	unsigned i;
 
@@ -1172,8 +1175,9 @@ static void http_create(struct onemo *o, const struct emu_cmd *c)
 	info_ok(o, "MHTTPCREATE", "%u", i);
 }
 
-static void http_del(struct onemo *o, const struct emu_cmd *c)
+static void http_del(void *ctx, const struct emu_cmd *c)
 {
+	struct onemo *o = ctx;
 	struct instance *in;
 
 	if (c->form == EMU_FORM_TEST) {
@@ -1198,8 +1202,9 @@ static void http_del(struct onemo *o, const struct emu_cmd *c)
 	emu_ok(o->emu);
 }
 
-static void http_term(struct onemo *o, const struct emu_cmd *c)
+static void http_term(void *ctx, const struct emu_cmd *c)
 {
+	struct onemo *o = ctx;
 	struct instance *in;
 
 	if (c->form == EMU_FORM_TEST) {
@@ -1363,8 +1368,9 @@ static void cfg_header(struct onemo *o, struct instance *in,
 	emu_ok(o->emu);
 }
 
-static void http_cfg(struct onemo *o, const struct emu_cmd *c)
+static void http_cfg(void *ctx, const struct emu_cmd *c)
 {
+	struct onemo *o = ctx;
 	const struct cfg_item *it = NULL;
 	struct instance *in;
 	struct inst_cfg next;
@@ -1636,13 +1642,17 @@ static void input_command(struct onemo *o, const struct emu_cmd *c,
 	emu_buf_free(&data);
 }
 
-static void http_header(struct onemo *o, const struct emu_cmd *c)
+static void http_header(void *ctx, const struct emu_cmd *c)
 {
+	struct onemo *o = ctx;
+
 	input_command(o, c, false);
 }
 
-static void http_content(struct onemo *o, const struct emu_cmd *c)
+static void http_content(void *ctx, const struct emu_cmd *c)
 {
+	struct onemo *o = ctx;
+
 	input_command(o, c, true);
 }
 
@@ -1660,8 +1670,9 @@ static void path_done(struct onemo *o, struct instance *in,
 	emu_buf_free(&target);
 }
 
-static void http_request(struct onemo *o, const struct emu_cmd *c)
+static void http_request(void *ctx, const struct emu_cmd *c)
 {
+	struct onemo *o = ctx;
 	struct instance *in;
 	struct emu_buf path = { 0 }, target = { 0 };
 	unsigned long method, length = 0;
@@ -1727,8 +1738,9 @@ static void http_request(struct onemo *o, const struct emu_cmd *c)
 
 /* ---------------------------------------------------- AT+MHTTPREAD */
 
-static void http_read(struct onemo *o, const struct emu_cmd *c)
+static void http_read(void *ctx, const struct emu_cmd *c)
 {
+	struct onemo *o = ctx;
 	struct instance *in;
 	unsigned long type, want;
 	size_t left, n;
@@ -1824,8 +1836,9 @@ static void ssl_query(struct onemo *o, const char *item, const struct ssl_item *
 	emu_ok(o->emu);
 }
 
-static void ssl_cfg(struct onemo *o, const struct emu_cmd *c)
+static void ssl_cfg(void *dctx, const struct emu_cmd *c)
 {
+	struct onemo *o = dctx;
 	const struct ssl_item *it = NULL;
 	const char *item;
 	struct ssl_ctx *ctx;
@@ -1970,8 +1983,9 @@ static void cert_piece(struct onemo *o, const char *p, size_t n,
 }
 
 /* AT+MSSLCERTWR=<cert_name>,<remain_length>,<length>[,<data>] (3.2). */
-static void ssl_certwr(struct onemo *o, const struct emu_cmd *c)
+static void ssl_certwr(void *ctx, const struct emu_cmd *c)
 {
+	struct onemo *o = ctx;
 	struct emu_buf data = { 0 };
 	unsigned long remain, length;
 
@@ -2041,66 +2055,39 @@ static void data_done(void *ctx, struct emu_buf *data, bool complete)
 	}
 }
 
-#define FORM(f) (1u << EMU_FORM_##f)
-
-static const struct onemo_command {
-	const char *name;
-	unsigned forms;
-	void (*run)(struct onemo *o, const struct emu_cmd *c);
-} commands[] = {
-	{ "+CMEE", FORM(SET) | FORM(READ) | FORM(TEST), cmee },
-	{ "+MHTTPCREATE", FORM(SET) | FORM(TEST), http_create },
-	{ "+MHTTPCFG", FORM(SET) | FORM(READ) | FORM(TEST), http_cfg },
-	{ "+MHTTPHEADER", FORM(SET) | FORM(TEST), http_header },
-	{ "+MHTTPCONTENT", FORM(SET) | FORM(TEST), http_content },
-	{ "+MHTTPREQUEST", FORM(SET) | FORM(TEST), http_request },
-	{ "+MHTTPREAD", FORM(SET) | FORM(TEST), http_read },
-	{ "+MHTTPDEL", FORM(SET) | FORM(TEST), http_del },
-	{ "+MHTTPTERM", FORM(EXEC) | FORM(SET) | FORM(TEST), http_term },
-	{ "+MSSLCFG", FORM(SET) | FORM(TEST), ssl_cfg },
-	{ "+MSSLCERTWR", FORM(SET) | FORM(TEST), ssl_certwr },
+static const struct emu_command rows[] = {
+	{ "+CMEE", EMU_AT_SET | EMU_AT_READ | EMU_AT_TEST, 0, cmee },
+	{ "+MHTTPCREATE", EMU_AT_SET | EMU_AT_TEST, 0, http_create },
+	{ "+MHTTPCFG", EMU_AT_SET | EMU_AT_READ | EMU_AT_TEST, 0, http_cfg },
+	{ "+MHTTPHEADER", EMU_AT_SET | EMU_AT_TEST, 0, http_header },
+	{ "+MHTTPCONTENT", EMU_AT_SET | EMU_AT_TEST, 0, http_content },
+	{ "+MHTTPREQUEST", EMU_AT_SET | EMU_AT_TEST, 0, http_request },
+	{ "+MHTTPREAD", EMU_AT_SET | EMU_AT_TEST, 0, http_read },
+	{ "+MHTTPDEL", EMU_AT_SET | EMU_AT_TEST, 0, http_del },
+	{ "+MHTTPTERM", EMU_AT_EXEC | EMU_AT_SET | EMU_AT_TEST, 0, http_term },
+	{ "+MSSLCFG", EMU_AT_SET | EMU_AT_TEST, 0, ssl_cfg },
+	{ "+MSSLCERTWR", EMU_AT_SET | EMU_AT_TEST, 0, ssl_certwr },
 };
 
-static void command(void *ctx, const struct emu_cmd *c)
-{
-	struct onemo *o = ctx;
-
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(commands[i].name, c->name))
-			continue;
-		if (!(commands[i].forms & (1u << c->form)))
-			break;
-		commands[i].run(o, c);
-		return;
-	}
-	emu_error(o->emu);
-}
+static const struct emu_commands commands = EMU_COMMANDS(rows, NULL, NULL);
 
 /* ------------------------------------------------------------ life */
 
 static void *open_onemo(struct emu *e, const struct emu_config *cfg,
-			const char **err)
+			const void *variant, const char **err)
 {
-	const struct onemo_variant *v;
+	static const struct emu_variants model_table =
+		EMU_VARIANTS(models, "onemo model");
 	const struct onemo_model *model;
 	struct onemo *o;
 
-	v = EMU_VARIANT(variants, cfg->variant);
-	if (!v) {
-		*err = "unknown onemo variant (manual, split-urc, nospace, "
-		       "slots2, frag512, ind-nocrlf, noauth, nosni)";
+	model = emu_variant_pick(&model_table, cfg->model, err);
+	if (!model)
 		return NULL;
-	}
-	model = EMU_VARIANT(models, cfg->model);
-	if (!model) {
-		*err = "unknown onemo model (ML307G, ML307R, ML307A, ML307S, "
-		       "ML302A, ML302S, ML305A, ML305U, ML305M)";
-		return NULL;
-	}
 	o = emu_calloc(1, sizeof(*o));
 	o->emu = e;
 	o->cfg = cfg;
-	o->v = v;
+	o->v = variant;
 	o->model = model;
 	emu_net_model(e, model->name);
 	for (unsigned i = 0; i < MAX_SLOTS; i++) {
@@ -2141,9 +2128,10 @@ static void close_onemo(void *ctx)
 
 const struct emu_dialect emu_onemo = {
 	.name = "onemo",
+	.commands = &commands,
+	.variants = EMU_VARIANTS(variants, "onemo variant"),
 	.open = open_onemo,
 	.close = close_onemo,
-	.command = command,
 	.data = data_done,
 	.drained = drained,
 };

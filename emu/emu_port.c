@@ -27,6 +27,7 @@ enum data_state {
 struct emu {
 	const struct emu_config *cfg;
 	const struct emu_dialect *dialect;
+	const void *variant;		/* the --variant's entry */
 	void *dctx;
 	struct emu_jobs *jobs;
 	FILE *log;
@@ -332,7 +333,7 @@ static unsigned cmd_latency(const struct emu *e, const struct emu_cmd *cmd)
 }
 
 /* V.250 basics every module shares, then the network's commands; the rest
- * is the dialect's. */
+ * is the dialect's commands. */
 static void dispatch(struct emu *e, const struct emu_cmd *cmd)
 {
 	unsigned ms = cmd_latency(e, cmd);
@@ -345,7 +346,12 @@ static void dispatch(struct emu *e, const struct emu_cmd *cmd)
 		e->echo = cmd->num == 1;
 		emu_ok(e);
 	} else if (!emu_net_command(e->net, cmd)) {
-		e->dialect->command(e->dctx, cmd);
+		if (e->dialect->command_begins)
+			e->dialect->command_begins(e->dctx);
+		if (e->dialect->max_line && cmd->len > e->dialect->max_line)
+			emu_error(e);
+		else
+			emu_dispatch(e, e->dialect->commands, e->dctx, cmd);
 	}
 }
 
@@ -511,7 +517,7 @@ static void reset(struct emu *e)
 	e->done_not_before = 0;
 	e->reset = RESET_NONE;
 	e->dialect->close(e->dctx);
-	e->dctx = e->dialect->open(e, e->cfg, &err);
+	e->dctx = e->dialect->open(e, e->cfg, e->variant, &err);
 	if (!e->dctx)
 		abort();	/* it opened with this configuration before */
 	e->echo = true;
@@ -557,7 +563,9 @@ struct emu *emu_new(const struct emu_config *cfg,
 	e->faults = emu_faults_new(cfg, dialect->name);
 	/* before the dialect: its open() may set the model */
 	e->net = emu_net_new(e, cfg, dialect->name);
-	e->dctx = dialect->open(e, cfg, err);
+	e->variant = emu_variant_pick(&dialect->variants, cfg->variant, err);
+	if (e->variant)
+		e->dctx = dialect->open(e, cfg, e->variant, err);
 	if (!e->dctx) {
 		e->dialect = NULL;
 		emu_free(e);

@@ -205,8 +205,10 @@ static bool arg_is(const struct emu_cmd *c, size_t i, enum emu_arg_kind k)
 
 /* ------------------------------------------------------------ commands */
 
-static void http_init(struct simcom *s, const struct emu_cmd *c)
+static void http_init(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
+
 	(void)c;
 	/* no network: ERROR (the SIMCom HTTP manual, AT+HTTPINIT) */
 	if (s->started || !emu_net_ready(s->emu)) {
@@ -218,8 +220,10 @@ static void http_init(struct simcom *s, const struct emu_cmd *c)
 	emu_ok(s->emu);
 }
 
-static void http_term(struct simcom *s, const struct emu_cmd *c)
+static void http_term(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
+
 	(void)c;
 	release(s);
 	s->started = false;
@@ -255,8 +259,9 @@ static const struct simcom_param params[] = {
 	NUM_PARAM("SSLCFG", 0, 9, sslcfg),
 };
 
-static void http_para(struct simcom *s, const struct emu_cmd *c)
+static void http_para(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
 	const struct simcom_param *p = NULL;
 	const struct emu_arg *v;
 	char *field;
@@ -289,8 +294,9 @@ static void http_para(struct simcom *s, const struct emu_cmd *c)
 	emu_ok(s->emu);
 }
 
-static void http_data(struct simcom *s, const struct emu_cmd *c)
+static void http_data(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
 	unsigned long size, ms;
 
 	if (c->argc != 2 || !arg_is(c, 0, EMU_ARG_NUMBER) ||
@@ -390,8 +396,9 @@ static struct emu_fetch *build_request(struct simcom *s, int method)
 
 static int ssl_apply(struct simcom *s, struct emu_fetch *f);
 
-static void http_action(struct simcom *s, const struct emu_cmd *c)
+static void http_action(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
 	struct emu_fetch *f;
 	int method, code;
 
@@ -424,8 +431,10 @@ static void http_action(struct simcom *s, const struct emu_cmd *c)
 	s->job = emu_fetch_start(emu_jobs(s->emu), f, action_done, s);
 }
 
-static void http_head(struct simcom *s, const struct emu_cmd *c)
+static void http_head(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
+
 	(void)c;
 	if (!s->resp) {
 		emu_error(s->emu);
@@ -437,8 +446,9 @@ static void http_head(struct simcom *s, const struct emu_cmd *c)
 	emu_ok(s->emu);
 }
 
-static void http_read(struct simcom *s, const struct emu_cmd *c)
+static void http_read(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
 	const struct emu_buf *body;
 	unsigned long start, size;
 	size_t end;
@@ -512,8 +522,9 @@ static bool cert_name_ok(const struct emu_arg *a)
 		!strcasecmp(a->str + a->len - 4, ".der"));
 }
 
-static void cert_download(struct simcom *s, const struct emu_cmd *c)
+static void cert_download(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
 	const struct emu_config *cfg = s->cfg;
 	unsigned long len;
 	unsigned ms;
@@ -561,8 +572,9 @@ static void cert_stored(struct simcom *s, struct emu_buf *data)
 	emu_ok(s->emu);
 }
 
-static void cert_list(struct simcom *s, const struct emu_cmd *c)
+static void cert_list(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
 	bool any = false;
 
 	(void)c;
@@ -577,8 +589,9 @@ static void cert_list(struct simcom *s, const struct emu_cmd *c)
 	emu_ok(s->emu);
 }
 
-static void cert_delete(struct simcom *s, const struct emu_cmd *c)
+static void cert_delete(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
 	struct cert_file *f;
 
 	if (c->argc != 1 || !arg_is(c, 0, EMU_ARG_STRING) ||
@@ -615,8 +628,9 @@ static const struct ssl_key ssl_keys[] = {
 /* AT+CSSLCFG="<key>",<ctx>,<value>.  No client certificates: a module
  * without them is what athttp needs, and "clientcert" answering ERROR is
  * stricter, never more forgiving. */
-static void ssl_config(struct simcom *s, const struct emu_cmd *c)
+static void ssl_config(void *ctx, const struct emu_cmd *c)
 {
+	struct simcom *s = ctx;
 	const struct ssl_key *k = NULL;
 	const struct emu_arg *v;
 	char *field;
@@ -693,62 +707,44 @@ static void ssl_free(struct simcom *s)
 
 /* ------------------------------------------------------------ dispatch */
 
-#define FORM(f) (1u << EMU_FORM_##f)
-
-static const struct simcom_command {
-	const char *name;
-	unsigned forms;			/* FORM() bits accepted */
-	bool needs_service;		/* ERROR unless AT+HTTPINIT was done;
+/* Rows' needs. */
+#define NEEDS_SERVICE 1u		/* ERROR unless AT+HTTPINIT was done;
 					 * test forms never need it */
-	void (*run)(struct simcom *s, const struct emu_cmd *c);
-} commands[] = {
-	{ "+HTTPINIT", FORM(EXEC), false, http_init },
-	{ "+HTTPTERM", FORM(EXEC), true, http_term },
-	{ "+HTTPPARA", FORM(SET), true, http_para },
-	{ "+HTTPDATA", FORM(SET), true, http_data },
-	{ "+HTTPACTION", FORM(SET) | FORM(TEST), true, http_action },
-	{ "+HTTPHEAD", FORM(EXEC), true, http_head },
-	{ "+HTTPREAD", FORM(SET) | FORM(READ), true, http_read },
-	{ "+CCERTDOWN", FORM(SET), false, cert_download },
-	{ "+CCERTLIST", FORM(EXEC), false, cert_list },
-	{ "+CCERTDELE", FORM(SET), false, cert_delete },
-	{ "+CSSLCFG", FORM(SET), false, ssl_config },
+#define NEEDS_CERTDOWN 2u		/* firmware with AT+CCERTDOWN */
+
+static bool may_run(void *ctx, unsigned needs, const struct emu_cmd *c)
+{
+	const struct simcom *s = ctx;
+
+	if ((needs & NEEDS_SERVICE) && c->form != EMU_FORM_TEST && !s->started)
+		return false;
+	return !(needs & NEEDS_CERTDOWN) || s->v->certdown;
+}
+
+static const struct emu_command rows[] = {
+	{ "+HTTPINIT", EMU_AT_EXEC, 0, http_init },
+	{ "+HTTPTERM", EMU_AT_EXEC, NEEDS_SERVICE, http_term },
+	{ "+HTTPPARA", EMU_AT_SET, NEEDS_SERVICE, http_para },
+	{ "+HTTPDATA", EMU_AT_SET, NEEDS_SERVICE, http_data },
+	{ "+HTTPACTION", EMU_AT_SET | EMU_AT_TEST, NEEDS_SERVICE, http_action },
+	{ "+HTTPHEAD", EMU_AT_EXEC, NEEDS_SERVICE, http_head },
+	{ "+HTTPREAD", EMU_AT_SET | EMU_AT_READ, NEEDS_SERVICE, http_read },
+	{ "+CCERTDOWN", EMU_AT_SET, NEEDS_CERTDOWN, cert_download },
+	{ "+CCERTLIST", EMU_AT_EXEC, 0, cert_list },
+	{ "+CCERTDELE", EMU_AT_SET, 0, cert_delete },
+	{ "+CSSLCFG", EMU_AT_SET, 0, ssl_config },
 };
 
-static void command(void *ctx, const struct emu_cmd *c)
-{
-	struct simcom *s = ctx;
-
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const struct simcom_command *k = &commands[i];
-
-		if (strcmp(k->name, c->name))
-			continue;
-		if (!(k->forms & (1u << c->form)) ||
-		    (k->needs_service && c->form != EMU_FORM_TEST &&
-		     !s->started) ||
-		    (k->run == cert_download && !s->v->certdown))
-			break;
-		k->run(s, c);
-		return;
-	}
-	emu_error(s->emu);
-}
+static const struct emu_commands commands = EMU_COMMANDS(rows, may_run, NULL);
 
 /* ------------------------------------------------------------ life */
 
 static void *open_simcom(struct emu *e, const struct emu_config *cfg,
-			 const char **err)
+			 const void *variant, const char **err)
 {
-	const struct simcom_variant *v;
-	struct simcom *s;
+	const struct simcom_variant *v = variant;
+	struct simcom *s = emu_calloc(1, sizeof(*s));
 
-	v = EMU_VARIANT(variants, cfg->variant);
-	if (!v) {
-		*err = "unknown simcom variant (sim7600, a76xx, nosni, nocertdown)";
-		return NULL;
-	}
-	s = emu_calloc(1, sizeof(*s));
 	s->emu = e;
 	s->cfg = cfg;
 	s->v = v;
@@ -769,8 +765,9 @@ static void close_simcom(void *ctx)
 
 const struct emu_dialect emu_simcom = {
 	.name = "simcom",
+	.commands = &commands,
+	.variants = EMU_VARIANTS(variants, "simcom variant"),
 	.open = open_simcom,
 	.close = close_simcom,
-	.command = command,
 	.data = data_done,
 };
