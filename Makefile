@@ -22,7 +22,14 @@ endif
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 OPT      ?= -O2 -g
 CFLAGS   ?=
-ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS) $(CFLAGS)
+# 64-bit off_t, ino_t and friends on 32-bit targets too (armhf): without it
+# a spooled body stops at 2 GB (pread/pwrite offsets) and stat/readdir fail
+# with EOVERFLOW on a file system with 64-bit inode numbers.  Part of the
+# flags themselves, not of CPPFLAGS, which the caller (dpkg-buildflags)
+# replaces.  glibc then renames open, fcntl, ... to open64, fcntl64: see
+# PRELOAD_WRAP and preload/hooks_fd.c.
+LARGEFILE  := -D_FILE_OFFSET_BITS=64
+ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fPIC -D_GNU_SOURCE $(LARGEFILE) -Iinclude -Isrc $(CPPFLAGS) $(CFLAGS)
 LDFLAGS  ?=
 
 ifeq ($(SANITIZER),address)
@@ -133,9 +140,12 @@ $(API_A): $(API_OBJ)
 # The engine's calls to the functions we hook (and to those that make its
 # own descriptors) go to preload/engine_libc.c's __wrap_ functions, bound in
 # the link: never through the PLT to our exported hooks, or to a program's
-# own close() or fcntl().
-PRELOAD_WRAP := close fcntl connect getsockopt setsockopt getsockname getpeername dup dup2 dup3 \
-	open sp_open
+# own close() or fcntl().  Under LARGEFILE the engine's objects call
+# fcntl64 and open64 (glibc's redirects), which exist on every glibc target
+# (aliases where off_t is 64 bits anyway); the plain names stay for any
+# object built without it.
+PRELOAD_WRAP := close fcntl fcntl64 connect getsockopt setsockopt getsockname getpeername dup dup2 dup3 \
+	open open64 sp_open
 $(PRELOAD): $(PRELOAD_OBJ) $(INTERNAL_A)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fvisibility=hidden -Wl,--exclude-libs,ALL -Wl,-z,defs $(PRELOAD_WRAP:%=-Wl,--wrap=%) \

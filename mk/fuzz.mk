@@ -11,7 +11,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -Iinclude -Isrc -Ifuzz $(CPPFLAGS) \
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE $(LARGEFILE) -Iinclude -Isrc -Ifuzz $(CPPFLAGS) \
 	-fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_SRC     := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_HELP    := $(filter-out $(FUZZ_SRC),$(sort $(wildcard fuzz/*.c)))
@@ -47,11 +47,10 @@ FUZZ_PLAIN_OBJ := $(patsubst fuzz/%.c,$(BUILD)/fuzz/plain/%.o,$(FUZZ_SRC) $(FUZZ
 $(BUILD)/fuzz/plain/%.o: fuzz/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ifuzz -DLLVMFuzzerTestOneInput=$*_one -MMD -MP -c $< -o $@
-# 64-bit offsets for its readdir: a 32-bit build (armhf, under qemu-user on
-# a 64-bit host) otherwise gets EOVERFLOW for the host's inode numbers and
-# sees an empty directory.
-$(BUILD)/tests/unit/test_fuzz_regressions.o: ALL_CFLAGS += -Ifuzz -DFUZZ_REGRESSIONS='"$(CURDIR)/fuzz/regressions"' \
-	-D_FILE_OFFSET_BITS=64
+# (Its readdir needs ALL_CFLAGS' LARGEFILE: a 32-bit build, armhf under
+# qemu-user on a 64-bit host, otherwise gets EOVERFLOW for the host's inode
+# numbers and sees an empty directory.)
+$(BUILD)/tests/unit/test_fuzz_regressions.o: ALL_CFLAGS += -Ifuzz -DFUZZ_REGRESSIONS='"$(CURDIR)/fuzz/regressions"'
 $(BUILD)/tests/test_fuzz_regressions: $(BUILD)/tests/unit/test_fuzz_regressions.o $(FUZZ_PLAIN_OBJ) $(UNIT_HOBJ) $(INTERNAL_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(FUZZ_PLAIN_OBJ) $(UNIT_HOBJ) $(INTERNAL_A) $(ENGINE_LIBS) $(CMOCKA_LIBS)

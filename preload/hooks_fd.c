@@ -172,7 +172,13 @@ static int fcntl_common(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 	return rc;
 }
 
-PRELOAD_EXPORT int fcntl(int fd, int cmd, ...)
+/* The hook of the plain name, for programs built with a 32-bit off_t (or
+ * against a glibc before 2.28).  Named by its symbol: under
+ * _FILE_OFFSET_BITS=64 (the Makefile's LARGEFILE) <fcntl.h> binds the C
+ * name fcntl to the symbol fcntl64, and a function defined as fcntl would
+ * become a second fcntl64 and leave plain fcntl unhooked. */
+PRELOAD_EXPORT int fcntl_plain_hook(int fd, int cmd, ...) __asm__("fcntl");
+PRELOAD_EXPORT int fcntl_plain_hook(int fd, int cmd, ...)
 {
 	va_list ap;
 	va_start(ap, cmd);

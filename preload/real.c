@@ -73,6 +73,7 @@ void real_resolve(void)
 	RESOLVE(fcntl, 1);
 	RESOLVE(fcntl64, 0);
 	real.open = (__typeof__(real.open))next_symbol("open", 1, 0);
+	real.open64 = (__typeof__(real.open64))next_symbol("open64", 0, 0);
 	RESOLVE(getaddrinfo, 1);
 	RESOLVE(gethostbyname, 1);
 	RESOLVE(gethostbyname2, 1);

@@ -25,6 +25,7 @@ struct real_fns {
 	int (*fcntl)(int, int, ...);
 	int (*fcntl64)(int, int, ...);                /* NULL before glibc 2.28 */
 	int (*open)(const char *, int, ...);          /* not hooked: the engine's */
+	int (*open64)(const char *, int, ...);        /* likewise; NULL if libc lacks it */
 
 	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
 			   struct addrinfo **);

@@ -6,7 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
+
+/* A spilled body is read back with pread at offsets up to its length: a
+ * 32-bit off_t (a 32-bit target built without the Makefile's LARGEFILE)
+ * would stop every body at 2 GB. */
+_Static_assert(sizeof(off_t) == 8, "body_spool needs a 64-bit off_t: build with -D_FILE_OFFSET_BITS=64");
 
 /* Replay reads the file in pieces of this size. */
 #define REPLAY_PIECE (64 * 1024)

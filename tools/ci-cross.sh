@@ -145,6 +145,29 @@ build() {
 		echo "not $a binaries (above)"
 		return 1
 	fi
+	preload_symbols "$t" "$b/lib/athttp/libathttp-preload.so"
+}
+# The preload library built with 64-bit offsets (the Makefile's LARGEFILE):
+# glibc's <fcntl.h> then renames the engine's fcntl and open to fcntl64 and
+# open64, and on a 32-bit target these are functions of their own.  Its
+# hooks must still catch programs built either way (fcntl and fcntl64
+# both exported), and the engine must reach none of the wrapped names
+# (the Makefile's PRELOAD_WRAP) through a relocation: it would bind to our
+# own hook or past engine_libc.c.  Prints what it read, for the log.
+preload_symbols() {
+	local t=$1 so=$2 exports relocs name bad=
+	exports=$("$t-nm" -D --defined-only "$so" | awk '{ print $3 }' | sort -u) || return 1
+	relocs=$("$t-readelf" -rW "$so" | awk '/JUMP_SLOT|GLOB_DAT/ { sub(/@.*/, "", $5); print $5 }' | sort -u) || return 1
+	echo "exported:" $exports
+	echo "relocations to our hooks or to open, open64:" $(comm -12 <(echo "$relocs") \
+		<(printf '%s\n' $exports open open64 | sort -u))
+	for name in fcntl fcntl64; do
+		grep -qx "$name" <<<"$exports" || { echo "$so exports no $name hook"; bad=1; }
+	done
+	for name in $exports open open64; do
+		grep -qx "$name" <<<"$relocs" && { echo "$so binds $name by relocation"; bad=1; }
+	done
+	[ -z "$bad" ]
 }
 arch_pattern() { case $1 in arm64) echo 'ELF 64-bit LSB .*ARM aarch64' ;; armhf) echo 'ELF 32-bit LSB .*ARM, EABI5' ;; esac; }
 
