@@ -49,7 +49,11 @@ static void usage(FILE *to)
 	      "                  [--cmd-latency NAME=MS]... [--chaos SEED]\n"
 	      "Pretends to be a cellular module that speaks AT HTTP commands, on a\n"
 	      "pty linked at PATH; prints \"READY <pty>\" once it serves.\n"
-	      "  -m, --modem MODEM    simcom, neoway, httpcfg, quectel, onemo, espat\n"
+	      "  -m, --modem MODEM    ", to);
+	/* From the table -m is looked up in, so the two cannot disagree. */
+	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++)
+		fprintf(to, "%s%s", i ? ", " : "", dialects[i].name);
+	fputs("\n"
 	      "  --link PATH          symlink to create (an existing symlink is replaced)\n"
 	      "  --route H[:P]=IP:P   send requests for host H (port P, or any port)\n"
 	      "                       to IP:P instead of resolving H\n"

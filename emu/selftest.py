@@ -1865,6 +1865,12 @@ def test_hc(binary, tmp, routes, origin, modem):
               "%s: ATI" % modem)
         other = "AT+HTTPCFG?" if quectel else "AT+QHTTPCFG?"
         check(p.cmd(other) == b"\r\nERROR\r\n", "%s: %s (the other prefix) -> ERROR" % (modem, other))
+        # The twins share one command table under their own prefix: each
+        # knows only its own spelling, not its twin's nor a foreign one.
+        for name in ("HTTPGET" if quectel else "QHTTPGET", "XHTTPGET"):
+            for form in ("", "=?"):
+                line = "AT+%s%s" % (name, form)
+                check(final(p, line) == b"\r\nERROR\r\n", "%s: %s (not its prefix) -> ERROR" % (modem, line))
         check(h.c("AT+HTTPGET") == b"\r\n+CME ERROR: 712\r\n", "%s: HTTPGET without a URL -> 712" % modem)
         test_hc_cfg(h, quectel)
         test_hc_url(h, modem)
