@@ -19,6 +19,7 @@
 
 #include "at_parser.h"
 #include "dialect.h"
+#include "strbuf.h"
 
 static const struct at_block_rule simcom_blocks[] = {
 	{ "+HTTPREAD:", AT_BLOCK_AFTER_LINE, "LEN", false },
@@ -32,17 +33,14 @@ static const struct at_syntax syn = { .blocks = simcom_blocks, .prompt_lines = p
 /* Events as text: "L<line>\n", "P\n", "B<header>|<data>\n" (a block's
  * pieces are joined, so splits do not show). */
 struct log {
-	char *s;
-	size_t len;
+	struct strbuf b;
 	bool in_block;
 };
 
 static void log_add(struct log *l, const void *p, size_t n)
 {
-	l->s = realloc(l->s, l->len + n + 1);
-	memcpy(l->s + l->len, p, n);
-	l->len += n;
-	l->s[l->len] = '\0';
+	strbuf_add(&l->b, p, n);
+	assert_false(l->b.oom);
 }
 
 static void ev_line(void *ctx, const char *line, size_t len)
@@ -104,9 +102,9 @@ static char *run_syn(const struct at_syntax *sy, const char *in, size_t len, siz
 		at_parser_feed(&p, in + off, n);
 		off += n;
 	}
-	if (!l.s)
-		l.s = calloc(1, 1);
-	return l.s;
+	if (!l.b.p)
+		l.b.p = calloc(1, 1);
+	return l.b.p;
 }
 
 static char *run(const char *in, size_t len, size_t (*piece)(unsigned *), unsigned seed, bool arm)
@@ -321,8 +319,8 @@ static void test_lf_due(void **state)
 	assert_false(at_parser_lf_due(&p)); /* a block header's LF is the block's business */
 	FEED(&p, "\nab\r\n+HTTPREAD:0\r");
 	assert_true(at_parser_lf_due(&p));
-	assert_string_equal(l.s, "LOK\nB+HTTPREAD: 2|ab\nL+HTTPREAD:0\n");
-	free(l.s);
+	assert_string_equal(l.b.p, "LOK\nB+HTTPREAD: 2|ab\nL+HTTPREAD:0\n");
+	free(l.b.p);
 }
 
 static void test_block_length(void **state)
@@ -466,11 +464,11 @@ static void test_onemo_block_is_opaque(void **state)
 	log_add(&want, "\nLOK\n", 5);
 	for (unsigned seed = 0; seed <= 40; seed++) {
 		char *r = run_syn(&onemo_syn, in, hlen + dlen + 6, seed ? random_piece : NULL, seed, false);
-		assert_memory_equal(r, want.s, want.len);
+		assert_memory_equal(r, want.b.p, want.b.len);
 		free(r);
 	}
 	free(in);
-	free(want.s);
+	free(want.b.p);
 }
 
 /* The rules are the table's: without them the same bytes are plain lines,

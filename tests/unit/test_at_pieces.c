@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "at_pieces.h"
+#include "strbuf.h"
 
 /* ESP-AT's syntax as far as the reader reads it: its counted pieces, and
  * AT+HTTPCPOST's result lines. */
@@ -37,17 +38,14 @@ static const char *const prefixes[] = { "+HTTPCLIENT:", "+HTTPCPOST:", NULL };
  * do not show; the data may hold any byte), "F" why "\n", "L" line "\n",
  * "P\n". */
 struct log {
-	char *s;
-	size_t len;
+	struct strbuf b;
 	bool in_piece;
 };
 
 static void log_add(struct log *l, const void *p, size_t n)
 {
-	l->s = realloc(l->s, l->len + n + 1);
-	memcpy(l->s + l->len, p, n);
-	l->len += n;
-	l->s[l->len] = '\0';
+	strbuf_add(&l->b, p, n);
+	assert_false(l->b.oom);
 }
 
 static void ev_data(void *ctx, const void *data, size_t len)
@@ -128,14 +126,14 @@ static void run_cuts(const struct piece_case *c, const size_t *cuts, size_t ncut
 	}
 	assert_false(at_pieces_provisional(&r));
 	assert_false(at_pieces_in_piece(&r));
-	if (!l.s)
-		l.s = calloc(1, 1);
-	if (l.len != c->events_len || memcmp(l.s, c->events, l.len) != 0)
-		fail_msg("events differ:\n got: %.*s\nwant: %.*s", (int)l.len, l.s, (int)c->events_len, c->events);
+	if (!l.b.p)
+		l.b.p = calloc(1, 1);
+	if (l.b.len != c->events_len || memcmp(l.b.p, c->events, l.b.len) != 0)
+		fail_msg("events differ:\n got: %.*s\nwant: %.*s", (int)l.b.len, l.b.p, (int)c->events_len, c->events);
 	assert_int_equal(at_pieces_sum(&r), c->sum);
 	assert_int_equal(at_pieces_total(&r), c->total);
 	assert_int_equal(at_pieces_count(&r), c->pieces);
-	free(l.s);
+	free(l.b.p);
 }
 
 /* Whole, byte by byte, in two at every byte, and in 50 random splits. */
